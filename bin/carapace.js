@@ -1,0 +1,26 @@
+#!/usr/bin/env node
+// Launcher: checks the runtime, then hands over to the bundled CLI (built by `npm run build`).
+const [major] = process.versions.node.split('.').map(Number);
+if (major < 22) {
+  process.stderr.write(
+    `carapace: Node ${process.versions.node} is too old; Carapace needs Node 24. Run ./scripts/start.sh, which fetches it into .toolchain/.\n`,
+  );
+  process.exit(1);
+}
+let cli;
+try {
+  cli = await import('../dist/cli/main.js');
+} catch (error) {
+  if (error?.code === 'ERR_MODULE_NOT_FOUND' && String(error.message).includes('dist/cli')) {
+    process.stderr.write('carapace: not built yet; run `npm run build` (or ./scripts/start.sh) first.\n');
+    process.exit(1);
+  }
+  throw error;
+}
+const code = await cli.main(process.argv.slice(2), {
+  stdin: process.stdin,
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env,
+});
+process.exitCode = code;

@@ -1,0 +1,268 @@
+import {
+  addUsage,
+  toolCallsOf,
+  textOf,
+  ZERO_USAGE,
+  type AssistantMessage,
+  type Message,
+  type Provenance,
+  type ProviderError,
+  type StopReason,
+  type ToolCallBlock,
+  type ToolResultMessage,
+  type Usage,
+  type UserMessage,
+} from '../common/messages.js';
+import type { Provider, ProviderId } from '../llm/provider.js';
+import type { Tool, ToolOutput, ToolRegistry } from '../tools/tool.js';
+import type { AgentEvent } from './events.js';
+
+export type ToolDecision = { readonly action: 'allow' } | { readonly action: 'deny'; readonly reason: string };
+
+export interface ToolCallRequest {
+  readonly sessionId: string;
+  readonly call: ToolCallBlock;
+  readonly tool: Tool;
+  /** Arguments after schema validation. */
+  readonly input: unknown;
+  /** The whole context so far, so a gate can see where the arguments came from. */
+  readonly context: readonly Message[];
+  readonly signal: AbortSignal;
+}
+
+/**
+ * The loop is connected to the app through these hooks, never through imports of memory, permissions or channels.
+ */
+export interface AgentHooks {
+  /** Resolves the provider key at the moment a request leaves. Throw a MissingKeyError to stop the turn. */
+  getApiKey(provider: ProviderId): Promise<string | undefined> | string | undefined;
+  /** The permission gate. Without it every call is allowed (used only by tests of the loop itself). */
+  beforeToolCall?(request: ToolCallRequest): Promise<ToolDecision> | ToolDecision;
+  /** Rewrites the context before each model call (pruning, labelling); must not mutate its argument. */
+  transformContext?(messages: readonly Message[], signal: AbortSignal): Promise<readonly Message[]> | readonly Message[];
+  onEvent?(event: AgentEvent): void;
+}
+
+export class MissingKeyError extends Error {
+  override readonly name = 'MissingKeyError';
+}
+
+export interface TurnLimits {
+  /** Model calls per turn. */
+  readonly maxSteps: number;
+  /** Input plus output tokens over all model calls of the turn. */
+  readonly maxTokens: number;
+}
+
+export interface TurnOptions {
+  readonly sessionId: string;
+  readonly provider: Provider;
+  readonly model: string;
+  readonly system: string;
+  readonly tools: ToolRegistry;
+  readonly history: readonly Message[];
+  readonly input: UserMessage;
+  readonly limits: TurnLimits;
+  readonly maxOutputTokens: number;
+  readonly hooks: AgentHooks;
+  readonly signal?: AbortSignal;
+}
+
+export interface TurnResult {
+  /** The messages this turn added, the user's input first. */
+  readonly messages: readonly Message[];
+  readonly reply: string;
+  readonly stopReason: StopReason;
+  readonly error?: ProviderError;
+  readonly usage: Usage;
+}
+
+/**
+ * Runs one turn: the user's input, then model calls and tool executions until the model stops, a limit is hit,
+ * the signal aborts or a call fails. Never throws: every failure is in the result and in the last message.
+ */
+export async function runTurn(options: TurnOptions): Promise<TurnResult> {
+  const { hooks, provider, tools } = options;
+  const signal = options.signal ?? new AbortController().signal;
+  const emit = (event: AgentEvent): void => {
+    try {
+      hooks.onEvent?.(event);
+    } catch {
+      // A failing subscriber must not break the turn; persistence failures surface through their own channel.
+    }
+  };
+
+  const context: Message[] = [...options.history];
+  const added: Message[] = [];
+  const push = (message: Message): void => {
+    context.push(message);
+    added.push(message);
+    emit({ type: 'message', message });
+  };
+
+  let usage: Usage = ZERO_USAGE;
+  let reply = '';
+  const finish = (stopReason: StopReason, error?: ProviderError): TurnResult => {
+    emit(error ? { type: 'turn_end', stopReason, error } : { type: 'turn_end', stopReason });
+    return error ? { messages: added, reply, stopReason, error, usage } : { messages: added, reply, stopReason, usage };
+  };
+  const fail = (code: ProviderError['code'], message: string, stopReason: StopReason = 'error'): TurnResult => {
+    const error: ProviderError = { code, message };
+    push(errorMessage(provider.id, options.model, error, stopReason));
+    return finish(stopReason, error);
+  };
+
+  emit({ type: 'turn_start', sessionId: options.sessionId });
+  push(options.input);
+
+  for (let step = 1; ; step++) {
+    if (signal.aborted) return fail('aborted', 'The turn was stopped.', 'aborted');
+    if (step > options.limits.maxSteps) {
+      return fail('limit', `Stopped after ${options.limits.maxSteps} model calls in one turn (limits.maxStepsPerTurn); ask again to continue.`);
+    }
+    const spent = usage.inputTokens + usage.outputTokens;
+    if (spent >= options.limits.maxTokens) {
+      return fail('limit', `Stopped after ${spent} tokens in one turn (limits.maxTokensPerTurn); ask again to continue.`);
+    }
+
+    let apiKey: string | undefined;
+    try {
+      apiKey = await hooks.getApiKey(provider.id);
+    } catch (error) {
+      return fail('missing_key', error instanceof Error ? error.message : String(error));
+    }
+
+    let requestMessages: readonly Message[] = context;
+    if (hooks.transformContext) {
+      try {
+        requestMessages = await hooks.transformContext(context, signal);
+      } catch (error) {
+        return fail('bad_request', `Preparing the context failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+
+    const assistant = await provider.complete(
+      {
+        model: options.model,
+        system: options.system,
+        messages: requestMessages,
+        tools: tools.specs(),
+        maxOutputTokens: options.maxOutputTokens,
+      },
+      {
+        apiKey,
+        signal,
+        onEvent: (event) => {
+          if (event.type === 'text_delta') emit({ type: 'text_delta', text: event.text });
+          else if (event.type === 'retry') emit(event);
+        },
+      },
+    );
+    usage = addUsage(usage, assistant.usage);
+    emit({ type: 'usage', step: assistant.usage, turn: usage });
+    push(assistant);
+    const text = textOf(assistant);
+    if (text) reply = reply ? `${reply}\n\n${text}` : text;
+
+    if (assistant.stopReason === 'error' || assistant.stopReason === 'aborted') {
+      closeDanglingCalls(assistant, push, 'The turn ended before this tool ran.');
+      return finish(assistant.stopReason, assistant.error ?? { code: 'server', message: 'The model call failed.' });
+    }
+
+    const calls = toolCallsOf(assistant);
+    if (calls.length === 0) return finish(assistant.stopReason);
+
+    for (const [index, call] of calls.entries()) {
+      if (signal.aborted) {
+        closeDanglingCalls({ ...assistant, content: calls.slice(index) }, push, 'The turn was stopped before this tool ran.');
+        return finish('aborted', { code: 'aborted', message: 'The turn was stopped.' });
+      }
+      push(await runToolCall(call, options, context, signal, emit));
+    }
+  }
+}
+
+async function runToolCall(
+  call: ToolCallBlock,
+  options: TurnOptions,
+  context: readonly Message[],
+  signal: AbortSignal,
+  emit: (event: AgentEvent) => void,
+): Promise<ToolResultMessage> {
+  const trigger = options.input.provenance;
+  const result = (output: ToolOutput): ToolResultMessage => {
+    emit({ type: 'tool_end', id: call.id, name: call.name, isError: output.isError === true, content: output.content });
+    return {
+      role: 'toolResult',
+      toolCallId: call.id,
+      toolName: call.name,
+      content: output.content,
+      isError: output.isError === true,
+      provenance: output.provenance ?? trigger,
+      timestamp: Date.now(),
+    };
+  };
+
+  emit({ type: 'tool_start', id: call.id, name: call.name, input: call.input });
+  const tool = options.tools.get(call.name);
+  if (!tool) {
+    const names = options.tools.list().map((known) => known.name).join(', ') || 'none';
+    return result({ content: `Unknown tool "${call.name}". Available tools: ${names}.`, isError: true });
+  }
+
+  const parsed = tool.input.safeParse(call.input);
+  if (!parsed.success) {
+    const problems = parsed.error.issues
+      .map((issue) => `${issue.path.map(String).join('.') || 'input'}: ${issue.message}`)
+      .join('; ');
+    return result({ content: `Invalid arguments for ${tool.name}: ${problems}.`, isError: true });
+  }
+
+  if (options.hooks.beforeToolCall) {
+    let decision: ToolDecision;
+    try {
+      decision = await options.hooks.beforeToolCall({
+        sessionId: options.sessionId,
+        call,
+        tool,
+        input: parsed.data,
+        context,
+        signal,
+      });
+    } catch (error) {
+      decision = { action: 'deny', reason: `the permission check failed (${error instanceof Error ? error.message : String(error)})` };
+    }
+    if (decision.action === 'deny') return result({ content: `Not run: ${decision.reason}`, isError: true });
+  }
+
+  try {
+    const output = await tool.execute(parsed.data, { sessionId: options.sessionId, signal });
+    return result(typeof output === 'string' ? { content: output } : output);
+  } catch (error) {
+    return result({ content: `${tool.name} failed: ${error instanceof Error ? error.message : String(error)}`, isError: true });
+  }
+}
+
+/** Keeps the history valid for every provider: each tool call gets a result, even when it never ran. */
+function closeDanglingCalls(
+  assistant: Pick<AssistantMessage, 'content'>,
+  push: (message: Message) => void,
+  reason: string,
+): void {
+  for (const block of assistant.content) {
+    if (block.type !== 'toolCall') continue;
+    push({
+      role: 'toolResult',
+      toolCallId: block.id,
+      toolName: block.name,
+      content: reason,
+      isError: true,
+      provenance: { kind: 'owner' } satisfies Provenance,
+      timestamp: Date.now(),
+    });
+  }
+}
+
+function errorMessage(provider: string, model: string, error: ProviderError, stopReason: StopReason): AssistantMessage {
+  return { role: 'assistant', content: [], stopReason, usage: ZERO_USAGE, provider, model, error, timestamp: Date.now() };
+}

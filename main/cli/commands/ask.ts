@@ -1,0 +1,62 @@
+import { toolCallsOf, type Message } from '../../common/messages.js';
+import { createServices } from '../../services.js';
+import { EXIT, type CliIO } from '../io.js';
+import { parseCommandArgs } from '../main.js';
+import { autoApproveNotice } from './approval.js';
+
+export async function askCommand(args: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parseCommandArgs(
+    'ask',
+    args,
+    { json: { type: 'boolean', default: false }, new: { type: 'boolean', default: false } },
+    { min: 1, max: 1, usage: '"TEXT" [--json] [--new]' },
+  );
+  const text = positionals[0] ?? '';
+  if (text.trim() === '') {
+    io.stderr.write('carapace: nothing to ask: give the text in quotes, e.g. carapace ask "what time is it?"\n');
+    return EXIT.usage;
+  }
+
+  const services = createServices({ env: io.env });
+  const controller = new AbortController();
+  const onSigint = (): void => controller.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    const sessionId = services.localSession(values.new);
+    const result = await services.ask(sessionId, text, {
+      signal: controller.signal,
+      beforeToolCall: (request) => {
+        if (!values.json) io.stderr.write(autoApproveNotice(request.tool.describe(request.input)));
+        return { action: 'allow' };
+      },
+    });
+    if (values.json) {
+      io.stdout.write(
+        `${JSON.stringify({
+          reply: result.reply,
+          toolCalls: summarizeToolCalls(result.messages),
+          usage: { inputTokens: result.usage.inputTokens, outputTokens: result.usage.outputTokens },
+          sessionId,
+          ...(result.error ? { error: { code: result.error.code, message: result.error.message } } : {}),
+        })}\n`,
+      );
+    } else {
+      if (result.reply) io.stdout.write(`${result.reply}\n`);
+      if (result.error) io.stderr.write(`carapace: ${result.error.message}\n`);
+    }
+    return result.error ? EXIT.failure : EXIT.ok;
+  } finally {
+    process.off('SIGINT', onSigint);
+    services.close();
+  }
+}
+
+export function summarizeToolCalls(messages: readonly Message[]) {
+  const results = new Map<string, boolean>();
+  for (const message of messages) if (message.role === 'toolResult') results.set(message.toolCallId, message.isError);
+  return messages.flatMap((message) =>
+    message.role === 'assistant'
+      ? toolCallsOf(message).map((call) => ({ name: call.name, input: call.input, isError: results.get(call.id) ?? true }))
+      : [],
+  );
+}

@@ -1,0 +1,116 @@
+import { createInterface } from 'node:readline';
+import type { AgentEvent } from '../../agent/events.js';
+import { createServices } from '../../services.js';
+import { EXIT, type CliIO } from '../io.js';
+import { parseCommandArgs } from '../main.js';
+import { autoApproveNotice } from './approval.js';
+
+const CHAT_HELP = 'Commands: /new starts a fresh session, /exit quits (or Ctrl-D). Ctrl-C stops the current turn.\n';
+
+export async function chatCommand(args: string[], io: CliIO): Promise<number> {
+  const { values } = parseCommandArgs('chat', args, { new: { type: 'boolean', default: false } }, { min: 0, max: 0, usage: '[--new]' });
+  const services = createServices({ env: io.env });
+  const tty = io.stdout.isTTY === true && io.stdin.isTTY === true;
+  const style = (code: string, text: string): string => (tty ? `\u001b[${code}m${text}\u001b[0m` : text);
+
+  let sessionId = services.localSession(values.new);
+  let turn: AbortController | undefined;
+  let lastInterrupt = 0;
+
+  const rl = createInterface({ input: io.stdin, output: io.stdout, terminal: tty, prompt: style('1', 'you › ') });
+  const interrupt = (): void => {
+    if (turn) {
+      turn.abort();
+      return;
+    }
+    const now = Date.now();
+    if (now - lastInterrupt < 2000) rl.close();
+    else {
+      lastInterrupt = now;
+      io.stdout.write(`\n${style('2', '(Ctrl-C again or /exit to quit)')}\n`);
+      rl.prompt();
+    }
+  };
+  rl.on('SIGINT', interrupt);
+  process.on('SIGINT', interrupt);
+
+  const { provider, name } = services.config.model;
+  io.stdout.write(`Carapace · ${name} via ${provider} · session ${sessionId.slice(0, 8)}\n${CHAT_HELP}`);
+  rl.prompt();
+
+  try {
+    for await (const raw of rl) {
+      const line = raw.trim();
+      if (line === '') {
+        rl.prompt();
+        continue;
+      }
+      if (line === '/exit' || line === '/quit') break;
+      if (line === '/help') {
+        io.stdout.write(CHAT_HELP);
+        rl.prompt();
+        continue;
+      }
+      if (line === '/new') {
+        sessionId = services.localSession(true);
+        io.stdout.write(style('2', `New session ${sessionId.slice(0, 8)}.\n`));
+        rl.prompt();
+        continue;
+      }
+
+      turn = new AbortController();
+      let midLine = false;
+      const onEvent = (event: AgentEvent): void => {
+        switch (event.type) {
+          case 'text_delta':
+            if (!midLine) io.stdout.write(style('36', 'carapace › '));
+            midLine = true;
+            io.stdout.write(event.text);
+            break;
+          case 'tool_start':
+            if (midLine) io.stdout.write('\n');
+            midLine = false;
+            io.stdout.write(style('2', `  ⚙ ${event.name} ${compactJson(event.input)}\n`));
+            break;
+          case 'tool_end':
+            io.stdout.write(style('2', `  ${event.isError ? '✗' : '✓'} ${event.name}${event.isError ? `: ${firstLine(event.content)}` : ''}\n`));
+            break;
+          case 'retry':
+            io.stdout.write(style('2', `  … ${event.reason}; retrying in ${Math.ceil(event.delayMs / 1000)} s\n`));
+            break;
+          default:
+            break;
+        }
+      };
+      const result = await services.ask(sessionId, line, {
+        signal: turn.signal,
+        onEvent,
+        beforeToolCall: (request) => {
+          io.stdout.write(style('2', autoApproveNotice(request.tool.describe(request.input))));
+          return { action: 'allow' };
+        },
+      });
+      turn = undefined;
+      if (midLine) io.stdout.write('\n');
+      if (result.stopReason === 'aborted') io.stdout.write(style('33', 'Stopped. Your message is kept; send another to continue.\n'));
+      else if (result.error) io.stdout.write(style('31', `${result.error.message}\n`));
+      rl.prompt();
+    }
+  } finally {
+    process.off('SIGINT', interrupt);
+    rl.close();
+    services.close();
+  }
+  io.stdout.write('\n');
+  return EXIT.ok;
+}
+
+function compactJson(value: unknown): string {
+  const json = JSON.stringify(value) ?? '';
+  return json.length > 160 ? `${json.slice(0, 157)}…` : json;
+}
+
+function firstLine(text: string): string {
+  const line = text.split('\n')[0] ?? '';
+  return line.length > 160 ? `${line.slice(0, 157)}…` : line;
+}

@@ -1,0 +1,74 @@
+import { readFileSync } from 'node:fs';
+import type { z } from 'zod';
+import { ConfigSchema, type Config } from '../common/config-schema.js';
+import { findKeyShapedFields } from './key-shapes.js';
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Reads and validates config.json. A missing file means defaults; anything else wrong is a ConfigError. */
+export function loadConfig(path: string): Config {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return ConfigSchema.parse({});
+    throw new ConfigError(`Cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'}); check its permissions.`);
+  }
+  return parseConfig(text, path);
+}
+
+export function parseConfig(text: string, path = 'config.json'): Config {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`${path} is not valid JSON (${(error as Error).message}); fix the syntax or delete the file to use defaults.`);
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new ConfigError(`${path} must contain a JSON object such as {"model": {"provider": "anthropic"}}.`);
+  }
+
+  const secrets = findKeyShapedFields(raw);
+  if (secrets.length > 0) {
+    const fields = secrets.map((found) => `${found.path} (${found.kind})`).join(', ');
+    throw new ConfigError(
+      `${path} contains what looks like a secret in ${fields}. Secrets never go in config.json: remove it and store it ` +
+        `in the Keychain with \`carapace secrets set NAME\` (the value is read from stdin, e.g. \`carapace secrets set anthropic\`).`,
+    );
+  }
+
+  const parsed = ConfigSchema.safeParse(raw, { reportInput: true });
+  if (!parsed.success) throw new ConfigError(describeIssues(parsed.error.issues, path));
+  return parsed.data;
+}
+
+function describeIssues(issues: readonly z.core.$ZodIssue[], path: string): string {
+  const lines = issues.map((issue) => {
+    const field = issue.path.map(String).join('.') || '(root)';
+    const input = 'input' in issue ? issue.input : undefined;
+    const shown = input === undefined ? 'missing' : JSON.stringify(input);
+    return `${field} is ${shown}: ${fixFor(issue)}`;
+  });
+  return `${path} is invalid — ${lines.join('; ')}. Edit the file and try again.`;
+}
+
+function fixFor(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'invalid_value':
+      return `use one of ${issue.values.map((value) => JSON.stringify(value)).join(', ')}`;
+    case 'unrecognized_keys':
+      return `remove the unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((key) => `"${key}"`).join(', ')}`;
+    case 'invalid_type':
+      return `expected ${issue.expected}`;
+    case 'too_small':
+      return `must be at least ${String(issue.minimum)}`;
+    case 'too_big':
+      return `must be at most ${String(issue.maximum)}`;
+    case 'invalid_format':
+      return issue.format === 'url' ? 'expected an http(s) URL such as "http://localhost:11434/v1"' : `expected a ${issue.format}`;
+    default:
+      return issue.message;
+  }
+}

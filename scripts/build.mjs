@@ -1,0 +1,23 @@
+// Bundles the CLI (and later the Electron main) with esbuild. Native modules stay external: they load from
+// node_modules at run time. Code splitting keeps `--help` from loading the providers' SDKs.
+import { build } from 'esbuild';
+import { readFileSync, rmSync } from 'node:fs';
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+rmSync(new URL('../dist/cli', import.meta.url), { recursive: true, force: true });
+
+await build({
+  entryPoints: { main: 'main/cli/main.ts' },
+  outdir: 'dist/cli',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node22',
+  sourcemap: 'linked',
+  external: ['better-sqlite3', '@napi-rs/keyring', 'electron'],
+  define: { CARAPACE_VERSION: JSON.stringify(pkg.version) },
+  // Bundled CommonJS dependencies may call require(); give ESM chunks one.
+  banner: { js: "import { createRequire as __carapaceCreateRequire } from 'node:module'; const require = __carapaceCreateRequire(import.meta.url);" },
+  logLevel: 'warning',
+});

@@ -1,0 +1,213 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { runTurn, MissingKeyError, type AgentHooks, type TurnOptions } from '../../main/agent/loop.js';
+import type { AgentEvent } from '../../main/agent/events.js';
+import { OWNER, type Message, type ToolResultMessage } from '../../main/common/messages.js';
+import { defineTool, ToolRegistry } from '../../main/tools/tool.js';
+import { ScriptedProvider, call, text, usage } from '../helpers/scripted-provider.js';
+
+const executed: unknown[] = [];
+const add = defineTool({
+  name: 'add',
+  description: 'Adds two numbers.',
+  input: z.object({ a: z.number(), b: z.number() }),
+  effects: [],
+  describe: ({ a, b }) => `add ${a} and ${b}`,
+  execute: ({ a, b }) => {
+    executed.push({ a, b });
+    return String(a + b);
+  },
+});
+const explode = defineTool({
+  name: 'explode',
+  description: 'Always fails.',
+  input: z.object({}),
+  effects: ['write_local'],
+  describe: () => 'explode',
+  execute: () => {
+    throw new Error('disk on fire');
+  },
+});
+const slow = defineTool({
+  name: 'slow',
+  description: 'Waits for the signal.',
+  input: z.object({}),
+  effects: [],
+  describe: () => 'wait',
+  execute: (_input, { signal }) =>
+    new Promise<string>((resolve) => signal.addEventListener('abort', () => resolve('interrupted'), { once: true })),
+});
+
+function options(provider: ScriptedProvider, overrides: Partial<TurnOptions> = {}, hooks: Partial<AgentHooks> = {}) {
+  const events: AgentEvent[] = [];
+  const turn: TurnOptions = {
+    sessionId: 's1',
+    provider,
+    model: 'test-model',
+    system: 'You are a test.',
+    tools: new ToolRegistry().register(add).register(explode).register(slow),
+    history: [],
+    input: { role: 'user', content: 'what is 2+3?', provenance: OWNER, timestamp: 1 },
+    limits: { maxSteps: 8, maxTokens: 100_000 },
+    maxOutputTokens: 1024,
+    hooks: { getApiKey: () => 'key-123', onEvent: (event) => events.push(event), ...hooks },
+    ...overrides,
+  };
+  return { turn, events };
+}
+
+const toolResults = (messages: readonly Message[]) =>
+  messages.filter((message): message is ToolResultMessage => message.role === 'toolResult');
+
+describe('runTurn', () => {
+  it('runs a multi-step tool conversation and reports usage and events', async () => {
+    executed.length = 0;
+    const provider = new ScriptedProvider([
+      () => ({ content: [text('Let me add.'), call('c1', 'add', { a: 2, b: 3 })], usage: usage(100, 20) }),
+      (request) => {
+        const last = request.messages.at(-1);
+        expect(last).toMatchObject({ role: 'toolResult', toolCallId: 'c1', content: '5', isError: false });
+        return { content: [text('It is 5.')], usage: usage(130, 5) };
+      },
+    ]);
+    const { turn, events } = options(provider);
+    const result = await runTurn(turn);
+
+    expect(result.stopReason).toBe('stop');
+    expect(result.reply).toBe('Let me add.\n\nIt is 5.');
+    expect(result.usage).toMatchObject({ inputTokens: 230, outputTokens: 25 });
+    expect(executed).toEqual([{ a: 2, b: 3 }]);
+    expect(result.messages.map((message) => message.role)).toEqual(['user', 'assistant', 'toolResult', 'assistant']);
+    expect(provider.requests).toHaveLength(2);
+    expect(provider.requests[0]?.apiKey).toBe('key-123');
+    expect(provider.requests[0]?.request.tools.map((tool) => tool.name)).toEqual(['add', 'explode', 'slow']);
+    expect(provider.requests[0]?.request.tools[0]?.inputSchema).toMatchObject({
+      type: 'object',
+      properties: { a: { type: 'number' }, b: { type: 'number' } },
+      required: ['a', 'b'],
+    });
+    expect(events.filter((event) => event.type === 'message')).toHaveLength(4);
+    expect(events.map((event) => event.type)).toContain('tool_start');
+    expect(events.at(-1)).toEqual({ type: 'turn_end', stopReason: 'stop' });
+  });
+
+  it('turns unknown tools, invalid arguments and thrown errors into error results the model sees', async () => {
+    const provider = new ScriptedProvider([
+      () => ({
+        content: [
+          call('u1', 'rm_rf', { path: '/' }),
+          call('u2', 'add', { a: 'two', b: 3 }),
+          call('u3', 'explode', {}),
+          call('u4', 'constructor', {}),
+        ],
+      }),
+      () => ({ content: [text('Sorry.')] }),
+    ]);
+    const result = await runTurn(options(provider).turn);
+    const results = toolResults(result.messages);
+    expect(results.map((message) => message.isError)).toEqual([true, true, true, true]);
+    expect(results[0]?.content).toMatch(/^Unknown tool "rm_rf"\. Available tools: add, explode, slow\.$/);
+    expect(results[1]?.content).toMatch(/^Invalid arguments for add: a: /);
+    expect(results[2]?.content).toBe('explode failed: disk on fire');
+    expect(results[3]?.content).toMatch(/^Unknown tool "constructor"/);
+    expect(result.stopReason).toBe('stop');
+  });
+
+  it('lets beforeToolCall deny a call, and the tool never runs', async () => {
+    executed.length = 0;
+    const provider = new ScriptedProvider([
+      () => ({ content: [call('d1', 'add', { a: 1, b: 1 })] }),
+      () => ({ content: [text('Denied, ok.')] }),
+    ]);
+    const seen: unknown[] = [];
+    const { turn } = options(provider, {}, {
+      beforeToolCall: (request) => {
+        seen.push({ name: request.tool.name, input: request.input, contextLength: request.context.length });
+        return { action: 'deny', reason: 'the owner said no' };
+      },
+    });
+    const result = await runTurn(turn);
+    expect(executed).toEqual([]);
+    expect(seen).toEqual([{ name: 'add', input: { a: 1, b: 1 }, contextLength: 2 }]);
+    expect(toolResults(result.messages)[0]).toMatchObject({ isError: true, content: 'Not run: the owner said no' });
+  });
+
+  it('stops at the step limit with a clear message', async () => {
+    const loop = () => ({ content: [call(`x${Math.random()}`, 'add', { a: 1, b: 2 })] });
+    const provider = new ScriptedProvider([loop, loop, loop, loop]);
+    const result = await runTurn(options(provider, { limits: { maxSteps: 3, maxTokens: 1e9 } }).turn);
+    expect(provider.requests).toHaveLength(3);
+    expect(result.stopReason).toBe('error');
+    expect(result.error?.code).toBe('limit');
+    expect(result.error?.message).toContain('limits.maxStepsPerTurn');
+  });
+
+  it('stops at the token limit before the next model call', async () => {
+    const provider = new ScriptedProvider([
+      () => ({ content: [call('t1', 'add', { a: 1, b: 2 })], usage: usage(900, 200) }),
+      () => ({ content: [text('never')] }),
+    ]);
+    const result = await runTurn(options(provider, { limits: { maxSteps: 10, maxTokens: 1000 } }).turn);
+    expect(provider.requests).toHaveLength(1);
+    expect(result.error).toMatchObject({ code: 'limit' });
+    expect(result.error?.message).toContain('1100 tokens');
+  });
+
+  it('stops with missing_key and makes no model call when the key hook throws', async () => {
+    const provider = new ScriptedProvider([]);
+    const { turn } = options(provider, {}, {
+      getApiKey: () => {
+        throw new MissingKeyError('No API key for anthropic. Store one with `carapace secrets set anthropic`.');
+      },
+    });
+    const result = await runTurn(turn);
+    expect(provider.requests).toHaveLength(0);
+    expect(result.error).toEqual({ code: 'missing_key', message: 'No API key for anthropic. Store one with `carapace secrets set anthropic`.' });
+    expect(result.messages[0]).toMatchObject({ role: 'user', content: 'what is 2+3?' });
+  });
+
+  it('aborts a running tool and closes every open tool call so the history stays valid', async () => {
+    const controller = new AbortController();
+    const provider = new ScriptedProvider([
+      () => {
+        setTimeout(() => controller.abort(), 20);
+        return { content: [call('s1', 'slow', {}), call('s2', 'add', { a: 1, b: 1 })] };
+      },
+    ]);
+    const result = await runTurn(options(provider, { signal: controller.signal }).turn);
+    expect(result.stopReason).toBe('aborted');
+    const results = toolResults(result.messages);
+    expect(results.map((message) => message.toolCallId)).toEqual(['s1', 's2']);
+    expect(results[1]).toMatchObject({ isError: true, content: 'The turn was stopped before this tool ran.' });
+  });
+
+  it('passes the context through transformContext without letting it mutate the stored history', async () => {
+    const history: Message[] = [{ role: 'user', content: 'earlier', provenance: OWNER, timestamp: 0 }];
+    const provider = new ScriptedProvider([() => ({ content: [text('ok')] })]);
+    const { turn } = options(provider, { history }, {
+      transformContext: (messages) => messages.slice(-1),
+    });
+    const result = await runTurn(turn);
+    expect(provider.requests[0]?.request.messages).toHaveLength(1);
+    expect(history).toHaveLength(1);
+    expect(result.messages).toHaveLength(2);
+  });
+
+  it('surfaces a provider error as the final message and result', async () => {
+    const provider = new ScriptedProvider([
+      () => ({ content: [text('partial')], stopReason: 'error', error: { code: 'overloaded', message: 'Anthropic is overloaded.' } }),
+    ]);
+    const result = await runTurn(options(provider).turn);
+    expect(result).toMatchObject({ stopReason: 'error', error: { code: 'overloaded' }, reply: 'partial' });
+  });
+});
+
+describe('ToolRegistry', () => {
+  it('refuses a tool without an effects declaration, a bad name or a duplicate', () => {
+    const registry = new ToolRegistry().register(add);
+    const undeclared = { ...add, name: 'undeclared', effects: undefined } as unknown as typeof add;
+    expect(() => registry.register(undeclared)).toThrow(/declares no effects/);
+    expect(() => registry.register({ ...add, name: 'bad name!' })).toThrow(/not a valid identifier/);
+    expect(() => registry.register(add)).toThrow(/registered twice/);
+  });
+});

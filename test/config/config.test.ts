@@ -1,0 +1,117 @@
+import { mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, parseConfig } from '../../main/config/config.js';
+import { carapaceHome } from '../../main/config/paths.js';
+import { findKeyShapedFields } from '../../main/config/key-shapes.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+const tempDir = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'carapace-config-'));
+  dirs.push(dir);
+  return dir;
+};
+
+const errorOf = (fn: () => unknown): ConfigError => {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+describe('config.json', () => {
+  it('uses defaults when the file is missing', () => {
+    const config = loadConfig(join(tempDir(), 'config.json'));
+    expect(config.model).toEqual({ provider: 'anthropic', name: 'claude-sonnet-4-5', maxOutputTokens: 4096 });
+    expect(config.limits).toEqual({ maxStepsPerTurn: 12, maxTokensPerTurn: 400_000 });
+  });
+
+  it('accepts each provider, with a default model name where one exists', () => {
+    expect(parseConfig('{"model":{"provider":"openai"}}').model.name).toBe('gpt-4.1');
+    const local = parseConfig('{"model":{"provider":"openai-compatible","name":"llama3.2","baseURL":"http://localhost:11434/v1"}}');
+    expect(local.model).toMatchObject({ provider: 'openai-compatible', name: 'llama3.2', baseURL: 'http://localhost:11434/v1' });
+  });
+
+  it('names the field, the bad value and the fix', () => {
+    const error = errorOf(() => parseConfig('{"model":{"provider":"antropic"}}'));
+    expect(error.message).toContain('model.provider is "antropic"');
+    expect(error.message).toContain('use one of "anthropic", "openai", "openai-compatible"');
+  });
+
+  it('reports misspelt fields instead of ignoring them', () => {
+    const error = errorOf(() => parseConfig('{"model":{"provider":"openai","modle":"x"}}'));
+    expect(error.message).toContain('remove the unknown field "modle"');
+  });
+
+  it('requires baseURL and name for openai-compatible, and a real URL', () => {
+    const missing = errorOf(() => parseConfig('{"model":{"provider":"openai-compatible"}}'));
+    expect(missing.message).toContain('model.baseURL');
+    expect(missing.message).toContain('model.name');
+    const bad = errorOf(() => parseConfig('{"model":{"provider":"openai-compatible","name":"x","baseURL":"ftp://nope"}}'));
+    expect(bad.message).toContain('model.baseURL is "ftp://nope"');
+  });
+
+  it('checks numeric limits', () => {
+    const error = errorOf(() => parseConfig('{"limits":{"maxStepsPerTurn":0}}'));
+    expect(error.message).toContain('limits.maxStepsPerTurn is 0: must be at least 1');
+  });
+
+  it('explains invalid JSON and a non-object', () => {
+    expect(errorOf(() => parseConfig('{"model": ', '/x/config.json')).message).toMatch(/^\/x\/config\.json is not valid JSON .*fix the syntax/);
+    expect(errorOf(() => parseConfig('[1,2]')).message).toContain('must contain a JSON object');
+  });
+
+  it('refuses a key-shaped value anywhere and says how to store it', () => {
+    const key = 'sk-ant-api03-' + 'a'.repeat(40);
+    const error = errorOf(() => parseConfig(JSON.stringify({ model: { provider: 'anthropic', notes: [key] } })));
+    expect(error.message).toContain('model.notes[0] (Anthropic API key)');
+    expect(error.message).toContain('carapace secrets set');
+    expect(error.message).not.toContain(key);
+    const named = errorOf(() => parseConfig(JSON.stringify({ model: { apiKey: 'hunter2' } })));
+    expect(named.message).toContain('model.apiKey (secret)');
+  });
+
+  it('reports an unreadable file with what to do', () => {
+    if (process.getuid?.() === 0) return; // root reads anything; permission errors cannot be produced
+    const path = join(tempDir(), 'config.json');
+    writeFileSync(path, '{}');
+    chmodSync(path, 0);
+    expect(errorOf(() => loadConfig(path)).message).toContain('check its permissions');
+  });
+
+  it('reports a directory where the file should be', () => {
+    const dir = tempDir();
+    expect(errorOf(() => loadConfig(dir)).message).toMatch(/Cannot read .* \(EISDIR\)/);
+  });
+});
+
+describe('key shapes', () => {
+  it.each([
+    ['sk-ant-api03-' + 'x'.repeat(50), 'Anthropic API key'],
+    ['sk-proj-' + 'A1b2'.repeat(10), 'OpenAI API key'],
+    ['123456789:AA' + 'h'.repeat(33), 'Telegram bot token'],
+    ['ghp_' + 'a'.repeat(36), 'GitHub token'],
+    ['AKIA' + 'ABCDEFGHIJKLMNOP', 'AWS access key'],
+  ])('recognises %s', (value, kind) => {
+    expect(findKeyShapedFields({ a: { b: value } })).toEqual([{ path: 'a.b', kind }]);
+  });
+
+  it('leaves ordinary values alone', () => {
+    expect(findKeyShapedFields({ model: { provider: 'anthropic', name: 'claude-sonnet-4-5', baseURL: 'https://api.x.ai/v1' } })).toEqual([]);
+  });
+});
+
+describe('CARAPACE_HOME', () => {
+  it('honours the variable, then the platform default', () => {
+    expect(carapaceHome({ CARAPACE_HOME: '/tmp/h' }, 'linux')).toBe('/tmp/h');
+    expect(carapaceHome({ XDG_DATA_HOME: '/data' }, 'linux')).toBe('/data/carapace');
+    expect(carapaceHome({}, 'darwin')).toMatch(/Library\/Application Support\/Carapace$/);
+  });
+});
