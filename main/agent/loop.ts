@@ -13,7 +13,7 @@ import {
   type Usage,
   type UserMessage,
 } from '../common/messages.js';
-import type { Provider, ProviderId } from '../llm/provider.js';
+import type { ModelRequest, Provider, ProviderId } from '../llm/provider.js';
 import type { Tool, ToolOutput, ToolRegistry } from '../tools/tool.js';
 import type { AgentEvent } from './events.js';
 
@@ -38,10 +38,16 @@ export interface AgentHooks {
   getApiKey(provider: ProviderId): Promise<string | undefined> | string | undefined;
   /** The permission gate. Without it every call is allowed (used only by tests of the loop itself). */
   beforeToolCall?(request: ToolCallRequest): Promise<ToolDecision> | ToolDecision;
+  /** Checked before every model call (pause switch, spend cap); a deny ends the turn with that reason. */
+  beforeModelCall?(request: ModelRequest, signal: AbortSignal): Promise<ModelCallDecision> | ModelCallDecision;
+  /** Sees every tool result before the model does (secret redaction, provenance labelling). */
+  afterToolCall?(result: ToolResultMessage, request: ToolCallRequest | undefined): Promise<ToolResultMessage> | ToolResultMessage;
   /** Rewrites the context before each model call (pruning, labelling); must not mutate its argument. */
   transformContext?(messages: readonly Message[], signal: AbortSignal): Promise<readonly Message[]> | readonly Message[];
   onEvent?(event: AgentEvent): void;
 }
+
+export type ModelCallDecision = { readonly action: 'allow' } | { readonly action: 'deny'; readonly code: 'limit' | 'paused'; readonly reason: string };
 
 export class MissingKeyError extends Error {
   override readonly name = 'MissingKeyError';
@@ -141,14 +147,25 @@ export async function runTurn(options: TurnOptions): Promise<TurnResult> {
       }
     }
 
+    const request: ModelRequest = {
+      model: options.model,
+      system: options.system,
+      messages: requestMessages,
+      tools: tools.specs(),
+      maxOutputTokens: options.maxOutputTokens,
+    };
+    if (hooks.beforeModelCall) {
+      let decision: ModelCallDecision;
+      try {
+        decision = await hooks.beforeModelCall(request, signal);
+      } catch (error) {
+        decision = { action: 'deny', code: 'limit', reason: `The model call was not allowed (${error instanceof Error ? error.message : String(error)}).` };
+      }
+      if (decision.action === 'deny') return fail(decision.code, decision.reason);
+    }
+
     const assistant = await provider.complete(
-      {
-        model: options.model,
-        system: options.system,
-        messages: requestMessages,
-        tools: tools.specs(),
-        maxOutputTokens: options.maxOutputTokens,
-      },
+      request,
       {
         apiKey,
         signal,
@@ -190,9 +207,9 @@ async function runToolCall(
   emit: (event: AgentEvent) => void,
 ): Promise<ToolResultMessage> {
   const trigger = options.input.provenance;
-  const result = (output: ToolOutput): ToolResultMessage => {
-    emit({ type: 'tool_end', id: call.id, name: call.name, isError: output.isError === true, content: output.content });
-    return {
+  let request: ToolCallRequest | undefined;
+  const result = async (output: ToolOutput): Promise<ToolResultMessage> => {
+    let message: ToolResultMessage = {
       role: 'toolResult',
       toolCallId: call.id,
       toolName: call.name,
@@ -201,6 +218,15 @@ async function runToolCall(
       provenance: output.provenance ?? trigger,
       timestamp: Date.now(),
     };
+    if (options.hooks.afterToolCall) {
+      try {
+        message = await options.hooks.afterToolCall(message, request);
+      } catch (error) {
+        message = { ...message, content: `The tool result was withheld (${error instanceof Error ? error.message : String(error)}).`, isError: true };
+      }
+    }
+    emit({ type: 'tool_end', id: call.id, name: call.name, isError: message.isError, content: message.content });
+    return message;
   };
 
   emit({ type: 'tool_start', id: call.id, name: call.name, input: call.input });
@@ -218,17 +244,13 @@ async function runToolCall(
     return result({ content: `Invalid arguments for ${tool.name}: ${problems}.`, isError: true });
   }
 
+  // What the gate approves is exactly what runs: one deep-frozen copy goes to both.
+  const input = deepFreeze(structuredClone(parsed.data));
+  request = { sessionId: options.sessionId, call, tool, input, context, signal };
   if (options.hooks.beforeToolCall) {
     let decision: ToolDecision;
     try {
-      decision = await options.hooks.beforeToolCall({
-        sessionId: options.sessionId,
-        call,
-        tool,
-        input: parsed.data,
-        context,
-        signal,
-      });
+      decision = await options.hooks.beforeToolCall(request);
     } catch (error) {
       decision = { action: 'deny', reason: `the permission check failed (${error instanceof Error ? error.message : String(error)})` };
     }
@@ -236,11 +258,19 @@ async function runToolCall(
   }
 
   try {
-    const output = await tool.execute(parsed.data, { sessionId: options.sessionId, signal });
-    return result(typeof output === 'string' ? { content: output } : output);
+    const output = await tool.execute(input, { sessionId: options.sessionId, signal });
+    return await result(typeof output === 'string' ? { content: output } : output);
   } catch (error) {
     return result({ content: `${tool.name} failed: ${error instanceof Error ? error.message : String(error)}`, isError: true });
   }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
 }
 
 /** Keeps the history valid for every provider: each tool call gets a result, even when it never ran. */

@@ -69,7 +69,8 @@ export type ProviderErrorCode =
   | 'malformed_stream'
   | 'aborted'
   | 'missing_key'
-  | 'limit';
+  | 'limit'
+  | 'paused';
 
 export interface ProviderError {
   readonly code: ProviderErrorCode;

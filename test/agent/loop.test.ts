@@ -211,3 +211,55 @@ describe('ToolRegistry', () => {
     expect(() => registry.register(add)).toThrow(/registered twice/);
   });
 });
+
+describe('runTurn hooks for the gate', () => {
+  it('beforeModelCall can stop a turn before any request leaves', async () => {
+    const provider = new ScriptedProvider([]);
+    const { turn } = options(provider, {}, {
+      beforeModelCall: () => ({ action: 'deny', code: 'paused', reason: 'Carapace is paused.' }),
+    });
+    const result = await runTurn(turn);
+    expect(provider.requests).toHaveLength(0);
+    expect(result.error).toEqual({ code: 'paused', message: 'Carapace is paused.' });
+  });
+
+  it('afterToolCall rewrites results before the model sees them', async () => {
+    const provider = new ScriptedProvider([
+      () => ({ content: [call('r1', 'add', { a: 40, b: 2 })] }),
+      (request) => {
+        expect(request.messages.at(-1)).toMatchObject({ content: '[redacted]', provenance: { kind: 'untrusted', source: 'tool_output' } });
+        return { content: [text('ok')] };
+      },
+    ]);
+    const { turn } = options(provider, {}, {
+      afterToolCall: (message, request) => {
+        expect(request?.input).toEqual({ a: 40, b: 2 });
+        return { ...message, content: '[redacted]', provenance: { kind: 'untrusted', source: 'tool_output' } };
+      },
+    });
+    const result = await runTurn(turn);
+    expect(toolResults(result.messages)[0]?.content).toBe('[redacted]');
+  });
+
+  it('executes exactly the frozen input the gate saw', async () => {
+    const inputs: unknown[] = [];
+    const provider = new ScriptedProvider([
+      () => ({ content: [call('f1', 'add', { a: 1, b: 2 })] }),
+      () => ({ content: [text('done')] }),
+    ]);
+    const { turn } = options(provider, {}, {
+      beforeToolCall: (request) => {
+        inputs.push(request.input);
+        expect(Object.isFrozen(request.input)).toBe(true);
+        expect(() => {
+          (request.input as { a: number }).a = 99;
+        }).toThrow(TypeError);
+        return { action: 'allow' };
+      },
+    });
+    executed.length = 0;
+    await runTurn(turn);
+    expect(executed).toEqual([{ a: 1, b: 2 }]);
+    expect(inputs).toEqual([{ a: 1, b: 2 }]);
+  });
+});
