@@ -1,6 +1,7 @@
 /**
- * What a tool call does to the world. Every tool declares its effects; the permission gate (security issue)
- * decides on them. A tool with no effects declares an empty list explicitly — a missing declaration does not load.
+ * What a tool call does to the world. Every tool declares the kinds of effect it may have; for one call it says
+ * which concrete effects (with their targets) it will have. The permission gate decides on the concrete effects.
+ * A tool with no effects declares an empty list explicitly — a missing declaration does not load.
  */
 export type EffectKind =
   | 'read_private'
@@ -22,3 +23,21 @@ export const EFFECT_KINDS: readonly EffectKind[] = [
   'modify_calendar',
   'delete',
 ];
+
+export type Effect =
+  | { readonly kind: 'read_private'; readonly what: string }
+  | { readonly kind: 'write_local'; readonly what: string; readonly path?: string }
+  | { readonly kind: 'send_message'; readonly channel: string; readonly recipient: string; readonly text: string }
+  | { readonly kind: 'execute'; readonly argv: readonly string[]; readonly cwd?: string }
+  | { readonly kind: 'network'; readonly host: string; readonly url?: string; readonly method?: string; readonly body?: string }
+  | { readonly kind: 'spend'; readonly amountUsd: number; readonly what: string }
+  | { readonly kind: 'modify_calendar'; readonly what: string }
+  | { readonly kind: 'delete'; readonly target: string };
+
+export type Risk = 'low' | 'medium' | 'high';
+
+export const RISK_ORDER: Readonly<Record<Risk, number>> = { low: 0, medium: 1, high: 2 };
+
+export function maxRisk(a: Risk, b: Risk): Risk {
+  return RISK_ORDER[a] >= RISK_ORDER[b] ? a : b;
+}

@@ -1,0 +1,215 @@
+import { RISK_ORDER, maxRisk, type Effect, type EffectKind, type Risk } from '../common/effects.js';
+import type { ArgumentOrigin, CallProvenance, ValueOrigin } from './provenance.js';
+
+export type Decision = 'allow' | 'ask' | 'deny';
+
+export interface PolicyVerdict {
+  readonly decision: Decision;
+  /** Plain words for the owner: why it was allowed, why it asks, why it was refused. */
+  readonly reason: string;
+  readonly risk: Risk;
+  /** Whether the owner may answer with a time-limited grant ("allow for 1 hour") instead of a single approval. */
+  readonly grantable: boolean;
+}
+
+/** A time-limited permission the owner gave for one low-risk effect on one target. */
+export interface Grant {
+  readonly id: string;
+  readonly kind: EffectKind;
+  /** The effect's target, exactly: `imessage:+15550001111`, a host, a path. */
+  readonly target: string;
+  readonly expiresAt: number;
+}
+
+/** What config may do: only tighten. Nothing here can make execution or new recipients silent. */
+export interface PolicyConfig {
+  readonly alwaysAsk: readonly EffectKind[];
+  readonly deny: readonly EffectKind[];
+}
+
+export interface PolicyInput {
+  readonly effect: Effect;
+  readonly effectIndex: number;
+  readonly provenance: CallProvenance;
+  /** Has Carapace already talked with this recipient (a known conversation, or an earlier approved send)? */
+  readonly knownRecipient: boolean;
+  /** A secret value or handle appears in the arguments. */
+  readonly carriesSecret: boolean;
+  readonly grants: readonly Grant[];
+  readonly config: PolicyConfig;
+  readonly paused: boolean;
+  readonly now: number;
+}
+
+/** Effects that can take data off the machine. */
+const EXFILTRATING: ReadonlySet<EffectKind> = new Set(['send_message', 'network']);
+/** Effects the owner must approve every time, whoever asked. */
+const ALWAYS_ASK: ReadonlySet<EffectKind> = new Set(['execute', 'spend', 'delete']);
+/** Effects a time-limited grant may cover. */
+const GRANTABLE: ReadonlySet<EffectKind> = new Set(['send_message', 'network', 'write_local', 'modify_calendar']);
+
+export function effectTarget(effect: Effect): string {
+  switch (effect.kind) {
+    case 'send_message':
+      return `${effect.channel}:${effect.recipient}`;
+    case 'network':
+      return effect.host;
+    case 'write_local':
+      return effect.path ?? effect.what;
+    case 'delete':
+      return effect.target;
+    case 'execute':
+      return effect.argv.join(' ');
+    case 'spend':
+      return effect.what;
+    case 'read_private':
+    case 'modify_calendar':
+      return effect.what;
+  }
+}
+
+export function describeOrigin(origin: ValueOrigin): string {
+  switch (origin.kind) {
+    case 'owner':
+      return origin.inThisTurn ? 'you, in this request' : 'you, earlier';
+    case 'contact':
+      return `your contact ${origin.contactId}`;
+    case 'untrusted':
+      return `${SOURCE_WORDS[origin.source]}${origin.detail ? ` (${origin.detail})` : ''}`;
+    case 'model':
+      return 'the model (nobody wrote it)';
+  }
+}
+
+const SOURCE_WORDS = {
+  non_owner_sender: 'a message from someone who is not you',
+  web: 'a web page',
+  email: 'an email',
+  calendar_invite: 'a calendar invite',
+  file: 'a file',
+  tool_output: 'tool output derived from untrusted content',
+} as const;
+
+/**
+ * The one policy. Pure: the same inputs always give the same verdict. Order matters — refusals first, then the
+ * reasons to ask, then what may run silently.
+ */
+export function decide(input: PolicyInput): PolicyVerdict {
+  const { effect, provenance } = input;
+  const kind = effect.kind;
+  const origins = provenance.argOrigins.filter((origin) => belongsTo(origin, input.effectIndex));
+  const untrustedArgs = origins.filter((origin) => origin.origin.kind === 'untrusted');
+  const target = primaryTarget(effect, input.effectIndex, provenance.argOrigins);
+
+  if (input.paused) return deny('Carapace is paused; run `carapace resume` (or use the pause switch) to allow actions again.');
+  if (input.config.deny.includes(kind)) return deny(`Your config forbids ${kind.replace('_', ' ')} actions (permissions.deny).`);
+
+  if (EXFILTRATING.has(kind) && target?.origin.kind === 'untrusted' && (input.carriesSecret || provenance.readPrivateData)) {
+    return deny(
+      `This would send ${input.carriesSecret ? 'a secret' : 'your private data'} to ${target.value}, which came from ` +
+        `${describeOrigin(target.origin)} — not from you. Refused.`,
+    );
+  }
+  if (EXFILTRATING.has(kind) && input.carriesSecret) {
+    return ask('high', 'It would send a secret off this Mac.');
+  }
+
+  if (kind === 'read_private') return allow('low', 'Reading your own data is allowed.');
+
+  if (provenance.trigger.kind !== 'owner') {
+    const who = provenance.trigger.kind === 'contact' ? `your contact ${provenance.trigger.contactId}` : describeOrigin({ kind: 'untrusted', source: provenance.trigger.source });
+    return ask('high', `This was started by ${who}, not by you.`);
+  }
+
+  if (untrustedArgs.length > 0) {
+    const first = untrustedArgs[0] as ArgumentOrigin;
+    return ask('high', `"${first.value}" came from ${describeOrigin(first.origin)} — not from you.`);
+  }
+
+  if (ALWAYS_ASK.has(kind)) {
+    const what = { execute: 'Running a command', spend: 'Spending money', delete: 'Deleting' }[kind as 'execute' | 'spend' | 'delete'];
+    return ask('high', `${what} always needs your approval.`);
+  }
+
+  if (provenance.tainted) {
+    const sources = provenance.taintSources.map((source) => describeOrigin({ kind: 'untrusted', ...source })).join(', ');
+    return ask(kind === 'write_local' ? 'medium' : 'high', `This request has read ${sources}; it may be acting on instructions in it.`);
+  }
+
+  let verdict: PolicyVerdict;
+  switch (kind) {
+    case 'send_message': {
+      if (!input.knownRecipient) {
+        verdict = ask('medium', `${effect.recipient} is a new recipient: Carapace has never written to them.`, false);
+      } else if (target?.origin.kind === 'owner' && target.origin.inThisTurn) {
+        verdict = allow('low', `You asked for this message to ${effect.recipient} yourself.`);
+      } else {
+        verdict = ask('low', `You did not name ${effect.recipient} in this request.`);
+      }
+      break;
+    }
+    case 'network':
+      verdict =
+        target?.origin.kind === 'owner'
+          ? allow('low', `You named ${effect.host}.`)
+          : ask('medium', `Carapace chose to contact ${effect.host || 'a server'}; you did not name it.`);
+      break;
+    case 'write_local':
+    case 'modify_calendar':
+      verdict = allow('low', 'You asked for this yourself.');
+      break;
+    default:
+      verdict = ask('high', 'This kind of action needs your approval.');
+  }
+
+  if (!GRANTABLE.has(kind)) verdict = { ...verdict, grantable: false };
+  if (verdict.decision === 'allow' && input.config.alwaysAsk.includes(kind)) {
+    verdict = ask(verdict.risk, `Your config asks before every ${kind.replace('_', ' ')} action (permissions.alwaysAsk).`);
+  }
+  if (verdict.decision === 'ask' && verdict.grantable && matchingGrant(input)) {
+    verdict = allow(verdict.risk, 'You allowed this for a limited time.');
+  }
+  return verdict;
+}
+
+/** The strictest verdict over all of a call's effects. A call with no effects is allowed. */
+export function combine(verdicts: readonly PolicyVerdict[]): PolicyVerdict {
+  if (verdicts.length === 0) return allow('low', 'This action has no effects.');
+  const rank = { allow: 0, ask: 1, deny: 2 } as const;
+  let worst = verdicts[0] as PolicyVerdict;
+  for (const verdict of verdicts.slice(1)) {
+    if (rank[verdict.decision] > rank[worst.decision] || (rank[verdict.decision] === rank[worst.decision] && RISK_ORDER[verdict.risk] > RISK_ORDER[worst.risk])) {
+      worst = verdict;
+    }
+  }
+  const risk = verdicts.reduce<PolicyVerdict['risk']>((acc, verdict) => maxRisk(acc, verdict.risk), 'low');
+  return { ...worst, risk, grantable: verdicts.every((verdict) => verdict.grantable) };
+}
+
+function matchingGrant(input: PolicyInput): boolean {
+  const target = effectTarget(input.effect);
+  return input.grants.some((grant) => grant.kind === input.effect.kind && grant.target === target && grant.expiresAt > input.now);
+}
+
+function belongsTo(origin: ArgumentOrigin, effectIndex: number): boolean {
+  return !origin.path.startsWith('effect') || origin.path.startsWith(`effect${effectIndex}.`);
+}
+
+function primaryTarget(effect: Effect, index: number, origins: readonly ArgumentOrigin[]): ArgumentOrigin | undefined {
+  const field = { send_message: 'recipient', network: 'host', delete: 'target', write_local: 'path', execute: 'argv[0]', spend: 'amount' }[
+    effect.kind as string
+  ];
+  return field ? origins.find((origin) => origin.path === `effect${index}.${field}`) : undefined;
+}
+
+function allow(risk: Risk, reason: string): PolicyVerdict {
+  return { decision: 'allow', reason, risk, grantable: false };
+}
+
+function ask(risk: Risk, reason: string, grantable = risk === 'low'): PolicyVerdict {
+  return { decision: 'ask', reason, risk, grantable: grantable && risk === 'low' };
+}
+
+function deny(reason: string): PolicyVerdict {
+  return { decision: 'deny', reason, risk: 'high', grantable: false };
+}

@@ -1,0 +1,88 @@
+import type { SecretStore } from '../secrets/secret-store.js';
+
+/** How tools and the model refer to a secret without holding it: `{{secret:NAME}}`. */
+export const SECRET_HANDLE = /\{\{secret:([a-z0-9][a-z0-9._-]{0,63})\}\}/g;
+
+export function secretHandle(name: string): string {
+  return `{{secret:${name}}}`;
+}
+
+/** Values shorter than this are not scrubbed: they would match ordinary text. */
+const MIN_SECRET_LENGTH = 8;
+
+/**
+ * Holds secret values only to substitute them where a request leaves and to scrub them everywhere else
+ * (invariant 2). Any known value appearing in a tool result, a log line or a model request becomes
+ * `[secret:NAME]`.
+ */
+export class SecretBroker {
+  readonly #values = new Map<string, string>();
+
+  constructor(private readonly store: SecretStore) {}
+
+  /** Loads every stored secret's value, plus extra values (e.g. a key from the environment) under a name. */
+  async load(extra: Readonly<Record<string, string | undefined>> = {}): Promise<void> {
+    this.#values.clear();
+    let names: string[] = [];
+    try {
+      names = await this.store.list();
+    } catch {
+      // No keychain: nothing stored to scrub; extra values still are.
+    }
+    for (const name of names) {
+      try {
+        const value = await this.store.get(name);
+        if (value) this.remember(name, value);
+      } catch {
+        // An unreadable entry cannot leak through us either.
+      }
+    }
+    for (const [name, value] of Object.entries(extra)) if (value) this.remember(name, value);
+  }
+
+  remember(name: string, value: string): void {
+    if (value.length >= MIN_SECRET_LENGTH) this.#values.set(name, value);
+  }
+
+  names(): string[] {
+    return [...this.#values.keys()];
+  }
+
+  redact(text: string): string {
+    let out = text;
+    // Longest first so a secret containing another is replaced whole.
+    const entries = [...this.#values.entries()].sort((a, b) => b[1].length - a[1].length);
+    for (const [name, value] of entries) if (out.includes(value)) out = out.split(value).join(`[secret:${name}]`);
+    return out;
+  }
+
+  /** Deep-redacts strings in a JSON-like value. */
+  redactValue<T>(value: T): T {
+    if (typeof value === 'string') return this.redact(value) as T;
+    if (Array.isArray(value)) return value.map((item) => this.redactValue(item)) as T;
+    if (value !== null && typeof value === 'object') {
+      return Object.fromEntries(Object.entries(value).map(([key, child]) => [key, this.redactValue(child)])) as T;
+    }
+    return value;
+  }
+
+  containsSecret(value: unknown): boolean {
+    const text = typeof value === 'string' ? value : JSON.stringify(value) ?? '';
+    SECRET_HANDLE.lastIndex = 0;
+    if (SECRET_HANDLE.test(text)) return true;
+    for (const secret of this.#values.values()) if (text.includes(secret)) return true;
+    return false;
+  }
+
+  /** Replaces handles with values. Only for the moment a request leaves; never store the result. */
+  async substitute(text: string): Promise<string> {
+    const names = [...new Set([...text.matchAll(SECRET_HANDLE)].map((match) => match[1] as string))];
+    let out = text;
+    for (const name of names) {
+      const value = this.#values.get(name) ?? (await this.store.get(name));
+      if (value === undefined) throw new Error(`No secret named "${name}"; store it with \`carapace secrets set ${name}\`.`);
+      out = out.split(secretHandle(name)).join(value);
+    }
+    return out;
+  }
+}
