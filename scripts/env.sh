@@ -1,0 +1,61 @@
+# shellcheck shell=bash
+# Puts this checkout's Node first on PATH. Sourced (bash) by setup.sh, start.sh and test.sh; installs nothing and
+# writes nothing, so it is cheap and safe to source from your own shell too: `. scripts/env.sh`.
+#
+# Which Node, in order:
+#   1. .toolchain/node_modules/.bin/node  — Node 24 from the npm registry (setup.sh fetches it when the system Node
+#      is missing or older than 24);
+#   2. .toolchain/bootstrap/bin/node      — the nodejs.org build setup.sh unpacks on a Mac that has no Node at all;
+#   3. whatever `node` is already on PATH.
+# npm_config_nodedir points at the headers of the Node in use, so a native build never compiles against another
+# version's headers (a user ~/.npmrc may name a different nodedir).
+
+_carapace_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+_carapace_prepend_path() {
+  case "$PATH" in
+    "$1" | "$1":*) ;;
+    *) PATH="$1:$PATH" ;;
+  esac
+}
+
+if [ -x "$_carapace_root/.toolchain/bootstrap/bin/node" ]; then
+  # Also provides npm when the machine has none.
+  _carapace_prepend_path "$_carapace_root/.toolchain/bootstrap/bin"
+fi
+if [ -x "$_carapace_root/.toolchain/node_modules/.bin/node" ]; then
+  _carapace_prepend_path "$_carapace_root/.toolchain/node_modules/.bin"
+fi
+export PATH
+
+_carapace_node="$(command -v node 2>/dev/null || true)"
+if [ -n "$_carapace_node" ]; then
+  case "$_carapace_node" in
+    "$_carapace_root/.toolchain/node_modules/.bin/node")
+      # The npm `node` package keeps the binary and headers in node_modules/node-<platform>-<arch>.
+      for _carapace_dir in "$_carapace_root"/.toolchain/node_modules/node/node_modules/node-*-*; do
+        if [ -f "$_carapace_dir/include/node/node_api.h" ]; then
+          npm_config_nodedir="$_carapace_dir"
+          export npm_config_nodedir
+        fi
+      done
+      ;;
+    *)
+      # A nodejs.org layout (bin/node beside include/node), as the bootstrap and most installers use.
+      _carapace_dir="$(cd "$(dirname "$_carapace_node")/.." && pwd)"
+      if [ -f "$_carapace_dir/include/node/node_api.h" ]; then
+        npm_config_nodedir="$_carapace_dir"
+        export npm_config_nodedir
+      fi
+      ;;
+  esac
+fi
+
+# Electron's binary comes from GitHub, which CI machines cannot reach; Linux only needs the package (types,
+# packaging). A Mac downloads the binary so `npx electron .` works.
+if [ "$(uname -s)" = Linux ] && [ -z "${ELECTRON_SKIP_BINARY_DOWNLOAD:-}" ]; then
+  export ELECTRON_SKIP_BINARY_DOWNLOAD=1
+fi
+
+unset -f _carapace_prepend_path
+unset _carapace_root _carapace_node _carapace_dir
