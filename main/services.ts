@@ -1,4 +1,5 @@
 import { chmodSync, mkdirSync } from 'node:fs';
+import type { ApprovalView } from './common/approvals.js';
 import type { Config } from './common/config-schema.js';
 import { OWNER, type Message, type UserMessage } from './common/messages.js';
 import { runTurn, MissingKeyError, type AgentHooks, type TurnResult } from './agent/loop.js';
@@ -7,16 +8,23 @@ import { loadConfig } from './config/config.js';
 import { carapaceHome, defaultCarapaceHome, homePaths, type HomePaths } from './config/paths.js';
 import type { Provider, ProviderId } from './llm/provider.js';
 import { createProvider } from './llm/create-provider.js';
-import { openDatabase } from './memory/database.js';
+import { openDatabase, type Database } from './memory/database.js';
 import { NotesStore } from './memory/notes-store.js';
 import { SessionStore } from './memory/session-store.js';
+import { ActivityLog } from './permissions/activity-log.js';
+import { ApprovalStore } from './permissions/approval-store.js';
+import { PermissionGate } from './permissions/gate.js';
+import { Pacer } from './permissions/pacing.js';
+import { SecretBroker } from './permissions/secret-broker.js';
+import { costUsd, priceOf, startOfToday, worstCaseUsd } from './permissions/spend.js';
+import { Switches } from './permissions/switches.js';
 import { buildSystemPrompt, ensureSoul } from './persona/soul.js';
 import { providerKeyFromEnv } from './secrets/env-fallback.js';
 import { KeychainSecretStore, keychainServiceFor } from './secrets/keychain-secret-store.js';
 import type { SecretStore } from './secrets/secret-store.js';
 import { currentTimeTool } from './tools/current-time.js';
 import { createNoteTools } from './tools/notes.js';
-import { ToolRegistry } from './tools/tool.js';
+import { ToolRegistry, type Tool } from './tools/tool.js';
 
 export interface ServiceOptions {
   readonly env?: NodeJS.ProcessEnv;
@@ -24,53 +32,117 @@ export interface ServiceOptions {
   /** Tests and the Electron shell may supply their own; the default is the Keychain / Secret Service. */
   readonly secrets?: SecretStore;
   readonly provider?: Provider;
+  /** Extra tools (tests of the gate); registered after the built-in ones, through the same registry checks. */
+  readonly extraTools?: readonly Tool[];
+  /** How often a waiting approval re-reads the database (decisions from another process). */
+  readonly approvalPollMs?: number;
 }
 
 export interface AskOptions {
   readonly signal?: AbortSignal;
   readonly onEvent?: (event: AgentEvent) => void;
-  /** The permission gate; the security issue replaces the default of allowing everything. */
-  readonly beforeToolCall?: AgentHooks['beforeToolCall'];
+  /** How the turn's trigger is labelled; the local CLI and popover are the owner. */
+  readonly provenance?: UserMessage['provenance'];
 }
+
+type ApprovalListener = (approval: ApprovalView) => void;
+type AlertListener = (message: string) => void;
 
 /**
  * Where a home's pieces are built and wired together. The CLI, the headless gateway and the Electron shell all
- * construct the assistant through this one function; tools, providers and stores are registered here explicitly.
+ * construct the assistant through `createServices`; tools, providers and stores are registered here explicitly.
  */
 export class Services {
-  readonly paths: HomePaths;
-  readonly config: Config;
-  readonly secrets: SecretStore;
+  readonly tools: ToolRegistry;
   readonly sessions: SessionStore;
   readonly notes: NotesStore;
-  readonly tools: ToolRegistry;
-  readonly #env: NodeJS.ProcessEnv;
-  readonly #db: ReturnType<typeof openDatabase>;
+  readonly approvals: ApprovalStore;
+  readonly switches: Switches;
+  readonly pacer: Pacer;
+  readonly broker: SecretBroker;
+  readonly gate: PermissionGate;
+  readonly #approvalListeners = new Set<ApprovalListener>();
+  readonly #alertListeners = new Set<AlertListener>();
   #provider: Provider | undefined;
 
-  constructor(options: ServiceOptions = {}) {
+  private constructor(
+    readonly paths: HomePaths,
+    readonly config: Config,
+    readonly secrets: SecretStore,
+    readonly activity: ActivityLog,
+    readonly db: Database,
+    broker: SecretBroker,
+    private readonly env: NodeJS.ProcessEnv,
+    options: ServiceOptions,
+  ) {
+    this.broker = broker;
+    this.sessions = new SessionStore(db);
+    this.notes = new NotesStore(db);
+    this.approvals = new ApprovalStore(db);
+    this.switches = new Switches(db);
+    this.pacer = new Pacer(db, config.limits.pacing);
+    this.tools = new ToolRegistry().register(currentTimeTool);
+    const [saveNote, listNotes] = createNoteTools(this.notes);
+    this.tools.register(saveNote).register(listNotes);
+    for (const tool of options.extraTools ?? []) this.tools.register(tool);
+    this.#provider = options.provider;
+    this.gate = new PermissionGate({
+      tools: this.tools,
+      approvals: this.approvals,
+      activity,
+      pacer: this.pacer,
+      switches: this.switches,
+      broker,
+      policy: { alwaysAsk: config.permissions.alwaysAsk, deny: config.permissions.deny },
+      approvalTtlMs: config.permissions.approvalTimeoutMinutes * 60_000,
+      dailySpendCapUsd: config.limits.dailySpendUsd,
+      spentTodayUsd: () => this.spentTodayUsd(),
+      worstCaseUsd: (request) => worstCaseUsd(priceOf(config.model.provider, config.model.name, config.model.baseURL), request),
+      onApprovalRequested: (approval) => {
+        for (const listener of this.#approvalListeners) listener(approval);
+      },
+      onAlert: (message) => {
+        for (const listener of this.#alertListeners) listener(message);
+      },
+      ...(options.approvalPollMs ? { pollMs: options.approvalPollMs } : {}),
+    });
+  }
+
+  static async create(options: ServiceOptions = {}): Promise<Services> {
     const env = options.env ?? process.env;
     const platform = options.platform ?? process.platform;
-    this.#env = env;
     const home = carapaceHome(env, platform);
-    this.paths = homePaths(home);
+    const paths = homePaths(home);
     mkdirSync(home, { recursive: true, mode: 0o700 });
     chmodSync(home, 0o700);
-    this.config = loadConfig(this.paths.config);
-    ensureSoul(this.paths.soul);
-    this.secrets =
-      options.secrets ?? new KeychainSecretStore(keychainServiceFor(home, defaultCarapaceHome(env, platform)));
-    this.#db = openDatabase(this.paths.database);
-    this.sessions = new SessionStore(this.#db);
-    this.notes = new NotesStore(this.#db);
-    this.tools = new ToolRegistry().register(currentTimeTool);
-    for (const tool of createNoteTools(this.notes)) this.tools.register(tool);
-    this.#provider = options.provider;
+    const config = loadConfig(paths.config);
+    ensureSoul(paths.soul);
+    const secrets = options.secrets ?? new KeychainSecretStore(keychainServiceFor(home, defaultCarapaceHome(env, platform)));
+    const db = openDatabase(paths.database);
+    try {
+      const activity = await ActivityLog.open(db, secrets);
+      const broker = new SecretBroker(secrets);
+      await broker.load({ 'env:ANTHROPIC_API_KEY': env.ANTHROPIC_API_KEY, 'env:OPENAI_API_KEY': env.OPENAI_API_KEY });
+      return new Services(paths, config, secrets, activity, db, broker, env, options);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
   }
 
   get provider(): Provider {
     this.#provider ??= createProvider(this.config.model);
     return this.#provider;
+  }
+
+  onApprovalRequested(listener: ApprovalListener): () => void {
+    this.#approvalListeners.add(listener);
+    return () => this.#approvalListeners.delete(listener);
+  }
+
+  onAlert(listener: AlertListener): () => void {
+    this.#alertListeners.add(listener);
+    return () => this.#alertListeners.delete(listener);
   }
 
   /** The session the local CLI continues: the most recent one, or a new one. */
@@ -83,15 +155,26 @@ export class Services {
     return this.sessions.messages(sessionId);
   }
 
+  spentTodayUsd(now = Date.now()): number {
+    const baseURL = this.config.model.baseURL;
+    return this.sessions
+      .usageSince(startOfToday(now))
+      .reduce((sum, row) => sum + costUsd(priceOf(row.provider, row.model, row.provider === this.config.model.provider ? baseURL : undefined), row), 0);
+  }
+
   async ask(sessionId: string, text: string, options: AskOptions = {}): Promise<TurnResult> {
-    const input: UserMessage = { role: 'user', content: text, provenance: OWNER, timestamp: Date.now() };
+    const input: UserMessage = { role: 'user', content: text, provenance: options.provenance ?? OWNER, timestamp: Date.now() };
+    const gate = this.gate;
     const hooks: AgentHooks = {
       getApiKey: (provider) => this.#apiKey(provider),
+      beforeToolCall: (request) => gate.check(request),
+      afterToolCall: (result, request) => gate.afterToolCall(result, request),
+      beforeModelCall: (request) => gate.beforeModelCall(request),
+      transformContext: (messages) => gate.transformContext(messages),
       onEvent: (event) => {
         if (event.type === 'message') this.sessions.append(sessionId, event.message);
         options.onEvent?.(event);
       },
-      ...(options.beforeToolCall ? { beforeToolCall: options.beforeToolCall } : {}),
     };
     return runTurn({
       sessionId,
@@ -109,7 +192,7 @@ export class Services {
   }
 
   close(): void {
-    this.#db.close();
+    this.db.close();
   }
 
   async #apiKey(provider: ProviderId): Promise<string | undefined> {
@@ -120,8 +203,11 @@ export class Services {
     } catch (error) {
       keychainProblem = error instanceof Error ? error.message : String(error);
     }
-    const key = stored ?? providerKeyFromEnv(provider, this.#env);
-    if (key) return key;
+    const key = stored ?? providerKeyFromEnv(provider, this.env);
+    if (key) {
+      this.broker.remember(provider, key);
+      return key;
+    }
     if (provider === 'openai-compatible') return undefined;
     const envName = provider === 'anthropic' ? 'ANTHROPIC_API_KEY' : 'OPENAI_API_KEY';
     throw new MissingKeyError(
@@ -131,6 +217,6 @@ export class Services {
   }
 }
 
-export function createServices(options: ServiceOptions = {}): Services {
-  return new Services(options);
+export function createServices(options: ServiceOptions = {}): Promise<Services> {
+  return Services.create(options);
 }

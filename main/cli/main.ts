@@ -12,6 +12,13 @@ Usage:
   carapace secrets set NAME          store a secret in the Keychain (value read from stdin)
   carapace secrets list              names of stored secrets (never values)
   carapace secrets delete NAME       remove a secret
+  carapace approvals list [--json] [--all]       what waits for your decision
+  carapace approvals approve ID [--for-hour]     approve one action (or that target for an hour, low risk only)
+  carapace approvals deny ID
+  carapace activity [--json] [--since 2h]        the activity log (every decision and effect)
+  carapace activity verify                       check the log's HMAC chain; exits 1 on tampering
+  carapace pause | resume            stop / restart all effects, messages and model calls
+  carapace audit [--json] [--deep]   security self-check; exits 1 on a critical finding
   carapace --help | --version
 
 Environment:
@@ -26,6 +33,11 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   chat: async () => (await import('./commands/chat.js')).chatCommand,
   ask: async () => (await import('./commands/ask.js')).askCommand,
   secrets: async () => (await import('./commands/secrets.js')).secretsCommand,
+  approvals: async () => (await import('./commands/approvals.js')).approvalsCommand,
+  activity: async () => (await import('./commands/activity.js')).activityCommand,
+  pause: async () => (await import('./commands/pause.js')).pauseCommand(true),
+  resume: async () => (await import('./commands/pause.js')).pauseCommand(false),
+  audit: async () => (await import('./commands/audit.js')).auditCommand,
 };
 
 export async function main(argv: readonly string[], io: CliIO): Promise<number> {

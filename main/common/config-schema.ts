@@ -8,7 +8,7 @@ import { z } from 'zod';
 export const PROVIDER_IDS = ['anthropic', 'openai', 'openai-compatible'] as const;
 
 export const DEFAULT_MODEL_NAMES: Readonly<Record<(typeof PROVIDER_IDS)[number], string | undefined>> = {
-  anthropic: 'claude-sonnet-4-5',
+  anthropic: 'claude-sonnet-5',
   openai: 'gpt-4.1',
   'openai-compatible': undefined,
 };
@@ -34,15 +34,40 @@ export const ModelConfigSchema = z
   })
   .transform((model) => ({ ...model, name: model.name ?? DEFAULT_MODEL_NAMES[model.provider] ?? '' }));
 
+/**
+ * Runaway guards. Ceilings are hard: config can tighten below them, never loosen past them (Apple starts blocking
+ * accounts at around 200 messages an hour).
+ */
+export const PacingConfigSchema = z.strictObject({
+  perRecipientPerMinute: z.int().min(1).max(10).default(5),
+  perRecipientPerHour: z.int().min(1).max(60).default(30),
+  overallPerHour: z.int().min(1).max(150).default(100),
+});
+
 export const LimitsConfigSchema = z.strictObject({
   maxStepsPerTurn: z.int().min(1).max(100).default(12),
   maxTokensPerTurn: z.int().min(1_000).max(5_000_000).default(400_000),
+  dailySpendUsd: z.number().min(0).max(1_000).default(5),
+  pacing: PacingConfigSchema.prefault({}),
 });
+
+const EFFECT_KIND_VALUES = ['read_private', 'write_local', 'send_message', 'execute', 'network', 'spend', 'modify_calendar', 'delete'] as const;
+
+/** Permissions can only be tightened: there is deliberately no field that allows more. */
+export const PermissionsConfigSchema = z.strictObject({
+  alwaysAsk: z.array(z.enum(EFFECT_KIND_VALUES)).default([]),
+  deny: z.array(z.enum(EFFECT_KIND_VALUES)).default([]),
+  approvalTimeoutMinutes: z.int().min(1).max(60).default(10),
+});
+
+/** Field names people reach for to loosen the gate; each gets an explanation instead of "unknown field". */
+export const LOOSENING_FIELDS = ['allow', 'alwaysAllow', 'autoApprove', 'trust', 'yolo', 'skipApprovals'] as const;
 
 export const ConfigSchema = z.strictObject({
   $schema: z.string().optional(),
   model: ModelConfigSchema.prefault({}),
   limits: LimitsConfigSchema.prefault({}),
+  permissions: PermissionsConfigSchema.prefault({}),
 });
 
 export type Config = z.output<typeof ConfigSchema>;

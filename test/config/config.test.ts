@@ -29,8 +29,14 @@ const errorOf = (fn: () => unknown): ConfigError => {
 describe('config.json', () => {
   it('uses defaults when the file is missing', () => {
     const config = loadConfig(join(tempDir(), 'config.json'));
-    expect(config.model).toEqual({ provider: 'anthropic', name: 'claude-sonnet-4-5', maxOutputTokens: 4096 });
-    expect(config.limits).toEqual({ maxStepsPerTurn: 12, maxTokensPerTurn: 400_000 });
+    expect(config.model).toEqual({ provider: 'anthropic', name: 'claude-sonnet-5', maxOutputTokens: 4096 });
+    expect(config.limits).toEqual({
+      maxStepsPerTurn: 12,
+      maxTokensPerTurn: 400_000,
+      dailySpendUsd: 5,
+      pacing: { perRecipientPerMinute: 5, perRecipientPerHour: 30, overallPerHour: 100 },
+    });
+    expect(config.permissions).toEqual({ alwaysAsk: [], deny: [], approvalTimeoutMinutes: 10 });
   });
 
   it('accepts each provider, with a default model name where one exists', () => {
@@ -61,6 +67,16 @@ describe('config.json', () => {
   it('checks numeric limits', () => {
     const error = errorOf(() => parseConfig('{"limits":{"maxStepsPerTurn":0}}'));
     expect(error.message).toContain('limits.maxStepsPerTurn is 0: must be at least 1');
+  });
+
+  it('refuses a config that tries to loosen the floors, saying what to do instead', () => {
+    const error = errorOf(() => parseConfig('{"permissions":{"allow":["execute"]}}'));
+    expect(error.message).toContain('permissions.allow is not allowed');
+    expect(error.message).toContain('can only tighten');
+    expect(errorOf(() => parseConfig('{"limits":{"pacing":{"overallPerHour":500}}}')).message).toContain(
+      'limits.pacing.overallPerHour is 500: must be at most 150',
+    );
+    expect(parseConfig('{"limits":{"pacing":{"perRecipientPerHour":10}},"permissions":{"alwaysAsk":["network"]}}').permissions.alwaysAsk).toEqual(['network']);
   });
 
   it('explains invalid JSON and a non-object', () => {

@@ -1,8 +1,9 @@
+import { createInterface } from 'node:readline';
 import { toolCallsOf, type Message } from '../../common/messages.js';
 import { createServices } from '../../services.js';
+import { approvalPromptText, formatApprovalCard, parseApprovalAnswer } from '../approval-card.js';
 import { EXIT, type CliIO } from '../io.js';
 import { parseCommandArgs } from '../main.js';
-import { autoApproveNotice } from './approval.js';
 
 export async function askCommand(args: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parseCommandArgs(
@@ -17,19 +18,29 @@ export async function askCommand(args: string[], io: CliIO): Promise<number> {
     return EXIT.usage;
   }
 
-  const services = createServices({ env: io.env });
+  const services = await createServices({ env: io.env });
   const controller = new AbortController();
   const onSigint = (): void => controller.abort();
   process.once('SIGINT', onSigint);
+  const interactive = io.stdin.isTTY === true;
+  const stopListening = services.onApprovalRequested((approval) => {
+    io.stderr.write(formatApprovalCard(approval));
+    if (interactive) {
+      const rl = createInterface({ input: io.stdin, output: io.stderr });
+      rl.question(approvalPromptText(approval), (answer) => {
+        rl.close();
+        const { decision, grantMinutes } = parseApprovalAnswer(answer, approval);
+        const result = services.gate.decide(approval.id, decision, 'terminal', grantMinutes ? { grantMinutes } : {});
+        if (!result.ok) io.stderr.write(`carapace: ${result.message}\n`);
+      });
+    } else {
+      io.stderr.write(`Waiting for your decision: run \`carapace approvals approve ${approval.id}\` or \`carapace approvals deny ${approval.id}\` in another terminal.\n`);
+    }
+  });
+  const stopAlerts = services.onAlert((message) => io.stderr.write(`carapace: ${message}\n`));
   try {
     const sessionId = services.localSession(values.new);
-    const result = await services.ask(sessionId, text, {
-      signal: controller.signal,
-      beforeToolCall: (request) => {
-        if (!values.json) io.stderr.write(autoApproveNotice(request.tool.describe(request.input)));
-        return { action: 'allow' };
-      },
-    });
+    const result = await services.ask(sessionId, text, { signal: controller.signal });
     if (values.json) {
       io.stdout.write(
         `${JSON.stringify({
@@ -46,6 +57,8 @@ export async function askCommand(args: string[], io: CliIO): Promise<number> {
     }
     return result.error ? EXIT.failure : EXIT.ok;
   } finally {
+    stopListening();
+    stopAlerts();
     process.off('SIGINT', onSigint);
     services.close();
   }

@@ -1,23 +1,67 @@
 import { createInterface } from 'node:readline';
 import type { AgentEvent } from '../../agent/events.js';
+import type { ApprovalView } from '../../common/approvals.js';
 import { createServices } from '../../services.js';
+import { approvalPromptText, formatApprovalCard, parseApprovalAnswer } from '../approval-card.js';
 import { EXIT, type CliIO } from '../io.js';
 import { parseCommandArgs } from '../main.js';
-import { autoApproveNotice } from './approval.js';
 
 const CHAT_HELP = 'Commands: /new starts a fresh session, /exit quits (or Ctrl-D). Ctrl-C stops the current turn.\n';
 
 export async function chatCommand(args: string[], io: CliIO): Promise<number> {
   const { values } = parseCommandArgs('chat', args, { new: { type: 'boolean', default: false } }, { min: 0, max: 0, usage: '[--new]' });
-  const services = createServices({ env: io.env });
+  const services = await createServices({ env: io.env });
   const tty = io.stdout.isTTY === true && io.stdin.isTTY === true;
   const style = (code: string, text: string): string => (tty ? `\u001b[${code}m${text}\u001b[0m` : text);
+  const cardStyle = { bold: (t: string) => style('1', t), dim: (t: string) => style('2', t), warn: (t: string) => style('1;33', t) };
 
   let sessionId = services.localSession(values.new);
   let turn: AbortController | undefined;
   let lastInterrupt = 0;
 
   const rl = createInterface({ input: io.stdin, output: io.stdout, terminal: tty, prompt: style('1', 'you › ') });
+
+  // Lines go to a pending approval question first, otherwise into the queue of things the owner said.
+  const queue: string[] = [];
+  let closed = false;
+  let wakeReader: (() => void) | undefined;
+  const approvalQueue: ApprovalView[] = [];
+  let answerApproval: ((line: string) => void) | undefined;
+  rl.on('line', (line) => {
+    if (answerApproval) answerApproval(line);
+    else queue.push(line);
+    wakeReader?.();
+  });
+  rl.on('close', () => {
+    closed = true;
+    // End of input while a question is open is a "no".
+    answerApproval?.('');
+    wakeReader?.();
+  });
+  const nextLine = async (): Promise<string | undefined> => {
+    while (queue.length === 0 && !closed) await new Promise<void>((resolve) => (wakeReader = resolve));
+    return queue.shift();
+  };
+
+  const askNextApproval = (): void => {
+    const approval = approvalQueue[0];
+    if (!approval || answerApproval) return;
+    io.stdout.write(`\n${formatApprovalCard(approval, cardStyle)}${approvalPromptText(approval)}`);
+    answerApproval = (line) => {
+      answerApproval = undefined;
+      approvalQueue.shift();
+      const { decision, grantMinutes } = parseApprovalAnswer(line, approval);
+      const result = services.gate.decide(approval.id, decision, 'terminal', grantMinutes ? { grantMinutes } : {});
+      io.stdout.write(style('2', result.ok ? `  ${decision === 'approve' ? 'Approved' : 'Denied'}.\n` : `  ${result.message}\n`));
+      askNextApproval();
+    };
+  };
+  const stopApprovals = services.onApprovalRequested((approval) => {
+    approvalQueue.push(approval);
+    askNextApproval();
+  });
+  const stopAlerts = services.onAlert((message) => io.stdout.write(style('1;31', `\n${message}\n`)));
+
   const interrupt = (): void => {
     if (turn) {
       turn.abort();
@@ -39,7 +83,7 @@ export async function chatCommand(args: string[], io: CliIO): Promise<number> {
   rl.prompt();
 
   try {
-    for await (const raw of rl) {
+    for (let raw = await nextLine(); raw !== undefined; raw = await nextLine()) {
       const line = raw.trim();
       if (line === '') {
         rl.prompt();
@@ -82,14 +126,7 @@ export async function chatCommand(args: string[], io: CliIO): Promise<number> {
             break;
         }
       };
-      const result = await services.ask(sessionId, line, {
-        signal: turn.signal,
-        onEvent,
-        beforeToolCall: (request) => {
-          io.stdout.write(style('2', autoApproveNotice(request.tool.describe(request.input))));
-          return { action: 'allow' };
-        },
-      });
+      const result = await services.ask(sessionId, line, { signal: turn.signal, onEvent });
       turn = undefined;
       if (midLine) io.stdout.write('\n');
       if (result.stopReason === 'aborted') io.stdout.write(style('33', 'Stopped. Your message is kept; send another to continue.\n'));
@@ -97,6 +134,8 @@ export async function chatCommand(args: string[], io: CliIO): Promise<number> {
       rl.prompt();
     }
   } finally {
+    stopApprovals();
+    stopAlerts();
     process.off('SIGINT', interrupt);
     rl.close();
     services.close();

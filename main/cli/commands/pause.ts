@@ -1,0 +1,20 @@
+import { createServices } from '../../services.js';
+import { EXIT, type CliIO } from '../io.js';
+import { parseCommandArgs } from '../main.js';
+
+/** `carapace pause` stops every effect and model call; `carapace resume` restarts them and resets the breaker. */
+export function pauseCommand(paused: boolean) {
+  return async (args: string[], io: CliIO): Promise<number> => {
+    parseCommandArgs(paused ? 'pause' : 'resume', args, {}, { min: 0, max: 0, usage: '' });
+    const services = await createServices({ env: io.env });
+    try {
+      services.switches.set('paused', paused, paused ? 'paused by the owner (CLI)' : undefined);
+      if (!paused) services.switches.set('outbound_tripped', false);
+      services.activity.append({ kind: paused ? 'pause' : 'resume', summary: paused ? 'Paused all effects' : 'Resumed', actor: 'owner:cli' });
+      io.stdout.write(paused ? 'Paused: no tool effects, messages or model calls until `carapace resume`.\n' : 'Resumed.\n');
+      return EXIT.ok;
+    } finally {
+      services.close();
+    }
+  };
+}

@@ -1,0 +1,50 @@
+import type { Database } from 'better-sqlite3';
+
+export interface PacingLimits {
+  readonly perRecipientPerMinute: number;
+  readonly perRecipientPerHour: number;
+  readonly overallPerHour: number;
+}
+
+export type PacingVerdict = { readonly ok: true } | { readonly ok: false; readonly reason: string; readonly tripsBreaker: boolean };
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+
+/**
+ * Counts outbound messages per recipient and overall, from the ledger of messages actually sent. The hourly caps
+ * trip the circuit breaker (a runaway); the per-minute cap only asks the sender to slow down.
+ */
+export class Pacer {
+  constructor(
+    private readonly db: Database,
+    private readonly limits: PacingLimits,
+  ) {}
+
+  check(channel: string, recipient: string, now = Date.now()): PacingVerdict {
+    const count = (since: number, forRecipient: boolean): number =>
+      (
+        (forRecipient
+          ? this.db.prepare('SELECT COUNT(*) AS n FROM sent_messages WHERE channel = ? AND recipient = ? AND ts > ?').get(channel, recipient, since)
+          : this.db.prepare('SELECT COUNT(*) AS n FROM sent_messages WHERE ts > ?').get(since)) as { n: number }
+      ).n;
+    if (count(now - HOUR, false) >= this.limits.overallPerHour) {
+      return { ok: false, tripsBreaker: true, reason: `Carapace has sent ${this.limits.overallPerHour} messages in the last hour (limits.pacing.overallPerHour).` };
+    }
+    if (count(now - HOUR, true) >= this.limits.perRecipientPerHour) {
+      return { ok: false, tripsBreaker: true, reason: `Carapace has sent ${this.limits.perRecipientPerHour} messages to ${recipient} in the last hour (limits.pacing.perRecipientPerHour).` };
+    }
+    if (count(now - MINUTE, true) >= this.limits.perRecipientPerMinute) {
+      return { ok: false, tripsBreaker: false, reason: `Carapace has sent ${this.limits.perRecipientPerMinute} messages to ${recipient} in the last minute; wait a minute (limits.pacing.perRecipientPerMinute).` };
+    }
+    return { ok: true };
+  }
+
+  record(channel: string, recipient: string, now = Date.now()): void {
+    this.db.prepare('INSERT INTO sent_messages (ts, channel, recipient) VALUES (?, ?, ?)').run(now, channel, recipient);
+  }
+
+  hasSentTo(channel: string, recipient: string): boolean {
+    return this.db.prepare('SELECT 1 FROM sent_messages WHERE channel = ? AND recipient = ? LIMIT 1').get(channel, recipient) !== undefined;
+  }
+}
