@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
-import { ConfigSchema, type Config } from '../common/config-schema.js';
+import { ConfigSchema, LOOSENING_FIELDS, type Config } from '../common/config-schema.js';
 import { findKeyShapedFields } from './key-shapes.js';
 
 export class ConfigError extends Error {
@@ -37,6 +37,18 @@ export function parseConfig(text: string, path = 'config.json'): Config {
       `${path} contains what looks like a secret in ${fields}. Secrets never go in config.json: remove it and store it ` +
         `in the Keychain with \`carapace secrets set NAME\` (the value is read from stdin, e.g. \`carapace secrets set anthropic\`).`,
     );
+  }
+
+  const permissions = (raw as Record<string, unknown>).permissions;
+  if (permissions !== null && typeof permissions === 'object') {
+    const loosening = LOOSENING_FIELDS.filter((field) => Object.hasOwn(permissions, field));
+    if (loosening.length > 0) {
+      throw new ConfigError(
+        `${path}: permissions.${loosening[0]} is not allowed — config can only tighten the permission gate ` +
+          `(permissions.alwaysAsk, permissions.deny). Shell commands, spending, deleting and messages to new recipients ` +
+          `always ask. Remove permissions.${loosening[0]}; to stop being asked about one recipient, approve "for 1 hour" in the popover.`,
+      );
+    }
   }
 
   const parsed = ConfigSchema.safeParse(raw, { reportInput: true });
