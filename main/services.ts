@@ -119,11 +119,13 @@ export class Services {
     ensureSoul(paths.soul);
     const secrets = options.secrets ?? new KeychainSecretStore(keychainServiceFor(home, defaultCarapaceHome(env, platform)));
     const db = openDatabase(paths.database);
+    // Start loading the provider's SDK now, so it overlaps the Keychain round-trips below.
+    const provider = options.provider ?? createProvider(config.model);
     try {
       const activity = await ActivityLog.open(db, secrets);
       const broker = new SecretBroker(secrets);
       await broker.load({ 'env:ANTHROPIC_API_KEY': env.ANTHROPIC_API_KEY, 'env:OPENAI_API_KEY': env.OPENAI_API_KEY });
-      return new Services(paths, config, secrets, activity, db, broker, env, options);
+      return new Services(paths, config, secrets, activity, db, broker, env, { ...options, provider });
     } catch (error) {
       db.close();
       throw error;

@@ -16,4 +16,4 @@ bash "$ROOT/scripts/setup.sh" </dev/null
 if [ "$#" -eq 0 ]; then
   set -- chat
 fi
-exec node "$ROOT/bin/carapace.js" "$@"
+exec bash "$ROOT/scripts/with-keyring.sh" node "$ROOT/bin/carapace.js" "$@"

@@ -23,32 +23,8 @@ vitest=(node_modules/.bin/vitest run --reporter=default --reporter=json "--outpu
 export CARAPACE_TEST_KEYRING=1
 
 status=0
-if [ "$(uname -s)" = Linux ]; then
-  for tool in dbus-run-session gnome-keyring-daemon; do
-    command -v "$tool" >/dev/null 2>&1 || {
-      echo "test: $tool is missing; run scripts/setup.sh (apt: dbus gnome-keyring)" >&2
-      exit 1
-    }
-  done
-  mkdir -m 700 "$work/data" "$work/runtime"
-  # The keyring lives in $work/data; its control socket in $work/runtime, never the user's own session's.
-  # The command travels as arguments to `sh -c`, never spliced into the script.
-  # shellcheck disable=SC2016 # $1 and $@ belong to the inner sh
-  XDG_DATA_HOME="$work/data" XDG_RUNTIME_DIR="$work/runtime" \
-    dbus-run-session -- sh -c '
-      log="$1"; shift
-      if ! printf pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>"$log"; then
-        echo "test: gnome-keyring-daemon did not start:" >&2
-        cat "$log" >&2
-        exit 1
-      fi
-      exec "$@"' carapace-test "$work/keyring.log" "${vitest[@]}" </dev/null || status=$?
-else
-  "${vitest[@]}" </dev/null || status=$?
-fi
+bash scripts/with-keyring.sh --isolated "${vitest[@]}" </dev/null || status=$?
 
-# vitest's own summary is for people; CI reads this line. A file that fails before its tests run (a syntax or
-# import error) counts as one failure, as does an error vitest reports outside any test.
 summary="$(
   node - "$report" "$status" <<'JS'
 const { readFileSync } = require('node:fs');
