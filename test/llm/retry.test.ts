@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ProviderEvent } from '../../main/llm/provider.js';
 import { createProvider } from '../../main/llm/create-provider.js';
-import { AnthropicProvider } from '../../main/llm/providers/anthropic.js';
-import { OpenAIProvider } from '../../main/llm/providers/openai.js';
+import { anthropicText, startFakeAnthropic } from '../fakes/fake-anthropic-server.js';
+import { openaiText, startFakeOpenAI } from '../fakes/fake-openai-server.js';
 import { normaliseToolId, prepareHistory } from '../../main/llm/providers/shared.js';
 import { backoffDelay, DEFAULT_RETRY_POLICY, parseRetryAfter, sleep, withRetries } from '../../main/llm/retry.js';
 import { assistant, toolResult, user } from './fixtures.js';
@@ -118,12 +118,24 @@ describe('tool ids and history repair', () => {
 });
 
 describe('createProvider', () => {
-  it('builds the provider named in the config', () => {
-    expect(createProvider({ provider: 'anthropic' })).toBeInstanceOf(AnthropicProvider);
-    const openai = createProvider({ provider: 'openai' });
-    expect(openai).toBeInstanceOf(OpenAIProvider);
-    expect(openai.id).toBe('openai');
-    const local = createProvider({ provider: 'openai-compatible', baseURL: 'http://localhost:11434/v1' });
-    expect(local.id).toBe('openai-compatible');
+  it('builds the provider named in the config, loading its SDK on demand', async () => {
+    const anthropic = await startFakeAnthropic();
+    const openai = await startFakeOpenAI();
+    try {
+      anthropic.enqueue(anthropicText('from anthropic'));
+      openai.enqueue(openaiText('from openai'));
+      const request = { model: 'm', system: 's', messages: [{ role: 'user' as const, content: 'hi', provenance: { kind: 'owner' as const }, timestamp: 0 }], tools: [], maxOutputTokens: 256 };
+      const viaAnthropic = createProvider({ provider: 'anthropic', baseURL: anthropic.url });
+      expect(viaAnthropic.id).toBe('anthropic');
+      expect((await viaAnthropic.complete(request, { apiKey: 'k' })).content).toEqual([{ type: 'text', text: 'from anthropic' }]);
+      const local = createProvider({ provider: 'openai-compatible', baseURL: openai.url });
+      expect(local.id).toBe('openai-compatible');
+      expect((await local.complete(request, { apiKey: undefined })).content).toEqual([{ type: 'text', text: 'from openai' }]);
+      expect(anthropic.requests[0]?.path).toBe('/v1/messages');
+      expect(openai.requests[0]?.path).toBe('/v1/chat/completions');
+    } finally {
+      await anthropic.close();
+      await openai.close();
+    }
   });
 });

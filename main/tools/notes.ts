@@ -1,0 +1,73 @@
+import { z } from 'zod';
+import { defineTool, type Tool } from './tool.js';
+
+export interface NoteLike {
+  readonly id: number;
+  readonly text: string;
+  readonly createdAt: number;
+}
+
+/** What the note tools need from storage; the caller injects it (the memory module's NotesStore fits). */
+export interface NotesLike {
+  add(text: string, sessionId?: string): NoteLike | Promise<NoteLike>;
+  list(limit?: number): readonly NoteLike[] | Promise<readonly NoteLike[]>;
+  search(query: string, limit?: number): readonly NoteLike[] | Promise<readonly NoteLike[]>;
+}
+
+const DEFAULT_LIMIT = 20;
+const PREVIEW_CHARS = 80;
+
+const saveNoteInput = z.object({
+  text: z
+    .string()
+    .min(1)
+    .max(10_000)
+    .refine((text) => text.trim().length > 0, 'A note needs some text, not only white space.')
+    .describe('The note, as the owner should read it later.'),
+});
+
+const listNotesInput = z.object({
+  query: z.string().min(1).max(200).optional().describe('Only notes containing this text (not case-sensitive).'),
+  limit: z.int().min(1).max(100).optional().describe(`How many notes, newest first; default ${DEFAULT_LIMIT}.`),
+});
+
+export type SaveNoteInput = z.infer<typeof saveNoteInput>;
+export type ListNotesInput = z.infer<typeof listNotesInput>;
+
+/** `save_note` (writes locally) and `list_notes` (reads private data), over the injected store. */
+export function createNoteTools(notes: NotesLike): readonly [Tool<SaveNoteInput>, Tool<ListNotesInput>] {
+  const saveNote = defineTool({
+    name: 'save_note',
+    description: 'Save a note for the owner to find later.',
+    input: saveNoteInput,
+    effects: ['write_local'],
+    describe: ({ text }) => `Save a note: "${preview(text)}"`,
+    execute: async ({ text }, { sessionId }) => {
+      const note = await notes.add(text, sessionId);
+      return `Saved note #${note.id}.`;
+    },
+  });
+  const listNotes = defineTool({
+    name: 'list_notes',
+    description: "List the owner's saved notes, newest first, optionally only those containing some text.",
+    input: listNotesInput,
+    effects: ['read_private'],
+    describe: ({ query, limit }) =>
+      `${query === undefined ? 'List your notes' : `Search your notes for "${preview(query)}"`}` +
+      `${limit === undefined ? '' : ` (up to ${limit})`}`,
+    execute: async ({ query, limit = DEFAULT_LIMIT }) => {
+      const found = query === undefined ? await notes.list(limit) : await notes.search(query, limit);
+      if (found.length === 0) return query === undefined ? 'There are no notes yet.' : 'No notes contain that text.';
+      return JSON.stringify(
+        found.map((note) => ({ id: note.id, savedAt: new Date(note.createdAt).toISOString(), text: note.text })),
+      );
+    },
+  });
+  return [saveNote, listNotes];
+}
+
+/** One line for an approval prompt: whitespace collapsed, long text cut. */
+function preview(text: string): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  return line.length > PREVIEW_CHARS ? `${line.slice(0, PREVIEW_CHARS - 1)}…` : line;
+}
