@@ -19,6 +19,7 @@ Usage:
   carapace activity verify                       check the log's HMAC chain; exits 1 on tampering
   carapace pause | resume            stop / restart all effects, messages and model calls
   carapace audit [--json] [--deep]   security self-check; exits 1 on a critical finding
+  carapace imessage tail [--db PATH] [--since ROWID] [--limit N] [--json]   decoded chat.db messages
   carapace --help | --version
 
 Environment:
@@ -38,6 +39,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   pause: async () => (await import('./commands/pause.js')).pauseCommand(true),
   resume: async () => (await import('./commands/pause.js')).pauseCommand(false),
   audit: async () => (await import('./commands/audit.js')).auditCommand,
+  imessage: async () => (await import('./commands/imessage.js')).imessageCommand,
 };
 
 export async function main(argv: readonly string[], io: CliIO): Promise<number> {

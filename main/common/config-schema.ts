@@ -63,11 +63,42 @@ export const PermissionsConfigSchema = z.strictObject({
 /** Field names people reach for to loosen the gate; each gets an explanation instead of "unknown field". */
 export const LOOSENING_FIELDS = ['allow', 'alwaysAllow', 'autoApprove', 'trust', 'yolo', 'skipApprovals'] as const;
 
+const StaleSchema = z.int().min(1).max(7 * 24 * 60).default(60);
+
+export const ImessageConfigSchema = z.strictObject({
+  enabled: z.boolean().default(false),
+  /** Phone numbers (E.164, e.g. "+15550001111") and Apple ID emails that are the owner. */
+  owners: z.array(z.string().min(3)).default([]),
+  /** Defaults to ~/Library/Messages/chat.db. */
+  chatDbPath: z.string().min(1).optional(),
+  /** Messages older than this when first seen (after downtime) are stored but not answered. */
+  maxAgeMinutes: StaleSchema,
+});
+
+export const TelegramConfigSchema = z.strictObject({
+  enabled: z.boolean().default(false),
+  /** Numeric Telegram user ids of the owner; `carapace pair telegram` adds one. */
+  owners: z.array(z.union([z.int().positive(), z.string().regex(/^\d+$/)]).transform(String)).default([]),
+  /** A self-hosted Bot API server; defaults to https://api.telegram.org. */
+  apiRoot: z.url({ protocol: /^https?$/ }).optional(),
+  maxAgeMinutes: StaleSchema,
+});
+
+export const ChannelsConfigSchema = z.strictObject({
+  imessage: ImessageConfigSchema.prefault({}),
+  telegram: TelegramConfigSchema.prefault({}),
+  /** What an unknown sender gets back once, while their pairing request waits; nothing when unset. */
+  unknownSenderReply: z.string().min(1).max(500).optional(),
+  /** Names that address Carapace in a group chat ("carapace, what's…"). */
+  assistantNames: z.array(z.string().min(1)).default(['carapace']),
+});
+
 export const ConfigSchema = z.strictObject({
   $schema: z.string().optional(),
   model: ModelConfigSchema.prefault({}),
   limits: LimitsConfigSchema.prefault({}),
   permissions: PermissionsConfigSchema.prefault({}),
+  channels: ChannelsConfigSchema.prefault({}),
 });
 
 export type Config = z.output<typeof ConfigSchema>;

@@ -1,0 +1,82 @@
+/**
+ * The contract between the gateway and a chat channel. Channels are outbound-only (invariant 1): they read a file
+ * or long-poll, never listen. A channel knows nothing of the agent or the gateway: it hands inbound messages to
+ * `ChannelHost.deliver` and sends what it is given.
+ */
+
+export type ChannelId = 'imessage' | 'telegram';
+
+export interface Attachment {
+  /** Local path when the channel has one (iMessage). Never opened automatically. */
+  readonly path?: string;
+  readonly mimeType?: string;
+  readonly name?: string;
+  /** Channel-side id (Telegram file_id). */
+  readonly fileId?: string;
+}
+
+export type InboundKind = 'message' | 'edit' | 'reaction';
+
+export interface InboundMessage {
+  readonly channel: ChannelId;
+  /** Unique within the channel: the chat.db message guid, or `${chatId}:${messageId}` on Telegram. */
+  readonly externalId: string;
+  /** The conversation replies go back to: a chat.db chat guid (`iMessage;-;+1555…`, `any;+;chat…`) or a Telegram chat id. */
+  readonly conversationId: string;
+  readonly isGroup: boolean;
+  /** Who wrote it: a phone number / Apple ID email, or a Telegram user id. */
+  readonly sender: string;
+  readonly senderName?: string;
+  readonly text: string;
+  /** Milliseconds since the Unix epoch. */
+  readonly sentAt: number;
+  /** Written by the owner's own account (iMessage is_from_me). Never treated as a command by itself. */
+  readonly isFromMe: boolean;
+  readonly kind: InboundKind;
+  readonly attachments: readonly Attachment[];
+  /** In a group: the message addresses Carapace (mention, reply to it, or its name first). */
+  readonly addressesAssistant: boolean;
+}
+
+export type ChannelState = 'starting' | 'connected' | 'retrying' | 'stopped' | 'needs_setup';
+
+export interface ChannelStatus {
+  readonly channel: ChannelId;
+  readonly state: ChannelState;
+  /** One sentence for the owner: what is wrong and what to do. */
+  readonly detail?: string;
+}
+
+/** What the gateway offers a running channel. */
+export interface ChannelHost {
+  /**
+   * Stores the message and the channel's cursor atomically, before anything else happens. The channel must not
+   * advance past a message until this resolves; storing the same externalId twice is a no-op.
+   */
+  deliver(message: InboundMessage, cursor: string): Promise<void>;
+  /** The cursor stored with the last delivered message, if any. */
+  cursor(channel: ChannelId): string | undefined;
+  /** A cursor saved without a message (first start: begin at the newest message). */
+  saveCursor(channel: ChannelId, cursor: string): void;
+  status(status: ChannelStatus): void;
+}
+
+export interface OutboundMessage {
+  readonly conversationId: string;
+  readonly text: string;
+  /** Stable across retries: a channel that can dedupe uses it; the outbox uses it to send at most once. */
+  readonly idempotencyKey: string;
+}
+
+export type SendResult =
+  | { readonly ok: true; readonly externalIds: readonly string[] }
+  | { readonly ok: false; readonly retryable: boolean; readonly message: string };
+
+export interface Channel {
+  readonly id: ChannelId;
+  /** Runs until the signal aborts; never rejects (failures are reported through `host.status` and retried). */
+  run(host: ChannelHost, signal: AbortSignal): Promise<void>;
+  send(message: OutboundMessage, signal: AbortSignal): Promise<SendResult>;
+  /** Shows "typing…" where the channel has it. */
+  typing?(conversationId: string, signal: AbortSignal): Promise<void>;
+}
