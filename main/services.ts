@@ -24,7 +24,12 @@ import { KeychainSecretStore, keychainServiceFor } from './secrets/keychain-secr
 import type { SecretStore } from './secrets/secret-store.js';
 import { currentTimeTool } from './tools/current-time.js';
 import { createNoteTools } from './tools/notes.js';
+import { createMessageTools, type MessagingLike } from './tools/messages.js';
 import { ToolRegistry, type Tool } from './tools/tool.js';
+import { ChannelStore } from './gateway/channel-store.js';
+import { Outbox } from './gateway/outbox.js';
+import { sameHandle } from './gateway/identity.js';
+import { roleOf } from './gateway/roles.js';
 
 export interface ServiceOptions {
   readonly env?: NodeJS.ProcessEnv;
@@ -43,6 +48,8 @@ export interface AskOptions {
   readonly onEvent?: (event: AgentEvent) => void;
   /** How the turn's trigger is labelled; the local CLI and popover are the owner. */
   readonly provenance?: UserMessage['provenance'];
+  /** The tools this turn may use; contacts get only tools without effects. Defaults to all. */
+  readonly tools?: ToolRegistry;
 }
 
 type ApprovalListener = (approval: ApprovalView) => void;
@@ -61,6 +68,9 @@ export class Services {
   readonly pacer: Pacer;
   readonly broker: SecretBroker;
   readonly gate: PermissionGate;
+  readonly channels: ChannelStore;
+  readonly outbox: Outbox;
+  readonly #outboxListeners = new Set<() => void>();
   readonly #approvalListeners = new Set<ApprovalListener>();
   readonly #alertListeners = new Set<AlertListener>();
   #provider: Provider | undefined;
@@ -84,6 +94,10 @@ export class Services {
     this.tools = new ToolRegistry().register(currentTimeTool);
     const [saveNote, listNotes] = createNoteTools(this.notes);
     this.tools.register(saveNote).register(listNotes);
+    this.channels = new ChannelStore(db);
+    this.outbox = new Outbox(db);
+    const [sendMessage, listConversations, readMessages] = createMessageTools(this.#messaging());
+    this.tools.register(sendMessage).register(listConversations).register(readMessages);
     for (const tool of options.extraTools ?? []) this.tools.register(tool);
     this.#provider = options.provider;
     this.gate = new PermissionGate({
@@ -98,6 +112,8 @@ export class Services {
       dailySpendCapUsd: config.limits.dailySpendUsd,
       spentTodayUsd: () => this.spentTodayUsd(),
       worstCaseUsd: (request) => worstCaseUsd(priceOf(config.model.provider, config.model.name, config.model.baseURL), request),
+      isKnownRecipient: (channel, recipient) =>
+        this.channels.conversations(10_000).some((conversation) => conversation.channel === channel && conversation.conversationId === recipient),
       onApprovalRequested: (approval) => {
         for (const listener of this.#approvalListeners) listener(approval);
       },
@@ -142,6 +158,27 @@ export class Services {
     return () => this.#approvalListeners.delete(listener);
   }
 
+  /** The gateway listens here to send newly queued messages at once. */
+  onOutboxQueued(listener: () => void): () => void {
+    this.#outboxListeners.add(listener);
+    return () => this.#outboxListeners.delete(listener);
+  }
+
+  /** Tools without any effect: what an approved contact's turn may use (no private data, no actions). */
+  contactTools(): ToolRegistry {
+    const registry = new ToolRegistry();
+    for (const tool of this.tools.list()) if (tool.effects.length === 0) registry.register(tool);
+    return registry;
+  }
+
+  notifyApproval(approval: ApprovalView): void {
+    for (const listener of this.#approvalListeners) listener(approval);
+  }
+
+  alert(message: string): void {
+    for (const listener of this.#alertListeners) listener(message);
+  }
+
   onAlert(listener: AlertListener): () => void {
     this.#alertListeners.add(listener);
     return () => this.#alertListeners.delete(listener);
@@ -183,7 +220,7 @@ export class Services {
       provider: this.provider,
       model: this.config.model.name,
       system: buildSystemPrompt(this.paths.soul),
-      tools: this.tools,
+      tools: options.tools ?? this.tools,
       history: this.history(sessionId),
       input,
       limits: { maxSteps: this.config.limits.maxStepsPerTurn, maxTokens: this.config.limits.maxTokensPerTurn },
@@ -195,6 +232,45 @@ export class Services {
 
   close(): void {
     this.db.close();
+  }
+
+  #messaging(): MessagingLike {
+    const matches = (channel: string, to: string) =>
+      this.channels
+        .conversations(10_000)
+        .filter((item) => item.channel === channel)
+        .filter((item) => item.conversationId === to || (!item.isGroup && sameHandle(item.conversationId.split(';').at(-1) ?? '', to)) || item.title?.toLowerCase() === to.toLowerCase());
+    return {
+      conversations: (limit) => this.channels.conversations(limit),
+      resolve: (channel, to) => {
+        const found = matches(channel, to.trim());
+        // Ambiguity fails closed: two conversations called "Sam" resolve to neither.
+        return found.length === 1 ? found[0]?.conversationId : undefined;
+      },
+      read: (channel, conversationId, since, limit) =>
+        this.channels.messages(channel, conversationId, { since, limit }).map((message) => ({
+          sentAt: message.sentAt,
+          sender: message.sender,
+          senderName: message.senderName,
+          text: message.text,
+          role: message.isFromMe ? 'self' : roleOf(this.config, this.channels, channel, message.sender),
+          attachments: message.attachments.length,
+        })),
+      send: async (channel, conversationId, text, idempotencyKey, signal) => {
+        const entry = this.outbox.enqueue({ channel, conversationId, text, idempotencyKey });
+        if (!this.channels.conversation(channel, conversationId)) this.channels.touchConversation(channel, conversationId, false, undefined);
+        for (const listener of this.#outboxListeners) listener();
+        if (this.#outboxListeners.size === 0) return `Queued (#${entry.id}); it is sent when the Carapace gateway runs.`;
+        for (let waited = 0; waited < 15_000 && !signal.aborted; waited += 100) {
+          const current = this.outbox.get(entry.id);
+          if (current?.status === 'sent') return `Sent (#${entry.id}).`;
+          if (current?.status === 'failed') throw new Error(`Sending failed: ${current.error ?? 'unknown error'}`);
+          if (current?.status === 'held') throw new Error(`Held: ${current.error ?? 'outbound messages are paused'}`);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        return `Queued (#${entry.id}); the gateway is still sending it.`;
+      },
+    };
   }
 
   async #apiKey(provider: ProviderId): Promise<string | undefined> {

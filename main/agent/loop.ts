@@ -258,7 +258,7 @@ async function runToolCall(
   }
 
   try {
-    const output = await tool.execute(input, { sessionId: options.sessionId, signal });
+    const output = await tool.execute(input, { sessionId: options.sessionId, callId: call.id, signal });
     return await result(typeof output === 'string' ? { content: output } : output);
   } catch (error) {
     return result({ content: `${tool.name} failed: ${error instanceof Error ? error.message : String(error)}`, isError: true });

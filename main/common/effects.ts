@@ -27,7 +27,14 @@ export const EFFECT_KINDS: readonly EffectKind[] = [
 export type Effect =
   | { readonly kind: 'read_private'; readonly what: string }
   | { readonly kind: 'write_local'; readonly what: string; readonly path?: string }
-  | { readonly kind: 'send_message'; readonly channel: string; readonly recipient: string; readonly text: string }
+  | {
+      readonly kind: 'send_message';
+      readonly channel: string;
+      readonly recipient: string;
+      readonly text: string;
+      /** How the call named the recipient when it was resolved from a name ("Alice" → a conversation id). */
+      readonly via?: string;
+    }
   | { readonly kind: 'execute'; readonly argv: readonly string[]; readonly cwd?: string }
   | { readonly kind: 'network'; readonly host: string; readonly url?: string; readonly method?: string; readonly body?: string }
   | { readonly kind: 'spend'; readonly amountUsd: number; readonly what: string }

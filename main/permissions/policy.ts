@@ -100,6 +100,9 @@ export function decide(input: PolicyInput): PolicyVerdict {
   const origins = provenance.argOrigins.filter((origin) => belongsTo(origin, input.effectIndex));
   const untrustedArgs = origins.filter((origin) => origin.origin.kind === 'untrusted');
   const target = primaryTarget(effect, input.effectIndex, provenance.argOrigins);
+  // A recipient resolved from a name counts as named by whoever wrote the name; untrusted wins if either is.
+  const alias = provenance.argOrigins.find((origin) => origin.path === `effect${input.effectIndex}.via`);
+  const namedByOwnerNow = [target, alias].some((origin) => origin?.origin.kind === 'owner' && origin.origin.inThisTurn);
 
   if (input.paused) return deny('Carapace is paused; run `carapace resume` (or use the pause switch) to allow actions again.');
   if (input.config.deny.includes(kind)) return deny(`Your config forbids ${kind.replace('_', ' ')} actions (permissions.deny).`);
@@ -141,7 +144,7 @@ export function decide(input: PolicyInput): PolicyVerdict {
     case 'send_message': {
       if (!input.knownRecipient) {
         verdict = ask('medium', `${effect.recipient} is a new recipient: Carapace has never written to them.`, false);
-      } else if (target?.origin.kind === 'owner' && target.origin.inThisTurn) {
+      } else if (namedByOwnerNow) {
         verdict = allow('low', `You asked for this message to ${effect.recipient} yourself.`);
       } else {
         verdict = ask('low', `You did not name ${effect.recipient} in this request.`);

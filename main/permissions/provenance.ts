@@ -185,6 +185,7 @@ function* effectTargets(effect: Effect): Generator<[string, string]> {
   switch (effect.kind) {
     case 'send_message':
       if (effect.recipient) yield ['recipient', effect.recipient];
+      if (effect.via && effect.via !== effect.recipient) yield ['via', effect.via];
       break;
     case 'network':
       if (effect.host) yield ['host', effect.host];

@@ -5,6 +5,8 @@ import type { ToolSpec } from '../llm/provider.js';
 
 export interface ToolContext {
   readonly sessionId: string;
+  /** The model's id for this call: stable across a retried execution, so usable as an idempotency key. */
+  readonly callId: string;
   readonly signal: AbortSignal;
 }
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createCurrentTimeTool, currentTimeTool } from '../../main/tools/current-time.js';
 import { ToolRegistry } from '../../main/tools/tool.js';
 
-const context = { sessionId: 's', signal: new AbortController().signal };
+const context = { sessionId: 's', callId: 'call_1', signal: new AbortController().signal };
 const at = (iso: string, defaultTimeZone = 'UTC') =>
   createCurrentTimeTool({ now: () => new Date(iso), defaultTimeZone: () => defaultTimeZone });
 

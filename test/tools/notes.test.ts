@@ -30,7 +30,7 @@ afterEach(() => {
 async function call<I>(tool: Tool<I>, raw: unknown): Promise<string> {
   const parsed = tool.input.safeParse(raw);
   if (!parsed.success) throw new Error(`schema rejected: ${parsed.error.message}`);
-  const output = await tool.execute(parsed.data, { sessionId, signal: new AbortController().signal });
+  const output = await tool.execute(parsed.data, { sessionId, callId: 'call_1', signal: new AbortController().signal });
   return typeof output === 'string' ? output : output.content;
 }
 

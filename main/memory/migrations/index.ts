@@ -3,6 +3,7 @@ import { DatabaseError } from '../database-error.js';
 import { migration0001 } from './0001-sessions.js';
 import { migration0002 } from './0002-notes.js';
 import { migration0003 } from './0003-permissions.js';
+import { migration0004 } from './0004-channels.js';
 
 /**
  * One schema step. `version` is the `PRAGMA user_version` the database has after `up` ran. A migration is never
@@ -15,7 +16,7 @@ export interface Migration {
 }
 
 /** Ordered by version, contiguous from 1. */
-export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003];
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004];
 
 export const LATEST_VERSION: number = MIGRATIONS.at(-1)?.version ?? 0;
 

@@ -1,0 +1,529 @@
+import { createHash } from 'node:crypto';
+import { Api, GrammyError, HttpError } from 'grammy';
+import type { Chat, Message, MessageEntity, MessageReactionUpdated, Update, User, UserFromGetMe } from 'grammy/types';
+import type {
+  Attachment,
+  Channel,
+  ChannelHost,
+  ChannelState,
+  ChannelStatus,
+  InboundMessage,
+  OutboundMessage,
+  SendResult,
+} from '../channel.js';
+import { chunkForTelegram, htmlToPlainText, TELEGRAM_MESSAGE_LIMIT, toTelegramHtml } from './format.js';
+
+/**
+ * Telegram through the Bot API, by long polling only (invariant 1: nothing here listens). The offset is ours:
+ * an update is confirmed to Telegram only after `host.deliver` stored it, so a crash or a failed store means the
+ * update comes back, and the host's idempotent store keeps it once.
+ */
+
+export const TELEGRAM_TOKEN_SECRET = 'telegram-bot-token';
+const SET_TOKEN = `carapace secrets set ${TELEGRAM_TOKEN_SECRET}`;
+
+export interface TelegramRetryOptions {
+  /** The first backoff step; later steps double it. */
+  readonly baseDelayMs: number;
+  /** The longest backoff step, and the longest 429 wait `send` sits through before handing back to the outbox. */
+  readonly maxDelayMs: number;
+}
+
+export interface TelegramChannelOptions {
+  /** Reads the bot token from the SecretStore when a request leaves; the token is never kept in a field. */
+  readonly token: () => Promise<string | undefined>;
+  /** A self-hosted Bot API server; defaults to https://api.telegram.org. */
+  readonly apiRoot?: string;
+  /** Names that address the assistant in a group ("carapace, …"). */
+  readonly assistantNames: readonly string[];
+  /** Long-poll timeout passed to getUpdates. Default 30. */
+  readonly pollTimeoutSeconds?: number;
+  /** Backoff for network errors, 5xx, 409 and failed stores. Default 1 s doubling to 60 s. */
+  readonly retry?: TelegramRetryOptions;
+  /**
+   * After the token is missing or rejected (401): how long until Telegram is asked again with the same token.
+   * A changed token is noticed sooner (the SecretStore is read every min(this, 15 s)). Default 5 minutes.
+   */
+  readonly setupRetryMs?: number;
+}
+
+const DEFAULT_RETRY: TelegramRetryOptions = { baseDelayMs: 1_000, maxDelayMs: 60_000 };
+const ALLOWED_UPDATES = ['message', 'edited_message', 'message_reaction'] as const;
+const SEND_TIMEOUT_SECONDS = 30;
+const MAX_SEND_ATTEMPTS = 4;
+const REMEMBERED_SENDS = 200;
+
+/** The identity of the bot from getMe: what group messages are checked against. */
+export interface BotIdentity {
+  readonly id: number;
+  readonly username?: string | undefined;
+}
+
+type Wait =
+  | { readonly kind: 'backoff'; readonly detail: (seconds: number) => string }
+  | { readonly kind: 'fixed'; readonly ms: number; readonly detail: string }
+  | { readonly kind: 'setup'; readonly detail: string }
+  | { readonly kind: 'now' };
+
+export class TelegramChannel implements Channel {
+  readonly id = 'telegram' as const;
+  private readonly apiRoot: string | undefined;
+  private readonly pollTimeoutSeconds: number;
+  private readonly retry: TelegramRetryOptions;
+  private readonly setupRetryMs: number;
+  private readonly assistantNames: readonly string[];
+  /** idempotencyKey → ids of the chunks already sent, so a retried send resumes instead of repeating. */
+  private readonly sent = new Map<string, string[]>();
+
+  constructor(private readonly options: TelegramChannelOptions) {
+    this.apiRoot = options.apiRoot?.replace(/\/+$/, '');
+    this.pollTimeoutSeconds = options.pollTimeoutSeconds ?? 30;
+    this.retry = options.retry ?? DEFAULT_RETRY;
+    this.setupRetryMs = options.setupRetryMs ?? 5 * 60_000;
+    this.assistantNames = options.assistantNames.map((name) => name.trim()).filter((name) => name !== '');
+  }
+
+  async run(host: ChannelHost, signal: AbortSignal): Promise<void> {
+    const reporter = new StatusReporter(host);
+    reporter.report('starting');
+    try {
+      await this.poll(host, signal, reporter);
+    } catch {
+      // run never rejects; the loop itself catches every failure, so this is only a last line of defence.
+    }
+    reporter.report('stopped');
+  }
+
+  private async poll(host: ChannelHost, signal: AbortSignal, reporter: StatusReporter): Promise<void> {
+    let last = parseCursor(host.cursor('telegram'));
+    let me: BotIdentity | undefined;
+    let meFor: string | undefined;
+    let rejected: string | undefined;
+    let failures = 0;
+    // After a failure (and at start) the next getUpdates is a short poll, so recovery is reported at once.
+    let healthy = false;
+    let webhookRemoved = false;
+
+    while (!signal.aborted) {
+      let wait: Wait = { kind: 'now' };
+      let token: string | undefined;
+      let tokenUnreadable = false;
+      try {
+        token = await this.options.token();
+      } catch {
+        tokenUnreadable = true;
+      }
+      if (tokenUnreadable) {
+        wait = { kind: 'backoff', detail: (s) => `Could not read the Telegram bot token from the secret store; retrying in ${s} s.` };
+      } else if (token === undefined || token.trim() === '') {
+        wait = { kind: 'setup', detail: `No Telegram bot token is stored; add one with \`${SET_TOKEN}\`.` };
+      } else {
+        const digest = fingerprint(token);
+        const api = this.api(token, this.pollTimeoutSeconds + 15);
+        token = undefined;
+        try {
+          if (me === undefined || meFor !== digest) {
+            const bot = await api.getMe(grammySignal(signal));
+            me = { id: bot.id, username: bot.username };
+            meFor = digest;
+          }
+          if (last === undefined) {
+            // First run: history is never answered. offset -1 returns only the newest update and forgets the rest.
+            const newest = (await api.getUpdates({ offset: -1, limit: 1, timeout: 0 }, grammySignal(signal))).at(-1);
+            if (newest !== undefined) host.saveCursor('telegram', String(newest.update_id));
+            last = newest?.update_id ?? 0;
+          }
+          const updates = await api.getUpdates(
+            {
+              ...(last > 0 ? { offset: last + 1 } : {}),
+              timeout: healthy ? this.pollTimeoutSeconds : 0,
+              allowed_updates: [...ALLOWED_UPDATES],
+            },
+            grammySignal(signal),
+          );
+          rejected = undefined;
+          for (const update of updates) {
+            if (signal.aborted) break;
+            if (update.update_id <= last) continue;
+            try {
+              const message = toInboundMessage(update, me, this.assistantNames);
+              if (message) await host.deliver(message, String(update.update_id));
+              else host.saveCursor('telegram', String(update.update_id));
+            } catch {
+              // Not confirmed to Telegram: the next getUpdates starts at this update again.
+              wait = { kind: 'backoff', detail: (s) => `Could not store an incoming Telegram message; retrying in ${s} s.` };
+              break;
+            }
+            last = update.update_id;
+          }
+        } catch (error) {
+          if (signal.aborted) break;
+          if (error instanceof GrammyError && error.error_code === 401) {
+            rejected = digest;
+            me = undefined;
+          }
+          if (error instanceof GrammyError && error.error_code === 409 && /webhook/i.test(error.description) && !webhookRemoved) {
+            // The only webhook call this channel makes: remove one someone else set, keeping its pending updates.
+            webhookRemoved = true;
+            wait = await api.deleteWebhook({ drop_pending_updates: false }, grammySignal(signal)).then(
+              (): Wait => ({ kind: 'now' }),
+              (): Wait => pollFailure(error),
+            );
+          } else {
+            wait = pollFailure(error);
+          }
+        }
+      }
+
+      if (signal.aborted) break;
+      healthy = wait.kind === 'now';
+      switch (wait.kind) {
+        case 'now':
+          failures = 0;
+          reporter.report('connected');
+          break;
+        case 'fixed':
+          reporter.report('retrying', wait.detail);
+          await sleep(wait.ms, signal);
+          break;
+        case 'backoff': {
+          failures++;
+          const ms = backoffDelay(failures, this.retry);
+          reporter.report('retrying', wait.detail(seconds(ms)));
+          await sleep(ms, signal);
+          break;
+        }
+        case 'setup':
+          reporter.report('needs_setup', wait.detail);
+          await this.waitForSetup(rejected, signal);
+          break;
+      }
+    }
+  }
+
+  /** Waits `setupRetryMs`, or less once the SecretStore holds a token other than the rejected one. */
+  private async waitForSetup(rejected: string | undefined, signal: AbortSignal): Promise<void> {
+    const until = Date.now() + this.setupRetryMs;
+    const step = Math.min(this.setupRetryMs, 15_000);
+    while (!signal.aborted && Date.now() < until) {
+      if (!(await sleep(Math.min(step, until - Date.now()), signal))) return;
+      const token = await this.options.token().catch(() => undefined);
+      if (token !== undefined && token.trim() !== '' && fingerprint(token) !== rejected) return;
+    }
+  }
+
+  async send(message: OutboundMessage, signal: AbortSignal): Promise<SendResult> {
+    const chunks = chunkForTelegram(toTelegramHtml(message.text), TELEGRAM_MESSAGE_LIMIT);
+    if (chunks.length === 0) return { ok: false, retryable: false, message: 'Nothing to send: the message is empty.' };
+    let token: string | undefined;
+    try {
+      token = await this.options.token();
+    } catch {
+      return { ok: false, retryable: true, message: 'Could not read the Telegram bot token from the secret store.' };
+    }
+    if (token === undefined || token.trim() === '') {
+      return { ok: false, retryable: false, message: `No Telegram bot token is stored; add one with \`${SET_TOKEN}\`.` };
+    }
+    const api = this.api(token, SEND_TIMEOUT_SECONDS);
+    token = undefined;
+    const chatId = toChatId(message.conversationId);
+    const ids = this.sent.get(message.idempotencyKey) ?? [];
+    for (const chunk of chunks.slice(ids.length)) {
+      const result = await this.sendChunk(api, chatId, chunk, signal);
+      if (!result.ok) return result;
+      ids.push(result.id);
+      this.remember(message.idempotencyKey, ids);
+    }
+    return { ok: true, externalIds: [...ids] };
+  }
+
+  private async sendChunk(
+    api: Api,
+    chatId: number | string,
+    html: string,
+    signal: AbortSignal,
+  ): Promise<{ readonly ok: true; readonly id: string } | Extract<SendResult, { ok: false }>> {
+    let plain = false;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const sent = plain
+          ? await api.sendMessage(chatId, htmlToPlainText(html), {}, grammySignal(signal))
+          : await api.sendMessage(chatId, html, { parse_mode: 'HTML' }, grammySignal(signal));
+        return { ok: true, id: String(sent.message_id) };
+      } catch (error) {
+        if (signal.aborted) return { ok: false, retryable: true, message: 'Sending was cancelled.' };
+        if (!(error instanceof GrammyError)) {
+          return { ok: false, retryable: true, message: 'Telegram unreachable; the message was not sent.' };
+        }
+        const description = error.description;
+        if (error.error_code === 400 && !plain && /can't parse entities/i.test(description)) {
+          plain = true;
+          attempt--;
+          continue;
+        }
+        if (error.error_code === 429) {
+          const waitMs = (error.parameters.retry_after ?? 1) * 1_000;
+          if (attempt >= MAX_SEND_ATTEMPTS || waitMs > this.retry.maxDelayMs) {
+            return { ok: false, retryable: true, message: `Telegram rate limit: ${description}` };
+          }
+          if (!(await sleep(waitMs, signal))) return { ok: false, retryable: true, message: 'Sending was cancelled.' };
+          continue;
+        }
+        if (error.error_code === 401) {
+          return { ok: false, retryable: false, message: `The Telegram bot token was rejected; store a new one with \`${SET_TOKEN}\`.` };
+        }
+        if (error.error_code === 403) return { ok: false, retryable: false, message: `Telegram refused: ${description}` };
+        return { ok: false, retryable: error.error_code >= 500, message: `Telegram error ${error.error_code}: ${description}` };
+      }
+    }
+  }
+
+  async typing(conversationId: string, signal: AbortSignal): Promise<void> {
+    try {
+      const token = await this.options.token();
+      if (token === undefined || token.trim() === '') return;
+      await this.api(token, SEND_TIMEOUT_SECONDS).sendChatAction(toChatId(conversationId), 'typing', {}, grammySignal(signal));
+    } catch {
+      // "typing…" is a courtesy: a failure here must not stop the reply that follows.
+    }
+  }
+
+  /** A client for one use; it goes out of scope with the token it holds. */
+  private api(token: string, timeoutSeconds: number): Api {
+    return new Api(token, { ...(this.apiRoot ? { apiRoot: this.apiRoot } : {}), timeoutSeconds });
+  }
+
+  private remember(key: string, ids: string[]): void {
+    this.sent.delete(key);
+    this.sent.set(key, ids);
+    while (this.sent.size > REMEMBERED_SENDS) this.sent.delete(this.sent.keys().next().value!);
+  }
+}
+
+/** How a failed getMe/getUpdates is reported and waited out, as Telegram documents its errors. */
+function pollFailure(error: unknown): Wait {
+  if (error instanceof GrammyError) {
+    const code = error.error_code;
+    if (code === 401) return { kind: 'setup', detail: `The Telegram bot token was rejected; store a new one with \`${SET_TOKEN}\`.` };
+    if (code === 409) {
+      return /webhook/i.test(error.description)
+        ? {
+            kind: 'backoff',
+            detail: (s) => `A webhook is set for this bot and could not be removed, so long polling is refused (Telegram 409); retrying in ${s} s.`,
+          }
+        : {
+            kind: 'backoff',
+            detail: (s) =>
+              `Another program is reading this bot's updates (Telegram 409 Conflict); make sure only one copy of Carapace uses this bot token. Retrying in ${s} s.`,
+          };
+    }
+    if (code === 429) {
+      const retryAfter = Math.max(1, error.parameters.retry_after ?? 1);
+      return { kind: 'fixed', ms: retryAfter * 1_000, detail: `Telegram asked to slow down; retrying in ${retryAfter} s.` };
+    }
+    if (code >= 500) return { kind: 'backoff', detail: (s) => `Telegram unreachable (error ${code}); retrying in ${s} s.` };
+    return { kind: 'backoff', detail: (s) => `Telegram refused the request (${code}: ${error.description}); retrying in ${s} s.` };
+  }
+  if (error instanceof HttpError) {
+    // The underlying error's message carries the request URL, which contains the token: only its code is used.
+    const cause = (error.error as { code?: unknown } | undefined)?.code;
+    const reason = typeof cause === 'string' && /^[A-Z_]+$/.test(cause) ? ` (${cause})` : '';
+    return { kind: 'backoff', detail: (s) => `Telegram unreachable${reason}; retrying in ${s} s.` };
+  }
+  return { kind: 'backoff', detail: (s) => `Telegram polling failed unexpectedly; retrying in ${s} s.` };
+}
+
+/** Reports a status only when it changes, so a healthy poll loop does not repeat "connected" every 30 s. */
+class StatusReporter {
+  private last: string | undefined;
+
+  constructor(private readonly host: ChannelHost) {}
+
+  report(state: ChannelState, detail?: string): void {
+    const status: ChannelStatus = detail === undefined ? { channel: 'telegram', state } : { channel: 'telegram', state, detail };
+    const key = `${state}\n${detail ?? ''}`;
+    if (key === this.last) return;
+    this.last = key;
+    try {
+      this.host.status(status);
+    } catch {
+      // A status listener's failure is not the channel's.
+    }
+  }
+}
+
+/**
+ * grammY's Node build types its signal parameter with the abort-controller polyfill; at run time it only calls
+ * addEventListener/removeEventListener, which a native AbortSignal has.
+ */
+type GrammySignal = Parameters<Api['getMe']>[0];
+
+function grammySignal(signal: AbortSignal): GrammySignal {
+  return signal as unknown as GrammySignal;
+}
+
+function parseCursor(cursor: string | undefined): number | undefined {
+  if (cursor === undefined || !/^\d+$/.test(cursor.trim())) return undefined;
+  return Number(cursor);
+}
+
+function fingerprint(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+function toChatId(conversationId: string): number | string {
+  return /^-?\d+$/.test(conversationId) ? Number(conversationId) : conversationId;
+}
+
+function seconds(ms: number): number {
+  return Math.max(1, Math.ceil(ms / 1_000));
+}
+
+/** Exponential backoff with jitter: between half and all of `baseDelayMs * 2^(failures-1)`, capped at `maxDelayMs`. */
+function backoffDelay(failures: number, retry: TelegramRetryOptions): number {
+  const step = Math.min(retry.baseDelayMs * 2 ** Math.max(0, failures - 1), retry.maxDelayMs);
+  return Math.round(step / 2 + (step / 2) * Math.random());
+}
+
+/** Resolves true after `ms`, or false as soon as `signal` aborts. Never rejects. */
+function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, Math.max(0, ms));
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+// ---- Updates to inbound messages -------------------------------------------------------------------------------
+
+const CHAT_TYPES = new Set<Chat['type']>(['private', 'group', 'supergroup']);
+
+/**
+ * Maps one update to the message the gateway stores, or undefined for updates that are not messages (callback
+ * queries, channel posts, membership changes …). Attachments are listed by file_id, never downloaded.
+ */
+export function toInboundMessage(update: Update, me: BotIdentity, assistantNames: readonly string[]): InboundMessage | undefined {
+  if (update.message) return fromMessage(update.message, 'message', update.update_id, me, assistantNames);
+  if (update.edited_message) return fromMessage(update.edited_message, 'edit', update.update_id, me, assistantNames);
+  if (update.message_reaction) return fromReaction(update.message_reaction, update.update_id);
+  return undefined;
+}
+
+function fromMessage(
+  message: Message,
+  kind: 'message' | 'edit',
+  updateId: number,
+  me: BotIdentity,
+  assistantNames: readonly string[],
+): InboundMessage | undefined {
+  const chat = message.chat;
+  if (!CHAT_TYPES.has(chat.type)) return undefined;
+  const isGroup = chat.type !== 'private';
+  const text = message.text ?? message.caption ?? '';
+  const entities = message.entities ?? message.caption_entities ?? [];
+  const sender = senderOf(message.from, message.sender_chat);
+  const base = `${chat.id}:${message.message_id}`;
+  return {
+    channel: 'telegram',
+    // An edit is a new event about the same message; its own id keeps it from being taken for a redelivery.
+    externalId: kind === 'edit' ? `${base}:edit:${updateId}` : base,
+    conversationId: String(chat.id),
+    isGroup,
+    sender: sender.id,
+    ...(sender.name ? { senderName: sender.name } : {}),
+    text,
+    sentAt: (kind === 'edit' ? (message.edit_date ?? message.date) : message.date) * 1_000,
+    isFromMe: message.from?.id === me.id,
+    kind,
+    attachments: attachmentsOf(message),
+    addressesAssistant: !isGroup || addressesAssistant(message, text, entities, me, assistantNames),
+  };
+}
+
+function fromReaction(reaction: MessageReactionUpdated, updateId: number): InboundMessage | undefined {
+  const chat = reaction.chat;
+  if (!CHAT_TYPES.has(chat.type)) return undefined;
+  const sender = senderOf(reaction.user, reaction.actor_chat);
+  const text = reaction.new_reaction
+    .map((type) => (type.type === 'emoji' ? type.emoji : type.type === 'paid' ? '⭐' : '(custom emoji)'))
+    .join(' ');
+  return {
+    channel: 'telegram',
+    externalId: `${chat.id}:${reaction.message_id}:reaction:${updateId}`,
+    conversationId: String(chat.id),
+    isGroup: chat.type !== 'private',
+    sender: sender.id,
+    ...(sender.name ? { senderName: sender.name } : {}),
+    text,
+    sentAt: reaction.date * 1_000,
+    isFromMe: false,
+    kind: 'reaction',
+    attachments: [],
+    addressesAssistant: chat.type === 'private',
+  };
+}
+
+function senderOf(user: User | undefined, chat: Chat | undefined): { id: string; name: string | undefined } {
+  if (user) {
+    const name = [user.first_name, user.last_name].filter(Boolean).join(' ') || user.username;
+    return { id: String(user.id), name };
+  }
+  if (chat) return { id: String(chat.id), name: chat.title ?? chat.username ?? chat.first_name };
+  return { id: 'unknown', name: undefined };
+}
+
+function attachmentsOf(message: Message): Attachment[] {
+  const out: Attachment[] = [];
+  const add = (fileId: string, mimeType: string | undefined, name: string | undefined): void => {
+    out.push({ fileId, ...(mimeType ? { mimeType } : {}), ...(name ? { name } : {}) });
+  };
+  const largest = message.photo?.reduce((best, size) => ((size.width * size.height > best.width * best.height) ? size : best));
+  if (largest) add(largest.file_id, 'image/jpeg', undefined);
+  if (message.document) add(message.document.file_id, message.document.mime_type, message.document.file_name);
+  if (message.voice) add(message.voice.file_id, message.voice.mime_type ?? 'audio/ogg', undefined);
+  if (message.audio) add(message.audio.file_id, message.audio.mime_type, message.audio.file_name);
+  if (message.video) add(message.video.file_id, message.video.mime_type, message.video.file_name);
+  if (message.video_note) add(message.video_note.file_id, 'video/mp4', undefined);
+  if (message.animation && !message.document) add(message.animation.file_id, message.animation.mime_type, message.animation.file_name);
+  if (message.sticker) {
+    const sticker = message.sticker;
+    add(sticker.file_id, sticker.is_animated ? 'application/x-tgsticker' : sticker.is_video ? 'video/webm' : 'image/webp', undefined);
+  }
+  return out;
+}
+
+/**
+ * In a group the assistant is addressed by an @mention of the bot (or a text mention of it), a reply to one of its
+ * messages, a command meant for it (`/cmd` or `/cmd@this_bot`), or text that starts with one of its names.
+ */
+export function addressesAssistant(
+  message: Message,
+  text: string,
+  entities: readonly MessageEntity[],
+  me: BotIdentity,
+  assistantNames: readonly string[],
+): boolean {
+  const username = me.username?.toLowerCase();
+  for (const entity of entities) {
+    const part = text.slice(entity.offset, entity.offset + entity.length).toLowerCase();
+    if (entity.type === 'mention' && username !== undefined && part === `@${username}`) return true;
+    if (entity.type === 'text_mention' && entity.user.id === me.id) return true;
+    if (entity.type === 'bot_command') {
+      const target = part.split('@')[1];
+      if (target === undefined || target === username) return true;
+    }
+  }
+  if (message.reply_to_message?.from?.id === me.id) return true;
+  const opening = text.trimStart().toLowerCase();
+  return assistantNames.some((name) => {
+    const wanted = name.toLowerCase();
+    return opening.startsWith(wanted) && !/[\p{L}\p{N}_]/u.test(opening.charAt(wanted.length));
+  });
+}

@@ -1,0 +1,353 @@
+import { join } from 'node:path';
+import type { Channel, ChannelHost, ChannelId, ChannelStatus, InboundMessage } from '../channels/channel.js';
+import { OWNER, type Provenance } from '../common/messages.js';
+import type { Services } from '../services.js';
+import { canonicalJson, sha256Hex } from '../permissions/canonical.js';
+import type { StoredInbound } from './channel-store.js';
+import { acquireGatewayLock } from './lock.js';
+import type { OutboxEntry } from './outbox.js';
+import { PairingCodes } from './pairing.js';
+import { roleOf } from './roles.js';
+
+export interface GatewayOptions {
+  readonly channels: readonly Channel[];
+  readonly now?: () => number;
+  /** One line per state change, for the foreground `carapace gateway`. */
+  readonly log?: (line: string) => void;
+  /** How often paused work, held messages and expired states are re-checked. */
+  readonly sweepMs?: number;
+}
+
+const PAIRING_TTL_MS = 60 * 60_000;
+const MAX_PENDING_PAIRINGS = 3;
+
+/**
+ * Runs the channels and connects them to the assistant: every inbound message is stored first, mapped to a
+ * session per conversation, handled in order per session, and answered through the outbox in the conversation it
+ * came from. One gateway per home (a lock file, never a port).
+ */
+export class Gateway {
+  readonly #channels = new Map<ChannelId, Channel>();
+  readonly #sessionQueues = new Map<string, Promise<void>>();
+  readonly #statuses = new Map<ChannelId, ChannelStatus>();
+  readonly #now: () => number;
+  readonly #log: (line: string) => void;
+  readonly #pairing: PairingCodes;
+  #outboxRunning: Promise<void> | undefined;
+  #outboxAgain = false;
+  #skipped: StoredInbound[] = [];
+  #signal: AbortSignal | undefined;
+
+  constructor(
+    private readonly services: Services,
+    private readonly options: GatewayOptions,
+  ) {
+    for (const channel of options.channels) this.#channels.set(channel.id, channel);
+    this.#now = options.now ?? Date.now;
+    this.#log = options.log ?? (() => undefined);
+    this.#pairing = new PairingCodes(services.db);
+  }
+
+  statuses(): ChannelStatus[] {
+    return [...this.#statuses.values()];
+  }
+
+  /** Runs until the signal aborts. Throws GatewayLockedError when another gateway holds this home. */
+  async run(signal: AbortSignal): Promise<void> {
+    const lock = acquireGatewayLock(join(this.services.paths.home, 'gateway.lock'));
+    this.#signal = signal;
+    const stopListening = this.services.onOutboxQueued(() => this.#kickOutbox());
+    try {
+      for (const entry of this.services.outbox.recoverInterrupted(this.#now())) {
+        this.services.activity.append({
+          kind: 'system',
+          summary: `Not re-sending a message interrupted mid-send (outbox #${entry.id}); it may or may not have arrived.`,
+          actor: 'carapace',
+          detail: { outboxId: entry.id, channel: entry.channel },
+        });
+      }
+      this.#handleBacklog();
+      this.#kickOutbox();
+      const host = this.#host();
+      const runs = [...this.#channels.values()].map((channel) => channel.run(host, signal));
+      const sweep = setInterval(() => this.#sweep(), this.options.sweepMs ?? 5_000);
+      sweep.unref();
+      try {
+        await Promise.all(runs);
+        await new Promise<void>((resolve) => {
+          if (signal.aborted) resolve();
+          else signal.addEventListener('abort', () => resolve(), { once: true });
+        });
+      } finally {
+        clearInterval(sweep);
+      }
+      await Promise.allSettled([...this.#sessionQueues.values(), this.#outboxRunning]);
+    } finally {
+      stopListening();
+      lock.release();
+    }
+  }
+
+  #host(): ChannelHost {
+    return {
+      deliver: async (message: InboundMessage, cursor: string) => {
+        const id = this.services.channels.storeInbound(message, cursor, this.#now());
+        if (id !== undefined) this.#enqueue(id);
+      },
+      cursor: (channel) => this.services.channels.cursor(channel),
+      saveCursor: (channel, cursor) => this.services.channels.saveCursor(channel, cursor, this.#now()),
+      status: (status) => {
+        const previous = this.#statuses.get(status.channel);
+        this.#statuses.set(status.channel, status);
+        if (previous?.state !== status.state || previous.detail !== status.detail) {
+          this.#log(`${status.channel}: ${status.state}${status.detail ? ` — ${status.detail}` : ''}`);
+        }
+        if (status.state === 'connected') this.#kickOutbox();
+      },
+    };
+  }
+
+  /** Messages stored before a crash or while paused are handled first, in order. */
+  #handleBacklog(): void {
+    for (const message of this.services.channels.unhandled()) this.#enqueue(message.id);
+  }
+
+  #sweep(): void {
+    if (this.services.switches.get('paused').on) return;
+    this.#handleBacklog();
+    if (!this.services.switches.get('outbound_tripped').on && this.services.outbox.release(this.#now()) > 0) this.#kickOutbox();
+    this.#kickOutbox();
+  }
+
+  #enqueue(inboundId: number): void {
+    const message = this.services.channels.inbound(inboundId);
+    if (!message) return;
+    const key = `${message.channel}:${message.conversationId}`;
+    const previous = this.#sessionQueues.get(key) ?? Promise.resolve();
+    const next = previous
+      .then(() => this.#handle(inboundId))
+      .catch((error: unknown) => {
+        this.services.channels.setStatus(inboundId, 'failed');
+        this.#log(`error handling message ${inboundId}: ${error instanceof Error ? error.message : String(error)}`);
+      })
+      .finally(() => {
+        if (this.#sessionQueues.get(key) === next) this.#sessionQueues.delete(key);
+      });
+    this.#sessionQueues.set(key, next);
+  }
+
+  async #handle(inboundId: number): Promise<void> {
+    const message = this.services.channels.inbound(inboundId);
+    if (!message || (message.status !== 'stored' && message.status !== 'processing')) return;
+    if (this.services.switches.get('paused').on) return; // stays stored; handled on resume
+    const store = this.services.channels;
+
+    if (message.isFromMe) {
+      // Carapace's own sends echo back through chat.db; the owner's own typing on this Mac is not a command either.
+      const own = this.services.outbox.sentRecently(message.channel, message.conversationId, message.text, message.sentAt - 10 * 60_000);
+      store.setStatus(message.id, 'ignored', 'self');
+      if (!own) this.#log(`${message.channel}: ignored a message sent from this Mac's own account`);
+      return;
+    }
+    if (message.kind !== 'message') {
+      store.setStatus(message.id, 'ignored');
+      return;
+    }
+    const config = this.services.config.channels[message.channel];
+    if (this.#now() - message.sentAt > config.maxAgeMinutes * 60_000) {
+      store.setStatus(message.id, 'skipped_stale');
+      this.#noteSkipped(message);
+      return;
+    }
+    const role = roleOf(this.services.config, store, message.channel, message.sender);
+    if (message.isGroup && !message.addressesAssistant) {
+      store.setStatus(message.id, 'ignored', role);
+      return;
+    }
+    if (role === 'stranger') {
+      this.#handleStranger(message);
+      return;
+    }
+    await this.#turn(message, role);
+  }
+
+  async #turn(message: StoredInbound, role: 'owner' | 'contact'): Promise<void> {
+    const store = this.services.channels;
+    const conversation = store.conversation(message.channel, message.conversationId);
+    let sessionId = conversation?.sessionId;
+    if (!sessionId) {
+      sessionId = this.services.sessions.create(`${message.channel}:${message.conversationId}`, conversation?.title).id;
+      store.setConversationSession(message.channel, message.conversationId, sessionId);
+    }
+    store.setStatus(message.id, 'processing', role, sessionId);
+
+    const channel = this.#channels.get(message.channel);
+    const signal = this.#signal ?? new AbortController().signal;
+    const typing = channel?.typing ? setInterval(() => void channel.typing?.(message.conversationId, signal).catch(() => undefined), 4_000) : undefined;
+    void channel?.typing?.(message.conversationId, signal).catch(() => undefined);
+
+    // A group is a room full of other people: even the owner's message there arrives with their words around it.
+    const provenance: Provenance =
+      role === 'owner' ? (message.isGroup ? { kind: 'untrusted', source: 'non_owner_sender', detail: `group ${message.conversationId}` } : OWNER) : { kind: 'contact', contactId: `${message.channel}:${message.sender}` };
+    let reply: string;
+    try {
+      const result = await this.services.ask(sessionId, message.text, {
+        provenance,
+        signal,
+        ...(role === 'contact' ? { tools: this.services.contactTools() } : {}),
+      });
+      reply = result.reply || (result.error && role === 'owner' ? result.error.message : '');
+    } finally {
+      if (typing) clearInterval(typing);
+    }
+    const db = this.services.db;
+    db.transaction(() => {
+      if (reply.trim()) {
+        this.services.outbox.enqueue({ channel: message.channel, conversationId: message.conversationId, text: reply, idempotencyKey: `reply:${message.id}` }, this.#now());
+      }
+      store.setStatus(message.id, 'answered');
+    }).immediate();
+    this.#kickOutbox();
+  }
+
+  /** Strangers get nothing but a pairing request the owner decides locally (and at most one fixed line). */
+  #handleStranger(message: StoredInbound): void {
+    const store = this.services.channels;
+    const approvals = this.services.approvals;
+    if (message.isGroup) {
+      store.setStatus(message.id, 'ignored', 'stranger');
+      return;
+    }
+    if (message.channel === 'telegram' && this.#pairing.consume('telegram', message.text, this.#now())) {
+      store.addIdentity('telegram', message.sender, 'owner', 'pairing-code', message.senderName, this.#now());
+      this.services.activity.append({ kind: 'system', summary: `Paired Telegram user ${message.sender} as the owner`, actor: 'owner:pairing-code', detail: { channel: 'telegram', sender: message.sender } });
+      this.services.outbox.enqueue({ channel: 'telegram', conversationId: message.conversationId, text: 'Paired: you are now Carapace’s owner on Telegram.', idempotencyKey: `paired:${message.id}` }, this.#now());
+      store.setStatus(message.id, 'answered', 'owner');
+      this.#kickOutbox();
+      return;
+    }
+
+    const input = { channel: message.channel, sender: message.sender };
+    const mine = approvals.list({ limit: 500 }, this.#now()).filter((approval) => approval.tool === 'pair_sender' && canonicalJson(approval.input) === canonicalJson(input));
+    const approved = mine.find((approval) => approval.status === 'approved');
+    if (approved) {
+      const used = approvals.consume(approved.id, pairingHash(input), this.#now());
+      if (used.ok) {
+        store.addIdentity(message.channel, message.sender, 'contact', `owner:${approved.decidedBy ?? 'local'}`, message.senderName, this.#now());
+        void this.#turn(message, 'contact');
+        return;
+      }
+    }
+    store.setStatus(message.id, 'ignored', 'stranger');
+    if (mine.some((approval) => approval.status === 'pending' || approval.status === 'denied')) return;
+    if (approvals.pending(this.#now()).filter((approval) => approval.tool === 'pair_sender').length >= MAX_PENDING_PAIRINGS) return;
+
+    const who = message.senderName ? `${message.senderName} (${message.sender})` : message.sender;
+    const channelName = message.channel === 'imessage' ? 'iMessage' : 'Telegram';
+    const approval = approvals.create(
+      {
+        sessionId: undefined,
+        tool: 'pair_sender',
+        input,
+        effects: [],
+        provenance: { origins: [{ path: 'sender', value: message.sender, origin: 'untrusted', from: 'a message from someone who is not you' }] },
+        hash: pairingHash(input),
+        title: `Let ${who} talk to Carapace on ${channelName} as a contact`,
+        reason: `${who} wrote to Carapace and is not one of your contacts. Contacts get answers but no tools and none of your private data.`,
+        risk: 'medium',
+        grantable: false,
+        ttlMs: PAIRING_TTL_MS,
+      },
+      this.#now(),
+    );
+    this.services.activity.append({ kind: 'approval_requested', summary: approval.title, decision: 'ask', actor: 'policy', detail: { approvalId: approval.id } });
+    this.services.notifyApproval(approval);
+    const line = this.services.config.channels.unknownSenderReply;
+    if (line) {
+      this.services.outbox.enqueue({ channel: message.channel, conversationId: message.conversationId, text: line, idempotencyKey: `unknown:${message.channel}:${message.sender}` }, this.#now());
+      this.#kickOutbox();
+    }
+  }
+
+  #noteSkipped(message: StoredInbound): void {
+    this.#skipped.push(message);
+    if (this.#skipped.length > 1) return;
+    // Reported once the catch-up settles, as one notice rather than one per message.
+    setTimeout(() => {
+      if (this.#skipped.length === 0) return;
+      const skipped = this.#skipped;
+      this.#skipped = [];
+      const senders = [...new Set(skipped.map((item) => item.senderName ?? item.sender))].slice(0, 5).join(', ');
+      const hours = this.services.config.channels[message.channel].maxAgeMinutes;
+      const notice = `Skipped ${skipped.length} message${skipped.length > 1 ? 's' : ''} older than ${hours} minutes that arrived while Carapace was not running (from ${senders}). They are stored; ask me to read them.`;
+      this.services.activity.append({ kind: 'system', summary: notice, actor: 'carapace', detail: { ids: skipped.map((item) => item.id) } });
+      this.services.alert(notice);
+      this.#log(notice);
+    }, 250).unref();
+  }
+
+  #kickOutbox(): void {
+    if (this.#outboxRunning) {
+      this.#outboxAgain = true;
+      return;
+    }
+    this.#outboxRunning = this.#drainOutbox().finally(() => {
+      this.#outboxRunning = undefined;
+      if (this.#outboxAgain) {
+        this.#outboxAgain = false;
+        this.#kickOutbox();
+      }
+    });
+  }
+
+  async #drainOutbox(): Promise<void> {
+    const signal = this.#signal ?? new AbortController().signal;
+    for (const entry of this.services.outbox.pending()) {
+      if (signal.aborted || this.services.switches.get('paused').on) return;
+      const channel = this.#channels.get(entry.channel);
+      if (!channel) continue; // stays pending until that channel runs
+      if (!this.#mayLeave(entry)) continue;
+      if (!this.services.outbox.claim(entry.id, this.#now())) continue;
+      const result = await channel.send({ conversationId: entry.conversationId, text: entry.text, idempotencyKey: entry.idempotencyKey }, signal);
+      if (result.ok) {
+        this.services.outbox.markSent(entry.id, this.#now());
+        if (!entry.idempotencyKey.startsWith('tool:')) this.services.pacer.record(entry.channel, entry.conversationId, this.#now());
+        this.services.activity.append({
+          kind: 'effect',
+          summary: `Sent ${entry.channel} message to ${entry.conversationId}`,
+          tool: 'outbox',
+          decision: 'done',
+          actor: 'carapace',
+          detail: { outboxId: entry.id, key: entry.idempotencyKey, chars: entry.text.length },
+        });
+      } else {
+        this.services.outbox.markFailed(entry.id, result.message, result.retryable, this.#now());
+        this.#log(`${entry.channel}: sending outbox #${entry.id} failed — ${result.message}`);
+        if (result.retryable) return; // try again on the next sweep or reconnect
+      }
+    }
+  }
+
+  /** Replies pass the same pacing and breaker as tool sends (tool sends were checked by the gate already). */
+  #mayLeave(entry: OutboxEntry): boolean {
+    const tripped = this.services.switches.get('outbound_tripped');
+    if (tripped.on) {
+      this.services.outbox.hold(entry.id, `outbound messages are stopped by the circuit breaker (${tripped.reason ?? 'a cap was hit'}); run \`carapace resume\``, this.#now());
+      return false;
+    }
+    if (entry.idempotencyKey.startsWith('tool:')) return true;
+    const pacing = this.services.pacer.check(entry.channel, entry.conversationId, this.#now());
+    if (pacing.ok) return true;
+    this.services.outbox.hold(entry.id, pacing.reason, this.#now());
+    if (pacing.tripsBreaker) {
+      this.services.switches.set('outbound_tripped', true, pacing.reason, this.#now());
+      this.services.activity.append({ kind: 'breaker', summary: `Circuit breaker tripped: ${pacing.reason}`, actor: 'policy', decision: 'deny', detail: {} });
+      this.services.alert(`Carapace stopped sending messages: ${pacing.reason} Run \`carapace resume\` to allow them again.`);
+    }
+    return false;
+  }
+}
+
+export function pairingHash(input: { channel: string; sender: string }): string {
+  return sha256Hex(canonicalJson({ tool: 'pair_sender', input }));
+}
