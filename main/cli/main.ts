@@ -19,6 +19,8 @@ Usage:
   carapace activity verify                       check the log's HMAC chain; exits 1 on tampering
   carapace pause | resume            stop / restart all effects, messages and model calls
   carapace audit [--json] [--deep]   security self-check; exits 1 on a critical finding
+  carapace gateway                   run the enabled channels (iMessage, Telegram) in the foreground
+  carapace pair telegram             a one-time code that makes your Telegram account an owner
   carapace imessage tail [--db PATH] [--since ROWID] [--limit N] [--json]   decoded chat.db messages
   carapace --help | --version
 
@@ -40,6 +42,8 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   resume: async () => (await import('./commands/pause.js')).pauseCommand(false),
   audit: async () => (await import('./commands/audit.js')).auditCommand,
   imessage: async () => (await import('./commands/imessage.js')).imessageCommand,
+  gateway: async () => (await import('./commands/gateway.js')).gatewayCommand,
+  pair: async () => (await import('./commands/pair.js')).pairCommand,
 };
 
 export async function main(argv: readonly string[], io: CliIO): Promise<number> {
@@ -73,7 +77,7 @@ export function reportError(error: unknown, io: CliIO): number {
     io.stderr.write(`carapace: ${error.message}\n`);
     return EXIT.usage;
   }
-  const known = error instanceof Error && /^(ConfigError|DatabaseError|SecretStoreError|MissingKeyError)$/.test(error.name);
+  const known = error instanceof Error && /^(ConfigError|DatabaseError|SecretStoreError|MissingKeyError|GatewayLockedError|ChatDbAccessError)$/.test(error.name);
   const message = error instanceof Error ? error.message : String(error);
   io.stderr.write(known ? `carapace: ${message}\n` : `carapace: unexpected error: ${message}\n`);
   if (!known && io.env.CARAPACE_DEBUG && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);

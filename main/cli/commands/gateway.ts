@@ -1,0 +1,42 @@
+import { createChannels } from '../../gateway/channels-factory.js';
+import { Gateway } from '../../gateway/gateway.js';
+import { createServices } from '../../services.js';
+import { EXIT, type CliIO } from '../io.js';
+import { parseCommandArgs } from '../main.js';
+
+/** `carapace gateway`: every enabled channel in the foreground, until Ctrl-C or SIGTERM. */
+export async function gatewayCommand(args: string[], io: CliIO): Promise<number> {
+  parseCommandArgs('gateway', args, {}, { min: 0, max: 0, usage: '' });
+  const services = await createServices({ env: io.env });
+  const controller = new AbortController();
+  const stop = (): void => controller.abort();
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  const stamp = () => new Date().toISOString().slice(11, 19);
+  const log = (line: string): void => {
+    io.stdout.write(`${stamp()} ${line}\n`);
+  };
+  const stopAlerts = services.onAlert((message) => log(`! ${message}`));
+  const stopApprovals = services.onApprovalRequested((approval) =>
+    log(`approval needed (${approval.risk}): ${approval.title} — carapace approvals approve ${approval.id} | deny ${approval.id}`),
+  );
+  try {
+    const channels = createChannels(services, io.env);
+    if (channels.length === 0) {
+      io.stderr.write(
+        'carapace: no channel is enabled. Set channels.imessage.enabled or channels.telegram.enabled to true in config.json (with the owners), then run `carapace gateway` again.\n',
+      );
+      return EXIT.failure;
+    }
+    log(`gateway running: ${channels.map((channel) => channel.id).join(', ')} (Ctrl-C stops)`);
+    await new Gateway(services, { channels, log }).run(controller.signal);
+    log('gateway stopped');
+    return EXIT.ok;
+  } finally {
+    stopAlerts();
+    stopApprovals();
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    services.close();
+  }
+}

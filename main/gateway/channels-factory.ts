@@ -1,0 +1,41 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { Channel } from '../channels/channel.js';
+import { ImessageChannel } from '../channels/imessage/imessage-channel.js';
+import { AppleScriptSender } from '../channels/imessage/sender.js';
+import { TelegramChannel } from '../channels/telegram/telegram-channel.js';
+import type { Services } from '../services.js';
+
+/** The Keychain entry holding the Telegram bot token. */
+export const TELEGRAM_TOKEN_SECRET = 'telegram-bot-token';
+
+export function defaultChatDbPath(): string {
+  return join(homedir(), 'Library', 'Messages', 'chat.db');
+}
+
+/** The enabled channels, registered explicitly (never by a side-effect import). */
+export function createChannels(services: Services, env: NodeJS.ProcessEnv): Channel[] {
+  const config = services.config.channels;
+  const channels: Channel[] = [];
+  if (config.imessage.enabled) {
+    channels.push(
+      new ImessageChannel({
+        chatDbPath: config.imessage.chatDbPath ?? defaultChatDbPath(),
+        owners: config.imessage.owners,
+        assistantNames: config.assistantNames,
+        sender: new AppleScriptSender({ env }),
+      }),
+    );
+  }
+  if (config.telegram.enabled) {
+    channels.push(
+      new TelegramChannel({
+        // Read at the moment a request leaves; never held by the channel.
+        token: () => services.secrets.get(TELEGRAM_TOKEN_SECRET),
+        ...(config.telegram.apiRoot ? { apiRoot: config.telegram.apiRoot } : {}),
+        assistantNames: config.assistantNames,
+      }),
+    );
+  }
+  return channels;
+}
