@@ -17,18 +17,20 @@ export function appleTimeUnit(value: number | bigint): AppleTimeUnit {
   return magnitude >= NANOSECONDS_THRESHOLD ? 'nanoseconds' : 'seconds';
 }
 
-/** Milliseconds since the Unix epoch from a chat.db date in either encoding (nanoseconds are rounded down to ms). */
+/** Milliseconds since the Unix epoch from a chat.db date in either encoding, to the nearest millisecond. */
 export function appleTimeToUnixMs(value: number | bigint): number {
   if (typeof value === 'bigint') {
-    if (appleTimeUnit(value) === 'nanoseconds') {
-      // BigInt division truncates toward zero; floor keeps pre-epoch instants on the right millisecond.
-      const ms = value / 1_000_000n - (value < 0n && value % 1_000_000n !== 0n ? 1n : 0n);
-      return Number(ms) + APPLE_EPOCH_MS;
-    }
+    if (appleTimeUnit(value) === 'nanoseconds') return Number(floorDiv(value + 500_000n, 1_000_000n)) + APPLE_EPOCH_MS;
     return Number(value) * 1000 + APPLE_EPOCH_MS;
   }
   if (!Number.isFinite(value)) throw new RangeError(`An Apple timestamp must be a finite number, not ${value}.`);
-  return appleTimeUnit(value) === 'nanoseconds' ? Math.floor(value / 1e6) + APPLE_EPOCH_MS : Math.round(value * 1000) + APPLE_EPOCH_MS;
+  // A nanosecond count read as a double is only exact to ~128 ns; rounding keeps whole milliseconds whole.
+  return appleTimeUnit(value) === 'nanoseconds' ? Math.round(value / 1e6) + APPLE_EPOCH_MS : Math.round(value * 1000) + APPLE_EPOCH_MS;
+}
+
+function floorDiv(dividend: bigint, divisor: bigint): bigint {
+  const quotient = dividend / divisor;
+  return dividend % divisor !== 0n && dividend < 0n !== divisor < 0n ? quotient - 1n : quotient;
 }
 
 /** A chat.db date in nanoseconds (the modern encoding) for milliseconds since the Unix epoch. Exact, hence bigint. */

@@ -142,9 +142,13 @@ export class TelegramChannel implements Channel {
             grammySignal(signal),
           );
           rejected = undefined;
+          // Every update returned is unconfirmed, so none is skipped, even one numbered at or below the cursor: when
+          // the offset is not in the server's id space (ids restart at random after a week without updates, or the
+          // apiRoot or bot changed) the Bot API answers from the head of its queue. Skipping those would drop them
+          // and poll in a hot loop; delivering them moves the cursor into the server's id space. Redelivery of a
+          // stored message is a no-op in the host.
           for (const update of updates) {
             if (signal.aborted) break;
-            if (update.update_id <= last) continue;
             try {
               const message = toInboundMessage(update, me, this.assistantNames);
               if (message) await host.deliver(message, String(update.update_id));
@@ -166,7 +170,7 @@ export class TelegramChannel implements Channel {
             // The only webhook call this channel makes: remove one someone else set, keeping its pending updates.
             webhookRemoved = true;
             wait = await api.deleteWebhook({ drop_pending_updates: false }, grammySignal(signal)).then(
-              (): Wait => ({ kind: 'now' }),
+              (): Wait => ({ kind: 'fixed', ms: 0, detail: 'A webhook was set for this bot; Carapace removed it to use long polling.' }),
               (): Wait => pollFailure(error),
             );
           } else {

@@ -1,0 +1,191 @@
+import { z } from 'zod';
+import type { ApprovalView } from './approvals.js';
+import type { Risk } from './effects.js';
+
+/**
+ * The one API between the renderer and the core (`window.carapace`). The preload exposes exactly these methods;
+ * the main side checks every sender and parses every payload with these schemas. Secrets go in, never out.
+ * Channels are named `domain.verb`; every call answers a value (`{ ok: true, value } | { ok: false, code, message }`).
+ */
+
+export const PaneSchema = z.enum(['full-disk-access', 'automation', 'notifications']);
+
+export const IPC_REQUESTS = {
+  'state.get': z.object({}).strict(),
+  'approvals.decide': z
+    .object({
+      id: z.string().regex(/^ap_[a-z2-7]{12}$/),
+      decision: z.enum(['approve', 'deny']),
+      grantMinutes: z.literal(60).optional(),
+    })
+    .strict(),
+  'pause.set': z.object({ paused: z.boolean() }).strict(),
+  'chat.send': z.object({ text: z.string().trim().min(1).max(20_000) }).strict(),
+  'chat.abort': z.object({}).strict(),
+  'chat.history': z.object({ limit: z.int().min(1).max(500).optional() }).strict(),
+  'settings.get': z.object({}).strict(),
+  'settings.update': z
+    .object({
+      model: z
+        .object({
+          provider: z.enum(['anthropic', 'openai', 'openai-compatible']),
+          name: z.string().trim().min(1).max(200).optional(),
+          baseURL: z.url({ protocol: /^https?$/ }).optional(),
+        })
+        .strict()
+        .optional(),
+      limits: z
+        .object({
+          dailySpendUsd: z.number().min(0).max(1_000).optional(),
+          perRecipientPerMinute: z.int().min(1).max(10).optional(),
+          perRecipientPerHour: z.int().min(1).max(60).optional(),
+          overallPerHour: z.int().min(1).max(150).optional(),
+          approvalTimeoutMinutes: z.int().min(1).max(60).optional(),
+        })
+        .strict()
+        .optional(),
+      imessageOwners: z.array(z.string().trim().min(3).max(200)).max(20).optional(),
+      openAtLogin: z.boolean().optional(),
+    })
+    .strict(),
+  'secrets.set': z.object({ name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/), value: z.string().min(1).max(10_000) }).strict(),
+  'secrets.remove': z.object({ name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/) }).strict(),
+  'persona.save': z.object({ text: z.string().max(100_000) }).strict(),
+  'pairing.create': z.object({ channel: z.literal('telegram') }).strict(),
+  'activity.list': z
+    .object({
+      sinceMs: z.number().int().min(0).optional(),
+      kind: z.string().max(40).optional(),
+      decision: z.string().max(40).optional(),
+      limit: z.int().min(1).max(2_000).optional(),
+    })
+    .strict(),
+  'activity.verify': z.object({}).strict(),
+  'system.openPane': z.object({ pane: PaneSchema }).strict(),
+  'window.openSettings': z.object({ section: z.enum(['general', 'channels', 'skills', 'memory', 'limits', 'activity']).optional() }).strict(),
+} as const;
+
+export type IpcChannel = keyof typeof IPC_REQUESTS;
+export type IpcRequest<C extends IpcChannel> = z.input<(typeof IPC_REQUESTS)[C]>;
+
+/** Events the core pushes to the renderer. */
+export const IPC_EVENTS = ['state.changed', 'chat.event'] as const;
+export type IpcEventChannel = (typeof IPC_EVENTS)[number];
+
+export type IpcResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly code: string; readonly message: string };
+
+export type ChannelDot = {
+  readonly channel: 'imessage' | 'telegram';
+  readonly enabled: boolean;
+  readonly state: 'connected' | 'starting' | 'retrying' | 'stopped' | 'needs_setup' | 'off';
+  readonly detail?: string;
+};
+
+export interface ActivityItem {
+  readonly id: number;
+  readonly ts: number;
+  readonly kind: string;
+  readonly summary: string;
+  readonly tool?: string;
+  readonly decision?: string;
+  readonly actor: string;
+  /** To whom, where the row names one (a recipient, a host). */
+  readonly target?: string;
+}
+
+/** Everything the popover shows, pushed whenever it changes. */
+export interface Snapshot {
+  readonly approvals: readonly ApprovalView[];
+  readonly paused: boolean;
+  readonly breaker: { readonly tripped: boolean; readonly reason?: string };
+  readonly channels: readonly ChannelDot[];
+  readonly model: { readonly provider: string; readonly name: string };
+  readonly spend: { readonly todayUsd: number; readonly capUsd: number };
+  readonly recent: readonly ActivityItem[];
+  /** Tray icon state. */
+  readonly tray: 'idle' | 'working' | 'approval' | 'paused';
+  readonly turnRunning: boolean;
+}
+
+export type ChatEvent =
+  | { readonly type: 'user'; readonly text: string; readonly ts: number }
+  | { readonly type: 'text_delta'; readonly text: string }
+  | { readonly type: 'tool_start'; readonly name: string; readonly summary: string }
+  | { readonly type: 'tool_end'; readonly name: string; readonly isError: boolean }
+  | { readonly type: 'done'; readonly reply: string; readonly error?: string; readonly ts: number };
+
+export interface ChatLine {
+  readonly role: 'user' | 'assistant';
+  readonly text: string;
+  readonly ts: number;
+}
+
+export interface SecretStatus {
+  readonly name: string;
+  readonly label: string;
+  readonly stored: boolean;
+}
+
+export interface SettingsView {
+  readonly model: { readonly provider: 'anthropic' | 'openai' | 'openai-compatible'; readonly name: string; readonly baseURL?: string };
+  readonly limits: {
+    readonly dailySpendUsd: number;
+    readonly perRecipientPerMinute: number;
+    readonly perRecipientPerHour: number;
+    readonly overallPerHour: number;
+    readonly approvalTimeoutMinutes: number;
+  };
+  /** Which secrets exist — never their values. */
+  readonly secrets: readonly SecretStatus[];
+  readonly persona: string;
+  readonly channels: {
+    readonly imessage: { readonly enabled: boolean; readonly owners: readonly string[]; readonly fullDiskAccess: 'granted' | 'denied' | 'unknown' };
+    readonly telegram: { readonly enabled: boolean; readonly owners: readonly string[]; readonly tokenStored: boolean };
+    readonly pendingPairings: readonly ApprovalView[];
+  };
+  readonly openAtLogin: boolean;
+  readonly home: string;
+}
+
+/** The API the preload exposes as `window.carapace`. */
+export interface CarapaceApi {
+  getState(): Promise<IpcResult<Snapshot>>;
+  decideApproval(request: IpcRequest<'approvals.decide'>): Promise<IpcResult<ApprovalView>>;
+  setPaused(request: IpcRequest<'pause.set'>): Promise<IpcResult<{ paused: boolean }>>;
+  sendChat(request: IpcRequest<'chat.send'>): Promise<IpcResult<{ accepted: true }>>;
+  abortChat(): Promise<IpcResult<{ aborted: boolean }>>;
+  chatHistory(request?: IpcRequest<'chat.history'>): Promise<IpcResult<ChatLine[]>>;
+  getSettings(): Promise<IpcResult<SettingsView>>;
+  updateSettings(request: IpcRequest<'settings.update'>): Promise<IpcResult<SettingsView>>;
+  setSecret(request: IpcRequest<'secrets.set'>): Promise<IpcResult<{ stored: true }>>;
+  removeSecret(request: IpcRequest<'secrets.remove'>): Promise<IpcResult<{ removed: boolean }>>;
+  savePersona(request: IpcRequest<'persona.save'>): Promise<IpcResult<{ saved: true }>>;
+  createPairingCode(request: IpcRequest<'pairing.create'>): Promise<IpcResult<{ code: string; expiresAt: number }>>;
+  listActivity(request?: IpcRequest<'activity.list'>): Promise<IpcResult<ActivityItem[]>>;
+  verifyActivity(): Promise<IpcResult<{ ok: boolean; count: number; badRowId?: number; problem?: string }>>;
+  openSystemPane(request: IpcRequest<'system.openPane'>): Promise<IpcResult<{ opened: boolean }>>;
+  openSettings(request?: IpcRequest<'window.openSettings'>): Promise<IpcResult<{ opened: true }>>;
+  onState(listener: (snapshot: Snapshot) => void): () => void;
+  onChatEvent(listener: (event: ChatEvent) => void): () => void;
+}
+
+/** Which IPC channel each API method uses. */
+export const API_CHANNELS = {
+  getState: 'state.get',
+  decideApproval: 'approvals.decide',
+  setPaused: 'pause.set',
+  sendChat: 'chat.send',
+  abortChat: 'chat.abort',
+  chatHistory: 'chat.history',
+  getSettings: 'settings.get',
+  updateSettings: 'settings.update',
+  setSecret: 'secrets.set',
+  removeSecret: 'secrets.remove',
+  savePersona: 'persona.save',
+  createPairingCode: 'pairing.create',
+  listActivity: 'activity.list',
+  verifyActivity: 'activity.verify',
+  openSystemPane: 'system.openPane',
+  openSettings: 'window.openSettings',
+} as const satisfies Record<Exclude<keyof CarapaceApi, 'onState' | 'onChatEvent'>, IpcChannel>;
+
