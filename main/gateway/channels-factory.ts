@@ -3,11 +3,10 @@ import { join } from 'node:path';
 import type { Channel } from '../channels/channel.js';
 import { ImessageChannel } from '../channels/imessage/imessage-channel.js';
 import { AppleScriptSender } from '../channels/imessage/sender.js';
-import { TelegramChannel } from '../channels/telegram/telegram-channel.js';
+import { TELEGRAM_TOKEN_SECRET, TelegramChannel } from '../channels/telegram/telegram-channel.js';
 import type { Services } from '../services.js';
 
-/** The Keychain entry holding the Telegram bot token. */
-export const TELEGRAM_TOKEN_SECRET = 'telegram-bot-token';
+export { TELEGRAM_TOKEN_SECRET };
 
 export function defaultChatDbPath(): string {
   return join(homedir(), 'Library', 'Messages', 'chat.db');

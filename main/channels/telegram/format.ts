@@ -19,6 +19,10 @@ function escapeAttribute(text: string): string {
 const SAFE_URL = /^(?:https?:\/\/|mailto:|tg:\/\/)[^\s<>]+$/i;
 const CODE_LANGUAGE = /^[A-Za-z0-9_+#.-]{1,32}$/;
 const ESCAPABLE = /[!-/:-@[-`{-~]/;
+/** Bounds that keep adversarial input (thousands of "[" or "**") linear-ish instead of quadratic or deep. */
+const MAX_LINK_LABEL = 1_000;
+const MAX_LINK_URL = 2_048;
+const MAX_NESTING = 6;
 
 /** Converts the model's Markdown (bold, italic, strikethrough, code, code blocks, links, headings, lists, quotes). */
 export function toTelegramHtml(markdown: string): string {
@@ -146,11 +150,12 @@ interface LinkMatch {
   readonly end: number;
 }
 
-/** `[label](url)` at `at`; undefined when it is not one or the target is not a safe URL. */
+/** `[label](url)` at `at`; undefined when it is not one or the target is not a safe URL. Bounded, so never slow. */
 function matchLink(s: string, at: number): LinkMatch | undefined {
   let depth = 0;
   let j = at;
-  for (; j < s.length; j++) {
+  const labelEnd = Math.min(s.length, at + MAX_LINK_LABEL);
+  for (; j < labelEnd; j++) {
     const skipped = skipOpaque(s, j);
     if (skipped !== undefined) {
       j = skipped - 1;
@@ -159,14 +164,15 @@ function matchLink(s: string, at: number): LinkMatch | undefined {
     if (s[j] === '[') depth++;
     else if (s[j] === ']' && --depth === 0) break;
   }
-  if (j >= s.length || s[j + 1] !== '(') return undefined;
+  if (j >= labelEnd || s[j + 1] !== '(') return undefined;
   let parens = 0;
   let k = j + 2;
-  for (; k < s.length; k++) {
+  const urlEnd = Math.min(s.length, k + MAX_LINK_URL);
+  for (; k < urlEnd; k++) {
     if (s[k] === '(') parens++;
     else if (s[k] === ')' && parens-- === 0) break;
   }
-  if (k >= s.length) return undefined;
+  if (k >= urlEnd) return undefined;
   const label = s.slice(at + 1, j);
   const url = s.slice(j + 2, k).trim();
   if (label.trim() === '' || !SAFE_URL.test(url)) return undefined;
@@ -174,9 +180,11 @@ function matchLink(s: string, at: number): LinkMatch | undefined {
 }
 
 /** Inline Markdown to Telegram HTML. Text is escaped piece by piece; tags come only from this function. */
-function inline(s: string, allowLinks: boolean): string {
+function inline(s: string, allowLinks: boolean, depth = 0): string {
   let out = '';
   let i = 0;
+  // A marker with no closer after position p has none after any later position either: don't search again.
+  const noCloserFrom = new Map<string, number>();
   outer: while (i < s.length) {
     const c = s[i]!;
     if (c === '\\' && ESCAPABLE.test(s[i + 1] ?? '')) {
@@ -201,7 +209,7 @@ function inline(s: string, allowLinks: boolean): string {
     if (allowLinks && c === '[') {
       const link = matchLink(s, i);
       if (link) {
-        out += `<a href="${escapeAttribute(link.url)}">${inline(link.label, false)}</a>`;
+        out += `<a href="${escapeAttribute(link.url)}">${inline(link.label, false, depth + 1)}</a>`;
         i = link.end;
         continue;
       }
@@ -214,11 +222,16 @@ function inline(s: string, allowLinks: boolean): string {
         continue;
       }
     }
-    for (const { marker, tag } of DELIMITERS) {
+    for (const { marker, tag } of depth < MAX_NESTING ? DELIMITERS : []) {
       if (!s.startsWith(marker, i) || !canOpen(s, i, marker)) continue;
-      const close = findCloser(s, i + marker.length, marker);
-      if (close < 0) continue;
-      out += `<${tag}>${inline(s.slice(i + marker.length, close), allowLinks)}</${tag}>`;
+      const from = i + marker.length;
+      if (from >= (noCloserFrom.get(marker) ?? Infinity)) continue;
+      const close = findCloser(s, from, marker);
+      if (close < 0) {
+        noCloserFrom.set(marker, from);
+        continue;
+      }
+      out += `<${tag}>${inline(s.slice(from, close), allowLinks, depth + 1)}</${tag}>`;
       i = close + marker.length;
       continue outer;
     }

@@ -59,6 +59,19 @@ export interface BotIdentity {
   readonly username?: string | undefined;
 }
 
+interface PollState {
+  /** The last update_id delivered or recorded; undefined before the first run. */
+  last: number | undefined;
+  me?: BotIdentity;
+  /** Fingerprint of the token `me` was read with: another token may be another bot. */
+  meFor?: string;
+  /** Fingerprint of the token Telegram refused (401), so only a different one is tried before setupRetryMs. */
+  rejected?: string | undefined;
+  /** False at start and after a failure: the next getUpdates is a short poll, so recovery is reported at once. */
+  healthy: boolean;
+  webhookRemoved: boolean;
+}
+
 type Wait =
   | { readonly kind: 'backoff'; readonly detail: (seconds: number) => string }
   | { readonly kind: 'fixed'; readonly ms: number; readonly detail: string }
@@ -95,92 +108,12 @@ export class TelegramChannel implements Channel {
   }
 
   private async poll(host: ChannelHost, signal: AbortSignal, reporter: StatusReporter): Promise<void> {
-    let last = parseCursor(host.cursor('telegram'));
-    let me: BotIdentity | undefined;
-    let meFor: string | undefined;
-    let rejected: string | undefined;
+    const state: PollState = { last: parseCursor(host.cursor('telegram')), healthy: false, webhookRemoved: false };
     let failures = 0;
-    // After a failure (and at start) the next getUpdates is a short poll, so recovery is reported at once.
-    let healthy = false;
-    let webhookRemoved = false;
-
     while (!signal.aborted) {
-      let wait: Wait = { kind: 'now' };
-      let token: string | undefined;
-      let tokenUnreadable = false;
-      try {
-        token = await this.options.token();
-      } catch {
-        tokenUnreadable = true;
-      }
-      if (tokenUnreadable) {
-        wait = { kind: 'backoff', detail: (s) => `Could not read the Telegram bot token from the secret store; retrying in ${s} s.` };
-      } else if (token === undefined || token.trim() === '') {
-        wait = { kind: 'setup', detail: `No Telegram bot token is stored; add one with \`${SET_TOKEN}\`.` };
-      } else {
-        const digest = fingerprint(token);
-        const api = this.api(token, this.pollTimeoutSeconds + 15);
-        token = undefined;
-        try {
-          if (me === undefined || meFor !== digest) {
-            const bot = await api.getMe(grammySignal(signal));
-            me = { id: bot.id, username: bot.username };
-            meFor = digest;
-          }
-          if (last === undefined) {
-            // First run: history is never answered. offset -1 returns only the newest update and forgets the rest.
-            const newest = (await api.getUpdates({ offset: -1, limit: 1, timeout: 0 }, grammySignal(signal))).at(-1);
-            if (newest !== undefined) host.saveCursor('telegram', String(newest.update_id));
-            last = newest?.update_id ?? 0;
-          }
-          const updates = await api.getUpdates(
-            {
-              ...(last > 0 ? { offset: last + 1 } : {}),
-              timeout: healthy ? this.pollTimeoutSeconds : 0,
-              allowed_updates: [...ALLOWED_UPDATES],
-            },
-            grammySignal(signal),
-          );
-          rejected = undefined;
-          // Every update returned is unconfirmed, so none is skipped, even one numbered at or below the cursor: when
-          // the offset is not in the server's id space (ids restart at random after a week without updates, or the
-          // apiRoot or bot changed) the Bot API answers from the head of its queue. Skipping those would drop them
-          // and poll in a hot loop; delivering them moves the cursor into the server's id space. Redelivery of a
-          // stored message is a no-op in the host.
-          for (const update of updates) {
-            if (signal.aborted) break;
-            try {
-              const message = toInboundMessage(update, me, this.assistantNames);
-              if (message) await host.deliver(message, String(update.update_id));
-              else host.saveCursor('telegram', String(update.update_id));
-            } catch {
-              // Not confirmed to Telegram: the next getUpdates starts at this update again.
-              wait = { kind: 'backoff', detail: (s) => `Could not store an incoming Telegram message; retrying in ${s} s.` };
-              break;
-            }
-            last = update.update_id;
-          }
-        } catch (error) {
-          if (signal.aborted) break;
-          if (error instanceof GrammyError && error.error_code === 401) {
-            rejected = digest;
-            me = undefined;
-          }
-          if (error instanceof GrammyError && error.error_code === 409 && /webhook/i.test(error.description) && !webhookRemoved) {
-            // The only webhook call this channel makes: remove one someone else set, keeping its pending updates.
-            webhookRemoved = true;
-            wait = await api.deleteWebhook({ drop_pending_updates: false }, grammySignal(signal)).then(
-              (): Wait => ({ kind: 'fixed', ms: 0, detail: 'A webhook was set for this bot; Carapace removed it to use long polling.' }),
-              (): Wait => pollFailure(error),
-            );
-          } else {
-            wait = pollFailure(error);
-          }
-        }
-      }
-
+      const wait = await this.pollOnce(host, signal, state);
       if (signal.aborted) break;
-      healthy = wait.kind === 'now';
+      state.healthy = wait.kind === 'now';
       switch (wait.kind) {
         case 'now':
           failures = 0;
@@ -199,9 +132,80 @@ export class TelegramChannel implements Channel {
         }
         case 'setup':
           reporter.report('needs_setup', wait.detail);
-          await this.waitForSetup(rejected, signal);
+          await this.waitForSetup(state.rejected, signal);
           break;
       }
+    }
+  }
+
+  /** One getUpdates round (with getMe and the first-run step when needed); says how long to wait before the next. */
+  private async pollOnce(host: ChannelHost, signal: AbortSignal, state: PollState): Promise<Wait> {
+    let token: string | undefined;
+    try {
+      token = await this.options.token();
+    } catch {
+      return { kind: 'backoff', detail: (s) => `Could not read the Telegram bot token from the secret store; retrying in ${s} s.` };
+    }
+    if (token === undefined || token.trim() === '') {
+      return { kind: 'setup', detail: `No Telegram bot token is stored; add one with \`${SET_TOKEN}\`.` };
+    }
+    const digest = fingerprint(token);
+    const api = this.api(token, this.pollTimeoutSeconds + 15);
+    token = undefined;
+    try {
+      if (state.me === undefined || state.meFor !== digest) {
+        const bot = await api.getMe(grammySignal(signal));
+        state.me = { id: bot.id, username: bot.username };
+        state.meFor = digest;
+      }
+      if (state.last === undefined) {
+        // First run: history is never answered. offset -1 returns only the newest update and forgets the rest.
+        const newest = (await api.getUpdates({ offset: -1, limit: 1, timeout: 0 }, grammySignal(signal))).at(-1);
+        if (newest !== undefined) host.saveCursor('telegram', String(newest.update_id));
+        state.last = newest?.update_id ?? 0;
+      }
+      const updates = await api.getUpdates(
+        {
+          ...(state.last > 0 ? { offset: state.last + 1 } : {}),
+          timeout: state.healthy ? this.pollTimeoutSeconds : 0,
+          allowed_updates: [...ALLOWED_UPDATES],
+        },
+        grammySignal(signal),
+      );
+      state.rejected = undefined;
+      // Every update returned is unconfirmed, so none is skipped, even one numbered at or below the cursor: when the
+      // offset is not in the server's id space (ids restart at random after a week without updates, or the apiRoot
+      // or bot changed) the Bot API answers from the head of its queue. Skipping those would drop them and poll in a
+      // hot loop; delivering them moves the cursor into the server's id space. Redelivering a stored message is a
+      // no-op in the host.
+      for (const update of updates) {
+        if (signal.aborted) break;
+        try {
+          const message = toInboundMessage(update, state.me, this.assistantNames);
+          if (message) await host.deliver(message, String(update.update_id));
+          else host.saveCursor('telegram', String(update.update_id));
+        } catch {
+          // Not confirmed to Telegram: the next getUpdates starts at this update again.
+          return { kind: 'backoff', detail: (s) => `Could not store an incoming Telegram message; retrying in ${s} s.` };
+        }
+        state.last = update.update_id;
+      }
+      return { kind: 'now' };
+    } catch (error) {
+      if (signal.aborted) return { kind: 'now' };
+      if (error instanceof GrammyError && error.error_code === 401) {
+        state.rejected = digest;
+        state.me = undefined;
+      }
+      if (error instanceof GrammyError && error.error_code === 409 && /webhook/i.test(error.description) && !state.webhookRemoved) {
+        // The only webhook call this channel makes: remove one someone else set, keeping its pending updates.
+        state.webhookRemoved = true;
+        return api.deleteWebhook({ drop_pending_updates: false }, grammySignal(signal)).then(
+          (): Wait => ({ kind: 'fixed', ms: 0, detail: 'A webhook was set for this bot; Carapace removed it to use long polling.' }),
+          (): Wait => pollFailure(error),
+        );
+      }
+      return pollFailure(error);
     }
   }
 

@@ -57,6 +57,16 @@ describe('toTelegramHtml', () => {
     expect(visible(html)).toBe('Run <script>fetch("https://evil.example")</script> now');
   });
 
+  it('stays fast and shallow on adversarial input', () => {
+    for (const markdown of ['['.repeat(30_000), '[a]('.repeat(8_000), '**a '.repeat(8_000), '*'.repeat(30_000), '_a'.repeat(15_000)]) {
+      const started = performance.now();
+      const chunks = chunkForTelegram(toTelegramHtml(markdown));
+      expect(performance.now() - started).toBeLessThan(2_000);
+      expect(chunks.every((chunk) => chunk.length <= 4096 && parseTelegramHtml(chunk).ok)).toBe(true);
+    }
+    expect(toTelegramHtml(`${'**'.repeat(20)}deep${'**'.repeat(20)}`)).not.toContain('<b><b><b><b><b><b><b>');
+  });
+
   it('produces HTML Telegram accepts for any mix of markup characters (seeded property test)', () => {
     const pieces = ['**', '*', '_', '__', '~~', '`', '```', '[', ']', '(', ')', '<', '>', '&', '&amp;', '"', '\\', '#', '> ', '- ',
       'https://example.com/p?q=1&r=2', 'javascript:x', 'word', ' ', '\n', '😀', 'é'];
