@@ -75,8 +75,8 @@ export class PermissionGate {
 
     let verdict = this.#verdict(effects, provenance, input);
     verdict = this.#applyRunawayGuards(effects, verdict);
-    const title = revealInvisible(tool.describe(input));
-    const origins = originViews(provenance.argOrigins);
+    const title = revealInvisible(this.options.broker.redact(tool.describe(input)));
+    const origins = this.options.broker.redactValue(originViews(provenance.argOrigins));
 
     this.options.activity.append({
       kind: 'decision',
@@ -104,7 +104,7 @@ export class PermissionGate {
         provenance: { origins, trigger: provenance.trigger, tainted: provenance.tainted, taintSources: provenance.taintSources },
         hash,
         title,
-        reason: verdict.reason,
+        reason: revealInvisible(verdict.reason),
         risk: verdict.risk,
         grantable: verdict.grantable,
         ttlMs: this.options.approvalTtlMs,
@@ -156,7 +156,7 @@ export class PermissionGate {
       this.options.activity.append(
         {
           kind: 'effect',
-          summary: revealInvisible(request.tool.describe(request.input)),
+          summary: revealInvisible(this.options.broker.redact(request.tool.describe(request.input))),
           sessionId: request.sessionId,
           tool: request.tool.name,
           decision: result.isError ? 'failed' : 'done',

@@ -129,7 +129,7 @@ export function decide(input: PolicyInput): PolicyVerdict {
     return ask('high', `"${first.value}" came from ${describeOrigin(first.origin)} — not from you.`);
   }
 
-  if (ALWAYS_ASK.has(kind)) {
+  if (ALWAYS_ASK.has(kind) && !provenance.tainted) {
     const what = { execute: 'Running a command', spend: 'Spending money', delete: 'Deleting' }[kind as 'execute' | 'spend' | 'delete'];
     return ask('high', `${what} always needs your approval.`);
   }

@@ -84,7 +84,7 @@ export function originsOf(
   const start = turnStart(context);
   const bySource = (predicate: (provenance: Provenance) => boolean, from = 0) =>
     context.slice(from).filter((message): message is Exclude<Message, { role: 'assistant' }> => message.role !== 'assistant' && predicate(message.provenance));
-  const ownerAll = corpusOf(bySource((p) => p.kind === 'owner'));
+  const ownerAll = corpusOf(bySource((p) => p.kind === 'owner').filter((m) => !(m.role === 'toolResult' && m.isError)));
   const ownerTurn = corpusOf(bySource((p) => p.kind === 'owner', start).filter((m) => m.role === 'user'));
   const contacts = bySource((p) => p.kind === 'contact');
   const untrusted = bySource((p) => p.kind === 'untrusted');
