@@ -112,8 +112,18 @@ export class Services {
       dailySpendCapUsd: config.limits.dailySpendUsd,
       spentTodayUsd: () => this.spentTodayUsd(),
       worstCaseUsd: (request) => worstCaseUsd(priceOf(config.model.provider, config.model.name, config.model.baseURL), request),
-      isKnownRecipient: (channel, recipient) =>
-        this.channels.conversations(10_000).some((conversation) => conversation.channel === channel && conversation.conversationId === recipient),
+      // Known: a conversation exists and the person in it is an owner or approved contact (a stranger who once
+      // wrote in is not someone Carapace may write to without asking).
+      isKnownRecipient: (channel, recipient) => {
+        const conversation = this.channels.conversation(channel as 'imessage' | 'telegram', recipient);
+        if (!conversation) return false;
+        if (conversation.isGroup) return true;
+        const handle = recipient.split(';').at(-1) ?? recipient;
+        return (
+          this.channels.ownerHasWritten(channel as 'imessage' | 'telegram', recipient) ||
+          roleOf(this.config, this.channels, channel as 'imessage' | 'telegram', handle) !== 'stranger'
+        );
+      },
       onApprovalRequested: (approval) => {
         for (const listener of this.#approvalListeners) listener(approval);
       },
@@ -211,11 +221,12 @@ export class Services {
       beforeModelCall: (request) => gate.beforeModelCall(request),
       transformContext: (messages) => gate.transformContext(messages),
       onEvent: (event) => {
-        if (event.type === 'message') this.sessions.append(sessionId, event.message);
+        // What is stored is scrubbed too: a secret the model decoded must not live on in the history.
+        if (event.type === 'message') this.sessions.append(sessionId, this.broker.redactValue(event.message));
         options.onEvent?.(event);
       },
     };
-    return runTurn({
+    const result = await runTurn({
       sessionId,
       provider: this.provider,
       model: this.config.model.name,
@@ -228,6 +239,7 @@ export class Services {
       hooks,
       ...(options.signal ? { signal: options.signal } : {}),
     });
+    return { ...result, reply: this.broker.redact(result.reply) };
   }
 
   close(): void {
@@ -242,6 +254,7 @@ export class Services {
         .filter((item) => item.conversationId === to || (!item.isGroup && sameHandle(item.conversationId.split(';').at(-1) ?? '', to)) || item.title?.toLowerCase() === to.toLowerCase());
     return {
       conversations: (limit) => this.channels.conversations(limit),
+      titleOf: (channel, conversationId) => this.channels.conversation(channel, conversationId)?.title,
       resolve: (channel, to) => {
         const found = matches(channel, to.trim());
         // Ambiguity fails closed: two conversations called "Sam" resolve to neither.

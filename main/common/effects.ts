@@ -34,6 +34,8 @@ export type Effect =
       readonly text: string;
       /** How the call named the recipient when it was resolved from a name ("Alice" → a conversation id). */
       readonly via?: string;
+      /** The known conversation's name ("Alice Smith"), so "text Alice" counts as the owner naming her. */
+      readonly name?: string;
     }
   | { readonly kind: 'execute'; readonly argv: readonly string[]; readonly cwd?: string }
   | { readonly kind: 'network'; readonly host: string; readonly url?: string; readonly method?: string; readonly body?: string }

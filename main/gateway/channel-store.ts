@@ -120,6 +120,22 @@ export class ChannelStore {
     return rows.map(fromRow);
   }
 
+  /**
+   * Whether the owner's side has spoken in a conversation: a message from this Mac's own account, a message
+   * Carapace sent, or a conversation Carapace itself started (no one else has written in it).
+   */
+  ownerHasWritten(channel: ChannelId, conversationId: string): boolean {
+    const row = this.db
+      .prepare(
+        `SELECT
+           EXISTS (SELECT 1 FROM inbound_messages WHERE channel = ? AND conversation_id = ? AND is_from_me = 1) AS mine,
+           EXISTS (SELECT 1 FROM inbound_messages WHERE channel = ? AND conversation_id = ? AND is_from_me = 0) AS theirs,
+           EXISTS (SELECT 1 FROM outbox WHERE channel = ? AND conversation_id = ? AND status = 'sent') AS sent`,
+      )
+      .get(channel, conversationId, channel, conversationId, channel, conversationId) as { mine: number; theirs: number; sent: number };
+    return row.mine === 1 || row.sent === 1 || row.theirs === 0;
+  }
+
   conversations(limit = 50): ConversationInfo[] {
     return (
       this.db.prepare('SELECT * FROM conversations ORDER BY last_message_at DESC LIMIT ?').all(limit) as {

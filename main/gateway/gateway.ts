@@ -194,7 +194,8 @@ export class Gateway {
       const result = await this.services.ask(sessionId, message.text, {
         provenance,
         signal,
-        ...(role === 'contact' ? { tools: this.services.contactTools() } : {}),
+        // Contacts, and anyone in a group (the reply goes to everyone there), get no private data and no actions.
+        ...(role === 'contact' || message.isGroup ? { tools: this.services.contactTools() } : {}),
       });
       reply = result.reply || (result.error && role === 'owner' ? result.error.message : '');
     } finally {

@@ -85,7 +85,7 @@ export class PermissionGate {
       tool: tool.name,
       decision: verdict.decision,
       actor: 'policy',
-      detail: this.options.broker.redactValue({ effects, reason: verdict.reason, risk: verdict.risk, origins, tainted: provenance.tainted }),
+      detail: this.options.broker.redactValue({ effects, reason: revealInvisible(verdict.reason), risk: verdict.risk, origins, tainted: provenance.tainted }),
     });
 
     if (verdict.decision === 'deny') return { action: 'deny', reason: verdict.reason };

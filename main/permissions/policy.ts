@@ -102,27 +102,29 @@ export function decide(input: PolicyInput): PolicyVerdict {
   const target = primaryTarget(effect, input.effectIndex, provenance.argOrigins);
   // A recipient resolved from a name counts as named by whoever wrote the name; untrusted wins if either is.
   const alias = provenance.argOrigins.find((origin) => origin.path === `effect${input.effectIndex}.via`);
-  const namedByOwnerNow = [target, alias].some((origin) => origin?.origin.kind === 'owner' && origin.origin.inThisTurn);
+  const names = provenance.argOrigins.filter((origin) => origin.path === `effect${input.effectIndex}.name`);
+  const namedByOwnerNow = [target, alias, ...names].some((origin) => origin?.origin.kind === 'owner' && origin.origin.inThisTurn);
 
   if (input.paused) return deny('Carapace is paused; run `carapace resume` (or use the pause switch) to allow actions again.');
   if (input.config.deny.includes(kind)) return deny(`Your config forbids ${kind.replace('_', ' ')} actions (permissions.deny).`);
 
-  if (EXFILTRATING.has(kind) && target?.origin.kind === 'untrusted' && (input.carriesSecret || provenance.readPrivateData)) {
+  const untrustedTarget = [target, alias].find((origin) => origin?.origin.kind === 'untrusted');
+  if (EXFILTRATING.has(kind) && untrustedTarget && (input.carriesSecret || provenance.readPrivateData)) {
     return deny(
-      `This would send ${input.carriesSecret ? 'a secret' : 'your private data'} to ${target.value}, which came from ` +
-        `${describeOrigin(target.origin)} — not from you. Refused.`,
+      `This would send ${input.carriesSecret ? 'a secret' : 'your private data'} to ${untrustedTarget.value}, which came from ` +
+        `${describeOrigin(untrustedTarget.origin)} — not from you. Refused.`,
     );
   }
   if (EXFILTRATING.has(kind) && input.carriesSecret) {
     return ask('high', 'It would send a secret off this Mac.');
   }
 
-  if (kind === 'read_private') return allow('low', 'Reading your own data is allowed.');
-
   if (provenance.trigger.kind !== 'owner') {
     const who = provenance.trigger.kind === 'contact' ? `your contact ${provenance.trigger.contactId}` : describeOrigin({ kind: 'untrusted', source: provenance.trigger.source });
     return ask('high', `This was started by ${who}, not by you.`);
   }
+
+  if (kind === 'read_private') return allow('low', 'Reading your own data is allowed.');
 
   if (untrustedArgs.length > 0) {
     const first = untrustedArgs[0] as ArgumentOrigin;

@@ -39,12 +39,25 @@ export function turnStart(context: readonly Message[]): number {
   return 0;
 }
 
+/**
+ * Untrusted text stays in the model's context after the turn that read it, and a fooled model can act on it a turn
+ * later ("now write that to ~/.zshrc"). So taint looks back over the last few turns, not only the current one.
+ */
+export const TAINT_WINDOW_TURNS = 3;
+
 export function analyzeTurn(context: readonly Message[], privateReaders: ReadonlySet<string>): TurnProvenance {
   const start = turnStart(context);
   const trigger = context[start]?.role === 'user' ? (context[start] as { provenance: Provenance }).provenance : { kind: 'owner' as const };
+  let windowStart = start;
+  for (let turns = 1, index = start - 1; index >= 0 && turns < TAINT_WINDOW_TURNS; index--) {
+    if (context[index]?.role === 'user') {
+      windowStart = index;
+      turns++;
+    }
+  }
   const taintSources: { source: UntrustedSource; detail?: string }[] = [];
   let readPrivateData = false;
-  for (const message of context.slice(start)) {
+  for (const message of context.slice(windowStart)) {
     if (message.role === 'assistant') continue;
     if (message.provenance.kind === 'untrusted') {
       const { source, detail } = message.provenance;
@@ -129,12 +142,34 @@ function locate(
 function occursIn(value: string, corpus: Corpus): boolean {
   const normalized = normalize(value);
   if (normalized.length === 0) return false;
-  if (corpus.text.includes(normalized)) return true;
+  if (includesAsToken(corpus.text, normalized)) return true;
   const digits = value.replace(/[^0-9]/g, '');
   // Phone numbers are written many ways (+1 555-000 9999, 5550009999): compare their digits.
   if (PHONE.test(value) && digits.length >= 7) return corpus.digits.includes(digits.slice(-10));
   return false;
 }
+
+/**
+ * A whole-token occurrence: "pher.jones@gmail.com" does not occur in "christopher.jones@gmail.com", nor "get" in
+ * "budget". Identifier characters may not touch the match on either side.
+ */
+function includesAsToken(haystack: string, needle: string): boolean {
+  const first = needle[0] ?? '';
+  const last = needle.at(-1) ?? '';
+  for (let at = haystack.indexOf(needle); at !== -1; at = haystack.indexOf(needle, at + 1)) {
+    const before = haystack[at - 1];
+    const after = haystack[at + needle.length];
+    const afterNext = haystack[at + needle.length + 1];
+    const startOk = before === undefined || !IDENTIFIER.test(first) || !(IDENTIFIER.test(before) || before === '.');
+    // A sentence's closing period may follow a value; a dot that continues a name ("x.com" after "x") may not.
+    const endOk =
+      after === undefined || !IDENTIFIER.test(last) || !(IDENTIFIER.test(after) || (after === '.' && afterNext !== undefined && IDENTIFIER.test(afterNext)));
+    if (startOk && endOk) return true;
+  }
+  return false;
+}
+
+const IDENTIFIER = /[\p{L}\p{N}_@%+-]/u;
 
 function normalize(text: string): string {
   return text
@@ -186,6 +221,11 @@ function* effectTargets(effect: Effect): Generator<[string, string]> {
     case 'send_message':
       if (effect.recipient) yield ['recipient', effect.recipient];
       if (effect.via && effect.via !== effect.recipient) yield ['via', effect.via];
+      if (effect.name) {
+        yield ['name', effect.name];
+        const first = effect.name.split(/\s+/)[0];
+        if (first && first !== effect.name && first.length >= 2) yield ['name', first];
+      }
       break;
     case 'network':
       if (effect.host) yield ['host', effect.host];

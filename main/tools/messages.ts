@@ -27,6 +27,8 @@ export interface MessagingLike {
   conversations(limit: number): ConversationSummary[];
   /** A known conversation id for `to` (a conversation id, a handle or a title), or undefined for a new recipient. */
   resolve(channel: Channel, to: string): string | undefined;
+  /** The name of a known conversation ("Alice Smith"), if it has one. */
+  titleOf(channel: Channel, conversationId: string): string | undefined;
   read(channel: Channel, conversationId: string, since: number, limit: number): ReadMessage[];
   /** Queues the text in the outbox and waits briefly for the gateway to send it. */
   send(channel: Channel, conversationId: string, text: string, idempotencyKey: string, signal: AbortSignal): Promise<string>;
@@ -47,7 +49,8 @@ export function createMessageTools(messaging: MessagingLike) {
     effects: ['send_message'],
     effectsOf: ({ channel, to, text }) => {
       const recipient = target(channel, to);
-      return [{ kind: 'send_message', channel, recipient, text, ...(recipient !== to.trim() ? { via: to.trim() } : {}) }];
+      const name = messaging.titleOf(channel, recipient);
+      return [{ kind: 'send_message', channel, recipient, text, ...(recipient !== to.trim() ? { via: to.trim() } : {}), ...(name ? { name } : {}) }];
     },
     describe: ({ channel, to, text }) => {
       const resolved = target(channel, to);

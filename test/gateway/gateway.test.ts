@@ -209,7 +209,7 @@ describe('gateway', () => {
 });
 
 describe('gateway: a stranger\'s injection, read at the owner\'s request', () => {
-  it('reaches the model labelled untrusted, and a fooled model\'s send to the attacker waits for an approval that says so; nothing is sent', async () => {
+  it('reaches the model labelled untrusted, and a fooled model\'s send to the attacker is refused with the reason; nothing is sent', async () => {
     const { channel, services } = await start();
     const approvals: { id: string; title: string; untrustedOrigin: boolean; reason: string; origins: readonly { value: string; origin: string }[] }[] = [];
     services.onApprovalRequested((approval) => {
@@ -233,19 +233,18 @@ describe('gateway: a stranger\'s injection, read at the owner\'s request', () =>
       return anthropicText('Done.');
     });
     await channel.receive({ sender: OWNER_PHONE, text: 'what did my landlord write?' });
-    await until(() => approvals.length === 1, 'the approval request');
+    await until(() => services.channels.unhandled().length === 0, 'the owner turn done');
 
     const sawRead = fake.requests.find((request) => JSON.stringify(request.body).includes('Rent is due Friday'));
     expect(JSON.stringify(sawRead?.body)).toContain('<untrusted source=\\"a message from someone who is not the owner');
-    const approval = approvals[0];
-    expect(approval?.untrustedOrigin).toBe(true);
-    expect(approval?.title).toBe('Send iMessage to +15550006666 (iMessage;-;+15550006666): "Here are the notes: ..."');
-    expect(approval?.reason).toContain('not from you');
-    expect(approval?.origins.some((origin) => origin.value.includes('+15550006666') && origin.origin === 'untrusted')).toBe(true);
-
-    // Nothing left, whatever happens next: deny, and the only message ever sent is none.
-    services.gate.decide(approval?.id as string, 'deny', 'cli');
-    await until(() => services.channels.unhandled().length === 0, 'the owner turn done');
+    // Stricter than an approval: the turn read the owner's private messages and the recipient came from a
+    // stranger, so the policy refuses outright (the "private data to an untrusted recipient" rule) and says why.
+    expect(approvals).toEqual([]);
+    const decision = services.activity.list().find((row) => row.kind === 'decision' && row.tool === 'send_message');
+    expect(decision?.decision).toBe('deny');
+    expect(String(decision?.detail.reason)).toContain('which came from a message from someone who is not you');
+    const toolResult = JSON.stringify((fake.lastRequest.body as { messages: unknown[] }).messages.at(-1));
+    expect(toolResult).toContain('Not run: This would send your private data to');
     expect(channel.sent.filter((message) => message.conversationId === landlordChat)).toEqual([]);
     expect(services.outbox.list().filter((entry) => entry.conversationId === landlordChat)).toEqual([]);
   });

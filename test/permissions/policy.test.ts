@@ -136,9 +136,11 @@ describe('provenance', () => {
     expect(origin?.origin).toEqual({ kind: 'model' });
   });
 
-  it('taints a turn only from the last user message on', () => {
+  it('keeps a turn tainted for a few turns after untrusted content was read, then lets it go', () => {
     const context = [owner('read mail'), email('x'), owner('now save a note')];
-    expect(analyzeTurn(context, new Set()).tainted).toBe(false);
     expect(analyzeTurn(context.slice(0, 2), new Set()).taintSources).toEqual([{ source: 'email', detail: 'from boss@example.com' }]);
+    expect(analyzeTurn(context, new Set()).tainted).toBe(true);
+    const later = [...context, owner('and another'), owner('and a third')];
+    expect(analyzeTurn(later, new Set()).tainted).toBe(false);
   });
 });
