@@ -78,7 +78,8 @@ export class ImessageChannel implements Channel {
       .map((name) => new RegExp(`(?<![\\p{L}\\p{N}_])${escapeRegExp(name)}(?![\\p{L}\\p{N}_])`, 'iu'));
   }
 
-  async run(host: ChannelHost, signal: AbortSignal): Promise<void> {
+  async run(channelHost: ChannelHost, signal: AbortSignal): Promise<void> {
+    const host = withSafeStatus(channelHost);
     host.status({ channel: 'imessage', state: 'starting' });
     let backoffMs: number = DEFAULTS.firstBackoffMs;
     while (!signal.aborted) {
@@ -153,6 +154,22 @@ export class ImessageChannel implements Channel {
       addressesAssistant: record.kind !== 'reaction' && this.addressesAssistant(text, record.isGroup),
     };
   }
+}
+
+/** A host whose status() throws must not make run() reject: status is a report, not a step of the work. */
+function withSafeStatus(host: ChannelHost): ChannelHost {
+  return {
+    deliver: (message, cursor) => host.deliver(message, cursor),
+    cursor: (channel) => host.cursor(channel),
+    saveCursor: (channel, cursor) => host.saveCursor(channel, cursor),
+    status: (status) => {
+      try {
+        host.status(status);
+      } catch {
+        // Nothing to do: the next status report tries again.
+      }
+    },
+  };
 }
 
 function toAttachment(attachment: ChatDbMessage['attachments'][number]): Attachment {

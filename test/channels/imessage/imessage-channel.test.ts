@@ -339,6 +339,32 @@ describe('ImessageChannel', () => {
     expect(host.delivered[0]?.message.text).toBe('while locked');
   });
 
+  it('starts from the newest message when the stored cursor is past it (chat.db was replaced)', async () => {
+    for (let i = 0; i < 3; i++) fixture.addMessage({ chat: direct, handle: alice, text: `old ${i}`, date: T0 + i });
+    const host = new FakeHost('99');
+    start(host);
+    await host.state('connected');
+    expect(host.saved).toEqual(['3']);
+    fixture.addMessage({ chat: direct, handle: alice, text: 'after the restore', date: T0 + 10 });
+    await host.deliveredCount(1);
+    expect(host.delivered.map((d) => [d.message.text, d.cursor])).toEqual([['after the restore', '4']]);
+  });
+
+  it('never rejects, even when the host fails to take a status report', async () => {
+    const host = new FakeHost();
+    const report = host.status.bind(host);
+    host.status = (status) => {
+      report(status);
+      throw new Error('status sink is broken');
+    };
+    start(host);
+    await host.state('connected');
+    fixture.addMessage({ chat: direct, handle: alice, text: 'still arrives', date: T0 });
+    await host.deliveredCount(1);
+    controller.abort();
+    await expect(running).resolves.toBeUndefined();
+  });
+
   it('stops promptly when aborted, with status stopped', async () => {
     const host = new FakeHost();
     start(host);

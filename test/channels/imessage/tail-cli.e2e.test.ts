@@ -123,6 +123,21 @@ describe('carapace imessage tail', () => {
     expect(result.stderr).toMatch(/^carapace: .*(not a readable SQLite database|not a Messages database)/);
   });
 
+  it('exits 1 and says so when Messages holds chat.db locked', async () => {
+    const locked = createChatDb();
+    try {
+      const handle = locked.addHandle('+15550001111');
+      const chat = locked.addChat({ guid: 'iMessage;-;+15550001111', handles: [handle] });
+      locked.db.pragma('locking_mode = EXCLUSIVE');
+      locked.addMessage({ chat, handle, text: 'mine alone', date: T0 });
+      const result = await tail(['--db', locked.path, '--json']);
+      expect(result).toMatchObject({ code: 1, stdout: '' });
+      expect(result.stderr).toBe(`carapace: ${locked.path} is busy (Messages is writing to it); try again in a moment.\n`);
+    } finally {
+      locked.cleanup();
+    }
+  });
+
   it.each([
     [['--limit', '0'], /--limit must be a whole number from 1/],
     [['--limit', 'ten'], /--limit must be a whole number/],
