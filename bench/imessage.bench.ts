@@ -64,6 +64,7 @@ class SqliteHost implements ChannelHost {
   lastCursor: string | undefined;
   onStored: ((message: InboundMessage, storedAt: number) => void) | undefined;
   private readonly store: (message: InboundMessage, cursor: string) => void;
+  private readonly storeBatch: (items: readonly { message: InboundMessage; cursor: string }[]) => void;
   private readonly saveCursorStatement: BetterSqlite3.Statement;
   private readonly cursorStatement: BetterSqlite3.Statement<[], { cursor: string }>;
   readonly statuses: ChannelStatus[] = [];
@@ -104,6 +105,19 @@ class SqliteHost implements ChannelHost {
       );
       this.saveCursorStatement.run(message.channel, cursor, receivedAt);
     });
+    // The same rows, many per transaction: what the gateway's deliverBatch does during a catch-up.
+    this.storeBatch = this.db.transaction((items: readonly { message: InboundMessage; cursor: string }[]) => {
+      for (const { message, cursor } of items) this.store(message, cursor);
+    });
+  }
+
+  async deliverBatch(items: readonly { message: InboundMessage; cursor: string }[]): Promise<void> {
+    this.storeBatch(items);
+    this.stored += items.length;
+    const last = items.at(-1);
+    if (last) this.lastCursor = last.cursor;
+    const at = now();
+    for (const item of items) this.onStored?.(item.message, at);
   }
 
   async deliver(message: InboundMessage, cursor: string): Promise<void> {

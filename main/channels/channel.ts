@@ -54,6 +54,11 @@ export interface ChannelHost {
    * advance past a message until this resolves; storing the same externalId twice is a no-op.
    */
   deliver(message: InboundMessage, cursor: string): Promise<void>;
+  /**
+   * Stores several messages and the cursor of the last one in one transaction (catch-up after downtime). Same
+   * contract as `deliver`; a channel uses it when present.
+   */
+  deliverBatch?(items: readonly { readonly message: InboundMessage; readonly cursor: string }[]): Promise<void>;
   /** The cursor stored with the last delivered message, if any. */
   cursor(channel: ChannelId): string | undefined;
   /** A cursor saved without a message (first start: begin at the newest message). */

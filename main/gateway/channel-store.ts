@@ -47,6 +47,18 @@ export class ChannelStore {
    * Stores a message and the channel's cursor in one transaction. Returns the new row id, or undefined when the
    * message was already stored (a redelivery after a crash).
    */
+  /** Stores many messages and the last cursor in one transaction; returns the ids of those that were new. */
+  storeInboundBatch(items: readonly { message: InboundMessage; cursor: string }[], now = Date.now()): number[] {
+    return this.db.transaction((): number[] => {
+      const ids: number[] = [];
+      for (const { message, cursor } of items) {
+        const id = this.storeInbound(message, cursor, now);
+        if (id !== undefined) ids.push(id);
+      }
+      return ids;
+    }).immediate();
+  }
+
   storeInbound(message: InboundMessage, cursor: string, now = Date.now()): number | undefined {
     return this.db.transaction((): number | undefined => {
       const result = this.db

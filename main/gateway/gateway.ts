@@ -94,6 +94,9 @@ export class Gateway {
         const id = this.services.channels.storeInbound(message, cursor, this.#now());
         if (id !== undefined) this.#enqueue(id);
       },
+      deliverBatch: async (items) => {
+        for (const id of this.services.channels.storeInboundBatch(items, this.#now())) this.#enqueue(id);
+      },
       cursor: (channel) => this.services.channels.cursor(channel),
       saveCursor: (channel, cursor) => this.services.channels.saveCursor(channel, cursor, this.#now()),
       status: (status) => {

@@ -160,6 +160,7 @@ export class ImessageChannel implements Channel {
 function withSafeStatus(host: ChannelHost): ChannelHost {
   return {
     deliver: (message, cursor) => host.deliver(message, cursor),
+    ...(host.deliverBatch ? { deliverBatch: host.deliverBatch.bind(host) } : {}),
     cursor: (channel) => host.cursor(channel),
     saveCursor: (channel, cursor) => host.saveCursor(channel, cursor),
     status: (status) => {
@@ -252,27 +253,46 @@ class ReadLoop {
     for (;;) {
       if (this.signal.aborted) return true;
       const batch = reader.readSince(this.position, batchSize);
+      const pending: { message: InboundMessage; cursor: string; rowid: number }[] = [];
       for (const record of batch) {
-        if (this.signal.aborted) return true;
         const message = this.channel.toInbound(record);
         if (message === undefined) {
-          this.position = record.rowid;
-          skippedSince = true;
+          if (pending.length === 0) {
+            this.position = record.rowid;
+            skippedSince = true;
+          }
           continue;
         }
-        try {
-          await this.host.deliver(message, String(record.rowid));
-        } catch (error) {
-          this.connected = false;
-          this.host.status({
-            channel: 'imessage',
-            state: 'retrying',
-            detail: `Could not store an incoming iMessage (${describe(error)}); it will be tried again.`,
-          });
-          return false;
+        pending.push({ message, cursor: String(record.rowid), rowid: record.rowid });
+      }
+      if (this.signal.aborted) return true;
+      try {
+        if (this.host.deliverBatch && pending.length > 1) {
+          await this.host.deliverBatch(pending);
+          const last = pending.at(-1) as { rowid: number };
+          this.position = Math.max(last.rowid, batch.at(-1)?.rowid ?? last.rowid);
+          skippedSince = this.position !== last.rowid;
+        } else {
+          for (const item of pending) {
+            if (this.signal.aborted) return true;
+            await this.host.deliver(item.message, item.cursor);
+            this.position = item.rowid;
+          }
+          if (batch.length > 0 && (pending.length === 0 || (batch.at(-1)?.rowid ?? 0) > this.position)) {
+            this.position = batch.at(-1)?.rowid ?? this.position;
+            skippedSince = true;
+          } else if (pending.length > 0) {
+            skippedSince = false;
+          }
         }
-        this.position = record.rowid;
-        skippedSince = false;
+      } catch (error) {
+        this.connected = false;
+        this.host.status({
+          channel: 'imessage',
+          state: 'retrying',
+          detail: `Could not store an incoming iMessage (${describe(error)}); it will be tried again.`,
+        });
+        return false;
       }
       if (batch.length < batchSize) break;
     }
