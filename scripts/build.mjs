@@ -24,3 +24,7 @@ await build({
   banner: { js: "import { createRequire as __carapaceCreateRequire } from 'node:module'; const require = __carapaceCreateRequire(import.meta.url);" },
   logLevel: 'warning',
 });
+
+// The menu-bar shell and its UI, built from the same sources (Electron itself runs only on a Mac).
+const { buildElectron } = await import('./build-electron.mjs');
+await buildElectron();

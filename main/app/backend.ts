@@ -47,6 +47,7 @@ export class AppBackend {
   readonly #chatListeners = new Set<(event: ChatEvent) => void>();
   readonly #handlers: Record<IpcChannel, Handler>;
   #turn: AbortController | undefined;
+  #disposed = false;
   #chatSession: string | undefined;
   #pushTimer: NodeJS.Timeout | undefined;
   readonly #unsubscribe: (() => void)[] = [];
@@ -134,9 +135,10 @@ export class AppBackend {
 
   /** Something changed: push a fresh snapshot (coalesced to one per tick). */
   changed(): void {
-    if (this.#pushTimer) return;
+    if (this.#pushTimer || this.#disposed) return;
     this.#pushTimer = setTimeout(() => {
       this.#pushTimer = undefined;
+      if (this.#disposed) return;
       const snapshot = this.snapshot();
       for (const listener of this.#stateListeners) listener(snapshot);
     }, 0);
@@ -191,6 +193,7 @@ export class AppBackend {
   }
 
   dispose(): void {
+    this.#disposed = true;
     for (const unsubscribe of this.#unsubscribe.splice(0)) unsubscribe();
     if (this.#pushTimer) clearTimeout(this.#pushTimer);
     this.#turn?.abort();

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ApprovalView } from './approvals.js';
+import { API_CHANNELS as CHANNELS_OF_API, type IpcChannelName } from './ipc-channels.js';
 import type { Risk } from './effects.js';
 
 /**
@@ -66,11 +67,12 @@ export const IPC_REQUESTS = {
 } as const;
 
 export type IpcChannel = keyof typeof IPC_REQUESTS;
-export type IpcRequest<C extends IpcChannel> = z.input<(typeof IPC_REQUESTS)[C]>;
 
-/** Events the core pushes to the renderer. */
-export const IPC_EVENTS = ['state.changed', 'chat.event'] as const;
-export type IpcEventChannel = (typeof IPC_EVENTS)[number];
+// The channel names live in a zod-free module so the sandboxed preload stays tiny; this line keeps both in step.
+const _everyChannelHasASchema: Record<IpcChannelName, unknown> = IPC_REQUESTS;
+void _everyChannelHasASchema;
+export { API_CHANNELS, IPC_EVENTS, type IpcChannelName, type IpcEventChannel } from './ipc-channels.js';
+export type IpcRequest<C extends IpcChannel> = z.input<(typeof IPC_REQUESTS)[C]>;
 
 export type IpcResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly code: string; readonly message: string };
 
@@ -169,23 +171,6 @@ export interface CarapaceApi {
   onChatEvent(listener: (event: ChatEvent) => void): () => void;
 }
 
-/** Which IPC channel each API method uses. */
-export const API_CHANNELS = {
-  getState: 'state.get',
-  decideApproval: 'approvals.decide',
-  setPaused: 'pause.set',
-  sendChat: 'chat.send',
-  abortChat: 'chat.abort',
-  chatHistory: 'chat.history',
-  getSettings: 'settings.get',
-  updateSettings: 'settings.update',
-  setSecret: 'secrets.set',
-  removeSecret: 'secrets.remove',
-  savePersona: 'persona.save',
-  createPairingCode: 'pairing.create',
-  listActivity: 'activity.list',
-  verifyActivity: 'activity.verify',
-  openSystemPane: 'system.openPane',
-  openSettings: 'window.openSettings',
-} as const satisfies Record<Exclude<keyof CarapaceApi, 'onState' | 'onChatEvent'>, IpcChannel>;
-
+// Every API method has a channel, and every channel a schema.
+const _everyMethodHasAChannel: Record<Exclude<keyof CarapaceApi, 'onState' | 'onChatEvent'>, IpcChannel> = CHANNELS_OF_API;
+void _everyMethodHasAChannel;

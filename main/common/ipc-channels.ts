@@ -1,0 +1,31 @@
+/**
+ * IPC channel names, without zod: what the sandboxed preload needs. The schemas for each request are in ipc.ts.
+ */
+
+/** Which IPC channel each `window.carapace` method uses. */
+export const API_CHANNELS = {
+  getState: 'state.get',
+  decideApproval: 'approvals.decide',
+  setPaused: 'pause.set',
+  sendChat: 'chat.send',
+  abortChat: 'chat.abort',
+  chatHistory: 'chat.history',
+  getSettings: 'settings.get',
+  updateSettings: 'settings.update',
+  setSecret: 'secrets.set',
+  removeSecret: 'secrets.remove',
+  savePersona: 'persona.save',
+  createPairingCode: 'pairing.create',
+  listActivity: 'activity.list',
+  verifyActivity: 'activity.verify',
+  openSystemPane: 'system.openPane',
+  openSettings: 'window.openSettings',
+} as const;
+
+
+export type IpcChannelName = (typeof API_CHANNELS)[keyof typeof API_CHANNELS];
+
+/** Events the core pushes to the renderer. */
+export const IPC_EVENTS = ['state.changed', 'chat.event'] as const;
+export type IpcEventChannel = (typeof IPC_EVENTS)[number];
+
