@@ -1,7 +1,12 @@
 import type { SecretStore } from '../secrets/secret-store.js';
 
 /** How tools and the model refer to a secret without holding it: `{{secret:NAME}}`. */
-export const SECRET_HANDLE = /\{\{secret:([a-z0-9][a-z0-9._-]{0,63})\}\}/g;
+const SECRET_HANDLE_SOURCE = String.raw`\{\{secret:([a-z0-9][a-z0-9._-]{0,63})\}\}`;
+
+/** A fresh pattern each time: a shared global RegExp carries `lastIndex` from one caller into the next. */
+export function secretHandlePattern(): RegExp {
+  return new RegExp(SECRET_HANDLE_SOURCE, 'g');
+}
 
 export function secretHandle(name: string): string {
   return `{{secret:${name}}}`;
@@ -68,15 +73,14 @@ export class SecretBroker {
 
   containsSecret(value: unknown): boolean {
     const text = typeof value === 'string' ? value : JSON.stringify(value) ?? '';
-    SECRET_HANDLE.lastIndex = 0;
-    if (SECRET_HANDLE.test(text)) return true;
+    if (secretHandlePattern().test(text)) return true;
     for (const secret of this.#values.values()) if (text.includes(secret)) return true;
     return false;
   }
 
   /** Replaces handles with values. Only for the moment a request leaves; never store the result. */
   async substitute(text: string): Promise<string> {
-    const names = [...new Set([...text.matchAll(SECRET_HANDLE)].map((match) => match[1] as string))];
+    const names = [...new Set([...text.matchAll(secretHandlePattern())].map((match) => match[1] as string))];
     let out = text;
     for (const name of names) {
       const value = this.#values.get(name) ?? (await this.store.get(name));

@@ -199,3 +199,16 @@ describe('PermissionGate', () => {
     expect(statSync(join(dir, 'carapace.db')).mode & 0o777).toBe(0o600);
   });
 });
+
+describe('SecretBroker', () => {
+  it('substitutes a handle only at the moment of use, and refuses an unknown one with the command that fixes it', async () => {
+    const secrets = new MemorySecretStore();
+    await secrets.set('github-token', 'ghp_CANARY0123456789abcdefghij');
+    const broker = new SecretBroker(secrets);
+    await broker.load();
+    expect(await broker.substitute(`Authorization: Bearer ${secretHandle('github-token')}`)).toBe('Authorization: Bearer ghp_CANARY0123456789abcdefghij');
+    await expect(broker.substitute(secretHandle('missing'))).rejects.toThrow('carapace secrets set missing');
+    expect(broker.containsSecret({ header: secretHandle('github-token') })).toBe(true);
+    expect(broker.redactValue({ a: ['x ghp_CANARY0123456789abcdefghij y'] })).toEqual({ a: ['x [secret:github-token] y'] });
+  });
+});
