@@ -28,3 +28,5 @@ await build({
 // The menu-bar shell and its UI, built from the same sources (Electron itself runs only on a Mac).
 const { buildElectron } = await import('./build-electron.mjs');
 await buildElectron();
+const { buildRenderer } = await import('./build-renderer.mjs');
+await buildRenderer();

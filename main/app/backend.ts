@@ -12,7 +12,7 @@ import {
   type SettingsView,
   type Snapshot,
 } from '../common/ipc.js';
-import { parseConfig, ConfigError } from '../config/config.js';
+import { loadConfig, parseConfig, ConfigError } from '../config/config.js';
 import type { ChannelStatus } from '../channels/channel.js';
 import { TELEGRAM_TOKEN_SECRET } from '../gateway/channels-factory.js';
 import { PairingCodes } from '../gateway/pairing.js';
@@ -114,7 +114,11 @@ export class AppBackend {
     }
     try {
       const value = await this.#handlers[channel as IpcChannel](parsed.data);
-      if (value && typeof value === 'object' && 'ok' in value && (value as { ok: unknown }).ok === false) return value as IpcResult<unknown>;
+      // A handler may answer an error value of its own; anything else (even an object with `ok: false`, like a
+      // failed log verification) is the value.
+      if (value && typeof value === 'object' && (value as { ok?: unknown }).ok === false && 'code' in value && 'message' in value) {
+        return value as IpcResult<unknown>;
+      }
       if (value && typeof value === 'object' && 'ok' in value && 'value' in value) return value as IpcResult<unknown>;
       return { ok: true, value };
     } catch (error) {
@@ -162,7 +166,7 @@ export class AppBackend {
       channels,
       model: { provider: services.config.model.provider, name: services.config.model.name },
       spend: { todayUsd: services.spentTodayUsd(), capUsd: services.config.limits.dailySpendUsd },
-      recent: services.activity.list({ limit: 6 }).filter((row) => row.kind === 'effect' || row.kind === 'approval_decided').slice(-4).reverse().map(toItem),
+      recent: services.activity.list({ limit: 200 }).filter((row) => row.kind === 'effect' || row.kind === 'approval_decided').slice(-4).reverse().map(toItem),
       tray: paused.on ? 'paused' : approvals.length > 0 ? 'approval' : this.#turn ? 'working' : 'idle',
       turnRunning: this.#turn !== undefined,
     };
@@ -170,7 +174,13 @@ export class AppBackend {
 
   settings(): SettingsView {
     const { services } = this;
-    const config = services.config;
+    // Read afresh: the window shows what is saved, even before a restart applies it.
+    let config = services.config;
+    try {
+      config = loadConfig(services.paths.config);
+    } catch {
+      // An invalid file on disk: show what is running.
+    }
     return {
       model: { provider: config.model.provider, name: config.model.name, ...(config.model.baseURL ? { baseURL: config.model.baseURL } : {}) },
       limits: {

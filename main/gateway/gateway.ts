@@ -318,7 +318,7 @@ export class Gateway {
         if (!entry.idempotencyKey.startsWith('tool:')) this.services.pacer.record(entry.channel, entry.conversationId, this.#now());
         this.services.activity.append({
           kind: 'effect',
-          summary: `Sent ${entry.channel} message to ${entry.conversationId}`,
+          summary: `Sent ${entry.channel === 'imessage' ? 'iMessage' : 'Telegram message'} to ${entry.conversationId.split(';').at(-1) ?? entry.conversationId}`,
           tool: 'outbox',
           decision: 'done',
           actor: 'carapace',

@@ -11,13 +11,13 @@ const bin = (name: string) => join(ROOT, 'node_modules', '.bin', name);
 /** The import rules of ARCHITECTURE.md fail the build: a tsconfig per environment and a lint rule. */
 describe('architecture boundaries', () => {
   it('type-checks every environment with its own tsconfig (main/common has no Node types)', async () => {
-    for (const project of ['main/common', 'main', 'electron', 'test']) {
+    for (const project of ['main/common', 'main', 'electron', 'renderer', 'test']) {
       await expect(run(bin('tsc'), ['-p', project], { cwd: ROOT })).resolves.toBeDefined();
     }
   }, 120_000);
 
   it('lints clean', async () => {
-    await expect(run(bin('eslint'), ['main', 'electron', 'test', 'bench'], { cwd: ROOT })).resolves.toBeDefined();
+    await expect(run(bin('eslint'), ['main', 'electron', 'renderer', 'test', 'bench'], { cwd: ROOT })).resolves.toBeDefined();
   }, 120_000);
 
   it.each([
@@ -25,6 +25,8 @@ describe('architecture boundaries', () => {
     ['main/common/__probe__.ts', "import { readFileSync } from 'node:fs'; export const x = readFileSync;", 'no Node built-ins'],
     ['main/common/__probe2__.ts', "import '../services.js';", 'only itself and zod'],
     ['main/config/__probe__.ts', "import 'electron';", 'never import electron'],
+    ['renderer/src/__probe__.ts', "import '../../main/services.js';", 'only main/common'],
+    ['renderer/src/__probe2__.ts', "import { readFileSync } from 'node:fs'; export const x = readFileSync;", 'no Node built-ins'],
   ])('refuses a forbidden import in %s', async (file, source, message) => {
     const path = join(ROOT, file);
     mkdirSync(resolve(path, '..'), { recursive: true });

@@ -1,0 +1,73 @@
+import { Check, CircleX, ShieldCheck, ShieldX, UserCheck, Clock } from 'lucide-react';
+import { useMemo } from 'react';
+import { useShallow } from 'zustand/react/shallow';
+import type { ActivityItem } from '../../../main/common/ipc.js';
+import { revealInvisible } from '../../../main/common/visible-text.js';
+import { relativeTime } from '../shared/format.js';
+import { useCarapace } from '../store/store.js';
+
+/** One calm line, then the last few things Carapace did. */
+export function EmptyState() {
+  const items = useCarapace(useShallow((state) => state.recent));
+  const recent = useMemo(() => [...items].sort((a, b) => b.ts - a.ts || b.id - a.id), [items]);
+  const link = useCarapace((state) => state.link);
+  if (link === 'loading') return null;
+  return (
+    <div className="empty">
+      <div className="empty-line">
+        <ShieldCheck size={16} strokeWidth={1.75} aria-hidden />
+        <p>Nothing needs you.</p>
+      </div>
+      <section className="recent" aria-labelledby="recent-title">
+        <h2 className="section-title" id="recent-title">
+          Recently
+        </h2>
+        {recent.length === 0 ? (
+          <p className="secondary recent-none">Nothing yet. What Carapace does will show up here.</p>
+        ) : (
+          <ul className="recent-list">
+            {recent.map((item) => (
+              <RecentRow key={item.id} item={item} />
+            ))}
+          </ul>
+        )}
+      </section>
+    </div>
+  );
+}
+
+function RecentRow({ item }: { readonly item: ActivityItem }) {
+  const Icon =
+    item.kind === 'approval_decided'
+      ? item.decision === 'deny'
+        ? ShieldX
+        : UserCheck
+      : item.decision === 'failed'
+        ? CircleX
+        : item.kind === 'effect'
+          ? Check
+          : Clock;
+  const what =
+    item.kind === 'approval_decided'
+      ? item.decision === 'deny'
+        ? 'You denied'
+        : item.decision?.startsWith('approve for')
+          ? 'You allowed for 1 hour'
+          : 'You approved'
+      : item.decision === 'failed'
+        ? 'Failed'
+        : 'Done';
+  const summary = revealInvisible(item.summary);
+  return (
+    <li className={`recent-row recent-${item.decision ?? item.kind}`}>
+      <Icon size={16} strokeWidth={1.75} aria-hidden className="recent-icon" />
+      <span className="recent-text" title={summary}>
+        <span className="recent-what">{what}: </span>
+        {summary}
+      </span>
+      <time className="recent-time" dateTime={new Date(item.ts).toISOString()}>
+        {relativeTime(item.ts)}
+      </time>
+    </li>
+  );
+}

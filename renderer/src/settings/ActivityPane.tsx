@@ -1,0 +1,129 @@
+import { CircleAlert, ShieldCheck, ShieldX } from 'lucide-react';
+import { useEffect } from 'react';
+import { useShallow } from 'zustand/react/shallow';
+import { revealInvisible } from '../../../main/common/visible-text.js';
+import { ACTIVITY_DECISIONS, ACTIVITY_KINDS, actorWords, clockTime, decisionWords } from '../shared/format.js';
+import { useCarapace } from '../store/store.js';
+
+/** Everything Carapace decided and did: a table with filters, and a check that nobody edited the log. */
+export function ActivityPane() {
+  const items = useCarapace(useShallow((state) => state.activity));
+  const filter = useCarapace((state) => state.activityFilter);
+  const activityState = useCarapace((state) => state.activityState);
+  const loadError = useCarapace((state) => state.forms.activity);
+  const setFilter = useCarapace((state) => state.setActivityFilter);
+  const loadActivity = useCarapace((state) => state.loadActivity);
+
+  useEffect(() => {
+    void loadActivity();
+  }, [loadActivity]);
+
+  return (
+    <div className="activity">
+      <div className="toolbar">
+        <div className="toolbar-field">
+          <label htmlFor="activity-kind">Show</label>
+          <select id="activity-kind" className="select" value={filter.kind} onChange={(event) => void setFilter({ kind: event.target.value })}>
+            <option value="">Everything</option>
+            {ACTIVITY_KINDS.map((kind) => (
+              <option key={kind.value} value={kind.value}>
+                {kind.label}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="toolbar-field">
+          <label htmlFor="activity-decision">Decision</label>
+          <select id="activity-decision" className="select" value={filter.decision} onChange={(event) => void setFilter({ decision: event.target.value })}>
+            <option value="">Any</option>
+            {ACTIVITY_DECISIONS.map((decision) => (
+              <option key={decision} value={decision}>
+                {decisionWords(decision)}
+              </option>
+            ))}
+          </select>
+        </div>
+        <span className="toolbar-spacer" />
+        <VerifyLog />
+      </div>
+      <VerifyResult />
+      {activityState === 'failed' ? (
+        <p className="inline-error" role="alert">
+          <CircleAlert size={12} strokeWidth={2} aria-hidden />
+          Could not read the activity log: {loadError?.message}
+        </p>
+      ) : null}
+      <div className="table-wrap" tabIndex={0} role="region" aria-label="Activity log">
+        <table className="table">
+          <thead>
+            <tr>
+              <th scope="col" className="col-time">Time</th>
+              <th scope="col">What</th>
+              <th scope="col" className="col-to">To whom</th>
+              <th scope="col" className="col-decision">Decision</th>
+              <th scope="col" className="col-by">By whom</th>
+            </tr>
+          </thead>
+          <tbody>
+            {items.map((item) => {
+              const summary = revealInvisible(item.summary);
+              return (
+                <tr key={item.id} className={`kind-${item.kind}`}>
+                  <td className="col-time">
+                    <time dateTime={new Date(item.ts).toISOString()}>{clockTime(item.ts)}</time>
+                  </td>
+                  <td className="col-what" title={summary}>
+                    {summary}
+                  </td>
+                  <td className="col-to" title={item.target}>
+                    {item.target ? revealInvisible(item.target) : '—'}
+                  </td>
+                  <td className="col-decision">
+                    <span className={`decision decision-${item.decision ?? 'none'}`}>{decisionWords(item.decision)}</span>
+                  </td>
+                  <td className="col-by">{actorWords(item.actor)}</td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+        {items.length === 0 && activityState !== 'loading' ? <p className="table-empty secondary">Nothing matches these filters.</p> : null}
+      </div>
+    </div>
+  );
+}
+
+function VerifyLog() {
+  const verifying = useCarapace((state) => state.verifying);
+  const verify = useCarapace((state) => state.verifyActivity);
+  return (
+    <button type="button" className="btn" disabled={verifying} onClick={() => void verify()}>
+      {verifying ? 'Verifying…' : 'Verify log'}
+    </button>
+  );
+}
+
+function VerifyResult() {
+  const result = useCarapace((state) => state.verifyResult);
+  if (!result) return null;
+  if ('error' in result)
+    return (
+      <p className="verify verify-bad" role="alert">
+        <CircleAlert size={16} strokeWidth={1.75} aria-hidden />
+        The log could not be checked: {result.error}
+      </p>
+    );
+  if (result.ok)
+    return (
+      <p className="verify verify-ok" role="status">
+        <ShieldCheck size={16} strokeWidth={1.75} aria-hidden />
+        Log verified: all {result.count.toLocaleString()} entries are intact — nothing was changed or removed.
+      </p>
+    );
+  return (
+    <p className="verify verify-bad" role="alert">
+      <ShieldX size={16} strokeWidth={1.75} aria-hidden />
+      The log does not verify{result.badRowId !== undefined ? ` at entry #${result.badRowId}` : ''}: {result.problem ?? 'an entry was changed or removed'}.
+    </p>
+  );
+}
