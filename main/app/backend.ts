@@ -166,7 +166,12 @@ export class AppBackend {
       channels,
       model: { provider: services.config.model.provider, name: services.config.model.name },
       spend: { todayUsd: services.spentTodayUsd(), capUsd: services.config.limits.dailySpendUsd },
-      recent: services.activity.list({ limit: 200 }).filter((row) => row.kind === 'effect' || row.kind === 'approval_decided').slice(-4).reverse().map(toItem),
+      recent: services.activity
+        .list({ limit: 200 })
+        .filter((row) => (row.kind === 'effect' && !onlyReads(row)) || row.kind === 'approval_decided')
+        .slice(-4)
+        .reverse()
+        .map(toItem),
       tray: paused.on ? 'paused' : approvals.length > 0 ? 'approval' : this.#turn ? 'working' : 'idle',
       turnRunning: this.#turn !== undefined,
     };
@@ -336,6 +341,12 @@ export class AppBackend {
       .reverse()
       .map(toItem);
   }
+}
+
+/** Reading the owner's own data is not something Carapace "did" for the Recently list. */
+function onlyReads(row: ActivityRow): boolean {
+  const effects = (row.detail as { effects?: { kind?: string }[] }).effects;
+  return Array.isArray(effects) && effects.length > 0 && effects.every((effect) => effect.kind === 'read_private');
 }
 
 function toItem(row: ActivityRow): ActivityItem {
