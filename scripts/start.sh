@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
 # README command 1: installs everything (scripts/setup.sh), then starts Carapace.
 #
-#   ./scripts/start.sh                 chat with Carapace in this terminal
+#   ./scripts/start.sh                 on macOS: the menu-bar app; elsewhere: chat with Carapace in this terminal
+#   ./scripts/start.sh chat            the terminal chat on any platform
 #   ./scripts/start.sh ARGS...         any other `carapace` command, e.g. ./scripts/start.sh secrets set anthropic
-#
-# Until the menu-bar app exists this starts the terminal chat on every platform; on macOS it will launch the app.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -14,6 +13,10 @@ bash "$ROOT/scripts/setup.sh" </dev/null
 . "$ROOT/scripts/env.sh"
 
 if [ "$#" -eq 0 ]; then
+  if [ "$(uname -s)" = Darwin ]; then
+    # The menu-bar app: Electron (downloaded by npm on a Mac) running dist/electron/main.js from this checkout.
+    exec "$ROOT/node_modules/.bin/electron" "$ROOT"
+  fi
   set -- chat
 fi
 exec bash "$ROOT/scripts/with-keyring.sh" node "$ROOT/bin/carapace.js" "$@"
