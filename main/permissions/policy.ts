@@ -128,7 +128,12 @@ export function decide(input: PolicyInput): PolicyVerdict {
 
   if (untrustedArgs.length > 0) {
     const first = untrustedArgs[0] as ArgumentOrigin;
-    return ask('high', `"${first.value}" came from ${describeOrigin(first.origin)} — not from you.`);
+    // Name what else was read too: the instruction may have come from a different place than the value.
+    const read = provenance.taintSources
+      .map((source) => describeOrigin({ kind: 'untrusted', ...source }))
+      .filter((words) => words !== describeOrigin(first.origin));
+    const also = read.length > 0 ? ` This request also read ${read.join(', ')}.` : '';
+    return ask('high', `"${first.value}" came from ${describeOrigin(first.origin)} — not from you.${also}`);
   }
 
   if (ALWAYS_ASK.has(kind) && !provenance.tainted) {
