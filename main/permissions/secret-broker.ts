@@ -14,6 +14,22 @@ export function secretHandle(name: string): string {
 
 /** Values shorter than this are not scrubbed: they would match ordinary text. */
 const MIN_SECRET_LENGTH = 8;
+/** Below this, an encoded fragment is too short to be distinctive. */
+const MIN_ENCODED_LENGTH = 12;
+
+/**
+ * The part of base64(prefix + value + suffix) that depends only on the value, for each of the three positions the
+ * value can start at within a 3-byte group.
+ */
+function base64Cores(value: string): string[] {
+  const bytes = Buffer.from(value, 'utf8');
+  return [0, 1, 2].map((offset) => {
+    const encoded = Buffer.concat([Buffer.alloc(offset), bytes]).toString('base64');
+    const start = offset === 0 ? 0 : 4; // the first group mixes in bytes that are not the value's
+    const usable = Math.floor((offset + bytes.length) / 3) * 4; // the last, partial group mixes in what follows
+    return encoded.slice(start, usable);
+  }).filter((core) => core.length >= 12);
+}
 
 /**
  * Holds secret values only to substitute them where a request leaves and to scrub them everywhere else
@@ -22,6 +38,8 @@ const MIN_SECRET_LENGTH = 8;
  */
 export class SecretBroker {
   readonly #values = new Map<string, string>();
+  /** Base64 fragments that can only come from encoding a secret, at each of the three byte alignments. */
+  readonly #encoded = new Map<string, string[]>();
 
   constructor(private readonly store: SecretStore) {}
 
@@ -46,7 +64,9 @@ export class SecretBroker {
   }
 
   remember(name: string, value: string): void {
-    if (value.length >= MIN_SECRET_LENGTH) this.#values.set(name, value);
+    if (value.length < MIN_SECRET_LENGTH) return;
+    this.#values.set(name, value);
+    if (value.length >= MIN_ENCODED_LENGTH) this.#encoded.set(name, base64Cores(value));
   }
 
   names(): string[] {
@@ -58,6 +78,11 @@ export class SecretBroker {
     // Longest first so a secret containing another is replaced whole.
     const entries = [...this.#values.entries()].sort((a, b) => b[1].length - a[1].length);
     for (const [name, value] of entries) if (out.includes(value)) out = out.split(value).join(`[secret:${name}]`);
+    // Encoded copies too (a Docker `auth` is base64 of "user:token"): the whole base64 run holding one goes.
+    for (const [name, cores] of this.#encoded) {
+      if (!cores.some((core) => out.includes(core))) continue;
+      out = out.replace(/[A-Za-z0-9+/]{16,}={0,2}/g, (run) => (cores.some((core) => run.includes(core)) ? `[secret:${name}]` : run));
+    }
     return out;
   }
 

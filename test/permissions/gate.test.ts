@@ -210,5 +210,10 @@ describe('SecretBroker', () => {
     await expect(broker.substitute(secretHandle('missing'))).rejects.toThrow('carapace secrets set missing');
     expect(broker.containsSecret({ header: secretHandle('github-token') })).toBe(true);
     expect(broker.redactValue({ a: ['x ghp_CANARY0123456789abcdefghij y'] })).toEqual({ a: ['x [secret:github-token] y'] });
+    for (const prefix of ['', 'u:', 'us:', 'user:']) {
+      const encoded = Buffer.from(`${prefix}ghp_CANARY0123456789abcdefghij`).toString('base64');
+      expect(broker.redact(`{"auth":"${encoded}"}`)).toBe('{"auth":"[secret:github-token]"}');
+    }
+    expect(broker.redact('an ordinary base64 run: SGVsbG8sIHdvcmxkISBIb3cgYXJlIHlvdT8=')).toContain('SGVsbG8sIHdvcmxkISBIb3cgYXJlIHlvdT8=');
   });
 });

@@ -548,8 +548,7 @@ describe('gaps the suite found, now closed, and those still open', () => {
     }
   });
 
-  it.fails('a secret stored in encoded form (Docker’s base64 auth) does not reach the model provider', async () => {
-    // secret-broker.ts redact() replaces only the literal value; base64("user:token") passes through to the model.
+  it('a secret stored in encoded form (Docker’s base64 auth) does not reach the model provider', async () => {
     const canary = newCanary();
     const world = new TestWorld({ canary });
     const home = await openHome(harness, { world, canary, decision: 'deny' });
