@@ -181,6 +181,13 @@ export class Services {
     return registry;
   }
 
+  /** The pause switch; resuming also resets a tripped outbound breaker. Recorded in the activity log. */
+  setPaused(paused: boolean, actor: string): void {
+    this.switches.set('paused', paused, paused ? `paused by ${actor}` : undefined);
+    if (!paused) this.switches.set('outbound_tripped', false);
+    this.activity.append({ kind: paused ? 'pause' : 'resume', summary: paused ? 'Paused all effects' : 'Resumed', actor });
+  }
+
   notifyApproval(approval: ApprovalView): void {
     for (const listener of this.#approvalListeners) listener(approval);
   }

@@ -237,9 +237,7 @@ export class AppBackend {
   }
 
   #setPaused(paused: boolean): { paused: boolean } {
-    this.services.switches.set('paused', paused, paused ? 'paused from the menu bar' : undefined);
-    if (!paused) this.services.switches.set('outbound_tripped', false);
-    this.services.activity.append({ kind: paused ? 'pause' : 'resume', summary: paused ? 'Paused all effects' : 'Resumed', actor: 'owner:popover' });
+    this.services.setPaused(paused, 'owner:popover');
     if (paused) this.#turn?.abort();
     this.changed();
     return { paused };

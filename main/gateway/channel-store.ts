@@ -149,27 +149,12 @@ export class ChannelStore {
   }
 
   conversations(limit = 50): ConversationInfo[] {
-    return (
-      this.db.prepare('SELECT * FROM conversations ORDER BY last_message_at DESC LIMIT ?').all(limit) as {
-        channel: ChannelId;
-        conversation_id: string;
-        is_group: number;
-        title: string | null;
-        session_id: string | null;
-        last_message_at: number;
-      }[]
-    ).map((row) => ({
-      channel: row.channel,
-      conversationId: row.conversation_id,
-      isGroup: row.is_group === 1,
-      title: row.title ?? undefined,
-      sessionId: row.session_id ?? undefined,
-      lastMessageAt: row.last_message_at,
-    }));
+    return (this.db.prepare('SELECT * FROM conversations ORDER BY last_message_at DESC LIMIT ?').all(limit) as ConversationRow[]).map(toConversation);
   }
 
   conversation(channel: ChannelId, conversationId: string): ConversationInfo | undefined {
-    return this.conversations(10_000).find((item) => item.channel === channel && item.conversationId === conversationId);
+    const row = this.db.prepare('SELECT * FROM conversations WHERE channel = ? AND conversation_id = ?').get(channel, conversationId) as ConversationRow | undefined;
+    return row ? toConversation(row) : undefined;
   }
 
   /** Records a conversation Carapace started (a send to a new recipient the owner approved). */
@@ -207,6 +192,26 @@ export class ChannelStore {
     ) as { channel: ChannelId; identity: string; role: 'owner' | 'contact'; display_name: string | null }[];
     return rows.map((row) => ({ channel: row.channel, identity: row.identity, role: row.role, displayName: row.display_name ?? undefined }));
   }
+}
+
+interface ConversationRow {
+  channel: ChannelId;
+  conversation_id: string;
+  is_group: number;
+  title: string | null;
+  session_id: string | null;
+  last_message_at: number;
+}
+
+function toConversation(row: ConversationRow): ConversationInfo {
+  return {
+    channel: row.channel,
+    conversationId: row.conversation_id,
+    isGroup: row.is_group === 1,
+    title: row.title ?? undefined,
+    sessionId: row.session_id ?? undefined,
+    lastMessageAt: row.last_message_at,
+  };
 }
 
 function fromRow(row: InboundRow): StoredInbound {

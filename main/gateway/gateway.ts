@@ -118,7 +118,8 @@ export class Gateway {
   #sweep(): void {
     if (this.services.switches.get('paused').on) return;
     this.#handleBacklog();
-    if (!this.services.switches.get('outbound_tripped').on && this.services.outbox.release(this.#now()) > 0) this.#kickOutbox();
+    // Held messages get another look at pacing (they are held again if still over a cap).
+    if (!this.services.switches.get('outbound_tripped').on) this.services.outbox.release(this.#now());
     this.#kickOutbox();
   }
 
@@ -334,20 +335,11 @@ export class Gateway {
 
   /** Replies pass the same pacing and breaker as tool sends (tool sends were checked by the gate already). */
   #mayLeave(entry: OutboxEntry): boolean {
-    const tripped = this.services.switches.get('outbound_tripped');
-    if (tripped.on) {
-      this.services.outbox.hold(entry.id, `outbound messages are stopped by the circuit breaker (${tripped.reason ?? 'a cap was hit'}); run \`carapace resume\``, this.#now());
-      return false;
-    }
-    if (entry.idempotencyKey.startsWith('tool:')) return true;
-    const pacing = this.services.pacer.check(entry.channel, entry.conversationId, this.#now());
-    if (pacing.ok) return true;
-    this.services.outbox.hold(entry.id, pacing.reason, this.#now());
-    if (pacing.tripsBreaker) {
-      this.services.switches.set('outbound_tripped', true, pacing.reason, this.#now());
-      this.services.activity.append({ kind: 'breaker', summary: `Circuit breaker tripped: ${pacing.reason}`, actor: 'policy', decision: 'deny', detail: {} });
-      this.services.alert(`Carapace stopped sending messages: ${pacing.reason} Run \`carapace resume\` to allow them again.`);
-    }
+    const tripped = this.services.switches.get('outbound_tripped').on;
+    if (entry.idempotencyKey.startsWith('tool:') && !tripped) return true;
+    const outbound = this.services.gate.checkOutbound(entry.channel, entry.conversationId);
+    if (outbound.ok) return true;
+    this.services.outbox.hold(entry.id, outbound.reason, this.#now());
     return false;
   }
 }

@@ -253,21 +253,29 @@ export class PermissionGate {
     if (verdict.decision === 'deny') return verdict;
     for (const effect of effects) {
       if (effect.kind !== 'send_message') continue;
-      const tripped = this.options.switches.get('outbound_tripped');
-      if (tripped.on) {
-        return { decision: 'deny', risk: 'high', grantable: false, reason: `Outbound messages are stopped by the circuit breaker (${tripped.reason ?? 'a cap was hit'}); run \`carapace resume\` after checking the activity log.` };
-      }
-      const pacing = this.options.pacer.check(effect.channel, effect.recipient, this.#now());
-      if (!pacing.ok) {
-        if (pacing.tripsBreaker) {
-          this.options.switches.set('outbound_tripped', true, pacing.reason, this.#now());
-          this.options.activity.append({ kind: 'breaker', summary: `Circuit breaker tripped: ${pacing.reason}`, actor: 'policy', decision: 'deny', detail: {} });
-          this.options.onAlert?.(`Carapace stopped sending messages: ${pacing.reason} Run \`carapace resume\` to allow them again.`);
-        }
-        return { decision: 'deny', risk: 'high', grantable: false, reason: pacing.reason };
-      }
+      const outbound = this.checkOutbound(effect.channel, effect.recipient);
+      if (!outbound.ok) return { decision: 'deny', risk: 'high', grantable: false, reason: outbound.reason };
     }
     return verdict;
+  }
+
+  /**
+   * May one more message leave for this recipient now? The one runaway check for every outbound message — tool
+   * sends here, and the gateway's replies from its outbox. An hourly cap trips the breaker, which stops all sends.
+   */
+  checkOutbound(channel: string, recipient: string): { readonly ok: true } | { readonly ok: false; readonly reason: string } {
+    const tripped = this.options.switches.get('outbound_tripped');
+    if (tripped.on) {
+      return { ok: false, reason: `Outbound messages are stopped by the circuit breaker (${tripped.reason ?? 'a cap was hit'}); run \`carapace resume\` after checking the activity log.` };
+    }
+    const pacing = this.options.pacer.check(channel, recipient, this.#now());
+    if (pacing.ok) return { ok: true };
+    if (pacing.tripsBreaker) {
+      this.options.switches.set('outbound_tripped', true, pacing.reason, this.#now());
+      this.options.activity.append({ kind: 'breaker', summary: `Circuit breaker tripped: ${pacing.reason}`, actor: 'policy', decision: 'deny', detail: {} });
+      this.options.onAlert?.(`Carapace stopped sending messages: ${pacing.reason} Run \`carapace resume\` to allow them again.`);
+    }
+    return { ok: false, reason: pacing.reason };
   }
 
   async #waitForDecision(id: string, signal: AbortSignal): Promise<'approved' | 'denied' | 'expired' | 'aborted'> {

@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { anthropicText, anthropicToolUse, hang, startFakeAnthropic, type FakeLlmServer } from '../fakes/fake-anthropic-server.js';
 import { FAKE_ANTHROPIC_KEY, runCli, spawnCli, tempHome } from '../helpers/cli.js';
+import { until } from '../helpers/wait.js';
 
 let fake: FakeLlmServer;
 const cleanups: (() => void)[] = [];
@@ -15,13 +16,6 @@ afterEach(() => {
   for (const cleanup of cleanups.splice(0)) cleanup();
 });
 
-async function until(condition: () => boolean, what: string, output: () => string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${output()}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 function startChat() {
   const made = tempHome({ model: { provider: 'anthropic', baseURL: fake.url } });
@@ -38,17 +32,17 @@ function startChat() {
 describe('carapace chat (built binary)', () => {
   it('streams a reply, asks for an approval inline and records the terminal decision', async () => {
     const { child, env, output } = startChat();
-    await until(() => output().includes('Carapace ·'), 'the banner', output);
+    await until(() => output().includes('Carapace ·'), 'the banner', { output });
     fake.enqueue(
       anthropicToolUse('toolu_1', 'send_message', { channel: 'imessage', to: '+15550009999', text: 'Hello from Carapace' }),
       anthropicText(['Queued ', 'the message.']),
     );
     child.stdin?.write('text +15550009999 hello\n');
-    await until(() => output().includes('Approve? [y]es once'), 'the approval prompt', output);
+    await until(() => output().includes('Approve? [y]es once'), 'the approval prompt', { output });
     expect(output()).toContain('Approval needed: Send iMessage to +15550009999: "Hello from Carapace"');
     expect(output()).toContain('+15550009999 is a new recipient');
     child.stdin?.write('y\n');
-    await until(() => output().includes('Queued the message.'), 'the streamed reply', output);
+    await until(() => output().includes('Queued the message.'), 'the streamed reply', { output });
     expect(output()).toContain('⚙ send_message');
 
     const approvals = JSON.parse((await runCli(['approvals', 'list', '--all', '--json'], { env })).stdout) as { approvals: { status: string; decidedBy: string }[] };
@@ -59,17 +53,17 @@ describe('carapace chat (built binary)', () => {
 
   it('Ctrl-C stops the turn, not the program, and the message is kept', async () => {
     const { child, output } = startChat();
-    await until(() => output().includes('Carapace ·'), 'the banner', output);
+    await until(() => output().includes('Carapace ·'), 'the banner', { output });
     fake.enqueue(hang());
     child.stdin?.write('write me a long essay\n');
     await fake.waitForRequests(1, 10_000);
     child.kill('SIGINT');
-    await until(() => output().includes('Stopped. Your message is kept'), 'the stop notice', output);
+    await until(() => output().includes('Stopped. Your message is kept'), 'the stop notice', { output });
     expect(child.exitCode).toBeNull();
 
     fake.enqueue(anthropicText('Short version: done.'));
     child.stdin?.write('just the short version\n');
-    await until(() => output().includes('Short version: done.'), 'the next reply', output);
+    await until(() => output().includes('Short version: done.'), 'the next reply', { output });
     expect(JSON.stringify(fake.lastRequest.body)).toContain('write me a long essay');
     child.stdin?.end();
     expect(await new Promise((resolve) => child.once('exit', resolve))).toBe(0);

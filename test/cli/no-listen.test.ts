@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findListeningSockets } from '../../main/platform/listening-sockets.js';
 import { anthropicText, hangAfter, startFakeAnthropic, type FakeLlmServer } from '../fakes/fake-anthropic-server.js';
 import { FAKE_ANTHROPIC_KEY, spawnCli, tempHome } from '../helpers/cli.js';
+import { until } from '../helpers/wait.js';
 
 let fake: FakeLlmServer;
 beforeAll(async () => {
@@ -19,14 +20,14 @@ describe('carapace chat listens on no socket', () => {
     try {
       let output = '';
       child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-      await waitFor(() => output.includes('Carapace ·'), 10_000, () => output);
+      await until(() => output.includes('Carapace ·'), 'the chat output', { timeoutMs: 10_000, output: () => output });
       expect(await findListeningSockets(child.pid as number)).toEqual([]);
 
       // Hold the turn open mid-stream so the outbound connection to the provider exists while we look.
       fake.enqueue(hangAfter(anthropicText('thinking about it'), 4));
       child.stdin?.write('hello\n');
       await fake.waitForRequests(1, 10_000);
-      await waitFor(() => output.includes('thinking'), 10_000, () => output);
+      await until(() => output.includes('thinking'), 'the chat output', { timeoutMs: 10_000, output: () => output });
       expect(await findListeningSockets(child.pid as number)).toEqual([]);
     } finally {
       child.kill('SIGKILL');
@@ -35,10 +36,3 @@ describe('carapace chat listens on no socket', () => {
   });
 });
 
-async function waitFor(condition: () => boolean, timeoutMs: number, describe: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`Timed out; output so far:\n${describe()}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}

@@ -135,7 +135,7 @@ describe('IPC from the renderer', () => {
   });
 
   it('never answers a secret: there is no channel that reads one', async () => {
-    await ipcMain.invoke('secrets.set', fromOurWindow(), { name: 'anthropic', value: 'sk-ant-api03-secret-value-that-must-not-leak' });
+    await ipcMain.invoke('secrets.set', fromOurWindow(), { name: 'anthropic', value: 'FAKE-test-secret-value-that-must-not-leak' });
     for (const channel of Object.keys(IPC_REQUESTS)) {
       const answer = await ipcMain.invoke(channel, fromOurWindow(), {});
       expect(JSON.stringify(answer), channel).not.toContain('secret-value-that-must-not-leak');

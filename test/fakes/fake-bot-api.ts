@@ -131,7 +131,7 @@ export interface FakeBotApiOptions {
   readonly me?: BotUser;
 }
 
-export const TEST_BOT_TOKEN = '7000000001:AAtest-token-for-the-fake-bot-api-000000';
+export const TEST_BOT_TOKEN = '123456:FAKE-test-token-not-a-real-bot';
 
 const conflictOtherPoller = botApiSamples.constructed.error_responses.conflict_409_other_poller;
 const CONFLICT_WEBHOOK = "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first";

@@ -5,6 +5,7 @@ import { anthropicText, anthropicToolUse, startFakeAnthropic, type FakeLlmServer
 import { FAKE_ANTHROPIC_KEY, tempHome } from '../helpers/cli.js';
 import { FakeChannel } from '../helpers/fake-channel.js';
 import { MemorySecretStore } from '../helpers/memory-secret-store.js';
+import { until } from '../helpers/wait.js';
 
 const OWNER_PHONE = '+15550001111';
 let fake: FakeLlmServer;
@@ -51,13 +52,6 @@ async function start(channelsConfig: Record<string, unknown> = {}, existing?: { 
   return handle;
 }
 
-async function until(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 describe('gateway', () => {
   it('answers the owner in the conversation the message came from, through the outbox', async () => {

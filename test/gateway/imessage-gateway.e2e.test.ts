@@ -7,6 +7,7 @@ import { anthropicText, startFakeAnthropic, type FakeLlmServer } from '../fakes/
 import { startFakeBotApi, TEST_BOT_TOKEN, type FakeBotApi } from '../fakes/fake-bot-api.js';
 import { createChatDb, type ChatDbFixture } from '../helpers/chat-db.js';
 import { FAKE_ANTHROPIC_KEY, runCli, spawnCli, tempHome } from '../helpers/cli.js';
+import { until } from '../helpers/wait.js';
 
 const OWNER = '+15550001111';
 const RECORDER = resolve(import.meta.dirname, '../fakes/osascript-recorder.mjs');
@@ -29,13 +30,6 @@ afterEach(() => {
   llm.reset();
 });
 
-async function until(condition: () => boolean, what: string, output: () => string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${output()}`);
-    await new Promise((resolvePromise) => setTimeout(resolvePromise, 20));
-  }
-}
 
 function recorded(log: string): { argv: string[]; scriptSha256: string }[] {
   if (!existsSync(log)) return [];
@@ -70,11 +64,11 @@ describe('carapace gateway (built binary) with iMessage and Telegram', () => {
     let output = '';
     child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
     child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-    await until(() => output.includes('imessage: connected') && output.includes('telegram: connected'), 'both channels', () => output);
+    await until(() => output.includes('imessage: connected') && output.includes('telegram: connected'), 'both channels', { output: () => output });
 
     llm.enqueue(anthropicText('Leaving now — see you at 7.'));
     chatDb.addMessage({ chat, handle: ownerHandle, text: 'are you on your way?', date: Date.now() });
-    await until(() => recorded(log).length === 1, 'the AppleScript send', () => output);
+    await until(() => recorded(log).length === 1, 'the AppleScript send', { output: () => output });
     const [send] = recorded(log);
     expect(send?.argv.slice(-3)).toEqual(['chat', `iMessage;-;${OWNER}`, 'Leaving now — see you at 7.']);
     expect(llm.requests).toHaveLength(1);

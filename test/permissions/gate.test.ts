@@ -14,6 +14,7 @@ import { Switches } from '../../main/permissions/switches.js';
 import type { ToolCallRequest } from '../../main/agent/loop.js';
 import { defineTool, ToolRegistry } from '../../main/tools/tool.js';
 import { MemorySecretStore } from '../helpers/memory-secret-store.js';
+import { until } from '../helpers/wait.js';
 
 const send = defineTool({
   name: 'send_message',
@@ -74,9 +75,6 @@ const owner = (content: string): Message => ({ role: 'user', content, provenance
 function request(input: { to: string; text: string }, context: Message[], signal = new AbortController().signal): ToolCallRequest {
   return { sessionId: 's', call: { type: 'toolCall', id: `c${Math.random()}`, name: 'send_message', input }, tool: send as never, input, context, signal };
 }
-async function until(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 400 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
-}
 
 describe('PermissionGate', () => {
   it('allows an owner-named send to a known recipient silently, and logs it', async () => {
@@ -90,7 +88,7 @@ describe('PermissionGate', () => {
   it('expires a pending approval to deny', async () => {
     const { gate, clock, requested, approvals } = await setup();
     const pending = gate.check(request({ to: '+15550002222', text: 'hi' }, [owner('text +15550002222 hi')]));
-    await until(() => requested.length === 1);
+    await until(() => requested.length === 1, 'approval request 1');
     clock.now += 11 * 60_000;
     expect(await pending).toEqual({ action: 'deny', reason: 'the approval expired without an answer (expiry means no)' });
     const id = requested[0] as string;
@@ -104,7 +102,7 @@ describe('PermissionGate', () => {
     const { gate, requested } = await setup();
     const controller = new AbortController();
     const pending = gate.check(request({ to: '+15550003333', text: 'x' }, [owner('text +15550003333 x')], controller.signal));
-    await until(() => requested.length === 1);
+    await until(() => requested.length === 1, 'approval request 1');
     controller.abort();
     expect((await pending).action).toBe('deny');
     expect(gate.decide(requested[0] as string, 'approve', 'popover').ok).toBe(false);
@@ -116,20 +114,20 @@ describe('PermissionGate', () => {
     // Known recipient the owner did not name in this turn: low risk, grantable.
     const context = [owner('Alice is +15550001111'), owner('ping her again')];
     const first = gate.check(request({ to: '+15550001111', text: 'ping' }, context));
-    await until(() => requested.length === 1);
+    await until(() => requested.length === 1, 'approval request 1');
     expect(gate.decide(requested[0] as string, 'approve', 'popover', { grantMinutes: 60 }).ok).toBe(true);
     expect(await first).toEqual({ action: 'allow' });
     expect(await gate.check(request({ to: '+15550001111', text: 'ping 2' }, context))).toEqual({ action: 'allow' });
     expect(requested).toHaveLength(1);
     clock.now += 61 * 60_000;
     const after = gate.check(request({ to: '+15550001111', text: 'ping 3' }, context));
-    await until(() => requested.length === 2);
+    await until(() => requested.length === 2, 'approval request 2');
     gate.decide(requested[1] as string, 'deny', 'popover');
     expect((await after).action).toBe('deny');
 
     // A new recipient is never grantable.
     const fresh = gate.check(request({ to: '+15550009999', text: 'hi' }, [owner('text +15550009999 hi')]));
-    await until(() => requested.length === 3);
+    await until(() => requested.length === 3, 'approval request 3');
     const refused = gate.decide(requested[2] as string, 'approve', 'popover', { grantMinutes: 60 });
     expect(refused.ok ? '' : refused.message).toContain('can be approved once only');
     gate.decide(requested[2] as string, 'deny', 'popover');

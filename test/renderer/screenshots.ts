@@ -59,7 +59,7 @@ async function main(): Promise<void> {
     },
     approvalPollMs: 200,
   });
-  await core.secrets.set('anthropic', 'sk-ant-screenshot-placeholder');
+  await core.secrets.set('anthropic', 'FAKE-screenshot-key');
   await core.secrets.set('telegram-bot-token', '000000:screenshot-placeholder');
   gateway = new Gateway(core.services, { channels: [imessage, telegram], sweepMs: 100 });
   const controller = new AbortController();

@@ -8,9 +8,7 @@ export function pauseCommand(paused: boolean) {
     parseCommandArgs(paused ? 'pause' : 'resume', args, {}, { min: 0, max: 0, usage: '' });
     const services = await createServices({ env: io.env });
     try {
-      services.switches.set('paused', paused, paused ? 'paused by the owner (CLI)' : undefined);
-      if (!paused) services.switches.set('outbound_tripped', false);
-      services.activity.append({ kind: paused ? 'pause' : 'resume', summary: paused ? 'Paused all effects' : 'Resumed', actor: 'owner:cli' });
+      services.setPaused(paused, 'owner:cli');
       io.stdout.write(paused ? 'Paused: no tool effects, messages or model calls until `carapace resume`.\n' : 'Resumed.\n');
       return EXIT.ok;
     } finally {
