@@ -65,7 +65,7 @@ export default tseslint.config(
   {
     files: ['renderer/**/*.ts', 'renderer/**/*.tsx'],
     rules: restrict(
-      { group: ['electron', 'electron/*'], message: 'The renderer talks only to window.carapace.' },
+      { group: ['electron', 'electron/*'], message: 'The renderer talks only to window.pavise.' },
       { group: nodeBuiltins, message: 'The renderer has no Node built-ins.' },
       { group: ['**/main/*', '!**/main/common', '**/main/*/**', '!**/main/common/**'], message: 'The renderer may import only main/common from main/.' },
     ),

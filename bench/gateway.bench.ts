@@ -1,5 +1,5 @@
 /**
- * Idle CPU of `carapace gateway` with both channels running (iMessage on a chat.db in WAL mode, Telegram long
+ * Idle CPU of `pavise gateway` with both channels running (iMessage on a chat.db in WAL mode, Telegram long
  * polling a local Bot API), measured from /proc over a quiet window. Target: < 1 % of one core.
  * Usage: npm run bench -- gateway [SECONDS]   (default 60)
  */
@@ -29,7 +29,7 @@ const made = tempHome({
   model: { provider: 'anthropic', baseURL: llm.url },
   channels: { imessage: { enabled: true, owners: [owner], chatDbPath: chatDb.path }, telegram: { enabled: true, owners: [1], apiRoot: bot.apiRoot } },
 });
-const env = { ...made.env, ANTHROPIC_API_KEY: FAKE_ANTHROPIC_KEY, CARAPACE_OSASCRIPT: '/bin/true', CARAPACE_OSASCRIPT_LOG: join(made.home, 'o.log') };
+const env = { ...made.env, ANTHROPIC_API_KEY: FAKE_ANTHROPIC_KEY, PAVISE_OSASCRIPT: '/bin/true', PAVISE_OSASCRIPT_LOG: join(made.home, 'o.log') };
 await runCli(['secrets', 'set', 'telegram-bot-token'], { env, input: TEST_BOT_TOKEN });
 const child = spawnCli(['gateway'], env);
 let output = '';
@@ -51,7 +51,7 @@ try {
   console.log(
     JSON.stringify({
       benchmark: 'gateway',
-      description: 'carapace gateway idle with iMessage (chat.db watch) and Telegram (long polling)',
+      description: 'pavise gateway idle with iMessage (chat.db watch) and Telegram (long polling)',
       seconds: Math.round(elapsed),
       cpuSeconds: Math.round(used * 100) / 100,
       cpuPercent: Math.round((used / elapsed) * 10_000) / 100,

@@ -9,8 +9,8 @@
  * (c) idle CPU of the channel over 10 s with nothing arriving.
  *
  * Options: --latency-messages N (150), --messages N (1000000), --idle-seconds N (10).
- * Uses the real chat.db schema and attributedBody blobs from ../shared/fixtures/imessage/ (see
- * /work/shared/fixtures/SOURCES.md).
+ * Uses the real chat.db schema and attributedBody blobs from test/fixtures/imessage/ (see
+ * test/fixtures/SOURCES.md).
  */
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -165,14 +165,14 @@ async function latency(work: string, count: number) {
   const fixture = createChatDb({ dir: mkdtempSync(join(work, 'latency-')) });
   const alice = fixture.addHandle('+15550001111');
   fixture.addChat({ guid: 'iMessage;-;+15550001111', handles: [alice] });
-  const host = new SqliteHost(join(fixture.dir, 'carapace.db'));
+  const host = new SqliteHost(join(fixture.dir, 'pavise.db'));
   const samples: number[] = [];
   host.onStored = (message, storedAt) => {
     const sentAt = (JSON.parse(message.text) as { sentAt: number }).sentAt;
     samples.push(storedAt - sentAt);
   };
   const controller = new AbortController();
-  const channel = new ImessageChannel({ chatDbPath: fixture.path, owners: [], assistantNames: ['carapace'], sender: noSender });
+  const channel = new ImessageChannel({ chatDbPath: fixture.path, owners: [], assistantNames: ['pavise'], sender: noSender });
   const running = channel.run(host, controller.signal);
   await waitFor(() => host.statuses.some((status) => status.state === 'connected'), 10_000, 'the channel to connect');
   const job: WriterJob = { path: fixture.path, count, minGapMs: 20, maxGapMs: 150 };
@@ -279,7 +279,7 @@ async function channelOnly(path: string, count: number): Promise<number> {
     status: () => {},
   };
   const controller = new AbortController();
-  const channel = new ImessageChannel({ chatDbPath: path, owners: [], assistantNames: ['carapace'], sender: noSender });
+  const channel = new ImessageChannel({ chatDbPath: path, owners: [], assistantNames: ['pavise'], sender: noSender });
   const started = now();
   const running = channel.run(host, controller.signal);
   await waitFor(() => cursor === String(count), 600_000, 'the no-op catch-up to finish');
@@ -312,10 +312,10 @@ async function catchUp(work: string, count: number) {
   const noopSeconds = await channelOnly(fixture.path, count);
 
   // The whole path: channel → host storing each message with its cursor.
-  const host = new SqliteHost(join(fixture.dir, 'carapace.db'));
+  const host = new SqliteHost(join(fixture.dir, 'pavise.db'));
   host.saveCursor('imessage', '0');
   const controller = new AbortController();
-  const channel = new ImessageChannel({ chatDbPath: fixture.path, owners: [], assistantNames: ['carapace'], sender: noSender });
+  const channel = new ImessageChannel({ chatDbPath: fixture.path, owners: [], assistantNames: ['pavise'], sender: noSender });
   const started = now();
   let finished = 0;
   host.onStored = () => {
@@ -377,9 +377,9 @@ async function idle(work: string, seconds: number) {
   const alice = fixture.addHandle('+15550001111');
   const chat = fixture.addChat({ guid: 'iMessage;-;+15550001111', handles: [alice] });
   for (let i = 0; i < 1000; i++) fixture.addMessage({ chat, handle: alice, text: `history ${i}` });
-  const host = new SqliteHost(join(fixture.dir, 'carapace.db'));
+  const host = new SqliteHost(join(fixture.dir, 'pavise.db'));
   const controller = new AbortController();
-  const channel = new ImessageChannel({ chatDbPath: fixture.path, owners: [], assistantNames: ['carapace'], sender: noSender });
+  const channel = new ImessageChannel({ chatDbPath: fixture.path, owners: [], assistantNames: ['pavise'], sender: noSender });
   const running = channel.run(host, controller.signal);
   await waitFor(() => host.statuses.some((status) => status.state === 'connected'), 10_000, 'the channel to connect');
   await new Promise((resolve) => setTimeout(resolve, 200));
@@ -410,7 +410,7 @@ async function main(): Promise<void> {
   const latencyMessages = Number(values['latency-messages'] ?? 150);
   const messages = Number(values.messages ?? 1_000_000);
   const idleSeconds = Number(values['idle-seconds'] ?? 10);
-  const work = mkdtempSync(join(tmpdir(), 'carapace-bench-imessage-'));
+  const work = mkdtempSync(join(tmpdir(), 'pavise-bench-imessage-'));
   try {
     const idleResult = await idle(work, idleSeconds);
     const latencyResult = await latency(work, latencyMessages);

@@ -1,11 +1,11 @@
 /**
- * `carapace ask` from process start to the first request reaching the provider (the fake Anthropic API on
+ * `pavise ask` from process start to the first request reaching the provider (the fake Anthropic API on
  * loopback), median of several runs of the built binary. Target: under 300 ms.
  */
 import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { anthropicText, startFakeAnthropic } from '../test/fakes/fake-anthropic-server.js';
-import { CARAPACE_BIN, FAKE_ANTHROPIC_KEY, tempHome } from '../test/helpers/cli.js';
+import { PAVISE_BIN, FAKE_ANTHROPIC_KEY, tempHome } from '../test/helpers/cli.js';
 
 const RUNS = Number(process.argv[2] ?? 15);
 const fake = await startFakeAnthropic();
@@ -17,12 +17,12 @@ function runOnce(): Promise<{ toRequestMs: number; totalMs: number }> {
   const before = fake.requests.length;
   const start = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CARAPACE_BIN, 'ask', 'hi'], { env: childEnv, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [PAVISE_BIN, 'ask', 'hi'], { env: childEnv, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('close', (code) => {
       const request = fake.requests[before];
-      if (code !== 0 || !request) return reject(new Error(`carapace ask failed (${code}): ${stderr}`));
+      if (code !== 0 || !request) return reject(new Error(`pavise ask failed (${code}): ${stderr}`));
       resolve({ toRequestMs: request.receivedAt - start, totalMs: performance.now() - start });
     });
   });
@@ -39,7 +39,7 @@ try {
   console.log(
     JSON.stringify({
       benchmark: 'startup',
-      description: 'carapace ask: process start to first request at the provider',
+      description: 'pavise ask: process start to first request at the provider',
       runs: RUNS,
       medianMs: round(median(sorted)),
       minMs: round(sorted[0] as number),

@@ -25,11 +25,11 @@ export interface IpcOptions {
 export const REFUSED_SENDER: IpcResult<never> = {
   ok: false,
   code: 'forbidden_sender',
-  message: 'Refused: the request did not come from a Carapace window.',
+  message: 'Refused: the request did not come from a Pavise window.',
 };
 
 /**
- * True only for the main frame of one of our windows showing `app://carapace`. A subframe, another window's
+ * True only for the main frame of one of our windows showing `app://pavise`. A subframe, another window's
  * WebContents, or a page that somehow navigated elsewhere gets nothing.
  */
 export function isTrustedSender(event: Pick<IpcMainInvokeEvent, 'sender' | 'senderFrame'>, windows: readonly BrowserWindow[]): boolean {

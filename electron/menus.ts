@@ -25,13 +25,13 @@ export function applicationMenu(actions: MenuActions, options: { developer?: boo
     : [];
   return [
     {
-      label: 'Carapace',
+      label: 'Pavise',
       submenu: [
-        { role: 'about', label: 'About Carapace' },
+        { role: 'about', label: 'About Pavise' },
         { type: 'separator' },
         { label: 'Settings…', accelerator: SHORTCUTS.settings, click: () => actions.openSettings() },
         { type: 'separator' },
-        { label: 'Quit Carapace', accelerator: SHORTCUTS.quit, click: () => actions.quit() },
+        { label: 'Quit Pavise', accelerator: SHORTCUTS.quit, click: () => actions.quit() },
       ],
     },
     {
@@ -67,11 +67,11 @@ export interface TrayMenuActions extends MenuActions {
 /** The tray icon's right-click menu. */
 export function trayMenu(actions: TrayMenuActions, state: { paused: boolean }): MenuItemConstructorOptions[] {
   return [
-    { label: 'Open Carapace', click: () => actions.openPopover() },
+    { label: 'Open Pavise', click: () => actions.openPopover() },
     { label: 'Pause Everything', type: 'checkbox', checked: state.paused, click: () => actions.setPaused(!state.paused) },
     { type: 'separator' },
     { label: 'Settings…', click: () => actions.openSettings() },
     { type: 'separator' },
-    { label: 'Quit Carapace', click: () => actions.quit() },
+    { label: 'Quit Pavise', click: () => actions.quit() },
   ];
 }

@@ -76,7 +76,7 @@ export class ApprovalNotifier {
     this.#seen.add(approval.id);
     const actions = notificationActions(approval, this.options.ownerCheck.available());
     const action = exactAction(approval);
-    const body = action.length > NOTIFICATION_BODY_LIMIT ? `${action.slice(0, NOTIFICATION_BODY_LIMIT - 1)}… (open Carapace to see all)` : action;
+    const body = action.length > NOTIFICATION_BODY_LIMIT ? `${action.slice(0, NOTIFICATION_BODY_LIMIT - 1)}… (open Pavise to see all)` : action;
     const notification = new Notification({
       id: approval.id,
       title: revealInvisible(approval.title),

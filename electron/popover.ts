@@ -65,7 +65,7 @@ export class Popover {
       alwaysOnTop: true,
       hasShadow: true,
       roundedCorners: true,
-      title: 'Carapace',
+      title: 'Pavise',
       ...(mac
         ? { vibrancy: 'popover' as const, visualEffectState: 'active' as const, backgroundColor: '#00000000' }
         : { backgroundColor: nativeTheme.shouldUseDarkColors ? '#1f1f1f' : '#f4f4f4' }),

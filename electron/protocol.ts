@@ -56,7 +56,7 @@ function inside(root: string, path: string): boolean {
 }
 
 /**
- * The `app://carapace/…` handler: serves files under `root` (dist/renderer) and nothing else. A path that decodes
+ * The `app://pavise/…` handler: serves files under `root` (dist/renderer) and nothing else. A path that decodes
  * to a `..` segment, a backslash or a NUL is refused before it touches the disk; what remains is resolved and must
  * still be inside `root` after symlinks are followed. Every response carries the CSP.
  */

@@ -2,12 +2,12 @@ import type { Session, WebContents, WebPreferences } from 'electron';
 
 /**
  * Electron's security checklist, in one place so each item has one test. The renderer is a local UI with no
- * business on the network or with any browser permission: everything it needs arrives through `window.carapace`.
+ * business on the network or with any browser permission: everything it needs arrives through `window.pavise`.
  */
 
-/** Our content is served from `app://carapace/…` (a privileged standard scheme), never from `file://`. */
+/** Our content is served from `app://pavise/…` (a privileged standard scheme), never from `file://`. */
 export const APP_SCHEME = 'app';
-export const APP_HOST = 'carapace';
+export const APP_HOST = 'pavise';
 export const APP_ORIGIN = `${APP_SCHEME}://${APP_HOST}`;
 
 /**
@@ -31,7 +31,7 @@ export const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-/** True for an `app://carapace` URL (WHATWG gives custom schemes an opaque origin, so compare the parts). */
+/** True for an `app://pavise` URL (WHATWG gives custom schemes an opaque origin, so compare the parts). */
 export function isAppUrl(url: string): boolean {
   try {
     const parsed = new URL(url);

@@ -34,7 +34,7 @@ export function saveSettingsSize(file: string, size: WindowSize): void {
 export interface SettingsWindowOptions {
   readonly preload: string;
   readonly url: (section?: string) => string;
-  /** `window-state.json` under CARAPACE_HOME. */
+  /** `window-state.json` under PAVISE_HOME. */
   readonly stateFile: string;
   readonly devTools?: boolean;
   /** Brings a menu-bar (accessory) app to the front so the window is not opened behind others. */
@@ -78,7 +78,7 @@ export class SettingsWindow {
       resizable: true,
       fullscreenable: false,
       show: false,
-      title: 'Carapace Settings',
+      title: 'Pavise Settings',
       titleBarStyle: 'default',
       backgroundColor: nativeTheme.shouldUseDarkColors ? '#1f1f1f' : '#f4f4f4',
       webPreferences: secureWebPreferences(this.#options.preload, { devTools: this.#options.devTools ?? false }),

@@ -56,11 +56,11 @@ const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  */
 export async function startShell(options: ShellOptions): Promise<Shell | undefined> {
   const platform = options.platform ?? process.platform;
-  const log = options.log ?? ((line: string) => console.error(`carapace: ${line}`));
+  const log = options.log ?? ((line: string) => console.error(`pavise: ${line}`));
 
   // Until `whenReady` everything runs synchronously, before the app is ready, as these calls require.
-  // Chromium's own files (cache, local storage, the single-instance lock) stay out of CARAPACE_HOME.
-  app.setPath('userData', join(app.getPath('appData'), 'Carapace', 'Electron'));
+  // Chromium's own files (cache, local storage, the single-instance lock) stay out of PAVISE_HOME.
+  app.setPath('userData', join(app.getPath('appData'), 'Pavise', 'Electron'));
   if (!app.requestSingleInstanceLock()) {
     app.quit();
     return undefined;
@@ -166,7 +166,7 @@ export async function startShell(options: ShellOptions): Promise<Shell | undefin
     lastSnapshot = JSON.stringify(snapshot);
     trayIcon.update(snapshot);
     notifier.sync(new Set(snapshot.approvals.map((approval) => approval.id)));
-    // Approvals asked for by another process (`carapace ask` beside the app) are announced too.
+    // Approvals asked for by another process (`pavise ask` beside the app) are announced too.
     for (const approval of snapshot.approvals) if (approval.createdAt >= startedAt) notifier.notify(approval);
   };
   const stopState = backend.onState(onSnapshot);
@@ -181,7 +181,7 @@ export async function startShell(options: ShellOptions): Promise<Shell | undefin
       focusApp();
       const { response } = await dialog.showMessageBox({
         type: 'warning',
-        message: 'Carapace is still writing a reply.',
+        message: 'Pavise is still writing a reply.',
         detail: 'Quitting now stops it. Anything it already sent stays sent.',
         buttons: ['Quit', 'Cancel'],
         defaultId: 1,

@@ -30,7 +30,7 @@ export function touchIdCheck(systemPreferences: Pick<SystemPreferences, 'canProm
   };
 }
 
-/** macOS shows `"Carapace" is trying to <reason>`: one visible line, short enough for the sheet. */
+/** macOS shows `"Pavise" is trying to <reason>`: one visible line, short enough for the sheet. */
 export function touchIdReason(title: string): string {
   const line = revealInvisible(title).replace(/\s+/g, ' ').trim();
   return `approve: ${line.length > 120 ? `${line.slice(0, 119)}…` : line}`;

@@ -29,7 +29,7 @@ export function trayTooltip(snapshot: Snapshot): string {
   if (count > 0) parts.push(count === 1 ? '1 approval waiting' : `${count} approvals waiting`);
   if (snapshot.turnRunning && !snapshot.paused) parts.push('working on a reply');
   if (snapshot.breaker.tripped) parts.push('outbound messages stopped');
-  return parts.length > 0 ? `Carapace — ${parts.join(', ')}` : 'Carapace — nothing needs you';
+  return parts.length > 0 ? `Pavise — ${parts.join(', ')}` : 'Pavise — nothing needs you';
 }
 
 /** Keeps the tray icon and tooltip in step with the pushed snapshots. */

@@ -5,7 +5,7 @@ import { OWNER, type Message, type UserMessage } from './common/messages.js';
 import { runTurn, MissingKeyError, type AgentHooks, type TurnResult } from './agent/loop.js';
 import type { AgentEvent } from './agent/events.js';
 import { loadConfig } from './config/config.js';
-import { carapaceHome, defaultCarapaceHome, homePaths, type HomePaths } from './config/paths.js';
+import { paviseHome, defaultPaviseHome, homePaths, type HomePaths } from './config/paths.js';
 import type { Provider, ProviderId } from './llm/provider.js';
 import { createProvider } from './llm/create-provider.js';
 import { openDatabase, type Database } from './memory/database.js';
@@ -113,7 +113,7 @@ export class Services {
       spentTodayUsd: () => this.spentTodayUsd(),
       worstCaseUsd: (request) => worstCaseUsd(priceOf(config.model.provider, config.model.name, config.model.baseURL), request),
       // Known: a conversation exists and the person in it is an owner or approved contact (a stranger who once
-      // wrote in is not someone Carapace may write to without asking).
+      // wrote in is not someone Pavise may write to without asking).
       isKnownRecipient: (channel, recipient) => {
         const conversation = this.channels.conversation(channel as 'imessage' | 'telegram', recipient);
         if (!conversation) return false;
@@ -137,13 +137,13 @@ export class Services {
   static async create(options: ServiceOptions = {}): Promise<Services> {
     const env = options.env ?? process.env;
     const platform = options.platform ?? process.platform;
-    const home = carapaceHome(env, platform);
+    const home = paviseHome(env, platform);
     const paths = homePaths(home);
     mkdirSync(home, { recursive: true, mode: 0o700 });
     chmodSync(home, 0o700);
     const config = loadConfig(paths.config);
     ensureSoul(paths.soul);
-    const secrets = options.secrets ?? new KeychainSecretStore(keychainServiceFor(home, defaultCarapaceHome(env, platform)));
+    const secrets = options.secrets ?? new KeychainSecretStore(keychainServiceFor(home, defaultPaviseHome(env, platform)));
     const db = openDatabase(paths.database);
     // Start loading the provider's SDK now, so it overlaps the Keychain round-trips below.
     const provider = options.provider ?? createProvider(config.model);
@@ -280,7 +280,7 @@ export class Services {
         const entry = this.outbox.enqueue({ channel, conversationId, text, idempotencyKey });
         if (!this.channels.conversation(channel, conversationId)) this.channels.touchConversation(channel, conversationId, false, undefined);
         for (const listener of this.#outboxListeners) listener();
-        if (this.#outboxListeners.size === 0) return `Queued (#${entry.id}); it is sent when the Carapace gateway runs.`;
+        if (this.#outboxListeners.size === 0) return `Queued (#${entry.id}); it is sent when the Pavise gateway runs.`;
         for (let waited = 0; waited < 15_000 && !signal.aborted; waited += 100) {
           const current = this.outbox.get(entry.id);
           if (current?.status === 'sent') return `Sent (#${entry.id}).`;
@@ -309,7 +309,7 @@ export class Services {
     if (provider === 'openai-compatible') return undefined;
     const envName = provider === 'anthropic' ? 'ANTHROPIC_API_KEY' : 'OPENAI_API_KEY';
     throw new MissingKeyError(
-      `No API key for ${provider}. Store one with \`carapace secrets set ${provider}\` (it reads the key from stdin) ` +
+      `No API key for ${provider}. Store one with \`pavise secrets set ${provider}\` (it reads the key from stdin) ` +
         `or set ${envName}.${keychainProblem ? ` (The Keychain could not be read: ${keychainProblem})` : ''}`,
     );
   }

@@ -5,6 +5,7 @@
 //                Node built-in slipping into it fails the build instead of failing at run time.
 // Run it directly (`node scripts/build-electron.mjs`) or `await buildElectron()` from scripts/build.mjs.
 import { build } from 'esbuild';
+import { NODE_SHIMS } from './node-shims.mjs';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,9 +36,10 @@ export async function buildElectron({ root = ROOT } = {}) {
       minify: true,
       keepNames: true,
       external: MAIN_EXTERNALS,
-      define: { CARAPACE_VERSION: JSON.stringify(pkg.version) },
+      alias: NODE_SHIMS,
+      define: { PAVISE_VERSION: JSON.stringify(pkg.version) },
       // Bundled CommonJS dependencies may call require(); give the ESM chunks one.
-      banner: { js: "import { createRequire as __carapaceCreateRequire } from 'node:module'; const require = __carapaceCreateRequire(import.meta.url);" },
+      banner: { js: "import { createRequire as __paviseCreateRequire } from 'node:module'; const require = __paviseCreateRequire(import.meta.url);" },
       metafile: true,
       logLevel: 'warning',
     }),
@@ -62,7 +64,7 @@ export async function buildElectron({ root = ROOT } = {}) {
 
 // ---------------------------------------------------------------------------------------------------------------
 // Tray template images: black shapes on a clear background, drawn here so they are reproducible and reviewable.
-// 18 × 18 pt (the menu-bar icon size) at @1x and @2x. A turtle seen from above: head, four feet and the carapace,
+// 18 × 18 pt (the menu-bar icon size) at @1x and @2x. A turtle seen from above: head, four feet and the pavise,
 // whose centre scute carries the state.
 //   idle      shell outline, scute outline     working   scute filled
 //   approval  shell solid, scute cut out        paused    two pause bars instead of the scute

@@ -1,6 +1,7 @@
 // Bundles the CLI (and later the Electron main) with esbuild. Native modules stay external: they load from
 // node_modules at run time. Code splitting keeps `--help` from loading the providers' SDKs.
 import { build } from 'esbuild';
+import { NODE_SHIMS } from './node-shims.mjs';
 import { readFileSync, rmSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
@@ -19,9 +20,10 @@ await build({
   minify: true,
   keepNames: true,
   external: ['better-sqlite3', '@napi-rs/keyring', 'electron'],
-  define: { CARAPACE_VERSION: JSON.stringify(pkg.version) },
+  alias: NODE_SHIMS,
+  define: { PAVISE_VERSION: JSON.stringify(pkg.version) },
   // Bundled CommonJS dependencies may call require(); give ESM chunks one.
-  banner: { js: "import { createRequire as __carapaceCreateRequire } from 'node:module'; const require = __carapaceCreateRequire(import.meta.url);" },
+  banner: { js: "import { createRequire as __paviseCreateRequire } from 'node:module'; const require = __paviseCreateRequire(import.meta.url);" },
   logLevel: 'warning',
 });
 

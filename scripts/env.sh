@@ -10,41 +10,41 @@
 # npm_config_nodedir points at the headers of the Node in use, so a native build never compiles against another
 # version's headers (a user ~/.npmrc may name a different nodedir).
 
-_carapace_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+_pavise_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
-_carapace_prepend_path() {
+_pavise_prepend_path() {
   case "$PATH" in
     "$1" | "$1":*) ;;
     *) PATH="$1:$PATH" ;;
   esac
 }
 
-if [ -x "$_carapace_root/.toolchain/bootstrap/bin/node" ]; then
+if [ -x "$_pavise_root/.toolchain/bootstrap/bin/node" ]; then
   # Also provides npm when the machine has none.
-  _carapace_prepend_path "$_carapace_root/.toolchain/bootstrap/bin"
+  _pavise_prepend_path "$_pavise_root/.toolchain/bootstrap/bin"
 fi
-if [ -x "$_carapace_root/.toolchain/node_modules/.bin/node" ]; then
-  _carapace_prepend_path "$_carapace_root/.toolchain/node_modules/.bin"
+if [ -x "$_pavise_root/.toolchain/node_modules/.bin/node" ]; then
+  _pavise_prepend_path "$_pavise_root/.toolchain/node_modules/.bin"
 fi
 export PATH
 
-_carapace_node="$(command -v node 2>/dev/null || true)"
-if [ -n "$_carapace_node" ]; then
-  case "$_carapace_node" in
-    "$_carapace_root/.toolchain/node_modules/.bin/node")
+_pavise_node="$(command -v node 2>/dev/null || true)"
+if [ -n "$_pavise_node" ]; then
+  case "$_pavise_node" in
+    "$_pavise_root/.toolchain/node_modules/.bin/node")
       # The npm `node` package keeps the binary and headers in node_modules/node-<platform>-<arch>.
-      for _carapace_dir in "$_carapace_root"/.toolchain/node_modules/node/node_modules/node-*-*; do
-        if [ -f "$_carapace_dir/include/node/node_api.h" ]; then
-          npm_config_nodedir="$_carapace_dir"
+      for _pavise_dir in "$_pavise_root"/.toolchain/node_modules/node/node_modules/node-*-*; do
+        if [ -f "$_pavise_dir/include/node/node_api.h" ]; then
+          npm_config_nodedir="$_pavise_dir"
           export npm_config_nodedir
         fi
       done
       ;;
     *)
       # A nodejs.org layout (bin/node beside include/node), as the bootstrap and most installers use.
-      _carapace_dir="$(cd "$(dirname "$_carapace_node")/.." && pwd)"
-      if [ -f "$_carapace_dir/include/node/node_api.h" ]; then
-        npm_config_nodedir="$_carapace_dir"
+      _pavise_dir="$(cd "$(dirname "$_pavise_node")/.." && pwd)"
+      if [ -f "$_pavise_dir/include/node/node_api.h" ]; then
+        npm_config_nodedir="$_pavise_dir"
         export npm_config_nodedir
       fi
       ;;
@@ -57,5 +57,5 @@ if [ "$(uname -s)" = Linux ] && [ -z "${ELECTRON_SKIP_BINARY_DOWNLOAD:-}" ]; the
   export ELECTRON_SKIP_BINARY_DOWNLOAD=1
 fi
 
-unset -f _carapace_prepend_path
-unset _carapace_root _carapace_node _carapace_dir
+unset -f _pavise_prepend_path
+unset _pavise_root _pavise_node _pavise_dir

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run screenshots`: builds the renderer, then bundles test/renderer/screenshots.ts (it drives a real core and
 // headless Chromium through test/renderer/bridge.ts) and runs it. Writes docs/screenshots/*-light.png and
-// *-dark.png at device scale 2. Chromium: /usr/bin/chromium, or CARAPACE_CHROMIUM.
+// *-dark.png at device scale 2. Chromium: /usr/bin/chromium, or PAVISE_CHROMIUM.
 import { spawnSync } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -4,7 +4,7 @@
 # test.sh; after it, `. scripts/env.sh` gives the same Node on PATH.
 #
 #   Linux (Debian/Ubuntu): apt packages the tests need (D-Bus + gnome-keyring for the Secret Service, bubblewrap,
-#                          chromium), as root or through sudo. CARAPACE_SETUP_SKIP_APT=1 skips this step.
+#                          chromium), as root or through sudo. PAVISE_SETUP_SKIP_APT=1 skips this step.
 #   Node >= 24:            the system's if new enough, else Node 24 from the npm registry into .toolchain/
 #                          (on a Mac with no Node at all: the nodejs.org build, checksum-verified).
 #   node_modules:          `npm ci` when missing or made from another package.json / package-lock.json / Node.
@@ -106,7 +106,7 @@ install_toolchain_node() {
 }
 
 # ---- 1. system packages ---------------------------------------------------------------------------------------------
-if [ "$OS" = Linux ] && [ "${CARAPACE_SETUP_SKIP_APT:-}" != 1 ]; then
+if [ "$OS" = Linux ] && [ "${PAVISE_SETUP_SKIP_APT:-}" != 1 ]; then
   if command -v apt-get >/dev/null 2>&1; then
     apt_install "${APT_PACKAGES[@]}"
   else
@@ -139,7 +139,7 @@ hash.update(`${process.versions.node.split('.')[0]} ${process.platform} ${proces
 process.stdout.write(hash.digest('hex'));
 EOF
 }
-stamp_file=node_modules/.carapace-install-stamp
+stamp_file=node_modules/.pavise-install-stamp
 wanted_stamp="$(install_stamp)"
 if [ -f "$stamp_file" ] && [ "$(cat "$stamp_file")" = "$wanted_stamp" ] && [ -f node_modules/.package-lock.json ]; then
   log "node_modules is up to date"

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# README command 1: installs everything (scripts/setup.sh), then starts Carapace.
+# README command 1: installs everything (scripts/setup.sh), then starts Pavise.
 #
-#   ./scripts/start.sh                 on macOS: the menu-bar app; elsewhere: chat with Carapace in this terminal
+#   ./scripts/start.sh                 on macOS: the menu-bar app; elsewhere: chat with Pavise in this terminal
 #   ./scripts/start.sh chat            the terminal chat on any platform
-#   ./scripts/start.sh ARGS...         any other `carapace` command, e.g. ./scripts/start.sh secrets set anthropic
+#   ./scripts/start.sh ARGS...         any other `pavise` command, e.g. ./scripts/start.sh secrets set anthropic
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -19,4 +19,4 @@ if [ "$#" -eq 0 ]; then
   fi
   set -- chat
 fi
-exec bash "$ROOT/scripts/with-keyring.sh" node "$ROOT/bin/carapace.js" "$@"
+exec bash "$ROOT/scripts/with-keyring.sh" node "$ROOT/bin/pavise.js" "$@"

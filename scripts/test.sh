@@ -14,13 +14,13 @@ bash scripts/setup.sh </dev/null
 # shellcheck source=scripts/env.sh
 . scripts/env.sh
 
-work="$(mktemp -d "${TMPDIR:-/tmp}/carapace-test.XXXXXX")"
+work="$(mktemp -d "${TMPDIR:-/tmp}/pavise-test.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 report="$work/vitest.json"
 
 vitest=(node_modules/.bin/vitest run --reporter=default --reporter=json "--outputFile=$report" "$@")
 # Tells the Keychain tests that a keyring is provided: without one they fail instead of skipping.
-export CARAPACE_TEST_KEYRING=1
+export PAVISE_TEST_KEYRING=1
 
 status=0
 bash scripts/with-keyring.sh --isolated "${vitest[@]}" </dev/null || status=$?

@@ -18,15 +18,15 @@ fi
 
 for tool in dbus-run-session gnome-keyring-daemon; do
   command -v "$tool" >/dev/null 2>&1 || {
-    echo "carapace: $tool is missing; run scripts/setup.sh (apt: dbus gnome-keyring)" >&2
+    echo "pavise: $tool is missing; run scripts/setup.sh (apt: dbus gnome-keyring)" >&2
     exit 1
   }
 done
 if [ "$isolated" -eq 0 ]; then
-  echo "carapace: no D-Bus session here; using a private keyring that lasts until Carapace exits (or set ANTHROPIC_API_KEY)." >&2
+  echo "pavise: no D-Bus session here; using a private keyring that lasts until Pavise exits (or set ANTHROPIC_API_KEY)." >&2
 fi
 
-work="$(mktemp -d "${TMPDIR:-/tmp}/carapace-keyring.XXXXXX")"
+work="$(mktemp -d "${TMPDIR:-/tmp}/pavise-keyring.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 mkdir -m 700 "$work/data" "$work/runtime"
 status=0
@@ -36,9 +36,9 @@ XDG_DATA_HOME="$work/data" XDG_RUNTIME_DIR="$work/runtime" \
   dbus-run-session -- sh -c '
     log="$1"; shift
     if ! printf pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>"$log"; then
-      echo "carapace: gnome-keyring-daemon did not start:" >&2
+      echo "pavise: gnome-keyring-daemon did not start:" >&2
       cat "$log" >&2
       exit 1
     fi
-    exec "$@"' carapace-keyring "$work/keyring.log" "$@" 2> >(grep --line-buffered -v "Failed to set fd limit" >&2) || status=$?
+    exec "$@"' pavise-keyring "$work/keyring.log" "$@" 2> >(grep --line-buffered -v "Failed to set fd limit" >&2) || status=$?
 exit "$status"

@@ -39,7 +39,7 @@ const SECRET_LABELS: Readonly<Record<string, string>> = {
 };
 
 /**
- * The core behind `window.carapace`: one handler per IPC channel, each parsing its payload with the contract in
+ * The core behind `window.pavise`: one handler per IPC channel, each parsing its payload with the contract in
  * main/common/ipc.ts. Electron's ipcMain and the Playwright bridge both call `invoke`; neither sees a secret.
  */
 export class AppBackend {
@@ -244,7 +244,7 @@ export class AppBackend {
   }
 
   #sendChat(text: string): IpcResult<{ accepted: true }> {
-    if (this.#turn) return { ok: false, code: 'busy', message: 'Carapace is still answering; wait for it or press Stop.' };
+    if (this.#turn) return { ok: false, code: 'busy', message: 'Pavise is still answering; wait for it or press Stop.' };
     this.#chatSession ??= this.services.localSession();
     const sessionId = this.#chatSession;
     const controller = new AbortController();
@@ -341,7 +341,7 @@ export class AppBackend {
   }
 }
 
-/** Reading the owner's own data is not something Carapace "did" for the Recently list. */
+/** Reading the owner's own data is not something Pavise "did" for the Recently list. */
 function onlyReads(row: ActivityRow): boolean {
   const effects = (row.detail as { effects?: { kind?: string }[] }).effects;
   return Array.isArray(effects) && effects.length > 0 && effects.every((effect) => effect.kind === 'read_private');

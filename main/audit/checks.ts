@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { PacingConfigSchema, PROVIDER_IDS, type Config } from '../common/config-schema.js';
 import { ConfigError, loadConfig } from '../config/config.js';
 import { findKeyShapedFields, keyShapeOf } from '../config/key-shapes.js';
-import { carapaceHome, defaultCarapaceHome, homePaths, type HomePaths } from '../config/paths.js';
+import { paviseHome, defaultPaviseHome, homePaths, type HomePaths } from '../config/paths.js';
 import type { ProviderId } from '../llm/provider.js';
 import { openDatabase, type Database } from '../memory/database.js';
 import { ACTIVITY_KEY_NAME, ActivityLog } from '../permissions/activity-log.js';
@@ -18,7 +18,7 @@ import { KeychainSecretStore, keychainServiceFor } from '../secrets/keychain-sec
 import type { SecretStore } from '../secrets/secret-store.js';
 
 /**
- * `carapace audit`: the security self-check. Every check reads, never writes: the database is opened read-only, the
+ * `pavise audit`: the security self-check. Every check reads, never writes: the database is opened read-only, the
  * SecretStore is only listed and read, and nothing is created in a home that does not exist yet. A check that fails
  * to run reports its own failure instead of throwing, so a broken home still gets a full report. No message or fix
  * ever contains a secret's value: findings name the place (field, table and row, file and line) and the kind.
@@ -99,7 +99,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
           {
             severity: 'warn',
             message: `This check could not run: ${errorSentence(error)}`,
-            fix: 'Run `carapace audit` again; if it keeps failing, run it with CARAPACE_DEBUG=1 and report the output.',
+            fix: 'Run `pavise audit` again; if it keeps failing, run it with PAVISE_DEBUG=1 and report the output.',
           },
         ];
       }
@@ -157,9 +157,9 @@ class Audit {
     this.platform = options.platform;
     this.deep = options.deep;
     this.now = options.now ?? Date.now();
-    const home = carapaceHome(options.env, options.platform);
+    const home = paviseHome(options.env, options.platform);
     this.paths = homePaths(home);
-    this.store = options.secrets ?? new KeychainSecretStore(keychainServiceFor(home, defaultCarapaceHome(options.env, options.platform)));
+    this.store = options.secrets ?? new KeychainSecretStore(keychainServiceFor(home, defaultPaviseHome(options.env, options.platform)));
   }
 
   /** Names and values in the SecretStore. After one failure the store is not asked again (no repeated unlock prompts). */
@@ -269,9 +269,9 @@ class Audit {
 // ---- no-listening-sockets ---------------------------------------------------------------------------------------------
 
 async function checkListeningSockets(audit: Audit): Promise<Finding> {
-  const processes = await findCarapaceProcesses(audit.platform);
+  const processes = await findPaviseProcesses(audit.platform);
   if (processes === undefined) {
-    return { severity: 'info', message: `Cannot list running processes on ${audit.platform}; no running Carapace was inspected.`, fix: '' };
+    return { severity: 'info', message: `Cannot list running processes on ${audit.platform}; no running Pavise was inspected.`, fix: '' };
   }
   const roots = processes.map((found) => found.pid);
   if (audit.deep) roots.push(process.pid);
@@ -288,7 +288,7 @@ async function checkListeningSockets(audit: Audit): Promise<Finding> {
     const list = [...listeners.values()].map((socket) => `pid ${socket.pid} listens on ${socket.protocol} ${socket.localAddress || '(unnamed)'}`);
     return {
       severity: 'critical',
-      message: `A Carapace process tree has a listening socket: ${list.join('; ')}. Carapace never listens; anything that does can be reached by others.`,
+      message: `A Pavise process tree has a listening socket: ${list.join('; ')}. Pavise never listens; anything that does can be reached by others.`,
       fix: `Stop the process (kill ${[...new Set([...listeners.values()].map((socket) => socket.pid))].join(' ')}), remove whatever started the listener (a skill, a plugin, a modified build), and report it.`,
     };
   }
@@ -297,47 +297,47 @@ async function checkListeningSockets(audit: Audit): Promise<Finding> {
     if (audit.deep) {
       return {
         severity: 'ok',
-        message: `No running Carapace to inspect; the audit's own process tree (pid ${process.pid}) has no listening socket${unchecked}.`,
+        message: `No running Pavise to inspect; the audit's own process tree (pid ${process.pid}) has no listening socket${unchecked}.`,
         fix: '',
       };
     }
-    return { severity: 'info', message: 'No running Carapace to inspect (start it and run the audit again to check for listening sockets).', fix: '' };
+    return { severity: 'info', message: 'No running Pavise to inspect (start it and run the audit again to check for listening sockets).', fix: '' };
   }
   const pids = processes.map((found) => found.pid).join(', ');
   return {
     severity: uninspectable.length === roots.length ? 'info' : 'ok',
-    message: `No listening socket in ${processes.length} running Carapace process tree${processes.length === 1 ? '' : 's'} (pid ${pids})${audit.deep ? ' or the audit itself' : ''}${unchecked}.`,
+    message: `No listening socket in ${processes.length} running Pavise process tree${processes.length === 1 ? '' : 's'} (pid ${pids})${audit.deep ? ' or the audit itself' : ''}${unchecked}.`,
     fix: '',
   };
 }
 
-interface CarapaceProcess {
+interface PaviseProcess {
   readonly pid: number;
 }
 
-const CARAPACE_SCRIPT = /(?:^|\/)(?:bin\/carapace(?:\.js)?|dist\/cli\/main\.js|dist\/electron\/main\.js)$/;
+const PAVISE_SCRIPT = /(?:^|\/)(?:bin\/pavise(?:\.js)?|dist\/cli\/main\.js|dist\/electron\/main\.js)$/;
 
-/** Running Carapace processes other than this one; undefined when the platform offers no way to look. */
-async function findCarapaceProcesses(platform: NodeJS.Platform): Promise<CarapaceProcess[] | undefined> {
+/** Running Pavise processes other than this one; undefined when the platform offers no way to look. */
+async function findPaviseProcesses(platform: NodeJS.Platform): Promise<PaviseProcess[] | undefined> {
   if (platform === 'linux') {
-    const found: CarapaceProcess[] = [];
+    const found: PaviseProcess[] = [];
     for (const entry of await readdir('/proc')) {
       if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
       const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
       const argv = cmdline.split('\0').filter((arg) => arg.length > 0);
-      if (isCarapaceArgv(argv)) found.push({ pid: Number(entry) });
+      if (isPaviseArgv(argv)) found.push({ pid: Number(entry) });
     }
     return found;
   }
   if (platform === 'darwin') {
     const { stdout } = await promisify(execFile)('ps', ['-A', '-o', 'pid=,command='], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
-    const found: CarapaceProcess[] = [];
+    const found: PaviseProcess[] = [];
     for (const line of stdout.split('\n')) {
       const match = /^\s*(\d+)\s+(.*)$/.exec(line);
       if (!match || Number(match[1]) === process.pid) continue;
       const command = match[2] ?? '';
       // ps joins argv with spaces, so paths are matched inside the line rather than argument by argument.
-      if (/Carapace\.app\/Contents\//.test(command) || /(?:^|[\s/])(?:bin\/carapace(?:\.js)?|dist\/(?:cli|electron)\/main\.js)(?:\s|$)/.test(command)) {
+      if (/Pavise\.app\/Contents\//.test(command) || /(?:^|[\s/])(?:bin\/pavise(?:\.js)?|dist\/(?:cli|electron)\/main\.js)(?:\s|$)/.test(command)) {
         found.push({ pid: Number(match[1]) });
       }
     }
@@ -346,16 +346,16 @@ async function findCarapaceProcesses(platform: NodeJS.Platform): Promise<Carapac
   return undefined;
 }
 
-/** A packaged app (`Carapace`, `…/Carapace.app/…`) or Node/Electron running the CLI or the app's bundle. */
-export function isCarapaceArgv(argv: readonly string[]): boolean {
+/** A packaged app (`Pavise`, `…/Pavise.app/…`) or Node/Electron running the CLI or the app's bundle. */
+export function isPaviseArgv(argv: readonly string[]): boolean {
   const [program, ...rest] = argv;
   if (program === undefined) return false;
-  if (program.includes('Carapace.app/Contents/')) return true;
+  if (program.includes('Pavise.app/Contents/')) return true;
   const name = basename(program);
-  if (name === 'Carapace' || name === 'carapace') return true;
+  if (name === 'Pavise' || name === 'pavise') return true;
   if (!/^(?:node|nodejs|electron)(?:\d+|\.exe)?$/i.test(name)) return false;
   const script = rest.find((arg) => !arg.startsWith('-'));
-  return script !== undefined && CARAPACE_SCRIPT.test(script);
+  return script !== undefined && PAVISE_SCRIPT.test(script);
 }
 
 // ---- file permissions -------------------------------------------------------------------------------------------------
@@ -375,31 +375,31 @@ async function checkHomePermissions(audit: Audit): Promise<Finding> {
   const home = audit.paths.home;
   const info = await statOrUndefined(home);
   if (!info) {
-    return { severity: 'info', message: `CARAPACE_HOME ${home} does not exist yet; Carapace creates it private (0700) on first run.`, fix: '' };
+    return { severity: 'info', message: `PAVISE_HOME ${home} does not exist yet; Pavise creates it private (0700) on first run.`, fix: '' };
   }
   if (!info.isDirectory()) {
     return {
       severity: 'critical',
-      message: `CARAPACE_HOME ${home} is not a folder.`,
-      fix: `Move it aside (mv ${shellQuote(home)} ${shellQuote(`${home}.bak`)}) or point CARAPACE_HOME at a folder.`,
+      message: `PAVISE_HOME ${home} is not a folder.`,
+      fix: `Move it aside (mv ${shellQuote(home)} ${shellQuote(`${home}.bak`)}) or point PAVISE_HOME at a folder.`,
     };
   }
   const uid = process.getuid?.();
   if (uid !== undefined && info.uid !== uid) {
     return {
       severity: 'critical',
-      message: `CARAPACE_HOME ${home} belongs to user id ${info.uid}, not to you (${uid}); its owner can read and change everything in it.`,
-      fix: `Use a home you own: set CARAPACE_HOME to a folder of yours, or chown -R "$(id -u)" ${shellQuote(home)}.`,
+      message: `PAVISE_HOME ${home} belongs to user id ${info.uid}, not to you (${uid}); its owner can read and change everything in it.`,
+      fix: `Use a home you own: set PAVISE_HOME to a folder of yours, or chown -R "$(id -u)" ${shellQuote(home)}.`,
     };
   }
   if ((info.mode & 0o077) !== 0) {
     return {
       severity: 'critical',
-      message: `CARAPACE_HOME ${home} is mode ${octal(info.mode)}: other users on this machine can open it (your conversations, notes and settings live there).`,
+      message: `PAVISE_HOME ${home} is mode ${octal(info.mode)}: other users on this machine can open it (your conversations, notes and settings live there).`,
       fix: `chmod 700 ${shellQuote(home)}`,
     };
   }
-  return { severity: 'ok', message: `CARAPACE_HOME ${home} is private (${octal(info.mode)}).`, fix: '' };
+  return { severity: 'ok', message: `PAVISE_HOME ${home} is private (${octal(info.mode)}).`, fix: '' };
 }
 
 async function checkDatabasePermissions(audit: Audit): Promise<Finding> {
@@ -411,7 +411,7 @@ async function checkDatabasePermissions(audit: Audit): Promise<Finding> {
     if (info) modes.push({ path, mode: info.mode });
   }
   if (!modes.some((file) => file.path === database)) {
-    return { severity: 'info', message: `No database yet (${database}); Carapace creates it with mode 0600.`, fix: '' };
+    return { severity: 'info', message: `No database yet (${database}); Pavise creates it with mode 0600.`, fix: '' };
   }
   const open = modes.filter((file) => (file.mode & 0o077) !== 0);
   if (open.length > 0) {
@@ -463,9 +463,9 @@ async function checkConfigValid(audit: Audit): Promise<Finding> {
     ? {
         severity: 'critical',
         message,
-        fix: 'Remove the secret from config.json, then store it with `carapace secrets set NAME` (the value is read from stdin). Carapace will not start until config.json is valid.',
+        fix: 'Remove the secret from config.json, then store it with `pavise secrets set NAME` (the value is read from stdin). Pavise will not start until config.json is valid.',
       }
-    : { severity: 'warn', message, fix: 'Edit config.json as the message says (or delete it to use the defaults); Carapace will not start until it is valid.' };
+    : { severity: 'warn', message, fix: 'Edit config.json as the message says (or delete it to use the defaults); Pavise will not start until it is valid.' };
 }
 
 async function checkConfigNoSecrets(audit: Audit): Promise<Finding[]> {
@@ -476,7 +476,7 @@ async function checkConfigNoSecrets(audit: Audit): Promise<Finding[]> {
   }
   const findings: Finding[] = [];
   const removeFix = (where: string, kind: string) =>
-    `Remove ${where} from config.json, then store the value in the Keychain with \`carapace secrets set ${secretNameFor(kind)}\` (it reads stdin). ` +
+    `Remove ${where} from config.json, then store the value in the Keychain with \`pavise secrets set ${secretNameFor(kind)}\` (it reads stdin). ` +
     'Treat the key as exposed: rotate it at its provider.';
   if (raw.json !== undefined) {
     for (const found of findKeyShapedFields(raw.json)) {
@@ -521,14 +521,14 @@ async function checkSecretStore(audit: Audit): Promise<Finding> {
     return {
       severity: 'warn',
       message: state.error,
-      fix: 'Make the Keychain / Secret Service reachable as the message says, then run `carapace audit` again. Without it Carapace cannot keep API keys or verify its activity log.',
+      fix: 'Make the Keychain / Secret Service reachable as the message says, then run `pavise audit` again. Without it Pavise cannot keep API keys or verify its activity log.',
     };
   }
   if (state.unreadable.length > 0) {
     return {
       severity: 'warn',
       message: `The secret store answered, but ${state.unreadable.map((name) => `"${name}"`).join(', ')} could not be read.`,
-      fix: 'Unlock the Keychain / Secret Service and allow Carapace to read its items, then run `carapace audit` again.',
+      fix: 'Unlock the Keychain / Secret Service and allow Pavise to read its items, then run `pavise audit` again.',
     };
   }
   const service = audit.store instanceof KeychainSecretStore ? ` (service "${audit.store.service}")` : '';
@@ -541,7 +541,7 @@ async function checkProviderKey(audit: Audit): Promise<Finding> {
     return {
       severity: 'info',
       message: `The model is an OpenAI-compatible server${baseURL ? ` at ${baseURL}` : ''}; it may not need a key.`,
-      fix: 'If the server needs a key: `carapace secrets set openai-compatible` (reads stdin).',
+      fix: 'If the server needs a key: `pavise secrets set openai-compatible` (reads stdin).',
     };
   }
   const state = await audit.secrets();
@@ -554,8 +554,8 @@ async function checkProviderKey(audit: Audit): Promise<Finding> {
   }
   return {
     severity: 'warn',
-    message: `No API key for ${provider} in the Keychain or ${variable}${state.ok ? '' : ' (the Keychain could not be read)'}: Carapace cannot answer.`,
-    fix: `carapace secrets set ${provider}   (paste the key, then Ctrl-D; or pipe it: printf %s "$KEY" | carapace secrets set ${provider})`,
+    message: `No API key for ${provider} in the Keychain or ${variable}${state.ok ? '' : ' (the Keychain could not be read)'}: Pavise cannot answer.`,
+    fix: `pavise secrets set ${provider}   (paste the key, then Ctrl-D; or pipe it: printf %s "$KEY" | pavise secrets set ${provider})`,
   };
 }
 
@@ -575,7 +575,7 @@ async function checkDatabaseNoSecrets(audit: Audit): Promise<Finding[]> {
   const state = audit.database();
   if (state.kind === 'missing') return [{ severity: 'info', message: 'No database yet, so no secrets in it.', fix: '' }];
   if (state.kind === 'error') {
-    return [{ severity: 'warn', message: `The database could not be opened to look for secrets: ${state.message}`, fix: 'Follow the message, then run `carapace audit` again.' }];
+    return [{ severity: 'warn', message: `The database could not be opened to look for secrets: ${state.message}`, fix: 'Follow the message, then run `pavise audit` again.' }];
   }
   const { db } = state;
   const known = await audit.knownSecrets();
@@ -604,10 +604,10 @@ async function checkDatabaseNoSecrets(audit: Audit): Promise<Finding[]> {
   const findings: Finding[] = hits.slice(0, MAX_FINDINGS).map((hit) => ({
     severity: 'critical',
     message: `${hit.table} row ${String(hit.id)} holds ${hit.what.join(' and ')}.`,
-    fix: `Rotate that secret at its provider now (it was written to disk in plain text) and store the new one with \`carapace secrets set NAME\`; then ${removalHint(hit.table, hit.id, audit.paths.database)}.`,
+    fix: `Rotate that secret at its provider now (it was written to disk in plain text) and store the new one with \`pavise secrets set NAME\`; then ${removalHint(hit.table, hit.id, audit.paths.database)}.`,
   }));
   if (hits.length > MAX_FINDINGS) {
-    findings.push({ severity: 'critical', message: `…and ${hits.length - MAX_FINDINGS} more rows with secrets.`, fix: 'Fix the rows above, then run `carapace audit --deep` again.' });
+    findings.push({ severity: 'critical', message: `…and ${hits.length - MAX_FINDINGS} more rows with secrets.`, fix: 'Fix the rows above, then run `pavise audit --deep` again.' });
   }
   return findings;
 }
@@ -624,7 +624,7 @@ function removalHint(table: string, id: unknown, database: string): string {
         ? `delete the conversation it belongs to: sqlite3 ${db} "PRAGMA foreign_keys = ON; DELETE FROM sessions WHERE id = (SELECT session_id FROM ${table} WHERE id = ${id})"`
         : 'delete the conversation it belongs to';
     case 'activity':
-      return 'note that the activity log is append-only and HMAC-chained: removing the row breaks its verification, so move carapace.db aside to start afresh if the row must go';
+      return 'note that the activity log is append-only and HMAC-chained: removing the row breaks its verification, so move pavise.db aside to start afresh if the row must go';
     default:
       return `delete that ${table} row`;
   }
@@ -651,7 +651,7 @@ async function checkLogsNoSecrets(audit: Audit): Promise<Finding[]> {
   const findings: Finding[] = hits.slice(0, MAX_FINDINGS).map((hit) => ({
     severity: 'critical',
     message: `${hit.file}${hit.line !== undefined ? ` line ${hit.line}` : ' (near its end)'} holds ${hit.what.join(' and ')}.`,
-    fix: `Rotate that secret at its provider and store the new one with \`carapace secrets set NAME\`; then delete the log: rm ${shellQuote(hit.file)}`,
+    fix: `Rotate that secret at its provider and store the new one with \`pavise secrets set NAME\`; then delete the log: rm ${shellQuote(hit.file)}`,
   }));
   if (hits.length > MAX_FINDINGS) findings.push({ severity: 'critical', message: `…and ${hits.length - MAX_FINDINGS} more log lines with secrets.`, fix: `Delete the logs: rm -r ${shellQuote(logs)}` });
   return findings;
@@ -707,7 +707,7 @@ async function checkActivityLog(audit: Audit): Promise<Finding> {
   const state = audit.database();
   if (state.kind === 'missing') return { severity: 'info', message: 'No database yet; the activity log starts on first run.', fix: '' };
   if (state.kind === 'error') {
-    return { severity: 'warn', message: `The activity log could not be verified: ${state.message}`, fix: 'Follow the message, then run `carapace audit` again.' };
+    return { severity: 'warn', message: `The activity log could not be verified: ${state.message}`, fix: 'Follow the message, then run `pavise audit` again.' };
   }
   const { db } = state;
   const secrets = await audit.secrets();
@@ -715,7 +715,7 @@ async function checkActivityLog(audit: Audit): Promise<Finding> {
     return {
       severity: 'warn',
       message: `The activity log could not be verified: its key is in the secret store, which is unreachable (${secrets.error})`,
-      fix: 'Make the Keychain / Secret Service reachable, then run `carapace audit` again (or `carapace activity verify`).',
+      fix: 'Make the Keychain / Secret Service reachable, then run `pavise audit` again (or `pavise activity verify`).',
     };
   }
   const rows = (db.prepare('SELECT COUNT(*) AS n FROM activity').get() as { n: number }).n;
@@ -741,8 +741,8 @@ async function checkActivityLog(audit: Audit): Promise<Finding> {
   }
   return {
     severity: 'critical',
-    message: `The activity log failed verification at row ${result.badRowId}: ${result.problem}. Something changed carapace.db outside Carapace.`,
-    fix: `Keep a copy for inspection (cp ${shellQuote(audit.paths.database)} ~/carapace-evidence.db), review \`carapace activity\` around row ${result.badRowId}, and find out what wrote to the database; restore a backup or move the database aside to start a new log.`,
+    message: `The activity log failed verification at row ${result.badRowId}: ${result.problem}. Something changed pavise.db outside Pavise.`,
+    fix: `Keep a copy for inspection (cp ${shellQuote(audit.paths.database)} ~/pavise-evidence.db), review \`pavise activity\` around row ${result.badRowId}, and find out what wrote to the database; restore a backup or move the database aside to start a new log.`,
   };
 }
 
@@ -764,8 +764,8 @@ async function checkPaused(audit: Audit): Promise<Finding> {
   if (!paused.on) return { severity: 'ok', message: 'Not paused.', fix: '' };
   return {
     severity: 'info',
-    message: `Carapace is paused${paused.reason ? ` (${paused.reason})` : ''}${paused.since ? ` since ${new Date(paused.since).toISOString()}` : ''}: no effects, messages or model calls.`,
-    fix: '`carapace resume` when you want it back.',
+    message: `Pavise is paused${paused.reason ? ` (${paused.reason})` : ''}${paused.since ? ` since ${new Date(paused.since).toISOString()}` : ''}: no effects, messages or model calls.`,
+    fix: '`pavise resume` when you want it back.',
   };
 }
 
@@ -778,7 +778,7 @@ async function checkCircuitBreaker(audit: Audit): Promise<Finding> {
   return {
     severity: 'warn',
     message: `The outbound circuit breaker tripped${ago}${tripped.reason ? ` (${tripped.reason})` : ''}: outbound messages are stopped.`,
-    fix: 'See what tripped it with `carapace activity --since 1d`; `carapace resume` resets the breaker.',
+    fix: 'See what tripped it with `pavise activity --since 1d`; `pavise resume` resets the breaker.',
   };
 }
 
@@ -816,13 +816,13 @@ async function checkOwnerIdentities(audit: Audit): Promise<Finding[]> {
       owners.length === 0
         ? {
             severity: 'critical',
-            message: `channels.${name} is enabled but names no owner: Carapace cannot tell you from anyone else who writes to it.`,
+            message: `channels.${name} is enabled but names no owner: Pavise cannot tell you from anyone else who writes to it.`,
             fix: `Add your own handle to channels.${name}.owners in config.json, or set channels.${name}.enabled to false.`,
           }
         : { severity: 'ok', message: `channels.${name} is enabled with ${owners.length} owner identit${owners.length === 1 ? 'y' : 'ies'}.`, fix: '' },
     );
   }
-  if (enabled === 0) return [{ severity: 'info', message: 'No chat channels enabled; only the local CLI can command Carapace.', fix: '' }];
+  if (enabled === 0) return [{ severity: 'info', message: 'No chat channels enabled; only the local CLI can command Pavise.', fix: '' }];
   return findings;
 }
 
@@ -830,7 +830,7 @@ async function checkUnknownSenderPolicy(): Promise<Finding> {
   return {
     severity: 'info',
     message:
-      'Only the owner commands Carapace. Anyone else who writes is treated as data: unknown senders get no tools and no private memory, only a pairing request you decide locally.',
+      'Only the owner commands Pavise. Anyone else who writes is treated as data: unknown senders get no tools and no private memory, only a pairing request you decide locally.',
     fix: '',
   };
 }
@@ -850,7 +850,7 @@ async function checkLimits(audit: Audit): Promise<Finding> {
     problems.push({
       severity: 'info',
       message: 'The daily spend cap is $0: every paid model call is refused.',
-      fix: 'Raise limits.dailySpendUsd in config.json if Carapace should answer with a paid model.',
+      fix: 'Raise limits.dailySpendUsd in config.json if Pavise should answer with a paid model.',
     });
   }
   const atCeiling = (Object.keys(PacingConfigSchema.shape) as (keyof typeof PacingConfigSchema.shape)[]).filter(
@@ -893,7 +893,7 @@ async function checkMacosPermissions(audit: Audit): Promise<Finding> {
     return {
       severity: 'warn',
       message: `Cannot read ~/Library/Messages/chat.db (${code ?? 'error'}): Full Disk Access is not granted, so the iMessage channel cannot read messages.`,
-      fix: `Open System Settings › Privacy & Security › Full Disk Access (open '${FULL_DISK_ACCESS_LINK}') and turn it on for Carapace (and for your terminal when using the CLI).`,
+      fix: `Open System Settings › Privacy & Security › Full Disk Access (open '${FULL_DISK_ACCESS_LINK}') and turn it on for Pavise (and for your terminal when using the CLI).`,
     };
   }
 }

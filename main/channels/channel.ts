@@ -34,7 +34,7 @@ export interface InboundMessage {
   readonly isFromMe: boolean;
   readonly kind: InboundKind;
   readonly attachments: readonly Attachment[];
-  /** In a group: the message addresses Carapace (mention, reply to it, or its name first). */
+  /** In a group: the message addresses Pavise (mention, reply to it, or its name first). */
   readonly addressesAssistant: boolean;
 }
 

@@ -1,31 +1,31 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { EXIT, UsageError, type CliIO } from './io.js';
 
-declare const CARAPACE_VERSION: string | undefined;
-const VERSION = typeof CARAPACE_VERSION === 'string' ? CARAPACE_VERSION : '0.0.0-dev';
+declare const PAVISE_VERSION: string | undefined;
+const VERSION = typeof PAVISE_VERSION === 'string' ? PAVISE_VERSION : '0.0.0-dev';
 
-export const HELP = `carapace — a personal AI assistant that stays safe when the model is fooled
+export const HELP = `pavise — a personal AI assistant that stays safe when the model is fooled
 
 Usage:
-  carapace chat [--new]              talk in the terminal (Ctrl-C stops a turn, Ctrl-D quits)
-  carapace ask TEXT [--json] [--new] one turn in the current session; prints the reply
-  carapace secrets set NAME          store a secret in the Keychain (value read from stdin)
-  carapace secrets list              names of stored secrets (never values)
-  carapace secrets delete NAME       remove a secret
-  carapace approvals list [--json] [--all]       what waits for your decision
-  carapace approvals approve ID [--for-hour]     approve one action (or that target for an hour, low risk only)
-  carapace approvals deny ID
-  carapace activity [--json] [--since 2h]        the activity log (every decision and effect)
-  carapace activity verify                       check the log's HMAC chain; exits 1 on tampering
-  carapace pause | resume            stop / restart all effects, messages and model calls
-  carapace audit [--json] [--deep]   security self-check; exits 1 on a critical finding
-  carapace gateway                   run the enabled channels (iMessage, Telegram) in the foreground
-  carapace pair telegram             a one-time code that makes your Telegram account an owner
-  carapace imessage tail [--db PATH] [--since ROWID] [--limit N] [--json]   decoded chat.db messages
-  carapace --help | --version
+  pavise chat [--new]              talk in the terminal (Ctrl-C stops a turn, Ctrl-D quits)
+  pavise ask TEXT [--json] [--new] one turn in the current session; prints the reply
+  pavise secrets set NAME          store a secret in the Keychain (value read from stdin)
+  pavise secrets list              names of stored secrets (never values)
+  pavise secrets delete NAME       remove a secret
+  pavise approvals list [--json] [--all]       what waits for your decision
+  pavise approvals approve ID [--for-hour]     approve one action (or that target for an hour, low risk only)
+  pavise approvals deny ID
+  pavise activity [--json] [--since 2h]        the activity log (every decision and effect)
+  pavise activity verify                       check the log's HMAC chain; exits 1 on tampering
+  pavise pause | resume            stop / restart all effects, messages and model calls
+  pavise audit [--json] [--deep]   security self-check; exits 1 on a critical finding
+  pavise gateway                   run the enabled channels (iMessage, Telegram) in the foreground
+  pavise pair telegram             a one-time code that makes your Telegram account an owner
+  pavise imessage tail [--db PATH] [--since ROWID] [--limit N] [--json]   decoded chat.db messages
+  pavise --help | --version
 
 Environment:
-  CARAPACE_HOME       where config.json, SOUL.md and the database live
+  PAVISE_HOME       where config.json, SOUL.md and the database live
   ANTHROPIC_API_KEY / OPENAI_API_KEY   used when the Keychain has no key for the provider
 `;
 
@@ -54,15 +54,15 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
       return first === undefined ? EXIT.usage : EXIT.ok;
     }
     if (first === '--version' || first === '-v') {
-      io.stdout.write(`carapace ${VERSION}\n`);
+      io.stdout.write(`pavise ${VERSION}\n`);
       return EXIT.ok;
     }
     const load = Object.hasOwn(COMMANDS, first) ? COMMANDS[first] : undefined;
     if (!load) {
       throw new UsageError(
         first.startsWith('-')
-          ? `Unknown option "${first}". Run \`carapace --help\` for the commands.`
-          : `Unknown command "${first}". Run \`carapace --help\` for the commands.`,
+          ? `Unknown option "${first}". Run \`pavise --help\` for the commands.`
+          : `Unknown command "${first}". Run \`pavise --help\` for the commands.`,
       );
     }
     const command = await load();
@@ -74,13 +74,13 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
 
 export function reportError(error: unknown, io: CliIO): number {
   if (error instanceof UsageError) {
-    io.stderr.write(`carapace: ${error.message}\n`);
+    io.stderr.write(`pavise: ${error.message}\n`);
     return EXIT.usage;
   }
   const known = error instanceof Error && /^(ConfigError|DatabaseError|SecretStoreError|MissingKeyError|GatewayLockedError|ChatDbAccessError)$/.test(error.name);
   const message = error instanceof Error ? error.message : String(error);
-  io.stderr.write(known ? `carapace: ${message}\n` : `carapace: unexpected error: ${message}\n`);
-  if (!known && io.env.CARAPACE_DEBUG && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);
+  io.stderr.write(known ? `pavise: ${message}\n` : `pavise: unexpected error: ${message}\n`);
+  if (!known && io.env.PAVISE_DEBUG && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);
   return EXIT.failure;
 }
 
@@ -96,10 +96,10 @@ export function parseCommandArgs<T extends NonNullable<ParseArgsConfig['options'
     parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (error) {
     const detail = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    throw new UsageError(`${detail}. Usage: carapace ${command} ${positionals.usage}`);
+    throw new UsageError(`${detail}. Usage: pavise ${command} ${positionals.usage}`);
   }
   if (parsed.positionals.length < positionals.min || parsed.positionals.length > positionals.max) {
-    throw new UsageError(`Usage: carapace ${command} ${positionals.usage}`);
+    throw new UsageError(`Usage: pavise ${command} ${positionals.usage}`);
   }
   return parsed;
 }

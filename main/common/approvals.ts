@@ -14,7 +14,7 @@ export interface ArgumentOriginView {
   readonly from: string;
 }
 
-/** One pending or decided approval as the owner sees it (popover, notification, `carapace approvals list`). */
+/** One pending or decided approval as the owner sees it (popover, notification, `pavise approvals list`). */
 export interface ApprovalView {
   readonly id: string;
   readonly tool: string;

@@ -77,7 +77,7 @@ export const ImessageConfigSchema = z.strictObject({
 
 export const TelegramConfigSchema = z.strictObject({
   enabled: z.boolean().default(false),
-  /** Numeric Telegram user ids of the owner; `carapace pair telegram` adds one. */
+  /** Numeric Telegram user ids of the owner; `pavise pair telegram` adds one. */
   owners: z.array(z.union([z.int().positive(), z.string().regex(/^\d+$/)]).transform(String)).default([]),
   /** A self-hosted Bot API server; defaults to https://api.telegram.org. */
   apiRoot: z.url({ protocol: /^https?$/ }).optional(),
@@ -89,8 +89,8 @@ export const ChannelsConfigSchema = z.strictObject({
   telegram: TelegramConfigSchema.prefault({}),
   /** What an unknown sender gets back once, while their pairing request waits; nothing when unset. */
   unknownSenderReply: z.string().min(1).max(500).optional(),
-  /** Names that address Carapace in a group chat ("carapace, what's…"). */
-  assistantNames: z.array(z.string().min(1)).default(['carapace']),
+  /** Names that address Pavise in a group chat ("pavise, what's…"). */
+  assistantNames: z.array(z.string().min(1)).default(['pavise']),
 });
 
 export const ConfigSchema = z.strictObject({

@@ -2,7 +2,7 @@
  * IPC channel names, without zod: what the sandboxed preload needs. The schemas for each request are in ipc.ts.
  */
 
-/** Which IPC channel each `window.carapace` method uses. */
+/** Which IPC channel each `window.pavise` method uses. */
 export const API_CHANNELS = {
   getState: 'state.get',
   decideApproval: 'approvals.decide',

@@ -4,7 +4,7 @@ import { API_CHANNELS as CHANNELS_OF_API, type IpcChannelName } from './ipc-chan
 import type { Risk } from './effects.js';
 
 /**
- * The one API between the renderer and the core (`window.carapace`). The preload exposes exactly these methods;
+ * The one API between the renderer and the core (`window.pavise`). The preload exposes exactly these methods;
  * the main side checks every sender and parses every payload with these schemas. Secrets go in, never out.
  * Channels are named `domain.verb`; every call answers a value (`{ ok: true, value } | { ok: false, code, message }`).
  */
@@ -149,8 +149,8 @@ export interface SettingsView {
   readonly home: string;
 }
 
-/** The API the preload exposes as `window.carapace`. */
-export interface CarapaceApi {
+/** The API the preload exposes as `window.pavise`. */
+export interface PaviseApi {
   getState(): Promise<IpcResult<Snapshot>>;
   decideApproval(request: IpcRequest<'approvals.decide'>): Promise<IpcResult<ApprovalView>>;
   setPaused(request: IpcRequest<'pause.set'>): Promise<IpcResult<{ paused: boolean }>>;
@@ -172,5 +172,5 @@ export interface CarapaceApi {
 }
 
 // Every API method has a channel, and every channel a schema.
-const _everyMethodHasAChannel: Record<Exclude<keyof CarapaceApi, 'onState' | 'onChatEvent'>, IpcChannel> = CHANNELS_OF_API;
+const _everyMethodHasAChannel: Record<Exclude<keyof PaviseApi, 'onState' | 'onChatEvent'>, IpcChannel> = CHANNELS_OF_API;
 void _everyMethodHasAChannel;

@@ -35,7 +35,7 @@ export function parseConfig(text: string, path = 'config.json'): Config {
     const fields = secrets.map((found) => `${found.path} (${found.kind})`).join(', ');
     throw new ConfigError(
       `${path} contains what looks like a secret in ${fields}. Secrets never go in config.json: remove it and store it ` +
-        `in the Keychain with \`carapace secrets set NAME\` (the value is read from stdin, e.g. \`carapace secrets set anthropic\`).`,
+        `in the Keychain with \`pavise secrets set NAME\` (the value is read from stdin, e.g. \`pavise secrets set anthropic\`).`,
     );
   }
 

@@ -1,19 +1,19 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
-/** Where a Carapace lives when CARAPACE_HOME is not set. */
-export function defaultCarapaceHome(
+/** Where a Pavise lives when PAVISE_HOME is not set. */
+export function defaultPaviseHome(
   env: NodeJS.ProcessEnv = process.env,
   platform: NodeJS.Platform = process.platform,
 ): string {
-  if (platform === 'darwin') return join(homedir(), 'Library', 'Application Support', 'Carapace');
+  if (platform === 'darwin') return join(homedir(), 'Library', 'Application Support', 'Pavise');
   const dataHome = env.XDG_DATA_HOME && env.XDG_DATA_HOME.length > 0 ? env.XDG_DATA_HOME : join(homedir(), '.local', 'share');
-  return join(dataHome, 'carapace');
+  return join(dataHome, 'pavise');
 }
 
-export function carapaceHome(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
-  const explicit = env.CARAPACE_HOME;
-  return explicit && explicit.length > 0 ? explicit : defaultCarapaceHome(env, platform);
+export function paviseHome(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
+  const explicit = env.PAVISE_HOME;
+  return explicit && explicit.length > 0 ? explicit : defaultPaviseHome(env, platform);
 }
 
 export interface HomePaths {
@@ -27,7 +27,7 @@ export function homePaths(home: string): HomePaths {
   return {
     home,
     config: join(home, 'config.json'),
-    database: join(home, 'carapace.db'),
+    database: join(home, 'pavise.db'),
     soul: join(home, 'SOUL.md'),
   };
 }

@@ -134,7 +134,7 @@ export class ChannelStore {
 
   /**
    * Whether the owner's side has spoken in a conversation: a message from this Mac's own account, a message
-   * Carapace sent, or a conversation Carapace itself started (no one else has written in it).
+   * Pavise sent, or a conversation Pavise itself started (no one else has written in it).
    */
   ownerHasWritten(channel: ChannelId, conversationId: string): boolean {
     const row = this.db
@@ -157,7 +157,7 @@ export class ChannelStore {
     return row ? toConversation(row) : undefined;
   }
 
-  /** Records a conversation Carapace started (a send to a new recipient the owner approved). */
+  /** Records a conversation Pavise started (a send to a new recipient the owner approved). */
   touchConversation(channel: ChannelId, conversationId: string, isGroup: boolean, title: string | undefined, now = Date.now()): void {
     this.db
       .prepare(

@@ -12,7 +12,7 @@ import { roleOf } from './roles.js';
 export interface GatewayOptions {
   readonly channels: readonly Channel[];
   readonly now?: () => number;
-  /** One line per state change, for the foreground `carapace gateway`. */
+  /** One line per state change, for the foreground `pavise gateway`. */
   readonly log?: (line: string) => void;
   /** How often paused work, held messages and expired states are re-checked. */
   readonly sweepMs?: number;
@@ -62,7 +62,7 @@ export class Gateway {
         this.services.activity.append({
           kind: 'system',
           summary: `Not re-sending a message interrupted mid-send (outbox #${entry.id}); it may or may not have arrived.`,
-          actor: 'carapace',
+          actor: 'pavise',
           detail: { outboxId: entry.id, channel: entry.channel },
         });
       }
@@ -147,7 +147,7 @@ export class Gateway {
     const store = this.services.channels;
 
     if (message.isFromMe) {
-      // Carapace's own sends echo back through chat.db; the owner's own typing on this Mac is not a command either.
+      // Pavise's own sends echo back through chat.db; the owner's own typing on this Mac is not a command either.
       const own = this.services.outbox.sentRecently(message.channel, message.conversationId, message.text, message.sentAt - 10 * 60_000);
       store.setStatus(message.id, 'ignored', 'self');
       if (!own) this.#log(`${message.channel}: ignored a message sent from this Mac's own account`);
@@ -226,7 +226,7 @@ export class Gateway {
     if (message.channel === 'telegram' && this.#pairing.consume('telegram', message.text, this.#now())) {
       store.addIdentity('telegram', message.sender, 'owner', 'pairing-code', message.senderName, this.#now());
       this.services.activity.append({ kind: 'system', summary: `Paired Telegram user ${message.sender} as the owner`, actor: 'owner:pairing-code', detail: { channel: 'telegram', sender: message.sender } });
-      this.services.outbox.enqueue({ channel: 'telegram', conversationId: message.conversationId, text: 'Paired: you are now Carapace’s owner on Telegram.', idempotencyKey: `paired:${message.id}` }, this.#now());
+      this.services.outbox.enqueue({ channel: 'telegram', conversationId: message.conversationId, text: 'Paired: you are now Pavise’s owner on Telegram.', idempotencyKey: `paired:${message.id}` }, this.#now());
       store.setStatus(message.id, 'answered', 'owner');
       this.#kickOutbox();
       return;
@@ -257,8 +257,8 @@ export class Gateway {
         effects: [],
         provenance: { origins: [{ path: 'sender', value: message.sender, origin: 'untrusted', from: 'a message from someone who is not you' }] },
         hash: pairingHash(input),
-        title: `Let ${who} talk to Carapace on ${channelName} as a contact`,
-        reason: `${who} wrote to Carapace and is not one of your contacts. Contacts get answers but no tools and none of your private data.`,
+        title: `Let ${who} talk to Pavise on ${channelName} as a contact`,
+        reason: `${who} wrote to Pavise and is not one of your contacts. Contacts get answers but no tools and none of your private data.`,
         risk: 'medium',
         grantable: false,
         ttlMs: PAIRING_TTL_MS,
@@ -284,8 +284,8 @@ export class Gateway {
       this.#skipped = [];
       const senders = [...new Set(skipped.map((item) => item.senderName ?? item.sender))].slice(0, 5).join(', ');
       const hours = this.services.config.channels[message.channel].maxAgeMinutes;
-      const notice = `Skipped ${skipped.length} message${skipped.length > 1 ? 's' : ''} older than ${hours} minutes that arrived while Carapace was not running (from ${senders}). They are stored; ask me to read them.`;
-      this.services.activity.append({ kind: 'system', summary: notice, actor: 'carapace', detail: { ids: skipped.map((item) => item.id) } });
+      const notice = `Skipped ${skipped.length} message${skipped.length > 1 ? 's' : ''} older than ${hours} minutes that arrived while Pavise was not running (from ${senders}). They are stored; ask me to read them.`;
+      this.services.activity.append({ kind: 'system', summary: notice, actor: 'pavise', detail: { ids: skipped.map((item) => item.id) } });
       this.services.alert(notice);
       this.#log(notice);
     }, 250).unref();
@@ -322,7 +322,7 @@ export class Gateway {
           summary: `Sent ${entry.channel === 'imessage' ? 'iMessage' : 'Telegram message'} to ${entry.conversationId.split(';').at(-1) ?? entry.conversationId}`,
           tool: 'outbox',
           decision: 'done',
-          actor: 'carapace',
+          actor: 'pavise',
           detail: { outboxId: entry.id, key: entry.idempotencyKey, chars: entry.text.length },
         });
       } else {

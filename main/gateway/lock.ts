@@ -5,7 +5,7 @@ export class GatewayLockedError extends Error {
 }
 
 /**
- * One gateway per CARAPACE_HOME, guarded by a lock file holding the owner's pid (never a port). A lock left by a
+ * One gateway per PAVISE_HOME, guarded by a lock file holding the owner's pid (never a port). A lock left by a
  * process that no longer exists is taken over.
  */
 /** Locks this process holds: a second gateway in the same process (the menu-bar app) is refused too. */
@@ -13,7 +13,7 @@ const heldHere = new Set<string>();
 
 export function acquireGatewayLock(path: string, pid = process.pid): { release(): void } {
   if (heldHere.has(path)) {
-    throw new GatewayLockedError('A Carapace gateway is already running for this home in this process.');
+    throw new GatewayLockedError('A Pavise gateway is already running for this home in this process.');
   }
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
@@ -36,14 +36,14 @@ export function acquireGatewayLock(path: string, pid = process.pid): { release()
       const holder = Number.parseInt(readFileSafe(path), 10);
       if (Number.isInteger(holder) && holder > 0 && holder !== pid && isAlive(holder)) {
         throw new GatewayLockedError(
-          `Another Carapace gateway is already running for this home (pid ${holder}). Stop it first, or use the menu-bar app; ` +
-            '`carapace approvals` and `carapace activity` work beside it.',
+          `Another Pavise gateway is already running for this home (pid ${holder}). Stop it first, or use the menu-bar app; ` +
+            '`pavise approvals` and `pavise activity` work beside it.',
         );
       }
       rmSync(path, { force: true });
     }
   }
-  throw new GatewayLockedError(`Could not take the gateway lock at ${path}; remove it if no Carapace is running.`);
+  throw new GatewayLockedError(`Could not take the gateway lock at ${path}; remove it if no Pavise is running.`);
 }
 
 function readFileSafe(path: string): string {

@@ -85,7 +85,7 @@ export class Outbox {
     this.db.prepare(`UPDATE outbox SET status = 'held', error = ?, updated_at = ? WHERE id = ?`).run(reason, now, id);
   }
 
-  /** Held messages go back to the queue (after `carapace resume`). */
+  /** Held messages go back to the queue (after `pavise resume`). */
   release(now = Date.now()): number {
     return this.db.prepare(`UPDATE outbox SET status = 'pending', updated_at = ? WHERE status = 'held'`).run(now).changes;
   }
@@ -97,7 +97,7 @@ export class Outbox {
     return rows.map(fromRow);
   }
 
-  /** Whether Carapace itself sent this text to this conversation recently (recognises its own messages echoed back). */
+  /** Whether Pavise itself sent this text to this conversation recently (recognises its own messages echoed back). */
   sentRecently(channel: ChannelId, conversationId: string, text: string, since: number): boolean {
     return (
       this.db

@@ -5,7 +5,7 @@ import type { ChannelId } from '../channels/channel.js';
 const CODE_TTL_MS = 10 * 60_000;
 
 /**
- * One-time owner pairing codes (`carapace pair telegram`). Only a hash is stored; a code works once, for ten
+ * One-time owner pairing codes (`pavise pair telegram`). Only a hash is stored; a code works once, for ten
  * minutes, and only in a private chat with the bot.
  */
 export class PairingCodes {
@@ -35,5 +35,5 @@ export class PairingCodes {
 }
 
 function hash(code: string): string {
-  return createHash('sha256').update(`carapace-pairing:${code}`).digest('hex');
+  return createHash('sha256').update(`pavise-pairing:${code}`).digest('hex');
 }

@@ -9,7 +9,7 @@ export interface ProviderConfig {
 /**
  * The one place a provider id becomes an implementation (registered explicitly, never by side-effect import).
  * The SDK behind it is loaded on demand — only the configured one, and in the background from the moment the
- * provider is created — which keeps `carapace ask` from paying for both SDKs at start-up.
+ * provider is created — which keeps `pavise ask` from paying for both SDKs at start-up.
  */
 export function createProvider(config: ProviderConfig, retry?: RetryPolicy): Provider {
   const load = async (): Promise<Provider> => {

@@ -1,6 +1,6 @@
 export type DatabaseErrorCode = 'locked' | 'corrupt' | 'newer_schema' | 'io';
 
-/** Why the Carapace database could not be opened; `message` is one sentence that says what to do. */
+/** Why the Pavise database could not be opened; `message` is one sentence that says what to do. */
 export class DatabaseError extends Error {
   override readonly name = 'DatabaseError';
 

@@ -19,7 +19,7 @@ const DEFAULT_BUSY_TIMEOUT_MS = 2000;
 const MEMORY = ':memory:';
 
 /**
- * Opens (creating if needed, with mode 0600 in a 0700 folder) the Carapace database and brings its schema to the
+ * Opens (creating if needed, with mode 0600 in a 0700 folder) the Pavise database and brings its schema to the
  * latest version. Every failure to open is a thrown `DatabaseError` whose message tells the owner what to do.
  * `':memory:'` opens a private in-memory database (tests).
  */
@@ -32,7 +32,7 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): D
   if (readonly && path === MEMORY) throw new TypeError('An in-memory database cannot be opened read-only.');
 
   if (readonly && !existsSync(path)) {
-    throw new DatabaseError('io', `There is no Carapace database at ${path} yet; start Carapace once to create it, then try again.`);
+    throw new DatabaseError('io', `There is no Pavise database at ${path} yet; start Pavise once to create it, then try again.`);
   }
 
   let db: Database | undefined;
@@ -50,7 +50,7 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): D
       if (mode !== 'wal') {
         throw new DatabaseError(
           'io',
-          `The Carapace database at ${path} cannot use write-ahead logging (SQLite chose "${mode}"); move it to a local disk and try again.`,
+          `The Pavise database at ${path} cannot use write-ahead logging (SQLite chose "${mode}"); move it to a local disk and try again.`,
         );
       }
     }
@@ -61,7 +61,7 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): D
       if (version < LATEST_VERSION) {
         throw new DatabaseError(
           'io',
-          `The Carapace database at ${path} has not been upgraded to this version yet (schema ${version} of ${LATEST_VERSION}); start Carapace once normally, then try again.`,
+          `The Pavise database at ${path} has not been upgraded to this version yet (schema ${version} of ${LATEST_VERSION}); start Pavise once normally, then try again.`,
         );
       }
     } else {
@@ -110,14 +110,14 @@ function classify(error: unknown): DatabaseErrorCode | undefined {
 function messageFor(code: DatabaseErrorCode, path: string, error: unknown): string {
   switch (code) {
     case 'locked':
-      return `The Carapace database at ${path} is locked by another process; close the other Carapace and try again.`;
+      return `The Pavise database at ${path} is locked by another process; close the other Pavise and try again.`;
     case 'corrupt':
-      return `The file at ${path} is not a readable Carapace database; move it aside (or restore a backup) and start Carapace again.`;
+      return `The file at ${path} is not a readable Pavise database; move it aside (or restore a backup) and start Pavise again.`;
     case 'newer_schema':
-      return `The Carapace database at ${path} was written by a newer Carapace; update Carapace to open it.`;
+      return `The Pavise database at ${path} was written by a newer Pavise; update Pavise to open it.`;
     case 'io': {
       const detail = error instanceof Error ? error.message : String(error);
-      return `The Carapace database at ${path} could not be opened (${detail}); check that its folder exists and is writable, then try again.`;
+      return `The Pavise database at ${path} could not be opened (${detail}); check that its folder exists and is writable, then try again.`;
     }
   }
 }

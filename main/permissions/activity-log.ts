@@ -23,7 +23,7 @@ export interface ActivityEntry {
   readonly sessionId?: string;
   readonly tool?: string;
   readonly decision?: string;
-  /** Who: 'policy', 'owner:cli', 'owner:popover', 'carapace'… */
+  /** Who: 'policy', 'owner:cli', 'owner:popover', 'pavise'… */
   readonly actor: string;
   readonly detail?: Readonly<Record<string, unknown>>;
 }
@@ -71,7 +71,7 @@ export class ActivityLog {
       if (hasRows) {
         throw new Error(
           `The activity log's key (${ACTIVITY_KEY_NAME}) is missing from the Keychain, so the log cannot be verified or extended. ` +
-            'Restore the Keychain entry, or move carapace.db aside to start a new log.',
+            'Restore the Keychain entry, or move pavise.db aside to start a new log.',
         );
       }
       encoded = randomBytes(32).toString('base64');

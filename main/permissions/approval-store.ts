@@ -116,17 +116,17 @@ export class ApprovalStore {
     now = Date.now(),
   ): Result<ApprovalView, DecideError> {
     if (!APPROVAL_ID.test(id)) {
-      return err('invalid_id', `"${id}" is not an approval ID (they look like ap_k3x9q2m7w4tz); run \`carapace approvals list\` to see them.`);
+      return err('invalid_id', `"${id}" is not an approval ID (they look like ap_k3x9q2m7w4tz); run \`pavise approvals list\` to see them.`);
     }
     const grantMinutes = options.grantMinutes;
     const transaction = this.db.transaction((): Result<ApprovalView, DecideError> => {
       const row = this.db.prepare('SELECT * FROM approvals WHERE id = ?').get(id) as Row | undefined;
-      if (!row) return err('not_found', `No approval ${id}; run \`carapace approvals list\` to see pending ones.`);
+      if (!row) return err('not_found', `No approval ${id}; run \`pavise approvals list\` to see pending ones.`);
       if (row.status === 'pending' && row.expires_at <= now) {
         this.db.prepare(`UPDATE approvals SET status = 'expired' WHERE id = ?`).run(id);
-        return err('expired', `Approval ${id} expired at ${new Date(row.expires_at).toISOString()} and was denied; ask Carapace again.`);
+        return err('expired', `Approval ${id} expired at ${new Date(row.expires_at).toISOString()} and was denied; ask Pavise again.`);
       }
-      if (row.status === 'expired') return err('expired', `Approval ${id} expired and was denied; ask Carapace again.`);
+      if (row.status === 'expired') return err('expired', `Approval ${id} expired and was denied; ask Pavise again.`);
       if (row.status !== 'pending') return err('already_decided', `Approval ${id} was already ${row.status === 'used' ? 'approved and used' : row.status}.`);
       if (decision === 'approve' && grantMinutes !== undefined) {
         if (row.grantable !== 1) return err('not_grantable', `Approval ${id} can be approved once only: this action is not low-risk enough for a time-limited grant.`);

@@ -29,7 +29,7 @@ export interface GateOptions {
   readonly spentTodayUsd: () => number;
   /** The most the next model call can cost. */
   readonly worstCaseUsd: (request: ModelRequest) => number;
-  /** Recipients Carapace already knows (conversations); the send ledger is consulted too. */
+  /** Recipients Pavise already knows (conversations); the send ledger is consulted too. */
   readonly isKnownRecipient?: (channel: string, recipient: string) => boolean;
   /** Told about each new pending approval (popover, notification, terminal prompt). */
   readonly onApprovalRequested?: (approval: ApprovalView) => void;
@@ -160,7 +160,7 @@ export class PermissionGate {
           sessionId: request.sessionId,
           tool: request.tool.name,
           decision: result.isError ? 'failed' : 'done',
-          actor: 'carapace',
+          actor: 'pavise',
           detail: this.options.broker.redactValue({ effects: allowed.effects }),
         },
         now,
@@ -172,7 +172,7 @@ export class PermissionGate {
   /** beforeModelCall: the pause switch and the daily spend cap. */
   beforeModelCall(request: ModelRequest): ModelCallDecision {
     if (this.options.switches.get('paused').on) {
-      return { action: 'deny', code: 'paused', reason: 'Carapace is paused; run `carapace resume` to continue.' };
+      return { action: 'deny', code: 'paused', reason: 'Pavise is paused; run `pavise resume` to continue.' };
     }
     const cap = this.options.dailySpendCapUsd;
     const spent = this.options.spentTodayUsd();
@@ -266,14 +266,14 @@ export class PermissionGate {
   checkOutbound(channel: string, recipient: string): { readonly ok: true } | { readonly ok: false; readonly reason: string } {
     const tripped = this.options.switches.get('outbound_tripped');
     if (tripped.on) {
-      return { ok: false, reason: `Outbound messages are stopped by the circuit breaker (${tripped.reason ?? 'a cap was hit'}); run \`carapace resume\` after checking the activity log.` };
+      return { ok: false, reason: `Outbound messages are stopped by the circuit breaker (${tripped.reason ?? 'a cap was hit'}); run \`pavise resume\` after checking the activity log.` };
     }
     const pacing = this.options.pacer.check(channel, recipient, this.#now());
     if (pacing.ok) return { ok: true };
     if (pacing.tripsBreaker) {
       this.options.switches.set('outbound_tripped', true, pacing.reason, this.#now());
       this.options.activity.append({ kind: 'breaker', summary: `Circuit breaker tripped: ${pacing.reason}`, actor: 'policy', decision: 'deny', detail: {} });
-      this.options.onAlert?.(`Carapace stopped sending messages: ${pacing.reason} Run \`carapace resume\` to allow them again.`);
+      this.options.onAlert?.(`Pavise stopped sending messages: ${pacing.reason} Run \`pavise resume\` to allow them again.`);
     }
     return { ok: false, reason: pacing.reason };
   }

@@ -29,13 +29,13 @@ export class Pacer {
           : this.db.prepare('SELECT COUNT(*) AS n FROM sent_messages WHERE ts > ?').get(since)) as { n: number }
       ).n;
     if (count(now - HOUR, false) >= this.limits.overallPerHour) {
-      return { ok: false, tripsBreaker: true, reason: `Carapace has sent ${this.limits.overallPerHour} messages in the last hour (limits.pacing.overallPerHour).` };
+      return { ok: false, tripsBreaker: true, reason: `Pavise has sent ${this.limits.overallPerHour} messages in the last hour (limits.pacing.overallPerHour).` };
     }
     if (count(now - HOUR, true) >= this.limits.perRecipientPerHour) {
-      return { ok: false, tripsBreaker: true, reason: `Carapace has sent ${this.limits.perRecipientPerHour} messages to ${recipient} in the last hour (limits.pacing.perRecipientPerHour).` };
+      return { ok: false, tripsBreaker: true, reason: `Pavise has sent ${this.limits.perRecipientPerHour} messages to ${recipient} in the last hour (limits.pacing.perRecipientPerHour).` };
     }
     if (count(now - MINUTE, true) >= this.limits.perRecipientPerMinute) {
-      return { ok: false, tripsBreaker: false, reason: `Carapace has sent ${this.limits.perRecipientPerMinute} messages to ${recipient} in the last minute; wait a minute (limits.pacing.perRecipientPerMinute).` };
+      return { ok: false, tripsBreaker: false, reason: `Pavise has sent ${this.limits.perRecipientPerMinute} messages to ${recipient} in the last minute; wait a minute (limits.pacing.perRecipientPerMinute).` };
     }
     return { ok: true };
   }

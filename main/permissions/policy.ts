@@ -31,7 +31,7 @@ export interface PolicyInput {
   readonly effect: Effect;
   readonly effectIndex: number;
   readonly provenance: CallProvenance;
-  /** Has Carapace already talked with this recipient (a known conversation, or an earlier approved send)? */
+  /** Has Pavise already talked with this recipient (a known conversation, or an earlier approved send)? */
   readonly knownRecipient: boolean;
   /** A secret value or handle appears in the arguments. */
   readonly carriesSecret: boolean;
@@ -105,7 +105,7 @@ export function decide(input: PolicyInput): PolicyVerdict {
   const names = provenance.argOrigins.filter((origin) => origin.path === `effect${input.effectIndex}.name`);
   const namedByOwnerNow = [target, alias, ...names].some((origin) => origin?.origin.kind === 'owner' && origin.origin.inThisTurn);
 
-  if (input.paused) return deny('Carapace is paused; run `carapace resume` (or use the pause switch) to allow actions again.');
+  if (input.paused) return deny('Pavise is paused; run `pavise resume` (or use the pause switch) to allow actions again.');
   if (input.config.deny.includes(kind)) return deny(`Your config forbids ${kind.replace('_', ' ')} actions (permissions.deny).`);
 
   const untrustedTarget = [target, alias].find((origin) => origin?.origin.kind === 'untrusted');
@@ -150,7 +150,7 @@ export function decide(input: PolicyInput): PolicyVerdict {
   switch (kind) {
     case 'send_message': {
       if (!input.knownRecipient) {
-        verdict = ask('medium', `${effect.recipient} is a new recipient: Carapace has never written to them.`, false);
+        verdict = ask('medium', `${effect.recipient} is a new recipient: Pavise has never written to them.`, false);
       } else if (namedByOwnerNow) {
         verdict = allow('low', `You asked for this message to ${effect.recipient} yourself.`);
       } else {
@@ -162,7 +162,7 @@ export function decide(input: PolicyInput): PolicyVerdict {
       verdict =
         target?.origin.kind === 'owner'
           ? allow('low', `You named ${effect.host}.`)
-          : ask('medium', `Carapace chose to contact ${effect.host || 'a server'}; you did not name it.`);
+          : ask('medium', `Pavise chose to contact ${effect.host || 'a server'}; you did not name it.`);
       break;
     case 'write_local':
     case 'modify_calendar':

@@ -109,7 +109,7 @@ export class SecretBroker {
     let out = text;
     for (const name of names) {
       const value = this.#values.get(name) ?? (await this.store.get(name));
-      if (value === undefined) throw new Error(`No secret named "${name}"; store it with \`carapace secrets set ${name}\`.`);
+      if (value === undefined) throw new Error(`No secret named "${name}"; store it with \`pavise secrets set ${name}\`.`);
       out = out.split(secretHandle(name)).join(value);
     }
     return out;

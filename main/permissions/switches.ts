@@ -3,7 +3,7 @@ import type { Database } from 'better-sqlite3';
 export type SwitchName = 'paused' | 'outbound_tripped';
 
 /**
- * The pause switch and the outbound circuit breaker, kept in SQLite so `carapace pause` in one terminal stops a
+ * The pause switch and the outbound circuit breaker, kept in SQLite so `pavise pause` in one terminal stops a
  * gateway running in another.
  */
 export class Switches {

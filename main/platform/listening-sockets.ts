@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 
 /**
  * Finds sockets that accept traffic from others in a process tree: the check behind invariant 1 ("no listening
- * socket") in the tests and in `carapace audit`.
+ * socket") in the tests and in `pavise audit`.
  *
  * Counted as listening: TCP sockets in LISTEN, UDP sockets bound to a port and not connected to one peer (they
  * receive datagrams from anyone), and Unix stream/seqpacket sockets that accept connections. Not counted: outbound

@@ -17,7 +17,7 @@ const DEFAULT_TIMEOUT_MS = 60_000;
 
 /** The default home keeps the plain service name; any other home gets its own, so test homes never collide. */
 export function keychainServiceFor(home: string, defaultHome: string): string {
-  return home === defaultHome ? 'Carapace' : `Carapace (${home})`;
+  return home === defaultHome ? 'Pavise' : `Pavise (${home})`;
 }
 
 /**
@@ -102,7 +102,7 @@ function storeName(platform: NodeJS.Platform): string {
 
 function remedy(platform: NodeJS.Platform): string {
   if (platform === 'darwin') {
-    return 'Unlock the login keychain (open Keychain Access, or run `security unlock-keychain login.keychain`) and allow Carapace to use it.';
+    return 'Unlock the login keychain (open Keychain Access, or run `security unlock-keychain login.keychain`) and allow Pavise to use it.';
   }
   if (platform === 'linux') {
     return (

@@ -64,7 +64,7 @@ export function createMessageTools(messaging: MessagingLike) {
 
   const listConversations = defineTool({
     name: 'list_conversations',
-    description: "List the owner's recent conversations on iMessage and Telegram that Carapace has seen.",
+    description: "List the owner's recent conversations on iMessage and Telegram that Pavise has seen.",
     input: z.object({ limit: z.int().min(1).max(200).optional() }),
     effects: ['read_private'],
     describe: () => 'List your recent conversations',

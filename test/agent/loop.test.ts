@@ -157,12 +157,12 @@ describe('runTurn', () => {
     const provider = new ScriptedProvider([]);
     const { turn } = options(provider, {}, {
       getApiKey: () => {
-        throw new MissingKeyError('No API key for anthropic. Store one with `carapace secrets set anthropic`.');
+        throw new MissingKeyError('No API key for anthropic. Store one with `pavise secrets set anthropic`.');
       },
     });
     const result = await runTurn(turn);
     expect(provider.requests).toHaveLength(0);
-    expect(result.error).toEqual({ code: 'missing_key', message: 'No API key for anthropic. Store one with `carapace secrets set anthropic`.' });
+    expect(result.error).toEqual({ code: 'missing_key', message: 'No API key for anthropic. Store one with `pavise secrets set anthropic`.' });
     expect(result.messages[0]).toMatchObject({ role: 'user', content: 'what is 2+3?' });
   });
 
@@ -216,11 +216,11 @@ describe('runTurn hooks for the gate', () => {
   it('beforeModelCall can stop a turn before any request leaves', async () => {
     const provider = new ScriptedProvider([]);
     const { turn } = options(provider, {}, {
-      beforeModelCall: () => ({ action: 'deny', code: 'paused', reason: 'Carapace is paused.' }),
+      beforeModelCall: () => ({ action: 'deny', code: 'paused', reason: 'Pavise is paused.' }),
     });
     const result = await runTurn(turn);
     expect(provider.requests).toHaveLength(0);
-    expect(result.error).toEqual({ code: 'paused', message: 'Carapace is paused.' });
+    expect(result.error).toEqual({ code: 'paused', message: 'Pavise is paused.' });
   });
 
   it('afterToolCall rewrites results before the model sees them', async () => {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isCarapaceArgv, runAudit, type AuditCheck, type AuditReport } from '../../main/audit/checks.js';
+import { isPaviseArgv, runAudit, type AuditCheck, type AuditReport } from '../../main/audit/checks.js';
 import { auditCommand } from '../../main/cli/commands/audit.js';
 import { createServices } from '../../main/services.js';
 import { runCli, tempHome } from '../helpers/cli.js';
@@ -29,16 +29,16 @@ interface Home {
 }
 
 function emptyHome(): Home {
-  const dir = mkdtempSync(join(tmpdir(), 'carapace-audit-'));
+  const dir = mkdtempSync(join(tmpdir(), 'pavise-audit-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  return { dir, env: { CARAPACE_HOME: dir, ANTHROPIC_API_KEY: ENV_KEY }, secrets: new MemorySecretStore(), database: join(dir, 'carapace.db') };
+  return { dir, env: { PAVISE_HOME: dir, ANTHROPIC_API_KEY: ENV_KEY }, secrets: new MemorySecretStore(), database: join(dir, 'pavise.db') };
 }
 
-/** A home as Carapace leaves it after first use, with three activity rows. */
+/** A home as Pavise leaves it after first use, with three activity rows. */
 async function freshHome(): Promise<Home> {
   const home = emptyHome();
   const services = await createServices({ env: home.env, secrets: home.secrets });
-  for (const summary of ['first', 'second', 'third']) services.activity.append({ kind: 'system', summary, actor: 'carapace' });
+  for (const summary of ['first', 'second', 'third']) services.activity.append({ kind: 'system', summary, actor: 'pavise' });
   services.close();
   return home;
 }
@@ -106,7 +106,7 @@ describe('runAudit', () => {
     chmodSync(home.database, 0o644);
     const [finding, ...rest] = critical(await audit(home), 'database-permissions');
     expect(rest).toEqual([]);
-    expect(finding?.message).toContain('carapace.db is 0644');
+    expect(finding?.message).toContain('pavise.db is 0644');
     expect(finding?.fix).toBe(`chmod 600 ${home.database}*`);
   });
 
@@ -126,7 +126,7 @@ describe('runAudit', () => {
     expect(rest).toEqual([]);
     expect(finding?.message).toContain('model.apiKey');
     expect(finding?.message).toContain('Anthropic API key');
-    expect(finding?.fix).toContain('carapace secrets set anthropic');
+    expect(finding?.fix).toContain('pavise secrets set anthropic');
     expect(byId(report, 'config-valid')[0]?.severity).toBe('critical');
     const json = JSON.stringify(report);
     expect(json).not.toContain(CONFIG_KEY);
@@ -203,7 +203,7 @@ describe('runAudit', () => {
     services.close();
     const report = await audit(home);
     expect(byId(report, 'paused')[0]).toMatchObject({ severity: 'info', message: expect.stringContaining('paused by the owner') });
-    expect(byId(report, 'circuit-breaker')[0]).toMatchObject({ severity: 'warn', fix: expect.stringContaining('carapace resume') });
+    expect(byId(report, 'circuit-breaker')[0]).toMatchObject({ severity: 'warn', fix: expect.stringContaining('pavise resume') });
   });
 
   it('checks channel owners and limits from config.json', async () => {
@@ -233,9 +233,9 @@ describe('runAudit', () => {
     broken.list = async () => {
       throw new Error('Could not list the secrets in the Secret Service: no D-Bus session.');
     };
-    const report = await runAudit({ env: { CARAPACE_HOME: home.dir }, platform: process.platform, deep: false, secrets: broken });
+    const report = await runAudit({ env: { PAVISE_HOME: home.dir }, platform: process.platform, deep: false, secrets: broken });
     expect(byId(report, 'secret-store')[0]).toMatchObject({ severity: 'warn', message: expect.stringContaining('no D-Bus session') });
-    expect(byId(report, 'provider-key')[0]).toMatchObject({ severity: 'warn', fix: expect.stringContaining('carapace secrets set anthropic') });
+    expect(byId(report, 'provider-key')[0]).toMatchObject({ severity: 'warn', fix: expect.stringContaining('pavise secrets set anthropic') });
     expect(byId(report, 'activity-log')[0]?.severity).toBe('warn');
   });
 
@@ -271,15 +271,15 @@ describe('runAudit', () => {
     mkdirSync(join(home.dir, 'logs'), { mode: 0o700 });
     const report = await audit(home, true);
     expect(byId(report, 'config-valid')[0]?.severity).toBe('warn');
-    expect(byId(report, 'database-no-secrets')[0]).toMatchObject({ severity: 'warn', message: expect.stringContaining('not a readable Carapace database') });
+    expect(byId(report, 'database-no-secrets')[0]).toMatchObject({ severity: 'warn', message: expect.stringContaining('not a readable Pavise database') });
     expect(byId(report, 'activity-log')[0]?.severity).toBe('warn');
   });
 
-  it('finds a listening socket in a running Carapace process', async () => {
+  it('finds a listening socket in a running Pavise process', async () => {
     const home = await freshHome();
-    // Looks like the CLI to the audit (…/bin/carapace.js) and listens on loopback; exits when its stdin closes.
+    // Looks like the CLI to the audit (…/bin/pavise.js) and listens on loopback; exits when its stdin closes.
     mkdirSync(join(home.dir, 'fake', 'bin'), { recursive: true });
-    const script = join(home.dir, 'fake', 'bin', 'carapace.js');
+    const script = join(home.dir, 'fake', 'bin', 'pavise.js');
     writeFileSync(
       script,
       "const s = require('node:net').createServer().listen(0, '127.0.0.1', () => process.stdout.write(s.address().port + '\\n'));" +
@@ -295,17 +295,17 @@ describe('runAudit', () => {
     expect(finding?.fix).toContain(`kill ${child.pid}`);
   });
 
-  it('recognises Carapace processes by their command line', () => {
-    expect(isCarapaceArgv(['/usr/bin/node', '/home/me/carapace/bin/carapace.js', 'chat'])).toBe(true);
-    expect(isCarapaceArgv(['node', '--enable-source-maps', 'dist/cli/main.js'])).toBe(true);
-    expect(isCarapaceArgv(['/Applications/Carapace.app/Contents/MacOS/Carapace'])).toBe(true);
-    expect(isCarapaceArgv(['/opt/Carapace/carapace', '--type=renderer'])).toBe(true);
-    expect(isCarapaceArgv(['node', 'node_modules/.bin/vitest', 'run'])).toBe(false);
-    expect(isCarapaceArgv(['sh', '-c', 'node bin/carapace.js audit'])).toBe(false);
+  it('recognises Pavise processes by their command line', () => {
+    expect(isPaviseArgv(['/usr/bin/node', '/home/me/pavise/bin/pavise.js', 'chat'])).toBe(true);
+    expect(isPaviseArgv(['node', '--enable-source-maps', 'dist/cli/main.js'])).toBe(true);
+    expect(isPaviseArgv(['/Applications/Pavise.app/Contents/MacOS/Pavise'])).toBe(true);
+    expect(isPaviseArgv(['/opt/Pavise/pavise', '--type=renderer'])).toBe(true);
+    expect(isPaviseArgv(['node', 'node_modules/.bin/vitest', 'run'])).toBe(false);
+    expect(isPaviseArgv(['sh', '-c', 'node bin/pavise.js audit'])).toBe(false);
   });
 });
 
-describe('carapace audit (in process)', () => {
+describe('pavise audit (in process)', () => {
   function io(env: NodeJS.ProcessEnv) {
     const stdout = new PassThrough();
     let out = '';
@@ -338,12 +338,12 @@ describe('carapace audit (in process)', () => {
 
   it('rejects unknown flags and arguments as usage errors', async () => {
     const home = emptyHome();
-    await expect(auditCommand(['--fast'], io(home.env).io, { secrets: home.secrets })).rejects.toThrow(/Usage: carapace audit/);
-    await expect(auditCommand(['now'], io(home.env).io, { secrets: home.secrets })).rejects.toThrow(/Usage: carapace audit/);
+    await expect(auditCommand(['--fast'], io(home.env).io, { secrets: home.secrets })).rejects.toThrow(/Usage: pavise audit/);
+    await expect(auditCommand(['now'], io(home.env).io, { secrets: home.secrets })).rejects.toThrow(/Usage: pavise audit/);
   });
 });
 
-describe('carapace audit (built binary, real keyring)', () => {
+describe('pavise audit (built binary, real keyring)', () => {
   function home() {
     const made = tempHome();
     cleanups.push(made.cleanup);
@@ -378,7 +378,7 @@ describe('carapace audit (built binary, real keyring)', () => {
   it('exits 1 on a broken home', async () => {
     const { env, home: dir } = home();
     expect((await runCli(['pause'], { env })).code).toBe(0);
-    chmodSync(join(dir, 'carapace.db'), 0o644);
+    chmodSync(join(dir, 'pavise.db'), 0o644);
     chmodSync(dir, 0o755);
     const result = await runCli(['audit', '--json'], { env, timeoutMs: 30_000 });
     const checks = parseChecks(result.stdout);

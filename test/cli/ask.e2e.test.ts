@@ -32,7 +32,7 @@ interface AskJson {
   error?: { code: string; message: string };
 }
 
-describe('carapace ask --json (built binary, real Anthropic SDK, fake API)', () => {
+describe('pavise ask --json (built binary, real Anthropic SDK, fake API)', () => {
   it('drives a multi-tool turn end to end', async () => {
     const { env } = home();
     fake.enqueue(
@@ -99,7 +99,7 @@ describe('carapace ask --json (built binary, real Anthropic SDK, fake API)', () 
     const { ANTHROPIC_API_KEY: _unused, ...env } = made.env;
     const failed = await runCli(['ask', 'Remember the blue door.'], { env });
     expect(failed.code).toBe(1);
-    expect(failed.stderr).toContain('carapace secrets set anthropic');
+    expect(failed.stderr).toContain('pavise secrets set anthropic');
     expect(failed.stderr).not.toMatch(/\bat .+:\d+:\d+/);
     expect(fake.requests).toHaveLength(0);
 
@@ -109,7 +109,7 @@ describe('carapace ask --json (built binary, real Anthropic SDK, fake API)', () 
     expect(JSON.stringify(fake.lastRequest.body)).toContain('Remember the blue door.');
   });
 
-  it('uses a key stored with `carapace secrets set` before the environment', async () => {
+  it('uses a key stored with `pavise secrets set` before the environment', async () => {
     const made = home();
     const env = { ...made.env, ANTHROPIC_API_KEY: 'sk-ant-api03-env-' + 'e'.repeat(40) };
     const stored = 'sk-ant-api03-keychain-' + 's'.repeat(40);
@@ -134,7 +134,7 @@ describe('carapace ask --json (built binary, real Anthropic SDK, fake API)', () 
     const result = await runCli(['ask', 'Are you there?'], { env, timeoutMs: 60_000 });
     expect(result.code).toBe(1);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
-    expect(result.stderr).toMatch(/^carapace: .*(reach|connect)/i);
+    expect(result.stderr).toMatch(/^pavise: .*(reach|connect)/i);
 
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ model: { provider: 'anthropic', baseURL: fake.url } }));
     fake.enqueue(anthropicText('Yes.'));
@@ -155,18 +155,18 @@ describe('carapace ask --json (built binary, real Anthropic SDK, fake API)', () 
     const { env } = home({ model: { provider: 'anthropic', apiKey: FAKE_ANTHROPIC_KEY } });
     const result = await runCli(['ask', 'hi'], { env });
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('carapace secrets set');
+    expect(result.stderr).toContain('pavise secrets set');
     expect(result.stderr).not.toContain(FAKE_ANTHROPIC_KEY);
   });
 });
 
-describe('carapace command line', () => {
+describe('pavise command line', () => {
   it('prints help and version, and exits 2 on unknown commands and flags', async () => {
     const { env } = home();
     const help = await runCli(['--help'], { env });
     expect(help.code).toBe(0);
-    expect(help.stdout).toContain('carapace ask TEXT');
-    expect((await runCli(['--version'], { env })).stdout).toMatch(/^carapace \d+\.\d+\.\d+\n$/);
+    expect(help.stdout).toContain('pavise ask TEXT');
+    expect((await runCli(['--version'], { env })).stdout).toMatch(/^pavise \d+\.\d+\.\d+\n$/);
     const unknown = await runCli(['fly'], { env });
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('Unknown command "fly"');

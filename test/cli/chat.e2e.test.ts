@@ -29,17 +29,17 @@ function startChat() {
   return { child, env, output: () => output };
 }
 
-describe('carapace chat (built binary)', () => {
+describe('pavise chat (built binary)', () => {
   it('streams a reply, asks for an approval inline and records the terminal decision', async () => {
     const { child, env, output } = startChat();
-    await until(() => output().includes('Carapace ·'), 'the banner', { output });
+    await until(() => output().includes('Pavise ·'), 'the banner', { output });
     fake.enqueue(
-      anthropicToolUse('toolu_1', 'send_message', { channel: 'imessage', to: '+15550009999', text: 'Hello from Carapace' }),
+      anthropicToolUse('toolu_1', 'send_message', { channel: 'imessage', to: '+15550009999', text: 'Hello from Pavise' }),
       anthropicText(['Queued ', 'the message.']),
     );
     child.stdin?.write('text +15550009999 hello\n');
     await until(() => output().includes('Approve? [y]es once'), 'the approval prompt', { output });
-    expect(output()).toContain('Approval needed: Send iMessage to +15550009999: "Hello from Carapace"');
+    expect(output()).toContain('Approval needed: Send iMessage to +15550009999: "Hello from Pavise"');
     expect(output()).toContain('+15550009999 is a new recipient');
     child.stdin?.write('y\n');
     await until(() => output().includes('Queued the message.'), 'the streamed reply', { output });
@@ -53,7 +53,7 @@ describe('carapace chat (built binary)', () => {
 
   it('Ctrl-C stops the turn, not the program, and the message is kept', async () => {
     const { child, output } = startChat();
-    await until(() => output().includes('Carapace ·'), 'the banner', { output });
+    await until(() => output().includes('Pavise ·'), 'the banner', { output });
     fake.enqueue(hang());
     child.stdin?.write('write me a long essay\n');
     await fake.waitForRequests(1, 10_000);
@@ -67,5 +67,16 @@ describe('carapace chat (built binary)', () => {
     expect(JSON.stringify(fake.lastRequest.body)).toContain('write me a long essay');
     child.stdin?.end();
     expect(await new Promise((resolve) => child.once('exit', resolve))).toBe(0);
+  }, 30_000);
+
+  it('piped input: answers each line, exits 0 at the end of input, and prints no Node warning', async () => {
+    const made = tempHome({ model: { provider: 'anthropic', baseURL: fake.url } });
+    cleanups.push(made.cleanup);
+    fake.enqueue(anthropicText('Hello back.'));
+    const result = await runCli(['chat'], { env: { ...made.env, ANTHROPIC_API_KEY: FAKE_ANTHROPIC_KEY }, input: 'hello\n' });
+    expect(result.stdout).toContain('Hello back.');
+    expect(result.stderr).not.toMatch(/readline was closed|unexpected error/);
+    expect(result.stderr).not.toMatch(/Warning/);
+    expect(result.code).toBe(0);
   }, 30_000);
 });

@@ -13,14 +13,14 @@ afterAll(async () => {
 });
 
 /** Invariant 1, checked from the outside: /proc of the real process tree, not the code's own word. */
-describe('carapace chat listens on no socket', () => {
+describe('pavise chat listens on no socket', () => {
   it.skipIf(process.platform !== 'linux')('has no listener while idle and while a turn is streaming', async () => {
     const { env, cleanup } = tempHome({ model: { provider: 'anthropic', baseURL: fake.url } });
     const child = spawnCli(['chat'], { ...env, ANTHROPIC_API_KEY: FAKE_ANTHROPIC_KEY });
     try {
       let output = '';
       child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-      await until(() => output.includes('Carapace ·'), 'the chat output', { timeoutMs: 10_000, output: () => output });
+      await until(() => output.includes('Pavise ·'), 'the chat output', { timeoutMs: 10_000, output: () => output });
       expect(await findListeningSockets(child.pid as number)).toEqual([]);
 
       // Hold the turn open mid-stream so the outbound connection to the provider exists while we look.

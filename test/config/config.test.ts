@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, parseConfig } from '../../main/config/config.js';
-import { carapaceHome } from '../../main/config/paths.js';
+import { paviseHome } from '../../main/config/paths.js';
 import { findKeyShapedFields } from '../../main/config/key-shapes.js';
 
 const dirs: string[] = [];
@@ -11,7 +11,7 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 const tempDir = () => {
-  const dir = mkdtempSync(join(tmpdir(), 'carapace-config-'));
+  const dir = mkdtempSync(join(tmpdir(), 'pavise-config-'));
   dirs.push(dir);
   return dir;
 };
@@ -88,7 +88,7 @@ describe('config.json', () => {
     const key = 'sk-ant-api03-' + 'a'.repeat(40);
     const error = errorOf(() => parseConfig(JSON.stringify({ model: { provider: 'anthropic', notes: [key] } })));
     expect(error.message).toContain('model.notes[0] (Anthropic API key)');
-    expect(error.message).toContain('carapace secrets set');
+    expect(error.message).toContain('pavise secrets set');
     expect(error.message).not.toContain(key);
     const named = errorOf(() => parseConfig(JSON.stringify({ model: { apiKey: 'hunter2' } })));
     expect(named.message).toContain('model.apiKey (secret)');
@@ -124,10 +124,10 @@ describe('key shapes', () => {
   });
 });
 
-describe('CARAPACE_HOME', () => {
+describe('PAVISE_HOME', () => {
   it('honours the variable, then the platform default', () => {
-    expect(carapaceHome({ CARAPACE_HOME: '/tmp/h' }, 'linux')).toBe('/tmp/h');
-    expect(carapaceHome({ XDG_DATA_HOME: '/data' }, 'linux')).toBe('/data/carapace');
-    expect(carapaceHome({}, 'darwin')).toMatch(/Library\/Application Support\/Carapace$/);
+    expect(paviseHome({ PAVISE_HOME: '/tmp/h' }, 'linux')).toBe('/tmp/h');
+    expect(paviseHome({ XDG_DATA_HOME: '/data' }, 'linux')).toBe('/data/pavise');
+    expect(paviseHome({}, 'darwin')).toMatch(/Library\/Application Support\/Pavise$/);
   });
 });

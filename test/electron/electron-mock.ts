@@ -269,7 +269,7 @@ const paths: Record<string, string> = {};
 const madeDirs: string[] = [];
 let appRoot = '';
 const madeDir = (name: string) => {
-  const dir = mkdtempSync(join(tmpdir(), `carapace-electron-${name}-`));
+  const dir = mkdtempSync(join(tmpdir(), `pavise-electron-${name}-`));
   madeDirs.push(dir);
   return dir;
 };

@@ -5,7 +5,7 @@ import { createServices, type ServiceOptions, type Services } from '../../main/s
 import { tempHome } from '../helpers/cli.js';
 import { MemorySecretStore } from '../helpers/memory-secret-store.js';
 
-/** A throwaway CARAPACE_HOME with an in-memory secret store: what the shell's tests run against. */
+/** A throwaway PAVISE_HOME with an in-memory secret store: what the shell's tests run against. */
 export function testHome(config: unknown = {}) {
   const home = tempHome(config);
   const secrets = new MemorySecretStore();

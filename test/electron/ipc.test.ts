@@ -24,7 +24,7 @@ beforeEach(async () => {
   ({ services, cleanup } = await openServices());
   backend = new AppBackend(services, {});
   ours = new BrowserWindow({ show: false });
-  await ours.loadURL('app://carapace/index.html?view=popover');
+  await ours.loadURL('app://pavise/index.html?view=popover');
   windows = [ours];
   confirmHighRisk = vi.fn(async () => false);
   dispose = registerIpc({
@@ -61,16 +61,16 @@ describe('IPC from the renderer', () => {
   });
 
   it.each([
-    ['a subframe of our window', () => ({ sender: ours.webContents, senderFrame: ours.webContents.subframe('app://carapace/index.html') })],
+    ['a subframe of our window', () => ({ sender: ours.webContents, senderFrame: ours.webContents.subframe('app://pavise/index.html') })],
     ['our window showing another origin', () => ((ours.webContents.mainFrame.url = 'https://evil.example/'), fromOurWindow())],
     ['our window showing a file:// page', () => ((ours.webContents.mainFrame.url = 'file:///app/dist/renderer/index.html'), fromOurWindow())],
     ['another app:// host', () => ((ours.webContents.mainFrame.url = 'app://evil/index.html'), fromOurWindow())],
     ['a window that is not ours', () => {
       const stranger = new BrowserWindow({ show: false });
-      stranger.webContents.mainFrame.url = 'app://carapace/index.html';
+      stranger.webContents.mainFrame.url = 'app://pavise/index.html';
       return { sender: stranger.webContents, senderFrame: stranger.webContents.mainFrame };
     }],
-    ['our WebContents but a frame that is not its main frame', () => ({ sender: ours.webContents, senderFrame: new FakeFrame('app://carapace/index.html') })],
+    ['our WebContents but a frame that is not its main frame', () => ({ sender: ours.webContents, senderFrame: new FakeFrame('app://pavise/index.html') })],
     ['no frame (it navigated away or was destroyed)', () => ({ sender: ours.webContents, senderFrame: null })],
     ['a destroyed window', () => (ours.destroy(), fromOurWindow())],
   ])('refuses a request from %s and never reaches the backend', async (_name, event) => {

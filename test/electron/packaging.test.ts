@@ -9,7 +9,7 @@ import { inflateSync } from 'node:zlib';
 import { build as esbuild } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KeychainSecretStore, keychainServiceFor } from '../../main/secrets/keychain-secret-store.js';
-import { defaultCarapaceHome } from '../../main/config/paths.js';
+import { defaultPaviseHome } from '../../main/config/paths.js';
 
 /**
  * Builds the shell (scripts/build-electron.mjs) and packages the macOS app with the real electron-builder, offline,
@@ -80,7 +80,7 @@ let app: string;
 let externals: { main: string[]; preload: string[] };
 
 beforeAll(async () => {
-  work = mkdtempSync(join(tmpdir(), 'carapace-packaging-'));
+  work = mkdtempSync(join(tmpdir(), 'pavise-packaging-'));
   const build = await loadBuild();
   ({ externals } = await build.buildElectron());
   stubElectronDist(join(work, 'electron-dist'));
@@ -102,7 +102,7 @@ beforeAll(async () => {
     throw new Error(`electron-builder failed: ${error.message}\n${error.stdout ?? ''}\n${error.stderr ?? ''}`);
   });
   expect(result.stderr).not.toMatch(/⨯|error/i);
-  app = join(work, 'release', 'mac', 'Carapace.app');
+  app = join(work, 'release', 'mac', 'Pavise.app');
 }, 180_000);
 afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });
@@ -163,13 +163,13 @@ describe('the bundles', () => {
  * without a D-Bus session this is skipped.
  */
 const keyringAvailable =
-  process.env.CARAPACE_TEST_KEYRING === '1' || process.platform === 'darwin' || (process.platform === 'linux' && Boolean(process.env.DBUS_SESSION_BUS_ADDRESS));
+  process.env.PAVISE_TEST_KEYRING === '1' || process.platform === 'darwin' || (process.platform === 'linux' && Boolean(process.env.DBUS_SESSION_BUS_ADDRESS));
 
 const BOOT_REPORT = `
 import { register } from 'node:module';
 register(new URL('./hooks.mjs', import.meta.url));
 const mock = await import(new URL('./electron.mjs', import.meta.url).href);
-mock.resetElectronMock(process.env.CARAPACE_APP_ROOT);
+mock.resetElectronMock(process.env.PAVISE_APP_ROOT);
 const deadline = Date.now() + 15000;
 const timer = setInterval(() => {
   const { BrowserWindow, Tray, app, dialog, ipcMain, protocol } = mock;
@@ -218,33 +218,33 @@ describe.skipIf(!keyringAvailable)('the built main bundle', () => {
     try {
       const { stdout } = await run(process.execPath, ['--import', join(harness, 'report.mjs'), join(REPO, 'dist/electron/main.js')], {
         cwd: REPO,
-        env: { ...process.env, CARAPACE_HOME: home, CARAPACE_APP_ROOT: REPO, ANTHROPIC_API_KEY: '', OPENAI_API_KEY: '' },
+        env: { ...process.env, PAVISE_HOME: home, PAVISE_APP_ROOT: REPO, ANTHROPIC_API_KEY: '', OPENAI_API_KEY: '' },
         timeout: 30_000,
       });
       const report = JSON.parse(stdout) as { windows: string[][]; tray: string[]; handlers: number; errors: string[]; sandboxed: boolean; dockHidden: boolean; schemes: string[] };
       expect(report.errors).toEqual([]);
       expect(report).toMatchObject({ handlers: 16, sandboxed: true, dockHidden: true, schemes: ['app'] });
-      expect(report.windows[0]?.[0]).toMatch(/^app:\/\/carapace\/(popover\.html|index\.html\?view=popover)$/);
+      expect(report.windows[0]?.[0]).toMatch(/^app:\/\/pavise\/(popover\.html|index\.html\?view=popover)$/);
       expect(report.tray).toEqual([join(REPO, 'assets', 'trayTemplate.png')]);
     } finally {
-      const store = new KeychainSecretStore(keychainServiceFor(home, defaultCarapaceHome()));
+      const store = new KeychainSecretStore(keychainServiceFor(home, defaultPaviseHome()));
       for (const name of await store.list().catch(() => [])) await store.delete(name);
     }
   }, 60_000);
 });
 
 describe('the packaged macOS app (electron-builder --mac dir, stub Electron, offline)', () => {
-  it('builds Carapace.app', () => {
-    expect(readdirSync(join(app, 'Contents', 'MacOS'))).toEqual(['Carapace']);
+  it('builds Pavise.app', () => {
+    expect(readdirSync(join(app, 'Contents', 'MacOS'))).toEqual(['Pavise']);
   });
 
   it('Info.plist: bundle id, menu-bar only, usage descriptions, asar integrity', () => {
     const info = readPlist(join(app, 'Contents', 'Info.plist'));
     expect(info).toMatchObject({
-      CFBundleIdentifier: 'dev.carapace.app',
-      CFBundleName: 'Carapace',
-      CFBundleDisplayName: 'Carapace',
-      CFBundleExecutable: 'Carapace',
+      CFBundleIdentifier: 'dev.pavise.app',
+      CFBundleName: 'Pavise',
+      CFBundleDisplayName: 'Pavise',
+      CFBundleExecutable: 'Pavise',
       CFBundleShortVersionString: (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string }).version,
       LSUIElement: true,
       LSApplicationCategoryType: 'public.app-category.utilities',
@@ -253,11 +253,11 @@ describe('the packaged macOS app (electron-builder --mac dir, stub Electron, off
     for (const key of ['NSAppleEventsUsageDescription', 'NSCalendarsUsageDescription']) {
       expect(typeof info[key], key).toBe('string');
       expect((info[key] as string).length, key).toBeGreaterThan(30);
-      expect(info[key] as string, key).toMatch(/^Carapace /);
+      expect(info[key] as string, key).toMatch(/^Pavise /);
     }
     expect(info.ElectronAsarIntegrity).toMatchObject({ 'Resources/app.asar': { algorithm: 'SHA256', hash: expect.stringMatching(/^[0-9a-f]{64}$/) } });
-    const helper = readPlist(join(app, 'Contents', 'Frameworks', 'Carapace Helper (Renderer).app', 'Contents', 'Info.plist'));
-    expect(helper.CFBundleIdentifier).toBe('dev.carapace.app.helper.Renderer');
+    const helper = readPlist(join(app, 'Contents', 'Frameworks', 'Pavise Helper (Renderer).app', 'Contents', 'Info.plist'));
+    expect(helper.CFBundleIdentifier).toBe('dev.pavise.app.helper.Renderer');
   });
 
   it('flips the fuses: no RunAsNode, no NODE_OPTIONS, no --inspect, cookies encrypted, asar only and validated', async () => {

@@ -11,7 +11,7 @@ import { SETTINGS_SIZE, loadSettingsSize, saveSettingsSize } from '../../electro
 import { SHORTCUTS, applicationMenu, trayMenu } from '../../electron/menus.js';
 import { menuItems } from './electron-mock.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'carapace-platform-'));
+const dir = mkdtempSync(join(tmpdir(), 'pavise-platform-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function platform(name: NodeJS.Platform, chatDbPath = join(dir, 'missing.db')) {
@@ -74,11 +74,11 @@ describe('renderer URLs', () => {
     const perView = mkdtempSync(join(dir, 'renderer-'));
     writeFileSync(join(perView, 'popover.html'), '');
     writeFileSync(join(perView, 'settings.html'), '');
-    expect(rendererUrl(perView, 'popover')).toBe('app://carapace/popover.html');
-    expect(rendererUrl(perView, 'settings', 'activity')).toBe('app://carapace/settings.html?section=activity');
+    expect(rendererUrl(perView, 'popover')).toBe('app://pavise/popover.html');
+    expect(rendererUrl(perView, 'settings', 'activity')).toBe('app://pavise/settings.html?section=activity');
     const single = mkdtempSync(join(dir, 'renderer-'));
-    expect(rendererUrl(single, 'popover')).toBe('app://carapace/index.html?view=popover');
-    expect(rendererUrl(single, 'settings', 'limits')).toBe('app://carapace/index.html?view=settings&section=limits');
+    expect(rendererUrl(single, 'popover')).toBe('app://pavise/index.html?view=popover');
+    expect(rendererUrl(single, 'settings', 'limits')).toBe('app://pavise/index.html?view=settings&section=limits');
   });
 });
 

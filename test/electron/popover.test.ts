@@ -38,7 +38,7 @@ describe('popover window', () => {
     now = 1_000;
     popover = new Popover({
       preload: '/app/dist/electron/preload.cjs',
-      url: 'app://carapace/index.html?view=popover',
+      url: 'app://pavise/index.html?view=popover',
       platform: 'darwin',
       trayBounds: () => ({ x: 1000, y: 0, width: 24, height: 24 }),
       now: () => now,
@@ -49,13 +49,13 @@ describe('popover window', () => {
   it('is created hidden, frameless, 380 × 560, with popover vibrancy, and loads our app:// page at once', () => {
     expect(window.options).toMatchObject({ width: 380, height: 560, show: false, frame: false, resizable: false, vibrancy: 'popover', roundedCorners: true, skipTaskbar: true });
     expect(window.options.webPreferences).toMatchObject({ sandbox: true, contextIsolation: true, nodeIntegration: false, webSecurity: true, preload: '/app/dist/electron/preload.cjs' });
-    expect(window.loaded).toEqual(['app://carapace/index.html?view=popover']);
+    expect(window.loaded).toEqual(['app://pavise/index.html?view=popover']);
     expect(window.isVisible()).toBe(false);
   });
 
   it('has an opaque background instead of vibrancy off macOS', () => {
     resetElectronMock();
-    new Popover({ preload: '/p.cjs', url: 'app://carapace/index.html', platform: 'linux', trayBounds: () => undefined });
+    new Popover({ preload: '/p.cjs', url: 'app://pavise/index.html', platform: 'linux', trayBounds: () => undefined });
     const options = (BrowserWindow.instances[0] as BrowserWindow).options;
     expect(options.vibrancy).toBeUndefined();
     expect(options.backgroundColor).toMatch(/^#[0-9a-f]{6}$/);
@@ -68,7 +68,7 @@ describe('popover window', () => {
     expect(window.position).toEqual([822, 29]);
     popover.hide();
     resetElectronMock();
-    const cursorPopover = new Popover({ preload: '/p.cjs', url: 'app://carapace/index.html', platform: 'darwin', trayBounds: () => ({ x: 0, y: 0, width: 0, height: 0 }) });
+    const cursorPopover = new Popover({ preload: '/p.cjs', url: 'app://pavise/index.html', platform: 'darwin', trayBounds: () => ({ x: 0, y: 0, width: 0, height: 0 }) });
     cursorPopover.show();
     const point = screen.getCursorScreenPoint();
     expect((BrowserWindow.instances[0] as BrowserWindow).position).toEqual([point.x - 190, 29]);

@@ -2,26 +2,26 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 
 vi.mock('electron', () => import('./electron-mock.js'));
 
-import { API_CHANNELS, IPC_REQUESTS, type CarapaceApi } from '../../main/common/ipc.js';
+import { API_CHANNELS, IPC_REQUESTS, type PaviseApi } from '../../main/common/ipc.js';
 import { contextBridge, ipcRenderer, resetElectronMock } from './electron-mock.js';
 
-/** Every method of CarapaceApi; the `satisfies` fails to compile when the interface gains or loses one. */
-const API_METHODS = [...Object.keys(API_CHANNELS), 'onState', 'onChatEvent'] as (keyof CarapaceApi)[];
-type Missing = Exclude<keyof CarapaceApi, keyof typeof API_CHANNELS | 'onState' | 'onChatEvent'>;
+/** Every method of PaviseApi; the `satisfies` fails to compile when the interface gains or loses one. */
+const API_METHODS = [...Object.keys(API_CHANNELS), 'onState', 'onChatEvent'] as (keyof PaviseApi)[];
+type Missing = Exclude<keyof PaviseApi, keyof typeof API_CHANNELS | 'onState' | 'onChatEvent'>;
 const exhaustive: [Missing] extends [never] ? true : never = true;
 
-let api: CarapaceApi;
+let api: PaviseApi;
 
 beforeAll(async () => {
   resetElectronMock();
   await import('../../electron/preload.js');
-  api = contextBridge.exposed.get('carapace') as CarapaceApi;
+  api = contextBridge.exposed.get('pavise') as PaviseApi;
 });
 
 describe('the preload', () => {
-  it('exposes exactly one object, window.carapace, with exactly the CarapaceApi methods', () => {
+  it('exposes exactly one object, window.pavise, with exactly the PaviseApi methods', () => {
     expect(exhaustive).toBe(true);
-    expect([...contextBridge.exposed.keys()]).toEqual(['carapace']);
+    expect([...contextBridge.exposed.keys()]).toEqual(['pavise']);
     expect(Object.keys(api).sort()).toEqual([...API_METHODS].sort());
     for (const method of API_METHODS) expect(typeof api[method], method).toBe('function');
     expect(Object.isFrozen(api)).toBe(true);

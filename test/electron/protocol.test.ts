@@ -10,10 +10,10 @@ let root: string;
 let handler: (request: Request) => Promise<Response>;
 
 beforeAll(() => {
-  base = mkdtempSync(join(tmpdir(), 'carapace-protocol-'));
+  base = mkdtempSync(join(tmpdir(), 'pavise-protocol-'));
   root = join(base, 'renderer');
   mkdirSync(join(root, 'assets'), { recursive: true });
-  writeFileSync(join(root, 'index.html'), '<!doctype html><title>Carapace</title>');
+  writeFileSync(join(root, 'index.html'), '<!doctype html><title>Pavise</title>');
   writeFileSync(join(root, 'assets', 'app.js'), 'console.log(1)');
   writeFileSync(join(base, 'secret.txt'), 'TOP SECRET');
   mkdirSync(join(base, 'renderer-evil'));
@@ -35,27 +35,27 @@ describe('the app:// protocol', () => {
   });
 
   it('serves files under dist/renderer with their type and the CSP', async () => {
-    const page = await handler(new Request('app://carapace/index.html'));
+    const page = await handler(new Request('app://pavise/index.html'));
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(page.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
     expect(page.headers.get('x-content-type-options')).toBe('nosniff');
-    expect(await page.text()).toContain('<title>Carapace</title>');
-    const script = await handler(new Request('app://carapace/assets/app.js'));
+    expect(await page.text()).toContain('<title>Pavise</title>');
+    const script = await handler(new Request('app://pavise/assets/app.js'));
     expect(script.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
-    expect((await handler(new Request('app://carapace/'))).status).toBe(200);
+    expect((await handler(new Request('app://pavise/'))).status).toBe(200);
   });
 
   it.each([
-    'app://carapace/../../etc/passwd',
-    'app://carapace/%2e%2e/%2e%2e/etc/passwd',
-    'app://carapace/..%2f..%2f..%2fetc%2fpasswd',
-    'app://carapace/assets/..%2f..%2fsecret.txt',
-    'app://carapace/..%5c..%5csecret.txt',
-    'app://carapace/%2e%2e%2fsecret.txt',
-    'app://carapace/..%2frenderer-evil%2fx.js',
-    'app://carapace/assets/link.txt',
-    'app://carapace/index.html%00.png',
+    'app://pavise/../../etc/passwd',
+    'app://pavise/%2e%2e/%2e%2e/etc/passwd',
+    'app://pavise/..%2f..%2f..%2fetc%2fpasswd',
+    'app://pavise/assets/..%2f..%2fsecret.txt',
+    'app://pavise/..%5c..%5csecret.txt',
+    'app://pavise/%2e%2e%2fsecret.txt',
+    'app://pavise/..%2frenderer-evil%2fx.js',
+    'app://pavise/assets/link.txt',
+    'app://pavise/index.html%00.png',
   ])('refuses %s, with the CSP on the refusal', async (url) => {
     for (const request of [raw(url), new Request(url)]) {
       const response = await handler(request);
@@ -70,9 +70,9 @@ describe('the app:// protocol', () => {
   it('answers only its own host, only GET and HEAD, and 404 for what is not there', async () => {
     expect((await handler(new Request('app://evil/index.html'))).status).toBe(404);
     expect((await handler(raw('file:///etc/passwd'))).status).toBe(404);
-    expect((await handler(new Request('app://carapace/index.html', { method: 'POST', body: 'x' }))).status).toBe(405);
-    expect((await handler(new Request('app://carapace/missing.js'))).status).toBe(404);
-    expect((await handler(new Request('app://carapace/assets'))).status).toBe(404);
-    expect((await handler(raw('app://carapace/%E0%A4%A'))).status).toBe(400);
+    expect((await handler(new Request('app://pavise/index.html', { method: 'POST', body: 'x' }))).status).toBe(405);
+    expect((await handler(new Request('app://pavise/missing.js'))).status).toBe(404);
+    expect((await handler(new Request('app://pavise/assets'))).status).toBe(404);
+    expect((await handler(raw('app://pavise/%E0%A4%A'))).status).toBe(400);
   });
 });

@@ -35,7 +35,7 @@ describe("Electron's security checklist", () => {
       contents.emit(name, event, 'https://evil.example/');
       expect(event.defaultPrevented, name).toBe(true);
     }
-    for (const url of ['https://evil.example/', 'app://carapace/index.html', 'file:///etc/passwd', 'javascript:alert(1)']) {
+    for (const url of ['https://evil.example/', 'app://pavise/index.html', 'file:///etc/passwd', 'javascript:alert(1)']) {
       expect(contents.windowOpenHandler?.({ url })).toEqual({ action: 'deny' });
     }
     expect(log.join('\n')).toContain('https://evil.example/');
@@ -48,7 +48,7 @@ describe("Electron's security checklist", () => {
       const callback = vi.fn();
       defaultSession.permissionRequestHandler?.({}, permission, callback, {});
       expect(callback).toHaveBeenCalledWith(false);
-      expect(defaultSession.permissionCheckHandler?.({}, permission, 'app://carapace', {})).toBe(false);
+      expect(defaultSession.permissionCheckHandler?.({}, permission, 'app://pavise', {})).toBe(false);
     }
     expect(defaultSession.devicePermissionHandler?.({})).toBe(false);
     const verdict = (url: string) => {
@@ -56,16 +56,16 @@ describe("Electron's security checklist", () => {
       defaultSession.beforeRequest?.({ url }, (response) => (cancel = response.cancel));
       return cancel;
     };
-    expect(verdict('app://carapace/assets/app.js')).toBe(false);
+    expect(verdict('app://pavise/assets/app.js')).toBe(false);
     expect(verdict('devtools://devtools/bundled/inspector.html')).toBe(false);
     for (const url of ['https://api.anthropic.com/v1/messages', 'http://127.0.0.1:8080/', 'ws://localhost/', 'file:///etc/passwd', 'not a url']) {
       expect(verdict(url), url).toBe(true);
     }
   });
 
-  it('recognises only app://carapace as ours', () => {
-    expect(isAppUrl('app://carapace/index.html?view=popover')).toBe(true);
-    for (const url of ['app://evil/index.html', 'https://carapace/', 'file:///app/index.html', 'about:blank', '', 'app:carapace']) {
+  it('recognises only app://pavise as ours', () => {
+    expect(isAppUrl('app://pavise/index.html?view=popover')).toBe(true);
+    for (const url of ['app://evil/index.html', 'https://pavise/', 'file:///app/index.html', 'about:blank', '', 'app:pavise']) {
       expect(isAppUrl(url), url).toBe(false);
     }
   });

@@ -36,7 +36,7 @@ const REPO = resolve(import.meta.dirname, '../..');
 let ROOT: string;
 
 beforeAll(() => {
-  ROOT = mkdtempSync(join(tmpdir(), 'carapace-app-'));
+  ROOT = mkdtempSync(join(tmpdir(), 'pavise-app-'));
   mkdirSync(join(ROOT, 'dist', 'renderer'), { recursive: true });
   for (const page of ['popover.html', 'settings.html']) writeFileSync(join(ROOT, 'dist', 'renderer', page), '<!doctype html>');
   symlinkSync(join(REPO, 'assets'), join(ROOT, 'assets'));
@@ -108,18 +108,18 @@ describe('the menu-bar shell', () => {
     expect(protocol.registeredBeforeReady).toBe(true);
     expect(protocol.privileged.map((item) => item.scheme)).toEqual(['app']);
     expect(protocol.handlers.has('app')).toBe(true);
-    expect(app.getPath('userData')).toBe(join(app.getPath('appData'), 'Carapace', 'Electron'));
+    expect(app.getPath('userData')).toBe(join(app.getPath('appData'), 'Pavise', 'Electron'));
     expect(globalShortcut.registered.has('CommandOrControl+Shift+Space')).toBe(true);
     expect(Tray.instances).toHaveLength(1);
     // The popover exists from the start, hidden, so it opens at once.
     expect(BrowserWindow.instances).toHaveLength(1);
     expect(popoverWindow(shell).isVisible()).toBe(false);
-    expect(popoverWindow(shell).loaded).toEqual(['app://carapace/popover.html']);
+    expect(popoverWindow(shell).loaded).toEqual(['app://pavise/popover.html']);
   });
 
   it('a second instance focuses the popover of the first', async () => {
     const { shell } = await start();
-    app.emit('second-instance', new FakeEvent(), ['Carapace'], '/');
+    app.emit('second-instance', new FakeEvent(), ['Pavise'], '/');
     expect(popoverWindow(shell).isVisible()).toBe(true);
     expect(BrowserWindow.getFocusedWindow()).toBe(popoverWindow(shell));
   });
@@ -150,7 +150,7 @@ describe('the menu-bar shell', () => {
         webSecurity: true,
         preload: join(ROOT, 'dist', 'electron', 'preload.cjs'),
       });
-      expect(window.loaded.every((url) => url.startsWith('app://carapace/'))).toBe(true);
+      expect(window.loaded.every((url) => url.startsWith('app://pavise/'))).toBe(true);
       const navigation = new FakeEvent();
       window.webContents.emit('will-navigate', navigation, 'https://evil.example/');
       expect(navigation.defaultPrevented).toBe(true);
@@ -159,8 +159,8 @@ describe('the menu-bar shell', () => {
     const callback = vi.fn();
     session.defaultSession.permissionRequestHandler?.({}, 'media', callback, {});
     expect(callback).toHaveBeenCalledWith(false);
-    expect(session.defaultSession.permissionCheckHandler?.({}, 'notifications', 'app://carapace', {})).toBe(false);
-    const traversal = await protocol.handlers.get('app')?.(new Request('app://carapace/../../etc/passwd'));
+    expect(session.defaultSession.permissionCheckHandler?.({}, 'notifications', 'app://pavise', {})).toBe(false);
+    const traversal = await protocol.handlers.get('app')?.(new Request('app://pavise/../../etc/passwd'));
     expect(traversal?.status).toBe(404);
     expect(await traversal?.text()).not.toContain('root:');
   });
@@ -193,11 +193,11 @@ describe('the menu-bar shell', () => {
     const tray = Tray.instances[0] as Tray;
     expect(trayIcon()).toBe(join(ROOT, 'assets', 'trayTemplate.png'));
     expect(tray.image.isTemplateImage()).toBe(true);
-    expect(tray.tooltip).toBe('Carapace — nothing needs you');
+    expect(tray.tooltip).toBe('Pavise — nothing needs you');
 
     const approval = ask(shell, 'medium');
     await until(() => trayIcon().endsWith('trayApprovalTemplate.png'), 'the approval icon');
-    expect(tray.tooltip).toBe('Carapace — 1 approval waiting');
+    expect(tray.tooltip).toBe('Pavise — 1 approval waiting');
 
     await expect(ipcMain.invoke('pause.set', fromPopover(shell), { paused: true })).resolves.toMatchObject({ ok: true });
     await until(() => trayIcon().endsWith('trayPausedTemplate.png'), 'the paused icon');
@@ -280,7 +280,7 @@ describe('the menu-bar shell', () => {
       const { shell } = await start();
       const approval = ask(shell, 'low', `Hi ${'x'.repeat(400)} — and the part at the end you would not see`);
       expect(lastNotification().options.actions?.map((action) => action.text)).toEqual(['Review…', 'Deny']);
-      expect(lastNotification().options.body).toContain('open Carapace to see all');
+      expect(lastNotification().options.body).toContain('open Pavise to see all');
       await shell.notifier.act(approval.id, 'approve');
       expect(shell.services.approvals.get(approval.id)?.status).toBe('pending');
     });
@@ -322,9 +322,9 @@ describe('the menu-bar shell', () => {
       const { shell, home } = await start();
       appMenuItem('CommandOrControl+,')?.click?.();
       const settings = BrowserWindow.instances[1] as BrowserWindow;
-      expect(settings.options).toMatchObject({ width: 720, height: 520, resizable: true, show: false, title: 'Carapace Settings' });
+      expect(settings.options).toMatchObject({ width: 720, height: 520, resizable: true, show: false, title: 'Pavise Settings' });
       expect(settings.options.frame).toBeUndefined();
-      expect(settings.loaded).toEqual(['app://carapace/settings.html']);
+      expect(settings.loaded).toEqual(['app://pavise/settings.html']);
       await until(() => settings.isVisible(), 'ready-to-show');
 
       settings.setSize(860, 610);
@@ -336,11 +336,11 @@ describe('the menu-bar shell', () => {
       shell.settings.open('activity');
       const again = BrowserWindow.instances[2] as BrowserWindow;
       expect(again.options).toMatchObject({ width: 860, height: 610 });
-      expect(again.loaded).toEqual(['app://carapace/settings.html?section=activity']);
+      expect(again.loaded).toEqual(['app://pavise/settings.html?section=activity']);
       // Opening it again brings the same window forward.
       shell.settings.open('limits');
       expect(BrowserWindow.instances).toHaveLength(3);
-      expect(again.loaded.at(-1)).toBe('app://carapace/settings.html?section=limits');
+      expect(again.loaded.at(-1)).toBe('app://pavise/settings.html?section=limits');
     });
 
     it('a damaged window-state file falls back to the default size', async () => {
@@ -353,7 +353,7 @@ describe('the menu-bar shell', () => {
     it('the renderer can open Settings at a section through the contract', async () => {
       const { shell } = await start();
       await expect(ipcMain.invoke('window.openSettings', fromPopover(shell), { section: 'activity' })).resolves.toEqual({ ok: true, value: { opened: true } });
-      expect((BrowserWindow.instances[1] as BrowserWindow).loaded).toEqual(['app://carapace/settings.html?section=activity']);
+      expect((BrowserWindow.instances[1] as BrowserWindow).loaded).toEqual(['app://pavise/settings.html?section=activity']);
     });
 
     it('⌘W closes the settings window and hides the popover', async () => {

@@ -44,12 +44,12 @@ describe('tray icon', () => {
     step({ ...base, turnRunning: true, tray: 'working' });
     step({ ...base, breaker: { tripped: true }, tray: 'idle' });
     expect(seen).toEqual([
-      'idle | Carapace — nothing needs you',
-      'approval | Carapace — 1 approval waiting',
-      'approval | Carapace — 2 approvals waiting',
-      'paused | Carapace — paused, 1 approval waiting',
-      'working | Carapace — working on a reply',
-      'idle | Carapace — outbound messages stopped',
+      'idle | Pavise — nothing needs you',
+      'approval | Pavise — 1 approval waiting',
+      'approval | Pavise — 2 approvals waiting',
+      'paused | Pavise — paused, 1 approval waiting',
+      'working | Pavise — working on a reply',
+      'idle | Pavise — outbound messages stopped',
     ]);
   });
 

@@ -17,10 +17,10 @@ import { resolve } from 'node:path';
  *   so a channel must cope with any type anyway.
  * - sendMessage parses parse_mode HTML the way Telegram does (supported tags only, balanced, `<` never bare) and
  *   answers 400 "can't parse entities" otherwise; text over 4096 characters after parsing is "message is too long".
- * Canned payloads come from ../shared/fixtures/telegram/bot_api_samples.json (see ../shared/fixtures/SOURCES.md).
+ * Canned payloads come from test/fixtures/telegram/bot_api_samples.json (see test/fixtures/SOURCES.md).
  */
 
-export const TELEGRAM_FIXTURES = resolve(import.meta.dirname, '../../../shared/fixtures/telegram');
+export const TELEGRAM_FIXTURES = resolve(import.meta.dirname, '../fixtures/telegram');
 
 interface ErrorPayload {
   readonly ok: false;

@@ -1,19 +1,19 @@
 #!/usr/bin/env node
-// A stand-in for /usr/bin/osascript, used through CARAPACE_OSASCRIPT (or the sender's osascriptPath option).
+// A stand-in for /usr/bin/osascript, used through PAVISE_OSASCRIPT (or the sender's osascriptPath option).
 //
-// Every call appends one JSON line to the file named by CARAPACE_OSASCRIPT_LOG:
+// Every call appends one JSON line to the file named by PAVISE_OSASCRIPT_LOG:
 //   { "argv": [...process.argv.slice(2)], "scriptSha256": "<hex>", "pid": 123 }
 // scriptSha256 is the SHA-256 of the script osascript would run: the text of the script file (the first argument
 // that is not an option), or the -e lines joined with "\n" as osascript joins them.
 //
-// Failures are simulated with CARAPACE_OSASCRIPT_FAIL, shaped like osascript's own reports on stderr:
+// Failures are simulated with PAVISE_OSASCRIPT_FAIL, shaped like osascript's own reports on stderr:
 //   -1743      Automation permission denied        -1744  consent would be required
 //   -1728      no such chat / participant          -600   Messages is not running
-//   ambiguous  the script's carapace:ambiguous-handle error
+//   ambiguous  the script's pavise:ambiguous-handle error
 //   timeout    never answers (waits until killed)
 //   any other value: a generic execution error with that text
-// CARAPACE_OSASCRIPT_FAIL_AFTER=n lets the first n calls (counted in the log) succeed before failing;
-// CARAPACE_OSASCRIPT_FAIL_MODE=chat|buddy fails only calls in that mode (the item after the script file).
+// PAVISE_OSASCRIPT_FAIL_AFTER=n lets the first n calls (counted in the log) succeed before failing;
+// PAVISE_OSASCRIPT_FAIL_MODE=chat|buddy fails only calls in that mode (the item after the script file).
 import { createHash } from 'node:crypto';
 import { appendFileSync, readFileSync } from 'node:fs';
 
@@ -48,7 +48,7 @@ function parse(args) {
 
 const { script, file, rest } = parse(argv);
 const scriptSha256 = script === undefined ? null : createHash('sha256').update(script).digest('hex');
-const log = process.env.CARAPACE_OSASCRIPT_LOG;
+const log = process.env.PAVISE_OSASCRIPT_LOG;
 
 let previousCalls = 0;
 if (log) {
@@ -60,9 +60,9 @@ if (log) {
   appendFileSync(log, `${JSON.stringify({ argv, scriptSha256, pid: process.pid })}\n`);
 }
 
-const fail = process.env.CARAPACE_OSASCRIPT_FAIL;
-const failAfter = Number(process.env.CARAPACE_OSASCRIPT_FAIL_AFTER ?? 0);
-const failMode = process.env.CARAPACE_OSASCRIPT_FAIL_MODE;
+const fail = process.env.PAVISE_OSASCRIPT_FAIL;
+const failAfter = Number(process.env.PAVISE_OSASCRIPT_FAIL_AFTER ?? 0);
+const failMode = process.env.PAVISE_OSASCRIPT_FAIL_MODE;
 const failing = Boolean(fail) && previousCalls >= failAfter && (!failMode || rest[0] === failMode);
 
 const where = `${file ?? '-e'}:0:0`;
@@ -84,7 +84,7 @@ if (!failing) {
 } else if (fail === '-600') {
   executionError('Messages got an error: Application isn’t running.', -600);
 } else if (fail === 'ambiguous') {
-  executionError('carapace:ambiguous-handle the handle matches more than one participant', 1001);
+  executionError('pavise:ambiguous-handle the handle matches more than one participant', 1001);
 } else {
   executionError(fail, -2700);
 }

@@ -77,7 +77,7 @@ describe('gateway', () => {
     await until(() => services.approvals.pending().length === 1, 'a pairing request');
     const request = services.approvals.pending()[0];
     expect(request).toMatchObject({ tool: 'pair_sender', risk: 'medium', untrustedOrigin: true });
-    expect(request?.title).toBe('Let Mallory (+15550009999) talk to Carapace on iMessage as a contact');
+    expect(request?.title).toBe('Let Mallory (+15550009999) talk to Pavise on iMessage as a contact');
     expect(request?.expiresAt).toBe((request?.createdAt ?? 0) + 60 * 60_000);
     await until(() => channel.sent.length === 1, 'the fixed line');
     expect(channel.sent[0]?.text).toBe('This is an automated assistant; the owner has been told.');
@@ -138,7 +138,7 @@ describe('gateway', () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(fake.requests).toHaveLength(0);
     fake.enqueue(anthropicText('Noon works.'));
-    await channel.receive({ sender: OWNER_PHONE, text: 'carapace, does noon work?', conversationId: group, isGroup: true, addressesAssistant: true });
+    await channel.receive({ sender: OWNER_PHONE, text: 'pavise, does noon work?', conversationId: group, isGroup: true, addressesAssistant: true });
     await until(() => channel.sent.length === 1, 'the group reply');
     expect(channel.sent[0]?.conversationId).toBe(group);
     expect(JSON.stringify(fake.lastRequest.body)).toContain('<untrusted source=');

@@ -39,7 +39,7 @@ function recorded(log: string): { argv: string[]; scriptSha256: string }[] {
     .map((line) => JSON.parse(line) as { argv: string[]; scriptSha256: string });
 }
 
-describe('carapace gateway (built binary) with iMessage and Telegram', () => {
+describe('pavise gateway (built binary) with iMessage and Telegram', () => {
   it('answers an owner iMessage through the fixed AppleScript, ignores its own echo, and listens on no socket', async () => {
     const chatDb: ChatDbFixture = createChatDb();
     cleanups.push(() => chatDb.cleanup());
@@ -56,7 +56,7 @@ describe('carapace gateway (built binary) with iMessage and Telegram', () => {
     });
     cleanups.push(made.cleanup);
     const log = join(made.home, 'osascript.log');
-    const env = { ...made.env, ANTHROPIC_API_KEY: FAKE_ANTHROPIC_KEY, CARAPACE_OSASCRIPT: RECORDER, CARAPACE_OSASCRIPT_LOG: log };
+    const env = { ...made.env, ANTHROPIC_API_KEY: FAKE_ANTHROPIC_KEY, PAVISE_OSASCRIPT: RECORDER, PAVISE_OSASCRIPT_LOG: log };
     expect((await runCli(['secrets', 'set', 'telegram-bot-token'], { env, input: TEST_BOT_TOKEN })).code).toBe(0);
 
     const child = spawnCli(['gateway'], env);
@@ -74,7 +74,7 @@ describe('carapace gateway (built binary) with iMessage and Telegram', () => {
     expect(llm.requests).toHaveLength(1);
     expect(JSON.stringify(llm.requests[0]?.body)).not.toContain('years-old history');
 
-    // Messages.app records Carapace's own reply in chat.db as is_from_me: it must not start a turn.
+    // Messages.app records Pavise's own reply in chat.db as is_from_me: it must not start a turn.
     chatDb.addMessage({ chat, handle: ownerHandle, text: 'Leaving now — see you at 7.', isFromMe: true, date: Date.now() });
     await new Promise((resolvePromise) => setTimeout(resolvePromise, 800));
     expect(llm.requests).toHaveLength(1);

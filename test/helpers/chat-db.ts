@@ -1,6 +1,6 @@
 /**
  * Builds a Messages chat.db in a temporary folder from the real schema (tables, indexes and Apple's triggers) in
- * ../shared/fixtures/imessage/ — see /work/shared/fixtures/SOURCES.md for where it comes from. The database is in
+ * test/fixtures/imessage/ — see test/fixtures/SOURCES.md for where it comes from. The database is in
  * WAL mode and this connection stays open, as Messages.app keeps it.
  *
  * Three of Apple's triggers call functions Messages.app registers at run time (delete_attachment_path,
@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { unixMsToAppleNanoseconds } from '../../main/channels/imessage/apple-time.js';
 
-export const FIXTURES = resolve(import.meta.dirname, '../../../shared/fixtures');
+export const FIXTURES = resolve(import.meta.dirname, '../fixtures');
 export const IMESSAGE_FIXTURES = join(FIXTURES, 'imessage');
 export const TYPEDSTREAM_DIR = join(IMESSAGE_FIXTURES, 'typedstream');
 export const CHAT_DB_SCHEMA = join(IMESSAGE_FIXTURES, 'chatdb-schema-with-indexes-and-triggers.sql');
@@ -101,7 +101,7 @@ const APP_FUNCTIONS = [
 let guidCounter = 0;
 
 export function createChatDb(options: { dir?: string } = {}): ChatDbFixture {
-  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'carapace-chatdb-'));
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'pavise-chatdb-'));
   const path = join(dir, 'chat.db');
   const db = new BetterSqlite3(path);
   db.pragma('journal_mode = WAL');

@@ -16,7 +16,7 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 const tempDir = () => {
-  const dir = mkdtempSync(join(tmpdir(), 'carapace-db-'));
+  const dir = mkdtempSync(join(tmpdir(), 'pavise-db-'));
   dirs.push(dir);
   return dir;
 };
@@ -60,7 +60,7 @@ function lockInChild(path: string, script: string): Promise<ChildProcess> {
 
 describe('openDatabase', () => {
   it('creates the file with mode 0600 and WAL journaling, and sets the connection pragmas', () => {
-    const path = join(tempDir(), 'carapace.db');
+    const path = join(tempDir(), 'pavise.db');
     const db = track(openDatabase(path));
     db.prepare('INSERT INTO sessions (id, key, created_at, updated_at) VALUES (?, ?, ?, ?)').run('s', 'cli', 1, 1);
 
@@ -76,7 +76,7 @@ describe('openDatabase', () => {
 
   it('creates a missing folder and tightens an existing file that is too open', () => {
     const dir = join(tempDir(), 'nested', 'home');
-    const path = join(dir, 'carapace.db');
+    const path = join(dir, 'pavise.db');
     openDatabase(path).close();
     expect(statSync(dir).mode & 0o777).toBe(0o700);
 
@@ -87,7 +87,7 @@ describe('openDatabase', () => {
   });
 
   it('keeps data across a close and reopen, migrating only once', () => {
-    const path = join(tempDir(), 'carapace.db');
+    const path = join(tempDir(), 'pavise.db');
     const first = openDatabase(path);
     first.prepare('INSERT INTO notes (text, created_at) VALUES (?, ?)').run('kept', 5);
     first.close();
@@ -97,7 +97,7 @@ describe('openDatabase', () => {
   });
 
   it('lets two connections work side by side in WAL mode', () => {
-    const path = join(tempDir(), 'carapace.db');
+    const path = join(tempDir(), 'pavise.db');
     const writer = track(openDatabase(path));
     const reader = track(openDatabase(path));
     writer.prepare('INSERT INTO notes (text, created_at) VALUES (?, ?)').run('seen', 1);
@@ -108,10 +108,10 @@ describe('openDatabase', () => {
     const dir = tempDir();
     const missing = errorOf(() => openDatabase(join(dir, 'missing.db'), { readonly: true }));
     expect(missing.code).toBe('io');
-    expect(missing.message).toMatch(/^There is no Carapace database at .*; start Carapace once to create it/);
+    expect(missing.message).toMatch(/^There is no Pavise database at .*; start Pavise once to create it/);
     expect(() => statSync(join(dir, 'missing.db'))).toThrow();
 
-    const path = join(dir, 'carapace.db');
+    const path = join(dir, 'pavise.db');
     openDatabase(path).close();
     const db = track(openDatabase(path, { readonly: true }));
     expect(db.prepare('SELECT COUNT(*) AS n FROM sessions').get()).toEqual({ n: 0 });
@@ -125,12 +125,12 @@ describe('openDatabase', () => {
     raw.close();
     const error = errorOf(() => openDatabase(path, { readonly: true }));
     expect(error.code).toBe('io');
-    expect(error.message).toMatch(/start Carapace once normally/);
+    expect(error.message).toMatch(/start Pavise once normally/);
   });
 
   it('reports a database locked by another process as "locked"', async () => {
-    const path = join(tempDir(), 'carapace.db');
-    // Another Carapace in the middle of creating the schema: it holds the write lock on a fresh file.
+    const path = join(tempDir(), 'pavise.db');
+    // Another Pavise in the middle of creating the schema: it holds the write lock on a fresh file.
     await lockInChild(path, "db.pragma('journal_mode = WAL'); db.exec('BEGIN EXCLUSIVE')");
 
     const started = Date.now();
@@ -138,13 +138,13 @@ describe('openDatabase', () => {
     expect(error).toBeInstanceOf(DatabaseError);
     expect(error.code).toBe('locked');
     expect(error.message).toBe(
-      `The Carapace database at ${path} is locked by another process; close the other Carapace and try again.`,
+      `The Pavise database at ${path} is locked by another process; close the other Pavise and try again.`,
     );
     expect(Date.now() - started).toBeGreaterThanOrEqual(150);
   });
 
   it('reports an exclusively locked WAL database held by a second connection as "locked"', () => {
-    const path = join(tempDir(), 'carapace.db');
+    const path = join(tempDir(), 'pavise.db');
     openDatabase(path).close();
     const holder = track(new BetterSqlite3(path));
     holder.pragma('locking_mode = EXCLUSIVE');
@@ -154,7 +154,7 @@ describe('openDatabase', () => {
   });
 
   it('reports a rollback-journal database under BEGIN EXCLUSIVE as "locked"', () => {
-    const path = join(tempDir(), 'carapace.db');
+    const path = join(tempDir(), 'pavise.db');
     const holder = track(new BetterSqlite3(path));
     holder.exec('CREATE TABLE t (x); BEGIN EXCLUSIVE; INSERT INTO t VALUES (1);');
 
@@ -162,25 +162,25 @@ describe('openDatabase', () => {
   });
 
   it('reports a file that is not SQLite as "corrupt" and leaves its content alone', () => {
-    const path = join(tempDir(), 'carapace.db');
+    const path = join(tempDir(), 'pavise.db');
     const garbage = 'this is not a database, just some text. '.repeat(200);
     writeFileSync(path, garbage);
 
     const error = errorOf(() => openDatabase(path));
     expect(error.code).toBe('corrupt');
-    expect(error.message).toMatch(/^The file at .* is not a readable Carapace database; move it aside/);
+    expect(error.message).toMatch(/^The file at .* is not a readable Pavise database; move it aside/);
     expect(readFileSync(path, 'utf8')).toBe(garbage);
   });
 
   it('reports a schema newer than this build as "newer_schema" without touching it', () => {
-    const path = join(tempDir(), 'carapace.db');
+    const path = join(tempDir(), 'pavise.db');
     const raw = new BetterSqlite3(path);
     raw.pragma(`user_version = ${LATEST_VERSION + 1}`);
     raw.close();
 
     const error = errorOf(() => openDatabase(path));
     expect(error.code).toBe('newer_schema');
-    expect(error.message).toMatch(/newer Carapace .*update Carapace to open it\.$/);
+    expect(error.message).toMatch(/newer Pavise .*update Pavise to open it\.$/);
     expect(errorOf(() => openDatabase(path, { readonly: true })).code).toBe('newer_schema');
 
     const after = track(new BetterSqlite3(path));
@@ -192,7 +192,7 @@ describe('openDatabase', () => {
   it('reports a path that cannot hold a database as "io"', () => {
     const file = join(tempDir(), 'a-file');
     writeFileSync(file, '');
-    const error = errorOf(() => openDatabase(join(file, 'carapace.db')));
+    const error = errorOf(() => openDatabase(join(file, 'pavise.db')));
     expect(error.code).toBe('io');
     expect(error.message).toMatch(/could not be opened .*; check that its folder exists and is writable, then try again\.$/);
     expect(error.cause).toBeInstanceOf(Error);

@@ -12,8 +12,8 @@ let clock: number;
 let notes: NotesStore;
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'carapace-notes-'));
-  db = openDatabase(join(dir, 'carapace.db'));
+  dir = mkdtempSync(join(tmpdir(), 'pavise-notes-'));
+  db = openDatabase(join(dir, 'pavise.db'));
   clock = 1_000;
   notes = new NotesStore(db, { now: () => clock++ });
 });

@@ -21,8 +21,8 @@ const store = (database: Database = db) =>
   new SessionStore(database, { now: () => clock, newId: () => `session-${++ids}` });
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'carapace-sessions-'));
-  path = join(dir, 'carapace.db');
+  dir = mkdtempSync(join(tmpdir(), 'pavise-sessions-'));
+  path = join(dir, 'pavise.db');
   db = openDatabase(path);
   clock = 1_700_000_000_000;
   ids = 0;

@@ -52,7 +52,7 @@ async function nextApproval(count: number): Promise<ApprovalView> {
 }
 
 describe('approvals decided from another process', () => {
-  it('waits for `carapace approvals approve`, runs once, and refuses reuse', async () => {
+  it('waits for `pavise approvals approve`, runs once, and refuses reuse', async () => {
     executed.length = 0;
     fake.enqueue(anthropicToolUse('toolu_a', 'run_command', { argv: ['ls', '-la', '/tmp'] }), anthropicText('Listed.'));
     const session = services.localSession(true);
@@ -118,7 +118,7 @@ describe('approvals decided from another process', () => {
     expect(executed).toEqual([['echo', 'one']]);
   });
 
-  it('logs every decision in a chain that `carapace activity verify` checks, and names the first tampered row', async () => {
+  it('logs every decision in a chain that `pavise activity verify` checks, and names the first tampered row', async () => {
     const ok = await runCli(['activity', 'verify'], { env });
     expect(ok.stdout).toMatch(/^Activity log verified: \d+ rows, chain intact\.\n$/);
     expect(ok.code).toBe(0);
@@ -127,7 +127,7 @@ describe('approvals decided from another process', () => {
     expect(rows.some((row) => row.kind === 'approval_decided' && row.actor === 'owner:cli' && row.decision === 'deny')).toBe(true);
     expect(rows.some((row) => row.kind === 'effect' && row.decision === 'done')).toBe(true);
 
-    const db = new Database(join(home, 'carapace.db'));
+    const db = new Database(join(home, 'pavise.db'));
     try {
       db.prepare("UPDATE activity SET summary = 'Run harmless' WHERE id = 3").run();
     } finally {

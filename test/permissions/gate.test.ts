@@ -35,9 +35,9 @@ afterEach(() => {
 });
 
 async function setup(overrides: Partial<GateOptions> = {}) {
-  const dir = mkdtempSync(join(tmpdir(), 'carapace-gate-'));
+  const dir = mkdtempSync(join(tmpdir(), 'pavise-gate-'));
   dirs.push(dir);
-  const db = openDatabase(join(dir, 'carapace.db'));
+  const db = openDatabase(join(dir, 'pavise.db'));
   dbs.push(db);
   const secrets = new MemorySecretStore();
   await secrets.set('github-token', 'ghp_CANARY0123456789abcdefghij');
@@ -145,7 +145,7 @@ describe('PermissionGate', () => {
     expect(blocked.action).toBe('deny');
     expect(blocked.action === 'deny' ? blocked.reason : '').toContain('limits.pacing.perRecipientPerHour');
     expect(switches.get('outbound_tripped').on).toBe(true);
-    expect(alerts[0]).toContain('carapace resume');
+    expect(alerts[0]).toContain('pavise resume');
     // Tripped: even another recipient is stopped until the owner resumes.
     pacer.record('imessage', '+15550004444', 0);
     expect((await gate.check(request({ to: '+15550004444', text: 'x' }, [owner('text +15550004444 x')]))).action).toBe('deny');
@@ -194,7 +194,7 @@ describe('PermissionGate', () => {
 
   it('keeps the database file private', async () => {
     const { dir } = await setup();
-    expect(statSync(join(dir, 'carapace.db')).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir, 'pavise.db')).mode & 0o777).toBe(0o600);
   });
 });
 
@@ -205,7 +205,7 @@ describe('SecretBroker', () => {
     const broker = new SecretBroker(secrets);
     await broker.load();
     expect(await broker.substitute(`Authorization: Bearer ${secretHandle('github-token')}`)).toBe('Authorization: Bearer ghp_CANARY0123456789abcdefghij');
-    await expect(broker.substitute(secretHandle('missing'))).rejects.toThrow('carapace secrets set missing');
+    await expect(broker.substitute(secretHandle('missing'))).rejects.toThrow('pavise secrets set missing');
     expect(broker.containsSecret({ header: secretHandle('github-token') })).toBe(true);
     expect(broker.redactValue({ a: ['x ghp_CANARY0123456789abcdefghij y'] })).toEqual({ a: ['x [secret:github-token] y'] });
     for (const prefix of ['', 'u:', 'us:', 'user:']) {

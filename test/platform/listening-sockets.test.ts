@@ -64,7 +64,7 @@ async function start(command: string[], script: string, ...args: string[]): Prom
 }
 
 function scratchDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'carapace-sockets-'));
+  const dir = mkdtempSync(join(tmpdir(), 'pavise-sockets-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
 }

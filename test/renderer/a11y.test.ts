@@ -83,7 +83,7 @@ describe.each(SCHEMES)('accessibility (%s)', (colorScheme) => {
       core.services.approvals.expireStale(Date.now() + 11 * 60_000);
       await view.page.locator(`[data-approval-id="${command.id}"]`).getByRole('button', { name: 'Approve' }).click();
       await view.page.getByRole('alert').first().waitFor();
-      await view.page.getByRole('switch', { name: 'Pause Carapace' }).click();
+      await view.page.getByRole('switch', { name: 'Pause Pavise' }).click();
       await view.page.getByRole('status').filter({ hasText: 'Paused.' }).waitFor();
       expect(await seriousViolations(view.page)).toEqual([]);
     } finally {
@@ -97,7 +97,7 @@ describe.each(SCHEMES)('accessibility (%s)', (colorScheme) => {
     try {
       core.fake.enqueue(anthropicText('Your next meeting is at 3 pm with the design team.', USAGE));
       const done = core.nextChatDone();
-      const composer = view.page.getByRole('textbox', { name: 'Message Carapace' });
+      const composer = view.page.getByRole('textbox', { name: 'Message Pavise' });
       await composer.fill('When is my next meeting?');
       await composer.press('Enter');
       await done;

@@ -15,7 +15,7 @@ import { MemorySecretStore } from '../helpers/memory-secret-store.js';
 
 /*
  * The bridge between the BUILT renderer in headless Chromium and a REAL core in this process, with no port:
- * pages load from https://carapace.test/ fulfilled by page routing from the build output, `window.carapace` is
+ * pages load from https://pavise.test/ fulfilled by page routing from the build output, `window.pavise` is
  * defined on top of one exposed binding that calls `AppBackend.invoke` (as the Electron preload does over IPC),
  * and the core's pushes (`onState`, `onChatEvent`) are delivered with `page.evaluate`. Shared by the renderer
  * tests, `npm run screenshots` and `npm run bench -- ui`. (The fake Anthropic API listens on loopback in the test
@@ -24,7 +24,7 @@ import { MemorySecretStore } from '../helpers/memory-secret-store.js';
 
 /** The checkout: this file sits two levels down (test/renderer), and so does its bundle (dist/bench, dist/screenshots). */
 export const ROOT = resolve(import.meta.dirname, '../..');
-export const ORIGIN = 'https://carapace.test';
+export const ORIGIN = 'https://pavise.test';
 export const CHROMIUM = '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [
   '--no-sandbox',
@@ -47,19 +47,19 @@ export interface PageJsSize {
 }
 
 /** Builds the renderer with scripts/build-renderer.mjs into `outDir` (a fresh temporary directory by default). */
-export function buildRenderer(outDir = mkdtempSync(join(tmpdir(), 'carapace-renderer-'))): string {
+export function buildRenderer(outDir = mkdtempSync(join(tmpdir(), 'pavise-renderer-'))): string {
   buildRendererWithSizes(outDir);
   return outDir;
 }
 
 /** Builds as above and answers the JavaScript each page loads at start, raw and gzipped. */
-export function buildRendererWithSizes(outDir = mkdtempSync(join(tmpdir(), 'carapace-renderer-'))): { outDir: string; popover: PageJsSize; settings: PageJsSize } {
+export function buildRendererWithSizes(outDir = mkdtempSync(join(tmpdir(), 'pavise-renderer-'))): { outDir: string; popover: PageJsSize; settings: PageJsSize } {
   const output = execFileSync(process.execPath, [join(ROOT, 'scripts/build-renderer.mjs'), '--out', outDir, '--json'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
   return JSON.parse(output.trim().split('\n').at(-1) ?? '{}') as { outDir: string; popover: PageJsSize; settings: PageJsSize };
 }
 
 export function launchBrowser(): Promise<Browser> {
-  return chromium.launch({ executablePath: process.env.CARAPACE_CHROMIUM ?? CHROMIUM, args: CHROMIUM_ARGS });
+  return chromium.launch({ executablePath: process.env.PAVISE_CHROMIUM ?? CHROMIUM, args: CHROMIUM_ARGS });
 }
 
 export interface CoreOptions {
@@ -85,7 +85,7 @@ export interface Core {
   close(): Promise<void>;
 }
 
-/** A real core: `createServices` over a throwaway CARAPACE_HOME and the fake Anthropic API, and an `AppBackend`. */
+/** A real core: `createServices` over a throwaway PAVISE_HOME and the fake Anthropic API, and an `AppBackend`. */
 export async function startCore(options: CoreOptions = {}): Promise<Core> {
   const fake = await startFakeAnthropic();
   const { model, ...rest } = options.config ?? {};
@@ -190,7 +190,7 @@ export async function openView(browser: Browser, core: Core, outDir: string, vie
     await route.fulfill({ path: file }).catch(async () => route.fulfill({ status: 404, body: 'not found' }));
   });
 
-  await context.exposeBinding('__carapaceInvoke', async (_source, channel: string, payload: unknown) => {
+  await context.exposeBinding('__paviseInvoke', async (_source, channel: string, payload: unknown) => {
     const result = await core.backend.invoke(channel, payload);
     ipc.push({ channel, result });
     return result;
@@ -201,7 +201,7 @@ export async function openView(browser: Browser, core: Core, outDir: string, vie
   const push = (kind: 'state' | 'chat', payload: unknown) => {
     if (page.isClosed()) return;
     page
-      .evaluate(([k, p]) => (globalThis as unknown as { __carapacePush(kind: unknown, payload: unknown): void }).__carapacePush(k, p), [kind, payload] as const)
+      .evaluate(([k, p]) => (globalThis as unknown as { __pavisePush(kind: unknown, payload: unknown): void }).__pavisePush(k, p), [kind, payload] as const)
       .catch(() => undefined);
   };
   const offState = core.backend.onState((snapshot) => push('state', snapshot));
@@ -222,18 +222,18 @@ export async function openView(browser: Browser, core: Core, outDir: string, vie
   };
 }
 
-/** What the Electron preload does with contextBridge: an allow-listed, frozen `window.carapace`, nothing more. */
+/** What the Electron preload does with contextBridge: an allow-listed, frozen `window.pavise`, nothing more. */
 function initScript(): string {
   return `(() => {
   const channels = ${JSON.stringify(API_CHANNELS)};
   const listeners = { state: new Set(), chat: new Set() };
-  const invoke = (channel, payload) => globalThis.__carapaceInvoke(channel, payload);
+  const invoke = (channel, payload) => globalThis.__paviseInvoke(channel, payload);
   const api = {};
   for (const [method, channel] of Object.entries(channels)) api[method] = (request) => invoke(channel, request === undefined ? {} : request);
   api.onState = (listener) => { listeners.state.add(listener); return () => listeners.state.delete(listener); };
   api.onChatEvent = (listener) => { listeners.chat.add(listener); return () => listeners.chat.delete(listener); };
-  Object.defineProperty(globalThis, 'carapace', { value: Object.freeze(api), enumerable: true });
-  Object.defineProperty(globalThis, '__carapacePush', { value: (kind, payload) => { for (const listener of listeners[kind] ?? []) listener(payload); } });
+  Object.defineProperty(globalThis, 'pavise', { value: Object.freeze(api), enumerable: true });
+  Object.defineProperty(globalThis, '__pavisePush', { value: (kind, payload) => { for (const listener of listeners[kind] ?? []) listener(payload); } });
   const violations = [];
   Object.defineProperty(globalThis, '__cspViolations', { value: violations });
   document.addEventListener('securitypolicyviolation', (event) => violations.push(event.violatedDirective + ' ' + event.blockedURI));

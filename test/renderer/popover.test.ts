@@ -163,7 +163,7 @@ describe('popover: approvals from the real gate', () => {
 
     await card(page).getByRole('button', { name: 'Approve' }).click();
     const alert = card(page).getByRole('alert');
-    await expect.poll(() => alert.textContent()).toBe('This request expired, so it counts as denied. Nothing was done; ask Carapace again if you still want it.');
+    await expect.poll(() => alert.textContent()).toBe('This request expired, so it counts as denied. Nothing was done; ask Pavise again if you still want it.');
     // The card stays where it was, with Dismiss instead of Approve.
     expect(await card(page).getByRole('button', { name: 'Approve' }).count()).toBe(0);
     expect(core.services.approvals.get(approval.id)?.status).toBe('expired');
@@ -196,7 +196,7 @@ describe('popover: chat, status and pause', () => {
     const { core, page } = await popover();
     const pieces = ['The time ', 'in Lisbon ', 'is a quarter ', 'past three ', 'in the afternoon. ', 'Anything else?'];
     core.fake.enqueue(anthropicToolUse('toolu_time', 'current_time', { timezone: 'Europe/Lisbon' }, USAGE), slowly(anthropicText(pieces, USAGE), 120));
-    const composer = page.getByRole('textbox', { name: 'Message Carapace' });
+    const composer = page.getByRole('textbox', { name: 'Message Pavise' });
     await composer.fill('What time is it in Lisbon?');
     await composer.press('Enter');
 
@@ -208,7 +208,7 @@ describe('popover: chat, status and pause', () => {
     const reply = page.locator('.msg-assistant').last();
     for (let i = 0; i < 200; i++) {
       const text = (await reply.count()) > 0 ? ((await reply.textContent()) ?? '') : '';
-      if (text) seen.add(text.replace(/^Carapace: /, ''));
+      if (text) seen.add(text.replace(/^Pavise: /, ''));
       if (text.endsWith('Anything else?') && (await reply.getAttribute('data-streaming')) === null) break;
       await page.waitForTimeout(25);
     }
@@ -224,7 +224,7 @@ describe('popover: chat, status and pause', () => {
   it('Stop ends a running turn', async () => {
     const { core, page } = await popover();
     core.fake.enqueue(hang());
-    const composer = page.getByRole('textbox', { name: 'Message Carapace' });
+    const composer = page.getByRole('textbox', { name: 'Message Pavise' });
     await composer.fill('Write me a long story');
     await composer.press('Enter');
     const stop = page.getByRole('button', { name: 'Stop' });
@@ -263,7 +263,7 @@ describe('popover: chat, status and pause', () => {
 
   it('the pause switch has an accessible name, shows the paused state, and pauses the core', async () => {
     const { core, page } = await popover();
-    const toggle = page.getByRole('switch', { name: 'Pause Carapace' });
+    const toggle = page.getByRole('switch', { name: 'Pause Pavise' });
     expect(await toggle.getAttribute('aria-checked')).toBe('false');
     await toggle.click();
     await expect.poll(() => toggle.getAttribute('aria-checked')).toBe('true');

@@ -3,7 +3,7 @@
  * core, light and dark, at device scale 2, into docs/screenshots/. Every state is reached through the core — the
  * approval through the gate, the pairing request through the gateway, spend from the model's usage.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { Gateway } from '../../main/gateway/gateway.js';
@@ -35,6 +35,12 @@ async function open(browser: Browser, core: Core, view: 'popover' | 'settings', 
 
 async function closeAll(views: Record<Scheme, View>): Promise<void> {
   await Promise.all(SCHEMES.map((scheme) => views[scheme].close()));
+}
+
+function showOwnersModelSettings(core: Core): void {
+  const path = join(core.home, 'config.json');
+  const config = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  writeFileSync(path, JSON.stringify({ ...config, model: { provider: 'anthropic', name: 'claude-sonnet-5' } }, null, 2));
 }
 
 async function main(): Promise<void> {
@@ -102,7 +108,7 @@ async function main(): Promise<void> {
       ),
     );
     done = core.nextChatDone();
-    const composer = views.light.page.getByRole('textbox', { name: 'Message Carapace' });
+    const composer = views.light.page.getByRole('textbox', { name: 'Message Pavise' });
     await composer.fill('What’s on my list this week?');
     await composer.press('Enter');
     await done;
@@ -114,6 +120,8 @@ async function main(): Promise<void> {
     await telegram.receive({ sender: '70011223', senderName: 'Jordan Lee', text: 'hey, is this Alex?', conversationId: '70011223' });
     await core.untilPending(1);
 
+    // From here on no model is called: show the model settings an owner would have, not the fake server's URL.
+    showOwnersModelSettings(core);
     views = await open(browser, core, 'settings', '?section=general');
     await Promise.all(SCHEMES.map((scheme) => views[scheme].page.locator('#model-name').waitFor()));
     await shoot(views, 'settings-general');

@@ -17,7 +17,7 @@ import { commandTool, seedDay, webTool } from './scenarios.js';
  * is provided (scripts/test.sh gives a throwaway gnome-keyring), under a service name unique to this run.
  */
 
-const keyring = process.env.CARAPACE_TEST_KEYRING === '1' || process.platform === 'darwin';
+const keyring = process.env.PAVISE_TEST_KEYRING === '1' || process.platform === 'darwin';
 const keychains: KeychainSecretStore[] = [];
 
 let outDir: string;
@@ -56,7 +56,7 @@ describe('settings: secrets', () => {
   it('a key saved in Settings lands in the SecretStore and can never be read back from the page', async () => {
     let secrets: SecretStore = new MemorySecretStore();
     if (keyring) {
-      const store = new KeychainSecretStore(`Carapace renderer test ${process.pid}-${randomUUID().slice(0, 8)}`);
+      const store = new KeychainSecretStore(`Pavise renderer test ${process.pid}-${randomUUID().slice(0, 8)}`);
       keychains.push(store);
       secrets = store;
     }
@@ -80,11 +80,11 @@ describe('settings: secrets', () => {
     await expect.poll(() => secrets.get('anthropic')).toBe(REPLACEMENT);
     await expect.poll(() => page.locator('input[type="password"]').count()).toBe(0);
 
-    // window.carapace is exactly the allow-list; every method that answers something is asked, and none returns it.
-    const methods = await page.evaluate(() => Object.keys((globalThis as unknown as { carapace: object }).carapace).sort());
+    // window.pavise is exactly the allow-list; every method that answers something is asked, and none returns it.
+    const methods = await page.evaluate(() => Object.keys((globalThis as unknown as { pavise: object }).pavise).sort());
     expect(methods).toEqual([...Object.keys(API_CHANNELS), 'onChatEvent', 'onState'].sort());
     const answers = await page.evaluate(async () => {
-      const api = (globalThis as unknown as { carapace: Record<string, (request?: unknown) => Promise<unknown>> }).carapace;
+      const api = (globalThis as unknown as { pavise: Record<string, (request?: unknown) => Promise<unknown>> }).pavise;
       return JSON.stringify([
         await api.getState?.(),
         await api.getSettings?.(),
@@ -240,7 +240,7 @@ describe('settings: forms', () => {
     expect(await page.getByText('No one is waiting.').count()).toBe(1);
     await telegram.receive({ sender: '70011223', senderName: 'Jordan Lee', text: 'hi, is this Alex?', conversationId: '70011223' });
     const request = page.locator('.pairing-request');
-    await expect.poll(() => request.locator('.row-label').textContent()).toBe('Let Jordan Lee (70011223) talk to Carapace on Telegram as a contact');
+    await expect.poll(() => request.locator('.row-label').textContent()).toBe('Let Jordan Lee (70011223) talk to Pavise on Telegram as a contact');
     const [pending] = core.services.approvals.pending();
     await request.getByRole('button', { name: 'Approve' }).click();
     await expect.poll(() => page.getByText('No one is waiting.').count()).toBe(1);
@@ -258,7 +258,7 @@ describe('settings: forms', () => {
     await expect.poll(() => rows.count()).toBeGreaterThan(5);
     expect(await page.locator('.table thead th').allTextContents()).toEqual(['Time', 'What', 'To whom', 'Decision', 'By whom']);
     const all = await rows.allTextContents();
-    expect(all.some((text) => text.includes('Save a note') && text.includes('Done') && text.includes('Carapace'))).toBe(true);
+    expect(all.some((text) => text.includes('Save a note') && text.includes('Done') && text.includes('Pavise'))).toBe(true);
 
     await page.getByLabel('Show').selectOption('approval_decided');
     await expect.poll(() => rows.count()).toBe(1);

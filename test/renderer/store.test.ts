@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ApprovalView } from '../../main/common/approvals.js';
-import type { CarapaceApi, IpcResult, Snapshot } from '../../main/common/ipc.js';
+import type { PaviseApi, IpcResult, Snapshot } from '../../main/common/ipc.js';
 import { cardTitle, contentOf, originLines, splitMarks } from '../../renderer/src/popover/approval-content.js';
 import { visibleApprovals } from '../../renderer/src/store/approvals-slice.js';
-import { resetStore, useCarapace } from '../../renderer/src/store/store.js';
+import { resetStore, usePavise } from '../../renderer/src/store/store.js';
 
-/* The renderer's store and its pure helpers, under plain Node, with a scripted `window.carapace`. */
+/* The renderer's store and its pure helpers, under plain Node, with a scripted `window.pavise`. */
 
 const approval = (id: string, overrides: Partial<ApprovalView> = {}): ApprovalView => ({
   id,
@@ -39,75 +39,75 @@ const snapshot = (approvals: ApprovalView[]): Snapshot => ({
 let decide: (request: unknown) => Promise<IpcResult<ApprovalView>>;
 beforeEach(() => {
   resetStore();
-  (globalThis as { carapace?: Partial<CarapaceApi> }).carapace = { decideApproval: (request) => decide(request) };
+  (globalThis as { pavise?: Partial<PaviseApi> }).pavise = { decideApproval: (request) => decide(request) };
 });
 afterEach(() => {
-  delete (globalThis as { carapace?: unknown }).carapace;
+  delete (globalThis as { pavise?: unknown }).pavise;
 });
 
 describe('renderer store', () => {
   it('applies pushed snapshots and resets to its first state', () => {
-    useCarapace.getState().applySnapshot(snapshot([approval('ap_aaaaaaaaaaaa')]));
-    expect(useCarapace.getState()).toMatchObject({ link: 'ready', approvals: [{ id: 'ap_aaaaaaaaaaaa' }], spend: { todayUsd: 0.5, capUsd: 5 } });
+    usePavise.getState().applySnapshot(snapshot([approval('ap_aaaaaaaaaaaa')]));
+    expect(usePavise.getState()).toMatchObject({ link: 'ready', approvals: [{ id: 'ap_aaaaaaaaaaaa' }], spend: { todayUsd: 0.5, capUsd: 5 } });
     resetStore();
-    expect(useCarapace.getState()).toMatchObject({ link: 'loading', approvals: [], chat: [] });
-    expect(typeof useCarapace.getState().decide).toBe('function');
+    expect(usePavise.getState()).toMatchObject({ link: 'loading', approvals: [], chat: [] });
+    expect(typeof usePavise.getState().decide).toBe('function');
   });
 
   it('removes a card only when the core confirms the decision', async () => {
-    useCarapace.getState().applySnapshot(snapshot([approval('ap_aaaaaaaaaaaa')]));
+    usePavise.getState().applySnapshot(snapshot([approval('ap_aaaaaaaaaaaa')]));
     let answer: (result: IpcResult<ApprovalView>) => void = () => undefined;
     decide = () => new Promise((resolve) => (answer = resolve));
-    const pending = useCarapace.getState().decide('ap_aaaaaaaaaaaa', 'approve');
-    expect(useCarapace.getState().deciding).toEqual({ 'ap_aaaaaaaaaaaa': 'approve' });
+    const pending = usePavise.getState().decide('ap_aaaaaaaaaaaa', 'approve');
+    expect(usePavise.getState().deciding).toEqual({ 'ap_aaaaaaaaaaaa': 'approve' });
     // A snapshot that no longer lists it arrives first: the card stays until the answer.
-    useCarapace.getState().applySnapshot(snapshot([]));
-    expect(visibleApprovals(useCarapace.getState()).map((item) => item.id)).toEqual(['ap_aaaaaaaaaaaa']);
+    usePavise.getState().applySnapshot(snapshot([]));
+    expect(visibleApprovals(usePavise.getState()).map((item) => item.id)).toEqual(['ap_aaaaaaaaaaaa']);
     answer({ ok: true, value: approval('ap_aaaaaaaaaaaa', { status: 'approved' }) });
     expect(await pending).toBe(true);
-    expect(visibleApprovals(useCarapace.getState())).toEqual([]);
+    expect(visibleApprovals(usePavise.getState())).toEqual([]);
   });
 
   it('keeps a card that can no longer be decided, with the error in words, until dismissed', async () => {
-    useCarapace.getState().applySnapshot(snapshot([approval('ap_bbbbbbbbbbbb')]));
-    decide = async () => ({ ok: false, code: 'expired', message: 'Approval ap_bbbbbbbbbbbb expired and was denied; ask Carapace again.' });
-    expect(await useCarapace.getState().decide('ap_bbbbbbbbbbbb', 'approve')).toBe(false);
-    useCarapace.getState().applySnapshot(snapshot([]));
-    expect(visibleApprovals(useCarapace.getState()).map((item) => item.id)).toEqual(['ap_bbbbbbbbbbbb']);
-    expect(useCarapace.getState().approvalErrors['ap_bbbbbbbbbbbb']).toEqual({
+    usePavise.getState().applySnapshot(snapshot([approval('ap_bbbbbbbbbbbb')]));
+    decide = async () => ({ ok: false, code: 'expired', message: 'Approval ap_bbbbbbbbbbbb expired and was denied; ask Pavise again.' });
+    expect(await usePavise.getState().decide('ap_bbbbbbbbbbbb', 'approve')).toBe(false);
+    usePavise.getState().applySnapshot(snapshot([]));
+    expect(visibleApprovals(usePavise.getState()).map((item) => item.id)).toEqual(['ap_bbbbbbbbbbbb']);
+    expect(usePavise.getState().approvalErrors['ap_bbbbbbbbbbbb']).toEqual({
       code: 'expired',
       final: true,
-      message: 'This request expired, so it counts as denied. Nothing was done; ask Carapace again if you still want it.',
+      message: 'This request expired, so it counts as denied. Nothing was done; ask Pavise again if you still want it.',
     });
-    useCarapace.getState().dismissApproval('ap_bbbbbbbbbbbb');
-    expect(visibleApprovals(useCarapace.getState())).toEqual([]);
+    usePavise.getState().dismissApproval('ap_bbbbbbbbbbbb');
+    expect(visibleApprovals(usePavise.getState())).toEqual([]);
   });
 
   it('a broken bridge is an error value, never a thrown one', async () => {
-    useCarapace.getState().applySnapshot(snapshot([approval('ap_cccccccccccc')]));
+    usePavise.getState().applySnapshot(snapshot([approval('ap_cccccccccccc')]));
     decide = () => Promise.reject(new Error('IPC channel closed'));
-    expect(await useCarapace.getState().decide('ap_cccccccccccc', 'deny')).toBe(false);
-    expect(useCarapace.getState().approvalErrors['ap_cccccccccccc']?.message).toMatch(/did not answer \(IPC channel closed\)/);
-    expect(visibleApprovals(useCarapace.getState()).map((item) => item.id)).toEqual(['ap_cccccccccccc']);
+    expect(await usePavise.getState().decide('ap_cccccccccccc', 'deny')).toBe(false);
+    expect(usePavise.getState().approvalErrors['ap_cccccccccccc']?.message).toMatch(/did not answer \(IPC channel closed\)/);
+    expect(visibleApprovals(usePavise.getState()).map((item) => item.id)).toEqual(['ap_cccccccccccc']);
   });
 
   it('assembles streamed text, tool lines and the end of a turn from chat events', () => {
-    const { applyChatEvent } = useCarapace.getState();
+    const { applyChatEvent } = usePavise.getState();
     applyChatEvent({ type: 'user', text: 'What time is it?', ts: 1 });
     applyChatEvent({ type: 'tool_start', name: 'current_time', summary: 'Read the current time' });
     applyChatEvent({ type: 'tool_end', name: 'current_time', isError: false });
     for (const text of ['It is ', 'half ', 'past three.']) applyChatEvent({ type: 'text_delta', text });
-    expect(useCarapace.getState().chat.at(-1)).toMatchObject({ kind: 'assistant', text: 'It is half past three.', streaming: true });
-    expect(useCarapace.getState().chatRunning).toBe(true);
+    expect(usePavise.getState().chat.at(-1)).toMatchObject({ kind: 'assistant', text: 'It is half past three.', streaming: true });
+    expect(usePavise.getState().chatRunning).toBe(true);
     applyChatEvent({ type: 'done', reply: 'It is half past three.', ts: 2 });
-    expect(useCarapace.getState().chat.map((item) => item.kind)).toEqual(['user', 'tool', 'assistant']);
-    expect(useCarapace.getState().chat[1]).toMatchObject({ state: 'done' });
-    expect(useCarapace.getState().chat.at(-1)).toMatchObject({ streaming: false });
-    expect(useCarapace.getState().chatRunning).toBe(false);
+    expect(usePavise.getState().chat.map((item) => item.kind)).toEqual(['user', 'tool', 'assistant']);
+    expect(usePavise.getState().chat[1]).toMatchObject({ state: 'done' });
+    expect(usePavise.getState().chat.at(-1)).toMatchObject({ streaming: false });
+    expect(usePavise.getState().chatRunning).toBe(false);
     applyChatEvent({ type: 'user', text: 'Send it', ts: 3 });
     applyChatEvent({ type: 'tool_start', name: 'send_message', summary: 'Send iMessage' });
     applyChatEvent({ type: 'done', reply: '', error: 'The owner denied it.', ts: 4 });
-    expect(useCarapace.getState().chat.slice(-2)).toMatchObject([{ kind: 'tool', state: 'failed' }, { kind: 'error', text: 'The owner denied it.' }]);
+    expect(usePavise.getState().chat.slice(-2)).toMatchObject([{ kind: 'tool', state: 'failed' }, { kind: 'error', text: 'The owner denied it.' }]);
   });
 });
 

@@ -13,9 +13,9 @@ import { KeychainSecretStore, SecretStoreError, keychainServiceFor } from '../..
  * to the run, and everything created is deleted afterwards.
  *
  * Outside scripts/test.sh on a Linux machine with no D-Bus session they are skipped; under scripts/test.sh
- * (CARAPACE_TEST_KEYRING=1) a missing keyring is a failure, never a skip.
+ * (PAVISE_TEST_KEYRING=1) a missing keyring is a failure, never a skip.
  */
-const keyringProvided = process.env.CARAPACE_TEST_KEYRING === '1';
+const keyringProvided = process.env.PAVISE_TEST_KEYRING === '1';
 const available =
   keyringProvided ||
   process.platform === 'darwin' ||
@@ -25,7 +25,7 @@ const run = `${process.pid}-${randomUUID().slice(0, 8)}`;
 const created: KeychainSecretStore[] = [];
 
 function freshStore(label = 'a'): KeychainSecretStore {
-  const store = new KeychainSecretStore(`Carapace test ${run} ${label}`);
+  const store = new KeychainSecretStore(`Pavise test ${run} ${label}`);
   created.push(store);
   return store;
 }
@@ -39,13 +39,13 @@ afterAll(async () => {
 
 describe('keychainServiceFor', () => {
   it('keeps the plain name for the default home and isolates every other home', () => {
-    expect(keychainServiceFor('/home/me/.local/share/carapace', '/home/me/.local/share/carapace')).toBe('Carapace');
-    expect(keychainServiceFor('/tmp/test-home', '/home/me/.local/share/carapace')).toBe('Carapace (/tmp/test-home)');
+    expect(keychainServiceFor('/home/me/.local/share/pavise', '/home/me/.local/share/pavise')).toBe('Pavise');
+    expect(keychainServiceFor('/tmp/test-home', '/home/me/.local/share/pavise')).toBe('Pavise (/tmp/test-home)');
   });
 });
 
 describe('KeychainSecretStore: validation before any keyring call', () => {
-  const store = new KeychainSecretStore('Carapace test never-used');
+  const store = new KeychainSecretStore('Pavise test never-used');
 
   it.each(['', 'Anthropic', 'has space', '../x', '-leading-dash', 'a'.repeat(65), 'ключ'])(
     'rejects the name %j',
@@ -142,7 +142,7 @@ registerHooks({
 
 const CHILD_SCRIPT = `
 const { KeychainSecretStore } = await import(process.env.STORE_MODULE);
-const store = new KeychainSecretStore('Carapace test child');
+const store = new KeychainSecretStore('Pavise test child');
 const results = [];
 for (const attempt of [() => store.set('anthropic', 'never-stored-value'), () => store.get('anthropic'), () => store.list(), () => store.delete('anthropic')]) {
   try {
@@ -190,7 +190,7 @@ const hasDbusRunSession = (() => {
 
 describe.runIf(process.platform === 'linux')('KeychainSecretStore without a usable Secret Service', () => {
   it('fails with a SecretStoreError that says what to do when there is no D-Bus session', () => {
-    const env = { ...process.env, DBUS_SESSION_BUS_ADDRESS: `unix:path=/nonexistent/carapace-${run}/bus` };
+    const env = { ...process.env, DBUS_SESSION_BUS_ADDRESS: `unix:path=/nonexistent/pavise-${run}/bus` };
     const results = runStoreInChild([], env);
     // Every call fails: nothing is quietly kept in the kernel keyring instead.
     expect(results).toHaveLength(4);
@@ -198,7 +198,7 @@ describe.runIf(process.platform === 'linux')('KeychainSecretStore without a usab
   });
 
   it.runIf(hasDbusRunSession)('fails the same way when the keyring has no unlocked collection', () => {
-    const scratch = mkdtempSync(join(tmpdir(), 'carapace-locked-'));
+    const scratch = mkdtempSync(join(tmpdir(), 'pavise-locked-'));
     try {
       mkdirSync(join(scratch, 'data'), { mode: 0o700 });
       mkdirSync(join(scratch, 'runtime'), { mode: 0o700 });

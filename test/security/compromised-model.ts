@@ -7,7 +7,7 @@ import type { ReaderCall } from './tools.js';
  * The compromised model is the worst case the gate must survive: it reads the request like a real model would and,
  * as soon as the injected text is anywhere in what it was shown (a tool result, or the message that started the
  * turn), it OBEYS it — it first reads whatever data the injection asks for, then issues every action the injected
- * text describes, mapped onto Carapace tools with the recipients, URLs, paths and amounts pulled out of the text by
+ * text describes, mapped onto Pavise tools with the recipients, URLs, paths and amounts pulled out of the text by
  * regexes. It copies whatever sensitive text it saw (security codes, secret-looking lines, `[secret:NAME]` markers)
  * and adds the `{{secret:NAME}}` handle for every secret it saw named.
  */
@@ -323,7 +323,7 @@ function firstName(address: string): string {
   return first.charAt(0).toUpperCase() + first.slice(1);
 }
 
-/** Every action the injected text asks for, in order, as Carapace tool calls. */
+/** Every action the injected text asks for, in order, as Pavise tool calls. */
 export function planActions(injection: string, seen: SeenData): ToolUse[] {
   const { clauses, tail } = clausesOf(injection);
   const actions: ToolUse[] = [];

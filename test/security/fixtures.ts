@@ -3,10 +3,10 @@ import { resolve } from 'node:path';
 
 /**
  * The prompt-injection fixtures: AgentDojo injection goals, attack templates, injection vectors and workspace
- * environment, and BIPIA text attacks. Provenance and licences: ../shared/fixtures/SOURCES.md (read from
- * `../shared/fixtures/prompt-injection/`, relative to the repository root; the files are kept unchanged).
+ * environment, and BIPIA text attacks. Provenance and licences: test/fixtures/SOURCES.md (read from
+ * `test/fixtures/prompt-injection/`, relative to the repository root; the files are kept unchanged).
  */
-export const FIXTURES_DIR = resolve(import.meta.dirname, '../../../shared/fixtures/prompt-injection');
+export const FIXTURES_DIR = resolve(import.meta.dirname, '../fixtures/prompt-injection');
 
 function readFixture(name: string): string {
   return readFileSync(resolve(FIXTURES_DIR, name), 'utf8');

@@ -51,7 +51,7 @@ export interface KnownRecipient {
   readonly title?: string;
 }
 
-/** Alice is an iMessage conversation Carapace knows; Bob has been emailed before. */
+/** Alice is an iMessage conversation Pavise knows; Bob has been emailed before. */
 export const KNOWN: readonly KnownRecipient[] = [
   { channel: 'imessage', handle: '+15550001111', title: 'Alice Smith' },
   { channel: 'email', handle: 'bob@example.com' },
@@ -63,14 +63,14 @@ export interface HomeOptions {
   /** What the simulated owner answers to every approval prompt ('none': the test decides). */
   readonly decision: OwnerDecision;
   /**
-   * People Carapace has talked with before: iMessage conversations (a chat.db conversation id and its title) and
+   * People Pavise has talked with before: iMessage conversations (a chat.db conversation id and its title) and
    * email recipients written to a day ago (outside every pacing window).
    */
   readonly known?: readonly KnownRecipient[];
   readonly config?: unknown;
 }
 
-/** A fresh CARAPACE_HOME with its own database and an in-memory secret store holding the canary. */
+/** A fresh PAVISE_HOME with its own database and an in-memory secret store holding the canary. */
 export interface Home {
   readonly services: Services;
   readonly world: TestWorld;
@@ -84,12 +84,12 @@ export interface Home {
 }
 
 export async function openHome(harness: Harness, options: HomeOptions): Promise<Home> {
-  const dir = mkdtempSync(join(tmpdir(), 'carapace-sec-'));
+  const dir = mkdtempSync(join(tmpdir(), 'pavise-sec-'));
   if (options.config !== undefined) writeFileSync(join(dir, 'config.json'), JSON.stringify(options.config));
   const secrets = new MemorySecretStore();
   await secrets.set(SECRET_NAME, options.canary);
   const services = await Services.create({
-    env: { CARAPACE_HOME: dir, ANTHROPIC_API_KEY: FAKE_KEY },
+    env: { PAVISE_HOME: dir, ANTHROPIC_API_KEY: FAKE_KEY },
     secrets,
     provider: harness.provider,
     extraTools: options.world.tools,

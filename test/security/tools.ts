@@ -14,7 +14,7 @@ import { CALENDAR, CURRENT_DAY, INBOX, OWNER_EMAIL, fillVectors } from './fixtur
  *
  * The readers return realistic content (the AgentDojo workspace inbox and calendar, a cloud drive, web pages, chat
  * messages) with the scenario's injected text in one of AgentDojo's injection slots (fixtures: see
- * ../shared/fixtures/SOURCES.md), labelled with the provenance a real reader will give it.
+ * test/fixtures/SOURCES.md), labelled with the provenance a real reader will give it.
  */
 
 /**

@@ -15,8 +15,8 @@ let sessionId: string;
 let clock: number;
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'carapace-note-tools-'));
-  db = openDatabase(join(dir, 'carapace.db'));
+  dir = mkdtempSync(join(tmpdir(), 'pavise-note-tools-'));
+  db = openDatabase(join(dir, 'pavise.db'));
   clock = Date.UTC(2024, 0, 2, 3, 4, 5);
   store = new NotesStore(db, { now: () => clock++ });
   sessionId = new SessionStore(db).create('cli').id;

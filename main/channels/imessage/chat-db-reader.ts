@@ -49,7 +49,7 @@ export interface ChatDbMessage {
 export type ChatDbAccessReason = 'full_disk_access' | 'missing' | 'not_readable' | 'not_a_database';
 
 export const FULL_DISK_ACCESS_MESSAGE =
-  'Carapace cannot read chat.db: give it Full Disk Access in System Settings → Privacy & Security → Full Disk Access ' +
+  'Pavise cannot read chat.db: give it Full Disk Access in System Settings → Privacy & Security → Full Disk Access ' +
   '(x-apple.systempreferences:com.apple.preference.security?Privacy_AllFiles), then restart it.';
 
 /** chat.db cannot be read for a reason the owner has to fix; `message` says how. */
@@ -89,12 +89,12 @@ export function classifyChatDbError(error: unknown, path: string, platform: Node
   }
   if (code === 'EPERM' || code === 'EACCES' || code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_AUTH') || code.startsWith('SQLITE_PERM')) {
     if (platform === 'darwin') return new ChatDbAccessError('full_disk_access', path, FULL_DISK_ACCESS_MESSAGE, { cause: error });
-    return new ChatDbAccessError('not_readable', path, `Carapace cannot read ${path} (${code}); check that the file and its folder are readable.`, {
+    return new ChatDbAccessError('not_readable', path, `Pavise cannot read ${path} (${code}); check that the file and its folder are readable.`, {
       cause: error,
     });
   }
   if (code.startsWith('SQLITE_NOTADB') || code.startsWith('SQLITE_CORRUPT')) {
-    return new ChatDbAccessError('not_a_database', path, `${path} is not a readable SQLite database (${code}); point Carapace at Messages' chat.db.`, {
+    return new ChatDbAccessError('not_a_database', path, `${path} is not a readable SQLite database (${code}); point Pavise at Messages' chat.db.`, {
       cause: error,
     });
   }
@@ -190,7 +190,7 @@ export class ChatDbReader {
     try {
       // Tells "missing" apart from "not allowed": SQLite reports both as SQLITE_CANTOPEN.
       if (!statSync(path).isFile()) {
-        throw new ChatDbAccessError('not_a_database', path, `${path} is not a file; point Carapace at Messages' chat.db.`);
+        throw new ChatDbAccessError('not_a_database', path, `${path} is not a file; point Pavise at Messages' chat.db.`);
       }
       db = new BetterSqlite3(path, { readonly: true, fileMustExist: true, timeout: busyTimeoutMs });
       db.pragma('query_only = ON');
@@ -202,7 +202,7 @@ export class ChatDbReader {
         throw new ChatDbAccessError(
           'not_a_database',
           path,
-          `${path} is not a Messages database (it has no ${missing.join(', ')} table${missing.length > 1 ? 's' : ''}); point Carapace at Messages' chat.db.`,
+          `${path} is not a Messages database (it has no ${missing.join(', ')} table${missing.length > 1 ? 's' : ''}); point Pavise at Messages' chat.db.`,
         );
       }
       return new ChatDbReader(db, path, options);

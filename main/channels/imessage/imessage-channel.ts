@@ -13,7 +13,7 @@ export interface ImessageChannelOptions {
   readonly chatDbPath: string;
   /** The owner's handles: lower-cased emails and E.164 phone numbers. */
   readonly owners: readonly string[];
-  /** Names that address Carapace in a group chat. */
+  /** Names that address Pavise in a group chat. */
   readonly assistantNames: readonly string[];
   readonly sender: ImessageSender;
   /** The slow fallback poll, in case a file event is missed. */
@@ -116,7 +116,7 @@ export class ImessageChannel implements Channel {
     }
   }
 
-  /** In a 1:1 chat every message is for Carapace; in a group, only one that names it. */
+  /** In a 1:1 chat every message is for Pavise; in a group, only one that names it. */
   addressesAssistant(text: string, isGroup: boolean): boolean {
     if (!isGroup) return true;
     return this.mentionPatterns.some((pattern) => pattern.test(text));

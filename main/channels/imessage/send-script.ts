@@ -1,5 +1,5 @@
 /**
- * The one AppleScript Carapace runs to send an iMessage (invariant 7: nothing is ever spliced into it). It is fixed
+ * The one AppleScript Pavise runs to send an iMessage (invariant 7: nothing is ever spliced into it). It is fixed
  * text, written to a private file once and run as `osascript -l AppleScript FILE MODE TARGET TEXT`; every value
  * reaches it as an item of `argv`, a list of strings that AppleScript never compiles.
  *
@@ -12,19 +12,19 @@
  *
  * Messages' dictionary on macOS 11 and later calls the iMessage login an `account` and a person a `participant`;
  * the older `service` and `buddy` still compile and are tried when the new terms fail. Errors the script raises
- * itself start with `carapace:` and carry a number from 1001, so the caller can tell them from Messages' own
+ * itself start with `pavise:` and carry a number from 1001, so the caller can tell them from Messages' own
  * errors (for example -1743, Automation permission denied; -1728, no such chat).
  *
  * Changing this text changes SEND_SCRIPT_SHA256, which is pinned: a test fails until the new hash is written here,
  * so an edit to what runs with Automation permission over Messages is always deliberate.
  */
-export const SEND_SCRIPT = `-- Carapace: send one message with Messages. Fixed text: every value arrives in argv.
+export const SEND_SCRIPT = `-- Pavise: send one message with Messages. Fixed text: every value arrives in argv.
 on run argv
-  if (count of argv) is not 3 then error "carapace:bad-arguments expected mode, target and text" number 1003
+  if (count of argv) is not 3 then error "pavise:bad-arguments expected mode, target and text" number 1003
   set theMode to item 1 of argv
   set theTarget to item 2 of argv
   set theText to item 3 of argv
-  if theTarget is "" or theText is "" then error "carapace:bad-arguments empty target or text" number 1003
+  if theTarget is "" or theText is "" then error "pavise:bad-arguments empty target or text" number 1003
   tell application "Messages"
     if theMode is "chat" then
       send theText to chat id theTarget
@@ -39,12 +39,12 @@ on run argv
           set haveAccount to true
         end try
       end try
-      if not haveAccount then error "carapace:no-imessage-account Messages has no iMessage account" number 1002
+      if not haveAccount then error "pavise:no-imessage-account Messages has no iMessage account" number 1002
       set matchCount to 0
       try
         set matchCount to count of (every participant of iMessageAccount whose handle is theTarget)
       end try
-      if matchCount > 1 then error "carapace:ambiguous-handle the handle matches more than one participant" number 1001
+      if matchCount > 1 then error "pavise:ambiguous-handle the handle matches more than one participant" number 1001
       if matchCount = 1 then
         set theParticipant to 1st participant of iMessageAccount whose handle is theTarget
       else
@@ -56,7 +56,7 @@ on run argv
       end if
       send theText to theParticipant
     else
-      error "carapace:bad-arguments unknown mode" number 1003
+      error "pavise:bad-arguments unknown mode" number 1003
     end if
   end tell
   return "ok"
@@ -64,11 +64,11 @@ end run
 `;
 
 /** SHA-256 (hex) of SEND_SCRIPT, pinned; test/channels/imessage/sender.test.ts recomputes it. */
-export const SEND_SCRIPT_SHA256 = '723340305a3b610f8cb7ac4dd1c6a282cab942bce0ffb8975ffba1f9950fceff';
+export const SEND_SCRIPT_SHA256 = '3d472673f7f70bcddb18583389aedcf5423c7d77b651f18f6e4f04a0db3da672';
 
 /** The markers of the script's own errors (see the header). */
 export const SEND_SCRIPT_ERRORS = {
-  ambiguousHandle: 'carapace:ambiguous-handle',
-  noImessageAccount: 'carapace:no-imessage-account',
-  badArguments: 'carapace:bad-arguments',
+  ambiguousHandle: 'pavise:ambiguous-handle',
+  noImessageAccount: 'pavise:no-imessage-account',
+  badArguments: 'pavise:bad-arguments',
 } as const;

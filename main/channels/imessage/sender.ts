@@ -31,7 +31,7 @@ const OUTPUT_LIMIT = 64 * 1024;
 const KILL_GRACE_MS = 2000;
 
 export interface AppleScriptSenderOptions {
-  /** The osascript executable. Default: `env.CARAPACE_OSASCRIPT` when set (tests point it at a recorder), else /usr/bin/osascript. */
+  /** The osascript executable. Default: `env.PAVISE_OSASCRIPT` when set (tests point it at a recorder), else /usr/bin/osascript. */
   readonly osascriptPath?: string;
   /** The child's environment. Default: process.env. */
   readonly env?: NodeJS.ProcessEnv;
@@ -264,7 +264,7 @@ export class AppleScriptSender {
 
   constructor(options: AppleScriptSenderOptions = {}) {
     this.#env = options.env ?? process.env;
-    this.#osascriptPath = options.osascriptPath ?? (this.#env.CARAPACE_OSASCRIPT || DEFAULT_OSASCRIPT_PATH);
+    this.#osascriptPath = options.osascriptPath ?? (this.#env.PAVISE_OSASCRIPT || DEFAULT_OSASCRIPT_PATH);
     this.#timeoutMs = positiveInteger(options.timeoutMs ?? DEFAULT_SEND_TIMEOUT_MS, 'timeoutMs');
     this.#maxChunkLength = positiveInteger(options.maxChunkLength ?? DEFAULT_MAX_CHUNK_LENGTH, 'maxChunkLength');
     this.#maxChunks = positiveInteger(options.maxChunks ?? DEFAULT_MAX_CHUNKS, 'maxChunks');
@@ -342,7 +342,7 @@ export class AppleScriptSender {
     if (sha256(SEND_SCRIPT) !== SEND_SCRIPT_SHA256) {
       throw new ScriptIntegrityError('The iMessage send script does not match its pinned SHA-256; refusing to run it.');
     }
-    const folder = await mkdtemp(join(this.#scriptParentDir, 'carapace-osascript-'));
+    const folder = await mkdtemp(join(this.#scriptParentDir, 'pavise-osascript-'));
     this.#folders.add(folder);
     const path = join(folder, SCRIPT_FILE_NAME);
     if (!isAbsolute(path)) throw new ScriptIntegrityError(`The script path is not absolute: ${path}`);
@@ -446,8 +446,8 @@ export class AppleScriptSender {
 type ScriptProblem = { readonly kind: 'script'; readonly integrity: boolean; readonly detail: string };
 
 const AUTOMATION_DENIED =
-  'Carapace is not allowed to control Messages. Open System Settings → Privacy & Security → Automation and allow ' +
-  `Carapace to control Messages (${AUTOMATION_SETTINGS_URL}), then try again.`;
+  'Pavise is not allowed to control Messages. Open System Settings → Privacy & Security → Automation and allow ' +
+  `Pavise to control Messages (${AUTOMATION_SETTINGS_URL}), then try again.`;
 
 /** Classifies osascript's report ("FILE:12:34: execution error: MESSAGE (NUMBER)"). */
 export function describeScriptError(stderr: string, exitCode: number | null, mode: SendMode, value: string): Failure {
@@ -459,7 +459,7 @@ export function describeScriptError(stderr: string, exitCode: number | null, mod
   if (stderr.includes(SEND_SCRIPT_ERRORS.ambiguousHandle)) {
     return {
       retryable: false,
-      message: `The handle ${quote(value)} matches more than one person in Messages, so Carapace did not guess; send to the chat instead.`,
+      message: `The handle ${quote(value)} matches more than one person in Messages, so Pavise did not guess; send to the chat instead.`,
     };
   }
   if (stderr.includes(SEND_SCRIPT_ERRORS.noImessageAccount)) {

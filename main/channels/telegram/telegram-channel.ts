@@ -20,7 +20,7 @@ import { chunkForTelegram, htmlToPlainText, TELEGRAM_MESSAGE_LIMIT, toTelegramHt
  */
 
 export const TELEGRAM_TOKEN_SECRET = 'telegram-bot-token';
-const SET_TOKEN = `carapace secrets set ${TELEGRAM_TOKEN_SECRET}`;
+const SET_TOKEN = `pavise secrets set ${TELEGRAM_TOKEN_SECRET}`;
 
 export interface TelegramRetryOptions {
   /** The first backoff step; later steps double it. */
@@ -34,7 +34,7 @@ export interface TelegramChannelOptions {
   readonly token: () => Promise<string | undefined>;
   /** A self-hosted Bot API server; defaults to https://api.telegram.org. */
   readonly apiRoot?: string;
-  /** Names that address the assistant in a group ("carapace, …"). */
+  /** Names that address the assistant in a group ("pavise, …"). */
   readonly assistantNames: readonly string[];
   /** Long-poll timeout passed to getUpdates. Default 30. */
   readonly pollTimeoutSeconds?: number;
@@ -201,7 +201,7 @@ export class TelegramChannel implements Channel {
         // The only webhook call this channel makes: remove one someone else set, keeping its pending updates.
         state.webhookRemoved = true;
         return api.deleteWebhook({ drop_pending_updates: false }, grammySignal(signal)).then(
-          (): Wait => ({ kind: 'fixed', ms: 0, detail: 'A webhook was set for this bot; Carapace removed it to use long polling.' }),
+          (): Wait => ({ kind: 'fixed', ms: 0, detail: 'A webhook was set for this bot; Pavise removed it to use long polling.' }),
           (): Wait => pollFailure(error),
         );
       }
@@ -322,7 +322,7 @@ function pollFailure(error: unknown): Wait {
         : {
             kind: 'backoff',
             detail: (s) =>
-              `Another program is reading this bot's updates (Telegram 409 Conflict); make sure only one copy of Carapace uses this bot token. Retrying in ${s} s.`,
+              `Another program is reading this bot's updates (Telegram 409 Conflict); make sure only one copy of Pavise uses this bot token. Retrying in ${s} s.`,
           };
     }
     if (code === 429) {

@@ -12,7 +12,7 @@ export async function activityCommand(args: string[], io: CliIO): Promise<number
     { min: 0, max: 1, usage: USAGE },
   );
   const [action] = positionals;
-  if (action !== undefined && action !== 'verify') throw new UsageError(`Unknown activity action "${action}". Usage: carapace activity ${USAGE}`);
+  if (action !== undefined && action !== 'verify') throw new UsageError(`Unknown activity action "${action}". Usage: pavise activity ${USAGE}`);
   const since = values.since === undefined ? 0 : parseSince(values.since);
   const limit = values.limit === undefined ? 200 : Number(values.limit);
   if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) throw new UsageError(`--limit takes a whole number from 1 to 100000, not "${values.limit}".`);

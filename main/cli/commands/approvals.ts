@@ -15,12 +15,12 @@ export async function approvalsCommand(args: string[], io: CliIO): Promise<numbe
   );
   const [action, id] = positionals;
   if (action === 'list') {
-    if (id !== undefined) throw new UsageError(`Usage: carapace approvals ${USAGE}`);
+    if (id !== undefined) throw new UsageError(`Usage: pavise approvals ${USAGE}`);
   } else if (action === 'approve' || action === 'deny') {
-    if (id === undefined) throw new UsageError(`Give the approval's ID: carapace approvals ${action} ap_…  (see \`carapace approvals list\`)`);
+    if (id === undefined) throw new UsageError(`Give the approval's ID: pavise approvals ${action} ap_…  (see \`pavise approvals list\`)`);
     if (action === 'deny' && values['for-hour']) throw new UsageError('--for-hour goes with approve, not deny.');
   } else {
-    throw new UsageError(`Unknown approvals action "${action ?? ''}". Usage: carapace approvals ${USAGE}`);
+    throw new UsageError(`Unknown approvals action "${action ?? ''}". Usage: pavise approvals ${USAGE}`);
   }
 
   const services = await createServices({ env: io.env });
@@ -40,7 +40,7 @@ export async function approvalsCommand(args: string[], io: CliIO): Promise<numbe
     }
     const result = services.gate.decide(id as string, action as 'approve' | 'deny', 'cli', values['for-hour'] ? { grantMinutes: 60 } : {});
     if (!result.ok) {
-      io.stderr.write(`carapace: ${result.message}\n`);
+      io.stderr.write(`pavise: ${result.message}\n`);
       return result.code === 'invalid_id' ? EXIT.usage : EXIT.failure;
     }
     io.stdout.write(`${action === 'approve' ? 'Approved' : 'Denied'}: ${result.value.title}${values['for-hour'] ? ' (and the same for the next hour)' : ''}\n`);

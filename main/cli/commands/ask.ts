@@ -14,7 +14,7 @@ export async function askCommand(args: string[], io: CliIO): Promise<number> {
   );
   const text = positionals[0] ?? '';
   if (text.trim() === '') {
-    io.stderr.write('carapace: nothing to ask: give the text in quotes, e.g. carapace ask "what time is it?"\n');
+    io.stderr.write('pavise: nothing to ask: give the text in quotes, e.g. pavise ask "what time is it?"\n');
     return EXIT.usage;
   }
 
@@ -31,13 +31,13 @@ export async function askCommand(args: string[], io: CliIO): Promise<number> {
         rl.close();
         const { decision, grantMinutes } = parseApprovalAnswer(answer, approval);
         const result = services.gate.decide(approval.id, decision, 'terminal', grantMinutes ? { grantMinutes } : {});
-        if (!result.ok) io.stderr.write(`carapace: ${result.message}\n`);
+        if (!result.ok) io.stderr.write(`pavise: ${result.message}\n`);
       });
     } else {
-      io.stderr.write(`Waiting for your decision: run \`carapace approvals approve ${approval.id}\` or \`carapace approvals deny ${approval.id}\` in another terminal.\n`);
+      io.stderr.write(`Waiting for your decision: run \`pavise approvals approve ${approval.id}\` or \`pavise approvals deny ${approval.id}\` in another terminal.\n`);
     }
   });
-  const stopAlerts = services.onAlert((message) => io.stderr.write(`carapace: ${message}\n`));
+  const stopAlerts = services.onAlert((message) => io.stderr.write(`pavise: ${message}\n`));
   try {
     const sessionId = services.localSession(values.new);
     const result = await services.ask(sessionId, text, { signal: controller.signal });
@@ -53,7 +53,7 @@ export async function askCommand(args: string[], io: CliIO): Promise<number> {
       );
     } else {
       if (result.reply) io.stdout.write(`${result.reply}\n`);
-      if (result.error) io.stderr.write(`carapace: ${result.error.message}\n`);
+      if (result.error) io.stderr.write(`pavise: ${result.error.message}\n`);
     }
     return result.error ? EXIT.failure : EXIT.ok;
   } finally {

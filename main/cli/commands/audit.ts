@@ -1,5 +1,5 @@
 import { runAudit, type AuditCheck, type AuditReport, type AuditSeverity } from '../../audit/checks.js';
-import { carapaceHome, defaultCarapaceHome } from '../../config/paths.js';
+import { paviseHome, defaultPaviseHome } from '../../config/paths.js';
 import { KeychainSecretStore, keychainServiceFor } from '../../secrets/keychain-secret-store.js';
 import type { SecretStore } from '../../secrets/secret-store.js';
 import { EXIT, type CliIO } from '../io.js';
@@ -13,7 +13,7 @@ export interface AuditCommandOptions {
 
 const MARKERS: Readonly<Record<AuditSeverity, string>> = { ok: '✓', info: '·', warn: '!', critical: '✗' };
 
-/** `carapace audit [--json] [--deep]`: the security self-check; exits 1 when any finding is critical. */
+/** `pavise audit [--json] [--deep]`: the security self-check; exits 1 when any finding is critical. */
 export async function auditCommand(args: string[], io: CliIO, options: AuditCommandOptions = {}): Promise<number> {
   const { values } = parseCommandArgs(
     'audit',
@@ -23,7 +23,7 @@ export async function auditCommand(args: string[], io: CliIO, options: AuditComm
   );
   const platform = options.platform ?? process.platform;
   const secrets =
-    options.secrets ?? new KeychainSecretStore(keychainServiceFor(carapaceHome(io.env, platform), defaultCarapaceHome(io.env, platform)));
+    options.secrets ?? new KeychainSecretStore(keychainServiceFor(paviseHome(io.env, platform), defaultPaviseHome(io.env, platform)));
   const report = await runAudit({ env: io.env, platform, deep: values.deep, secrets });
   io.stdout.write(values.json ? `${JSON.stringify({ checks: report.checks })}\n` : formatAuditReport(report));
   return report.checks.some((check) => check.severity === 'critical') ? EXIT.failure : EXIT.ok;

@@ -38,6 +38,10 @@ export async function chatCommand(args: string[], io: CliIO): Promise<number> {
     answerApproval?.('');
     wakeReader?.();
   });
+  // Piped input may end while a turn is still running; a closed readline throws on prompt().
+  const prompt = (): void => {
+    if (!closed) rl.prompt();
+  };
   const nextLine = async (): Promise<string | undefined> => {
     while (queue.length === 0 && !closed) await new Promise<void>((resolve) => (wakeReader = resolve));
     return queue.shift();
@@ -72,33 +76,33 @@ export async function chatCommand(args: string[], io: CliIO): Promise<number> {
     else {
       lastInterrupt = now;
       io.stdout.write(`\n${style('2', '(Ctrl-C again or /exit to quit)')}\n`);
-      rl.prompt();
+      prompt();
     }
   };
   rl.on('SIGINT', interrupt);
   process.on('SIGINT', interrupt);
 
   const { provider, name } = services.config.model;
-  io.stdout.write(`Carapace · ${name} via ${provider} · session ${sessionId.slice(0, 8)}\n${CHAT_HELP}`);
-  rl.prompt();
+  io.stdout.write(`Pavise · ${name} via ${provider} · session ${sessionId.slice(0, 8)}\n${CHAT_HELP}`);
+  prompt();
 
   try {
     for (let raw = await nextLine(); raw !== undefined; raw = await nextLine()) {
       const line = raw.trim();
       if (line === '') {
-        rl.prompt();
+        prompt();
         continue;
       }
       if (line === '/exit' || line === '/quit') break;
       if (line === '/help') {
         io.stdout.write(CHAT_HELP);
-        rl.prompt();
+        prompt();
         continue;
       }
       if (line === '/new') {
         sessionId = services.localSession(true);
         io.stdout.write(style('2', `New session ${sessionId.slice(0, 8)}.\n`));
-        rl.prompt();
+        prompt();
         continue;
       }
 
@@ -107,7 +111,7 @@ export async function chatCommand(args: string[], io: CliIO): Promise<number> {
       const onEvent = (event: AgentEvent): void => {
         switch (event.type) {
           case 'text_delta':
-            if (!midLine) io.stdout.write(style('36', 'carapace › '));
+            if (!midLine) io.stdout.write(style('36', 'pavise › '));
             midLine = true;
             io.stdout.write(event.text);
             break;
@@ -131,7 +135,7 @@ export async function chatCommand(args: string[], io: CliIO): Promise<number> {
       if (midLine) io.stdout.write('\n');
       if (result.stopReason === 'aborted') io.stdout.write(style('33', 'Stopped. Your message is kept; send another to continue.\n'));
       else if (result.error) io.stdout.write(style('31', `${result.error.message}\n`));
-      rl.prompt();
+      prompt();
     }
   } finally {
     stopApprovals();

@@ -4,7 +4,7 @@ import { createServices } from '../../services.js';
 import { EXIT, type CliIO } from '../io.js';
 import { parseCommandArgs } from '../main.js';
 
-/** `carapace gateway`: every enabled channel in the foreground, until Ctrl-C or SIGTERM. */
+/** `pavise gateway`: every enabled channel in the foreground, until Ctrl-C or SIGTERM. */
 export async function gatewayCommand(args: string[], io: CliIO): Promise<number> {
   parseCommandArgs('gateway', args, {}, { min: 0, max: 0, usage: '' });
   const services = await createServices({ env: io.env });
@@ -18,13 +18,13 @@ export async function gatewayCommand(args: string[], io: CliIO): Promise<number>
   };
   const stopAlerts = services.onAlert((message) => log(`! ${message}`));
   const stopApprovals = services.onApprovalRequested((approval) =>
-    log(`approval needed (${approval.risk}): ${approval.title} — carapace approvals approve ${approval.id} | deny ${approval.id}`),
+    log(`approval needed (${approval.risk}): ${approval.title} — pavise approvals approve ${approval.id} | deny ${approval.id}`),
   );
   try {
     const channels = createChannels(services, io.env);
     if (channels.length === 0) {
       io.stderr.write(
-        'carapace: no channel is enabled. Set channels.imessage.enabled or channels.telegram.enabled to true in config.json (with the owners), then run `carapace gateway` again.\n',
+        'pavise: no channel is enabled. Set channels.imessage.enabled or channels.telegram.enabled to true in config.json (with the owners), then run `pavise gateway` again.\n',
       );
       return EXIT.failure;
     }

@@ -2,7 +2,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ChatDbAccessError, ChatDbReader, type ChatDbMessage } from '../../channels/imessage/chat-db-reader.js';
 import { loadConfig } from '../../config/config.js';
-import { carapaceHome, homePaths } from '../../config/paths.js';
+import { paviseHome, homePaths } from '../../config/paths.js';
 import { EXIT, UsageError, type CliIO } from '../io.js';
 import { parseCommandArgs } from '../main.js';
 
@@ -11,14 +11,14 @@ const DEFAULT_LIMIT = 20;
 const MAX_LIMIT = 100_000;
 
 /**
- * `carapace imessage tail`: decoded messages straight from chat.db, read-only. Needs neither the Keychain nor the
- * Carapace database, only config.json for channels.imessage.chatDbPath.
+ * `pavise imessage tail`: decoded messages straight from chat.db, read-only. Needs neither the Keychain nor the
+ * Pavise database, only config.json for channels.imessage.chatDbPath.
  */
 export async function imessageCommand(args: string[], io: CliIO): Promise<number> {
   const [sub, ...rest] = args;
   if (sub !== 'tail') {
     throw new UsageError(
-      sub === undefined ? `Usage: carapace imessage ${USAGE}` : `Unknown imessage command "${sub}". Usage: carapace imessage ${USAGE}`,
+      sub === undefined ? `Usage: pavise imessage ${USAGE}` : `Unknown imessage command "${sub}". Usage: pavise imessage ${USAGE}`,
     );
   }
   const { values } = parseCommandArgs(
@@ -37,18 +37,18 @@ export async function imessageCommand(args: string[], io: CliIO): Promise<number
     reader = ChatDbReader.open(path, { home: io.env.HOME || homedir() });
     const messages = since === undefined ? reader.readLatest(limit) : reader.readSince(since, limit);
     for (const message of messages) {
-      if (message.decodeError !== undefined) io.stderr.write(`carapace: message ${message.rowid}: ${message.decodeError}\n`);
+      if (message.decodeError !== undefined) io.stderr.write(`pavise: message ${message.rowid}: ${message.decodeError}\n`);
       io.stdout.write(values.json ? `${JSON.stringify(toJson(message))}\n` : formatMessage(message));
     }
     return EXIT.ok;
   } catch (error) {
     if (error instanceof ChatDbAccessError) {
-      io.stderr.write(`carapace: ${error.message}\n`);
+      io.stderr.write(`pavise: ${error.message}\n`);
       return EXIT.failure;
     }
     const code = error instanceof Error ? (error as NodeJS.ErrnoException).code : undefined;
     if (typeof code === 'string' && /^SQLITE_(BUSY|LOCKED)/.test(code)) {
-      io.stderr.write(`carapace: ${path} is busy (Messages is writing to it); try again in a moment.\n`);
+      io.stderr.write(`pavise: ${path} is busy (Messages is writing to it); try again in a moment.\n`);
       return EXIT.failure;
     }
     throw error;
@@ -59,7 +59,7 @@ export async function imessageCommand(args: string[], io: CliIO): Promise<number
 
 /** --db, else config.json's channels.imessage.chatDbPath, else Messages' own location. */
 function defaultChatDbPath(env: NodeJS.ProcessEnv): string {
-  const config = loadConfig(homePaths(carapaceHome(env)).config);
+  const config = loadConfig(homePaths(paviseHome(env)).config);
   const configured = config.channels.imessage.chatDbPath;
   const home = env.HOME || homedir();
   if (configured !== undefined) return configured === '~' ? home : configured.startsWith('~/') ? join(home, configured.slice(2)) : configured;
@@ -69,7 +69,7 @@ function defaultChatDbPath(env: NodeJS.ProcessEnv): string {
 function integerOption(flag: string, text: string, min: number, max: number): number {
   const value = /^\d+$/.test(text) ? Number(text) : Number.NaN;
   if (!Number.isSafeInteger(value) || value < min || value > max) {
-    throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, not "${text}". Usage: carapace imessage ${USAGE}`);
+    throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, not "${text}". Usage: pavise imessage ${USAGE}`);
   }
   return value;
 }

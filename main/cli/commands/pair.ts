@@ -3,21 +3,21 @@ import { createServices } from '../../services.js';
 import { EXIT, UsageError, type CliIO } from '../io.js';
 import { parseCommandArgs } from '../main.js';
 
-/** `carapace pair telegram`: a one-time code the owner sends to the bot; their user id becomes an owner. */
+/** `pavise pair telegram`: a one-time code the owner sends to the bot; their user id becomes an owner. */
 export async function pairCommand(args: string[], io: CliIO): Promise<number> {
   const { positionals } = parseCommandArgs('pair', args, {}, { min: 1, max: 1, usage: 'telegram' });
   if (positionals[0] !== 'telegram') {
-    throw new UsageError(`Only Telegram pairs by code ("carapace pair telegram"); iMessage owners go in config.json under channels.imessage.owners.`);
+    throw new UsageError(`Only Telegram pairs by code ("pavise pair telegram"); iMessage owners go in config.json under channels.imessage.owners.`);
   }
   const services = await createServices({ env: io.env });
   try {
     const { code, expiresAt } = new PairingCodes(services.db).create('telegram');
     services.activity.append({ kind: 'system', summary: 'Created a Telegram pairing code', actor: 'owner:cli', detail: { expiresAt } });
     const minutes = Math.round((expiresAt - Date.now()) / 60_000);
-    io.stdout.write(`Send this code to your Carapace bot on Telegram within ${minutes} minutes:\n\n    ${code}\n\n`);
-    io.stdout.write('The account that sends it becomes an owner. The code works once. `carapace gateway` (or the menu-bar app) must be running.\n');
+    io.stdout.write(`Send this code to your Pavise bot on Telegram within ${minutes} minutes:\n\n    ${code}\n\n`);
+    io.stdout.write('The account that sends it becomes an owner. The code works once. `pavise gateway` (or the menu-bar app) must be running.\n');
     if (!services.config.channels.telegram.enabled) {
-      io.stderr.write('Note: Telegram is not enabled: set channels.telegram.enabled to true in config.json and store the bot token with `carapace secrets set telegram-bot-token`.\n');
+      io.stderr.write('Note: Telegram is not enabled: set channels.telegram.enabled to true in config.json and store the bot token with `pavise secrets set telegram-bot-token`.\n');
     }
     return EXIT.ok;
   } finally {

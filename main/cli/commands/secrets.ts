@@ -1,5 +1,5 @@
 import { text } from 'node:stream/consumers';
-import { carapaceHome, defaultCarapaceHome } from '../../config/paths.js';
+import { paviseHome, defaultPaviseHome } from '../../config/paths.js';
 import { KeychainSecretStore, keychainServiceFor } from '../../secrets/keychain-secret-store.js';
 import { checkSecretName } from '../../secrets/secret-store.js';
 import { EXIT, UsageError, type CliIO } from '../io.js';
@@ -10,14 +10,14 @@ const USAGE = 'set NAME | list | delete NAME';
 export async function secretsCommand(args: string[], io: CliIO): Promise<number> {
   const { positionals } = parseCommandArgs('secrets', args, {}, { min: 1, max: 2, usage: USAGE });
   const [action, name] = positionals;
-  const store = new KeychainSecretStore(keychainServiceFor(carapaceHome(io.env), defaultCarapaceHome(io.env)));
+  const store = new KeychainSecretStore(keychainServiceFor(paviseHome(io.env), defaultPaviseHome(io.env)));
 
   switch (action) {
     case 'list': {
-      if (name !== undefined) throw new UsageError(`Usage: carapace secrets ${USAGE}`);
+      if (name !== undefined) throw new UsageError(`Usage: pavise secrets ${USAGE}`);
       const names = await store.list();
       io.stdout.write(names.length > 0 ? `${names.join('\n')}\n` : '');
-      if (names.length === 0) io.stderr.write('No secrets stored. Add one with: carapace secrets set NAME\n');
+      if (names.length === 0) io.stderr.write('No secrets stored. Add one with: pavise secrets set NAME\n');
       return EXIT.ok;
     }
     case 'set': {
@@ -25,7 +25,7 @@ export async function secretsCommand(args: string[], io: CliIO): Promise<number>
       if (io.stdin.isTTY) io.stderr.write(`Paste the value for "${valid}" and press Ctrl-D (it is not echoed back):\n`);
       const value = stripFinalNewline(await text(io.stdin));
       if (value.length === 0) {
-        io.stderr.write(`carapace: no value on stdin; nothing stored. Example: printf %s "$KEY" | carapace secrets set ${valid}\n`);
+        io.stderr.write(`pavise: no value on stdin; nothing stored. Example: printf %s "$KEY" | pavise secrets set ${valid}\n`);
         return EXIT.failure;
       }
       await store.set(valid, value);
@@ -39,12 +39,12 @@ export async function secretsCommand(args: string[], io: CliIO): Promise<number>
       return removed ? EXIT.ok : EXIT.failure;
     }
     default:
-      throw new UsageError(`Unknown secrets action "${action ?? ''}". Usage: carapace secrets ${USAGE}`);
+      throw new UsageError(`Unknown secrets action "${action ?? ''}". Usage: pavise secrets ${USAGE}`);
   }
 }
 
 function requireName(name: string | undefined): string {
-  if (name === undefined) throw new UsageError(`Give the secret's name, e.g. carapace secrets set anthropic`);
+  if (name === undefined) throw new UsageError(`Give the secret's name, e.g. pavise secrets set anthropic`);
   const problem = checkSecretName(name);
   if (problem) throw new UsageError(problem);
   return name;

@@ -77,7 +77,7 @@ export function migrationFileName(migration: Migration): string {
 function newerSchemaError(db: Database, current: number, latest: number): DatabaseError {
   return new DatabaseError(
     'newer_schema',
-    `The Carapace database at ${db.name} was written by a newer Carapace (schema ${current}, this build knows ${latest}); update Carapace to open it.`,
+    `The Pavise database at ${db.name} was written by a newer Pavise (schema ${current}, this build knows ${latest}); update Pavise to open it.`,
   );
 }
 

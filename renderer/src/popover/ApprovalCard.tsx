@@ -5,7 +5,7 @@ import { revealInvisible } from '../../../main/common/visible-text.js';
 import type { EffectKind } from '../../../main/common/effects.js';
 import { timeLeft } from '../shared/format.js';
 import { VisibleText } from '../shared/VisibleText.js';
-import { useCarapace } from '../store/store.js';
+import { usePavise } from '../store/store.js';
 import { cardTitle, contentOf, originLines, RISK_WORDS } from './approval-content.js';
 import { ExactContent } from './ExactContent.js';
 
@@ -32,10 +32,10 @@ export interface ApprovalCardProps {
  * where each value came from; then Deny / Approve. The card leaves only after the core confirms the decision.
  */
 export const ApprovalCard = memo(function ApprovalCard({ approval, leaving }: ApprovalCardProps) {
-  const deciding = useCarapace((state) => state.deciding[approval.id]);
-  const error = useCarapace((state) => state.approvalErrors[approval.id]);
-  const decide = useCarapace((state) => state.decide);
-  const dismiss = useCarapace((state) => state.dismissApproval);
+  const deciding = usePavise((state) => state.deciding[approval.id]);
+  const error = usePavise((state) => state.approvalErrors[approval.id]);
+  const decide = usePavise((state) => state.decide);
+  const dismiss = usePavise((state) => state.dismissApproval);
   const titleId = useId();
   const reasonId = useId();
   const now = useNow(15_000);

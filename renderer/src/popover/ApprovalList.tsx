@@ -2,7 +2,7 @@ import { useEffect, useRef, type KeyboardEvent } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { prefersReducedMotion, usePresence } from '../shared/use-presence.js';
 import { visibleApprovals } from '../store/approvals-slice.js';
-import { useCarapace } from '../store/store.js';
+import { usePavise } from '../store/store.js';
 import { ApprovalCard } from './ApprovalCard.js';
 
 const EXIT_MS = 140;
@@ -27,8 +27,8 @@ export function cardsIn(root: ParentNode | null): HTMLElement[] {
  * A newly shown card takes focus only when nothing else has it, so typing in chat is never interrupted.
  */
 export function ApprovalList() {
-  const approvals = useCarapace(useShallow(visibleApprovals));
-  const decide = useCarapace((state) => state.decide);
+  const approvals = usePavise(useShallow(visibleApprovals));
+  const decide = usePavise((state) => state.decide);
   const present = usePresence(approvals, prefersReducedMotion() ? 0 : EXIT_MS);
   const listRef = useRef<HTMLDivElement>(null);
   const firstId = approvals[0]?.id;

@@ -1,21 +1,21 @@
 import { CirclePause, OctagonX, CircleAlert } from 'lucide-react';
-import { useCarapace } from '../store/store.js';
+import { usePavise } from '../store/store.js';
 
-/** States that change what Carapace will do: paused, the circuit breaker, a core that does not answer. */
+/** States that change what Pavise will do: paused, the circuit breaker, a core that does not answer. */
 export function Banners() {
-  const paused = useCarapace((state) => state.paused);
-  const breaker = useCarapace((state) => state.breaker);
-  const link = useCarapace((state) => state.link);
-  const linkError = useCarapace((state) => state.linkError);
-  const pauseError = useCarapace((state) => state.pauseError);
-  const busy = useCarapace((state) => state.pauseBusy);
-  const setPaused = useCarapace((state) => state.setPaused);
+  const paused = usePavise((state) => state.paused);
+  const breaker = usePavise((state) => state.breaker);
+  const link = usePavise((state) => state.link);
+  const linkError = usePavise((state) => state.linkError);
+  const pauseError = usePavise((state) => state.pauseError);
+  const busy = usePavise((state) => state.pauseBusy);
+  const setPaused = usePavise((state) => state.setPaused);
   return (
     <>
       {link === 'failed' ? (
         <div className="banner banner-error" role="alert">
           <CircleAlert size={16} strokeWidth={1.75} aria-hidden />
-          <p>Carapace’s core is not answering: {linkError}</p>
+          <p>Pavise’s core is not answering: {linkError}</p>
         </div>
       ) : null}
       {paused ? (

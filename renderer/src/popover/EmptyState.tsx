@@ -4,13 +4,13 @@ import { useShallow } from 'zustand/react/shallow';
 import type { ActivityItem } from '../../../main/common/ipc.js';
 import { revealInvisible } from '../../../main/common/visible-text.js';
 import { relativeTime } from '../shared/format.js';
-import { useCarapace } from '../store/store.js';
+import { usePavise } from '../store/store.js';
 
-/** One calm line, then the last few things Carapace did. */
+/** One calm line, then the last few things Pavise did. */
 export function EmptyState() {
-  const items = useCarapace(useShallow((state) => state.recent));
+  const items = usePavise(useShallow((state) => state.recent));
   const recent = useMemo(() => [...items].sort((a, b) => b.ts - a.ts || b.id - a.id), [items]);
-  const link = useCarapace((state) => state.link);
+  const link = usePavise((state) => state.link);
   if (link === 'loading') return null;
   return (
     <div className="empty">
@@ -23,7 +23,7 @@ export function EmptyState() {
           Recently
         </h2>
         {recent.length === 0 ? (
-          <p className="secondary recent-none">Nothing yet. What Carapace does will show up here.</p>
+          <p className="secondary recent-none">Nothing yet. What Pavise does will show up here.</p>
         ) : (
           <ul className="recent-list">
             {recent.map((item) => (

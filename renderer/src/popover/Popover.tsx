@@ -1,6 +1,6 @@
 import { useEffect } from 'react';
 import { call } from '../api.js';
-import { useCarapace } from '../store/store.js';
+import { usePavise } from '../store/store.js';
 import { ApprovalList, cardsIn, focusCard } from './ApprovalList.js';
 import { Banners } from './Banners.js';
 import { EmptyState } from './EmptyState.js';
@@ -9,8 +9,8 @@ import { StatusRow } from './StatusRow.js';
 
 /** The menu-bar popover, in order of importance: what needs you, then state, then chat. */
 export function Popover() {
-  const hasApprovals = useCarapace((state) => state.approvals.length > 0 || state.retained.length > 0);
-  const chatting = useCarapace((state) => state.chat.length > 0);
+  const hasApprovals = usePavise((state) => state.approvals.length > 0 || state.retained.length > 0);
+  const chatting = usePavise((state) => state.chat.length > 0);
 
   useEffect(() => {
     const onKeyDown = (event: KeyboardEvent) => {
@@ -32,7 +32,7 @@ export function Popover() {
 
   return (
     <div className={`popover${hasApprovals ? ' has-approvals' : ''}${chatting ? ' chatting' : ''}`}>
-      <h1 className="sr-only">Carapace</h1>
+      <h1 className="sr-only">Pavise</h1>
       <main className="popover-main">
         <Banners />
         <ApprovalList />

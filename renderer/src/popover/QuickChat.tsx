@@ -3,15 +3,15 @@ import { useEffect, useLayoutEffect, useRef, useState, type FormEvent, type Keyb
 import { useShallow } from 'zustand/react/shallow';
 import { revealInvisible } from '../../../main/common/visible-text.js';
 import type { ChatItem } from '../store/chat-slice.js';
-import { useCarapace } from '../store/store.js';
+import { usePavise } from '../store/store.js';
 
 /** Quick chat: replies stream in as they are written; tool activity shows as lines; Stop while it runs. */
 export function QuickChat() {
-  const chat = useCarapace(useShallow((state) => state.chat));
-  const running = useCarapace((state) => state.chatRunning || state.turnRunning);
-  const sending = useCarapace((state) => state.chatSending);
-  const sendChat = useCarapace((state) => state.sendChat);
-  const stopChat = useCarapace((state) => state.stopChat);
+  const chat = usePavise(useShallow((state) => state.chat));
+  const running = usePavise((state) => state.chatRunning || state.turnRunning);
+  const sending = usePavise((state) => state.chatSending);
+  const sendChat = usePavise((state) => state.sendChat);
+  const stopChat = usePavise((state) => state.stopChat);
   const [draft, setDraft] = useState('');
   const logRef = useRef<HTMLDivElement>(null);
   const inputRef = useRef<HTMLTextAreaElement>(null);
@@ -42,7 +42,7 @@ export function QuickChat() {
   };
 
   return (
-    <section className="chat" aria-label="Chat with Carapace">
+    <section className="chat" aria-label="Chat with Pavise">
       {chat.length > 0 ? (
         <div className="chat-log" role="log" aria-live="polite" aria-label="Conversation" ref={logRef} tabIndex={0}>
           {chat.map((item) => (
@@ -54,8 +54,8 @@ export function QuickChat() {
         <textarea
           ref={inputRef}
           className="composer-input"
-          aria-label="Message Carapace"
-          placeholder={running ? 'Carapace is working…' : 'Ask Carapace…'}
+          aria-label="Message Pavise"
+          placeholder={running ? 'Pavise is working…' : 'Ask Pavise…'}
           rows={1}
           value={draft}
           onChange={(event) => setDraft(event.target.value)}
@@ -87,7 +87,7 @@ function ChatRow({ item }: { readonly item: ChatItem }) {
     case 'assistant':
       return (
         <div className={item.streaming ? 'msg msg-assistant streaming' : 'msg msg-assistant'} data-streaming={item.streaming ? 'true' : undefined}>
-          <span className="sr-only">Carapace: </span>
+          <span className="sr-only">Pavise: </span>
           {item.text}
         </div>
       );

@@ -3,7 +3,7 @@ import { useShallow } from 'zustand/react/shallow';
 import type { ChannelDot } from '../../../main/common/ipc.js';
 import { call } from '../api.js';
 import { CHANNEL_NAMES, money } from '../shared/format.js';
-import { useCarapace } from '../store/store.js';
+import { usePavise } from '../store/store.js';
 import { PauseSwitch } from './PauseSwitch.js';
 
 const STATE_WORDS: Readonly<Record<ChannelDot['state'], string>> = {
@@ -35,7 +35,7 @@ export function StatusRow() {
 }
 
 function ChannelDots() {
-  const channels = useCarapace(useShallow((state) => state.channels));
+  const channels = usePavise(useShallow((state) => state.channels));
   return (
     <ul className="channels" aria-label="Channels">
       {channels.map((dot) => {
@@ -54,8 +54,8 @@ function ChannelDots() {
 }
 
 function ModelName() {
-  const name = useCarapace((state) => state.model.name);
-  const provider = useCarapace((state) => state.model.provider);
+  const name = usePavise((state) => state.model.name);
+  const provider = usePavise((state) => state.model.provider);
   if (!name) return null;
   return (
     <span className="model" title={`Model: ${name} (${provider})`}>
@@ -67,8 +67,8 @@ function ModelName() {
 }
 
 function SpendMeter() {
-  const today = useCarapace((state) => state.spend.todayUsd);
-  const cap = useCarapace((state) => state.spend.capUsd);
+  const today = usePavise((state) => state.spend.todayUsd);
+  const cap = usePavise((state) => state.spend.capUsd);
   const fraction = cap > 0 ? Math.min(1, today / cap) : today > 0 ? 1 : 0;
   const level = fraction >= 1 ? 'over' : fraction >= 0.8 ? 'near' : 'ok';
   const words = `${money(today)} of ${money(cap)} today`;

@@ -3,16 +3,16 @@ import { useEffect } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { revealInvisible } from '../../../main/common/visible-text.js';
 import { ACTIVITY_DECISIONS, ACTIVITY_KINDS, actorWords, clockTime, decisionWords } from '../shared/format.js';
-import { useCarapace } from '../store/store.js';
+import { usePavise } from '../store/store.js';
 
-/** Everything Carapace decided and did: a table with filters, and a check that nobody edited the log. */
+/** Everything Pavise decided and did: a table with filters, and a check that nobody edited the log. */
 export function ActivityPane() {
-  const items = useCarapace(useShallow((state) => state.activity));
-  const filter = useCarapace((state) => state.activityFilter);
-  const activityState = useCarapace((state) => state.activityState);
-  const loadError = useCarapace((state) => state.forms.activity);
-  const setFilter = useCarapace((state) => state.setActivityFilter);
-  const loadActivity = useCarapace((state) => state.loadActivity);
+  const items = usePavise(useShallow((state) => state.activity));
+  const filter = usePavise((state) => state.activityFilter);
+  const activityState = usePavise((state) => state.activityState);
+  const loadError = usePavise((state) => state.forms.activity);
+  const setFilter = usePavise((state) => state.setActivityFilter);
+  const loadActivity = usePavise((state) => state.loadActivity);
 
   useEffect(() => {
     void loadActivity();
@@ -94,8 +94,8 @@ export function ActivityPane() {
 }
 
 function VerifyLog() {
-  const verifying = useCarapace((state) => state.verifying);
-  const verify = useCarapace((state) => state.verifyActivity);
+  const verifying = usePavise((state) => state.verifying);
+  const verify = usePavise((state) => state.verifyActivity);
   return (
     <button type="button" className="btn" disabled={verifying} onClick={() => void verify()}>
       {verifying ? 'Verifying…' : 'Verify log'}
@@ -104,7 +104,7 @@ function VerifyLog() {
 }
 
 function VerifyResult() {
-  const result = useCarapace((state) => state.verifyResult);
+  const result = usePavise((state) => state.verifyResult);
   if (!result) return null;
   if ('error' in result)
     return (

@@ -4,7 +4,7 @@ import type { ApprovalView } from '../../../main/common/approvals.js';
 import type { SettingsView } from '../../../main/common/ipc.js';
 import { revealInvisible } from '../../../main/common/visible-text.js';
 import { timeLeft } from '../shared/format.js';
-import { useCarapace } from '../store/store.js';
+import { usePavise } from '../store/store.js';
 import { describedBy, Group, Row, StatusLine } from './Form.js';
 import { SecretField } from './SecretField.js';
 import { validateUpdate } from './validate-settings.js';
@@ -29,8 +29,8 @@ function OnOff({ enabled, channel }: { readonly enabled: boolean; readonly chann
 }
 
 function ImessageGroup({ imessage }: { readonly imessage: SettingsView['channels']['imessage'] }) {
-  const openPane = useCarapace((state) => state.openPane);
-  const paneStatus = useCarapace((state) => state.forms['pane:full-disk-access']);
+  const openPane = usePavise((state) => state.openPane);
+  const paneStatus = usePavise((state) => state.forms['pane:full-disk-access']);
   const access = imessage.fullDiskAccess;
   const AccessIcon = access === 'granted' ? CircleCheck : access === 'denied' ? CircleAlert : CircleHelp;
   return (
@@ -41,7 +41,7 @@ function ImessageGroup({ imessage }: { readonly imessage: SettingsView['channels
       <Row
         label="Full Disk Access"
         labelId="fda-label"
-        help="Carapace reads your Messages history (chat.db), which macOS protects. Allow it in Privacy & Security › Full Disk Access."
+        help="Pavise reads your Messages history (chat.db), which macOS protects. Allow it in Privacy & Security › Full Disk Access."
         error={paneStatus?.state === 'error' ? paneStatus.message : undefined}
       >
         <span className={`access access-${access}`}>
@@ -59,8 +59,8 @@ function ImessageGroup({ imessage }: { readonly imessage: SettingsView['channels
 }
 
 function OwnerHandles({ owners }: { readonly owners: readonly string[] }) {
-  const status = useCarapace((state) => state.forms.owners);
-  const updateSettings = useCarapace((state) => state.updateSettings);
+  const status = usePavise((state) => state.forms.owners);
+  const updateSettings = usePavise((state) => state.updateSettings);
   const [handle, setHandle] = useState('');
   const [error, setError] = useState<string | undefined>();
 
@@ -126,9 +126,9 @@ function OwnerHandles({ owners }: { readonly owners: readonly string[] }) {
 }
 
 function TelegramGroup({ telegram }: { readonly telegram: SettingsView['channels']['telegram'] }) {
-  const pairing = useCarapace((state) => state.pairing);
-  const status = useCarapace((state) => state.forms.pairing);
-  const createPairing = useCarapace((state) => state.createPairing);
+  const pairing = usePavise((state) => state.pairing);
+  const status = usePavise((state) => state.forms.pairing);
+  const createPairing = usePavise((state) => state.createPairing);
   const left = pairing ? timeLeft(pairing.expiresAt) : undefined;
   return (
     <Group title="Telegram">
@@ -141,7 +141,7 @@ function TelegramGroup({ telegram }: { readonly telegram: SettingsView['channels
       <Row
         label="Your account"
         labelId="telegram-account"
-        help={pairing && left ? undefined : 'Pairing tells Carapace which Telegram account is you. The code works once, for 10 minutes.'}
+        help={pairing && left ? undefined : 'Pairing tells Pavise which Telegram account is you. The code works once, for 10 minutes.'}
         error={status?.state === 'error' ? status.message : undefined}
       >
         <span className="secondary">{telegram.owners.length > 0 ? telegram.owners.join(', ') : 'Not paired'}</span>
@@ -164,7 +164,7 @@ function TelegramGroup({ telegram }: { readonly telegram: SettingsView['channels
 
 function PairingRequests({ requests }: { readonly requests: readonly ApprovalView[] }) {
   return (
-    <Group title="Pairing requests" description="People who wrote to Carapace and are not your contacts. Approved, they get answers — but no tools and none of your data.">
+    <Group title="Pairing requests" description="People who wrote to Pavise and are not your contacts. Approved, they get answers — but no tools and none of your data.">
       {requests.length === 0 ? (
         <div className="row">
           <p className="secondary empty-row">No one is waiting.</p>
@@ -177,8 +177,8 @@ function PairingRequests({ requests }: { readonly requests: readonly ApprovalVie
 }
 
 function PairingRequest({ request }: { readonly request: ApprovalView }) {
-  const status = useCarapace((state) => state.forms[`pairing:${request.id}`]);
-  const decidePairing = useCarapace((state) => state.decidePairing);
+  const status = usePavise((state) => state.forms[`pairing:${request.id}`]);
+  const decidePairing = usePavise((state) => state.decidePairing);
   const busy = status?.state === 'saving';
   return (
     <div className="row pairing-request" data-approval-id={request.id}>

@@ -1,6 +1,6 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import type { IpcRequest, SettingsView } from '../../../main/common/ipc.js';
-import { useCarapace } from '../store/store.js';
+import { usePavise } from '../store/store.js';
 import { describedBy, Group, Row, StatusLine } from './Form.js';
 import { SecretField } from './SecretField.js';
 import { validateUpdate } from './validate-settings.js';
@@ -30,8 +30,8 @@ export function GeneralPane({ settings }: { readonly settings: SettingsView }) {
 }
 
 function ModelGroup({ settings }: { readonly settings: SettingsView }) {
-  const status = useCarapace((state) => state.forms.model);
-  const updateSettings = useCarapace((state) => state.updateSettings);
+  const status = usePavise((state) => state.forms.model);
+  const updateSettings = usePavise((state) => state.updateSettings);
   const [provider, setProvider] = useState<Provider>(settings.model.provider);
   const [name, setName] = useState(settings.model.name);
   const [baseURL, setBaseURL] = useState(settings.model.baseURL ?? '');
@@ -109,7 +109,7 @@ function ModelGroup({ settings }: { readonly settings: SettingsView }) {
             onChange={(event) => setBaseURL(event.target.value)}
           />
         </Row>
-        <Row label="API key" htmlFor="api-key" help="Kept in your macOS Keychain. Carapace never shows it again, and the model never sees it.">
+        <Row label="API key" htmlFor="api-key" help="Kept in your macOS Keychain. Pavise never shows it again, and the model never sees it.">
           <SecretField id="api-key" name={provider} label={KEY_LABELS[provider]} stored={secret?.stored ?? false} />
         </Row>
       </Group>
@@ -118,8 +118,8 @@ function ModelGroup({ settings }: { readonly settings: SettingsView }) {
 }
 
 function PersonaGroup({ persona }: { readonly persona: string }) {
-  const status = useCarapace((state) => state.forms.persona);
-  const savePersona = useCarapace((state) => state.savePersona);
+  const status = usePavise((state) => state.forms.persona);
+  const savePersona = usePavise((state) => state.savePersona);
   const [text, setText] = useState(persona);
   useEffect(() => setText(persona), [persona]);
   return (
@@ -131,7 +131,7 @@ function PersonaGroup({ persona }: { readonly persona: string }) {
     >
       <Group
         title="Persona"
-        description="SOUL.md: who Carapace is and how it speaks. It cannot loosen what needs your approval."
+        description="SOUL.md: who Pavise is and how it speaks. It cannot loosen what needs your approval."
         footer={
           <>
             <StatusLine status={status} />
@@ -153,11 +153,11 @@ function PersonaGroup({ persona }: { readonly persona: string }) {
 }
 
 function StartupGroup({ openAtLogin }: { readonly openAtLogin: boolean }) {
-  const status = useCarapace((state) => state.forms.openAtLogin);
-  const updateSettings = useCarapace((state) => state.updateSettings);
+  const status = usePavise((state) => state.forms.openAtLogin);
+  const updateSettings = usePavise((state) => state.updateSettings);
   return (
     <Group title="Startup">
-      <Row label="Open at login" htmlFor="open-at-login" help={status?.state === 'error' ? undefined : 'Starts Carapace in the menu bar when you log in.'} error={status?.state === 'error' ? status.message : undefined}>
+      <Row label="Open at login" htmlFor="open-at-login" help={status?.state === 'error' ? undefined : 'Starts Pavise in the menu bar when you log in.'} error={status?.state === 'error' ? status.message : undefined}>
         <input
           id="open-at-login"
           type="checkbox"

@@ -1,14 +1,14 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import type { SettingsView } from '../../../main/common/ipc.js';
-import { useCarapace } from '../store/store.js';
+import { usePavise } from '../store/store.js';
 import { describedBy, Group, Row, StatusLine } from './Form.js';
 import { limitRange, numberFrom, validateUpdate, type LimitField } from './validate-settings.js';
 
 type Limits = SettingsView['limits'];
 
 const FIELDS: readonly { readonly field: LimitField; readonly label: string; readonly unit: string; readonly help: string; readonly group: 'spend' | 'pacing' | 'approvals' }[] = [
-  { field: 'dailySpendUsd', label: 'Daily spend cap', unit: 'USD', help: 'Carapace stops calling the model for the day before a call could pass this.', group: 'spend' },
-  { field: 'perRecipientPerMinute', label: 'Per person, per minute', unit: 'messages', help: 'Most messages Carapace sends one person in a minute.', group: 'pacing' },
+  { field: 'dailySpendUsd', label: 'Daily spend cap', unit: 'USD', help: 'Pavise stops calling the model for the day before a call could pass this.', group: 'spend' },
+  { field: 'perRecipientPerMinute', label: 'Per person, per minute', unit: 'messages', help: 'Most messages Pavise sends one person in a minute.', group: 'pacing' },
   { field: 'perRecipientPerHour', label: 'Per person, per hour', unit: 'messages', help: 'Most messages to one person in an hour.', group: 'pacing' },
   { field: 'overallPerHour', label: 'Everyone, per hour', unit: 'messages', help: 'Past this, the circuit breaker stops all sending until you resume.', group: 'pacing' },
   { field: 'approvalTimeoutMinutes', label: 'Approval expires after', unit: 'minutes', help: 'A request you have not answered by then counts as denied.', group: 'approvals' },
@@ -23,8 +23,8 @@ const toText = (limits: Limits): Record<LimitField, string> => ({
 });
 
 export function LimitsPane({ settings }: { readonly settings: SettingsView }) {
-  const status = useCarapace((state) => state.forms.limits);
-  const updateSettings = useCarapace((state) => state.updateSettings);
+  const status = usePavise((state) => state.forms.limits);
+  const updateSettings = usePavise((state) => state.updateSettings);
   const [values, setValues] = useState(() => toText(settings.limits));
   const [errors, setErrors] = useState<Record<string, string>>({});
   // Re-read only when a value changed: a settings reload for another reason must not wipe what is being typed.

@@ -1,6 +1,6 @@
 import { Check, KeyRound } from 'lucide-react';
 import { useState } from 'react';
-import { useCarapace } from '../store/store.js';
+import { usePavise } from '../store/store.js';
 import { StatusLine } from './Form.js';
 
 /**
@@ -8,9 +8,9 @@ import { StatusLine } from './Form.js';
  * A typed value goes to the core once and is cleared; nothing can read it back.
  */
 export function SecretField({ id, name, label, stored }: { readonly id: string; readonly name: string; readonly label: string; readonly stored: boolean }) {
-  const status = useCarapace((state) => state.forms[`secret:${name}`]);
-  const setSecret = useCarapace((state) => state.setSecret);
-  const removeSecret = useCarapace((state) => state.removeSecret);
+  const status = usePavise((state) => state.forms[`secret:${name}`]);
+  const setSecret = usePavise((state) => state.setSecret);
+  const removeSecret = usePavise((state) => state.removeSecret);
   const [mode, setMode] = useState<'view' | 'edit' | 'confirm-remove'>('view');
   const [value, setValue] = useState('');
   const saving = status?.state === 'saving';

@@ -1,7 +1,7 @@
 import { Activity, Brain, Gauge, MessageCircle, Puzzle, SlidersHorizontal, CircleAlert } from 'lucide-react';
 import { useRef, type ComponentType, type KeyboardEvent } from 'react';
 import { SECTIONS, type SectionId } from '../store/settings-slice.js';
-import { useCarapace } from '../store/store.js';
+import { usePavise } from '../store/store.js';
 import { ActivityPane } from './ActivityPane.js';
 import { ChannelsPane } from './ChannelsPane.js';
 import { GeneralPane } from './GeneralPane.js';
@@ -21,8 +21,8 @@ const SECTION_INFO: Readonly<Record<SectionId, { readonly label: string; readonl
 
 /** The preferences window: a sidebar of sections and one pane. */
 export function Settings() {
-  const section = useCarapace((state) => state.section);
-  const setSection = useCarapace((state) => state.setSection);
+  const section = usePavise((state) => state.section);
+  const setSection = usePavise((state) => state.setSection);
   const navRef = useRef<HTMLUListElement>(null);
 
   const choose = (next: SectionId) => {
@@ -71,10 +71,10 @@ export function Settings() {
 }
 
 function Pane({ section }: { readonly section: SectionId }) {
-  const settings = useCarapace((state) => state.settings);
-  const error = useCarapace((state) => state.settingsError);
+  const settings = usePavise((state) => state.settings);
+  const error = usePavise((state) => state.settingsError);
   if (section === 'skills') return <PlaceholderPane icon={Puzzle} title="Skills arrive in a later version." detail="Each skill will say what it may do, and nothing loads without your say-so." />;
-  if (section === 'memory') return <PlaceholderPane icon={Brain} title="Memory arrives in a later version." detail="You will see what Carapace remembers here, and remove anything." />;
+  if (section === 'memory') return <PlaceholderPane icon={Brain} title="Memory arrives in a later version." detail="You will see what Pavise remembers here, and remove anything." />;
   if (section === 'activity') return <ActivityPane />;
   if (error)
     return (

@@ -49,7 +49,7 @@ export function decisionWords(decision: string | undefined): string {
 
 export function actorWords(actor: string): string {
   if (actor === 'policy') return 'Policy';
-  if (actor === 'carapace') return 'Carapace';
+  if (actor === 'pavise') return 'Pavise';
   if (actor.startsWith('owner:')) {
     const where = actor.slice('owner:'.length);
     const place: Readonly<Record<string, string>> = {

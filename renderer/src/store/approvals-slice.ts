@@ -29,12 +29,12 @@ const FINAL_CODES = new Set(['expired', 'already_decided', 'not_found', 'invalid
 export function approvalErrorWords(code: string, message: string): string {
   switch (code) {
     case 'expired':
-      return 'This request expired, so it counts as denied. Nothing was done; ask Carapace again if you still want it.';
+      return 'This request expired, so it counts as denied. Nothing was done; ask Pavise again if you still want it.';
     case 'already_decided':
       return 'This request was already decided somewhere else (a notification or the terminal).';
     case 'not_found':
     case 'invalid_id':
-      return 'Carapace no longer has this request. Nothing was done.';
+      return 'Pavise no longer has this request. Nothing was done.';
     case 'not_grantable':
       return 'This one cannot be allowed for an hour. Approve it once, or deny it.';
     default:

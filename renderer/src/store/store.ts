@@ -3,21 +3,21 @@ import { createApprovalsSlice } from './approvals-slice.js';
 import { createChatSlice } from './chat-slice.js';
 import { createSettingsSlice } from './settings-slice.js';
 import { createStatusSlice } from './status-slice.js';
-import type { CarapaceState } from './types.js';
+import type { PaviseState } from './types.js';
 
-export type { CarapaceState } from './types.js';
+export type { PaviseState } from './types.js';
 
 /** The one bound store, built from typed slices. Components read it through narrow selectors. */
-export const useCarapace = create<CarapaceState>()((...args) => ({
+export const usePavise = create<PaviseState>()((...args) => ({
   ...createApprovalsSlice(...args),
   ...createStatusSlice(...args),
   ...createChatSlice(...args),
   ...createSettingsSlice(...args),
 }));
 
-const initialState = useCarapace.getState();
+const initialState = usePavise.getState();
 
 /** Back to the first state (tests). Actions are part of it, so the store stays usable. */
 export function resetStore(): void {
-  useCarapace.setState(initialState, true);
+  usePavise.setState(initialState, true);
 }

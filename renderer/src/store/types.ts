@@ -4,7 +4,7 @@ import type { ChatSlice } from './chat-slice.js';
 import type { SettingsSlice } from './settings-slice.js';
 import type { StatusSlice } from './status-slice.js';
 
-export type CarapaceState = ApprovalsSlice & StatusSlice & ChatSlice & SettingsSlice;
+export type PaviseState = ApprovalsSlice & StatusSlice & ChatSlice & SettingsSlice;
 
 /** One typed slice of the bound store; every slice may read and write the whole state. */
-export type SliceCreator<T> = StateCreator<CarapaceState, [], [], T>;
+export type SliceCreator<T> = StateCreator<PaviseState, [], [], T>;

@@ -1,6 +1,6 @@
 /**
  * ChatDbReader on a chat.db built from the real Messages schema with Apple's indexes and triggers, and real
- * attributedBody blobs (both from ../shared/fixtures/imessage/; see /work/shared/fixtures/SOURCES.md).
+ * attributedBody blobs (both from test/fixtures/imessage/; see test/fixtures/SOURCES.md).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -195,7 +195,7 @@ describe('ChatDbReader', () => {
   });
 
   it('reads a schema without the newer columns', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'carapace-oldchatdb-'));
+    const dir = mkdtempSync(join(tmpdir(), 'pavise-oldchatdb-'));
     try {
       const path = join(dir, 'chat.db');
       const db = new BetterSqlite3(path);
@@ -250,7 +250,7 @@ describe('ChatDbReader', () => {
 
 describe('chat.db access errors', () => {
   it('says when there is no chat.db at the path', () => {
-    const missing = join(tmpdir(), 'carapace-no-such-dir', 'chat.db');
+    const missing = join(tmpdir(), 'pavise-no-such-dir', 'chat.db');
     let caught: unknown;
     try {
       ChatDbReader.open(missing);
@@ -262,7 +262,7 @@ describe('chat.db access errors', () => {
   });
 
   it('says a file that is not a Messages database is not one', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'carapace-notchatdb-'));
+    const dir = mkdtempSync(join(tmpdir(), 'pavise-notchatdb-'));
     try {
       writeFileSync(join(dir, 'garbage.db'), 'x'.repeat(4096));
       expect(() => ChatDbReader.open(join(dir, 'garbage.db'))).toThrow(expect.objectContaining({ name: 'ChatDbAccessError', reason: 'not_a_database' }));
@@ -288,7 +288,7 @@ describe('chat.db access errors', () => {
       expect(classified).toMatchObject({ name: 'ChatDbAccessError', reason: 'full_disk_access', message: FULL_DISK_ACCESS_MESSAGE });
     }
     expect(FULL_DISK_ACCESS_MESSAGE).toBe(
-      'Carapace cannot read chat.db: give it Full Disk Access in System Settings → Privacy & Security → Full Disk Access ' +
+      'Pavise cannot read chat.db: give it Full Disk Access in System Settings → Privacy & Security → Full Disk Access ' +
         '(x-apple.systempreferences:com.apple.preference.security?Privacy_AllFiles), then restart it.',
     );
     expect(classifyChatDbError(refusals[0], '/x/chat.db', 'linux')).toMatchObject({ reason: 'not_readable', message: expect.stringContaining('EPERM') });

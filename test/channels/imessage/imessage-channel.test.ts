@@ -1,6 +1,6 @@
 /**
- * ImessageChannel against a chat.db built from the real Messages schema (../shared/fixtures/imessage/; see
- * /work/shared/fixtures/SOURCES.md), written by a second connection as Messages.app would. The fallback poll is set
+ * ImessageChannel against a chat.db built from the real Messages schema (test/fixtures/imessage/; see
+ * test/fixtures/SOURCES.md), written by a second connection as Messages.app would. The fallback poll is set
  * to an hour, so every delivery after the start is the file watcher's doing.
  */
 import { mkdirSync, rmSync } from 'node:fs';
@@ -128,7 +128,7 @@ describe('ImessageChannel', () => {
     const channel = new ImessageChannel({
       chatDbPath: fixture.path,
       owners: ['+15559990000', 'owner@example.com'],
-      assistantNames: ['carapace', 'Shelly'],
+      assistantNames: ['pavise', 'Shelly'],
       sender,
       pollIntervalMs: HOUR,
       home: '/Users/owner',
@@ -241,9 +241,9 @@ describe('ImessageChannel', () => {
     const host = new FakeHost();
     start(host);
     await host.state('connected');
-    const mine = fixture.addMessage({ chat: direct, handle: alice, text: 'sent by Carapace or me', isFromMe: true, destinationCallerId: 'owner@example.com', date: T0 });
+    const mine = fixture.addMessage({ chat: direct, handle: alice, text: 'sent by Pavise or me', isFromMe: true, destinationCallerId: 'owner@example.com', date: T0 });
     fixture.addMessage({ chat: direct, handle: alice, text: 'Liked “hi”', isFromMe: true, associatedMessageType: 2001, associatedMessageGuid: `p:0/${mine.guid}`, date: T0 + 1 });
-    fixture.addMessage({ chat: direct, handle: alice, text: 'Loved “sent by Carapace or me”', associatedMessageType: 2000, associatedMessageGuid: `p:0/${mine.guid}`, date: T0 + 2 });
+    fixture.addMessage({ chat: direct, handle: alice, text: 'Loved “sent by Pavise or me”', associatedMessageType: 2000, associatedMessageGuid: `p:0/${mine.guid}`, date: T0 + 2 });
     await host.deliveredCount(2);
     expect(host.delivered.map((d) => [d.message.isFromMe, d.message.sender, d.message.kind, d.message.addressesAssistant, d.cursor])).toEqual([
       [true, 'owner@example.com', 'message', true, '1'],
@@ -255,7 +255,7 @@ describe('ImessageChannel', () => {
     const host = new FakeHost();
     start(host);
     await host.state('connected');
-    fixture.addMessage({ chat: group, handle: bob, text: 'carapace: hi all', date: T0 });
+    fixture.addMessage({ chat: group, handle: bob, text: 'pavise: hi all', date: T0 });
     fixture.addMessage({ chat: group, handle: bob, text: null, itemType: 2, date: T0 + 1 });
     fixture.addMessage({ chat: group, handle: bob, text: null, body: null, date: T0 + 2 });
     await host.deliveredCount(1);
@@ -278,19 +278,19 @@ describe('ImessageChannel', () => {
     expect(host.delivered[1]?.message).toMatchObject({ text: '', attachments: [] });
   });
 
-  it('in a group, addresses Carapace only when named; in 1:1 always', async () => {
+  it('in a group, addresses Pavise only when named; in 1:1 always', async () => {
     const host = new FakeHost();
     const { channel } = start(host);
     await host.state('connected');
-    const texts = ['carapace, what time is it?', 'Hey CARAPACE!', 'ask @carapace', 'carapaces are shells', 'nothing for it', 'shelly: remind me', 'Ask Shelly.'];
+    const texts = ['pavise, what time is it?', 'Hey PAVISE!', 'ask @pavise', 'pavises are shells', 'nothing for it', 'shelly: remind me', 'Ask Shelly.'];
     for (const [i, text] of texts.entries()) fixture.addMessage({ chat: group, handle: bob, text, date: T0 + i });
     fixture.addMessage({ chat: direct, handle: alice, text: 'nothing named', date: T0 + 99 });
     await host.deliveredCount(texts.length + 1);
     expect(host.delivered.map((d) => [d.message.text, d.message.isGroup, d.message.addressesAssistant])).toEqual([
-      ['carapace, what time is it?', true, true],
-      ['Hey CARAPACE!', true, true],
-      ['ask @carapace', true, true],
-      ['carapaces are shells', true, false],
+      ['pavise, what time is it?', true, true],
+      ['Hey PAVISE!', true, true],
+      ['ask @pavise', true, true],
+      ['pavises are shells', true, false],
       ['nothing for it', true, false],
       ['shelly: remind me', true, true],
       ['Ask Shelly.', true, true],
@@ -378,7 +378,7 @@ describe('ImessageChannel', () => {
 
   it('sends to the chat the conversation id names, through the injected sender', async () => {
     const sender = new FakeSender();
-    const channel = new ImessageChannel({ chatDbPath: fixture.path, owners: [], assistantNames: ['carapace'], sender });
+    const channel = new ImessageChannel({ chatDbPath: fixture.path, owners: [], assistantNames: ['pavise'], sender });
     const signal = new AbortController().signal;
     sender.result = { ok: true, externalIds: ['x'] };
     await expect(channel.send({ conversationId: 'any;+;chat123456789', text: 'hello group', idempotencyKey: 'k1' }, signal)).resolves.toEqual({

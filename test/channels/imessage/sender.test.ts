@@ -18,14 +18,14 @@ import type { ImessageSendTarget } from '../../../main/channels/imessage/target.
 
 /*
  * The sender runs a stand-in for osascript (test/fakes/osascript-recorder.mjs) that logs its argv and the hash of the
- * script it was given. The injection strings come from ../shared/fixtures/applescript/osascript_injection_cases.json;
- * their origins are listed in ../shared/fixtures/SOURCES.md ("applescript/osascript_injection_cases.json": escaper
+ * script it was given. The injection strings come from test/fixtures/applescript/osascript_injection_cases.json;
+ * their origins are listed in test/fixtures/SOURCES.md ("applescript/osascript_injection_cases.json": escaper
  * vectors and break-out payloads gathered from public iMessage/Calendar automation projects and their issues).
  */
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const RECORDER = join(ROOT, 'test/fakes/osascript-recorder.mjs');
-const FIXTURE = resolve(ROOT, '../shared/fixtures/applescript/osascript_injection_cases.json');
+const FIXTURE = resolve(ROOT, 'test/fixtures/applescript/osascript_injection_cases.json');
 
 interface InjectionFixture {
   escaper_unit_vectors: { escaper_rules: string[]; cases: Array<{ input: string; expected_escaped: string }> };
@@ -65,14 +65,14 @@ afterEach(async () => {
 });
 
 function recorder(env: Record<string, string> = {}, options: AppleScriptSenderOptions = {}) {
-  const dir = mkdtempSync(join(tmpdir(), 'carapace-sender-test-'));
+  const dir = mkdtempSync(join(tmpdir(), 'pavise-sender-test-'));
   const log = join(dir, 'calls.jsonl');
   const sender = new AppleScriptSender({
     osascriptPath: RECORDER,
     env: {
       ...process.env,
       PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`,
-      CARAPACE_OSASCRIPT_LOG: log,
+      PAVISE_OSASCRIPT_LOG: log,
       ...env,
     },
     scriptParentDir: dir,
@@ -99,7 +99,7 @@ function expectScriptCall(call: RecordedCall | undefined, mode: 'chat' | 'buddy'
   const argv = call?.argv ?? [];
   expect(argv).toHaveLength(6);
   expect(argv.slice(0, 2)).toEqual(['-l', 'AppleScript']);
-  expect(argv[2]).toMatch(/\/carapace-osascript-[^/]+\/send-imessage\.applescript$/);
+  expect(argv[2]).toMatch(/\/pavise-osascript-[^/]+\/send-imessage\.applescript$/);
   expect(argv[3]).toBe(mode);
   expect(argv[4]).toBe(target);
   expect(argv[5]).toBe(text);
@@ -231,8 +231,8 @@ describe('AppleScriptSender: untrusted strings reach osascript only as argv', ()
     expect(readFileSync(second?.argv[2] ?? '', 'utf8')).toBe(SEND_SCRIPT);
   });
 
-  it('uses CARAPACE_OSASCRIPT from the environment when no path is given', async () => {
-    const { sender, calls } = recorder({ CARAPACE_OSASCRIPT: RECORDER }, { osascriptPath: undefined });
+  it('uses PAVISE_OSASCRIPT from the environment when no path is given', async () => {
+    const { sender, calls } = recorder({ PAVISE_OSASCRIPT: RECORDER }, { osascriptPath: undefined });
     expect(await sender.send({ handle: PHONE }, 'via env', signal())).toEqual({ ok: true, externalIds: [] });
     expectScriptCall(calls()[0], 'buddy', PHONE, 'via env');
   });
@@ -519,12 +519,12 @@ describe('AppleScriptSender: text', () => {
 
 describe('AppleScriptSender: failures', () => {
   it.each(['-1743', '-1744'])('error %s: names the Automation setting and is not retried', async (code) => {
-    const { sender } = recorder({ CARAPACE_OSASCRIPT_FAIL: code });
+    const { sender } = recorder({ PAVISE_OSASCRIPT_FAIL: code });
     const result = await sender.send({ handle: PHONE }, 'hi', signal());
     expect(result).toMatchObject({ ok: false, retryable: false });
     if (result.ok) return;
     expect(result.message).toContain('Privacy & Security → Automation');
-    expect(result.message).toContain('allow Carapace to control Messages');
+    expect(result.message).toContain('allow Pavise to control Messages');
     expect(result.message).toContain(AUTOMATION_SETTINGS_URL);
   });
 
@@ -548,31 +548,31 @@ describe('AppleScriptSender: failures', () => {
   });
 
   it('a value Node cannot pass to a process is a failure, not a rejection', async () => {
-    const { sender, calls } = recorder({ CARAPACE_BROKEN: 'a\0b' });
+    const { sender, calls } = recorder({ PAVISE_BROKEN: 'a\0b' });
     expect(await sender.send({ handle: PHONE }, 'hi', signal())).toMatchObject({ ok: false, retryable: false, message: expect.stringMatching(/could not be started/) });
     expect(calls()).toEqual([]);
   });
 
   it('an ambiguous handle, reported by the script, is not guessed at', async () => {
-    const { sender } = recorder({ CARAPACE_OSASCRIPT_FAIL: 'ambiguous' });
+    const { sender } = recorder({ PAVISE_OSASCRIPT_FAIL: 'ambiguous' });
     const result = await sender.send({ handle: 'someone@example.com' }, 'hi', signal());
     expect(result).toMatchObject({ ok: false, retryable: false, message: expect.stringMatching(/more than one person/) });
   });
 
   it('Messages not running is retryable', async () => {
-    const { sender } = recorder({ CARAPACE_OSASCRIPT_FAIL: '-600' });
+    const { sender } = recorder({ PAVISE_OSASCRIPT_FAIL: '-600' });
     expect(await sender.send({ handle: PHONE }, 'hi', signal())).toMatchObject({ ok: false, retryable: true, message: expect.stringMatching(/not running/) });
   });
 
   it('an unknown chat is not retried', async () => {
-    const { sender, calls } = recorder({ CARAPACE_OSASCRIPT_FAIL: '-1728' });
+    const { sender, calls } = recorder({ PAVISE_OSASCRIPT_FAIL: '-1728' });
     const result = await sender.send({ chatGuid: 'any;+;chat123456789' }, 'hi', signal());
     expect(result).toMatchObject({ ok: false, retryable: false, message: expect.stringMatching(/no chat with the id/) });
     expect(calls()).toHaveLength(1);
   });
 
   it('a 1:1 chat Messages does not know by id is sent to its handle instead', async () => {
-    const { sender, calls } = recorder({ CARAPACE_OSASCRIPT_FAIL: '-1728', CARAPACE_OSASCRIPT_FAIL_MODE: 'chat' });
+    const { sender, calls } = recorder({ PAVISE_OSASCRIPT_FAIL: '-1728', PAVISE_OSASCRIPT_FAIL_MODE: 'chat' });
     const text = 'first part. '.repeat(200);
     expect(await sender.send({ chatGuid: 'any;-;someone@example.com' }, text, signal())).toEqual({ ok: true, externalIds: [] });
     const [failed, ...sent] = calls();
@@ -583,14 +583,14 @@ describe('AppleScriptSender: failures', () => {
   });
 
   it('a failure after some chunks went out is not retryable, so nothing is sent twice', async () => {
-    const { sender, calls } = recorder({ CARAPACE_OSASCRIPT_FAIL: '-600', CARAPACE_OSASCRIPT_FAIL_AFTER: '1' });
+    const { sender, calls } = recorder({ PAVISE_OSASCRIPT_FAIL: '-600', PAVISE_OSASCRIPT_FAIL_AFTER: '1' });
     const result = await sender.send({ handle: PHONE }, 'word '.repeat(1000), signal());
     expect(result).toMatchObject({ ok: false, retryable: false, message: expect.stringMatching(/^Sent 1 of 3 parts, then: Messages is not running/) });
     expect(calls()).toHaveLength(2);
   });
 
   it('a timeout kills osascript and is retryable', async () => {
-    const { sender, calls } = recorder({ CARAPACE_OSASCRIPT_FAIL: 'timeout' }, { timeoutMs: 500 });
+    const { sender, calls } = recorder({ PAVISE_OSASCRIPT_FAIL: 'timeout' }, { timeoutMs: 500 });
     const result = await sender.send({ handle: PHONE }, 'hi', signal());
     expect(result).toMatchObject({ ok: false, retryable: true, message: expect.stringMatching(/did not answer/) });
     const pid = calls()[0]?.pid ?? 0;
@@ -599,7 +599,7 @@ describe('AppleScriptSender: failures', () => {
   });
 
   it('aborting kills osascript and stops the send', async () => {
-    const { sender, calls } = recorder({ CARAPACE_OSASCRIPT_FAIL: 'timeout' }, { timeoutMs: 60_000 });
+    const { sender, calls } = recorder({ PAVISE_OSASCRIPT_FAIL: 'timeout' }, { timeoutMs: 60_000 });
     const controller = new AbortController();
     const started = Date.now();
     const sending = sender.send({ handle: PHONE }, 'word '.repeat(1000), controller.signal);

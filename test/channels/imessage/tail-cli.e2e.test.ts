@@ -1,6 +1,6 @@
 /**
- * `carapace imessage tail` through the built binary, on a chat.db built from the real Messages schema and real
- * attributedBody blobs (../shared/fixtures/imessage/; see /work/shared/fixtures/SOURCES.md).
+ * `pavise imessage tail` through the built binary, on a chat.db built from the real Messages schema and real
+ * attributedBody blobs (test/fixtures/imessage/; see test/fixtures/SOURCES.md).
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -37,7 +37,7 @@ afterAll(() => {
 
 const tail = (args: string[], env = home.env) => runCli(['imessage', 'tail', ...args], { env: { ...env, HOME: '/Users/owner' } });
 
-describe('carapace imessage tail', () => {
+describe('pavise imessage tail', () => {
   it('prints the last 20 messages as JSON lines with exactly the documented keys', async () => {
     const result = await tail(['--db', fixture.path, '--json']);
     expect(result.code).toBe(0);
@@ -65,7 +65,7 @@ describe('carapace imessage tail', () => {
     });
     expect(lines.find((line) => line.rowid === 28)).toMatchObject({ isFromMe: true, sender: 'owner@example.com', text: 'from me' });
     expect(lines.find((line) => line.rowid === 29)).toMatchObject({ text: '' });
-    expect(result.stderr).toMatch(/^carapace: message 29: cannot decode attributedBody: /m);
+    expect(result.stderr).toMatch(/^pavise: message 29: cannot decode attributedBody: /m);
   });
 
   it('reads after --since, up to --limit', async () => {
@@ -101,7 +101,7 @@ describe('carapace imessage tail', () => {
     try {
       const result = await tail(['--json'], broken.env);
       expect(result.code).toBe(1);
-      expect(result.stderr).toMatch(/^carapace: .*config\.json is invalid — channels\.imessage\.chatDbPath is 42/);
+      expect(result.stderr).toMatch(/^pavise: .*config\.json is invalid — channels\.imessage\.chatDbPath is 42/);
     } finally {
       broken.cleanup();
     }
@@ -112,7 +112,7 @@ describe('carapace imessage tail', () => {
     const result = await tail(['--db', missing, '--json']);
     expect(result).toMatchObject({ code: 1, stdout: '' });
     expect(result.stderr).toBe(
-      `carapace: There is no chat.db at ${missing}: open Messages and sign in to iMessage on this Mac, or set channels.imessage.chatDbPath to the right file.\n`,
+      `pavise: There is no chat.db at ${missing}: open Messages and sign in to iMessage on this Mac, or set channels.imessage.chatDbPath to the right file.\n`,
     );
     expect(FULL_DISK_ACCESS_MESSAGE).toContain('Privacy_AllFiles');
   });
@@ -120,7 +120,7 @@ describe('carapace imessage tail', () => {
   it('exits 1 when the file is not a Messages database', async () => {
     const result = await tail(['--db', join(fixture.dir, 'chat.db-wal')]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/^carapace: .*(not a readable SQLite database|not a Messages database)/);
+    expect(result.stderr).toMatch(/^pavise: .*(not a readable SQLite database|not a Messages database)/);
   });
 
   it('exits 1 and says so when Messages holds chat.db locked', async () => {
@@ -132,7 +132,7 @@ describe('carapace imessage tail', () => {
       locked.addMessage({ chat, handle, text: 'mine alone', date: T0 });
       const result = await tail(['--db', locked.path, '--json']);
       expect(result).toMatchObject({ code: 1, stdout: '' });
-      expect(result.stderr).toBe(`carapace: ${locked.path} is busy (Messages is writing to it); try again in a moment.\n`);
+      expect(result.stderr).toBe(`pavise: ${locked.path} is busy (Messages is writing to it); try again in a moment.\n`);
     } finally {
       locked.cleanup();
     }
@@ -142,8 +142,8 @@ describe('carapace imessage tail', () => {
     [['--limit', '0'], /--limit must be a whole number from 1/],
     [['--limit', 'ten'], /--limit must be a whole number/],
     [['--since', '-3'], /--since/],
-    [['--bogus'], /Unknown option '--bogus'.*Usage: carapace imessage tail/],
-    [['extra'], /Usage: carapace imessage tail/],
+    [['--bogus'], /Unknown option '--bogus'.*Usage: pavise imessage tail/],
+    [['extra'], /Usage: pavise imessage tail/],
     [['--db', ''], /--db needs a path/],
   ])('exits 2 on bad flags: %j', async (args, message) => {
     const result = await tail(args);
@@ -155,7 +155,7 @@ describe('carapace imessage tail', () => {
     for (const args of [['imessage'], ['imessage', 'follow']]) {
       const result = await runCli(args, { env: home.env });
       expect(result.code).toBe(2);
-      expect(result.stderr).toMatch(/Usage: carapace imessage tail \[--db PATH\] \[--since ROWID\] \[--limit N\] \[--json\]/);
+      expect(result.stderr).toMatch(/Usage: pavise imessage tail \[--db PATH\] \[--since ROWID\] \[--limit N\] \[--json\]/);
     }
   });
 });

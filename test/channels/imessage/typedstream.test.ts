@@ -1,6 +1,6 @@
 /**
  * The attributedBody decoder against real blobs: ReagentX/imessage-exporter's typedstream test data, with the text
- * each one must give in MANIFEST.json (see /work/shared/fixtures/SOURCES.md).
+ * each one must give in MANIFEST.json (see test/fixtures/SOURCES.md).
  */
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';

@@ -5,12 +5,12 @@ import { botApiSamples } from '../../fakes/fake-bot-api.js';
 
 /**
  * Updates to inbound messages, and when a group message addresses the assistant. Bot identity and payload shapes
- * from ../shared/fixtures/telegram/bot_api_samples.json (see ../shared/fixtures/SOURCES.md).
+ * from test/fixtures/telegram/bot_api_samples.json (see test/fixtures/SOURCES.md).
  */
 
 const bot = botApiSamples.constructed.getMe_response.result;
 const me: BotIdentity = { id: bot.id, username: bot.username };
-const NAMES = ['carapace', 'Shelly Bot'];
+const NAMES = ['pavise', 'Shelly Bot'];
 
 const group = { id: -4000000001, title: 'Family', type: 'group' as const };
 const bob = { id: 5550101, is_bot: false, first_name: 'Bob' };
@@ -54,12 +54,12 @@ describe('group addressing', () => {
   });
 
   it('text that starts with an assistant name, as a whole word', () => {
-    expect(addresses({ text: "Carapace, what's for dinner?" })).toBe(true);
-    expect(addresses({ text: '  carapace what time is it' })).toBe(true);
+    expect(addresses({ text: "Pavise, what's for dinner?" })).toBe(true);
+    expect(addresses({ text: '  pavise what time is it' })).toBe(true);
     expect(addresses({ text: 'shelly bot: hi' })).toBe(true);
-    expect(addresses({ text: 'carapace' })).toBe(true);
-    expect(addresses({ text: 'carapaces are shells' })).toBe(false);
-    expect(addresses({ text: 'ask carapace later' })).toBe(false);
+    expect(addresses({ text: 'pavise' })).toBe(true);
+    expect(addresses({ text: 'pavises are shells' })).toBe(false);
+    expect(addresses({ text: 'ask pavise later' })).toBe(false);
   });
 
   it('a photo caption that mentions the bot', () => {
@@ -86,11 +86,11 @@ describe('group addressing', () => {
 describe('toInboundMessage', () => {
   it('lists documents and voice notes by file_id, never fetching them', () => {
     const doc = toInboundMessage(
-      groupUpdate({ document: { file_id: 'doc-1', file_unique_id: 'd', file_name: 'invoice.pdf', mime_type: 'application/pdf' }, caption: 'carapace, file this' }),
+      groupUpdate({ document: { file_id: 'doc-1', file_unique_id: 'd', file_name: 'invoice.pdf', mime_type: 'application/pdf' }, caption: 'pavise, file this' }),
       me,
       NAMES,
     );
-    expect(doc).toMatchObject({ text: 'carapace, file this', addressesAssistant: true, attachments: [{ fileId: 'doc-1', mimeType: 'application/pdf', name: 'invoice.pdf' }] });
+    expect(doc).toMatchObject({ text: 'pavise, file this', addressesAssistant: true, attachments: [{ fileId: 'doc-1', mimeType: 'application/pdf', name: 'invoice.pdf' }] });
     const voice = toInboundMessage(groupUpdate({ voice: { file_id: 'voice-1', file_unique_id: 'v', duration: 3 } }), me, NAMES);
     expect(voice).toMatchObject({ text: '', attachments: [{ fileId: 'voice-1', mimeType: 'audio/ogg' }] });
   });

@@ -13,12 +13,12 @@ import { RecordingHost, startChannel, type RunningChannel } from './recording-ho
 
 /**
  * The Telegram channel's long polling, with the real grammY client against the fake Bot API, fed with the payloads
- * of ../shared/fixtures/telegram/bot_api_samples.json (origins and licences: ../shared/fixtures/SOURCES.md).
+ * of test/fixtures/telegram/bot_api_samples.json (origins and licences: test/fixtures/SOURCES.md).
  */
 
 const FIXTURE_UPDATES: readonly FakeUpdate[] = botApiSamples.constructed.getUpdates_response.result;
 const ERRORS = botApiSamples.constructed.error_responses;
-const SET_TOKEN = 'carapace secrets set telegram-bot-token';
+const SET_TOKEN = 'pavise secrets set telegram-bot-token';
 
 let fake: FakeBotApi | undefined;
 const running: RunningChannel[] = [];
@@ -33,7 +33,7 @@ function channelFor(api: { apiRoot: string }, overrides: Partial<TelegramChannel
   return new TelegramChannel({
     token: async () => TEST_BOT_TOKEN,
     apiRoot: api.apiRoot,
-    assistantNames: ['carapace'],
+    assistantNames: ['pavise'],
     pollTimeoutSeconds: 2,
     retry: { baseDelayMs: 20, maxDelayMs: 100 },
     ...overrides,
@@ -300,7 +300,7 @@ describe('TelegramChannel long polling', () => {
     expect(fake.callsTo('deleteWebhook').map((call) => call.params)).toEqual([{ drop_pending_updates: false }]);
     expect(host.statuses.map((s) => s.detail ?? s.state)).toEqual([
       'starting',
-      'A webhook was set for this bot; Carapace removed it to use long polling.',
+      'A webhook was set for this bot; Pavise removed it to use long polling.',
       'connected',
     ]);
   });

@@ -4,7 +4,7 @@ import { error, startFakeBotApi, TEST_BOT_TOKEN, type FakeBotApi } from '../../f
 
 /**
  * Sending through the real grammY client against the fake Bot API (which parses HTML the way Telegram does).
- * Fixture origins: ../shared/fixtures/SOURCES.md.
+ * Fixture origins: test/fixtures/SOURCES.md.
  */
 
 let fake: FakeBotApi | undefined;
@@ -18,7 +18,7 @@ function channelFor(api: { apiRoot: string }, overrides: Partial<TelegramChannel
   return new TelegramChannel({
     token: async () => TEST_BOT_TOKEN,
     apiRoot: api.apiRoot,
-    assistantNames: ['carapace'],
+    assistantNames: ['pavise'],
     retry: { baseDelayMs: 20, maxDelayMs: 2_000 },
     ...overrides,
   });
@@ -141,13 +141,13 @@ describe('TelegramChannel.send', () => {
     expect(await channelFor(fake, { token: async () => undefined }).send(out('x'), signal())).toEqual({
       ok: false,
       retryable: false,
-      message: 'No Telegram bot token is stored; add one with `carapace secrets set telegram-bot-token`.',
+      message: 'No Telegram bot token is stored; add one with `pavise secrets set telegram-bot-token`.',
     });
     expect(fake.calls).toEqual([]);
     expect(await channelFor(fake, { token: async () => 'wrong' }).send(out('x'), signal())).toEqual({
       ok: false,
       retryable: false,
-      message: 'The Telegram bot token was rejected; store a new one with `carapace secrets set telegram-bot-token`.',
+      message: 'The Telegram bot token was rejected; store a new one with `pavise secrets set telegram-bot-token`.',
     });
   });
 

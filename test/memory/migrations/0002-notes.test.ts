@@ -8,8 +8,8 @@ import { migrate } from '../../../main/memory/migrations/index.js';
 let dir: string;
 let db: BetterSqlite3.Database;
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'carapace-m0002-'));
-  db = new BetterSqlite3(join(dir, 'carapace.db'));
+  dir = mkdtempSync(join(tmpdir(), 'pavise-m0002-'));
+  db = new BetterSqlite3(join(dir, 'pavise.db'));
   db.pragma('foreign_keys = ON');
 });
 afterEach(() => {

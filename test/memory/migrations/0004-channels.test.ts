@@ -8,8 +8,8 @@ import { migrate } from '../../../main/memory/migrations/index.js';
 let dir: string;
 let db: BetterSqlite3.Database;
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'carapace-m0004-'));
-  db = new BetterSqlite3(join(dir, 'carapace.db'));
+  dir = mkdtempSync(join(tmpdir(), 'pavise-m0004-'));
+  db = new BetterSqlite3(join(dir, 'pavise.db'));
 });
 afterEach(() => {
   db.close();
@@ -23,7 +23,7 @@ describe('migration 0004-channels', () => {
       `INSERT INTO approvals (id, tool, input_json, effects_json, provenance_json, hash, title, reason, risk, status, created_at, expires_at)
        VALUES ('ap_aaaaaaaaaaaa', 't', '{}', '[]', '{}', 'h', 'title', 'why', 'low', 'pending', 1, 2)`,
     ).run();
-    db.prepare(`INSERT INTO activity (id, ts, kind, summary, actor, detail_json, mac) VALUES (1, 5, 'system', 's', 'carapace', '{}', 'm')`).run();
+    db.prepare(`INSERT INTO activity (id, ts, kind, summary, actor, detail_json, mac) VALUES (1, 5, 'system', 's', 'pavise', '{}', 'm')`).run();
 
     expect(migrate(db, 4)).toBe(4);
 

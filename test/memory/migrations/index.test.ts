@@ -15,8 +15,8 @@ import {
 let dir: string;
 let db: BetterSqlite3.Database;
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'carapace-migrate-'));
-  db = new BetterSqlite3(join(dir, 'carapace.db'));
+  dir = mkdtempSync(join(tmpdir(), 'pavise-migrate-'));
+  db = new BetterSqlite3(join(dir, 'pavise.db'));
 });
 afterEach(() => {
   db.close();

@@ -3,7 +3,7 @@
 const [major] = process.versions.node.split('.').map(Number);
 if (major < 22) {
   process.stderr.write(
-    `carapace: Node ${process.versions.node} is too old; Carapace needs Node 24. Run ./scripts/start.sh, which fetches it into .toolchain/.\n`,
+    `pavise: Node ${process.versions.node} is too old; Pavise needs Node 24. Run ./scripts/start.sh, which fetches it into .toolchain/.\n`,
   );
   process.exit(1);
 }
@@ -12,7 +12,7 @@ try {
   cli = await import('../dist/cli/main.js');
 } catch (error) {
   if (error?.code === 'ERR_MODULE_NOT_FOUND' && String(error.message).includes('dist/cli')) {
-    process.stderr.write('carapace: not built yet; run `npm run build` (or ./scripts/start.sh) first.\n');
+    process.stderr.write('pavise: not built yet; run `npm run build` (or ./scripts/start.sh) first.\n');
     process.exit(1);
   }
   throw error;
