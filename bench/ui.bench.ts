@@ -19,7 +19,7 @@ const view = await openView(browser, core, build.outDir, 'popover');
 
 const created = new Map<string, number>();
 const seen = new Map<string, (at: number) => void>();
-core.services.onApprovalRequested((approval) => created.set(approval.id, performance.now()));
+core.services.events.on('approval', (approval) => created.set(approval.id, performance.now()));
 await view.page.exposeBinding('__benchSeen', (_source, id: string) => seen.get(id)?.(performance.now()));
 await view.page.evaluate(() => {
   type Node = { querySelectorAll?(selector: string): Iterable<{ getAttribute(name: string): string | null }>; getAttribute?(name: string): string | null; matches?(selector: string): boolean };

@@ -6,7 +6,7 @@ import type { Snapshot } from '../main/common/ipc.js';
 import { createChannels, defaultChatDbPath } from '../main/gateway/channels-factory.js';
 import { Gateway } from '../main/gateway/gateway.js';
 import { GatewayLockedError } from '../main/gateway/lock.js';
-import { createServices, type ServiceOptions, type Services } from '../main/services.js';
+import { compose, type ComposeOptions, type Core } from '../main/compose.js';
 import { registerIpc } from './ipc.js';
 import { SHORTCUTS, applicationMenu, trayMenu } from './menus.js';
 import { ApprovalNotifier } from './notifications.js';
@@ -23,7 +23,7 @@ export interface ShellOptions {
   readonly env: NodeJS.ProcessEnv;
   readonly platform?: NodeJS.Platform;
   /** Tests supply a memory secret store or a scripted provider; the app uses the Keychain and the configured model. */
-  readonly serviceOptions?: Omit<ServiceOptions, 'env' | 'platform'>;
+  readonly serviceOptions?: Omit<ComposeOptions, 'env' | 'platform'>;
   /** Where package.json, dist/ and assets/ are (`app.getAppPath()`: the repository, or app.asar). */
   readonly appRoot?: string;
   /** How often the snapshot is re-read for changes made by other processes (the CLI beside the app). */
@@ -32,7 +32,7 @@ export interface ShellOptions {
 }
 
 export interface Shell {
-  readonly services: Services;
+  readonly services: Core;
   readonly backend: AppBackend;
   readonly popover: Popover;
   readonly settings: SettingsWindow;
@@ -51,7 +51,7 @@ const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 /**
  * The menu-bar app: one instance, no Dock icon, a tray icon and a popover, the settings window, notifications,
- * and the assistant itself (services, gateway, AppBackend) in the main process. Thin by design: everything the core
+ * and the assistant itself (the composed core, gateway, AppBackend) in the main process. Thin by design: everything the core
  * can do under plain Node lives in main/.
  */
 export async function startShell(options: ShellOptions): Promise<Shell | undefined> {
@@ -81,7 +81,7 @@ export async function startShell(options: ShellOptions): Promise<Shell | undefin
   const assets = join(root, 'assets');
   protocol.handle(APP_SCHEME, createAppProtocolHandler(rendererRoot));
 
-  const services = await createServices({ ...options.serviceOptions, env: options.env, platform });
+  const services = await compose({ ...options.serviceOptions, env: options.env, platform });
 
   // The backend, the platform hooks and the windows refer to each other; each is used only after all exist.
   const controller = new AbortController();
@@ -157,7 +157,7 @@ export async function startShell(options: ShellOptions): Promise<Shell | undefin
     log,
   });
   const startedAt = Date.now();
-  const stopApprovals = services.onApprovalRequested((approval) => notifier.notify(approval));
+  const stopApprovals = services.events.on('approval', (approval) => notifier.notify(approval));
 
   const trayIcon = new TrayIcon(tray, (state) => trayImage(assets, state));
 

@@ -9,9 +9,10 @@ import { ConfigError, loadConfig } from '../config/config.js';
 import { findKeyShapedFields, keyShapeOf } from '../config/key-shapes.js';
 import { paviseHome, defaultPaviseHome, homePaths, type HomePaths } from '../config/paths.js';
 import type { ProviderId } from '../llm/provider.js';
-import { openDatabase, type Database } from '../memory/database.js';
+import { openDatabase, type Database } from '../storage/database.js';
 import { ACTIVITY_KEY_NAME, ActivityLog } from '../permissions/activity-log.js';
-import { Switches } from '../permissions/switches.js';
+import { ActivityRows } from '../storage/activity-rows.js';
+import { Switches } from '../storage/switches.js';
 import { findListeningSockets, type ListeningSocket } from '../platform/listening-sockets.js';
 import { providerKeyFromEnv, providerKeyVariable } from '../secrets/env-fallback.js';
 import { KeychainSecretStore, keychainServiceFor } from '../secrets/keychain-secret-store.js';
@@ -730,7 +731,7 @@ async function checkActivityLog(audit: Audit): Promise<Finding> {
     };
   }
   // The key is handed over from what was already read; the log never gets a chance to create or store one.
-  const log = await ActivityLog.open(db, readOnlyKeyStore(key));
+  const log = await ActivityLog.open(new ActivityRows(db), readOnlyKeyStore(key));
   const result = log.verify();
   if (result.ok) {
     return {

@@ -1,4 +1,3 @@
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { EXIT, UsageError, type CliIO } from './io.js';
 
 declare const PAVISE_VERSION: string | undefined;
@@ -82,24 +81,4 @@ export function reportError(error: unknown, io: CliIO): number {
   io.stderr.write(known ? `pavise: ${message}\n` : `pavise: unexpected error: ${message}\n`);
   if (!known && io.env.PAVISE_DEBUG && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);
   return EXIT.failure;
-}
-
-/** parseArgs with errors that say what to do, raised as UsageError (exit 2). */
-export function parseCommandArgs<T extends NonNullable<ParseArgsConfig['options']>>(
-  command: string,
-  args: string[],
-  options: T,
-  positionals: { min: number; max: number; usage: string },
-) {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
-  } catch (error) {
-    const detail = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    throw new UsageError(`${detail}. Usage: pavise ${command} ${positionals.usage}`);
-  }
-  if (parsed.positionals.length < positionals.min || parsed.positionals.length > positionals.max) {
-    throw new UsageError(`Usage: pavise ${command} ${positionals.usage}`);
-  }
-  return parsed;
 }

@@ -4,7 +4,11 @@ import type { Channel } from '../channels/channel.js';
 import { ImessageChannel } from '../channels/imessage/imessage-channel.js';
 import { AppleScriptSender } from '../channels/imessage/sender.js';
 import { TELEGRAM_TOKEN_SECRET, TelegramChannel } from '../channels/telegram/telegram-channel.js';
-import type { Services } from '../services.js';
+import type { Config } from '../common/config-schema.js';
+import type { SecretStore } from '../secrets/secret-store.js';
+
+/** What creating the channels needs from the core: the channels' config and the Keychain (the bot token). */
+type Services = { readonly config: Config; readonly secrets: Pick<SecretStore, 'get'> };
 
 export { TELEGRAM_TOKEN_SECRET };
 

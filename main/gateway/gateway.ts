@@ -1,13 +1,44 @@
 import { join } from 'node:path';
 import type { Channel, ChannelHost, ChannelId, ChannelStatus, InboundMessage } from '../channels/channel.js';
+import type { ApprovalView } from '../common/approvals.js';
+import type { Config } from '../common/config-schema.js';
+import type { Emitter } from '../common/emitter.js';
 import { OWNER, type Provenance } from '../common/messages.js';
-import type { Services } from '../services.js';
+import type { ActivityLog } from '../permissions/activity-log.js';
 import { canonicalJson, sha256Hex } from '../permissions/canonical.js';
-import type { StoredInbound } from './channel-store.js';
+import type { PermissionGate } from '../permissions/gate.js';
+import type { Pacer } from '../permissions/pacing.js';
+import type { TurnRunner } from '../runtime/turn-runner.js';
+import type { ApprovalStore } from '../storage/approval-store.js';
+import type { ChannelStore, StoredInbound } from '../storage/channel-store.js';
+import type { Outbox, OutboxEntry } from '../storage/outbox.js';
+import type { SessionStore } from '../storage/session-store.js';
+import type { Switches } from '../storage/switches.js';
+import type { ToolRegistry } from '../tools/tool.js';
 import { acquireGatewayLock } from './lock.js';
-import type { OutboxEntry } from './outbox.js';
-import { PairingCodes } from './pairing.js';
+import type { PairingCodes } from './pairing.js';
 import { roleOf } from './roles.js';
+
+/** What the gateway uses from the core, and nothing more. */
+export interface GatewayDeps {
+  readonly paths: { readonly home: string };
+  readonly config: Config;
+  readonly channels: ChannelStore;
+  readonly outbox: Outbox;
+  readonly sessions: Pick<SessionStore, 'create'>;
+  readonly approvals: Pick<ApprovalStore, 'list' | 'consume' | 'pending' | 'create'>;
+  readonly activity: Pick<ActivityLog, 'append'>;
+  readonly switches: Pick<Switches, 'get'>;
+  readonly pacer: Pick<Pacer, 'record'>;
+  readonly gate: Pick<PermissionGate, 'checkOutbound'>;
+  readonly pairing: Pick<PairingCodes, 'consume'>;
+  readonly runner: Pick<TurnRunner, 'run'>;
+  readonly tools: ToolRegistry;
+  readonly contactTools: ToolRegistry;
+  readonly events: Pick<Emitter<{ approval: [ApprovalView]; alert: [string] }>, 'emit'>;
+  /** Runs `work` in one database transaction. */
+  readonly transaction: <T>(work: () => T) => T;
+}
 
 export interface GatewayOptions {
   readonly channels: readonly Channel[];
@@ -32,20 +63,18 @@ export class Gateway {
   readonly #statuses = new Map<ChannelId, ChannelStatus>();
   readonly #now: () => number;
   readonly #log: (line: string) => void;
-  readonly #pairing: PairingCodes;
   #outboxRunning: Promise<void> | undefined;
   #outboxAgain = false;
   #skipped: StoredInbound[] = [];
   #signal: AbortSignal | undefined;
 
   constructor(
-    private readonly services: Services,
+    private readonly deps: GatewayDeps,
     private readonly options: GatewayOptions,
   ) {
     for (const channel of options.channels) this.#channels.set(channel.id, channel);
     this.#now = options.now ?? Date.now;
     this.#log = options.log ?? (() => undefined);
-    this.#pairing = new PairingCodes(services.db);
   }
 
   statuses(): ChannelStatus[] {
@@ -54,12 +83,12 @@ export class Gateway {
 
   /** Runs until the signal aborts. Throws GatewayLockedError when another gateway holds this home. */
   async run(signal: AbortSignal): Promise<void> {
-    const lock = acquireGatewayLock(join(this.services.paths.home, 'gateway.lock'));
+    const lock = acquireGatewayLock(join(this.deps.paths.home, 'gateway.lock'));
     this.#signal = signal;
-    const stopListening = this.services.onOutboxQueued(() => this.#kickOutbox());
+    const stopListening = this.deps.outbox.events.on('queued', () => this.#kickOutbox());
     try {
-      for (const entry of this.services.outbox.recoverInterrupted(this.#now())) {
-        this.services.activity.append({
+      for (const entry of this.deps.outbox.recoverInterrupted(this.#now())) {
+        this.deps.activity.append({
           kind: 'system',
           summary: `Not re-sending a message interrupted mid-send (outbox #${entry.id}); it may or may not have arrived.`,
           actor: 'pavise',
@@ -91,14 +120,14 @@ export class Gateway {
   #host(): ChannelHost {
     return {
       deliver: async (message: InboundMessage, cursor: string) => {
-        const id = this.services.channels.storeInbound(message, cursor, this.#now());
+        const id = this.deps.channels.storeInbound(message, cursor, this.#now());
         if (id !== undefined) this.#enqueue(id);
       },
       deliverBatch: async (items) => {
-        for (const id of this.services.channels.storeInboundBatch(items, this.#now())) this.#enqueue(id);
+        for (const id of this.deps.channels.storeInboundBatch(items, this.#now())) this.#enqueue(id);
       },
-      cursor: (channel) => this.services.channels.cursor(channel),
-      saveCursor: (channel, cursor) => this.services.channels.saveCursor(channel, cursor, this.#now()),
+      cursor: (channel) => this.deps.channels.cursor(channel),
+      saveCursor: (channel, cursor) => this.deps.channels.saveCursor(channel, cursor, this.#now()),
       status: (status) => {
         const previous = this.#statuses.get(status.channel);
         this.#statuses.set(status.channel, status);
@@ -112,26 +141,26 @@ export class Gateway {
 
   /** Messages stored before a crash or while paused are handled first, in order. */
   #handleBacklog(): void {
-    for (const message of this.services.channels.unhandled()) this.#enqueue(message.id);
+    for (const message of this.deps.channels.unhandled()) this.#enqueue(message.id);
   }
 
   #sweep(): void {
-    if (this.services.switches.get('paused').on) return;
+    if (this.deps.switches.get('paused').on) return;
     this.#handleBacklog();
     // Held messages get another look at pacing (they are held again if still over a cap).
-    if (!this.services.switches.get('outbound_tripped').on) this.services.outbox.release(this.#now());
+    if (!this.deps.switches.get('outbound_tripped').on) this.deps.outbox.release(this.#now());
     this.#kickOutbox();
   }
 
   #enqueue(inboundId: number): void {
-    const message = this.services.channels.inbound(inboundId);
+    const message = this.deps.channels.inbound(inboundId);
     if (!message) return;
     const key = `${message.channel}:${message.conversationId}`;
     const previous = this.#sessionQueues.get(key) ?? Promise.resolve();
     const next = previous
       .then(() => this.#handle(inboundId))
       .catch((error: unknown) => {
-        this.services.channels.setStatus(inboundId, 'failed');
+        this.deps.channels.setStatus(inboundId, 'failed');
         this.#log(`error handling message ${inboundId}: ${error instanceof Error ? error.message : String(error)}`);
       })
       .finally(() => {
@@ -141,14 +170,14 @@ export class Gateway {
   }
 
   async #handle(inboundId: number): Promise<void> {
-    const message = this.services.channels.inbound(inboundId);
+    const message = this.deps.channels.inbound(inboundId);
     if (!message || (message.status !== 'stored' && message.status !== 'processing')) return;
-    if (this.services.switches.get('paused').on) return; // stays stored; handled on resume
-    const store = this.services.channels;
+    if (this.deps.switches.get('paused').on) return; // stays stored; handled on resume
+    const store = this.deps.channels;
 
     if (message.isFromMe) {
       // Pavise's own sends echo back through chat.db; the owner's own typing on this Mac is not a command either.
-      const own = this.services.outbox.sentRecently(message.channel, message.conversationId, message.text, message.sentAt - 10 * 60_000);
+      const own = this.deps.outbox.sentRecently(message.channel, message.conversationId, message.text, message.sentAt - 10 * 60_000);
       store.setStatus(message.id, 'ignored', 'self');
       if (!own) this.#log(`${message.channel}: ignored a message sent from this Mac's own account`);
       return;
@@ -157,13 +186,13 @@ export class Gateway {
       store.setStatus(message.id, 'ignored');
       return;
     }
-    const config = this.services.config.channels[message.channel];
+    const config = this.deps.config.channels[message.channel];
     if (this.#now() - message.sentAt > config.maxAgeMinutes * 60_000) {
       store.setStatus(message.id, 'skipped_stale');
       this.#noteSkipped(message);
       return;
     }
-    const role = roleOf(this.services.config, store, message.channel, message.sender);
+    const role = roleOf(this.deps.config, store, message.channel, message.sender);
     if (message.isGroup && !message.addressesAssistant) {
       store.setStatus(message.id, 'ignored', role);
       return;
@@ -176,11 +205,11 @@ export class Gateway {
   }
 
   async #turn(message: StoredInbound, role: 'owner' | 'contact'): Promise<void> {
-    const store = this.services.channels;
+    const store = this.deps.channels;
     const conversation = store.conversation(message.channel, message.conversationId);
     let sessionId = conversation?.sessionId;
     if (!sessionId) {
-      sessionId = this.services.sessions.create(`${message.channel}:${message.conversationId}`, conversation?.title).id;
+      sessionId = this.deps.sessions.create(`${message.channel}:${message.conversationId}`, conversation?.title).id;
       store.setConversationSession(message.channel, message.conversationId, sessionId);
     }
     store.setStatus(message.id, 'processing', role, sessionId);
@@ -195,38 +224,40 @@ export class Gateway {
       role === 'owner' ? (message.isGroup ? { kind: 'untrusted', source: 'non_owner_sender', detail: `group ${message.conversationId}` } : OWNER) : { kind: 'contact', contactId: `${message.channel}:${message.sender}` };
     let reply: string;
     try {
-      const result = await this.services.ask(sessionId, message.text, {
-        provenance,
+      const result = await this.deps.runner.run({
+        sessionKey: sessionId,
+        text: message.text,
+        trigger: provenance,
         signal,
         // Contacts, and anyone in a group (the reply goes to everyone there), get no private data and no actions.
-        ...(role === 'contact' || message.isGroup ? { tools: this.services.contactTools() } : {}),
+        toolset: role === 'contact' || message.isGroup ? this.deps.contactTools : this.deps.tools,
+        replyTo: { channel: message.channel, conversationId: message.conversationId },
       });
       reply = result.reply || (result.error && role === 'owner' ? result.error.message : '');
     } finally {
       if (typing) clearInterval(typing);
     }
-    const db = this.services.db;
-    db.transaction(() => {
+    this.deps.transaction(() => {
       if (reply.trim()) {
-        this.services.outbox.enqueue({ channel: message.channel, conversationId: message.conversationId, text: reply, idempotencyKey: `reply:${message.id}` }, this.#now());
+        this.deps.outbox.enqueue({ channel: message.channel, conversationId: message.conversationId, text: reply, idempotencyKey: `reply:${message.id}` }, this.#now());
       }
       store.setStatus(message.id, 'answered');
-    }).immediate();
+    });
     this.#kickOutbox();
   }
 
   /** Strangers get nothing but a pairing request the owner decides locally (and at most one fixed line). */
   #handleStranger(message: StoredInbound): void {
-    const store = this.services.channels;
-    const approvals = this.services.approvals;
+    const store = this.deps.channels;
+    const approvals = this.deps.approvals;
     if (message.isGroup) {
       store.setStatus(message.id, 'ignored', 'stranger');
       return;
     }
-    if (message.channel === 'telegram' && this.#pairing.consume('telegram', message.text, this.#now())) {
+    if (message.channel === 'telegram' && this.deps.pairing.consume('telegram', message.text, this.#now())) {
       store.addIdentity('telegram', message.sender, 'owner', 'pairing-code', message.senderName, this.#now());
-      this.services.activity.append({ kind: 'system', summary: `Paired Telegram user ${message.sender} as the owner`, actor: 'owner:pairing-code', detail: { channel: 'telegram', sender: message.sender } });
-      this.services.outbox.enqueue({ channel: 'telegram', conversationId: message.conversationId, text: 'Paired: you are now Pavise’s owner on Telegram.', idempotencyKey: `paired:${message.id}` }, this.#now());
+      this.deps.activity.append({ kind: 'system', summary: `Paired Telegram user ${message.sender} as the owner`, actor: 'owner:pairing-code', detail: { channel: 'telegram', sender: message.sender } });
+      this.deps.outbox.enqueue({ channel: 'telegram', conversationId: message.conversationId, text: 'Paired: you are now Pavise’s owner on Telegram.', idempotencyKey: `paired:${message.id}` }, this.#now());
       store.setStatus(message.id, 'answered', 'owner');
       this.#kickOutbox();
       return;
@@ -265,11 +296,11 @@ export class Gateway {
       },
       this.#now(),
     );
-    this.services.activity.append({ kind: 'approval_requested', summary: approval.title, decision: 'ask', actor: 'policy', detail: { approvalId: approval.id } });
-    this.services.notifyApproval(approval);
-    const line = this.services.config.channels.unknownSenderReply;
+    this.deps.activity.append({ kind: 'approval_requested', summary: approval.title, decision: 'ask', actor: 'policy', detail: { approvalId: approval.id } });
+    this.deps.events.emit('approval', approval);
+    const line = this.deps.config.channels.unknownSenderReply;
     if (line) {
-      this.services.outbox.enqueue({ channel: message.channel, conversationId: message.conversationId, text: line, idempotencyKey: `unknown:${message.channel}:${message.sender}` }, this.#now());
+      this.deps.outbox.enqueue({ channel: message.channel, conversationId: message.conversationId, text: line, idempotencyKey: `unknown:${message.channel}:${message.sender}` }, this.#now());
       this.#kickOutbox();
     }
   }
@@ -283,10 +314,10 @@ export class Gateway {
       const skipped = this.#skipped;
       this.#skipped = [];
       const senders = [...new Set(skipped.map((item) => item.senderName ?? item.sender))].slice(0, 5).join(', ');
-      const hours = this.services.config.channels[message.channel].maxAgeMinutes;
+      const hours = this.deps.config.channels[message.channel].maxAgeMinutes;
       const notice = `Skipped ${skipped.length} message${skipped.length > 1 ? 's' : ''} older than ${hours} minutes that arrived while Pavise was not running (from ${senders}). They are stored; ask me to read them.`;
-      this.services.activity.append({ kind: 'system', summary: notice, actor: 'pavise', detail: { ids: skipped.map((item) => item.id) } });
-      this.services.alert(notice);
+      this.deps.activity.append({ kind: 'system', summary: notice, actor: 'pavise', detail: { ids: skipped.map((item) => item.id) } });
+      this.deps.events.emit('alert', notice);
       this.#log(notice);
     }, 250).unref();
   }
@@ -307,17 +338,17 @@ export class Gateway {
 
   async #drainOutbox(): Promise<void> {
     const signal = this.#signal ?? new AbortController().signal;
-    for (const entry of this.services.outbox.pending()) {
-      if (signal.aborted || this.services.switches.get('paused').on) return;
+    for (const entry of this.deps.outbox.pending()) {
+      if (signal.aborted || this.deps.switches.get('paused').on) return;
       const channel = this.#channels.get(entry.channel);
       if (!channel) continue; // stays pending until that channel runs
       if (!this.#mayLeave(entry)) continue;
-      if (!this.services.outbox.claim(entry.id, this.#now())) continue;
+      if (!this.deps.outbox.claim(entry.id, this.#now())) continue;
       const result = await channel.send({ conversationId: entry.conversationId, text: entry.text, idempotencyKey: entry.idempotencyKey }, signal);
       if (result.ok) {
-        this.services.outbox.markSent(entry.id, this.#now());
-        if (!entry.idempotencyKey.startsWith('tool:')) this.services.pacer.record(entry.channel, entry.conversationId, this.#now());
-        this.services.activity.append({
+        this.deps.outbox.markSent(entry.id, this.#now());
+        if (!entry.idempotencyKey.startsWith('tool:')) this.deps.pacer.record(entry.channel, entry.conversationId, this.#now());
+        this.deps.activity.append({
           kind: 'effect',
           summary: `Sent ${entry.channel === 'imessage' ? 'iMessage' : 'Telegram message'} to ${entry.conversationId.split(';').at(-1) ?? entry.conversationId}`,
           tool: 'outbox',
@@ -326,7 +357,7 @@ export class Gateway {
           detail: { outboxId: entry.id, key: entry.idempotencyKey, chars: entry.text.length },
         });
       } else {
-        this.services.outbox.markFailed(entry.id, result.message, result.retryable, this.#now());
+        this.deps.outbox.markFailed(entry.id, result.message, result.retryable, this.#now());
         this.#log(`${entry.channel}: sending outbox #${entry.id} failed — ${result.message}`);
         if (result.retryable) return; // try again on the next sweep or reconnect
       }
@@ -335,11 +366,11 @@ export class Gateway {
 
   /** Replies pass the same pacing and breaker as tool sends (tool sends were checked by the gate already). */
   #mayLeave(entry: OutboxEntry): boolean {
-    const tripped = this.services.switches.get('outbound_tripped').on;
+    const tripped = this.deps.switches.get('outbound_tripped').on;
     if (entry.idempotencyKey.startsWith('tool:') && !tripped) return true;
-    const outbound = this.services.gate.checkOutbound(entry.channel, entry.conversationId);
+    const outbound = this.deps.gate.checkOutbound(entry.channel, entry.conversationId);
     if (outbound.ok) return true;
-    this.services.outbox.hold(entry.id, outbound.reason, this.#now());
+    this.deps.outbox.hold(entry.id, outbound.reason, this.#now());
     return false;
   }
 }

@@ -1,5 +1,5 @@
 import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
-import type { Database } from 'better-sqlite3';
+import type { Database } from '../storage/database.js';
 import type { ChannelId } from '../channels/channel.js';
 
 const CODE_TTL_MS = 10 * 60_000;

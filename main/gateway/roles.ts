@@ -1,6 +1,6 @@
 import type { ChannelId } from '../channels/channel.js';
 import type { Config } from '../common/config-schema.js';
-import type { ChannelStore, SenderRole } from './channel-store.js';
+import type { ChannelStore, SenderRole } from '../storage/channel-store.js';
 import { sameHandle } from './identity.js';
 
 /** Who a sender is: an owner (config or paired), an approved contact, or a stranger. */

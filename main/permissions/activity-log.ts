@@ -1,5 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Database } from 'better-sqlite3';
+import type { ActivityDbRow, ActivityRows } from '../storage/activity-rows.js';
 import type { SecretStore } from '../secrets/secret-store.js';
 import { canonicalJson } from './canonical.js';
 
@@ -38,18 +38,7 @@ export type VerifyResult =
   | { readonly ok: true; readonly count: number }
   | { readonly ok: false; readonly count: number; readonly badRowId: number; readonly problem: string };
 
-interface DbRow {
-  id: number;
-  ts: number;
-  kind: ActivityKind;
-  session_id: string | null;
-  tool: string | null;
-  summary: string;
-  decision: string | null;
-  actor: string;
-  detail_json: string;
-  mac: string;
-}
+type DbRow = ActivityDbRow & { readonly kind: ActivityKind };
 
 const GENESIS = '0'.repeat(64);
 
@@ -60,14 +49,14 @@ const GENESIS = '0'.repeat(64);
  */
 export class ActivityLog {
   private constructor(
-    private readonly db: Database,
+    private readonly rows: ActivityRows,
     private readonly key: Buffer,
   ) {}
 
-  static async open(db: Database, secrets: SecretStore): Promise<ActivityLog> {
+  static async open(rows: ActivityRows, secrets: SecretStore): Promise<ActivityLog> {
     let encoded = await secrets.get(ACTIVITY_KEY_NAME);
     if (!encoded) {
-      const hasRows = (db.prepare('SELECT COUNT(*) AS n FROM activity').get() as { n: number }).n > 0;
+      const hasRows = rows.count() > 0;
       if (hasRows) {
         throw new Error(
           `The activity log's key (${ACTIVITY_KEY_NAME}) is missing from the Keychain, so the log cannot be verified or extended. ` +
@@ -77,16 +66,13 @@ export class ActivityLog {
       encoded = randomBytes(32).toString('base64');
       await secrets.set(ACTIVITY_KEY_NAME, encoded);
     }
-    return new ActivityLog(db, Buffer.from(encoded, 'base64'));
+    return new ActivityLog(rows, Buffer.from(encoded, 'base64'));
   }
 
   append(entry: ActivityEntry, now = Date.now()): ActivityRow {
-    const run = this.db.transaction((): ActivityRow => {
-      const head = this.db.prepare('SELECT count, last_id, last_mac FROM activity_head WHERE id = 1').get() as
-        | { count: number; last_id: number; last_mac: string }
-        | undefined;
-      const previousMac = head?.last_mac ?? GENESIS;
-      const id = (head?.last_id ?? 0) + 1;
+    return this.rows.append((head) => {
+      const previousMac = head?.lastMac ?? GENESIS;
+      const id = (head?.lastId ?? 0) + 1;
       const row: ActivityRow = {
         id,
         ts: now,
@@ -100,34 +86,24 @@ export class ActivityLog {
       };
       const detailJson = canonicalJson(row.detail);
       const mac = this.#rowMac(previousMac, row, detailJson);
-      this.db
-        .prepare(
-          'INSERT INTO activity (id, ts, kind, session_id, tool, summary, decision, actor, detail_json, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-        )
-        .run(id, now, row.kind, row.sessionId ?? null, row.tool ?? null, row.summary, row.decision ?? null, row.actor, detailJson, mac);
       const count = (head?.count ?? 0) + 1;
-      this.db
-        .prepare('INSERT INTO activity_head (id, count, last_id, last_mac, mac) VALUES (1, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET count = excluded.count, last_id = excluded.last_id, last_mac = excluded.last_mac, mac = excluded.mac')
-        .run(count, id, mac, this.#headMac(count, id, mac));
-      return row;
+      return {
+        row: { id, ts: now, kind: row.kind, session_id: row.sessionId ?? null, tool: row.tool ?? null, summary: row.summary, decision: row.decision ?? null, actor: row.actor, detail_json: detailJson, mac },
+        head: { count, lastId: id, lastMac: mac, mac: this.#headMac(count, id, mac) },
+        value: row,
+      };
     });
-    return run.immediate();
   }
 
   list(options: { since?: number; limit?: number; kind?: ActivityKind } = {}): ActivityRow[] {
-    const rows = this.db
-      .prepare(
-        `SELECT * FROM activity WHERE ts >= ? AND (? IS NULL OR kind = ?) ORDER BY id DESC LIMIT ?`,
-      )
-      .all(options.since ?? 0, options.kind ?? null, options.kind ?? null, options.limit ?? 200) as DbRow[];
-    return rows.reverse().map(fromDb);
+    return (this.rows.list(options.since ?? 0, options.kind, options.limit ?? 200) as DbRow[]).map(fromDb);
   }
 
   verify(): VerifyResult {
     let previousMac = GENESIS;
     let expectedId = 1;
     let count = 0;
-    for (const dbRow of this.db.prepare('SELECT * FROM activity ORDER BY id').iterate() as Iterable<DbRow>) {
+    for (const dbRow of this.rows.all() as Iterable<DbRow>) {
       if (dbRow.id !== expectedId) {
         return { ok: false, count, badRowId: dbRow.id, problem: `row ${expectedId} is missing (deleted or renumbered) before row ${dbRow.id}` };
       }
@@ -140,16 +116,14 @@ export class ActivityLog {
       expectedId++;
       count++;
     }
-    const head = this.db.prepare('SELECT count, last_id, last_mac, mac FROM activity_head WHERE id = 1').get() as
-      | { count: number; last_id: number; last_mac: string; mac: string }
-      | undefined;
+    const head = this.rows.head();
     if (!head) {
       return count === 0 ? { ok: true, count } : { ok: false, count, badRowId: 1, problem: 'the log head is missing' };
     }
-    if (!equalHex(this.#headMac(head.count, head.last_id, head.last_mac), head.mac)) {
-      return { ok: false, count, badRowId: head.last_id, problem: 'the log head was edited' };
+    if (!equalHex(this.#headMac(head.count, head.lastId, head.lastMac), head.mac)) {
+      return { ok: false, count, badRowId: head.lastId, problem: 'the log head was edited' };
     }
-    if (head.count !== count || head.last_id !== count || head.last_mac !== previousMac) {
+    if (head.count !== count || head.lastId !== count || head.lastMac !== previousMac) {
       return { ok: false, count, badRowId: count + 1, problem: `rows after ${count} were deleted (the log held ${head.count})` };
     }
     return { ok: true, count };

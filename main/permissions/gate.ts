@@ -7,13 +7,13 @@ import { revealInvisible } from '../common/visible-text.js';
 import type { ModelRequest } from '../llm/provider.js';
 import { effectsOfCall, type ToolRegistry } from '../tools/tool.js';
 import type { ActivityLog } from './activity-log.js';
-import type { ApprovalStore, DecideError } from './approval-store.js';
+import type { ApprovalStore, DecideError } from '../storage/approval-store.js';
 import { canonicalJson, sha256Hex } from './canonical.js';
 import type { Pacer } from './pacing.js';
 import { combine, decide, describeOrigin, type PolicyConfig, type PolicyVerdict } from './policy.js';
 import { analyzeTurn, originsOf, type ArgumentOrigin, type CallProvenance } from './provenance.js';
 import type { SecretBroker } from './secret-broker.js';
-import type { Switches } from './switches.js';
+import type { Switches } from '../storage/switches.js';
 
 export interface GateOptions {
   readonly tools: ToolRegistry;

@@ -1,4 +1,4 @@
-import type { Database } from 'better-sqlite3';
+import type { SentMessages } from '../storage/sent-messages.js';
 
 export interface PacingLimits {
   readonly perRecipientPerMinute: number;
@@ -17,17 +17,13 @@ const HOUR = 60 * MINUTE;
  */
 export class Pacer {
   constructor(
-    private readonly db: Database,
+    private readonly sent: SentMessages,
     private readonly limits: PacingLimits,
   ) {}
 
   check(channel: string, recipient: string, now = Date.now()): PacingVerdict {
     const count = (since: number, forRecipient: boolean): number =>
-      (
-        (forRecipient
-          ? this.db.prepare('SELECT COUNT(*) AS n FROM sent_messages WHERE channel = ? AND recipient = ? AND ts > ?').get(channel, recipient, since)
-          : this.db.prepare('SELECT COUNT(*) AS n FROM sent_messages WHERE ts > ?').get(since)) as { n: number }
-      ).n;
+      forRecipient ? this.sent.countToSince(channel, recipient, since) : this.sent.countSince(since);
     if (count(now - HOUR, false) >= this.limits.overallPerHour) {
       return { ok: false, tripsBreaker: true, reason: `Pavise has sent ${this.limits.overallPerHour} messages in the last hour (limits.pacing.overallPerHour).` };
     }
@@ -41,10 +37,10 @@ export class Pacer {
   }
 
   record(channel: string, recipient: string, now = Date.now()): void {
-    this.db.prepare('INSERT INTO sent_messages (ts, channel, recipient) VALUES (?, ?, ?)').run(now, channel, recipient);
+    this.sent.record(channel, recipient, now);
   }
 
   hasSentTo(channel: string, recipient: string): boolean {
-    return this.db.prepare('SELECT 1 FROM sent_messages WHERE channel = ? AND recipient = ? LIMIT 1').get(channel, recipient) !== undefined;
+    return this.sent.hasSentTo(channel, recipient);
   }
 }

@@ -22,7 +22,7 @@ export interface ReadMessage {
   readonly attachments: number;
 }
 
-/** What the message tools need from the gateway's stores; wired in services.ts. */
+/** What the message tools need from the channel store and outbox; wired in main/runtime/messaging.ts. */
 export interface MessagingLike {
   conversations(limit: number): ConversationSummary[];
   /** A known conversation id for `to` (a conversation id, a handle or a title), or undefined for a new recipient. */

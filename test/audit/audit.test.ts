@@ -8,7 +8,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isPaviseArgv, runAudit, type AuditCheck, type AuditReport } from '../../main/audit/checks.js';
 import { auditCommand } from '../../main/cli/commands/audit.js';
-import { createServices } from '../../main/services.js';
+import { compose } from '../../main/compose.js';
 import { runCli, tempHome } from '../helpers/cli.js';
 import { MemorySecretStore } from '../helpers/memory-secret-store.js';
 
@@ -37,7 +37,7 @@ function emptyHome(): Home {
 /** A home as Pavise leaves it after first use, with three activity rows. */
 async function freshHome(): Promise<Home> {
   const home = emptyHome();
-  const services = await createServices({ env: home.env, secrets: home.secrets });
+  const services = await compose({ env: home.env, secrets: home.secrets });
   for (const summary of ['first', 'second', 'third']) services.activity.append({ kind: 'system', summary, actor: 'pavise' });
   services.close();
   return home;
@@ -197,7 +197,7 @@ describe('runAudit', () => {
 
   it('reports the pause switch and a tripped circuit breaker', async () => {
     const home = await freshHome();
-    const services = await createServices({ env: home.env, secrets: home.secrets });
+    const services = await compose({ env: home.env, secrets: home.secrets });
     services.switches.set('paused', true, 'paused by the owner (CLI)');
     services.switches.set('outbound_tripped', true, 'too many messages to one recipient');
     services.close();

@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import type { ApprovalView } from '../../main/common/approvals.js';
 import type { Risk } from '../../main/common/effects.js';
-import { createServices, type ServiceOptions, type Services } from '../../main/services.js';
+import { compose, type ComposeOptions, type Core } from '../../main/compose.js';
 import { tempHome } from '../helpers/cli.js';
 import { MemorySecretStore } from '../helpers/memory-secret-store.js';
 
@@ -12,14 +12,14 @@ export function testHome(config: unknown = {}) {
   return {
     ...home,
     secrets,
-    serviceOptions: { secrets } satisfies Omit<ServiceOptions, 'env' | 'platform'>,
+    serviceOptions: { secrets } satisfies Omit<ComposeOptions, 'env' | 'platform'>,
     cleanup: () => rmSync(home.home, { recursive: true, force: true }),
   };
 }
 
-export async function openServices(config: unknown = {}): Promise<{ services: Services; home: string; cleanup: () => void }> {
+export async function openServices(config: unknown = {}): Promise<{ services: Core; home: string; cleanup: () => void }> {
   const home = testHome(config);
-  const services = await createServices({ env: home.env, secrets: home.secrets });
+  const services = await compose({ env: home.env, secrets: home.secrets });
   return {
     services,
     home: home.home,
@@ -31,7 +31,7 @@ export async function openServices(config: unknown = {}): Promise<{ services: Se
 }
 
 /** A pending approval as the gate would store it: sending a message, at the given risk. */
-export function pendingApproval(services: Services, risk: Risk, text = 'See you at 7'): ApprovalView {
+export function pendingApproval(services: Core, risk: Risk, text = 'See you at 7'): ApprovalView {
   const input = { to: 'Sam', text };
   return services.approvals.create({
     sessionId: undefined,

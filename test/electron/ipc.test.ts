@@ -4,14 +4,14 @@ vi.mock('electron', () => import('./electron-mock.js'));
 
 import { AppBackend } from '../../main/app/backend.js';
 import { IPC_REQUESTS, type ChatEvent } from '../../main/common/ipc.js';
-import type { Services } from '../../main/services.js';
+import type { Core } from '../../main/compose.js';
 import { REFUSED_SENDER, isTrustedSender, registerIpc } from '../../electron/ipc.js';
 import { BrowserWindow, FakeFrame, ipcMain, resetElectronMock } from './electron-mock.js';
 import { openServices, pendingApproval } from './home.js';
 
 type Windows = Parameters<typeof isTrustedSender>[1];
 
-let services: Services;
+let services: Core;
 let backend: AppBackend;
 let cleanup: () => void;
 let ours: BrowserWindow;

@@ -96,7 +96,7 @@ const lastNotification = () => Notification.instances.at(-1) as Notification;
 /** An approval the gate asked for, announced the way the gate announces one. */
 function ask(shell: Shell, risk: ApprovalView['risk'], text?: string): ApprovalView {
   const approval = pendingApproval(shell.services, risk, text);
-  shell.services.notifyApproval(approval);
+  shell.services.events.emit('approval', approval);
   return approval;
 }
 
@@ -303,7 +303,7 @@ describe('the menu-bar shell', () => {
     it('a notification is withdrawn when its approval is decided elsewhere, and each approval is announced once', async () => {
       const { shell } = await start();
       const approval = ask(shell, 'medium');
-      shell.services.notifyApproval(approval);
+      shell.services.events.emit('approval', approval);
       expect(Notification.instances).toHaveLength(1);
       await ipcMain.invoke('approvals.decide', fromPopover(shell), { id: approval.id, decision: 'approve' });
       await until(() => lastNotification().closed, 'the notification to be withdrawn');

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Gateway } from '../../main/gateway/gateway.js';
-import { createServices, type Services } from '../../main/services.js';
+import { compose, type Core } from '../../main/compose.js';
 import { anthropicText, anthropicToolUse, startFakeAnthropic, type FakeLlmServer } from '../fakes/fake-anthropic-server.js';
 import { FAKE_ANTHROPIC_KEY, tempHome } from '../helpers/cli.js';
 import { FakeChannel } from '../helpers/fake-channel.js';
@@ -28,7 +28,7 @@ async function start(channelsConfig: Record<string, unknown> = {}, existing?: { 
     secrets: new MemorySecretStore(),
   };
   const env = { ...home.env, ANTHROPIC_API_KEY: FAKE_ANTHROPIC_KEY };
-  const services = await createServices({ env, secrets: home.secrets, approvalPollMs: 20 });
+  const services = await compose({ env, secrets: home.secrets, approvalPollMs: 20 });
   const channel = new FakeChannel('imessage');
   const log: string[] = [];
   const gateway = new Gateway(services, { channels: [channel], log: (line) => log.push(line), sweepMs: 50 });
@@ -109,7 +109,7 @@ describe('gateway', () => {
   it('stores stale messages without answering them and tells the owner once', async () => {
     const { channel, services } = await start();
     const alerts: string[] = [];
-    services.onAlert((message) => alerts.push(message));
+    services.events.on('alert', (message) => alerts.push(message));
     const old = Date.now() - 2 * 60 * 60_000;
     await channel.receive({ sender: OWNER_PHONE, text: 'old one', sentAt: old });
     await channel.receive({ sender: OWNER_PHONE, text: 'old two', sentAt: old + 1000 });
@@ -180,7 +180,7 @@ describe('gateway', () => {
 
   it('refuses a second gateway on the same home', async () => {
     const first = await start();
-    const services = await createServices({ env: first.env, secrets: first.secrets });
+    const services = await compose({ env: first.env, secrets: first.secrets });
     try {
       const second = new Gateway(services, { channels: [] });
       await expect(second.run(new AbortController().signal)).rejects.toThrow(/already running for this home/);
@@ -206,7 +206,7 @@ describe('gateway: a stranger\'s injection, read at the owner\'s request', () =>
   it('reaches the model labelled untrusted, and a fooled model\'s send to the attacker is refused with the reason; nothing is sent', async () => {
     const { channel, services } = await start();
     const approvals: { id: string; title: string; untrustedOrigin: boolean; reason: string; origins: readonly { value: string; origin: string }[] }[] = [];
-    services.onApprovalRequested((approval) => {
+    services.events.on('approval', (approval) => {
       if (approval.tool === 'send_message') approvals.push(approval);
     });
     const attacker = '+15550006666';

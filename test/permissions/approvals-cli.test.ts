@@ -3,10 +3,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { ApprovalView } from '../../main/common/approvals.js';
-import { createServices, type Services } from '../../main/services.js';
+import { compose, type Core } from '../../main/compose.js';
 import { defineTool } from '../../main/tools/tool.js';
 import { anthropicText, anthropicToolUse, startFakeAnthropic, type FakeLlmServer } from '../fakes/fake-anthropic-server.js';
 import { FAKE_ANTHROPIC_KEY, runCli, tempHome } from '../helpers/cli.js';
+import { ask } from '../helpers/ask.js';
 
 const executed: string[][] = [];
 /** Stands in for the shell tool that arrives with skills: same effect (execute), so always asks. */
@@ -24,7 +25,7 @@ const runCommand = defineTool({
 });
 
 let fake: FakeLlmServer;
-let services: Services;
+let services: Core;
 let env: NodeJS.ProcessEnv;
 let cleanup: () => void;
 let home: string;
@@ -35,8 +36,8 @@ beforeAll(async () => {
   ({ env, cleanup, home } = tempHome({ model: { provider: 'anthropic', baseURL: fake.url } }));
   env = { ...env, ANTHROPIC_API_KEY: FAKE_ANTHROPIC_KEY };
   // The real Keychain store (Secret Service in tests), the same one the CLI children use for this home.
-  services = await createServices({ env, extraTools: [runCommand], approvalPollMs: 50 });
-  services.onApprovalRequested((approval) => requested.push(approval));
+  services = await compose({ env, extraTools: [runCommand], approvalPollMs: 50 });
+  services.events.on('approval', (approval) => requested.push(approval));
 });
 afterAll(async () => {
   services.close();
@@ -55,8 +56,8 @@ describe('approvals decided from another process', () => {
   it('waits for `pavise approvals approve`, runs once, and refuses reuse', async () => {
     executed.length = 0;
     fake.enqueue(anthropicToolUse('toolu_a', 'run_command', { argv: ['ls', '-la', '/tmp'] }), anthropicText('Listed.'));
-    const session = services.localSession(true);
-    const turn = services.ask(session, 'Run ls -la /tmp please');
+    const session = services.sessions.current('local', true);
+    const turn = ask(services, session, 'Run ls -la /tmp please');
     const approval = await nextApproval(1);
     expect(approval).toMatchObject({ tool: 'run_command', title: 'Run ls -la /tmp', risk: 'high', status: 'pending', grantable: false });
     expect(approval.reason).toBe('Running a command always needs your approval.');
@@ -86,7 +87,7 @@ describe('approvals decided from another process', () => {
   it('never runs a denied action, and tells the model it was denied', async () => {
     executed.length = 0;
     fake.enqueue(anthropicToolUse('toolu_b', 'run_command', { argv: ['rm', '-rf', '/tmp/x'] }), anthropicText('OK, not deleting.'));
-    const turn = services.ask(services.localSession(true), 'clean up /tmp/x');
+    const turn = ask(services, services.sessions.current('local', true), 'clean up /tmp/x');
     const approval = await nextApproval(2);
     const denied = await runCli(['approvals', 'deny', approval.id], { env });
     expect(denied.code).toBe(0);
@@ -109,7 +110,7 @@ describe('approvals decided from another process', () => {
   it('an approval for one call does not cover a different call', async () => {
     executed.length = 0;
     fake.enqueue(anthropicToolUse('toolu_c', 'run_command', { argv: ['echo', 'one'] }), anthropicText('done'));
-    const turn = services.ask(services.localSession(true), 'echo one');
+    const turn = ask(services, services.sessions.current('local', true), 'echo one');
     const approval = await nextApproval(3);
     // Approve, then check that consuming it with another call's hash is refused (hash binding).
     expect(services.gate.decide(approval.id, 'approve', 'cli').ok).toBe(true);

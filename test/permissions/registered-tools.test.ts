@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { EFFECT_KINDS } from '../../main/common/effects.js';
-import { createServices, type Services } from '../../main/services.js';
+import { compose, type Core } from '../../main/compose.js';
 import { effectsOfCall } from '../../main/tools/tool.js';
 import { tempHome } from '../helpers/cli.js';
 import { MemorySecretStore } from '../helpers/memory-secret-store.js';
 
-const open: { services: Services; cleanup: () => void }[] = [];
+const open: { services: Core; cleanup: () => void }[] = [];
 afterEach(() => {
   for (const { services, cleanup } of open.splice(0)) {
     services.close();
@@ -17,7 +17,7 @@ afterEach(() => {
 describe('every registered tool', () => {
   it('declares known effects, and targeted ones say their targets', async () => {
     const { env, cleanup } = tempHome();
-    const services = await createServices({ env, secrets: new MemorySecretStore() });
+    const services = await compose({ env, secrets: new MemorySecretStore() });
     open.push({ services, cleanup });
     const tools = services.tools.list();
     expect(tools.length).toBeGreaterThanOrEqual(6);
@@ -39,8 +39,8 @@ describe('every registered tool', () => {
 
   it('contacts get only tools without effects', async () => {
     const { env, cleanup } = tempHome();
-    const services = await createServices({ env, secrets: new MemorySecretStore() });
+    const services = await compose({ env, secrets: new MemorySecretStore() });
     open.push({ services, cleanup });
-    expect(services.contactTools().list().map((tool) => tool.name)).toEqual(['current_time']);
+    expect(services.contactTools.list().map((tool) => tool.name)).toEqual(['current_time']);
   });
 });

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { anthropicText, anthropicToolUse } from '../fakes/fake-anthropic-server.js';
 import { buildRenderer, launchBrowser, openView, removeBuild, startCore, type Core } from './bridge.js';
 import { commandApproval, commandTool, RESTAURANT_URL, seedDay, USAGE, webTool } from './scenarios.js';
+import { ask } from '../helpers/ask.js';
 
 /*
  * axe-core over the built popover and settings window, light and dark, in real states (approval cards from the
@@ -75,7 +76,7 @@ describe.each(SCHEMES)('accessibility (%s)', (colorScheme) => {
       const command = await commandApproval(core, ['git', 'push', '--force', 'origin', 'main']);
       // A second waiting turn, in its own session.
       core.fake.enqueue(anthropicToolUse('toolu_web', 'fetch_web', { url: RESTAURANT_URL }, USAGE), anthropicToolUse('toolu_book', 'send_message', { channel: 'imessage', to: '+14155550134', text: 'Table for two, Thursday 7 pm, please.' }, USAGE));
-      void core.services.ask(core.services.sessions.create('local').id, `Book Trattoria Roma by iMessage, see ${RESTAURANT_URL}`);
+      void ask(core.services, core.services.sessions.create('local').id, `Book Trattoria Roma by iMessage, see ${RESTAURANT_URL}`);
       await core.untilPending(2);
       await view.page.locator('[data-approval-id]').nth(1).waitFor();
       expect(await seriousViolations(view.page)).toEqual([]);

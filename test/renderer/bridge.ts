@@ -7,7 +7,7 @@ import { AppBackend, type PlatformHooks } from '../../main/app/backend.js';
 import type { ChatEvent } from '../../main/common/ipc.js';
 import { API_CHANNELS } from '../../main/common/ipc.js';
 import type { SecretStore } from '../../main/secrets/secret-store.js';
-import { createServices, type Services } from '../../main/services.js';
+import { compose, type Core as ComposedCore } from '../../main/compose.js';
 import type { Tool } from '../../main/tools/tool.js';
 import { startFakeAnthropic, type FakeLlmServer } from '../fakes/fake-anthropic-server.js';
 import { FAKE_ANTHROPIC_KEY, tempHome } from '../helpers/cli.js';
@@ -73,7 +73,7 @@ export interface CoreOptions {
 }
 
 export interface Core {
-  readonly services: Services;
+  readonly services: ComposedCore;
   readonly backend: AppBackend;
   readonly fake: FakeLlmServer;
   readonly secrets: SecretStore;
@@ -81,18 +81,18 @@ export interface Core {
   /** Resolves with the next `done` chat event (a chat turn finished). */
   nextChatDone(): Promise<Extract<ChatEvent, { type: 'done' }>>;
   /** Waits until `count` approvals are pending; answers them. */
-  untilPending(count: number, timeoutMs?: number): Promise<ReturnType<Services['approvals']['pending']>>;
+  untilPending(count: number, timeoutMs?: number): Promise<ReturnType<ComposedCore['approvals']['pending']>>;
   close(): Promise<void>;
 }
 
-/** A real core: `createServices` over a throwaway PAVISE_HOME and the fake Anthropic API, and an `AppBackend`. */
+/** A real core: `compose` over a throwaway PAVISE_HOME and the fake Anthropic API, and an `AppBackend`. */
 export async function startCore(options: CoreOptions = {}): Promise<Core> {
   const fake = await startFakeAnthropic();
   const { model, ...rest } = options.config ?? {};
   const config = { ...rest, model: { provider: 'anthropic', baseURL: fake.url, ...(model as Record<string, unknown> | undefined) } };
   const { home, env, cleanup } = tempHome(config);
   const secrets = options.secrets ?? new MemorySecretStore();
-  const services = await createServices({
+  const services = await compose({
     env: { ...env, ANTHROPIC_API_KEY: FAKE_ANTHROPIC_KEY },
     secrets,
     extraTools: options.extraTools ?? [],

@@ -3,6 +3,7 @@ import type { ApprovalView } from '../../main/common/approvals.js';
 import { defineTool, type Tool } from '../../main/tools/tool.js';
 import { anthropicText, anthropicToolUse, type AnthropicReplyOptions } from '../fakes/fake-anthropic-server.js';
 import type { Core } from './bridge.js';
+import { ask as askCore } from '../helpers/ask.js';
 
 /*
  * Realistic situations created through the real gate, for the renderer tests, the screenshots and the bench.
@@ -102,7 +103,7 @@ export async function seedDay(core: Core): Promise<void> {
   const { services, fake } = core;
   services.channels.touchConversation('imessage', 'iMessage;-;+15550001111', false, 'Sam Carter');
   const session = services.sessions.create('local').id;
-  const ask = (text: string) => services.ask(session, text);
+  const ask = (text: string) => askCore(services, session, text);
 
   fake.enqueue(
     anthropicToolUse('toolu_note', 'save_note', { text: 'Renew passport before the June trip' }, USAGE),

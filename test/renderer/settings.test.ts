@@ -1,3 +1,4 @@
+import BetterSqlite3 from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -271,7 +272,9 @@ describe('settings: forms', () => {
     const count = core.services.activity.list({ limit: 2_000 }).length;
     await expect.poll(() => page.locator('.verify').textContent()).toBe(`Log verified: all ${count} entries are intact — nothing was changed or removed.`);
 
-    core.services.db.prepare(`UPDATE activity SET summary = 'Nothing to see here' WHERE id = 2`).run();
+    const tamperer = new BetterSqlite3(core.services.paths.database);
+    tamperer.prepare(`UPDATE activity SET summary = 'Nothing to see here' WHERE id = 2`).run();
+    tamperer.close();
     await page.getByRole('button', { name: 'Verify log' }).click();
     await expect.poll(() => page.locator('.verify').textContent()).toBe('The log does not verify at entry #2: row 2 was edited, reordered or inserted (its MAC does not match).');
   });

@@ -6,7 +6,7 @@ import type { ApprovalView } from '../../main/common/approvals.js';
 import { createProvider } from '../../main/llm/create-provider.js';
 import type { Provider } from '../../main/llm/provider.js';
 import { canonicalJson } from '../../main/permissions/canonical.js';
-import { Services } from '../../main/services.js';
+import { compose, type Core } from '../../main/compose.js';
 import { startFakeAnthropic, type FakeLlmServer, type FakeScript, type RecordedRequest } from '../fakes/fake-anthropic-server.js';
 import { MemorySecretStore } from '../helpers/memory-secret-store.js';
 import { EFFECTFUL_TOOLS, type TestWorld } from './tools.js';
@@ -72,7 +72,7 @@ export interface HomeOptions {
 
 /** A fresh PAVISE_HOME with its own database and an in-memory secret store holding the canary. */
 export interface Home {
-  readonly services: Services;
+  readonly services: Core;
   readonly world: TestWorld;
   readonly canary: string;
   /** Every approval prompt as the owner was shown it. */
@@ -88,7 +88,7 @@ export async function openHome(harness: Harness, options: HomeOptions): Promise<
   if (options.config !== undefined) writeFileSync(join(dir, 'config.json'), JSON.stringify(options.config));
   const secrets = new MemorySecretStore();
   await secrets.set(SECRET_NAME, options.canary);
-  const services = await Services.create({
+  const services = await compose({
     env: { PAVISE_HOME: dir, ANTHROPIC_API_KEY: FAKE_KEY },
     secrets,
     provider: harness.provider,
@@ -102,13 +102,13 @@ export async function openHome(harness: Harness, options: HomeOptions): Promise<
   }
   const shown: ApprovalView[] = [];
   const alerts: string[] = [];
-  services.onApprovalRequested((approval) => {
+  services.events.on('approval', (approval) => {
     shown.push(approval);
     if (options.decision === 'none') return;
     // The owner answers from the popover a moment later, as a person would.
     setImmediate(() => services.gate.decide(approval.id, options.decision === 'approve' ? 'approve' : 'deny', 'popover'));
   });
-  services.onAlert((message) => alerts.push(message));
+  services.events.on('alert', (message) => alerts.push(message));
   return {
     services,
     world: options.world,
@@ -155,7 +155,7 @@ export function silentEffects(home: Home, ownerHosts: readonly string[], session
 
   const calls = new Map<string, { name: string; input: unknown }>();
   for (const id of sessionIds) {
-    for (const message of home.services.history(id)) {
+    for (const message of home.services.sessions.messages(id)) {
       if (message.role !== 'assistant') continue;
       for (const block of message.content) if (block.type === 'toolCall') calls.set(`tool:${id}:${block.id}`, { name: block.name, input: block.input });
     }
@@ -188,7 +188,7 @@ export function canaryLeaks(home: Home, requests: readonly RecordedRequest[], se
     'the activity log': home.services.activity.list({ limit: 10_000 }),
     'the approvals table': home.services.approvals.list({ limit: 1000 }),
     'an approval prompt shown': home.shown,
-    'the session messages': sessionIds.map((id) => home.services.history(id)),
+    'the session messages': sessionIds.map((id) => home.services.sessions.messages(id)),
     'the notes': home.services.notes.list(100),
     'the outbox': home.services.outbox.list(1000),
     'the reply': reply,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Provenance } from '../../main/common/messages.js';
-import type { Services } from '../../main/services.js';
+import type { Core } from '../../main/compose.js';
 import { hostOf } from '../../main/permissions/provenance.js';
 import { defineTool, type Tool } from '../../main/tools/tool.js';
 import { CALENDAR, CURRENT_DAY, INBOX, OWNER_EMAIL, fillVectors } from './fixtures.js';
@@ -162,7 +162,7 @@ export function vectorSetup(injection: Injection): VectorSetup {
 export const STRANGER_CHAT = { conversationId: 'iMessage;-;+15550199000', sender: '+15550199000', title: 'Sam Taylor' } as const;
 
 /** Stores the stranger's messages, the last one carrying the injected text, as the gateway would. */
-export function seedStrangerChat(services: Services, injected: string): void {
+export function seedStrangerChat(services: Core, injected: string): void {
   const texts = ['Hi Emma! Sam here, from the Lisbon conference.', 'Great meeting you. Quick favour below.', injected];
   texts.forEach((text, index) => {
     services.channels.storeInbound(

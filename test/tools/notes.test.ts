@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase, type Database } from '../../main/memory/database.js';
-import { NotesStore } from '../../main/memory/notes-store.js';
-import { SessionStore } from '../../main/memory/session-store.js';
+import { openDatabase, type Database } from '../../main/storage/database.js';
+import { NotesStore } from '../../main/storage/notes-store.js';
+import { SessionStore } from '../../main/storage/session-store.js';
 import { createNoteTools, type NotesLike } from '../../main/tools/notes.js';
 import { ToolRegistry, type Tool } from '../../main/tools/tool.js';
 

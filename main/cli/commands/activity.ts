@@ -1,6 +1,6 @@
-import { createServices } from '../../services.js';
+import { compose } from '../../compose.js';
 import { EXIT, UsageError, type CliIO } from '../io.js';
-import { parseCommandArgs } from '../main.js';
+import { parseCommandArgs } from '../args.js';
 
 const USAGE = '[--json] [--since TIME] [--limit N] | verify';
 
@@ -17,7 +17,7 @@ export async function activityCommand(args: string[], io: CliIO): Promise<number
   const limit = values.limit === undefined ? 200 : Number(values.limit);
   if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) throw new UsageError(`--limit takes a whole number from 1 to 100000, not "${values.limit}".`);
 
-  const services = await createServices({ env: io.env });
+  const services = await compose({ env: io.env });
   try {
     if (action === 'verify') {
       const result = services.activity.verify();

@@ -1,7 +1,7 @@
-import { createServices } from '../../services.js';
+import { compose } from '../../compose.js';
 import { formatApprovalCard } from '../approval-card.js';
 import { EXIT, UsageError, type CliIO } from '../io.js';
-import { parseCommandArgs } from '../main.js';
+import { parseCommandArgs } from '../args.js';
 
 const USAGE = 'list [--json] [--all] | approve ID [--for-hour] | deny ID';
 
@@ -23,7 +23,7 @@ export async function approvalsCommand(args: string[], io: CliIO): Promise<numbe
     throw new UsageError(`Unknown approvals action "${action ?? ''}". Usage: pavise approvals ${USAGE}`);
   }
 
-  const services = await createServices({ env: io.env });
+  const services = await compose({ env: io.env });
   try {
     if (action === 'list') {
       const approvals = values.all ? services.approvals.list({ limit: 50 }) : services.approvals.pending();

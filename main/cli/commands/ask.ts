@@ -1,9 +1,9 @@
 import { createInterface } from 'node:readline';
-import { toolCallsOf, type Message } from '../../common/messages.js';
-import { createServices } from '../../services.js';
+import { OWNER, toolCallsOf, type Message } from '../../common/messages.js';
+import { compose } from '../../compose.js';
 import { approvalPromptText, formatApprovalCard, parseApprovalAnswer } from '../approval-card.js';
 import { EXIT, type CliIO } from '../io.js';
-import { parseCommandArgs } from '../main.js';
+import { parseCommandArgs } from '../args.js';
 
 export async function askCommand(args: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parseCommandArgs(
@@ -18,12 +18,12 @@ export async function askCommand(args: string[], io: CliIO): Promise<number> {
     return EXIT.usage;
   }
 
-  const services = await createServices({ env: io.env });
+  const services = await compose({ env: io.env });
   const controller = new AbortController();
   const onSigint = (): void => controller.abort();
   process.once('SIGINT', onSigint);
   const interactive = io.stdin.isTTY === true;
-  const stopListening = services.onApprovalRequested((approval) => {
+  const stopListening = services.events.on('approval', (approval) => {
     io.stderr.write(formatApprovalCard(approval));
     if (interactive) {
       const rl = createInterface({ input: io.stdin, output: io.stderr });
@@ -37,10 +37,10 @@ export async function askCommand(args: string[], io: CliIO): Promise<number> {
       io.stderr.write(`Waiting for your decision: run \`pavise approvals approve ${approval.id}\` or \`pavise approvals deny ${approval.id}\` in another terminal.\n`);
     }
   });
-  const stopAlerts = services.onAlert((message) => io.stderr.write(`pavise: ${message}\n`));
+  const stopAlerts = services.events.on('alert', (message) => io.stderr.write(`pavise: ${message}\n`));
   try {
-    const sessionId = services.localSession(values.new);
-    const result = await services.ask(sessionId, text, { signal: controller.signal });
+    const sessionId = services.sessions.current('local', values.new);
+    const result = await services.runner.run({ sessionKey: sessionId, text, trigger: OWNER, toolset: services.tools, signal: controller.signal });
     if (values.json) {
       io.stdout.write(
         `${JSON.stringify({

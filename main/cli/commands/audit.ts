@@ -3,7 +3,7 @@ import { paviseHome, defaultPaviseHome } from '../../config/paths.js';
 import { KeychainSecretStore, keychainServiceFor } from '../../secrets/keychain-secret-store.js';
 import type { SecretStore } from '../../secrets/secret-store.js';
 import { EXIT, type CliIO } from '../io.js';
-import { parseCommandArgs } from '../main.js';
+import { parseCommandArgs } from '../args.js';
 
 export interface AuditCommandOptions {
   /** Tests supply their own; the default is the Keychain / Secret Service entry for the home. */

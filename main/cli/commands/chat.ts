@@ -1,21 +1,22 @@
 import { createInterface } from 'node:readline';
 import type { AgentEvent } from '../../agent/events.js';
 import type { ApprovalView } from '../../common/approvals.js';
-import { createServices } from '../../services.js';
+import { OWNER } from '../../common/messages.js';
+import { compose } from '../../compose.js';
 import { approvalPromptText, formatApprovalCard, parseApprovalAnswer } from '../approval-card.js';
 import { EXIT, type CliIO } from '../io.js';
-import { parseCommandArgs } from '../main.js';
+import { parseCommandArgs } from '../args.js';
 
 const CHAT_HELP = 'Commands: /new starts a fresh session, /exit quits (or Ctrl-D). Ctrl-C stops the current turn.\n';
 
 export async function chatCommand(args: string[], io: CliIO): Promise<number> {
   const { values } = parseCommandArgs('chat', args, { new: { type: 'boolean', default: false } }, { min: 0, max: 0, usage: '[--new]' });
-  const services = await createServices({ env: io.env });
+  const services = await compose({ env: io.env });
   const tty = io.stdout.isTTY === true && io.stdin.isTTY === true;
   const style = (code: string, text: string): string => (tty ? `\u001b[${code}m${text}\u001b[0m` : text);
   const cardStyle = { bold: (t: string) => style('1', t), dim: (t: string) => style('2', t), warn: (t: string) => style('1;33', t) };
 
-  let sessionId = services.localSession(values.new);
+  let sessionId = services.sessions.current('local', values.new);
   let turn: AbortController | undefined;
   let lastInterrupt = 0;
 
@@ -60,11 +61,11 @@ export async function chatCommand(args: string[], io: CliIO): Promise<number> {
       askNextApproval();
     };
   };
-  const stopApprovals = services.onApprovalRequested((approval) => {
+  const stopApprovals = services.events.on('approval', (approval) => {
     approvalQueue.push(approval);
     askNextApproval();
   });
-  const stopAlerts = services.onAlert((message) => io.stdout.write(style('1;31', `\n${message}\n`)));
+  const stopAlerts = services.events.on('alert', (message) => io.stdout.write(style('1;31', `\n${message}\n`)));
 
   const interrupt = (): void => {
     if (turn) {
@@ -100,7 +101,7 @@ export async function chatCommand(args: string[], io: CliIO): Promise<number> {
         continue;
       }
       if (line === '/new') {
-        sessionId = services.localSession(true);
+        sessionId = services.sessions.current('local', true);
         io.stdout.write(style('2', `New session ${sessionId.slice(0, 8)}.\n`));
         prompt();
         continue;
@@ -130,7 +131,7 @@ export async function chatCommand(args: string[], io: CliIO): Promise<number> {
             break;
         }
       };
-      const result = await services.ask(sessionId, line, { signal: turn.signal, onEvent });
+      const result = await services.runner.run({ sessionKey: sessionId, text: line, trigger: OWNER, toolset: services.tools, signal: turn.signal, onEvent });
       turn = undefined;
       if (midLine) io.stdout.write('\n');
       if (result.stopReason === 'aborted') io.stdout.write(style('33', 'Stopped. Your message is kept; send another to continue.\n'));

@@ -1,13 +1,13 @@
 import { createChannels } from '../../gateway/channels-factory.js';
 import { Gateway } from '../../gateway/gateway.js';
-import { createServices } from '../../services.js';
+import { compose } from '../../compose.js';
 import { EXIT, type CliIO } from '../io.js';
-import { parseCommandArgs } from '../main.js';
+import { parseCommandArgs } from '../args.js';
 
 /** `pavise gateway`: every enabled channel in the foreground, until Ctrl-C or SIGTERM. */
 export async function gatewayCommand(args: string[], io: CliIO): Promise<number> {
   parseCommandArgs('gateway', args, {}, { min: 0, max: 0, usage: '' });
-  const services = await createServices({ env: io.env });
+  const services = await compose({ env: io.env });
   const controller = new AbortController();
   const stop = (): void => controller.abort();
   process.on('SIGINT', stop);
@@ -16,8 +16,8 @@ export async function gatewayCommand(args: string[], io: CliIO): Promise<number>
   const log = (line: string): void => {
     io.stdout.write(`${stamp()} ${line}\n`);
   };
-  const stopAlerts = services.onAlert((message) => log(`! ${message}`));
-  const stopApprovals = services.onApprovalRequested((approval) =>
+  const stopAlerts = services.events.on('alert', (message) => log(`! ${message}`));
+  const stopApprovals = services.events.on('approval', (approval) =>
     log(`approval needed (${approval.risk}): ${approval.title} — pavise approvals approve ${approval.id} | deny ${approval.id}`),
   );
   try {

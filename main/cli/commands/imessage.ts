@@ -4,7 +4,7 @@ import { ChatDbAccessError, ChatDbReader, type ChatDbMessage } from '../../chann
 import { loadConfig } from '../../config/config.js';
 import { paviseHome, homePaths } from '../../config/paths.js';
 import { EXIT, UsageError, type CliIO } from '../io.js';
-import { parseCommandArgs } from '../main.js';
+import { parseCommandArgs } from '../args.js';
 
 const USAGE = 'tail [--db PATH] [--since ROWID] [--limit N] [--json]';
 const DEFAULT_LIMIT = 20;

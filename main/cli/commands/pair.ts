@@ -1,7 +1,6 @@
-import { PairingCodes } from '../../gateway/pairing.js';
-import { createServices } from '../../services.js';
+import { compose } from '../../compose.js';
 import { EXIT, UsageError, type CliIO } from '../io.js';
-import { parseCommandArgs } from '../main.js';
+import { parseCommandArgs } from '../args.js';
 
 /** `pavise pair telegram`: a one-time code the owner sends to the bot; their user id becomes an owner. */
 export async function pairCommand(args: string[], io: CliIO): Promise<number> {
@@ -9,9 +8,9 @@ export async function pairCommand(args: string[], io: CliIO): Promise<number> {
   if (positionals[0] !== 'telegram') {
     throw new UsageError(`Only Telegram pairs by code ("pavise pair telegram"); iMessage owners go in config.json under channels.imessage.owners.`);
   }
-  const services = await createServices({ env: io.env });
+  const services = await compose({ env: io.env });
   try {
-    const { code, expiresAt } = new PairingCodes(services.db).create('telegram');
+    const { code, expiresAt } = services.pairing.create('telegram');
     services.activity.append({ kind: 'system', summary: 'Created a Telegram pairing code', actor: 'owner:cli', detail: { expiresAt } });
     const minutes = Math.round((expiresAt - Date.now()) / 60_000);
     io.stdout.write(`Send this code to your Pavise bot on Telegram within ${minutes} minutes:\n\n    ${code}\n\n`);

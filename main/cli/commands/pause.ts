@@ -1,12 +1,12 @@
-import { createServices } from '../../services.js';
+import { compose } from '../../compose.js';
 import { EXIT, type CliIO } from '../io.js';
-import { parseCommandArgs } from '../main.js';
+import { parseCommandArgs } from '../args.js';
 
 /** `pavise pause` stops every effect and model call; `pavise resume` restarts them and resets the breaker. */
 export function pauseCommand(paused: boolean) {
   return async (args: string[], io: CliIO): Promise<number> => {
     parseCommandArgs(paused ? 'pause' : 'resume', args, {}, { min: 0, max: 0, usage: '' });
-    const services = await createServices({ env: io.env });
+    const services = await compose({ env: io.env });
     try {
       services.setPaused(paused, 'owner:cli');
       io.stdout.write(paused ? 'Paused: no tool effects, messages or model calls until `pavise resume`.\n' : 'Resumed.\n');

@@ -3,7 +3,7 @@ import { paviseHome, defaultPaviseHome } from '../../config/paths.js';
 import { KeychainSecretStore, keychainServiceFor } from '../../secrets/keychain-secret-store.js';
 import { checkSecretName } from '../../secrets/secret-store.js';
 import { EXIT, UsageError, type CliIO } from '../io.js';
-import { parseCommandArgs } from '../main.js';
+import { parseCommandArgs } from '../args.js';
 
 const USAGE = 'set NAME | list | delete NAME';
 

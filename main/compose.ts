@@ -1,0 +1,178 @@
+import { chmodSync, mkdirSync } from 'node:fs';
+import type { ApprovalView } from './common/approvals.js';
+import type { Config } from './common/config-schema.js';
+import { Emitter } from './common/emitter.js';
+import { loadConfig } from './config/config.js';
+import { defaultPaviseHome, homePaths, paviseHome, type HomePaths } from './config/paths.js';
+import { PairingCodes } from './gateway/pairing.js';
+import { createProvider } from './llm/create-provider.js';
+import type { Provider } from './llm/provider.js';
+import { ActivityLog } from './permissions/activity-log.js';
+import { PermissionGate } from './permissions/gate.js';
+import { Pacer } from './permissions/pacing.js';
+import { setPaused } from './permissions/pause.js';
+import { effectTarget } from './permissions/policy.js';
+import { SecretBroker } from './permissions/secret-broker.js';
+import { priceOf, worstCaseUsd } from './permissions/spend.js';
+import { buildSystemPrompt, ensureSoul } from './persona/soul.js';
+import { createApiKeyLookup } from './runtime/api-keys.js';
+import { createMessaging, knownRecipient } from './runtime/messaging.js';
+import { createSpendMeter, type SpendMeter } from './runtime/spend-meter.js';
+import { TurnRunner } from './runtime/turn-runner.js';
+import { KeychainSecretStore, keychainServiceFor } from './secrets/keychain-secret-store.js';
+import type { SecretStore } from './secrets/secret-store.js';
+import type { ApprovalStore } from './storage/approval-store.js';
+import type { ChannelStore } from './storage/channel-store.js';
+import type { NotesStore } from './storage/notes-store.js';
+import type { Outbox } from './storage/outbox.js';
+import type { SessionStore } from './storage/session-store.js';
+import { openStorage, type Storage } from './storage/storage.js';
+import type { Switches } from './storage/switches.js';
+import { createToolRegistry, effectFreeTools } from './tools/builtin.js';
+import type { Tool, ToolRegistry } from './tools/tool.js';
+
+export interface ComposeOptions {
+  readonly env?: NodeJS.ProcessEnv;
+  readonly platform?: NodeJS.Platform;
+  /** Tests and the Electron shell may supply their own; the default is the Keychain / Secret Service. */
+  readonly secrets?: SecretStore;
+  readonly provider?: Provider;
+  /** Extra tools (tests of the gate); registered after the built-in ones, through the same registry checks. */
+  readonly extraTools?: readonly Tool[];
+  /** How often a waiting approval re-reads the database (decisions from another process). */
+  readonly approvalPollMs?: number;
+}
+
+/** What the core tells whoever listens: a new pending approval, and something the owner must know now. */
+export type CoreEvents = {
+  readonly approval: [approval: ApprovalView];
+  readonly alert: [message: string];
+};
+
+/** Everything one home's core is made of. Consumers take the narrow parts they use, never this whole bundle. */
+export interface Core {
+  readonly paths: HomePaths;
+  readonly config: Config;
+  readonly env: NodeJS.ProcessEnv;
+  readonly secrets: SecretStore;
+  readonly broker: SecretBroker;
+  readonly activity: ActivityLog;
+  readonly sessions: SessionStore;
+  readonly notes: NotesStore;
+  readonly approvals: ApprovalStore;
+  readonly switches: Switches;
+  readonly pacer: Pacer;
+  readonly channels: ChannelStore;
+  readonly outbox: Outbox;
+  readonly pairing: PairingCodes;
+  readonly gate: PermissionGate;
+  /** Every tool; `contactTools` are those without effects. */
+  readonly tools: ToolRegistry;
+  readonly contactTools: ToolRegistry;
+  readonly runner: TurnRunner;
+  readonly events: Emitter<CoreEvents>;
+  readonly spentTodayUsd: SpendMeter;
+  readonly transaction: Storage['transaction'];
+  /** The pause switch (permissions/pause.ts). */
+  setPaused(paused: boolean, actor: string): void;
+  close(): void;
+}
+
+/**
+ * Builds one home's core: the stores, the gate, the tools and the turn runner, wired together. The CLI, the
+ * headless gateway and the Electron shell all start here; nothing here decides anything.
+ */
+export async function compose(options: ComposeOptions = {}): Promise<Core> {
+  const env = options.env ?? process.env;
+  const platform = options.platform ?? process.platform;
+  const home = paviseHome(env, platform);
+  const paths = homePaths(home);
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+  chmodSync(home, 0o700);
+  const config = loadConfig(paths.config);
+  ensureSoul(paths.soul);
+  const secrets = options.secrets ?? new KeychainSecretStore(keychainServiceFor(home, defaultPaviseHome(env, platform)));
+  const storage = openStorage(paths.database, { grantTargetOf: effectTarget });
+  // Start loading the provider's SDK now, so it overlaps the Keychain round-trips below.
+  const provider = options.provider ?? createProvider(config.model);
+  try {
+    const activity = await ActivityLog.open(storage.activityRows, secrets);
+    const broker = new SecretBroker(secrets);
+    await broker.load({ 'env:ANTHROPIC_API_KEY': env.ANTHROPIC_API_KEY, 'env:OPENAI_API_KEY': env.OPENAI_API_KEY });
+    return wire({ paths, config, env, secrets, storage, provider, activity, broker, options });
+  } catch (error) {
+    storage.close();
+    throw error;
+  }
+}
+
+function wire(parts: {
+  paths: HomePaths;
+  config: Config;
+  env: NodeJS.ProcessEnv;
+  secrets: SecretStore;
+  storage: Storage;
+  provider: Provider;
+  activity: ActivityLog;
+  broker: SecretBroker;
+  options: ComposeOptions;
+}): Core {
+  const { paths, config, env, secrets, storage, provider, activity, broker, options } = parts;
+  const events = new Emitter<CoreEvents>();
+  const pacer = new Pacer(storage.sentMessages, config.limits.pacing);
+  const messaging = createMessaging({ config, channels: storage.channels, outbox: storage.outbox });
+  const tools = createToolRegistry({ notes: storage.notes, messaging }, options.extraTools);
+  const spentTodayUsd = createSpendMeter(storage.sessions, config.model);
+  const gate = new PermissionGate({
+    tools,
+    approvals: storage.approvals,
+    activity,
+    pacer,
+    switches: storage.switches,
+    broker,
+    policy: { alwaysAsk: config.permissions.alwaysAsk, deny: config.permissions.deny },
+    approvalTtlMs: config.permissions.approvalTimeoutMinutes * 60_000,
+    dailySpendCapUsd: config.limits.dailySpendUsd,
+    spentTodayUsd: () => spentTodayUsd(),
+    worstCaseUsd: (request) => worstCaseUsd(priceOf(config.model.provider, config.model.name, config.model.baseURL), request),
+    isKnownRecipient: knownRecipient(config, storage.channels),
+    onApprovalRequested: (approval) => events.emit('approval', approval),
+    onAlert: (message) => events.emit('alert', message),
+    ...(options.approvalPollMs ? { pollMs: options.approvalPollMs } : {}),
+  });
+  const runner = new TurnRunner({
+    provider: () => provider,
+    model: { name: config.model.name, maxOutputTokens: config.model.maxOutputTokens },
+    apiKey: createApiKeyLookup({ secrets, env, remember: (name, value) => broker.remember(name, value) }),
+    sessions: storage.sessions,
+    gate,
+    broker,
+    systemPrompt: () => buildSystemPrompt(paths.soul),
+    limits: { maxSteps: config.limits.maxStepsPerTurn, maxTokens: config.limits.maxTokensPerTurn },
+  });
+  return {
+    paths,
+    config,
+    env,
+    secrets,
+    broker,
+    activity,
+    sessions: storage.sessions,
+    notes: storage.notes,
+    approvals: storage.approvals,
+    switches: storage.switches,
+    pacer,
+    channels: storage.channels,
+    outbox: storage.outbox,
+    pairing: new PairingCodes(storage.pairingDatabase),
+    gate,
+    tools,
+    contactTools: effectFreeTools(tools),
+    runner,
+    events,
+    spentTodayUsd,
+    transaction: (work) => storage.transaction(work),
+    setPaused: (paused, actor) => setPaused({ switches: storage.switches, activity }, paused, actor),
+    close: () => storage.close(),
+  };
+}

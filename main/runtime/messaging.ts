@@ -1,0 +1,95 @@
+import type { ChannelId } from '../channels/channel.js';
+import type { Config } from '../common/config-schema.js';
+import { sameHandle } from '../gateway/identity.js';
+import { roleOf } from '../gateway/roles.js';
+import type { ChannelStore } from '../storage/channel-store.js';
+import { Outbox, type OutboxEntry } from '../storage/outbox.js';
+import type { MessagingLike } from '../tools/messages.js';
+
+export interface MessagingDeps {
+  readonly config: Config;
+  readonly channels: ChannelStore;
+  readonly outbox: Outbox;
+  /** How long a tool send waits for the gateway before answering "still sending". */
+  readonly sendWaitMs?: number;
+}
+
+const SEND_WAIT_MS = 15_000;
+
+/** The handle at the end of a conversation id (iMessage ids end in `;handle`). */
+function handleOf(conversationId: string): string {
+  return conversationId.split(';').at(-1) ?? conversationId;
+}
+
+/** The message tools' view of the channel store and outbox. */
+export function createMessaging(deps: MessagingDeps): MessagingLike {
+  const { channels, outbox } = deps;
+  const matches = (channel: ChannelId, to: string) =>
+    channels
+      .conversations(10_000)
+      .filter((item) => item.channel === channel)
+      .filter((item) => item.conversationId === to || (!item.isGroup && sameHandle(handleOf(item.conversationId), to)) || item.title?.toLowerCase() === to.toLowerCase());
+  return {
+    conversations: (limit) => channels.conversations(limit),
+    titleOf: (channel, conversationId) => channels.conversation(channel, conversationId)?.title,
+    resolve: (channel, to) => {
+      const found = matches(channel, to.trim());
+      // Ambiguity fails closed: two conversations called "Sam" resolve to neither.
+      return found.length === 1 ? found[0]?.conversationId : undefined;
+    },
+    read: (channel, conversationId, since, limit) =>
+      channels.messages(channel, conversationId, { since, limit }).map((message) => ({
+        sentAt: message.sentAt,
+        sender: message.sender,
+        senderName: message.senderName,
+        text: message.text,
+        role: message.isFromMe ? 'self' : roleOf(deps.config, channels, channel, message.sender),
+        attachments: message.attachments.length,
+      })),
+    send: async (channel, conversationId, text, idempotencyKey, signal) => {
+      const entry = outbox.enqueue({ channel, conversationId, text, idempotencyKey });
+      if (!channels.conversation(channel, conversationId)) channels.touchConversation(channel, conversationId, false, undefined);
+      if (outbox.events.listenerCount('queued') === 0) return `Queued (#${entry.id}); it is sent when the Pavise gateway runs.`;
+      const settled = await settlement(outbox, entry.id, deps.sendWaitMs ?? SEND_WAIT_MS, signal);
+      if (settled?.status === 'sent') return `Sent (#${entry.id}).`;
+      if (settled?.status === 'failed') throw new Error(`Sending failed: ${settled.error ?? 'unknown error'}`);
+      if (settled?.status === 'held') throw new Error(`Held: ${settled.error ?? 'outbound messages are paused'}`);
+      return `Queued (#${entry.id}); the gateway is still sending it.`;
+    },
+  };
+}
+
+/** The entry once it is final, or undefined when `waitMs` passes or the signal aborts first. */
+function settlement(outbox: Outbox, id: number, waitMs: number, signal: AbortSignal): Promise<OutboxEntry | undefined> {
+  const current = outbox.get(id);
+  if (current && Outbox.isFinal(current.status)) return Promise.resolve(current);
+  return new Promise((resolve) => {
+    const finish = (entry: OutboxEntry | undefined) => {
+      stop();
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      resolve(entry);
+    };
+    const onAbort = () => finish(undefined);
+    const stop = outbox.events.on('settled', (entry) => {
+      if (entry.id === id) finish(entry);
+    });
+    const timer = setTimeout(() => finish(undefined), waitMs);
+    if (signal.aborted) finish(undefined);
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * Known: a conversation exists and the person in it is an owner or approved contact (a stranger who once wrote in
+ * is not someone Pavise may write to without asking).
+ */
+export function knownRecipient(config: Config, channels: ChannelStore): (channel: string, recipient: string) => boolean {
+  return (channel, recipient) => {
+    const id = channel as ChannelId;
+    const conversation = channels.conversation(id, recipient);
+    if (!conversation) return false;
+    if (conversation.isGroup) return true;
+    return channels.ownerHasWritten(id, recipient) || roleOf(config, channels, id, handleOf(recipient)) !== 'stranger';
+  };
+}

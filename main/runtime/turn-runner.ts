@@ -1,0 +1,82 @@
+import { runTurn, type AgentHooks, type TurnResult } from '../agent/loop.js';
+import type { AgentEvent } from '../agent/events.js';
+import type { Provenance, UserMessage } from '../common/messages.js';
+import type { Provider } from '../llm/provider.js';
+import type { PermissionGate } from '../permissions/gate.js';
+import type { SecretBroker } from '../permissions/secret-broker.js';
+import type { SessionStore } from '../storage/session-store.js';
+import type { ToolRegistry } from '../tools/tool.js';
+import type { ApiKeyLookup } from './api-keys.js';
+
+export type { TurnResult } from '../agent/loop.js';
+
+export interface TurnRunnerDeps {
+  /** Resolved on the first turn, so a command that runs no turn never loads a provider's SDK. */
+  readonly provider: () => Provider;
+  readonly model: { readonly name: string; readonly maxOutputTokens: number };
+  readonly apiKey: ApiKeyLookup;
+  readonly sessions: Pick<SessionStore, 'messages' | 'append'>;
+  readonly gate: Pick<PermissionGate, 'check' | 'afterToolCall' | 'beforeModelCall' | 'transformContext'>;
+  readonly broker: Pick<SecretBroker, 'redact' | 'redactValue'>;
+  /** The persona and rules, read at the start of every turn (SOUL.md may have changed). */
+  readonly systemPrompt: () => string;
+  readonly limits: { readonly maxSteps: number; readonly maxTokens: number };
+}
+
+export interface TurnRequest {
+  /** The stored session the turn continues (its id in the session repository). */
+  readonly sessionKey: string;
+  readonly text: string;
+  /** Who the text is from; the local CLI and popover are the owner, a channel says who wrote. */
+  readonly trigger: Provenance;
+  /** The tools this turn may use (contacts and groups get only tools without effects). */
+  readonly toolset: ToolRegistry;
+  /** Where the reply goes when someone other than the caller delivers it; handed back in the result. */
+  readonly replyTo?: { readonly channel: string; readonly conversationId: string };
+  readonly signal: AbortSignal;
+  readonly onEvent?: (event: AgentEvent) => void;
+}
+
+export interface TurnOutcome extends TurnResult {
+  readonly replyTo?: TurnRequest['replyTo'];
+}
+
+/**
+ * The one way a turn starts, whoever asks (a channel through the gateway, the popover, the CLI, a scheduled job):
+ * the stored history, the gate's hooks, the spend and step limits, and every message stored scrubbed of secrets.
+ */
+export class TurnRunner {
+  constructor(private readonly deps: TurnRunnerDeps) {}
+
+  async run(request: TurnRequest): Promise<TurnOutcome> {
+    const { deps } = this;
+    const sessionId = request.sessionKey;
+    const input: UserMessage = { role: 'user', content: request.text, provenance: request.trigger, timestamp: Date.now() };
+    const hooks: AgentHooks = {
+      getApiKey: (provider) => deps.apiKey(provider),
+      beforeToolCall: (call) => deps.gate.check(call),
+      afterToolCall: (result, call) => deps.gate.afterToolCall(result, call),
+      beforeModelCall: (modelRequest) => deps.gate.beforeModelCall(modelRequest),
+      transformContext: (messages) => deps.gate.transformContext(messages),
+      onEvent: (event) => {
+        // What is stored is scrubbed too: a secret the model decoded must not live on in the history.
+        if (event.type === 'message') deps.sessions.append(sessionId, deps.broker.redactValue(event.message));
+        request.onEvent?.(event);
+      },
+    };
+    const result = await runTurn({
+      sessionId,
+      provider: deps.provider(),
+      model: deps.model.name,
+      system: deps.systemPrompt(),
+      tools: request.toolset,
+      history: deps.sessions.messages(sessionId),
+      input,
+      limits: deps.limits,
+      maxOutputTokens: deps.model.maxOutputTokens,
+      hooks,
+      signal: request.signal,
+    });
+    return { ...result, reply: deps.broker.redact(result.reply), ...(request.replyTo ? { replyTo: request.replyTo } : {}) };
+  }
+}

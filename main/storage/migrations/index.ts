@@ -1,0 +1,83 @@
+import type { Database } from 'better-sqlite3';
+import { DatabaseError } from '../database-error.js';
+import { migration0001 } from './0001-sessions.js';
+import { migration0002 } from './0002-notes.js';
+import { migration0003 } from './0003-permissions.js';
+import { migration0004 } from './0004-channels.js';
+import type { Migration } from './migration.js';
+
+export type { Migration } from './migration.js';
+
+/** Ordered by version, contiguous from 1. */
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004];
+
+export const LATEST_VERSION: number = MIGRATIONS.at(-1)?.version ?? 0;
+
+export function schemaVersion(db: Database): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+/**
+ * Brings the schema up to `target` (default: the latest) and returns the resulting version. Each migration runs in
+ * its own `BEGIN IMMEDIATE` transaction that re-reads the version, so two processes migrating at once apply each
+ * step exactly once. Foreign keys are off while migrating (so a migration may rebuild a table) and checked before
+ * each commit. There are no down-migrations: a target below the current version changes nothing. A database newer
+ * than `migrations` throws `DatabaseError('newer_schema')`.
+ */
+export function migrate(db: Database, target?: number, migrations: readonly Migration[] = MIGRATIONS): number {
+  checkOrder(migrations);
+  const latest = migrations.at(-1)?.version ?? 0;
+  const goal = target ?? latest;
+  if (!Number.isInteger(goal) || goal < 0 || goal > latest) {
+    throw new RangeError(`Migration target ${goal} is not between 0 and ${latest}.`);
+  }
+  assertNotNewer(db, latest);
+
+  const foreignKeys = db.pragma('foreign_keys', { simple: true }) as number;
+  db.pragma('foreign_keys = OFF');
+  try {
+    for (const migration of migrations) {
+      if (migration.version > goal) break;
+      if (migration.version <= schemaVersion(db)) continue;
+      db.transaction(() => {
+        const current = schemaVersion(db);
+        if (current > latest) throw newerSchemaError(db, current, latest);
+        if (current >= migration.version) return;
+        migration.up(db);
+        const violations = db.pragma('foreign_key_check') as unknown[];
+        if (violations.length > 0) {
+          throw new Error(`Migration ${migrationFileName(migration)} left ${violations.length} foreign key violation(s).`);
+        }
+        // PRAGMA takes no bound parameters; the version is an integer checked by checkOrder, never outside input.
+        db.pragma(`user_version = ${migration.version}`);
+      }).immediate();
+    }
+  } finally {
+    db.pragma(`foreign_keys = ${foreignKeys ? 'ON' : 'OFF'}`);
+  }
+  return schemaVersion(db);
+}
+
+export function assertNotNewer(db: Database, latest: number = LATEST_VERSION): void {
+  const current = schemaVersion(db);
+  if (current > latest) throw newerSchemaError(db, current, latest);
+}
+
+export function migrationFileName(migration: Migration): string {
+  return `${String(migration.version).padStart(4, '0')}-${migration.name}`;
+}
+
+function newerSchemaError(db: Database, current: number, latest: number): DatabaseError {
+  return new DatabaseError(
+    'newer_schema',
+    `The Pavise database at ${db.name} was written by a newer Pavise (schema ${current}, this build knows ${latest}); update Pavise to open it.`,
+  );
+}
+
+function checkOrder(migrations: readonly Migration[]): void {
+  migrations.forEach((migration, index) => {
+    if (!Number.isSafeInteger(migration.version) || migration.version !== index + 1) {
+      throw new Error(`Migration ${migrationFileName(migration)} is out of order: expected version ${index + 1}.`);
+    }
+  });
+}

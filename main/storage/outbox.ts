@@ -1,0 +1,154 @@
+import type { Database } from 'better-sqlite3';
+import type { ChannelId } from '../channels/channel.js';
+import { Emitter } from '../common/emitter.js';
+import { preparedOnce, type Prepare } from './statements.js';
+
+export type OutboxStatus = 'pending' | 'sending' | 'sent' | 'failed' | 'uncertain' | 'held';
+
+export interface OutboxEntry {
+  readonly id: number;
+  readonly idempotencyKey: string;
+  readonly channel: ChannelId;
+  readonly conversationId: string;
+  readonly text: string;
+  readonly status: OutboxStatus;
+  readonly attempts: number;
+  readonly error: string | undefined;
+  readonly createdAt: number;
+  readonly sentAt: number | undefined;
+}
+
+/** Statuses after which an entry is never attempted again by itself. */
+const FINAL: ReadonlySet<OutboxStatus> = new Set(['sent', 'failed', 'held']);
+
+export type OutboxEvents = {
+  /** An entry was enqueued; told after the current synchronous work (and any transaction around it) is done. */
+  readonly queued: [entry: OutboxEntry];
+  /** An entry reached a final state: sent, failed for good, or held by pacing or the breaker. */
+  readonly settled: [entry: OutboxEntry];
+};
+
+interface Row {
+  id: number;
+  idempotency_key: string;
+  channel: ChannelId;
+  conversation_id: string;
+  text: string;
+  status: OutboxStatus;
+  attempts: number;
+  error: string | null;
+  created_at: number;
+  sent_at: number | null;
+}
+
+/**
+ * Every outbound message, persisted before it is sent. An idempotency key makes enqueueing repeatable; the
+ * `sending` mark before each attempt makes a crash mid-send visible, and such entries are never re-sent blindly
+ * (they become `uncertain`): nothing is lost and nothing is sent twice.
+ */
+export class Outbox {
+  readonly events = new Emitter<OutboxEvents>();
+  readonly #sql: Prepare;
+
+  constructor(private readonly db: Database) {
+    this.#sql = preparedOnce(db);
+  }
+
+  enqueue(entry: { channel: ChannelId; conversationId: string; text: string; idempotencyKey: string }, now = Date.now()): OutboxEntry {
+    this.#sql(
+      `INSERT INTO outbox (idempotency_key, channel, conversation_id, text, status, created_at, updated_at)
+       VALUES (?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT (idempotency_key) DO NOTHING`,
+    ).run(entry.idempotencyKey, entry.channel, entry.conversationId, entry.text, now, now);
+    const queued = this.byKey(entry.idempotencyKey) as OutboxEntry;
+    queueMicrotask(() => this.events.emit('queued', queued));
+    return queued;
+  }
+
+  byKey(key: string): OutboxEntry | undefined {
+    const row = this.#sql('SELECT * FROM outbox WHERE idempotency_key = ?').get(key) as Row | undefined;
+    return row ? fromRow(row) : undefined;
+  }
+
+  get(id: number): OutboxEntry | undefined {
+    const row = this.#sql('SELECT * FROM outbox WHERE id = ?').get(id) as Row | undefined;
+    return row ? fromRow(row) : undefined;
+  }
+
+  pending(): OutboxEntry[] {
+    return (this.#sql(`SELECT * FROM outbox WHERE status = 'pending' ORDER BY id`).all() as Row[]).map(fromRow);
+  }
+
+  list(limit = 50): OutboxEntry[] {
+    return (this.#sql('SELECT * FROM outbox ORDER BY id DESC LIMIT ?').all(limit) as Row[]).map(fromRow);
+  }
+
+  /** Claims a pending entry for sending; false when another worker (or an earlier run) already did. */
+  claim(id: number, now = Date.now()): boolean {
+    return (
+      this.#sql(`UPDATE outbox SET status = 'sending', attempts = attempts + 1, updated_at = ? WHERE id = ? AND status = 'pending'`).run(now, id).changes === 1
+    );
+  }
+
+  markSent(id: number, now = Date.now()): void {
+    this.#sql(`UPDATE outbox SET status = 'sent', sent_at = ?, updated_at = ?, error = NULL WHERE id = ?`).run(now, now, id);
+    this.#settled(id);
+  }
+
+  /** A retryable failure goes back to pending; anything else is final. */
+  markFailed(id: number, error: string, retryable: boolean, now = Date.now()): void {
+    this.#sql('UPDATE outbox SET status = ?, error = ?, updated_at = ? WHERE id = ?').run(retryable ? 'pending' : 'failed', error, now, id);
+    this.#settled(id);
+  }
+
+  hold(id: number, reason: string, now = Date.now()): void {
+    this.#sql(`UPDATE outbox SET status = 'held', error = ?, updated_at = ? WHERE id = ?`).run(reason, now, id);
+    this.#settled(id);
+  }
+
+  /** Held messages go back to the queue (after `pavise resume`). */
+  release(now = Date.now()): number {
+    return this.#sql(`UPDATE outbox SET status = 'pending', updated_at = ? WHERE status = 'held'`).run(now).changes;
+  }
+
+  /** After a crash: an entry caught mid-send may or may not have left; it is not sent again. */
+  recoverInterrupted(now = Date.now()): OutboxEntry[] {
+    const rows = this.#sql(`SELECT * FROM outbox WHERE status = 'sending'`).all() as Row[];
+    this.#sql(`UPDATE outbox SET status = 'uncertain', error = 'interrupted while sending; not re-sent', updated_at = ? WHERE status = 'sending'`).run(now);
+    return rows.map(fromRow);
+  }
+
+  /** Whether Pavise itself sent this text to this conversation recently (recognises its own messages echoed back). */
+  sentRecently(channel: ChannelId, conversationId: string, text: string, since: number): boolean {
+    return (
+      this.#sql(
+        `SELECT 1 FROM outbox WHERE channel = ? AND conversation_id = ? AND status IN ('sent', 'sending', 'uncertain')
+         AND updated_at >= ? AND (text = ? OR instr(text, ?) > 0) LIMIT 1`,
+      ).get(channel, conversationId, since, text, text) !== undefined
+    );
+  }
+
+  #settled(id: number): void {
+    const entry = this.get(id);
+    if (entry && FINAL.has(entry.status)) this.events.emit('settled', entry);
+  }
+
+  /** Whether `status` is final (see OutboxEvents.settled). */
+  static isFinal(status: OutboxStatus): boolean {
+    return FINAL.has(status);
+  }
+}
+
+function fromRow(row: Row): OutboxEntry {
+  return {
+    id: row.id,
+    idempotencyKey: row.idempotency_key,
+    channel: row.channel,
+    conversationId: row.conversation_id,
+    text: row.text,
+    status: row.status,
+    attempts: row.attempts,
+    error: row.error ?? undefined,
+    createdAt: row.created_at,
+    sentAt: row.sent_at ?? undefined,
+  };
+}
