@@ -104,3 +104,5 @@ export const ConfigSchema = z.strictObject({
 
 export type Config = z.output<typeof ConfigSchema>;
 export type ModelConfig = Config['model'];
+export type ImessageConfig = z.output<typeof ImessageConfigSchema>;
+export type TelegramConfig = z.output<typeof TelegramConfigSchema>;

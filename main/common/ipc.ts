@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ApprovalView } from './approvals.js';
+import type { ChannelId } from './channels.js';
 import { API_CHANNELS as CHANNELS_OF_API, type IpcChannelName } from './ipc-channels.js';
 import type { Risk } from './effects.js';
 import { PROVIDER_IDS, type ProviderId } from './providers.js';
@@ -78,7 +79,7 @@ export type IpcRequest<C extends IpcChannel> = z.input<(typeof IPC_REQUESTS)[C]>
 export type IpcResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly code: string; readonly message: string };
 
 export type ChannelDot = {
-  readonly channel: 'imessage' | 'telegram';
+  readonly channel: ChannelId;
   readonly enabled: boolean;
   readonly state: 'connected' | 'starting' | 'retrying' | 'stopped' | 'needs_setup' | 'off';
   readonly detail?: string;

@@ -1,3 +1,4 @@
+import { CHANNEL_DISPLAY_NAMES } from '../../../main/common/channels.js';
 /** Small formatting helpers; words chosen for the owner, not for developers. */
 
 export function money(usd: number): string {
@@ -30,7 +31,7 @@ export function timeLeft(expiresAt: number, now = Date.now()): string | undefine
   return minutes < 90 ? `${minutes} min` : `${Math.round(minutes / 60)} h`;
 }
 
-export const CHANNEL_NAMES: Readonly<Record<string, string>> = { imessage: 'iMessage', telegram: 'Telegram' };
+export const CHANNEL_NAMES: Readonly<Record<string, string>> = CHANNEL_DISPLAY_NAMES;
 
 const DECISION_WORDS: Readonly<Record<string, string>> = {
   allow: 'Allowed',
