@@ -1,5 +1,5 @@
-import { CHANNEL_DISPLAY_NAMES } from '../../../main/common/channels.js';
 /** Small formatting helpers; words chosen for the owner, not for developers. */
+import { CHANNEL_DISPLAY_NAMES } from '../../../main/common/channels.js';
 
 export function money(usd: number): string {
   return `$${usd.toFixed(2)}`;
