@@ -28,8 +28,8 @@ import { createMessageTools, type MessagingLike } from './tools/messages.js';
 import { ToolRegistry, type Tool } from './tools/tool.js';
 import { ChannelStore } from './gateway/channel-store.js';
 import { Outbox } from './gateway/outbox.js';
-import { sameHandle } from './gateway/identity.js';
-import { roleOf } from './gateway/roles.js';
+import { roleOf } from './identity/roles.js';
+import { sameHandle } from './identity/same-handle.js';
 
 export interface ServiceOptions {
   readonly env?: NodeJS.ProcessEnv;

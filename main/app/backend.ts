@@ -14,8 +14,8 @@ import {
 } from '../common/ipc.js';
 import { loadConfig, parseConfig, ConfigError } from '../config/config.js';
 import type { ChannelStatus } from '../channels/channel.js';
-import { TELEGRAM_TOKEN_SECRET } from '../gateway/channels-factory.js';
-import { PairingCodes } from '../gateway/pairing.js';
+import { TELEGRAM_TOKEN_SECRET } from '../channels/telegram/telegram-channel.js';
+import { PairingCodes } from '../identity/pairing.js';
 import type { ActivityRow } from '../permissions/activity-log.js';
 import type { Services } from '../services.js';
 

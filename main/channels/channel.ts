@@ -4,7 +4,9 @@
  * `ChannelHost.deliver` and sends what it is given.
  */
 
-export type ChannelId = 'imessage' | 'telegram';
+import type { ChannelId } from '../common/channels.js';
+
+export type { ChannelId };
 
 export interface Attachment {
   /** Local path when the channel has one (iMessage). Never opened automatically. */

@@ -1,13 +1,14 @@
 import { z } from 'zod';
+import { PROVIDER_IDS, type ProviderId } from './providers.js';
+
+export { PROVIDER_IDS };
 
 /**
  * The shape of config.json. Shared by the core (which loads it) and the settings UI (which edits it).
  * Objects are strict so a misspelt field is reported instead of silently ignored.
  */
 
-export const PROVIDER_IDS = ['anthropic', 'openai', 'openai-compatible'] as const;
-
-export const DEFAULT_MODEL_NAMES: Readonly<Record<(typeof PROVIDER_IDS)[number], string | undefined>> = {
+export const DEFAULT_MODEL_NAMES: Readonly<Record<ProviderId, string | undefined>> = {
   anthropic: 'claude-sonnet-5',
   openai: 'gpt-4.1',
   'openai-compatible': undefined,
@@ -103,3 +104,5 @@ export const ConfigSchema = z.strictObject({
 
 export type Config = z.output<typeof ConfigSchema>;
 export type ModelConfig = Config['model'];
+export type ImessageConfig = z.output<typeof ImessageConfigSchema>;
+export type TelegramConfig = z.output<typeof TelegramConfigSchema>;

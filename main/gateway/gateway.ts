@@ -6,8 +6,10 @@ import { canonicalJson, sha256Hex } from '../permissions/canonical.js';
 import type { StoredInbound } from './channel-store.js';
 import { acquireGatewayLock } from './lock.js';
 import type { OutboxEntry } from './outbox.js';
-import { PairingCodes } from './pairing.js';
-import { roleOf } from './roles.js';
+import { channelPlugin } from '../channels/registry.js';
+import { CHANNEL_DISPLAY_NAMES } from '../common/channels.js';
+import { PairingCodes } from '../identity/pairing.js';
+import { roleOf } from '../identity/roles.js';
 
 export interface GatewayOptions {
   readonly channels: readonly Channel[];
@@ -248,7 +250,7 @@ export class Gateway {
     if (approvals.pending(this.#now()).filter((approval) => approval.tool === 'pair_sender').length >= MAX_PENDING_PAIRINGS) return;
 
     const who = message.senderName ? `${message.senderName} (${message.sender})` : message.sender;
-    const channelName = message.channel === 'imessage' ? 'iMessage' : 'Telegram';
+    const channelName = CHANNEL_DISPLAY_NAMES[message.channel];
     const approval = approvals.create(
       {
         sessionId: undefined,
@@ -319,7 +321,7 @@ export class Gateway {
         if (!entry.idempotencyKey.startsWith('tool:')) this.services.pacer.record(entry.channel, entry.conversationId, this.#now());
         this.services.activity.append({
           kind: 'effect',
-          summary: `Sent ${entry.channel === 'imessage' ? 'iMessage' : 'Telegram message'} to ${entry.conversationId.split(';').at(-1) ?? entry.conversationId}`,
+          summary: `Sent ${entry.channel === 'imessage' ? 'iMessage' : 'Telegram message'} to ${channelPlugin(entry.channel)?.describeTarget(entry.conversationId) ?? entry.conversationId}`,
           tool: 'outbox',
           decision: 'done',
           actor: 'pavise',

@@ -1,4 +1,4 @@
-import { createChannels } from '../../gateway/channels-factory.js';
+import { createChannels } from '../../channels/registry.js';
 import { Gateway } from '../../gateway/gateway.js';
 import { createServices } from '../../services.js';
 import { EXIT, type CliIO } from '../io.js';

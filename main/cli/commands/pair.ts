@@ -1,4 +1,4 @@
-import { PairingCodes } from '../../gateway/pairing.js';
+import { PairingCodes } from '../../identity/pairing.js';
 import { createServices } from '../../services.js';
 import { EXIT, UsageError, type CliIO } from '../io.js';
 import { parseCommandArgs } from '../main.js';

@@ -1,6 +1,6 @@
 import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
-import type { ChannelId } from '../channels/channel.js';
+import type { ChannelId } from '../common/channels.js';
 
 const CODE_TTL_MS = 10 * 60_000;
 
