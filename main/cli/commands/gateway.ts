@@ -7,7 +7,7 @@ import { parseCommandArgs } from '../main.js';
 /** `pavise gateway`: every enabled channel in the foreground, until Ctrl-C or SIGTERM. */
 export async function gatewayCommand(args: string[], io: CliIO): Promise<number> {
   parseCommandArgs('gateway', args, {}, { min: 0, max: 0, usage: '' });
-  const services = await createServices({ env: io.env });
+  const services = await createServices({ env: io.env, loadProviderAtFirstCall: true });
   const controller = new AbortController();
   const stop = (): void => controller.abort();
   process.on('SIGINT', stop);
