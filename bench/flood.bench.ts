@@ -62,6 +62,8 @@ const env = {
   ANTHROPIC_API_KEY: FAKE_ANTHROPIC_KEY,
   PAVISE_OSASCRIPT: RECORDER,
   PAVISE_OSASCRIPT_LOG: join(made.home, 'osascript.log'),
+  // For diagnosis, e.g. PAVISE_BENCH_NODE_OPTIONS=--heapsnapshot-signal=SIGUSR2 (the gateway only).
+  ...(process.env.PAVISE_BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.PAVISE_BENCH_NODE_OPTIONS } : {}),
 };
 
 /** Messages.app's side: the burst in a few large transactions on the writing connection. */
