@@ -54,16 +54,24 @@ describe('gateway under a burst', () => {
     const { services, channel, gateway } = await start();
     let inFlight = 0;
     let maxInFlight = 0;
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
     fake.respondWith(async () => {
       inFlight++;
       maxInFlight = Math.max(maxInFlight, inFlight);
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await released;
+      await new Promise((resolve) => setTimeout(resolve, 5));
       inFlight--;
       return anthropicText('ok');
     });
     // The whole burst is stored before any of it is handled, as a chat.db batch is.
     const burst = OWNERS.flatMap((sender) => Array.from({ length: PER_CONVERSATION }, (_, n) => ({ sender, text: `${sender} #${n}` })));
     await Promise.all(burst.map((message) => channel.receive(message)));
+    // With every model call held, the slots fill up and no further turn starts.
+    await until(() => inFlight === MAX_CONCURRENT_CONVERSATIONS, 'every slot to be busy');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(inFlight).toBe(MAX_CONCURRENT_CONVERSATIONS);
+    release();
     const total = burst.length;
     await until(() => channel.sent.length === total, 'every reply', { timeoutMs: 30_000 });
 
