@@ -11,7 +11,7 @@ import { createProvider } from './llm/create-provider.js';
 import { openDatabase, type Database } from './memory/database.js';
 import { NotesStore } from './memory/notes-store.js';
 import { SessionStore } from './memory/session-store.js';
-import { ActivityLog } from './permissions/activity-log.js';
+import { ACTIVITY_KEY_NAME, ActivityLog } from './permissions/activity-log.js';
 import { ApprovalStore } from './permissions/approval-store.js';
 import { PermissionGate } from './permissions/gate.js';
 import { Pacer } from './permissions/pacing.js';
@@ -41,6 +41,11 @@ export interface ServiceOptions {
   readonly extraTools?: readonly Tool[];
   /** How often a waiting approval re-reads the database (decisions from another process). */
   readonly approvalPollMs?: number;
+  /**
+   * Load the model SDK at the first model call instead of in the background at start-up. The gateway may not call
+   * a model for hours, and loading the SDK at start-up only delays its channels' connecting.
+   */
+  readonly loadProviderAtFirstCall?: boolean;
 }
 
 export interface AskOptions {
@@ -145,13 +150,16 @@ export class Services {
     ensureSoul(paths.soul);
     const secrets = options.secrets ?? new KeychainSecretStore(keychainServiceFor(home, defaultPaviseHome(env, platform)));
     const db = openDatabase(paths.database);
-    // Start loading the provider's SDK now, so it overlaps the Keychain round-trips below.
-    const provider = options.provider ?? createProvider(config.model);
+    // Start loading the provider's SDK now, so it overlaps the Keychain round-trips below (unless it waits for its first call).
+    const provider = options.provider ?? (options.loadProviderAtFirstCall ? undefined : createProvider(config.model));
     try {
-      const activity = await ActivityLog.open(db, secrets);
       const broker = new SecretBroker(secrets);
-      await broker.load({ 'env:ANTHROPIC_API_KEY': env.ANTHROPIC_API_KEY, 'env:OPENAI_API_KEY': env.OPENAI_API_KEY });
-      return new Services(paths, config, secrets, activity, db, broker, env, { ...options, provider });
+      const extra = { 'env:ANTHROPIC_API_KEY': env.ANTHROPIC_API_KEY, 'env:OPENAI_API_KEY': env.OPENAI_API_KEY };
+      // The Keychain reads run together; only on the very first start, when the log's key has just been created,
+      // is the broker loaded again so that it scrubs that key too.
+      const [activity] = await Promise.all([ActivityLog.open(db, secrets), broker.load(extra)]);
+      if (!broker.names().includes(ACTIVITY_KEY_NAME)) await broker.load(extra);
+      return new Services(paths, config, secrets, activity, db, broker, env, { ...options, ...(provider ? { provider } : {}) });
     } catch (error) {
       db.close();
       throw error;

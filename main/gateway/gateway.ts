@@ -18,10 +18,18 @@ export interface GatewayOptions {
   readonly log?: (line: string) => void;
   /** How often paused work, held messages and expired states are re-checked. */
   readonly sweepMs?: number;
+  /** How many conversations are handled at once (see MAX_CONCURRENT_CONVERSATIONS). */
+  readonly maxConcurrentConversations?: number;
 }
 
 const PAIRING_TTL_MS = 60 * 60_000;
 const MAX_PENDING_PAIRINGS = 3;
+/**
+ * A burst of thousands of messages must not start thousands of turns at once (each holds its history, a model
+ * request and its stream): waiting messages are kept as ids, and only this many conversations run at a time. A
+ * turn waiting for an approval holds a slot, so there are a few.
+ */
+export const MAX_CONCURRENT_CONVERSATIONS = 8;
 
 /**
  * Runs the channels and connects them to the assistant: every inbound message is stored first, mapped to a
@@ -30,7 +38,13 @@ const MAX_PENDING_PAIRINGS = 3;
  */
 export class Gateway {
   readonly #channels = new Map<ChannelId, Channel>();
-  readonly #sessionQueues = new Map<string, Promise<void>>();
+  /** Ids waiting or being handled, per conversation in arrival order; a conversation runs one message at a time. */
+  readonly #waiting = new Map<string, number[]>();
+  /** Conversations with waiting messages and none running, oldest first: the next to get a slot. */
+  readonly #ready: string[] = [];
+  readonly #queued = new Set<number>();
+  readonly #inFlight = new Set<Promise<void>>();
+  readonly #maxConcurrent: number;
   readonly #statuses = new Map<ChannelId, ChannelStatus>();
   readonly #now: () => number;
   readonly #log: (line: string) => void;
@@ -47,11 +61,20 @@ export class Gateway {
     for (const channel of options.channels) this.#channels.set(channel.id, channel);
     this.#now = options.now ?? Date.now;
     this.#log = options.log ?? (() => undefined);
+    this.#maxConcurrent = options.maxConcurrentConversations ?? MAX_CONCURRENT_CONVERSATIONS;
+    if (!Number.isSafeInteger(this.#maxConcurrent) || this.#maxConcurrent < 1) {
+      throw new RangeError(`maxConcurrentConversations must be a positive integer, not ${this.#maxConcurrent}.`);
+    }
     this.#pairing = new PairingCodes(services.db);
   }
 
   statuses(): ChannelStatus[] {
     return [...this.#statuses.values()];
+  }
+
+  /** Messages waiting or being handled, and how many conversations are running now (for tests and diagnostics). */
+  load(): { queued: number; running: number; conversations: number } {
+    return { queued: this.#queued.size, running: this.#inFlight.size, conversations: this.#waiting.size };
   }
 
   /** Runs until the signal aborts. Throws GatewayLockedError when another gateway holds this home. */
@@ -83,7 +106,7 @@ export class Gateway {
       } finally {
         clearInterval(sweep);
       }
-      await Promise.allSettled([...this.#sessionQueues.values(), this.#outboxRunning]);
+      await Promise.allSettled([...this.#inFlight, this.#outboxRunning]);
     } finally {
       stopListening();
       lock.release();
@@ -112,9 +135,13 @@ export class Gateway {
     };
   }
 
-  /** Messages stored before a crash or while paused are handled first, in order. */
+  /**
+   * Messages stored before a crash or while paused are handled first, in order. While messages are queued the
+   * backlog is those same messages, so it is read only when the queue is empty.
+   */
   #handleBacklog(): void {
-    for (const message of this.services.channels.unhandled()) this.#enqueue(message.id);
+    if (this.#queued.size > 0) return;
+    for (const message of this.services.channels.unhandled()) this.#enqueue(message.id, `${message.channel}:${message.conversationId}`);
   }
 
   #sweep(): void {
@@ -125,21 +152,52 @@ export class Gateway {
     this.#kickOutbox();
   }
 
-  #enqueue(inboundId: number): void {
-    const message = this.services.channels.inbound(inboundId);
-    if (!message) return;
-    const key = `${message.channel}:${message.conversationId}`;
-    const previous = this.#sessionQueues.get(key) ?? Promise.resolve();
-    const next = previous
-      .then(() => this.#handle(inboundId))
-      .catch((error: unknown) => {
+  #enqueue(inboundId: number, knownKey?: string): void {
+    if (this.#queued.has(inboundId)) return;
+    let key = knownKey;
+    if (key === undefined) {
+      const message = this.services.channels.inbound(inboundId);
+      if (!message) return;
+      key = `${message.channel}:${message.conversationId}`;
+    }
+    this.#queued.add(inboundId);
+    const waiting = this.#waiting.get(key);
+    if (waiting) waiting.push(inboundId);
+    else {
+      this.#waiting.set(key, [inboundId]);
+      this.#ready.push(key);
+    }
+    this.#pump();
+  }
+
+  /** Starts the next ready conversations while slots are free; after an abort nothing new starts (it stays stored). */
+  #pump(): void {
+    while (this.#inFlight.size < this.#maxConcurrent && this.#ready.length > 0 && !this.#signal?.aborted) {
+      const key = this.#ready.shift() as string;
+      const work: Promise<void> = this.#handleNext(key).finally(() => {
+        this.#inFlight.delete(work);
+        this.#pump();
+      });
+      this.#inFlight.add(work);
+    }
+  }
+
+  /** Handles the conversation's oldest waiting message, then lets the other conversations go before its next one. */
+  async #handleNext(key: string): Promise<void> {
+    const waiting = this.#waiting.get(key) ?? [];
+    const inboundId = waiting.shift();
+    if (inboundId !== undefined) {
+      try {
+        await this.#handle(inboundId);
+      } catch (error) {
         this.services.channels.setStatus(inboundId, 'failed');
         this.#log(`error handling message ${inboundId}: ${error instanceof Error ? error.message : String(error)}`);
-      })
-      .finally(() => {
-        if (this.#sessionQueues.get(key) === next) this.#sessionQueues.delete(key);
-      });
-    this.#sessionQueues.set(key, next);
+      } finally {
+        this.#queued.delete(inboundId);
+      }
+    }
+    if (waiting.length > 0) this.#ready.push(key);
+    else this.#waiting.delete(key);
   }
 
   async #handle(inboundId: number): Promise<void> {
@@ -171,7 +229,7 @@ export class Gateway {
       return;
     }
     if (role === 'stranger') {
-      this.#handleStranger(message);
+      await this.#handleStranger(message);
       return;
     }
     await this.#turn(message, role);
@@ -218,7 +276,7 @@ export class Gateway {
   }
 
   /** Strangers get nothing but a pairing request the owner decides locally (and at most one fixed line). */
-  #handleStranger(message: StoredInbound): void {
+  async #handleStranger(message: StoredInbound): Promise<void> {
     const store = this.services.channels;
     const approvals = this.services.approvals;
     if (message.isGroup) {
@@ -241,7 +299,7 @@ export class Gateway {
       const used = approvals.consume(approved.id, pairingHash(input), this.#now());
       if (used.ok) {
         store.addIdentity(message.channel, message.sender, 'contact', `owner:${approved.decidedBy ?? 'local'}`, message.senderName, this.#now());
-        void this.#turn(message, 'contact');
+        await this.#turn(message, 'contact');
         return;
       }
     }

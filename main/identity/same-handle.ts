@@ -16,7 +16,11 @@ export function sameHandle(a: string, b: string): boolean {
   const left = canonicalHandle(a);
   const right = canonicalHandle(b);
   if (left === right) return true;
-  // A number stored without its country code still matches on its last ten digits.
-  const digits = (value: string) => value.replace(/\D/g, '');
-  return /^\+?\d{7,}$/.test(left) && /^\+?\d{7,}$/.test(right) && digits(left).slice(-10) === digits(right).slice(-10);
+  const tail = phoneTail(left);
+  return tail !== undefined && tail === phoneTail(right);
+}
+
+/** A number stored without its country code still matches on its last ten digits: those, for a canonical phone number. */
+export function phoneTail(canonical: string): string | undefined {
+  return /^\+?\d{7,}$/.test(canonical) ? canonical.replace(/\D/g, '').slice(-10) : undefined;
 }

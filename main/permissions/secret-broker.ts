@@ -52,14 +52,19 @@ export class SecretBroker {
     } catch {
       // No keychain: nothing stored to scrub; extra values still are.
     }
-    for (const name of names) {
-      try {
-        const value = await this.store.get(name);
-        if (value) this.remember(name, value);
-      } catch {
-        // An unreadable entry cannot leak through us either.
-      }
-    }
+    // One Keychain round trip for all of them rather than one per secret.
+    const values = await Promise.all(
+      names.map((name) =>
+        this.store.get(name).catch(
+          // An unreadable entry cannot leak through us either.
+          () => undefined,
+        ),
+      ),
+    );
+    names.forEach((name, index) => {
+      const value = values[index];
+      if (value) this.remember(name, value);
+    });
     for (const [name, value] of Object.entries(extra)) if (value) this.remember(name, value);
   }
 
