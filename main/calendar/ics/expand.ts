@@ -1,0 +1,402 @@
+import ICAL from 'ical.js';
+import { IcsError, parseIcs } from './parse.js';
+import {
+  formatDate,
+  formatInstant,
+  ianaCandidates,
+  ianaZone,
+  naiveMsToWall,
+  UTC_ZONE,
+  vtimezoneZone,
+  wallToInstant,
+  wallToNaiveMs,
+  type Wall,
+  type Zone,
+} from './zones.js';
+
+/** One occurrence of an event, as every consumer (CLI, tools) sees it. */
+export interface IcsOccurrence {
+  readonly uid: string;
+  /** ISO 8601 with the UTC offset of the event's own zone (floating times: the owner's); all-day: YYYY-MM-DD. */
+  readonly start: string;
+  /** Exclusive, in the same form as `start` (an all-day event on 1 March ends 2026-03-02). */
+  readonly end: string;
+  readonly allDay: boolean;
+  /** Text fields are someone else's data, kept verbatim (including bidi overrides and zero-width characters). */
+  readonly summary: string | null;
+  readonly location: string | null;
+  /** The organizer's address without its `mailto:` scheme. */
+  readonly organizer: string | null;
+  /** For a recurring event, the occurrence's original start (an override's RECURRENCE-ID); null for single events. */
+  readonly recurrenceId: string | null;
+}
+
+export interface IcsLimits {
+  /** Occurrences one event may produce inside the window before expansion stops with a warning. */
+  readonly maxOccurrencesPerEvent: number;
+  /** Longest window, in days; a longer one is shortened with a warning. */
+  readonly maxRangeDays: number;
+  /** Recurrence steps one event may take (also before the window) before expansion stops with a warning. */
+  readonly maxIterationsPerEvent: number;
+}
+
+export const DEFAULT_ICS_LIMITS: IcsLimits = {
+  maxOccurrencesPerEvent: 5_000,
+  maxRangeDays: 3_660,
+  maxIterationsPerEvent: 200_000,
+};
+
+export interface ExpandOptions {
+  /** The window [from, to): an occurrence is in it when it overlaps it (a zero-length one when it starts in it). */
+  readonly from: Date;
+  readonly to: Date;
+  /** IANA zone that floating times and all-day dates are read in. */
+  readonly ownerTimeZone: string;
+  readonly limits?: Partial<IcsLimits>;
+}
+
+export interface IcsExpansion {
+  /** Sorted by start instant, then uid. */
+  readonly events: IcsOccurrence[];
+  readonly warnings: string[];
+  /** Set when the file is malformed; `events` then holds what could be read. */
+  readonly error?: string;
+}
+
+interface CalTime {
+  readonly wall: Wall;
+  readonly isDate: boolean;
+  /** The zone the wall clock is read in: the event's, UTC, or the owner's for floating times and dates. */
+  readonly zone: Zone;
+}
+
+interface Span {
+  readonly start: CalTime;
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly end: CalTime;
+}
+
+const DAY_MS = 86_400_000;
+
+function wallOf(time: ICAL.Time): Wall {
+  return { year: time.year, month: time.month, day: time.day, hour: time.isDate ? 0 : time.hour, minute: time.isDate ? 0 : time.minute, second: time.isDate ? 0 : time.second };
+}
+
+function instantOf(time: CalTime): number {
+  return wallToInstant(time.wall, time.zone);
+}
+
+function formatTime(time: CalTime, instantMs = instantOf(time)): string {
+  return time.isDate ? formatDate(time.wall) : formatInstant(instantMs, time.zone);
+}
+
+/** Reads one calendar file's events; zones are resolved once per TZID. */
+class Expander {
+  private readonly zones = new Map<string, Zone>();
+  readonly warnings: string[] = [];
+  private readonly owner: Zone;
+  private readonly vtimezones: Map<string, ICAL.Component>;
+
+  constructor(ownerTimeZone: string, vtimezones: ICAL.Component[]) {
+    const owner = ianaZone(ownerTimeZone);
+    if (!owner) throw new IcsError(`Unknown owner time zone "${ownerTimeZone}": give an IANA name such as Europe/Berlin.`);
+    this.owner = owner;
+    this.vtimezones = new Map();
+    for (const component of vtimezones) {
+      const tzid = component.getFirstPropertyValue('tzid');
+      if (typeof tzid === 'string') this.vtimezones.set(tzid, component);
+    }
+  }
+
+  /**
+   * The platform's tz database first (it knows every past and future rule), then the file's own VTIMEZONE (Outlook's
+   * Windows names, custom zones), then UTC with a warning: an unknown zone never stops the file from being read.
+   */
+  private zone(tzid: string): Zone {
+    let zone = this.zones.get(tzid);
+    if (zone) return zone;
+    for (const name of ianaCandidates(tzid)) {
+      zone = ianaZone(name);
+      if (zone) break;
+    }
+    if (!zone) {
+      const component = this.vtimezones.get(tzid);
+      if (component) {
+        try {
+          zone = vtimezoneZone(tzid, component);
+          zone.offsetAt(Date.now());
+        } catch (error) {
+          zone = undefined;
+          this.warnings.push(`The VTIMEZONE "${tzid}" could not be read (${error instanceof Error ? error.message : String(error)}); its times are read as UTC.`);
+        }
+      } else {
+        this.warnings.push(`Unknown time zone "${tzid}" (no such IANA zone and no VTIMEZONE in the file); its times are read as UTC.`);
+      }
+    }
+    zone ??= UTC_ZONE;
+    this.zones.set(tzid, zone);
+    return zone;
+  }
+
+  time(property: ICAL.Property, value: ICAL.Time): CalTime {
+    if (value.isDate) return { wall: wallOf(value), isDate: true, zone: this.owner };
+    if (value.zone === ICAL.Timezone.utcTimezone) return { wall: wallOf(value), isDate: false, zone: UTC_ZONE };
+    const tzid = property.getParameter('tzid');
+    const zone = typeof tzid === 'string' && tzid !== '' ? this.zone(tzid) : this.owner;
+    return { wall: wallOf(value), isDate: false, zone };
+  }
+
+  property(component: ICAL.Component, name: string): CalTime | undefined {
+    const property = component.getFirstProperty(name);
+    if (!property) return undefined;
+    const value = property.getFirstValue();
+    if (!(value instanceof ICAL.Time)) throw new Error(`${name.toUpperCase()} is not a date or date-time`);
+    return this.time(property, value);
+  }
+
+  /** Every DATE / DATE-TIME (and PERIOD) value of a multi-valued property such as EXDATE or RDATE. */
+  times(component: ICAL.Component, name: string): { time: CalTime; periodEnd?: CalTime; duration?: ICAL.Duration }[] {
+    const result: { time: CalTime; periodEnd?: CalTime; duration?: ICAL.Duration }[] = [];
+    for (const property of component.getAllProperties(name)) {
+      for (const value of property.getValues() as unknown[]) {
+        if (value instanceof ICAL.Time) result.push({ time: this.time(property, value) });
+        else if (value instanceof ICAL.Period) {
+          const start = this.time(property, value.start);
+          if (value.end) result.push({ time: start, periodEnd: this.time(property, value.end) });
+          else result.push({ time: start, ...(value.duration ? { duration: value.duration } : {}) });
+        } else throw new Error(`${name.toUpperCase()} holds a value that is not a date`);
+      }
+    }
+    return result;
+  }
+
+  get ownerZone(): Zone {
+    return this.owner;
+  }
+}
+
+/** Adds a DURATION: weeks and days on the wall clock (nominal, RFC 5545 §3.3.6), hours and less exactly. */
+function addDuration(start: CalTime, startMs: number, duration: ICAL.Duration): { end: CalTime; endMs: number } {
+  const sign = duration.isNegative ? -1 : 1;
+  const days = sign * (duration.weeks * 7 + duration.days);
+  const exact = sign * ((duration.hours * 60 + duration.minutes) * 60 + duration.seconds) * 1000;
+  const wall = naiveMsToWall(wallToNaiveMs(start.wall) + days * DAY_MS);
+  if (start.isDate && exact === 0) return { end: { ...start, wall }, endMs: Math.max(startMs, wallToInstant(wall, start.zone)) };
+  const endMs = Math.max(startMs, wallToInstant(wall, start.zone) + exact);
+  return { end: { wall: naiveMsToWall(endMs + start.zone.offsetAt(endMs)), isDate: false, zone: start.zone }, endMs };
+}
+
+type Length =
+  | { readonly kind: 'wall'; readonly ms: number; readonly zone: Zone; readonly isDate: boolean }
+  | { readonly kind: 'exact'; readonly ms: number }
+  | { readonly kind: 'duration'; readonly duration: ICAL.Duration };
+
+/** How long each occurrence lasts, from DTEND or DURATION (or the RFC's defaults: a day for dates, zero otherwise). */
+function lengthOf(expander: Expander, component: ICAL.Component, start: CalTime): Length {
+  const end = expander.property(component, 'dtend');
+  if (end) {
+    if (start.isDate || (end.zone === start.zone && end.isDate === start.isDate)) {
+      return { kind: 'wall', ms: Math.max(0, wallToNaiveMs(end.wall) - wallToNaiveMs(start.wall)), zone: start.zone, isDate: start.isDate };
+    }
+    return { kind: 'exact', ms: Math.max(0, instantOf(end) - instantOf(start)) };
+  }
+  const duration = component.getFirstPropertyValue('duration');
+  if (duration instanceof ICAL.Duration) return { kind: 'duration', duration };
+  return start.isDate ? { kind: 'wall', ms: DAY_MS, zone: start.zone, isDate: true } : { kind: 'exact', ms: 0 };
+}
+
+function spanOf(start: CalTime, length: Length): Span {
+  const startMs = instantOf(start);
+  if (length.kind === 'duration') {
+    const { end, endMs } = addDuration(start, startMs, length.duration);
+    return { start, startMs, end, endMs };
+  }
+  if (length.kind === 'wall') {
+    const wall = naiveMsToWall(wallToNaiveMs(start.wall) + length.ms);
+    const end: CalTime = { wall, isDate: start.isDate, zone: start.zone };
+    return { start, startMs, end, endMs: Math.max(startMs, instantOf(end)) };
+  }
+  const endMs = startMs + length.ms;
+  return { start, startMs, end: { wall: naiveMsToWall(endMs + start.zone.offsetAt(endMs)), isDate: false, zone: start.zone }, endMs };
+}
+
+function inWindow(span: Span, fromMs: number, toMs: number): boolean {
+  if (span.startMs === span.endMs) return span.startMs >= fromMs && span.startMs < toMs;
+  return span.startMs < toMs && span.endMs > fromMs;
+}
+
+function text(component: ICAL.Component, name: string): string | null {
+  const value = component.getFirstPropertyValue(name);
+  return typeof value === 'string' ? value : null;
+}
+
+function organizerOf(component: ICAL.Component): string | null {
+  const value = text(component, 'organizer');
+  return value === null ? null : value.replace(/^mailto:/i, '');
+}
+
+function sequenceOf(component: ICAL.Component): number {
+  const value = component.getFirstPropertyValue('sequence');
+  return typeof value === 'number' ? value : 0;
+}
+
+function label(uid: string, component: ICAL.Component): string {
+  const summary = text(component, 'summary');
+  return summary ? `"${summary.slice(0, 60)}" (${uid})` : uid;
+}
+
+/**
+ * Expands an .ics file into the occurrences that overlap [from, to). Never throws for what is inside the file: an
+ * unknown zone, a broken event or a runaway rule become warnings (a broken file also sets `error`). Throws IcsError
+ * only for a file over the size limit, text that is not iCalendar, or a bad window or owner zone.
+ */
+export function expandIcs(input: string | Uint8Array, options: ExpandOptions): IcsExpansion {
+  const limits = { ...DEFAULT_ICS_LIMITS, ...options.limits };
+  const fromMs = options.from.getTime();
+  let toMs = options.to.getTime();
+  if (!Number.isFinite(fromMs) || !Number.isFinite(toMs)) throw new IcsError('The window needs valid from and to dates.');
+  if (toMs <= fromMs) throw new IcsError('The window is empty: "to" must come after "from".');
+  const parsed = parseIcs(input);
+  const expander = new Expander(options.ownerTimeZone, parsed.timezones);
+  const warnings = [...parsed.warnings];
+  if (toMs - fromMs > limits.maxRangeDays * DAY_MS) {
+    toMs = fromMs + limits.maxRangeDays * DAY_MS;
+    warnings.push(
+      `The range is limited to ${limits.maxRangeDays} days; occurrences after ${new Date(toMs).toISOString()} are not listed. Ask for a later range separately.`,
+    );
+  }
+
+  const groups = new Map<string, { masters: ICAL.Component[]; overrides: ICAL.Component[] }>();
+  parsed.events.forEach((component, index) => {
+    const uid = text(component, 'uid') ?? `no-uid-${index + 1}`;
+    let group = groups.get(uid);
+    if (!group) groups.set(uid, (group = { masters: [], overrides: [] }));
+    (component.hasProperty('recurrence-id') ? group.overrides : group.masters).push(component);
+  });
+
+  const events: { occurrence: IcsOccurrence; startMs: number }[] = [];
+  for (const [uid, group] of groups) {
+    const recurring = group.overrides.length > 0 || group.masters.some((master) => master.hasProperty('rrule') || master.hasProperty('rdate'));
+    const replaced = new Set<number>();
+    for (const override of group.overrides) {
+      try {
+        const recurrence = expander.property(override, 'recurrence-id');
+        const start = expander.property(override, 'dtstart') ?? recurrence;
+        if (!recurrence || !start) continue;
+        const recurrenceMs = instantOf(recurrence);
+        replaced.add(recurrenceMs);
+        const span = spanOf(start, lengthOf(expander, override, start));
+        if (inWindow(span, fromMs, toMs)) {
+          events.push({ occurrence: occurrenceOf(uid, override, span, formatTime(recurrence, recurrenceMs)), startMs: span.startMs });
+        }
+      } catch (error) {
+        warnings.push(`The changed occurrence of ${label(uid, override)} could not be read and was skipped: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    // Duplicate UIDs without RECURRENCE-ID are revisions of one event: the highest SEQUENCE (then the last) wins.
+    const master = group.masters.reduce<ICAL.Component | undefined>((best, next) => (best && sequenceOf(best) > sequenceOf(next) ? best : next), undefined);
+    if (!master) continue;
+    try {
+      for (const span of expandMaster(expander, uid, master, fromMs, toMs, limits, warnings)) {
+        if (replaced.has(span.startMs)) continue;
+        events.push({ occurrence: occurrenceOf(uid, master, span, recurring ? formatTime(span.start, span.startMs) : null), startMs: span.startMs });
+      }
+    } catch (error) {
+      warnings.push(`The event ${label(uid, master)} could not be read and was skipped: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  warnings.push(...expander.warnings);
+  events.sort((a, b) => a.startMs - b.startMs || (a.occurrence.uid < b.occurrence.uid ? -1 : a.occurrence.uid > b.occurrence.uid ? 1 : 0));
+  return { events: events.map((event) => event.occurrence), warnings, ...(parsed.error !== undefined ? { error: parsed.error } : {}) };
+}
+
+function occurrenceOf(uid: string, component: ICAL.Component, span: Span, recurrenceId: string | null): IcsOccurrence {
+  return {
+    uid,
+    start: formatTime(span.start, span.startMs),
+    end: formatTime(span.end, span.endMs),
+    allDay: span.start.isDate,
+    summary: text(component, 'summary'),
+    location: text(component, 'location'),
+    organizer: organizerOf(component),
+    recurrenceId,
+  };
+}
+
+/** The master's occurrences in the window: DTSTART, each RRULE and RDATE, minus EXDATE, bounded by `limits`. */
+function expandMaster(expander: Expander, uid: string, master: ICAL.Component, fromMs: number, toMs: number, limits: IcsLimits, warnings: string[]): Span[] {
+  const start = expander.property(master, 'dtstart');
+  if (!start) throw new Error('it has no DTSTART');
+  const length = lengthOf(expander, master, start);
+  const excluded = new Set<number>();
+  const excludedDates = new Set<string>();
+  for (const { time } of expander.times(master, 'exdate')) {
+    if (time.isDate && !start.isDate) excludedDates.add(formatDate(time.wall));
+    else excluded.add(instantOf(time));
+  }
+  const seen = new Set<number>();
+  const spans: Span[] = [];
+  let capped = false;
+  const consider = (span: Span): void => {
+    if (seen.has(span.startMs) || excluded.has(span.startMs) || excludedDates.has(formatDate(span.start.wall))) return;
+    seen.add(span.startMs);
+    if (!inWindow(span, fromMs, toMs)) return;
+    if (spans.length >= limits.maxOccurrencesPerEvent) {
+      if (!capped) warnings.push(`${label(uid, master)} has more than ${limits.maxOccurrencesPerEvent} occurrences in the range; only the first ${limits.maxOccurrencesPerEvent} are listed. Ask for a shorter range.`);
+      capped = true;
+      return;
+    }
+    spans.push(span);
+  };
+
+  consider(spanOf(start, length));
+  for (const property of master.getAllProperties('rrule')) {
+    const rule = property.getFirstValue();
+    if (!(rule instanceof ICAL.Recur)) continue;
+    iterateRule(uid, master, rule, start, length, toMs, limits, warnings, consider, () => capped);
+  }
+  for (const rdate of expander.times(master, 'rdate')) {
+    const time = rdate.time;
+    if (rdate.periodEnd) {
+      const startMs = instantOf(time);
+      consider({ start: time, startMs, end: rdate.periodEnd, endMs: Math.max(startMs, instantOf(rdate.periodEnd)) });
+    } else if (rdate.duration) consider(spanOf(time, { kind: 'duration', duration: rdate.duration }));
+    else consider(spanOf(time, length));
+  }
+  return spans;
+}
+
+function iterateRule(
+  uid: string,
+  master: ICAL.Component,
+  recur: ICAL.Recur,
+  start: CalTime,
+  length: Length,
+  toMs: number,
+  limits: IcsLimits,
+  warnings: string[],
+  consider: (span: Span) => void,
+  capped: () => boolean,
+): void {
+  const rule = recur.clone();
+  const until = rule.until;
+  rule.until = null;
+  // UNTIL is compared as an instant (a DATE as a day), in DTSTART's zone when it has none of its own.
+  const untilMs = until && !until.isDate ? instantOf(until.zone === ICAL.Timezone.utcTimezone ? { wall: wallOf(until), isDate: false, zone: UTC_ZONE } : { wall: wallOf(until), isDate: false, zone: start.zone }) : undefined;
+  const untilDate = until?.isDate ? formatDate(wallOf(until)) : undefined;
+  const iterator = rule.iterator(ICAL.Time.fromData({ ...start.wall, isDate: start.isDate }));
+  let steps = 0;
+  for (let next = iterator.next(); next; next = iterator.next()) {
+    const time: CalTime = { wall: wallOf(next), isDate: start.isDate, zone: start.zone };
+    const span = spanOf(time, length);
+    if (untilMs !== undefined && span.startMs > untilMs) return;
+    if (untilDate !== undefined && formatDate(time.wall) > untilDate) return;
+    if (span.startMs >= toMs || capped()) return;
+    if (++steps > limits.maxIterationsPerEvent) {
+      warnings.push(`${label(uid, master)} repeats too often to expand up to the range (over ${limits.maxIterationsPerEvent} steps); later occurrences are not listed.`);
+      return;
+    }
+    consider(span);
+  }
+}

@@ -1,0 +1,145 @@
+import ICAL from 'ical.js';
+
+/** A wall-clock reading: what a calendar shows, before a time zone turns it into an instant. */
+export interface Wall {
+  readonly year: number;
+  readonly month: number;
+  readonly day: number;
+  readonly hour: number;
+  readonly minute: number;
+  readonly second: number;
+}
+
+/** A time zone reduced to the one question expansion asks: the UTC offset (in ms) at an instant. */
+export interface Zone {
+  readonly id: string;
+  offsetAt(instantMs: number): number;
+}
+
+const MINUTE_MS = 60_000;
+const DAY_MS = 86_400_000;
+
+export const UTC_ZONE: Zone = { id: 'UTC', offsetAt: () => 0 };
+
+export function wallToNaiveMs(wall: Wall): number {
+  return Date.UTC(wall.year, wall.month - 1, wall.day, wall.hour, wall.minute, wall.second);
+}
+
+export function naiveMsToWall(ms: number): Wall {
+  const date = new Date(ms);
+  return {
+    year: date.getUTCFullYear(),
+    month: date.getUTCMonth() + 1,
+    day: date.getUTCDate(),
+    hour: date.getUTCHours(),
+    minute: date.getUTCMinutes(),
+    second: date.getUTCSeconds(),
+  };
+}
+
+/**
+ * The instant a wall-clock time names in `zone`. An ambiguous time (the repeated hour when clocks go back) is the
+ * first of its two instants; a time that does not exist (the skipped hour) is read with the offset in force before
+ * the gap, as RFC 5545 §3.3.5 asks, so 02:30 on a spring-forward night becomes 03:30.
+ */
+export function wallToInstant(wall: Wall, zone: Zone): number {
+  const naive = wallToNaiveMs(wall);
+  const before = zone.offsetAt(naive - DAY_MS);
+  const candidates = new Set([before, zone.offsetAt(naive), zone.offsetAt(naive + DAY_MS)]);
+  let best: number | undefined;
+  for (const offset of candidates) {
+    const instant = naive - offset;
+    if (zone.offsetAt(instant) === offset && (best === undefined || instant < best)) best = instant;
+  }
+  return best ?? naive - before;
+}
+
+function pad(value: number, width = 2): string {
+  return String(value).padStart(width, '0');
+}
+
+export function formatDate(wall: Pick<Wall, 'year' | 'month' | 'day'>): string {
+  return `${pad(wall.year, 4)}-${pad(wall.month)}-${pad(wall.day)}`;
+}
+
+/** ISO 8601 in the zone's own wall clock with its offset, e.g. 2026-03-29T09:00:00+02:00 (UTC is +00:00). */
+export function formatInstant(instantMs: number, zone: Zone): string {
+  const offset = zone.offsetAt(instantMs);
+  const wall = naiveMsToWall(instantMs + offset);
+  const sign = offset < 0 ? '-' : '+';
+  const minutes = Math.round(Math.abs(offset) / MINUTE_MS);
+  return `${formatDate(wall)}T${pad(wall.hour)}:${pad(wall.minute)}:${pad(wall.second)}${sign}${pad(Math.floor(minutes / 60))}:${pad(minutes % 60)}`;
+}
+
+/** Remembers offsets per minute: expansion asks the same zone about the same hours many times. */
+function cached(id: string, compute: (instantMs: number) => number): Zone {
+  const cache = new Map<number, number>();
+  return {
+    id,
+    offsetAt(instantMs) {
+      const key = Math.floor(instantMs / MINUTE_MS);
+      let offset = cache.get(key);
+      if (offset === undefined) {
+        if (cache.size > 200_000) cache.clear();
+        offset = compute(key * MINUTE_MS);
+        cache.set(key, offset);
+      }
+      return offset;
+    },
+  };
+}
+
+/** An IANA zone through the platform's tz database, or undefined when the platform does not know the name. */
+export function ianaZone(name: string): Zone | undefined {
+  let format: Intl.DateTimeFormat;
+  try {
+    format = new Intl.DateTimeFormat('en-US', {
+      timeZone: name,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+      era: 'short',
+    });
+  } catch {
+    return undefined;
+  }
+  return cached(format.resolvedOptions().timeZone, (instantMs) => {
+    const parts: Record<string, string> = {};
+    for (const part of format.formatToParts(new Date(instantMs))) parts[part.type] = part.value;
+    const year = Number(parts.year) * (parts.era === 'BC' || parts.era === 'B' ? -1 : 1);
+    const naive = Date.UTC(year, Number(parts.month) - 1, Number(parts.day), Number(parts.hour), Number(parts.minute), Number(parts.second));
+    return naive - Math.floor(instantMs / 1000) * 1000;
+  });
+}
+
+/** A zone defined by a VTIMEZONE component in the file itself. */
+export function vtimezoneZone(id: string, component: ICAL.Component): Zone {
+  const timezone = new ICAL.Timezone(component);
+  return cached(id, (instantMs) => {
+    const utc = ICAL.Time.fromData(
+      { ...naiveMsToWall(instantMs), isDate: false },
+      ICAL.Timezone.utcTimezone,
+    );
+    return timezone.utcOffset(utc.convertToZone(timezone)) * 1000;
+  });
+}
+
+/**
+ * Candidate IANA names for a TZID as calendars write them: quoted, or "globally unique" with a leading slash and a
+ * vendor prefix (/freeassociation.sourceforge.net/Tzfile/Europe/Berlin).
+ */
+export function ianaCandidates(tzid: string): string[] {
+  const clean = tzid.trim().replace(/^"(.*)"$/, '$1').trim();
+  const names = [clean];
+  const stripped = clean.replace(/^\/+/, '');
+  if (stripped !== clean) names.push(stripped);
+  const segments = stripped.split('/');
+  for (let take = 3; take >= 2; take--) {
+    if (segments.length > take) names.push(segments.slice(-take).join('/'));
+  }
+  return names.filter((name) => name !== '');
+}
