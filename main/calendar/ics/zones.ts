@@ -17,6 +17,7 @@ export interface Zone {
 }
 
 const MINUTE_MS = 60_000;
+const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 
 export const UTC_ZONE: Zone = { id: 'UTC', offsetAt: () => 0 };
@@ -71,20 +72,27 @@ export function formatInstant(instantMs: number, zone: Zone): string {
   return `${formatDate(wall)}T${pad(wall.hour)}:${pad(wall.minute)}:${pad(wall.second)}${sign}${pad(Math.floor(minutes / 60))}:${pad(minutes % 60)}`;
 }
 
-/** Remembers offsets per minute: expansion asks the same zone about the same hours many times. */
+/**
+ * Remembers offsets per hour: expansion asks the same zone about the same hours many times. When the offsets at an
+ * hour's two ends differ, a transition lies inside it and the minute is computed exactly.
+ */
 function cached(id: string, compute: (instantMs: number) => number): Zone {
   const cache = new Map<number, number>();
+  const at = (bucket: number): number => {
+    let offset = cache.get(bucket);
+    if (offset === undefined) {
+      if (cache.size > 200_000) cache.clear();
+      offset = compute(bucket * HOUR_MS);
+      cache.set(bucket, offset);
+    }
+    return offset;
+  };
   return {
     id,
     offsetAt(instantMs) {
-      const key = Math.floor(instantMs / MINUTE_MS);
-      let offset = cache.get(key);
-      if (offset === undefined) {
-        if (cache.size > 200_000) cache.clear();
-        offset = compute(key * MINUTE_MS);
-        cache.set(key, offset);
-      }
-      return offset;
+      const bucket = Math.floor(instantMs / HOUR_MS);
+      const offset = at(bucket);
+      return offset === at(bucket + 1) ? offset : compute(Math.floor(instantMs / MINUTE_MS) * MINUTE_MS);
     },
   };
 }
