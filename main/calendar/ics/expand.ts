@@ -16,7 +16,8 @@ import {
 
 /** One occurrence of an event, as every consumer (CLI, tools) sees it. */
 export interface IcsOccurrence {
-  readonly uid: string;
+  /** Null when the event has no UID (RFC 5545 requires one; some exporters omit it). */
+  readonly uid: string | null;
   /** ISO 8601 with the UTC offset of the event's own zone (floating times: the owner's); all-day: YYYY-MM-DD. */
   readonly start: string;
   /** Exclusive, in the same form as `start` (an all-day event on 1 March ends 2026-03-02). */
@@ -78,6 +79,8 @@ interface Span {
 }
 
 const DAY_MS = 86_400_000;
+/** Groups events without a UID one by one; never shown (their `uid` is null). */
+const NO_UID = '\u0000no-uid-';
 
 function wallOf(time: ICAL.Time): Wall {
   return { year: time.year, month: time.month, day: time.day, hour: time.isDate ? 0 : time.hour, minute: time.isDate ? 0 : time.minute, second: time.isDate ? 0 : time.second };
@@ -269,7 +272,7 @@ export function expandIcs(input: string | Uint8Array, options: ExpandOptions): I
 
   const groups = new Map<string, { masters: ICAL.Component[]; overrides: ICAL.Component[] }>();
   parsed.events.forEach((component, index) => {
-    const uid = text(component, 'uid') ?? `no-uid-${index + 1}`;
+    const uid = text(component, 'uid') ?? `${NO_UID}${index + 1}`;
     let group = groups.get(uid);
     if (!group) groups.set(uid, (group = { masters: [], overrides: [] }));
     (component.hasProperty('recurrence-id') ? group.overrides : group.masters).push(component);
@@ -307,13 +310,13 @@ export function expandIcs(input: string | Uint8Array, options: ExpandOptions): I
     }
   }
   warnings.push(...expander.warnings);
-  events.sort((a, b) => a.startMs - b.startMs || (a.occurrence.uid < b.occurrence.uid ? -1 : a.occurrence.uid > b.occurrence.uid ? 1 : 0));
+  events.sort((a, b) => a.startMs - b.startMs || ((a.occurrence.uid ?? '') < (b.occurrence.uid ?? '') ? -1 : (a.occurrence.uid ?? '') > (b.occurrence.uid ?? '') ? 1 : 0));
   return { events: events.map((event) => event.occurrence), warnings, ...(parsed.error !== undefined ? { error: parsed.error } : {}) };
 }
 
 function occurrenceOf(uid: string, component: ICAL.Component, span: Span, recurrenceId: string | null): IcsOccurrence {
   return {
-    uid,
+    uid: uid.startsWith(NO_UID) ? null : uid,
     start: formatTime(span.start, span.startMs),
     end: formatTime(span.end, span.endMs),
     allDay: span.start.isDate,
