@@ -357,7 +357,7 @@ function expandMaster(expander: Expander, uid: string, master: ICAL.Component, f
   for (const property of master.getAllProperties('rrule')) {
     const rule = property.getFirstValue();
     if (!(rule instanceof ICAL.Recur)) continue;
-    iterateRule(uid, master, rule, start, length, toMs, limits, warnings, consider, () => capped);
+    iterateRule(uid, master, rule, start, length, fromMs, toMs, limits, warnings, consider, () => capped);
   }
   for (const rdate of expander.times(master, 'rdate')) {
     const time = rdate.time;
@@ -376,6 +376,7 @@ function iterateRule(
   recur: ICAL.Recur,
   start: CalTime,
   length: Length,
+  fromMs: number,
   toMs: number,
   limits: IcsLimits,
   warnings: string[],
@@ -388,6 +389,30 @@ function iterateRule(
   // UNTIL is compared as an instant (a DATE as a day), in DTSTART's zone when it has none of its own.
   const untilMs = until && !until.isDate ? instantOf(until.zone === ICAL.Timezone.utcTimezone ? { wall: wallOf(until), isDate: false, zone: UTC_ZONE } : { wall: wallOf(until), isDate: false, zone: start.zone }) : undefined;
   const untilDate = until?.isDate ? formatDate(wallOf(until)) : undefined;
+  /** False once the rule has ended (UNTIL, the window's end, or the occurrence cap). */
+  const emit = (time: CalTime): boolean => {
+    const span = spanOf(time, length);
+    if (untilMs !== undefined && span.startMs > untilMs) return false;
+    if (untilDate !== undefined && formatDate(time.wall) > untilDate) return false;
+    if (span.startMs >= toMs || capped()) return false;
+    consider(span);
+    return true;
+  };
+
+  // A plain daily or weekly rule (no BY* parts: the bulk of real calendars) is a fixed step on the wall clock, so
+  // it starts right before the window instead of walking ical.js's iterator from DTSTART.
+  if ((rule.freq === 'DAILY' || rule.freq === 'WEEKLY') && Object.keys(rule.parts).length === 0) {
+    const stepMs = (rule.freq === 'WEEKLY' ? 7 : 1) * Math.max(1, rule.interval || 1) * DAY_MS;
+    const first = spanOf(start, length);
+    const slackMs = first.endMs - first.startMs + 2 * DAY_MS;
+    const base = wallToNaiveMs(start.wall);
+    const count = rule.count ?? Number.POSITIVE_INFINITY;
+    for (let index = Math.max(0, Math.floor((fromMs - slackMs - first.startMs) / stepMs)); index < count; index++) {
+      if (!emit({ wall: naiveMsToWall(base + index * stepMs), isDate: start.isDate, zone: start.zone })) return;
+    }
+    return;
+  }
+
   const iterator = rule.iterator(ICAL.Time.fromData({ ...start.wall, isDate: start.isDate }));
   let steps = 0;
   for (let next = iterator.next(); next; next = iterator.next()) {

@@ -48,7 +48,9 @@ export function parseIcs(input: string | Uint8Array): ParsedCalendar {
     const root = new ICAL.Component(ICAL.parse(text));
     const calendars = root.name === 'vcalendar' ? [root] : root.getAllSubcomponents('vcalendar');
     return {
-      events: calendars.flatMap((calendar) => calendar.getAllSubcomponents('vevent')),
+      // Events are detached from the calendar: ical.js otherwise looks each TZID up by scanning every component of
+      // the calendar whenever a date is read (quadratic in the file). Zones are resolved by the expander instead.
+      events: calendars.flatMap((calendar) => calendar.getAllSubcomponents('vevent').map((event) => new ICAL.Component(event.jCal))),
       timezones: calendars.flatMap((calendar) => calendar.getAllSubcomponents('vtimezone')),
       warnings: [],
     };

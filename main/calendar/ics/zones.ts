@@ -17,7 +17,6 @@ export interface Zone {
 }
 
 const MINUTE_MS = 60_000;
-const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 
 export const UTC_ZONE: Zone = { id: 'UTC', offsetAt: () => 0 };
@@ -46,6 +45,8 @@ export function naiveMsToWall(ms: number): Wall {
 export function wallToInstant(wall: Wall, zone: Zone): number {
   const naive = wallToNaiveMs(wall);
   const before = zone.offsetAt(naive - DAY_MS);
+  // Almost every time lies in a stretch with one offset: no transition within a day either side.
+  if (before === zone.offsetAt(naive + DAY_MS) && zone.offsetAt(naive - before) === before) return naive - before;
   const candidates = new Set([before, zone.offsetAt(naive), zone.offsetAt(naive + DAY_MS)]);
   let best: number | undefined;
   for (const offset of candidates) {
@@ -63,42 +64,77 @@ export function formatDate(wall: Pick<Wall, 'year' | 'month' | 'day'>): string {
   return `${pad(wall.year, 4)}-${pad(wall.month)}-${pad(wall.day)}`;
 }
 
+const offsetSuffixes = new Map<number, string>();
+
+function offsetSuffix(offset: number): string {
+  let suffix = offsetSuffixes.get(offset);
+  if (suffix === undefined) {
+    const minutes = Math.round(Math.abs(offset) / MINUTE_MS);
+    suffix = `${offset < 0 ? '-' : '+'}${pad(Math.floor(minutes / 60))}:${pad(minutes % 60)}`;
+    if (offsetSuffixes.size < 1_000) offsetSuffixes.set(offset, suffix);
+  }
+  return suffix;
+}
+
+/** 0000-01-01 and 10000-01-01 UTC: between them Date's own ISO form is the wanted one, and far cheaper to build. */
+const FOUR_DIGIT_YEARS = [-62_167_219_200_000, 253_402_300_800_000] as const;
+
 /** ISO 8601 in the zone's own wall clock with its offset, e.g. 2026-03-29T09:00:00+02:00 (UTC is +00:00). */
 export function formatInstant(instantMs: number, zone: Zone): string {
   const offset = zone.offsetAt(instantMs);
-  const wall = naiveMsToWall(instantMs + offset);
-  const sign = offset < 0 ? '-' : '+';
-  const minutes = Math.round(Math.abs(offset) / MINUTE_MS);
-  return `${formatDate(wall)}T${pad(wall.hour)}:${pad(wall.minute)}:${pad(wall.second)}${sign}${pad(Math.floor(minutes / 60))}:${pad(minutes % 60)}`;
+  const naive = Math.floor((instantMs + offset) / 1000) * 1000;
+  if (naive >= FOUR_DIGIT_YEARS[0] && naive < FOUR_DIGIT_YEARS[1]) return new Date(naive).toISOString().slice(0, 19) + offsetSuffix(offset);
+  const wall = naiveMsToWall(naive);
+  return `${formatDate(wall)}T${pad(wall.hour)}:${pad(wall.minute)}:${pad(wall.second)}${offsetSuffix(offset)}`;
 }
 
 /**
- * Remembers offsets per hour: expansion asks the same zone about the same hours many times. When the offsets at an
- * hour's two ends differ, a transition lies inside it and the minute is computed exactly.
+ * Remembers offsets per UTC day: expansion asks the same zone about the same days many times, and each question to
+ * the platform costs microseconds. A day whose two ends have different offsets holds a transition; its instant is
+ * found once (to the second) and remembered. Assumes at most one transition per day, which every real zone meets.
  */
 function cached(id: string, compute: (instantMs: number) => number): Zone {
-  const cache = new Map<number, number>();
-  const at = (bucket: number): number => {
-    let offset = cache.get(bucket);
-    if (offset === undefined) {
-      if (cache.size > 200_000) cache.clear();
-      offset = compute(bucket * HOUR_MS);
-      cache.set(bucket, offset);
+  const days = new Map<number, number | { readonly before: number; readonly after: number; readonly atMs: number }>();
+  const resolveDay = (day: number) => {
+    const before = compute(day * DAY_MS);
+    const after = compute((day + 1) * DAY_MS);
+    if (before === after) return before;
+    let lo = (day * DAY_MS) / 1000;
+    let hi = ((day + 1) * DAY_MS) / 1000;
+    while (hi - lo > 1) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (compute(mid * 1000) === before) lo = mid;
+      else hi = mid;
     }
-    return offset;
+    return { before, after, atMs: hi * 1000 };
   };
   return {
     id,
     offsetAt(instantMs) {
-      const bucket = Math.floor(instantMs / HOUR_MS);
-      const offset = at(bucket);
-      return offset === at(bucket + 1) ? offset : compute(Math.floor(instantMs / MINUTE_MS) * MINUTE_MS);
+      const day = Math.floor(instantMs / DAY_MS);
+      let entry = days.get(day);
+      if (entry === undefined) {
+        if (days.size > 100_000) days.clear();
+        entry = resolveDay(day);
+        days.set(day, entry);
+      }
+      if (typeof entry === 'number') return entry;
+      return instantMs < entry.atMs ? entry.before : entry.after;
     },
   };
 }
 
+const ianaZones = new Map<string, Zone | undefined>();
+
 /** An IANA zone through the platform's tz database, or undefined when the platform does not know the name. */
 export function ianaZone(name: string): Zone | undefined {
+  if (ianaZones.has(name)) return ianaZones.get(name);
+  const zone = createIanaZone(name);
+  if (ianaZones.size < 1_000) ianaZones.set(name, zone);
+  return zone;
+}
+
+function createIanaZone(name: string): Zone | undefined {
   let format: Intl.DateTimeFormat;
   try {
     format = new Intl.DateTimeFormat('en-US', {
