@@ -33,27 +33,19 @@ const EXCEPTIONS: Readonly<Record<string, string>> = {
   'node-ical/ms_timezones.ics': 'oracle crash (AttributeError) on a value it cannot type; file mixes value types',
   'node-ical/multi-event-basic.ics': 'broken file: DTSTART is a DATE-TIME and DTEND a DATE (RFC 5545 §3.8.2.2); the oracle crashes',
   'node-ical/test_with_multiple_tzids_in_vtimezone.ics': 'broken file: a VTIMEZONE with two TZIDs; the oracle crashes',
-  // The oracle applies the non-standard X-WR-TIMEZONE: UTC times move into that zone (a different offset string for
-  // the same instant). RFC 5545 §3.3.5 keeps UTC times in UTC.
-  'node-ical/tentative-apple-calendar.ics': 'oracle applies X-WR-TIMEZONE to UTC times',
-  'node-ical/tv-show-episode.ics': 'oracle applies X-WR-TIMEZONE to UTC times',
-  'node-ical/biweekly-exdate-until.ics': 'oracle applies X-WR-TIMEZONE; and ical.js rejects the malformed EXDATE "20200116", so we skip that event with a warning',
-  'node-ical/mixed-timezone-handling.ics': 'oracle applies X-WR-TIMEZONE; and DTSTART "20021028" lacks VALUE=DATE (broken file), which ical.js rejects',
-  // TZIDs that are not IANA names and have no VTIMEZONE: the oracle guesses a zone from the name, we read them as
-  // UTC with a warning (the documented fallback).
-  'node-ical/Office-2012-owa.ics': 'TZID "(UTC-05:00) Eastern Time (US & Canada)" without VTIMEZONE: oracle guesses, we use UTC + warning',
-  'node-ical/music-school-weekly-until.ics': 'TZID "(GMT +01:00)" without VTIMEZONE: oracle guesses, we use UTC + warning',
-  'node-ical/windows-quoted-tz-rrule.ics': 'TZID "(UTC-05:00) Eastern Time (US and Canada)" without VTIMEZONE: oracle guesses, we use UTC + warning',
-  'node-ical/germany_at_end_of_day_repeating.ics': 'TZID "Europe/Germany" is no zone and has no VTIMEZONE: oracle guesses, we use UTC + warning',
-  'node-ical/exchange_whole_day_moved_recurrence_offset_tz.ics': 'TZID "UTC+01" without VTIMEZONE: oracle guesses, we use UTC + warning',
-  // Not yet resolved (see the report): ours may be wrong here.
-  'node-ical/recurrence-sequence.ics': 'UNRESOLVED: two overrides for one RECURRENCE-ID; the oracle keeps only the highest SEQUENCE, we emit both',
-  'node-ical/daily-count-exdate-recurrence-id.ics': 'UNRESOLVED: length of an override without DTEND',
-  'node-ical/exchange_whole_day_moved_recurrence.ics': 'UNRESOLVED: an all-day series whose override has a DATE-TIME RECURRENCE-ID',
-  'node-ical/non-utc-until-ny.ics': 'UNRESOLVED: UNTIL given in another zone than DTSTART; one occurrence at the boundary differs',
-  'node-ical/sabredav-school-holidays.ics': 'UNRESOLVED: the oracle reports this DATE event as a DATE-TIME',
-  'node-ical/yearly-recurring-unicode.ics': 'UNRESOLVED: the oracle reports this DATE event as a DATE-TIME',
-  'node-ical/festival-multiday-rrule.ics': 'UNRESOLVED: the oracle reports these DATE events as DATE-TIMEs',
+  // The file breaks RFC 5545 and the two readings differ; ours is the one we chose, with a warning where it guesses.
+  'node-ical/mixed-timezone-handling.ics': 'broken file: DTSTART "20021028" lacks VALUE=DATE (DTSTART defaults to DATE-TIME); ical.js rejects it, so we skip that event with a warning, the oracle reads a date',
+  'node-ical/daily-count-exdate-recurrence-id.ics': "broken file: the override's DTEND is before its DTSTART (§3.8.2.2); the oracle keeps the backwards end, we keep the series' length with a warning",
+  'node-ical/tv-show-episode.ics': 'broken file: two different episodes share one UID without RECURRENCE-ID; as revisions of one event the last (equal SEQUENCE) wins for us, the first for the oracle',
+  'node-ical/non-utc-until-ny.ics': "broken file: a floating UNTIL with a TZID DTSTART (§3.3.10 requires UTC); we read it in DTSTART's zone and keep 15 March 14:00 EDT, the oracle reads it as UTC and drops it",
+  'node-ical/exchange_whole_day_moved_recurrence.ics': 'broken file: a DATE-TIME UNTIL on an all-day series (§3.3.10: same type); it equals the local midnight of 2026-08-18, so that day is the last instance for us, the oracle cuts UNTIL to its UTC date and drops it',
+  'node-ical/exchange_whole_day_moved_recurrence_offset_tz.ics': 'broken file: as exchange_whole_day_moved_recurrence (UNTIL), and TZID "UTC+01" without VTIMEZONE, read by us at its stated offset with a warning',
+  'node-ical/music-school-weekly-until.ics': 'broken file: TZID "(GMT +01:00)" without VTIMEZONE (§3.2.19); we read the fixed offset it states, with a warning, the oracle reads it as floating (owner zone, +02:00 in summer)',
+  'node-ical/germany_at_end_of_day_repeating.ics': 'broken file: TZID "Europe/Germany" is no zone and has no VTIMEZONE; we read UTC with a warning (the documented fallback), the oracle reads it as floating (owner zone)',
+  // Outlook display names without VTIMEZONE: we map them to IANA zones (windows-zones.ts), the oracle reads them as
+  // floating (owner zone).
+  'node-ical/Office-2012-owa.ics': 'TZIDs "(UTC-05:00) Eastern Time (US & Canada)" and "(GMT+10:00) Canberra, Melbourne, Sydney": we use America/New_York and Australia/Sydney, the oracle the owner zone',
+  'node-ical/windows-quoted-tz-rrule.ics': 'TZID "(UTC-05:00) Eastern Time (US and Canada)": we use America/New_York (so its EXDATEs, 12:00 Los Angeles, match no occurrence), the oracle guesses another zone',
 };
 
 const files = ['icaljs', 'node-ical'].flatMap((dir) =>

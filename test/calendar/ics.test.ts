@@ -32,6 +32,74 @@ describe('expandIcs', () => {
     ]);
   });
 
+  it('keeps only the highest SEQUENCE of two changes to one occurrence; a change without DTEND keeps the series length', () => {
+    const ics = calendar(
+      event('UID:q', 'DTSTART:20260105T080000Z', 'DTEND:20260105T090000Z', 'RRULE:FREQ=DAILY;COUNT=3', 'SUMMARY:Series'),
+      event('UID:q', 'RECURRENCE-ID:20260106T080000Z', 'SEQUENCE:3', 'DTSTART:20260106T140000Z', 'SUMMARY:Newest'),
+      event('UID:q', 'RECURRENCE-ID:20260106T080000Z', 'SEQUENCE:1', 'DTSTART:20260106T110000Z', 'DTEND:20260106T113000Z', 'SUMMARY:Stale'),
+    );
+    const { events } = expandIcs(ics, window('2026-01-01T00:00:00Z', '2026-02-01T00:00:00Z'));
+    expect(events.map((e) => [e.start, e.end, e.summary])).toEqual([
+      ['2026-01-05T08:00:00+00:00', '2026-01-05T09:00:00+00:00', 'Series'],
+      ['2026-01-06T14:00:00+00:00', '2026-01-06T15:00:00+00:00', 'Newest'],
+      ['2026-01-07T08:00:00+00:00', '2026-01-07T09:00:00+00:00', 'Series'],
+    ]);
+  });
+
+  it('replaces the all-day occurrence a date-time RECURRENCE-ID names, whatever the owner zone', () => {
+    const ics = calendar(
+      event('UID:x', 'DTSTART;VALUE=DATE:20260219', 'DTEND;VALUE=DATE:20260220', 'RRULE:FREQ=WEEKLY;COUNT=3', 'SUMMARY:Series'),
+      event('UID:x', 'RECURRENCE-ID;TZID=W. Europe Standard Time:20260226T000000', 'DTSTART;VALUE=DATE:20260227', 'DTEND;VALUE=DATE:20260228', 'SUMMARY:Moved'),
+    );
+    const { events, warnings } = expandIcs(ics, window('2026-02-01T00:00:00Z', '2026-04-01T00:00:00Z', 'America/New_York'));
+    expect(events.map((e) => [e.start, e.summary])).toEqual([
+      ['2026-02-19', 'Series'],
+      ['2026-02-27', 'Moved'],
+      ['2026-03-05', 'Series'],
+    ]);
+    expect(warnings).toEqual([]);
+  });
+
+  it('maps Windows zone names to IANA, prefers the file\'s VTIMEZONE, and reads a stated offset with a warning', () => {
+    const ownZone = ['BEGIN:VTIMEZONE', 'TZID:Eastern Standard Time', 'BEGIN:STANDARD', 'DTSTART:16010101T000000', 'TZOFFSETFROM:+0300', 'TZOFFSETTO:+0300', 'END:STANDARD', 'END:VTIMEZONE'].join('\r\n');
+    const events = (ics: string) => expandIcs(ics, window('2026-07-01T00:00:00Z', '2026-07-02T00:00:00Z'));
+    const windows = events(calendar(event('UID:win', 'DTSTART;TZID="Eastern Standard Time":20260701T090000', 'SUMMARY:Windows')));
+    expect(windows.events.map((e) => e.start)).toEqual(['2026-07-01T09:00:00-04:00']);
+    expect(windows.warnings).toEqual([]);
+    const display = events(calendar(event('UID:dn', 'DTSTART;TZID="(UTC+01:00) Amsterdam, Berlin, Bern, Rome, Stockholm, Vienna":20260701T090000')));
+    expect(display.events.map((e) => e.start)).toEqual(['2026-07-01T09:00:00+02:00']);
+    const own = events(calendar(ownZone, event('UID:own', 'DTSTART;TZID=Eastern Standard Time:20260701T090000')));
+    expect(own.events.map((e) => e.start)).toEqual(['2026-07-01T09:00:00+03:00']);
+    const offset = events(calendar(event('UID:off', 'DTSTART;TZID=UTC+01:20260701T090000')));
+    expect(offset.events.map((e) => e.start)).toEqual(['2026-07-01T09:00:00+01:00']);
+    expect(offset.warnings.join('\n')).toMatch(/"UTC\+01" has no definition.*fixed offset/);
+  });
+
+  it('reads floating times in the calendar\'s X-WR-TIMEZONE and keeps UTC times in UTC', () => {
+    const ics = calendar('X-WR-TIMEZONE:America/Los_Angeles', event('UID:fl', 'DTSTART:20260701T090000'), event('UID:utc', 'DTSTART:20260701T170000Z'));
+    const { events } = expandIcs(ics, window('2026-07-01T00:00:00Z', '2026-07-03T00:00:00Z'));
+    expect(events.map((e) => [e.uid, e.start])).toEqual([
+      ['fl', '2026-07-01T09:00:00-07:00'],
+      ['utc', '2026-07-01T17:00:00+00:00'],
+    ]);
+  });
+
+  it('compares UNTIL in another zone than DTSTART as an instant', () => {
+    const series = (until: string) =>
+      expandIcs(calendar(event('UID:u', 'DTSTART;TZID=America/New_York:20260302T090000', `RRULE:FREQ=DAILY;UNTIL=${until}`)), window('2026-03-01T00:00:00Z', '2026-04-01T00:00:00Z')).events.map((e) => e.start.slice(0, 10));
+    expect(series('20260305T140000Z')).toEqual(['2026-03-02', '2026-03-03', '2026-03-04', '2026-03-05']);
+    expect(series('20260305T135959Z')).toEqual(['2026-03-02', '2026-03-03', '2026-03-04']);
+  });
+
+  it('starts a plain daily or weekly rule at the window exactly as the general iterator would', () => {
+    const expand = (rule: string) =>
+      expandIcs(calendar(event('UID:p', 'DTSTART;TZID=Europe/Berlin:20190107T093000', 'DTEND;TZID=Europe/Berlin:20190107T100000', `RRULE:${rule}`)), window('2026-03-20T00:00:00Z', '2026-04-20T00:00:00Z')).events;
+    const plain = expand('FREQ=WEEKLY;INTERVAL=2');
+    expect(plain.map((e) => e.start)).toEqual(['2026-03-23T09:30:00+01:00', '2026-04-06T09:30:00+02:00']);
+    expect(plain).toEqual(expand('FREQ=WEEKLY;INTERVAL=2;BYDAY=MO'));
+    expect(expand('FREQ=DAILY;COUNT=30')).toEqual([]);
+  });
+
   it('reads floating times in the owner zone and all-day events as dates', () => {
     const ics = calendar(
       event('UID:f', 'DTSTART:20260701T090000', 'DTEND:20260701T093000', 'SUMMARY:Floating', 'ORGANIZER;CN=Ann:mailto:ann@example.com'),

@@ -13,6 +13,7 @@ import {
   type Wall,
   type Zone,
 } from './zones.js';
+import { statedOffset, windowsToIana } from './windows-zones.js';
 
 /** One occurrence of an event, as every consumer (CLI, tools) sees it. */
 export interface IcsOccurrence {
@@ -101,10 +102,23 @@ class Expander {
   private readonly owner: Zone;
   private readonly vtimezones: Map<string, ICAL.Component>;
 
-  constructor(ownerTimeZone: string, vtimezones: ICAL.Component[]) {
+  /** The zone floating date-times are read in. */
+  private readonly floating: Zone;
+
+  constructor(ownerTimeZone: string, vtimezones: ICAL.Component[], calendarTimeZone: string | undefined) {
     const owner = ianaZone(ownerTimeZone);
     if (!owner) throw new IcsError(`Unknown owner time zone "${ownerTimeZone}": give an IANA name such as Europe/Berlin.`);
     this.owner = owner;
+    // X-WR-TIMEZONE (Google and Apple exports) is not in RFC 5545, but it is the calendar's own statement of where its
+    // floating times happen, and Google, Apple and Outlook all read floating times in it: a shared calendar's 09:00
+    // stays the author's 09:00 for an owner elsewhere. Only floating times: UTC and TZID times are exact already,
+    // and all-day dates are days wherever one is.
+    this.floating = owner;
+    if (calendarTimeZone !== undefined) {
+      const zone = ianaCandidates(calendarTimeZone).map((name) => ianaZone(name)).find((found) => found !== undefined);
+      if (zone) this.floating = zone;
+      else this.warnings.push(`The calendar's X-WR-TIMEZONE "${calendarTimeZone}" is no known zone; floating times are read in ${ownerTimeZone}.`);
+    }
     this.vtimezones = new Map();
     for (const component of vtimezones) {
       const tzid = component.getFirstPropertyValue('tzid');
@@ -113,8 +127,9 @@ class Expander {
   }
 
   /**
-   * The platform's tz database first (it knows every past and future rule), then the file's own VTIMEZONE (Outlook's
-   * Windows names, custom zones), then UTC with a warning: an unknown zone never stops the file from being read.
+   * The platform's tz database first (it knows every past and future rule), then the file's own VTIMEZONE (custom
+   * zones, Outlook's names with their rules), then a common Windows zone or Outlook display name, then an offset the
+   * name states ("UTC+01"), then UTC with a warning: an unknown zone never stops the file from being read.
    */
   private zone(tzid: string): Zone {
     let zone = this.zones.get(tzid);
@@ -123,21 +138,31 @@ class Expander {
       zone = ianaZone(name);
       if (zone) break;
     }
-    if (!zone) {
-      const component = this.vtimezones.get(tzid);
-      if (component) {
-        try {
-          zone = vtimezoneZone(tzid, component);
-          zone.offsetAt(Date.now());
-        } catch (error) {
-          zone = undefined;
-          this.warnings.push(`The VTIMEZONE "${tzid}" could not be read (${error instanceof Error ? error.message : String(error)}); its times are read as UTC.`);
-        }
-      } else {
-        this.warnings.push(`Unknown time zone "${tzid}" (no such IANA zone and no VTIMEZONE in the file); its times are read as UTC.`);
+    const component = zone ? undefined : this.vtimezones.get(tzid);
+    if (component) {
+      try {
+        zone = vtimezoneZone(tzid, component);
+        zone.offsetAt(Date.now());
+      } catch (error) {
+        zone = undefined;
+        this.warnings.push(`The VTIMEZONE "${tzid}" could not be read (${error instanceof Error ? error.message : String(error)}).`);
       }
     }
-    zone ??= UTC_ZONE;
+    if (!zone) {
+      const windows = windowsToIana(tzid);
+      zone = windows === undefined ? undefined : ianaZone(windows);
+    }
+    if (!zone) {
+      const offset = statedOffset(tzid);
+      if (offset !== undefined) {
+        zone = { id: tzid, offsetAt: () => offset };
+        this.warnings.push(`The time zone "${tzid}" has no definition in the file; its times are read at that fixed offset, without daylight saving.`);
+      }
+    }
+    if (!zone) {
+      this.warnings.push(`Unknown time zone "${tzid}" (no IANA or Windows zone of that name and no VTIMEZONE in the file); its times are read as UTC.`);
+      zone = UTC_ZONE;
+    }
     this.zones.set(tzid, zone);
     return zone;
   }
@@ -146,7 +171,7 @@ class Expander {
     if (value.isDate) return { wall: wallOf(value), isDate: true, zone: this.owner };
     if (value.zone === ICAL.Timezone.utcTimezone) return { wall: wallOf(value), isDate: false, zone: UTC_ZONE };
     const tzid = property.getParameter('tzid');
-    const zone = typeof tzid === 'string' && tzid !== '' ? this.zone(tzid) : this.owner;
+    const zone = typeof tzid === 'string' && tzid !== '' ? this.zone(tzid) : this.floating;
     return { wall: wallOf(value), isDate: false, zone };
   }
 
@@ -162,7 +187,15 @@ class Expander {
   times(component: ICAL.Component, name: string): { time: CalTime; periodEnd?: CalTime; duration?: ICAL.Duration }[] {
     const result: { time: CalTime; periodEnd?: CalTime; duration?: ICAL.Duration }[] = [];
     for (const property of component.getAllProperties(name)) {
-      for (const value of property.getValues() as unknown[]) {
+      let values: unknown[];
+      try {
+        values = property.getValues() as unknown[];
+      } catch (error) {
+        // One unreadable EXDATE or RDATE line costs only itself, not the whole series.
+        this.warnings.push(`An ${name.toUpperCase()} of ${text(component, 'uid') ?? 'an event'} could not be read and was ignored: ${error instanceof Error ? error.message : String(error)}`);
+        continue;
+      }
+      for (const value of values) {
         if (value instanceof ICAL.Time) result.push({ time: this.time(property, value) });
         else if (value instanceof ICAL.Period) {
           const start = this.time(property, value.start);
@@ -195,18 +228,33 @@ type Length =
   | { readonly kind: 'exact'; readonly ms: number }
   | { readonly kind: 'duration'; readonly duration: ICAL.Duration };
 
-/** How long each occurrence lasts, from DTEND or DURATION (or the RFC's defaults: a day for dates, zero otherwise). */
-function lengthOf(expander: Expander, component: ICAL.Component, start: CalTime): Length {
+/**
+ * How long each occurrence lasts, from DTEND or DURATION; undefined when the component has neither. A DTEND before
+ * DTSTART is broken (RFC 5545 §3.8.2.2): with a `fallback` (an override's master) that is used instead, with a
+ * warning; otherwise the occurrence has no length.
+ */
+function explicitLength(expander: Expander, component: ICAL.Component, start: CalTime, fallback?: Length): Length | undefined {
   const end = expander.property(component, 'dtend');
   if (end) {
-    if (start.isDate || (end.zone === start.zone && end.isDate === start.isDate)) {
-      return { kind: 'wall', ms: Math.max(0, wallToNaiveMs(end.wall) - wallToNaiveMs(start.wall)), zone: start.zone, isDate: start.isDate };
+    const wall = start.isDate || (end.zone === start.zone && end.isDate === start.isDate);
+    const ms = wall ? wallToNaiveMs(end.wall) - wallToNaiveMs(start.wall) : instantOf(end) - instantOf(start);
+    if (ms < 0 && fallback) {
+      expander.warnings.push(`A changed occurrence of ${text(component, 'uid') ?? 'an event'} ends before it starts; it keeps the series' length.`);
+      return fallback;
     }
-    return { kind: 'exact', ms: Math.max(0, instantOf(end) - instantOf(start)) };
+    return wall ? { kind: 'wall', ms: Math.max(0, ms), zone: start.zone, isDate: start.isDate } : { kind: 'exact', ms: Math.max(0, ms) };
   }
   const duration = component.getFirstPropertyValue('duration');
-  if (duration instanceof ICAL.Duration) return { kind: 'duration', duration };
+  return duration instanceof ICAL.Duration ? { kind: 'duration', duration } : undefined;
+}
+
+/** The RFC's defaults without DTEND or DURATION: a day for dates, zero otherwise (§3.6.1). */
+function defaultLength(start: CalTime): Length {
   return start.isDate ? { kind: 'wall', ms: DAY_MS, zone: start.zone, isDate: true } : { kind: 'exact', ms: 0 };
+}
+
+function lengthOf(expander: Expander, component: ICAL.Component, start: CalTime): Length {
+  return explicitLength(expander, component, start) ?? defaultLength(start);
 }
 
 function spanOf(start: CalTime, length: Length): Span {
@@ -244,6 +292,10 @@ function sequenceOf(component: ICAL.Component): number {
   return typeof value === 'number' ? value : 0;
 }
 
+function latest(components: readonly ICAL.Component[]): ICAL.Component | undefined {
+  return components.reduce<ICAL.Component | undefined>((best, next) => (best && sequenceOf(best) > sequenceOf(next) ? best : next), undefined);
+}
+
 function label(uid: string, component: ICAL.Component): string {
   const summary = text(component, 'summary');
   return summary ? `"${summary.slice(0, 60)}" (${uid})` : uid;
@@ -261,7 +313,7 @@ export function expandIcs(input: string | Uint8Array, options: ExpandOptions): I
   if (!Number.isFinite(fromMs) || !Number.isFinite(toMs)) throw new IcsError('The window needs valid from and to dates.');
   if (toMs <= fromMs) throw new IcsError('The window is empty: "to" must come after "from".');
   const parsed = parseIcs(input);
-  const expander = new Expander(options.ownerTimeZone, parsed.timezones);
+  const expander = new Expander(options.ownerTimeZone, parsed.timezones, parsed.calendarTimeZone);
   const warnings = [...parsed.warnings];
   if (toMs - fromMs > limits.maxRangeDays * DAY_MS) {
     toMs = fromMs + limits.maxRangeDays * DAY_MS;
@@ -281,15 +333,44 @@ export function expandIcs(input: string | Uint8Array, options: ExpandOptions): I
   const events: { occurrence: IcsOccurrence; startMs: number }[] = [];
   for (const [uid, group] of groups) {
     const recurring = group.overrides.length > 0 || group.masters.some((master) => master.hasProperty('rrule') || master.hasProperty('rdate'));
-    const replaced = new Set<number>();
+    // Duplicate UIDs without RECURRENCE-ID are revisions of one event: the highest SEQUENCE (then the last) wins.
+    const master = latest(group.masters);
+    let masterStart: CalTime | undefined;
+    let masterLength: Length | undefined;
+    try {
+      masterStart = master ? expander.property(master, 'dtstart') : undefined;
+      masterLength = master && masterStart ? lengthOf(expander, master, masterStart) : undefined;
+    } catch {
+      masterStart = undefined;
+    }
+
+    // One override per RECURRENCE-ID: a re-sent change carries a higher SEQUENCE and replaces the earlier one.
+    const overrides = new Map<number, { recurrence: CalTime; recurrenceMs: number; component: ICAL.Component }>();
     for (const override of group.overrides) {
       try {
         const recurrence = expander.property(override, 'recurrence-id');
-        const start = expander.property(override, 'dtstart') ?? recurrence;
-        if (!recurrence || !start) continue;
+        if (!recurrence) continue;
         const recurrenceMs = instantOf(recurrence);
+        const known = overrides.get(recurrenceMs);
+        if (!known || sequenceOf(override) >= sequenceOf(known.component)) overrides.set(recurrenceMs, { recurrence, recurrenceMs, component: override });
+      } catch (error) {
+        warnings.push(`The changed occurrence of ${label(uid, override)} could not be read and was skipped: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+
+    const replaced = new Set<number>();
+    // An all-day series changed through a date-time RECURRENCE-ID (Exchange writes local midnight in its own zone),
+    // or the reverse: the occurrence is the one on that calendar day.
+    const replacedDates = new Set<string>();
+    for (const { recurrence, recurrenceMs, component: override } of overrides.values()) {
+      try {
         replaced.add(recurrenceMs);
-        const span = spanOf(start, lengthOf(expander, override, start));
+        if (masterStart && recurrence.isDate !== masterStart.isDate) replacedDates.add(formatDate(recurrence.wall));
+        const start = expander.property(override, 'dtstart') ?? recurrence;
+        // Without its own DTEND or DURATION a changed occurrence keeps the series' length.
+        const fallback = masterLength && masterStart?.isDate === start.isDate ? masterLength : undefined;
+        const length = explicitLength(expander, override, start, fallback) ?? fallback ?? defaultLength(start);
+        const span = spanOf(start, length);
         if (inWindow(span, fromMs, toMs)) {
           events.push({ occurrence: occurrenceOf(uid, override, span, formatTime(recurrence, recurrenceMs)), startMs: span.startMs });
         }
@@ -297,12 +378,10 @@ export function expandIcs(input: string | Uint8Array, options: ExpandOptions): I
         warnings.push(`The changed occurrence of ${label(uid, override)} could not be read and was skipped: ${error instanceof Error ? error.message : String(error)}`);
       }
     }
-    // Duplicate UIDs without RECURRENCE-ID are revisions of one event: the highest SEQUENCE (then the last) wins.
-    const master = group.masters.reduce<ICAL.Component | undefined>((best, next) => (best && sequenceOf(best) > sequenceOf(next) ? best : next), undefined);
     if (!master) continue;
     try {
       for (const span of expandMaster(expander, uid, master, fromMs, toMs, limits, warnings)) {
-        if (replaced.has(span.startMs)) continue;
+        if (replaced.has(span.startMs) || (replacedDates.size > 0 && replacedDates.has(formatDate(span.start.wall)))) continue;
         events.push({ occurrence: occurrenceOf(uid, master, span, recurring ? formatTime(span.start, span.startMs) : null), startMs: span.startMs });
       }
     } catch (error) {

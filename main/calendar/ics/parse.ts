@@ -10,6 +10,8 @@ export class IcsError extends Error {
 export interface ParsedCalendar {
   readonly events: ICAL.Component[];
   readonly timezones: ICAL.Component[];
+  /** The calendar's X-WR-TIMEZONE, when it has one. */
+  readonly calendarTimeZone?: string;
   /** Set when the file as a whole could not be read; `events` then holds every block that could. */
   readonly error?: string;
   readonly warnings: string[];
@@ -47,7 +49,9 @@ export function parseIcs(input: string | Uint8Array): ParsedCalendar {
   try {
     const root = new ICAL.Component(ICAL.parse(text));
     const calendars = root.name === 'vcalendar' ? [root] : root.getAllSubcomponents('vcalendar');
+    const calendarTimeZone = calendars.map((calendar) => calendar.getFirstPropertyValue('x-wr-timezone')).find((value) => typeof value === 'string' && value.trim() !== '');
     return {
+      ...(typeof calendarTimeZone === 'string' ? { calendarTimeZone: calendarTimeZone.trim() } : {}),
       // Events are detached from the calendar: ical.js otherwise looks each TZID up by scanning every component of
       // the calendar whenever a date is read (quadratic in the file). Zones are resolved by the expander instead.
       events: calendars.flatMap((calendar) => calendar.getAllSubcomponents('vevent').map((event) => new ICAL.Component(event.jCal))),
@@ -78,9 +82,11 @@ function parseBlocks(text: string, fileError: string): ParsedCalendar {
       warnings.push(`${kind === 'VEVENT' ? `Event #${index}` : 'A time zone'} at line ${line} could not be read and was skipped: ${describe(error)}`);
     }
   }
+  const calendarTimeZone = /^X-WR-TIMEZONE(?:;[^:\r\n]*)?:(.+?)\r?$/im.exec(text)?.[1]?.trim();
   return {
     events,
     timezones,
+    ...(calendarTimeZone ? { calendarTimeZone } : {}),
     warnings,
     error: `The .ics file is malformed (${fileError}); ${events.length} event(s) could still be read.`,
   };
