@@ -372,7 +372,7 @@ export function expandIcs(input: string | Uint8Array, options: ExpandOptions): I
         const length = explicitLength(expander, override, start, fallback) ?? fallback ?? defaultLength(start);
         const span = spanOf(start, length);
         if (inWindow(span, fromMs, toMs)) {
-          events.push({ occurrence: occurrenceOf(uid, override, span, formatTime(recurrence, recurrenceMs)), startMs: span.startMs });
+          events.push({ occurrence: occurrenceOf(detailsOf(uid, override), span, formatTime(recurrence, recurrenceMs)), startMs: span.startMs });
         }
       } catch (error) {
         warnings.push(`The changed occurrence of ${label(uid, override)} could not be read and was skipped: ${error instanceof Error ? error.message : String(error)}`);
@@ -380,9 +380,10 @@ export function expandIcs(input: string | Uint8Array, options: ExpandOptions): I
     }
     if (!master) continue;
     try {
+      const details = detailsOf(uid, master);
       for (const span of expandMaster(expander, uid, master, fromMs, toMs, limits, warnings)) {
         if (replaced.has(span.startMs) || (replacedDates.size > 0 && replacedDates.has(formatDate(span.start.wall)))) continue;
-        events.push({ occurrence: occurrenceOf(uid, master, span, recurring ? formatTime(span.start, span.startMs) : null), startMs: span.startMs });
+        events.push({ occurrence: occurrenceOf(details, span, recurring ? OWN_START : null), startMs: span.startMs });
       }
     } catch (error) {
       warnings.push(`The event ${label(uid, master)} could not be read and was skipped: ${error instanceof Error ? error.message : String(error)}`);
@@ -393,16 +394,27 @@ export function expandIcs(input: string | Uint8Array, options: ExpandOptions): I
   return { events: events.map((event) => event.occurrence), warnings, ...(parsed.error !== undefined ? { error: parsed.error } : {}) };
 }
 
-function occurrenceOf(uid: string, component: ICAL.Component, span: Span, recurrenceId: string | null): IcsOccurrence {
+/** A series' unchanged occurrence: its recurrence id is its own start. */
+const OWN_START = Symbol('own start');
+
+type Details = Pick<IcsOccurrence, 'uid' | 'summary' | 'location' | 'organizer'>;
+
+/** The fields every occurrence of one component shares, read once rather than per occurrence. */
+function detailsOf(uid: string, component: ICAL.Component): Details {
+  return { uid: uid.startsWith(NO_UID) ? null : uid, summary: text(component, 'summary'), location: text(component, 'location'), organizer: organizerOf(component) };
+}
+
+function occurrenceOf(details: Details, span: Span, recurrenceId: string | typeof OWN_START | null): IcsOccurrence {
+  const start = formatTime(span.start, span.startMs);
   return {
-    uid: uid.startsWith(NO_UID) ? null : uid,
-    start: formatTime(span.start, span.startMs),
+    uid: details.uid,
+    start,
     end: formatTime(span.end, span.endMs),
     allDay: span.start.isDate,
-    summary: text(component, 'summary'),
-    location: text(component, 'location'),
-    organizer: organizerOf(component),
-    recurrenceId,
+    summary: details.summary,
+    location: details.location,
+    organizer: details.organizer,
+    recurrenceId: recurrenceId === OWN_START ? start : recurrenceId,
   };
 }
 
@@ -421,7 +433,7 @@ function expandMaster(expander: Expander, uid: string, master: ICAL.Component, f
   const spans: Span[] = [];
   let capped = false;
   const consider = (span: Span): void => {
-    if (seen.has(span.startMs) || excluded.has(span.startMs) || excludedDates.has(formatDate(span.start.wall))) return;
+    if (seen.has(span.startMs) || excluded.has(span.startMs) || (excludedDates.size > 0 && excludedDates.has(formatDate(span.start.wall)))) return;
     seen.add(span.startMs);
     if (!inWindow(span, fromMs, toMs)) return;
     if (spans.length >= limits.maxOccurrencesPerEvent) {

@@ -60,8 +60,19 @@ function pad(value: number, width = 2): string {
   return String(value).padStart(width, '0');
 }
 
+/** "00" to "99": formatting runs once per occurrence boundary, and a table lookup is far cheaper than padStart. */
+const TWO_DIGITS = Array.from({ length: 100 }, (_, value) => pad(value));
+
+function pad2(value: number): string {
+  return TWO_DIGITS[value] ?? pad(value);
+}
+
+function year4(year: number): string {
+  return year >= 1000 && year <= 9999 ? String(year) : pad(year, 4);
+}
+
 export function formatDate(wall: Pick<Wall, 'year' | 'month' | 'day'>): string {
-  return `${pad(wall.year, 4)}-${pad(wall.month)}-${pad(wall.day)}`;
+  return `${year4(wall.year)}-${pad2(wall.month)}-${pad2(wall.day)}`;
 }
 
 const offsetSuffixes = new Map<number, string>();
@@ -70,22 +81,17 @@ function offsetSuffix(offset: number): string {
   let suffix = offsetSuffixes.get(offset);
   if (suffix === undefined) {
     const minutes = Math.round(Math.abs(offset) / MINUTE_MS);
-    suffix = `${offset < 0 ? '-' : '+'}${pad(Math.floor(minutes / 60))}:${pad(minutes % 60)}`;
+    suffix = `${offset < 0 ? '-' : '+'}${pad2(Math.floor(minutes / 60))}:${pad2(minutes % 60)}`;
     if (offsetSuffixes.size < 1_000) offsetSuffixes.set(offset, suffix);
   }
   return suffix;
 }
 
-/** 0000-01-01 and 10000-01-01 UTC: between them Date's own ISO form is the wanted one, and far cheaper to build. */
-const FOUR_DIGIT_YEARS = [-62_167_219_200_000, 253_402_300_800_000] as const;
-
 /** ISO 8601 in the zone's own wall clock with its offset, e.g. 2026-03-29T09:00:00+02:00 (UTC is +00:00). */
 export function formatInstant(instantMs: number, zone: Zone): string {
   const offset = zone.offsetAt(instantMs);
-  const naive = Math.floor((instantMs + offset) / 1000) * 1000;
-  if (naive >= FOUR_DIGIT_YEARS[0] && naive < FOUR_DIGIT_YEARS[1]) return new Date(naive).toISOString().slice(0, 19) + offsetSuffix(offset);
-  const wall = naiveMsToWall(naive);
-  return `${formatDate(wall)}T${pad(wall.hour)}:${pad(wall.minute)}:${pad(wall.second)}${offsetSuffix(offset)}`;
+  const date = new Date(instantMs + offset);
+  return `${year4(date.getUTCFullYear())}-${pad2(date.getUTCMonth() + 1)}-${pad2(date.getUTCDate())}T${pad2(date.getUTCHours())}:${pad2(date.getUTCMinutes())}:${pad2(date.getUTCSeconds())}${offsetSuffix(offset)}`;
 }
 
 /**
