@@ -29,6 +29,7 @@ import { ToolRegistry, type Tool } from './tools/tool.js';
 import { ChannelStore } from './gateway/channel-store.js';
 import { Outbox } from './gateway/outbox.js';
 import { sameHandle } from './gateway/identity.js';
+import { ownerRegion } from './identity/handles.js';
 import { roleOf } from './gateway/roles.js';
 
 export interface ServiceOptions {
@@ -258,7 +259,7 @@ export class Services {
       this.channels
         .conversations(10_000)
         .filter((item) => item.channel === channel)
-        .filter((item) => item.conversationId === to || (!item.isGroup && sameHandle(item.conversationId.split(';').at(-1) ?? '', to)) || item.title?.toLowerCase() === to.toLowerCase());
+        .filter((item) => item.conversationId === to || (!item.isGroup && sameHandle(item.channel, item.conversationId.split(';').at(-1) ?? '', to, ownerRegion(this.config))) || item.title?.toLowerCase() === to.toLowerCase());
     return {
       conversations: (limit) => this.channels.conversations(limit),
       titleOf: (channel, conversationId) => this.channels.conversation(channel, conversationId)?.title,

@@ -1,22 +1,2 @@
-/**
- * Handles are compared in one canonical form: emails lower-cased, phone numbers as their digits with a leading
- * "+" (so "+1 (555) 000-1111" and "+15550001111" are the same person), Telegram ids as digits.
- */
-export function canonicalHandle(handle: string): string {
-  const trimmed = handle.trim();
-  if (trimmed.includes('@')) return trimmed.toLowerCase();
-  if (/^\+?[\d\s().-]{6,}$/.test(trimmed)) {
-    const digits = trimmed.replace(/\D/g, '');
-    return trimmed.startsWith('+') ? `+${digits}` : digits;
-  }
-  return trimmed;
-}
-
-export function sameHandle(a: string, b: string): boolean {
-  const left = canonicalHandle(a);
-  const right = canonicalHandle(b);
-  if (left === right) return true;
-  // A number stored without its country code still matches on its last ten digits.
-  const digits = (value: string) => value.replace(/\D/g, '');
-  return /^\+?\d{7,}$/.test(left) && /^\+?\d{7,}$/.test(right) && digits(left).slice(-10) === digits(right).slice(-10);
-}
+/** Handles are compared in main/identity/handles.ts: phone numbers as E.164, emails case-insensitively, Telegram by id. */
+export { canonicalHandle, sameHandle } from '../identity/handles.js';
