@@ -27,13 +27,15 @@ export function isLoopbackHost(hostname: string): boolean {
 /** An http(s) URL; http only for a loopback host, with an error naming the value and the fix. */
 function serverUrl(example: string) {
   return z.url({ protocol: /^https?$/ }).superRefine((value, ctx) => {
-    const url = new URL(value);
-    if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+    // main/common has no URL global; z.url() has already checked the shape, so the authority is where it should be.
+    const plain = /^http:\/\/(?:[^@/?#]*@)?(\[[^\]]*\]|[^:/?#]*)/i.exec(value);
+    const hostname = plain?.[1];
+    if (hostname !== undefined && !isLoopbackHost(hostname)) {
       ctx.addIssue({
         code: 'custom',
         input: value,
         message:
-          `plain http to ${url.hostname}, which anyone on the network can read and change; ` +
+          `plain http to ${hostname}, which anyone on the network can read and change; ` +
           `use https (e.g. "${example}"), or http only for this machine (localhost, 127.0.0.1, ::1)`,
       });
     }

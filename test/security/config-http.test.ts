@@ -6,7 +6,7 @@ describe('http:// only for loopback servers', () => {
   const model = (baseURL: string) => JSON.stringify({ model: { provider: 'openai-compatible', name: 'llama', baseURL } });
   const telegram = (apiRoot: string) => JSON.stringify({ channels: { telegram: { apiRoot } } });
 
-  it.each(['http://192.168.1.20:11434/v1', 'http://ollama.lan/v1', 'http://127.0.0.1.evil.test/v1', 'http://[::2]/v1', 'http://localhost.evil.test/v1'])(
+  it.each(['http://192.168.1.20:11434/v1', 'http://ollama.lan/v1', 'http://127.0.0.1.evil.test/v1', 'http://[::2]/v1', 'http://localhost.evil.test/v1', 'http://127.0.0.1@evil.test/v1'])(
     'model.baseURL %s is refused with the field, the value and the fix',
     (url) => {
       expect(() => parseConfig(model(url))).toThrow(new RegExp(`model\\.baseURL is "${url.replace(/[.[\]]/g, '\\$&')}": plain http .*use https`));
