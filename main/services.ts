@@ -13,6 +13,7 @@ import { NotesStore } from './memory/notes-store.js';
 import { SessionStore } from './memory/session-store.js';
 import { ActivityLog } from './permissions/activity-log.js';
 import { ApprovalStore } from './permissions/approval-store.js';
+import { isKnownGroup } from './permissions/known-recipient.js';
 import { PermissionGate } from './permissions/gate.js';
 import { Pacer } from './permissions/pacing.js';
 import { SecretBroker } from './permissions/secret-broker.js';
@@ -118,7 +119,7 @@ export class Services {
       isKnownRecipient: (channel, recipient) => {
         const conversation = this.channels.conversation(channel as 'imessage' | 'telegram', recipient);
         if (!conversation) return false;
-        if (conversation.isGroup) return true;
+        if (conversation.isGroup) return isKnownGroup(this.channels.messages(channel as 'imessage' | 'telegram', recipient, { limit: 10_000 }), (sender) => roleOf(this.config, this.channels, channel as 'imessage' | 'telegram', sender) === 'owner');
         const handle = recipient.split(';').at(-1) ?? recipient;
         return (
           this.channels.ownerHasWritten(channel as 'imessage' | 'telegram', recipient) ||
