@@ -38,7 +38,7 @@ async function sendToGroup(history: readonly { sender: string; isFromMe?: boolea
     open.channels.storeInbound(
       {
         channel: 'telegram', externalId: `${GROUP}:${index}`, conversationId: GROUP, isGroup: true, sender: message.sender, text: 'hello all',
-        sentAt: Date.now() - 60_000, isFromMe: message.isFromMe ?? false, kind: 'text', attachments: [], addressesAssistant: false,
+        sentAt: Date.now() - 60_000, isFromMe: message.isFromMe ?? false, kind: 'message', attachments: [], addressesAssistant: false,
       },
       String(index),
     ),
