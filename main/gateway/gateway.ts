@@ -91,11 +91,12 @@ export class Gateway {
   #host(): ChannelHost {
     return {
       deliver: async (message: InboundMessage, cursor: string) => {
-        const id = this.services.channels.storeInbound(message, cursor, this.#now());
+        const id = this.services.channels.storeInbound(this.#scrubbed(message), cursor, this.#now());
         if (id !== undefined) this.#enqueue(id);
       },
       deliverBatch: async (items) => {
-        for (const id of this.services.channels.storeInboundBatch(items, this.#now())) this.#enqueue(id);
+        const scrubbed = items.map((item) => ({ ...item, message: this.#scrubbed(item.message) }));
+        for (const id of this.services.channels.storeInboundBatch(scrubbed, this.#now())) this.#enqueue(id);
       },
       cursor: (channel) => this.services.channels.cursor(channel),
       saveCursor: (channel, cursor) => this.services.channels.saveCursor(channel, cursor, this.#now()),
@@ -201,7 +202,7 @@ export class Gateway {
         // Contacts, and anyone in a group (the reply goes to everyone there), get no private data and no actions.
         ...(role === 'contact' || message.isGroup ? { tools: this.services.contactTools() } : {}),
       });
-      reply = result.reply || (result.error && role === 'owner' ? result.error.message : '');
+      reply = this.services.broker.redact(result.reply || (result.error && role === 'owner' ? result.error.message : ''));
     } finally {
       if (typing) clearInterval(typing);
     }
@@ -289,6 +290,11 @@ export class Gateway {
       this.services.alert(notice);
       this.#log(notice);
     }, 250).unref();
+  }
+
+  /** Inbound text is scrubbed before it is stored: a secret someone sends (or echoes back) never rests in the database. */
+  #scrubbed(message: InboundMessage): InboundMessage {
+    return { ...message, text: this.services.broker.redact(message.text) };
   }
 
   #kickOutbox(): void {
