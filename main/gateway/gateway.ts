@@ -6,7 +6,7 @@ import { canonicalJson, sha256Hex } from '../permissions/canonical.js';
 import type { StoredInbound } from './channel-store.js';
 import { acquireGatewayLock } from './lock.js';
 import type { OutboxEntry } from './outbox.js';
-import { PairingCodes } from './pairing.js';
+import { PairingCodes, pairingCard, pairingsToDrop } from './pairing.js';
 import { roleOf } from './roles.js';
 
 export interface GatewayOptions {
@@ -19,7 +19,6 @@ export interface GatewayOptions {
 }
 
 const PAIRING_TTL_MS = 60 * 60_000;
-const MAX_PENDING_PAIRINGS = 3;
 
 /**
  * Runs the channels and connects them to the assistant: every inbound message is stored first, mapped to a
@@ -246,10 +245,9 @@ export class Gateway {
     }
     store.setStatus(message.id, 'ignored', 'stranger');
     if (mine.some((approval) => approval.status === 'pending' || approval.status === 'denied')) return;
-    if (approvals.pending(this.#now()).filter((approval) => approval.tool === 'pair_sender').length >= MAX_PENDING_PAIRINGS) return;
-
-    const who = message.senderName ? `${message.senderName} (${message.sender})` : message.sender;
-    const channelName = message.channel === 'imessage' ? 'iMessage' : 'Telegram';
+    const drop = pairingsToDrop(approvals.pending(this.#now()), message.channel).filter((id) => approvals.expire(id, this.#now()));
+    const dropped = this.#pairing.noteDropped(message.channel, drop.length, PAIRING_TTL_MS, this.#now());
+    const { title, reason } = pairingCard(message.channel, message.sender, message.senderName, dropped);
     const approval = approvals.create(
       {
         sessionId: undefined,
@@ -258,8 +256,8 @@ export class Gateway {
         effects: [],
         provenance: { origins: [{ path: 'sender', value: message.sender, origin: 'untrusted', from: 'a message from someone who is not you' }] },
         hash: pairingHash(input),
-        title: `Let ${who} talk to Pavise on ${channelName} as a contact`,
-        reason: `${who} wrote to Pavise and is not one of your contacts. Contacts get answers but no tools and none of your private data.`,
+        title,
+        reason,
         risk: 'medium',
         grantable: false,
         ttlMs: PAIRING_TTL_MS,
