@@ -13,6 +13,7 @@ import { NotesStore } from './memory/notes-store.js';
 import { SessionStore } from './memory/session-store.js';
 import { ACTIVITY_KEY_NAME, ActivityLog } from './permissions/activity-log.js';
 import { ApprovalStore } from './permissions/approval-store.js';
+import { isKnownGroup } from './permissions/known-recipient.js';
 import { PermissionGate } from './permissions/gate.js';
 import { Pacer } from './permissions/pacing.js';
 import { SecretBroker } from './permissions/secret-broker.js';
@@ -28,8 +29,8 @@ import { createMessageTools, type MessagingLike } from './tools/messages.js';
 import { ToolRegistry, type Tool } from './tools/tool.js';
 import { ChannelStore } from './gateway/channel-store.js';
 import { Outbox } from './gateway/outbox.js';
+import { ownerRegion, sameHandle } from './identity/handles.js';
 import { roleOf } from './identity/roles.js';
-import { sameHandle } from './identity/same-handle.js';
 
 export interface ServiceOptions {
   readonly env?: NodeJS.ProcessEnv;
@@ -122,7 +123,7 @@ export class Services {
       isKnownRecipient: (channel, recipient) => {
         const conversation = this.channels.conversation(channel as 'imessage' | 'telegram', recipient);
         if (!conversation) return false;
-        if (conversation.isGroup) return true;
+        if (conversation.isGroup) return isKnownGroup(this.channels.messages(channel as 'imessage' | 'telegram', recipient, { limit: 10_000 }), (sender) => roleOf(this.config, this.channels, channel as 'imessage' | 'telegram', sender) === 'owner');
         const handle = recipient.split(';').at(-1) ?? recipient;
         return (
           this.channels.ownerHasWritten(channel as 'imessage' | 'telegram', recipient) ||
@@ -266,7 +267,7 @@ export class Services {
       this.channels
         .conversations(10_000)
         .filter((item) => item.channel === channel)
-        .filter((item) => item.conversationId === to || (!item.isGroup && sameHandle(item.conversationId.split(';').at(-1) ?? '', to)) || item.title?.toLowerCase() === to.toLowerCase());
+        .filter((item) => item.conversationId === to || (!item.isGroup && sameHandle(item.channel, item.conversationId.split(';').at(-1) ?? '', to, ownerRegion(this.config))) || item.title?.toLowerCase() === to.toLowerCase());
     return {
       conversations: (limit) => this.channels.conversations(limit),
       titleOf: (channel, conversationId) => this.channels.conversation(channel, conversationId)?.title,

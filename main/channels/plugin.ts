@@ -29,7 +29,7 @@ export interface ChannelPlugin<C extends ChannelSection = ChannelSection> {
   readonly configSchema: z.ZodType<C>;
   create(deps: ChannelPluginDeps<C>): Channel;
   /** The form in which two handles of this channel are compared (an owner in config against a sender). */
-  canonicalHandle(handle: string): string;
+  canonicalHandle(handle: string, region?: string): string | undefined;
   /** A conversation id as the owner reads it in a summary ("+15550001111", not "iMessage;-;+15550001111"). */
   describeTarget(target: string): string;
 }

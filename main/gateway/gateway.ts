@@ -7,8 +7,7 @@ import type { StoredInbound } from './channel-store.js';
 import { acquireGatewayLock } from './lock.js';
 import type { OutboxEntry } from './outbox.js';
 import { channelPlugin } from '../channels/registry.js';
-import { CHANNEL_DISPLAY_NAMES } from '../common/channels.js';
-import { PairingCodes } from '../identity/pairing.js';
+import { PairingCodes, pairingCard, pairingsToDrop } from '../identity/pairing.js';
 import { roleOf } from '../identity/roles.js';
 
 export interface GatewayOptions {
@@ -23,7 +22,6 @@ export interface GatewayOptions {
 }
 
 const PAIRING_TTL_MS = 60 * 60_000;
-const MAX_PENDING_PAIRINGS = 3;
 /**
  * A burst of thousands of messages must not start thousands of turns at once (each holds its history, a model
  * request and its stream): waiting messages are kept as ids, and only this many conversations run at a time. A
@@ -116,11 +114,12 @@ export class Gateway {
   #host(): ChannelHost {
     return {
       deliver: async (message: InboundMessage, cursor: string) => {
-        const id = this.services.channels.storeInbound(message, cursor, this.#now());
+        const id = this.services.channels.storeInbound(this.#scrubbed(message), cursor, this.#now());
         if (id !== undefined) this.#enqueue(id);
       },
       deliverBatch: async (items) => {
-        for (const id of this.services.channels.storeInboundBatch(items, this.#now())) this.#enqueue(id);
+        const scrubbed = items.map((item) => ({ ...item, message: this.#scrubbed(item.message) }));
+        for (const id of this.services.channels.storeInboundBatch(scrubbed, this.#now())) this.#enqueue(id);
       },
       cursor: (channel) => this.services.channels.cursor(channel),
       saveCursor: (channel, cursor) => this.services.channels.saveCursor(channel, cursor, this.#now()),
@@ -261,7 +260,7 @@ export class Gateway {
         // Contacts, and anyone in a group (the reply goes to everyone there), get no private data and no actions.
         ...(role === 'contact' || message.isGroup ? { tools: this.services.contactTools() } : {}),
       });
-      reply = result.reply || (result.error && role === 'owner' ? result.error.message : '');
+      reply = this.services.broker.redact(result.reply || (result.error && role === 'owner' ? result.error.message : ''));
     } finally {
       if (typing) clearInterval(typing);
     }
@@ -305,10 +304,9 @@ export class Gateway {
     }
     store.setStatus(message.id, 'ignored', 'stranger');
     if (mine.some((approval) => approval.status === 'pending' || approval.status === 'denied')) return;
-    if (approvals.pending(this.#now()).filter((approval) => approval.tool === 'pair_sender').length >= MAX_PENDING_PAIRINGS) return;
-
-    const who = message.senderName ? `${message.senderName} (${message.sender})` : message.sender;
-    const channelName = CHANNEL_DISPLAY_NAMES[message.channel];
+    const drop = pairingsToDrop(approvals.pending(this.#now()), message.channel).filter((id) => approvals.expire(id, this.#now()));
+    const dropped = this.#pairing.noteDropped(message.channel, drop.length, PAIRING_TTL_MS, this.#now());
+    const { title, reason } = pairingCard(message.channel, message.sender, message.senderName, dropped);
     const approval = approvals.create(
       {
         sessionId: undefined,
@@ -317,8 +315,8 @@ export class Gateway {
         effects: [],
         provenance: { origins: [{ path: 'sender', value: message.sender, origin: 'untrusted', from: 'a message from someone who is not you' }] },
         hash: pairingHash(input),
-        title: `Let ${who} talk to Pavise on ${channelName} as a contact`,
-        reason: `${who} wrote to Pavise and is not one of your contacts. Contacts get answers but no tools and none of your private data.`,
+        title,
+        reason,
         risk: 'medium',
         grantable: false,
         ttlMs: PAIRING_TTL_MS,
@@ -349,6 +347,11 @@ export class Gateway {
       this.services.alert(notice);
       this.#log(notice);
     }, 250).unref();
+  }
+
+  /** Inbound text is scrubbed before it is stored: a secret someone sends (or echoes back) never rests in the database. */
+  #scrubbed(message: InboundMessage): InboundMessage {
+    return { ...message, text: this.services.broker.redact(message.text) };
   }
 
   #kickOutbox(): void {

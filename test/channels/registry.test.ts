@@ -26,7 +26,7 @@ describe('the channel registry', () => {
 
   it('canonicalises handles and describes targets per channel', () => {
     const imessage = channelPlugin('imessage');
-    expect(imessage?.canonicalHandle(' +1 (555) 000-1111 ')).toBe('+15550001111');
+    expect(imessage?.canonicalHandle(' +1 (555) 000-1111 ', 'US')).toBe('+15550001111');
     expect(imessage?.canonicalHandle('Me@iCloud.com')).toBe('me@icloud.com');
     expect(imessage?.describeTarget('iMessage;-;+15550001111')).toBe('+15550001111');
     expect(imessage?.describeTarget('any;+;chat123')).toBe('chat123');

@@ -1,7 +1,7 @@
 import { type ImessageConfig, ImessageConfigSchema } from '../../common/config-schema.js';
 import { CHANNEL_DISPLAY_NAMES } from '../../common/channels.js';
 import { defaultChatDbPath } from '../../config/paths.js';
-import { canonicalHandle } from '../../identity/same-handle.js';
+import { canonicalHandle } from '../../identity/handles.js';
 import type { ChannelPlugin } from '../plugin.js';
 import { ImessageChannel } from './imessage-channel.js';
 import { AppleScriptSender } from './sender.js';
@@ -19,6 +19,6 @@ export const imessagePlugin: ChannelPlugin<ImessageConfig> = {
       assistantNames,
       sender: new AppleScriptSender({ env }),
     }),
-  canonicalHandle,
+  canonicalHandle: (handle, region) => canonicalHandle('imessage', handle, region),
   describeTarget: chatGuidSubject,
 };

@@ -1,6 +1,6 @@
 import { CHANNEL_DISPLAY_NAMES } from '../../common/channels.js';
 import { type TelegramConfig, TelegramConfigSchema } from '../../common/config-schema.js';
-import { canonicalHandle } from '../../identity/same-handle.js';
+import { canonicalHandle } from '../../identity/handles.js';
 import type { ChannelPlugin } from '../plugin.js';
 import { TELEGRAM_TOKEN_SECRET, TelegramChannel } from './telegram-channel.js';
 
@@ -16,6 +16,6 @@ export const telegramPlugin: ChannelPlugin<TelegramConfig> = {
       ...(config.apiRoot ? { apiRoot: config.apiRoot } : {}),
       assistantNames,
     }),
-  canonicalHandle,
+  canonicalHandle: (handle, region) => canonicalHandle('telegram', handle, region),
   describeTarget: (target) => target,
 };
