@@ -3,6 +3,8 @@
 // keyring session; the benchmark prints one JSON object on stdout.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { build } from 'esbuild';
 
 const name = process.argv[2];
@@ -16,7 +18,17 @@ if (!existsSync(new URL('../dist/cli/main.js', import.meta.url))) {
   process.exit(1);
 }
 
-// Bundled into dist/bench/ so paths the fakes resolve relative to their own file still land in this checkout.
+// Bundled into dist/bench/. The helpers and fakes find their fixtures and bin/ relative to their own file, so each
+// source file's `import.meta.dirname` is fixed to that file's folder in this checkout (the bundle lives elsewhere).
+const sourceDirname = {
+  name: 'source-dirname',
+  setup(builder) {
+    builder.onLoad({ filter: /\.[cm]?ts$/ }, async (args) => ({
+      contents: (await readFile(args.path, 'utf8')).replaceAll('import.meta.dirname', JSON.stringify(dirname(args.path))),
+      loader: 'ts',
+    }));
+  },
+};
 {
   const entry = new URL(`../dist/bench/${name}.mjs`, import.meta.url).pathname;
   await build({
@@ -28,6 +40,7 @@ if (!existsSync(new URL('../dist/cli/main.js', import.meta.url))) {
     target: 'node22',
     packages: 'external',
     logLevel: 'warning',
+    plugins: [sourceDirname],
   });
   const result = spawnSync('bash', ['scripts/with-keyring.sh', '--isolated', process.execPath, entry, ...process.argv.slice(3)], {
     stdio: 'inherit',

@@ -7,6 +7,10 @@ if (major < 22) {
   );
   process.exit(1);
 }
+// V8 keeps the compiled bundle next to it (dist/.compile-cache, checked against each file's source), so every later
+// start skips most of the parse and compile of the CLI and its SDKs. A cache that cannot be written is only slower.
+const { enableCompileCache } = await import('node:module');
+enableCompileCache?.(new URL('../dist/.compile-cache', import.meta.url).pathname);
 let cli;
 try {
   cli = await import('../dist/cli/main.js');

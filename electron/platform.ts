@@ -2,16 +2,13 @@ import { closeSync, openSync } from 'node:fs';
 import type { App, Shell } from 'electron';
 import type { PlatformHooks } from '../main/app/backend.js';
 import type { ChannelStatus } from '../main/channels/channel.js';
+import { SETTINGS_URLS } from '../main/common/settings-urls.js';
 
 export type SystemPane = 'full-disk-access' | 'automation' | 'notifications';
 export type FullDiskAccess = 'granted' | 'denied' | 'unknown';
 
 /** The only URLs the app ever hands to `shell.openExternal`: fixed System Settings panes. */
-export const SYSTEM_PANE_URLS: Readonly<Record<SystemPane, string>> = {
-  'full-disk-access': 'x-apple.systempreferences:com.apple.preference.security?Privacy_AllFiles',
-  automation: 'x-apple.systempreferences:com.apple.preference.security?Privacy_Automation',
-  notifications: 'x-apple.systempreferences:com.apple.preference.notifications',
-};
+export const SYSTEM_PANE_URLS: Readonly<Record<SystemPane, string>> = SETTINGS_URLS;
 
 /**
  * Full Disk Access cannot be asked about directly; opening Messages' database tells. EPERM/EACCES means denied;

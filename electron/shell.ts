@@ -3,7 +3,8 @@ import { BrowserWindow, Menu, Tray, app, dialog, globalShortcut, ipcMain, protoc
 import { AppBackend } from '../main/app/backend.js';
 import type { ChannelStatus } from '../main/channels/channel.js';
 import type { Snapshot } from '../main/common/ipc.js';
-import { createChannels, defaultChatDbPath } from '../main/gateway/channels-factory.js';
+import { createChannels } from '../main/channels/registry.js';
+import { defaultChatDbPath } from '../main/config/paths.js';
 import { Gateway } from '../main/gateway/gateway.js';
 import { GatewayLockedError } from '../main/gateway/lock.js';
 import { compose, type ComposeOptions, type Core } from '../main/compose.js';

@@ -4,10 +4,10 @@ import type { Config } from './common/config-schema.js';
 import { Emitter } from './common/emitter.js';
 import { loadConfig } from './config/config.js';
 import { defaultPaviseHome, homePaths, paviseHome, type HomePaths } from './config/paths.js';
-import { PairingCodes } from './gateway/pairing.js';
+import { PairingCodes } from './identity/pairing.js';
 import { createProvider } from './llm/create-provider.js';
 import type { Provider } from './llm/provider.js';
-import { ActivityLog } from './permissions/activity-log.js';
+import { ACTIVITY_KEY_NAME, ActivityLog } from './permissions/activity-log.js';
 import { PermissionGate } from './permissions/gate.js';
 import { Pacer } from './permissions/pacing.js';
 import { setPaused } from './permissions/pause.js';
@@ -41,6 +41,11 @@ export interface ComposeOptions {
   readonly extraTools?: readonly Tool[];
   /** How often a waiting approval re-reads the database (decisions from another process). */
   readonly approvalPollMs?: number;
+  /**
+   * Load the model SDK at the first model call instead of in the background at start-up. The gateway may not call
+   * a model for hours, and loading the SDK at start-up only delays its channels' connecting.
+   */
+  readonly loadProviderAtFirstCall?: boolean;
 }
 
 /** What the core tells whoever listens: a new pending approval, and something the owner must know now. */
@@ -93,12 +98,15 @@ export async function compose(options: ComposeOptions = {}): Promise<Core> {
   ensureSoul(paths.soul);
   const secrets = options.secrets ?? new KeychainSecretStore(keychainServiceFor(home, defaultPaviseHome(env, platform)));
   const storage = openStorage(paths.database, { grantTargetOf: effectTarget });
-  // Start loading the provider's SDK now, so it overlaps the Keychain round-trips below.
-  const provider = options.provider ?? createProvider(config.model);
+  // Start loading the provider's SDK now, so it overlaps the Keychain round-trips below (unless it waits for its first call).
+  const provider = options.provider ?? (options.loadProviderAtFirstCall ? undefined : createProvider(config.model));
   try {
-    const activity = await ActivityLog.open(storage.activityRows, secrets);
     const broker = new SecretBroker(secrets);
-    await broker.load({ 'env:ANTHROPIC_API_KEY': env.ANTHROPIC_API_KEY, 'env:OPENAI_API_KEY': env.OPENAI_API_KEY });
+    const extra = { 'env:ANTHROPIC_API_KEY': env.ANTHROPIC_API_KEY, 'env:OPENAI_API_KEY': env.OPENAI_API_KEY };
+    // The Keychain reads run together; only on the very first start, when the log's key has just been created, is
+    // the broker loaded again so that it scrubs that key too.
+    const [activity] = await Promise.all([ActivityLog.open(storage.activityRows, secrets), broker.load(extra)]);
+    if (!broker.names().includes(ACTIVITY_KEY_NAME)) await broker.load(extra);
     return wire({ paths, config, env, secrets, storage, provider, activity, broker, options });
   } catch (error) {
     storage.close();
@@ -112,7 +120,7 @@ function wire(parts: {
   env: NodeJS.ProcessEnv;
   secrets: SecretStore;
   storage: Storage;
-  provider: Provider;
+  provider: Provider | undefined;
   activity: ActivityLog;
   broker: SecretBroker;
   options: ComposeOptions;
@@ -140,8 +148,9 @@ function wire(parts: {
     onAlert: (message) => events.emit('alert', message),
     ...(options.approvalPollMs ? { pollMs: options.approvalPollMs } : {}),
   });
+  let loadedProvider = provider;
   const runner = new TurnRunner({
-    provider: () => provider,
+    provider: () => (loadedProvider ??= createProvider(config.model)),
     model: { name: config.model.name, maxOutputTokens: config.model.maxOutputTokens },
     apiKey: createApiKeyLookup({ secrets, env, remember: (name, value) => broker.remember(name, value) }),
     sessions: storage.sessions,

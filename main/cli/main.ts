@@ -21,6 +21,7 @@ Usage:
   pavise gateway                   run the enabled channels (iMessage, Telegram) in the foreground
   pavise pair telegram             a one-time code that makes your Telegram account an owner
   pavise imessage tail [--db PATH] [--since ROWID] [--limit N] [--json]   decoded chat.db messages
+  pavise calendar events --ics FILE --from DATE --to DATE [--json]   occurrences in [from, to)
   pavise --help | --version
 
 Environment:
@@ -43,6 +44,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   imessage: async () => (await import('./commands/imessage.js')).imessageCommand,
   gateway: async () => (await import('./commands/gateway.js')).gatewayCommand,
   pair: async () => (await import('./commands/pair.js')).pairCommand,
+  calendar: async () => (await import('./commands/calendar.js')).calendarCommand,
 };
 
 export async function main(argv: readonly string[], io: CliIO): Promise<number> {

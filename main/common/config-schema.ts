@@ -1,23 +1,53 @@
 import { z } from 'zod';
+import { PROVIDER_IDS, type ProviderId } from './providers.js';
+
+export { PROVIDER_IDS };
 
 /**
  * The shape of config.json. Shared by the core (which loads it) and the settings UI (which edits it).
  * Objects are strict so a misspelt field is reported instead of silently ignored.
  */
 
-export const PROVIDER_IDS = ['anthropic', 'openai', 'openai-compatible'] as const;
-
-export const DEFAULT_MODEL_NAMES: Readonly<Record<(typeof PROVIDER_IDS)[number], string | undefined>> = {
+export const DEFAULT_MODEL_NAMES: Readonly<Record<ProviderId, string | undefined>> = {
   anthropic: 'claude-sonnet-5',
   openai: 'gpt-4.1',
   'openai-compatible': undefined,
 };
 
+/**
+ * Plain http is readable and forgeable by anyone on the network path, so it is allowed only to this machine:
+ * 127.0.0.0/8, ::1 and localhost. Anything else must be https.
+ */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
+  if (host === 'localhost' || host.endsWith('.localhost') || host === '::1') return true;
+  const octets = host.split('.');
+  return octets.length === 4 && octets[0] === '127' && octets.every((octet) => /^\d{1,3}$/.test(octet) && Number(octet) <= 255);
+}
+
+/** An http(s) URL; http only for a loopback host, with an error naming the value and the fix. */
+function serverUrl(example: string) {
+  return z.url({ protocol: /^https?$/ }).superRefine((value, ctx) => {
+    // main/common has no URL global; z.url() has already checked the shape, so the authority is where it should be.
+    const plain = /^http:\/\/(?:[^@/?#]*@)?(\[[^\]]*\]|[^:/?#]*)/i.exec(value);
+    const hostname = plain?.[1];
+    if (hostname !== undefined && !isLoopbackHost(hostname)) {
+      ctx.addIssue({
+        code: 'custom',
+        input: value,
+        message:
+          `plain http to ${hostname}, which anyone on the network can read and change; ` +
+          `use https (e.g. "${example}"), or http only for this machine (localhost, 127.0.0.1, ::1)`,
+      });
+    }
+  });
+}
+
 export const ModelConfigSchema = z
   .strictObject({
     provider: z.enum(PROVIDER_IDS).default('anthropic'),
     name: z.string().min(1).optional(),
-    baseURL: z.url({ protocol: /^https?$/ }).optional(),
+    baseURL: serverUrl('https://openrouter.ai/api/v1').optional(),
     maxOutputTokens: z.int().min(256).max(128_000).default(4096),
   })
   .superRefine((model, ctx) => {
@@ -80,7 +110,7 @@ export const TelegramConfigSchema = z.strictObject({
   /** Numeric Telegram user ids of the owner; `pavise pair telegram` adds one. */
   owners: z.array(z.union([z.int().positive(), z.string().regex(/^\d+$/)]).transform(String)).default([]),
   /** A self-hosted Bot API server; defaults to https://api.telegram.org. */
-  apiRoot: z.url({ protocol: /^https?$/ }).optional(),
+  apiRoot: serverUrl('https://api.telegram.org').optional(),
   maxAgeMinutes: StaleSchema,
 });
 
@@ -93,8 +123,21 @@ export const ChannelsConfigSchema = z.strictObject({
   assistantNames: z.array(z.string().min(1)).default(['pavise']),
 });
 
+export const OwnerConfigSchema = z.strictObject({
+  /**
+   * Where the owner lives (ISO 3166 alpha-2, e.g. "GB"): phone numbers written without a country code are read
+   * there. Defaults to the country of the first owner phone number, else "US".
+   */
+  region: z
+    .string()
+    .refine((region) => /^[A-Za-z]{2}$/.test(region), 'must be a two-letter country code (ISO 3166 alpha-2), e.g. "US" or "GB"')
+    .transform((region) => region.toUpperCase())
+    .optional(),
+});
+
 export const ConfigSchema = z.strictObject({
   $schema: z.string().optional(),
+  owner: OwnerConfigSchema.prefault({}),
   model: ModelConfigSchema.prefault({}),
   limits: LimitsConfigSchema.prefault({}),
   permissions: PermissionsConfigSchema.prefault({}),
@@ -103,3 +146,5 @@ export const ConfigSchema = z.strictObject({
 
 export type Config = z.output<typeof ConfigSchema>;
 export type ModelConfig = Config['model'];
+export type ImessageConfig = z.output<typeof ImessageConfigSchema>;
+export type TelegramConfig = z.output<typeof TelegramConfigSchema>;

@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import type { ApprovalView } from './approvals.js';
+import type { ChannelId } from './channels.js';
 import { API_CHANNELS as CHANNELS_OF_API, type IpcChannelName } from './ipc-channels.js';
 import type { Risk } from './effects.js';
+import { PROVIDER_IDS, type ProviderId } from './providers.js';
 
 /**
  * The one API between the renderer and the core (`window.pavise`). The preload exposes exactly these methods;
@@ -29,7 +31,7 @@ export const IPC_REQUESTS = {
     .object({
       model: z
         .object({
-          provider: z.enum(['anthropic', 'openai', 'openai-compatible']),
+          provider: z.enum(PROVIDER_IDS),
           name: z.string().trim().min(1).max(200).optional(),
           baseURL: z.url({ protocol: /^https?$/ }).optional(),
         })
@@ -77,7 +79,7 @@ export type IpcRequest<C extends IpcChannel> = z.input<(typeof IPC_REQUESTS)[C]>
 export type IpcResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly code: string; readonly message: string };
 
 export type ChannelDot = {
-  readonly channel: 'imessage' | 'telegram';
+  readonly channel: ChannelId;
   readonly enabled: boolean;
   readonly state: 'connected' | 'starting' | 'retrying' | 'stopped' | 'needs_setup' | 'off';
   readonly detail?: string;
@@ -129,7 +131,7 @@ export interface SecretStatus {
 }
 
 export interface SettingsView {
-  readonly model: { readonly provider: 'anthropic' | 'openai' | 'openai-compatible'; readonly name: string; readonly baseURL?: string };
+  readonly model: { readonly provider: ProviderId; readonly name: string; readonly baseURL?: string };
   readonly limits: {
     readonly dailySpendUsd: number;
     readonly perRecipientPerMinute: number;

@@ -31,3 +31,8 @@ export function homePaths(home: string): HomePaths {
     soul: join(home, 'SOUL.md'),
   };
 }
+
+/** Where Messages keeps its database on a Mac: `~/Library/Messages/chat.db` under the given home folder. */
+export function defaultChatDbPath(home: string = homedir()): string {
+  return join(home, 'Library', 'Messages', 'chat.db');
+}

@@ -1,13 +1,17 @@
 import { join } from 'node:path';
 import type { Channel, ChannelHost, ChannelId, ChannelStatus, InboundMessage } from '../channels/channel.js';
+import { channelPlugin } from '../channels/registry.js';
 import type { ApprovalView } from '../common/approvals.js';
 import type { Config } from '../common/config-schema.js';
 import type { Emitter } from '../common/emitter.js';
 import { OWNER, type Provenance } from '../common/messages.js';
+import { pairingCard, pairingsToDrop, type PairingCodes } from '../identity/pairing.js';
+import { roleOf } from '../identity/roles.js';
 import type { ActivityLog } from '../permissions/activity-log.js';
 import { canonicalJson, sha256Hex } from '../permissions/canonical.js';
 import type { PermissionGate } from '../permissions/gate.js';
 import type { Pacer } from '../permissions/pacing.js';
+import type { SecretBroker } from '../permissions/secret-broker.js';
 import type { TurnRunner } from '../runtime/turn-runner.js';
 import type { ApprovalStore } from '../storage/approval-store.js';
 import type { ChannelStore, StoredInbound } from '../storage/channel-store.js';
@@ -16,8 +20,6 @@ import type { SessionStore } from '../storage/session-store.js';
 import type { Switches } from '../storage/switches.js';
 import type { ToolRegistry } from '../tools/tool.js';
 import { acquireGatewayLock } from './lock.js';
-import type { PairingCodes } from './pairing.js';
-import { roleOf } from './roles.js';
 
 /** What the gateway uses from the core, and nothing more. */
 export interface GatewayDeps {
@@ -26,12 +28,13 @@ export interface GatewayDeps {
   readonly channels: ChannelStore;
   readonly outbox: Outbox;
   readonly sessions: Pick<SessionStore, 'create'>;
-  readonly approvals: Pick<ApprovalStore, 'list' | 'consume' | 'pending' | 'create'>;
+  readonly approvals: Pick<ApprovalStore, 'list' | 'consume' | 'pending' | 'create' | 'expire'>;
   readonly activity: Pick<ActivityLog, 'append'>;
   readonly switches: Pick<Switches, 'get'>;
   readonly pacer: Pick<Pacer, 'record'>;
   readonly gate: Pick<PermissionGate, 'checkOutbound'>;
-  readonly pairing: Pick<PairingCodes, 'consume'>;
+  readonly broker: Pick<SecretBroker, 'redact'>;
+  readonly pairing: Pick<PairingCodes, 'consume' | 'noteDropped'>;
   readonly runner: Pick<TurnRunner, 'run'>;
   readonly tools: ToolRegistry;
   readonly contactTools: ToolRegistry;
@@ -47,10 +50,17 @@ export interface GatewayOptions {
   readonly log?: (line: string) => void;
   /** How often paused work, held messages and expired states are re-checked. */
   readonly sweepMs?: number;
+  /** How many conversations are handled at once (see MAX_CONCURRENT_CONVERSATIONS). */
+  readonly maxConcurrentConversations?: number;
 }
 
 const PAIRING_TTL_MS = 60 * 60_000;
-const MAX_PENDING_PAIRINGS = 3;
+/**
+ * A burst of thousands of messages must not start thousands of turns at once (each holds its history, a model
+ * request and its stream): waiting messages are kept as ids, and only this many conversations run at a time. A
+ * turn waiting for an approval holds a slot, so there are a few.
+ */
+export const MAX_CONCURRENT_CONVERSATIONS = 8;
 
 /**
  * Runs the channels and connects them to the assistant: every inbound message is stored first, mapped to a
@@ -59,7 +69,13 @@ const MAX_PENDING_PAIRINGS = 3;
  */
 export class Gateway {
   readonly #channels = new Map<ChannelId, Channel>();
-  readonly #sessionQueues = new Map<string, Promise<void>>();
+  /** Ids waiting or being handled, per conversation in arrival order; a conversation runs one message at a time. */
+  readonly #waiting = new Map<string, number[]>();
+  /** Conversations with waiting messages and none running, oldest first: the next to get a slot. */
+  readonly #ready: string[] = [];
+  readonly #queued = new Set<number>();
+  readonly #inFlight = new Set<Promise<void>>();
+  readonly #maxConcurrent: number;
   readonly #statuses = new Map<ChannelId, ChannelStatus>();
   readonly #now: () => number;
   readonly #log: (line: string) => void;
@@ -75,10 +91,19 @@ export class Gateway {
     for (const channel of options.channels) this.#channels.set(channel.id, channel);
     this.#now = options.now ?? Date.now;
     this.#log = options.log ?? (() => undefined);
+    this.#maxConcurrent = options.maxConcurrentConversations ?? MAX_CONCURRENT_CONVERSATIONS;
+    if (!Number.isSafeInteger(this.#maxConcurrent) || this.#maxConcurrent < 1) {
+      throw new RangeError(`maxConcurrentConversations must be a positive integer, not ${this.#maxConcurrent}.`);
+    }
   }
 
   statuses(): ChannelStatus[] {
     return [...this.#statuses.values()];
+  }
+
+  /** Messages waiting or being handled, and how many conversations are running now (for tests and diagnostics). */
+  load(): { queued: number; running: number; conversations: number } {
+    return { queued: this.#queued.size, running: this.#inFlight.size, conversations: this.#waiting.size };
   }
 
   /** Runs until the signal aborts. Throws GatewayLockedError when another gateway holds this home. */
@@ -110,7 +135,7 @@ export class Gateway {
       } finally {
         clearInterval(sweep);
       }
-      await Promise.allSettled([...this.#sessionQueues.values(), this.#outboxRunning]);
+      await Promise.allSettled([...this.#inFlight, this.#outboxRunning]);
     } finally {
       stopListening();
       lock.release();
@@ -120,11 +145,12 @@ export class Gateway {
   #host(): ChannelHost {
     return {
       deliver: async (message: InboundMessage, cursor: string) => {
-        const id = this.deps.channels.storeInbound(message, cursor, this.#now());
+        const id = this.deps.channels.storeInbound(this.#scrubbed(message), cursor, this.#now());
         if (id !== undefined) this.#enqueue(id);
       },
       deliverBatch: async (items) => {
-        for (const id of this.deps.channels.storeInboundBatch(items, this.#now())) this.#enqueue(id);
+        const scrubbed = items.map((item) => ({ ...item, message: this.#scrubbed(item.message) }));
+        for (const id of this.deps.channels.storeInboundBatch(scrubbed, this.#now())) this.#enqueue(id);
       },
       cursor: (channel) => this.deps.channels.cursor(channel),
       saveCursor: (channel, cursor) => this.deps.channels.saveCursor(channel, cursor, this.#now()),
@@ -139,9 +165,13 @@ export class Gateway {
     };
   }
 
-  /** Messages stored before a crash or while paused are handled first, in order. */
+  /**
+   * Messages stored before a crash or while paused are handled first, in order. While messages are queued the
+   * backlog is those same messages, so it is read only when the queue is empty.
+   */
   #handleBacklog(): void {
-    for (const message of this.deps.channels.unhandled()) this.#enqueue(message.id);
+    if (this.#queued.size > 0) return;
+    for (const message of this.deps.channels.unhandled()) this.#enqueue(message.id, `${message.channel}:${message.conversationId}`);
   }
 
   #sweep(): void {
@@ -152,21 +182,52 @@ export class Gateway {
     this.#kickOutbox();
   }
 
-  #enqueue(inboundId: number): void {
-    const message = this.deps.channels.inbound(inboundId);
-    if (!message) return;
-    const key = `${message.channel}:${message.conversationId}`;
-    const previous = this.#sessionQueues.get(key) ?? Promise.resolve();
-    const next = previous
-      .then(() => this.#handle(inboundId))
-      .catch((error: unknown) => {
+  #enqueue(inboundId: number, knownKey?: string): void {
+    if (this.#queued.has(inboundId)) return;
+    let key = knownKey;
+    if (key === undefined) {
+      const message = this.deps.channels.inbound(inboundId);
+      if (!message) return;
+      key = `${message.channel}:${message.conversationId}`;
+    }
+    this.#queued.add(inboundId);
+    const waiting = this.#waiting.get(key);
+    if (waiting) waiting.push(inboundId);
+    else {
+      this.#waiting.set(key, [inboundId]);
+      this.#ready.push(key);
+    }
+    this.#pump();
+  }
+
+  /** Starts the next ready conversations while slots are free; after an abort nothing new starts (it stays stored). */
+  #pump(): void {
+    while (this.#inFlight.size < this.#maxConcurrent && this.#ready.length > 0 && !this.#signal?.aborted) {
+      const key = this.#ready.shift() as string;
+      const work: Promise<void> = this.#handleNext(key).finally(() => {
+        this.#inFlight.delete(work);
+        this.#pump();
+      });
+      this.#inFlight.add(work);
+    }
+  }
+
+  /** Handles the conversation's oldest waiting message, then lets the other conversations go before its next one. */
+  async #handleNext(key: string): Promise<void> {
+    const waiting = this.#waiting.get(key) ?? [];
+    const inboundId = waiting.shift();
+    if (inboundId !== undefined) {
+      try {
+        await this.#handle(inboundId);
+      } catch (error) {
         this.deps.channels.setStatus(inboundId, 'failed');
         this.#log(`error handling message ${inboundId}: ${error instanceof Error ? error.message : String(error)}`);
-      })
-      .finally(() => {
-        if (this.#sessionQueues.get(key) === next) this.#sessionQueues.delete(key);
-      });
-    this.#sessionQueues.set(key, next);
+      } finally {
+        this.#queued.delete(inboundId);
+      }
+    }
+    if (waiting.length > 0) this.#ready.push(key);
+    else this.#waiting.delete(key);
   }
 
   async #handle(inboundId: number): Promise<void> {
@@ -198,7 +259,7 @@ export class Gateway {
       return;
     }
     if (role === 'stranger') {
-      this.#handleStranger(message);
+      await this.#handleStranger(message);
       return;
     }
     await this.#turn(message, role);
@@ -233,7 +294,7 @@ export class Gateway {
         toolset: role === 'contact' || message.isGroup ? this.deps.contactTools : this.deps.tools,
         replyTo: { channel: message.channel, conversationId: message.conversationId },
       });
-      reply = result.reply || (result.error && role === 'owner' ? result.error.message : '');
+      reply = this.deps.broker.redact(result.reply || (result.error && role === 'owner' ? result.error.message : ''));
     } finally {
       if (typing) clearInterval(typing);
     }
@@ -247,7 +308,7 @@ export class Gateway {
   }
 
   /** Strangers get nothing but a pairing request the owner decides locally (and at most one fixed line). */
-  #handleStranger(message: StoredInbound): void {
+  async #handleStranger(message: StoredInbound): Promise<void> {
     const store = this.deps.channels;
     const approvals = this.deps.approvals;
     if (message.isGroup) {
@@ -270,16 +331,15 @@ export class Gateway {
       const used = approvals.consume(approved.id, pairingHash(input), this.#now());
       if (used.ok) {
         store.addIdentity(message.channel, message.sender, 'contact', `owner:${approved.decidedBy ?? 'local'}`, message.senderName, this.#now());
-        void this.#turn(message, 'contact');
+        await this.#turn(message, 'contact');
         return;
       }
     }
     store.setStatus(message.id, 'ignored', 'stranger');
     if (mine.some((approval) => approval.status === 'pending' || approval.status === 'denied')) return;
-    if (approvals.pending(this.#now()).filter((approval) => approval.tool === 'pair_sender').length >= MAX_PENDING_PAIRINGS) return;
-
-    const who = message.senderName ? `${message.senderName} (${message.sender})` : message.sender;
-    const channelName = message.channel === 'imessage' ? 'iMessage' : 'Telegram';
+    const drop = pairingsToDrop(approvals.pending(this.#now()), message.channel).filter((id) => approvals.expire(id, this.#now()));
+    const dropped = this.deps.pairing.noteDropped(message.channel, drop.length, PAIRING_TTL_MS, this.#now());
+    const { title, reason } = pairingCard(message.channel, message.sender, message.senderName, dropped);
     const approval = approvals.create(
       {
         sessionId: undefined,
@@ -288,8 +348,8 @@ export class Gateway {
         effects: [],
         provenance: { origins: [{ path: 'sender', value: message.sender, origin: 'untrusted', from: 'a message from someone who is not you' }] },
         hash: pairingHash(input),
-        title: `Let ${who} talk to Pavise on ${channelName} as a contact`,
-        reason: `${who} wrote to Pavise and is not one of your contacts. Contacts get answers but no tools and none of your private data.`,
+        title,
+        reason,
         risk: 'medium',
         grantable: false,
         ttlMs: PAIRING_TTL_MS,
@@ -322,6 +382,11 @@ export class Gateway {
     }, 250).unref();
   }
 
+  /** Inbound text is scrubbed before it is stored: a secret someone sends (or echoes back) never rests in the database. */
+  #scrubbed(message: InboundMessage): InboundMessage {
+    return { ...message, text: this.deps.broker.redact(message.text) };
+  }
+
   #kickOutbox(): void {
     if (this.#outboxRunning) {
       this.#outboxAgain = true;
@@ -350,7 +415,7 @@ export class Gateway {
         if (!entry.idempotencyKey.startsWith('tool:')) this.deps.pacer.record(entry.channel, entry.conversationId, this.#now());
         this.deps.activity.append({
           kind: 'effect',
-          summary: `Sent ${entry.channel === 'imessage' ? 'iMessage' : 'Telegram message'} to ${entry.conversationId.split(';').at(-1) ?? entry.conversationId}`,
+          summary: `Sent ${entry.channel === 'imessage' ? 'iMessage' : 'Telegram message'} to ${channelPlugin(entry.channel)?.describeTarget(entry.conversationId) ?? entry.conversationId}`,
           tool: 'outbox',
           decision: 'done',
           actor: 'pavise',

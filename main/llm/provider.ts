@@ -1,6 +1,8 @@
 import type { AssistantMessage, Message } from '../common/messages.js';
 
-export type ProviderId = 'anthropic' | 'openai' | 'openai-compatible';
+import type { ProviderId } from '../common/providers.js';
+
+export type { ProviderId };
 
 /** A tool as the model sees it: name, description and the JSON Schema of its input. */
 export interface ToolSpec {

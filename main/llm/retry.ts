@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { ProviderEvent } from './provider.js';
 
 /**
@@ -53,22 +54,6 @@ export function backoffDelay(nextAttempt: number, policy: RetryPolicy, random: (
   return Math.round(capped / 2 + (capped / 2) * random());
 }
 
-/** Resolves true after `ms`, or false as soon as `signal` aborts. Never rejects. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
-  if (signal?.aborted) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 /** A failed attempt the caller judged retryable. */
 export interface RetryableFailure {
   /** Short human text for the retry event, e.g. "rate limited (429)". */
@@ -119,6 +104,6 @@ export async function withRetries<T>(options: RetryLoopOptions<T>): Promise<Retr
     }
     const delayMs = failure.retryAfterMs ?? backoffDelay(attemptNumber + 1, policy, options.random);
     options.onEvent?.({ type: 'retry', attempt: attemptNumber + 1, delayMs, reason: failure.reason });
-    if (!(await sleep(delayMs, signal))) return { value, attempts: attemptNumber, gaveUp: 'aborted' };
+    if (!(await delay(delayMs, true, { signal }).catch(() => false))) return { value, attempts: attemptNumber, gaveUp: 'aborted' };
   }
 }

@@ -1,5 +1,6 @@
 import type { Effect } from '../common/effects.js';
 import type { Message, Provenance, UntrustedSource } from '../common/messages.js';
+import { FALLBACK_REGION, canonicalPhone } from '../identity/handles.js';
 
 /**
  * Where the values in a tool call came from. A value (recipient, address, URL, host, path, amount, short argument)
@@ -73,11 +74,20 @@ export function analyzeTurn(context: readonly Message[], privateReaders: Readonl
 interface Corpus {
   readonly text: string;
   readonly digits: string;
+  /** Every phone number written in the text, as E.164. */
+  readonly phones: ReadonlySet<string>;
+  /** Whether a phone number may also match on its last ten digits anywhere in the text (never for the owner). */
+  readonly loose: boolean;
 }
 
-function corpusOf(messages: readonly Message[]): Corpus {
+function corpusOf(messages: readonly Message[], region: string, loose: boolean): Corpus {
   const text = normalize(messages.map(contentOf).join('\n'));
-  return { text, digits: text.replace(/[^0-9]/g, '') };
+  const phones = new Set<string>();
+  for (const match of text.matchAll(PHONE_IN_TEXT)) {
+    const phone = canonicalPhone(match[0], region);
+    if (phone) phones.add(phone);
+  }
+  return { text, digits: text.replace(/[^0-9]/g, ''), phones, loose };
 }
 
 function contentOf(message: Message): string {
@@ -87,18 +97,21 @@ function contentOf(message: Message): string {
 
 /**
  * Finds the origin of every identifying value in a call's input and effects, searching the whole context (what the
- * model could have copied from), with owner content taking precedence.
+ * model could have copied from), with owner content taking precedence. A value counts as the owner's only when the
+ * owner wrote it whole: a phone number as the same E.164 number (numbers without a country code read in `region`),
+ * a name as the whole name — never a matching tail of digits or one word of it.
  */
 export function originsOf(
   context: readonly Message[],
   input: unknown,
   effects: readonly Effect[],
+  region: string = FALLBACK_REGION,
 ): ArgumentOrigin[] {
   const start = turnStart(context);
   const bySource = (predicate: (provenance: Provenance) => boolean, from = 0) =>
     context.slice(from).filter((message): message is Exclude<Message, { role: 'assistant' }> => message.role !== 'assistant' && predicate(message.provenance));
-  const ownerAll = corpusOf(bySource((p) => p.kind === 'owner').filter((m) => !(m.role === 'toolResult' && m.isError)));
-  const ownerTurn = corpusOf(bySource((p) => p.kind === 'owner', start).filter((m) => m.role === 'user'));
+  const ownerAll = corpusOf(bySource((p) => p.kind === 'owner').filter((m) => !(m.role === 'toolResult' && m.isError)), region, false);
+  const ownerTurn = corpusOf(bySource((p) => p.kind === 'owner', start).filter((m) => m.role === 'user'), region, false);
   const contacts = bySource((p) => p.kind === 'contact');
   const untrusted = bySource((p) => p.kind === 'untrusted');
 
@@ -111,7 +124,7 @@ export function originsOf(
   const origins: ArgumentOrigin[] = [];
   for (const [key, value] of values) {
     const path = key.slice(0, key.indexOf('\u0000'));
-    const origin = locate(value, ownerAll, ownerTurn, contacts, untrusted);
+    const origin = locate(value, ownerAll, ownerTurn, contacts, untrusted, region);
     origins.push({ path, value, origin });
   }
   return origins;
@@ -123,15 +136,16 @@ function locate(
   ownerTurn: Corpus,
   contacts: readonly Exclude<Message, { role: 'assistant' }>[],
   untrusted: readonly Exclude<Message, { role: 'assistant' }>[],
+  region: string,
 ): ValueOrigin {
-  if (occursIn(value, ownerAll)) return { kind: 'owner', inThisTurn: occursIn(value, ownerTurn) };
+  if (occursIn(value, ownerAll, region)) return { kind: 'owner', inThisTurn: occursIn(value, ownerTurn, region) };
   for (const message of contacts) {
-    if (message.provenance.kind === 'contact' && occursIn(value, corpusOf([message]))) {
+    if (message.provenance.kind === 'contact' && occursIn(value, corpusOf([message], region, true), region)) {
       return { kind: 'contact', contactId: message.provenance.contactId };
     }
   }
   for (const message of untrusted) {
-    if (message.provenance.kind === 'untrusted' && occursIn(value, corpusOf([message]))) {
+    if (message.provenance.kind === 'untrusted' && occursIn(value, corpusOf([message], region, true), region)) {
       const { source, detail } = message.provenance;
       return detail === undefined ? { kind: 'untrusted', source } : { kind: 'untrusted', source, detail };
     }
@@ -139,14 +153,17 @@ function locate(
   return { kind: 'model' };
 }
 
-function occursIn(value: string, corpus: Corpus): boolean {
+function occursIn(value: string, corpus: Corpus, region: string): boolean {
   const normalized = normalize(value);
   if (normalized.length === 0) return false;
   if (includesAsToken(corpus.text, normalized)) return true;
-  const digits = value.replace(/[^0-9]/g, '');
-  // Phone numbers are written many ways (+1 555-000 9999, 5550009999): compare their digits.
-  if (PHONE.test(value) && digits.length >= 7) return corpus.digits.includes(digits.slice(-10));
-  return false;
+  const digits = normalized.replace(/[^0-9]/g, '');
+  if (!PHONE.test(normalized) || digits.length < 7) return false;
+  // Phone numbers are written many ways (+1 555-000 9999, (555) 000-9999): compare them as E.164. Where a wider
+  // match only makes a value less trusted (contacts, untrusted text), the last ten digits anywhere also count.
+  const phone = canonicalPhone(normalized, region);
+  if (phone !== undefined && corpus.phones.has(phone)) return true;
+  return corpus.loose && corpus.digits.includes(digits.slice(-10));
 }
 
 /**
@@ -221,11 +238,8 @@ function* effectTargets(effect: Effect): Generator<[string, string]> {
     case 'send_message':
       if (effect.recipient) yield ['recipient', effect.recipient];
       if (effect.via && effect.via !== effect.recipient) yield ['via', effect.via];
-      if (effect.name) {
-        yield ['name', effect.name];
-        const first = effect.name.split(/\s+/)[0];
-        if (first && first !== effect.name && first.length >= 2) yield ['name', first];
-      }
+      // The whole name only: one word of it ("What" of "What Ever") is ordinary text, not a choice of recipient.
+      if (effect.name) yield ['name', effect.name];
       break;
     case 'network':
       if (effect.host) yield ['host', effect.host];

@@ -1,7 +1,8 @@
 import type { ChannelId } from '../channels/channel.js';
 import type { Config } from '../common/config-schema.js';
-import { sameHandle } from '../gateway/identity.js';
-import { roleOf } from '../gateway/roles.js';
+import { ownerRegion, sameHandle } from '../identity/handles.js';
+import { roleOf } from '../identity/roles.js';
+import { isKnownGroup } from '../permissions/known-recipient.js';
 import type { ChannelStore } from '../storage/channel-store.js';
 import { Outbox, type OutboxEntry } from '../storage/outbox.js';
 import type { MessagingLike } from '../tools/messages.js';
@@ -28,7 +29,7 @@ export function createMessaging(deps: MessagingDeps): MessagingLike {
     channels
       .conversations(10_000)
       .filter((item) => item.channel === channel)
-      .filter((item) => item.conversationId === to || (!item.isGroup && sameHandle(handleOf(item.conversationId), to)) || item.title?.toLowerCase() === to.toLowerCase());
+      .filter((item) => item.conversationId === to || (!item.isGroup && sameHandle(item.channel, handleOf(item.conversationId), to, ownerRegion(deps.config))) || item.title?.toLowerCase() === to.toLowerCase());
   return {
     conversations: (limit) => channels.conversations(limit),
     titleOf: (channel, conversationId) => channels.conversation(channel, conversationId)?.title,
@@ -89,7 +90,7 @@ export function knownRecipient(config: Config, channels: ChannelStore): (channel
     const id = channel as ChannelId;
     const conversation = channels.conversation(id, recipient);
     if (!conversation) return false;
-    if (conversation.isGroup) return true;
+    if (conversation.isGroup) return isKnownGroup(channels.messages(id, recipient, { limit: 10_000 }), (sender) => roleOf(config, channels, id, sender) === 'owner');
     return channels.ownerHasWritten(id, recipient) || roleOf(config, channels, id, handleOf(recipient)) !== 'stranger';
   };
 }

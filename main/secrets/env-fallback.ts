@@ -1,14 +1,8 @@
-import type { ProviderId } from '../llm/provider.js';
-
-const PROVIDER_KEY_VARIABLE: Readonly<Record<ProviderId, string>> = {
-  anthropic: 'ANTHROPIC_API_KEY',
-  openai: 'OPENAI_API_KEY',
-  'openai-compatible': 'OPENAI_API_KEY',
-};
+import { PROVIDER_KEY_VARIABLES, type ProviderId } from '../common/providers.js';
 
 /** The environment variable consulted when the Keychain holds no key for a provider. */
 export function providerKeyVariable(provider: ProviderId): string {
-  return PROVIDER_KEY_VARIABLE[provider];
+  return PROVIDER_KEY_VARIABLES[provider];
 }
 
 /**

@@ -102,6 +102,11 @@ export class ApprovalStore {
     return this.#sql(`UPDATE approvals SET status = 'expired' WHERE status = 'pending' AND expires_at <= ?`).run(now).changes;
   }
 
+  /** Ends a pending approval early, as if it had expired (which counts as "deny"); false when it was not pending. */
+  expire(id: string, now = Date.now()): boolean {
+    return this.db.prepare(`UPDATE approvals SET status = 'expired', expires_at = min(expires_at, ?) WHERE id = ? AND status = 'pending'`).run(now, id).changes === 1;
+  }
+
   list(options: { status?: ApprovalStatus; limit?: number } = {}, now = Date.now()): ApprovalView[] {
     this.expireStale(now);
     const limit = options.limit ?? 100;

@@ -1,6 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import { preparedOnce, type Prepare } from './statements.js';
-import type { ChannelId, InboundMessage } from '../channels/channel.js';
+import type { ChannelId } from '../common/channels.js';
+import type { InboundMessage } from '../common/inbound.js';
 
 export type InboundStatus = 'stored' | 'processing' | 'answered' | 'ignored' | 'skipped_stale' | 'failed';
 export type SenderRole = 'owner' | 'contact' | 'stranger' | 'self';

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { DatabaseError, type DatabaseErrorCode } from './database-error.js';
 import { assertNotNewer, LATEST_VERSION, migrate, schemaVersion } from './migrations/index.js';
+import { cacheStatements } from './statement-cache.js';
 
 export { DatabaseError, type DatabaseErrorCode } from './database-error.js';
 
@@ -39,6 +40,7 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): D
   try {
     if (!readonly && path !== MEMORY) createPrivateFile(path);
     db = new BetterSqlite3(path, { readonly, fileMustExist: readonly, timeout: busyTimeoutMs });
+    cacheStatements(db);
     // PRAGMA takes no bound parameters; every value below is a checked integer or a fixed keyword.
     db.pragma(`busy_timeout = ${busyTimeoutMs}`);
     // Before anything is changed: a newer build's database is left exactly as it is.

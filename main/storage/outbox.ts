@@ -1,5 +1,5 @@
 import type { Database } from 'better-sqlite3';
-import type { ChannelId } from '../channels/channel.js';
+import type { ChannelId } from '../common/channels.js';
 import { Emitter } from '../common/emitter.js';
 import { preparedOnce, type Prepare } from './statements.js';
 

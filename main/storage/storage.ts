@@ -25,7 +25,7 @@ export interface Storage {
   readonly channels: ChannelStore;
   readonly outbox: Outbox;
   /**
-   * The database for the pairing codes (main/gateway/pairing.ts), the one store not yet a repository here; it is
+   * The database for the pairing codes (main/identity/pairing.ts), the one store not yet a repository here; it is
    * handed to that constructor and used nowhere else.
    */
   readonly pairingDatabase: Database;

@@ -15,7 +15,6 @@ export interface NotesLike {
 }
 
 const DEFAULT_LIMIT = 20;
-const PREVIEW_CHARS = 80;
 
 const saveNoteInput = z.object({
   text: z
@@ -41,7 +40,8 @@ export function createNoteTools(notes: NotesLike): readonly [Tool<SaveNoteInput>
     description: 'Save a note for the owner to find later.',
     input: saveNoteInput,
     effects: ['write_local'],
-    describe: ({ text }) => `Save a note: "${preview(text)}"`,
+    // Whole, never cut: the approval shows exactly what would be saved (a hidden tail could carry anything).
+    describe: ({ text }) => `Save a note: "${text}"`,
     execute: async ({ text }, { sessionId }) => {
       const note = await notes.add(text, sessionId);
       return `Saved note #${note.id}.`;
@@ -53,7 +53,7 @@ export function createNoteTools(notes: NotesLike): readonly [Tool<SaveNoteInput>
     input: listNotesInput,
     effects: ['read_private'],
     describe: ({ query, limit }) =>
-      `${query === undefined ? 'List your notes' : `Search your notes for "${preview(query)}"`}` +
+      `${query === undefined ? 'List your notes' : `Search your notes for "${query}"`}` +
       `${limit === undefined ? '' : ` (up to ${limit})`}`,
     execute: async ({ query, limit = DEFAULT_LIMIT }) => {
       const found = query === undefined ? await notes.list(limit) : await notes.search(query, limit);
@@ -64,10 +64,4 @@ export function createNoteTools(notes: NotesLike): readonly [Tool<SaveNoteInput>
     },
   });
   return [saveNote, listNotes];
-}
-
-/** One line for an approval prompt: whitespace collapsed, long text cut. */
-function preview(text: string): string {
-  const line = text.replace(/\s+/g, ' ').trim();
-  return line.length > PREVIEW_CHARS ? `${line.slice(0, PREVIEW_CHARS - 1)}…` : line;
 }

@@ -119,8 +119,14 @@ export class ToolRegistry {
   }
 }
 
+/** A tool's schema is fixed, and converting it costs more than the rest of a model request: done once per schema. */
+const inputSchemas = new WeakMap<z.ZodType, Readonly<Record<string, unknown>>>();
+
 function toInputSchema(schema: z.ZodType): Record<string, unknown> {
+  const cached = inputSchemas.get(schema);
+  if (cached) return structuredClone(cached);
   const json = z.toJSONSchema(schema, { target: 'draft-7', io: 'input' }) as Record<string, unknown>;
   delete json.$schema;
-  return json;
+  inputSchemas.set(schema, json);
+  return structuredClone(json);
 }

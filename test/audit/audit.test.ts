@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isPaviseArgv, runAudit, type AuditCheck, type AuditReport } from '../../main/audit/checks.js';
+import { isPaviseArgv, runAudit, type AuditCheck, type AuditReport } from '../../main/audit/audit.js';
 import { auditCommand } from '../../main/cli/commands/audit.js';
 import { compose } from '../../main/compose.js';
 import { runCli, tempHome } from '../helpers/cli.js';
@@ -225,6 +225,27 @@ describe('runAudit', () => {
     expect(limits?.message).toContain('$200');
     expect(limits?.message).toContain('limits.pacing.overallPerHour = 150');
     expect(byId(report, 'config-permissions')[0]?.severity).toBe('warn');
+  });
+
+  it('fails unknown-sender-policy when the reply every stranger gets carries contact details or a secret', async () => {
+    const home = await freshHome();
+    const reply = (unknownSenderReply: string) =>
+      writeFileSync(join(home.dir, 'config.json'), JSON.stringify({ channels: { unknownSenderReply } }), { mode: 0o600 });
+
+    expect(byId(await audit(home), 'unknown-sender-policy')).toEqual([expect.objectContaining({ severity: 'info', message: expect.stringContaining('Strangers get no reply') })]);
+
+    reply('Sorry, I only talk to my owner.');
+    expect(byId(await audit(home), 'unknown-sender-policy')).toEqual([expect.objectContaining({ severity: 'ok' })]);
+
+    reply('Busy. Call me on +1 (555) 123-4567 or see https://example.com/me');
+    const [exposed] = byId(await audit(home), 'unknown-sender-policy');
+    expect(exposed).toMatchObject({ severity: 'warn', message: expect.stringMatching(/a link and a phone number/) });
+
+    await home.secrets.set('anthropic', STORED_VALUE);
+    reply(`The password is ${STORED_VALUE}`);
+    const [leak] = critical(await audit(home), 'unknown-sender-policy');
+    expect(leak?.message).toContain('the stored secret "anthropic"');
+    expect(JSON.stringify(leak)).not.toContain(STORED_VALUE);
   });
 
   it('warns when no provider key exists and the secret store is unreachable', async () => {

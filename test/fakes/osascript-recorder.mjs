@@ -2,9 +2,10 @@
 // A stand-in for /usr/bin/osascript, used through PAVISE_OSASCRIPT (or the sender's osascriptPath option).
 //
 // Every call appends one JSON line to the file named by PAVISE_OSASCRIPT_LOG:
-//   { "argv": [...process.argv.slice(2)], "scriptSha256": "<hex>", "pid": 123 }
+//   { "argv": [...process.argv.slice(2)], "scriptSha256": "<hex>", "scriptMode": 384, "folderMode": 448, "pid": 123 }
 // scriptSha256 is the SHA-256 of the script osascript would run: the text of the script file (the first argument
-// that is not an option), or the -e lines joined with "\n" as osascript joins them.
+// that is not an option), or the -e lines joined with "\n" as osascript joins them. scriptMode and folderMode are the
+// permission bits of the script file and its folder while osascript runs (null for -e scripts).
 //
 // Failures are simulated with PAVISE_OSASCRIPT_FAIL, shaped like osascript's own reports on stderr:
 //   -1743      Automation permission denied        -1744  consent would be required
@@ -15,7 +16,8 @@
 // PAVISE_OSASCRIPT_FAIL_AFTER=n lets the first n calls (counted in the log) succeed before failing;
 // PAVISE_OSASCRIPT_FAIL_MODE=chat|buddy fails only calls in that mode (the item after the script file).
 import { createHash } from 'node:crypto';
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 const argv = process.argv.slice(2);
 
@@ -49,6 +51,9 @@ function parse(args) {
 const { script, file, rest } = parse(argv);
 const scriptSha256 = script === undefined ? null : createHash('sha256').update(script).digest('hex');
 const log = process.env.PAVISE_OSASCRIPT_LOG;
+const modeOf = (path) => (path === undefined || path === '-' ? null : statSync(path).mode & 0o777);
+const scriptMode = modeOf(file);
+const folderMode = file === undefined || file === '-' ? null : modeOf(dirname(file));
 
 let previousCalls = 0;
 if (log) {
@@ -57,7 +62,7 @@ if (log) {
   } catch {
     previousCalls = 0;
   }
-  appendFileSync(log, `${JSON.stringify({ argv, scriptSha256, pid: process.pid })}\n`);
+  appendFileSync(log, `${JSON.stringify({ argv, scriptSha256, scriptMode, folderMode, pid: process.pid })}\n`);
 }
 
 const fail = process.env.PAVISE_OSASCRIPT_FAIL;

@@ -77,7 +77,7 @@ describe('gateway', () => {
     await until(() => services.approvals.pending().length === 1, 'a pairing request');
     const request = services.approvals.pending()[0];
     expect(request).toMatchObject({ tool: 'pair_sender', risk: 'medium', untrustedOrigin: true });
-    expect(request?.title).toBe('Let Mallory (+15550009999) talk to Pavise on iMessage as a contact');
+    expect(request?.title).toBe('Let someone calling themselves “Mallory” (+15550009999) talk to Pavise on iMessage as a contact');
     expect(request?.expiresAt).toBe((request?.createdAt ?? 0) + 60 * 60_000);
     await until(() => channel.sent.length === 1, 'the fixed line');
     expect(channel.sent[0]?.text).toBe('This is an automated assistant; the owner has been told.');

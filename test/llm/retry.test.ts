@@ -4,7 +4,7 @@ import { createProvider } from '../../main/llm/create-provider.js';
 import { anthropicText, startFakeAnthropic } from '../fakes/fake-anthropic-server.js';
 import { openaiText, startFakeOpenAI } from '../fakes/fake-openai-server.js';
 import { normaliseToolId, prepareHistory } from '../../main/llm/providers/shared.js';
-import { backoffDelay, DEFAULT_RETRY_POLICY, parseRetryAfter, sleep, withRetries } from '../../main/llm/retry.js';
+import { backoffDelay, DEFAULT_RETRY_POLICY, parseRetryAfter, withRetries } from '../../main/llm/retry.js';
 import { assistant, toolResult, user } from './fixtures.js';
 
 describe('parseRetryAfter', () => {
@@ -42,19 +42,6 @@ describe('backoffDelay', () => {
 
   it('defaults to four attempts and a one-minute cap', () => {
     expect(DEFAULT_RETRY_POLICY).toEqual({ maxAttempts: 4, baseDelayMs: 1_000, maxDelayMs: 60_000 });
-  });
-});
-
-describe('sleep', () => {
-  it('resolves true after the wait and false at once on abort', async () => {
-    expect(await sleep(5)).toBe(true);
-    const controller = new AbortController();
-    const started = performance.now();
-    const waiting = sleep(10_000, controller.signal);
-    controller.abort();
-    expect(await waiting).toBe(false);
-    expect(performance.now() - started).toBeLessThan(1_000);
-    expect(await sleep(10_000, AbortSignal.abort())).toBe(false);
   });
 });
 

@@ -45,6 +45,11 @@ interface Doc {
   readonly document: { readonly activeElement: { textContent: string | null; getAttribute(name: string): string | null; closest(selector: string): { getAttribute(name: string): string | null } | null } | null };
 }
 
+/** getComputedStyle, as the assertions use it (no DOM library in the tests' tsconfig). */
+interface Styles {
+  getComputedStyle(element: unknown): { readonly overflowY: string };
+}
+
 const card = (page: Page) => page.locator('[data-approval-id]:not([data-leaving])');
 
 describe('popover: approvals from the real gate', () => {
@@ -173,22 +178,18 @@ describe('popover: approvals from the real gate', () => {
     expect(executions).toEqual([]);
   });
 
-  it('folds long content behind "Show all" and shows invisible characters as visible marks', async () => {
+  it('shows long content whole in a scrollable block, and invisible characters as visible marks', async () => {
     const { core, page } = await popover();
     const text = `Hi\u200B there.\u202E Reversed?\n${'A long line of the message that keeps going. '.repeat(12)}\nLast line.`;
     await newRecipientApproval(core, '+15550006666', text);
     await expect.poll(() => card(page).count()).toBe(1);
     const quote = card(page).locator('blockquote');
-    expect(await quote.getAttribute('data-folded')).toBe('true');
-    const toggle = card(page).getByRole('button', { name: /^Show all \(\d[\d,]* characters\)$/ });
-    expect(await toggle.getAttribute('aria-expanded')).toBe('false');
     expect(await quote.locator('mark.invisible-mark').allTextContents()).toEqual(['⟦ZWSP⟧', '⟦RLO⟧']);
     const shown = (await quote.textContent()) ?? '';
     expect(shown).not.toMatch(/[\u200B\u202E]/);
     expect(shown).toContain('Last line.');
-    await toggle.click();
-    expect(await quote.getAttribute('data-folded')).toBeNull();
-    expect(await card(page).getByRole('button', { name: 'Show less' }).getAttribute('aria-expanded')).toBe('true');
+    expect(await card(page).getByRole('button', { name: /Show all/ }).count()).toBe(0);
+    expect(await quote.evaluate((element) => (globalThis as unknown as Styles).getComputedStyle(element).overflowY)).toBe('auto');
   });
 });
 

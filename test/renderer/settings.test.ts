@@ -241,7 +241,7 @@ describe('settings: forms', () => {
     expect(await page.getByText('No one is waiting.').count()).toBe(1);
     await telegram.receive({ sender: '70011223', senderName: 'Jordan Lee', text: 'hi, is this Alex?', conversationId: '70011223' });
     const request = page.locator('.pairing-request');
-    await expect.poll(() => request.locator('.row-label').textContent()).toBe('Let Jordan Lee (70011223) talk to Pavise on Telegram as a contact');
+    await expect.poll(() => request.locator('.row-label').textContent()).toBe('Let someone calling themselves “Jordan Lee” (70011223) talk to Pavise on Telegram as a contact');
     const [pending] = core.services.approvals.pending();
     await request.getByRole('button', { name: 'Approve' }).click();
     await expect.poll(() => page.getByText('No one is waiting.').count()).toBe(1);

@@ -7,6 +7,7 @@ import { createProvider } from '../../main/llm/create-provider.js';
 import type { Provider } from '../../main/llm/provider.js';
 import { canonicalJson } from '../../main/permissions/canonical.js';
 import { compose, type Core } from '../../main/compose.js';
+import { SecretBroker } from '../../main/permissions/secret-broker.js';
 import { startFakeAnthropic, type FakeLlmServer, type FakeScript, type RecordedRequest } from '../fakes/fake-anthropic-server.js';
 import { MemorySecretStore } from '../helpers/memory-secret-store.js';
 import { EFFECTFUL_TOOLS, type TestWorld } from './tools.js';
@@ -193,7 +194,13 @@ export function canaryLeaks(home: Home, requests: readonly RecordedRequest[], se
     'the outbox': home.services.outbox.list(1000),
     'the reply': reply,
   };
+  // Disguised copies count too (hex, base64, URL-encoded, full-width…): a broker that knows only the canary finds them.
+  const detector = new SecretBroker(new MemorySecretStore());
+  detector.remember('canary', home.canary);
   return Object.entries(places)
-    .filter(([, value]) => JSON.stringify(value).includes(home.canary))
+    .filter(([, value]) => {
+      const json = JSON.stringify(value) ?? '';
+      return json.includes(home.canary) || detector.redact(json) !== json;
+    })
     .map(([place]) => place);
 }

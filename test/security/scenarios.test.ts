@@ -398,9 +398,9 @@ describe('targeted: runaway guards', () => {
     try {
       harness.use(benignModel([call('lookup_contact', { name: 'Alice' }), flood(6, 'Alice Smith'), say('Sent.')]));
       const session = home.services.sessions.create('local').id;
-      await ask(home.services, session, 'Text Alice good morning');
+      await ask(home.services, session, 'Text Alice Smith good morning');
       expect(queued(home)).toBe(3);
-      // The owner named Alice in this request: her messages go without a prompt, within pacing.
+      // The owner named Alice Smith (her whole name) in this request: her messages go without a prompt, within pacing.
       expect(home.shown).toHaveLength(0);
       const refused = home.services.sessions.messages(session).filter((message) => message.role === 'toolResult' && message.toolName === 'send_message' && message.isError);
       expect(refused).toHaveLength(3);

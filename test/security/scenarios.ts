@@ -1,4 +1,5 @@
 import { ATTACK_TEMPLATES, BIPIA_ATTACKS, INJECTION_GOALS, renderAttack } from './fixtures.js';
+import { identityScenarios } from './scenarios-identity.js';
 import { VECTORS, type Vector } from './tools.js';
 
 /**
@@ -80,5 +81,6 @@ export function attackScenarios(): Scenario[] {
       index++;
     }
   });
+  scenarios.push(...identityScenarios(index));
   return scenarios;
 }

@@ -96,12 +96,11 @@ describe('note tools', () => {
     expect(await call(listNotes, { query: 'four' })).toBe('No notes contain that text.');
   });
 
-  it('describe a call in one line', () => {
+  it('describe a call with its whole content, never cut (the approval shows exactly what would be saved)', () => {
     const [saveNote, listNotes] = createNoteTools(store);
-    expect(saveNote.describe({ text: 'Dentist\non Tuesday' })).toBe('Save a note: "Dentist on Tuesday"');
-    const long = saveNote.describe({ text: 'a'.repeat(500) });
-    expect(long).toHaveLength('Save a note: ""'.length + 80);
-    expect(long).not.toContain('\n');
+    expect(saveNote.describe({ text: 'Dentist\non Tuesday' })).toBe('Save a note: "Dentist\non Tuesday"');
+    const long = saveNote.describe({ text: `${'a'.repeat(500)} +15550001111` });
+    expect(long).toBe(`Save a note: "${'a'.repeat(500)} +15550001111"`);
     expect(listNotes.describe({})).toBe('List your notes');
     expect(listNotes.describe({ query: 'milk', limit: 5 })).toBe('Search your notes for "milk" (up to 5)');
   });

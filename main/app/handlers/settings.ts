@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import type { SettingsView } from '../../common/ipc.js';
 import type { ConfigStore } from '../../config/config-store.js';
-import { TELEGRAM_TOKEN_SECRET } from '../../gateway/channels-factory.js';
-import type { PairingCodes } from '../../gateway/pairing.js';
+import { TELEGRAM_TOKEN_SECRET } from '../../channels/telegram/telegram-channel.js';
+import type { PairingCodes } from '../../identity/pairing.js';
 import type { ActivityLog } from '../../permissions/activity-log.js';
 import type { SecretBroker } from '../../permissions/secret-broker.js';
 import type { SecretStore } from '../../secrets/secret-store.js';

@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type { InboundKind } from '../channel.js';
+import { SETTINGS_URLS } from '../../common/settings-urls.js';
 import { appleTimeToUnixMs } from './apple-time.js';
 import { decodeAttributedBody } from './typedstream.js';
 
@@ -50,7 +51,7 @@ export type ChatDbAccessReason = 'full_disk_access' | 'missing' | 'not_readable'
 
 export const FULL_DISK_ACCESS_MESSAGE =
   'Pavise cannot read chat.db: give it Full Disk Access in System Settings → Privacy & Security → Full Disk Access ' +
-  '(x-apple.systempreferences:com.apple.preference.security?Privacy_AllFiles), then restart it.';
+  `(${SETTINGS_URLS['full-disk-access']}), then restart it.`;
 
 /** chat.db cannot be read for a reason the owner has to fix; `message` says how. */
 export class ChatDbAccessError extends Error {

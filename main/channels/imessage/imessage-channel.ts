@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { Attachment, Channel, ChannelHost, InboundMessage, OutboundMessage, SendResult } from '../channel.js';
@@ -90,14 +91,14 @@ export class ImessageChannel implements Channel {
         const access = classifyChatDbError(error, this.options.chatDbPath);
         if (access) {
           host.status({ channel: 'imessage', state: 'needs_setup', detail: access.message });
-          await sleep(this.options.setupRetryMs, signal);
+          await delay(this.options.setupRetryMs, undefined, { signal }).catch(() => undefined);
         } else {
           host.status({
             channel: 'imessage',
             state: 'retrying',
             detail: `Reading chat.db failed (${describe(error)}); trying again in ${Math.ceil(backoffMs / 1000)} s.`,
           });
-          await sleep(backoffMs, signal);
+          await delay(backoffMs, undefined, { signal }).catch(() => undefined);
           backoffMs = Math.min(backoffMs * 2, this.options.maxBackoffMs);
         }
       }
@@ -387,19 +388,6 @@ class ReadLoop {
     this.reader?.close();
     this.reader = undefined;
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 function describe(error: unknown): string {

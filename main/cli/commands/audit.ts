@@ -1,4 +1,4 @@
-import { runAudit, type AuditCheck, type AuditReport, type AuditSeverity } from '../../audit/checks.js';
+import { runAudit, type AuditCheck, type AuditReport, type AuditSeverity } from '../../audit/audit.js';
 import { paviseHome, defaultPaviseHome } from '../../config/paths.js';
 import { KeychainSecretStore, keychainServiceFor } from '../../secrets/keychain-secret-store.js';
 import type { SecretStore } from '../../secrets/secret-store.js';

@@ -2,7 +2,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ChatDbAccessError, ChatDbReader, type ChatDbMessage } from '../../channels/imessage/chat-db-reader.js';
 import { loadConfig } from '../../config/config.js';
-import { paviseHome, homePaths } from '../../config/paths.js';
+import { defaultChatDbPath as messagesChatDbPath, paviseHome, homePaths } from '../../config/paths.js';
 import { EXIT, UsageError, type CliIO } from '../io.js';
 import { parseCommandArgs } from '../args.js';
 
@@ -63,7 +63,7 @@ function defaultChatDbPath(env: NodeJS.ProcessEnv): string {
   const configured = config.channels.imessage.chatDbPath;
   const home = env.HOME || homedir();
   if (configured !== undefined) return configured === '~' ? home : configured.startsWith('~/') ? join(home, configured.slice(2)) : configured;
-  return join(home, 'Library', 'Messages', 'chat.db');
+  return messagesChatDbPath(home);
 }
 
 function integerOption(flag: string, text: string, min: number, max: number): number {

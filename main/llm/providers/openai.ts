@@ -8,7 +8,7 @@ import {
   type ToolCallBlock,
   type Usage,
 } from '../../common/messages.js';
-import type { CallOptions, ModelRequest, Provider } from '../provider.js';
+import type { CallOptions, ModelRequest, Provider, ProviderId } from '../provider.js';
 import { DEFAULT_RETRY_POLICY, parseRetryAfter, type RetryPolicy } from '../retry.js';
 import {
   classifyHttpError,
@@ -24,12 +24,15 @@ import {
   type Failure,
 } from './shared.js';
 
+/** The providers that speak OpenAI's API. */
+type OpenAIProviderId = Exclude<ProviderId, 'anthropic'>;
+
 type ChatMessage = OpenAI.Chat.Completions.ChatCompletionMessageParam;
 type ChatChunk = OpenAI.Chat.Completions.ChatCompletionChunk;
 type StreamingParams = OpenAI.Chat.Completions.ChatCompletionCreateParamsStreaming;
 
 export interface OpenAIProviderOptions {
-  readonly id: 'openai' | 'openai-compatible';
+  readonly id: OpenAIProviderId;
   readonly baseURL?: string | undefined;
   readonly retry?: RetryPolicy | undefined;
 }
@@ -45,7 +48,7 @@ const PLACEHOLDER_KEY = 'not-needed';
  * OpenRouter). The SDK's own retries are off; the shared loop retries only before any output reached the caller.
  */
 export class OpenAIProvider implements Provider {
-  readonly id: 'openai' | 'openai-compatible';
+  readonly id: OpenAIProviderId;
   readonly #baseURL: string | undefined;
   readonly #policy: RetryPolicy;
 
@@ -149,7 +152,7 @@ interface ToolState {
 async function streamOnce(
   client: OpenAI,
   body: StreamingParams,
-  providerId: 'openai' | 'openai-compatible',
+  providerId: OpenAIProviderId,
   model: string,
   apiKey: string,
   signal: AbortSignal | undefined,

@@ -1,8 +1,10 @@
-import { useId, useState } from 'react';
 import { VisibleText } from '../shared/VisibleText.js';
-import { needsFold, type ContentPiece } from './approval-content.js';
+import type { ContentPiece } from './approval-content.js';
 
-/** The exact content an approval covers, in a quoted block; long content folds behind "Show all". */
+/**
+ * The exact content an approval covers, in a quoted block, always whole: long content scrolls inside the block and
+ * is never cut or folded away (a hidden tail could carry a number or an address the owner never saw).
+ */
 export function ExactContent({ piece }: { readonly piece: ContentPiece }) {
   switch (piece.kind) {
     case 'text':
@@ -47,21 +49,16 @@ export function ExactContent({ piece }: { readonly piece: ContentPiece }) {
 }
 
 function QuotedText({ label, text }: { readonly label: string; readonly text: string }) {
-  const [open, setOpen] = useState(false);
-  const id = useId();
-  const long = needsFold(text);
-  const folded = long && !open;
   return (
     <figure className="exact">
-      <figcaption className="exact-label">{label}</figcaption>
-      <blockquote id={id} className={folded ? 'quote folded' : 'quote'} data-folded={folded ? 'true' : undefined}>
+      <figcaption className="exact-label">
+        {label}
+        {text.length > 280 ? <span className="exact-count"> · {text.length.toLocaleString()} characters, scroll to read all</span> : null}
+      </figcaption>
+      {/* Focusable so the keyboard can scroll it; labelled so a screen reader names what it is reading. */}
+      <blockquote className="quote" tabIndex={0} aria-label={label}>
         <VisibleText text={text} />
       </blockquote>
-      {long ? (
-        <button type="button" className="link-button" aria-expanded={open} aria-controls={id} onClick={() => setOpen(!open)}>
-          {open ? 'Show less' : `Show all (${text.length.toLocaleString()} characters)`}
-        </button>
-      ) : null}
     </figure>
   );
 }

@@ -35,7 +35,10 @@ function effectContent(effect: Effect): ContentPiece[] {
     case 'delete':
       return [{ kind: 'fields', label: 'To be deleted', fields: [['Target', show(effect.target)]] }];
     case 'write_local':
-      return [{ kind: 'fields', label: 'To be written', fields: [...(effect.path ? [['Path', show(effect.path)] as [string, string]] : []), ['What', show(effect.what)]] }];
+      return [
+        ...(effect.path ? [{ kind: 'fields', label: 'Where', fields: [['Path', show(effect.path)]] } as const] : []),
+        { kind: 'text', label: 'To be written, exactly', text: show(effect.what) },
+      ];
     case 'modify_calendar':
       return [{ kind: 'text', label: 'Calendar change, exactly', text: show(effect.what) }];
     case 'read_private':
@@ -104,11 +107,6 @@ function humanKey(key: string): string {
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
-/** Long content folds behind "show all". */
-export function needsFold(text: string): boolean {
-  return text.length > 280 || text.split('\n').length > 6;
-}
-
 /** Splits revealed text into plain runs and the visible marks that stand for invisible characters. */
 export function splitMarks(text: string): { readonly text: string; readonly mark: boolean }[] {
   const parts: { text: string; mark: boolean }[] = [];
@@ -125,15 +123,18 @@ export function splitMarks(text: string): { readonly text: string; readonly mark
 export const RISK_WORDS = { low: 'Low risk', medium: 'Medium risk', high: 'High risk' } as const;
 
 /**
- * The card's sentence. A message tool's one-line description ends with the text in quotes; the card shows that
- * text exactly in its own block, so the sentence stops before it ("Send iMessage to Sam (+1 555 000 9999)").
+ * The card's sentence. A tool's one-line description may end with the content in quotes (a message, a note); the
+ * card shows that content whole in its own block, so the sentence stops before it ("Send iMessage to Sam").
  */
-export function cardTitle(approval: Pick<ApprovalView, 'title' | 'effects'>): string {
+export function cardTitle(approval: Pick<ApprovalView, 'title' | 'effects' | 'input'>): string {
   const title = revealInvisible(approval.title);
-  const effect = approval.effects[0];
-  if (approval.effects.length === 1 && effect?.kind === 'send_message') {
-    const suffix = `: "${revealInvisible(effect.text)}"`;
-    if (title.endsWith(suffix)) return title.slice(0, -suffix.length);
+  for (const piece of contentOf(approval)) {
+    if (piece.kind !== 'text') continue;
+    const suffix = `: "${piece.text}"`;
+    if (title.endsWith(suffix) && title.length > suffix.length) return title.slice(0, -suffix.length);
+    // A description that quotes the content whole is itself the content ("Save a note: "…"").
+    const quoted = /^(.+?): "([\s\S]*)"$/.exec(piece.text);
+    if (quoted && title === piece.text) return quoted[1] as string;
   }
   return title;
 }

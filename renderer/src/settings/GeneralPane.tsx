@@ -1,5 +1,6 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import type { IpcRequest, SettingsView } from '../../../main/common/ipc.js';
+import { PROVIDER_IDS, PROVIDER_LABELS } from '../../../main/common/providers.js';
 import { usePavise } from '../store/store.js';
 import { describedBy, Group, Row, StatusLine } from './Form.js';
 import { SecretField } from './SecretField.js';
@@ -7,11 +8,7 @@ import { validateUpdate } from './validate-settings.js';
 
 type Provider = SettingsView['model']['provider'];
 
-const PROVIDERS: readonly { readonly id: Provider; readonly label: string }[] = [
-  { id: 'anthropic', label: 'Anthropic' },
-  { id: 'openai', label: 'OpenAI' },
-  { id: 'openai-compatible', label: 'OpenAI-compatible server' },
-];
+const PROVIDERS: readonly { readonly id: Provider; readonly label: string }[] = PROVIDER_IDS.map((id) => ({ id, label: PROVIDER_LABELS[id] }));
 
 const KEY_LABELS: Readonly<Record<Provider, string>> = {
   anthropic: 'Anthropic API key',

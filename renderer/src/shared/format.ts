@@ -1,4 +1,5 @@
 /** Small formatting helpers; words chosen for the owner, not for developers. */
+import { CHANNEL_DISPLAY_NAMES } from '../../../main/common/channels.js';
 
 export function money(usd: number): string {
   return `$${usd.toFixed(2)}`;
@@ -30,7 +31,7 @@ export function timeLeft(expiresAt: number, now = Date.now()): string | undefine
   return minutes < 90 ? `${minutes} min` : `${Math.round(minutes / 60)} h`;
 }
 
-export const CHANNEL_NAMES: Readonly<Record<string, string>> = { imessage: 'iMessage', telegram: 'Telegram' };
+export const CHANNEL_NAMES: Readonly<Record<string, string>> = CHANNEL_DISPLAY_NAMES;
 
 const DECISION_WORDS: Readonly<Record<string, string>> = {
   allow: 'Allowed',

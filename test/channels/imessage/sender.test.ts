@@ -1,20 +1,13 @@
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  AUTOMATION_SETTINGS_URL,
-  AppleScriptSender,
-  type AppleScriptSenderOptions,
-  checkSendTarget,
-  isChatGuid,
-  isHandle,
-  prepareMessageText,
-  splitMessage,
-} from '../../../main/channels/imessage/sender.js';
+import { AppleScriptSender, type AppleScriptSenderOptions } from '../../../main/channels/imessage/sender.js';
 import { SEND_SCRIPT, SEND_SCRIPT_ERRORS, SEND_SCRIPT_SHA256 } from '../../../main/channels/imessage/send-script.js';
-import type { ImessageSendTarget } from '../../../main/channels/imessage/target.js';
+import { prepareMessageText, splitMessage } from '../../../main/channels/imessage/split-message.js';
+import { type ImessageSendTarget, checkSendTarget, isChatGuid, isHandle } from '../../../main/channels/imessage/target.js';
+import { SETTINGS_URLS } from '../../../main/common/settings-urls.js';
 
 /*
  * The sender runs a stand-in for osascript (test/fakes/osascript-recorder.mjs) that logs its argv and the hash of the
@@ -50,6 +43,8 @@ const injectionStrings: Array<[label: string, value: string]> = [
 interface RecordedCall {
   argv: string[];
   scriptSha256: string | null;
+  scriptMode: number | null;
+  folderMode: number | null;
   pid: number;
 }
 
@@ -78,10 +73,7 @@ function recorder(env: Record<string, string> = {}, options: AppleScriptSenderOp
     scriptParentDir: dir,
     ...options,
   });
-  cleanups.push(async () => {
-    await sender.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const calls = (): RecordedCall[] =>
     existsSync(log)
       ? readFileSync(log, 'utf8')
@@ -158,7 +150,6 @@ describe('AppleScriptSender: untrusted strings reach osascript only as argv', ()
     const [toHandle, toChat] = calls();
     expectScriptCall(toHandle, 'buddy', PHONE, value);
     expectScriptCall(toChat, 'chat', 'iMessage;+;chat123456789', value);
-    expect(toHandle?.argv[2]).toBe(toChat?.argv[2]);
   });
 
   it.each(injectionStrings)('%s: refused as a handle before anything runs', async (_label, value) => {
@@ -202,7 +193,7 @@ describe('AppleScriptSender: untrusted strings reach osascript only as argv', ()
     for (const name of ['pwned', 'pwned2', 'pwned3']) expect(existsSync(join(dir, name))).toBe(false);
   });
 
-  it('passes the same script file, with the pinned hash, to every call, and keeps it private', async () => {
+  it('passes the script file, with the pinned hash, to every call, keeps it private and removes it afterwards', async () => {
     const { sender, calls } = recorder();
     for (const [i, [, value]] of injectionStrings.entries()) {
       const target: ImessageSendTarget = i % 2 === 0 ? { handle: 'someone@example.com' } : { chatGuid: 'any;-;+447700900123' };
@@ -211,24 +202,9 @@ describe('AppleScriptSender: untrusted strings reach osascript only as argv', ()
     const recorded = calls();
     expect(recorded).toHaveLength(injectionStrings.length);
     expect(new Set(recorded.map((call) => call.scriptSha256))).toEqual(new Set([SEND_SCRIPT_SHA256]));
-    const paths = new Set(recorded.map((call) => call.argv[2]));
-    expect(paths.size).toBe(1);
-    const [path] = [...paths] as [string];
-    expect(readFileSync(path, 'utf8')).toBe(SEND_SCRIPT);
-    expect(statSync(path).mode & 0o777).toBe(0o600);
-    expect(statSync(dirname(path)).mode & 0o777).toBe(0o700);
-  });
-
-  it('rewrites the script file, in a fresh folder, when it changed on disk', async () => {
-    const { sender, calls } = recorder();
-    await sender.send({ handle: PHONE }, 'one', signal());
-    const first = calls()[0]?.argv[2] ?? '';
-    writeFileSync(first, 'on run argv\n  do shell script "id"\nend run\n');
-    await sender.send({ handle: PHONE }, 'two', signal());
-    const second = calls()[1];
-    expectScriptCall(second, 'buddy', PHONE, 'two');
-    expect(second?.argv[2]).not.toBe(first);
-    expect(readFileSync(second?.argv[2] ?? '', 'utf8')).toBe(SEND_SCRIPT);
+    expect(new Set(recorded.map((call) => call.scriptMode))).toEqual(new Set([0o600]));
+    expect(new Set(recorded.map((call) => call.folderMode))).toEqual(new Set([0o700]));
+    for (const call of recorded) expect(existsSync(dirname(call.argv[2] ?? ''))).toBe(false);
   });
 
   it('uses PAVISE_OSASCRIPT from the environment when no path is given', async () => {
@@ -237,13 +213,17 @@ describe('AppleScriptSender: untrusted strings reach osascript only as argv', ()
     expectScriptCall(calls()[0], 'buddy', PHONE, 'via env');
   });
 
-  it('removes its script folder on close', async () => {
-    const { sender, calls } = recorder();
+  it.each([
+    ['a send that succeeds', {}],
+    ['a send Messages refuses', { PAVISE_OSASCRIPT_FAIL: '-1743' }],
+    ['a send that times out', { PAVISE_OSASCRIPT_FAIL: 'timeout' }],
+  ])('leaves no pavise-osascript folder behind after %s', async (_label, env) => {
+    const { sender, dir, calls } = recorder(env, { timeoutMs: 500 });
     await sender.send({ handle: PHONE }, 'hi', signal());
-    const path = calls()[0]?.argv[2] ?? '';
-    expect(existsSync(path)).toBe(true);
-    await sender.close();
-    expect(existsSync(dirname(path))).toBe(false);
+    await sender.send({ chatGuid: 'iMessage;+;chat123456789' }, 'hi', signal());
+    expect(calls()).toHaveLength(2);
+    for (const call of calls()) expect(call.argv[2]).toContain(`${dir}/pavise-osascript-`);
+    expect(readdirSync(dir).filter((name) => name.startsWith('pavise-osascript-'))).toEqual([]);
   });
 });
 
@@ -525,7 +505,7 @@ describe('AppleScriptSender: failures', () => {
     if (result.ok) return;
     expect(result.message).toContain('Privacy & Security → Automation');
     expect(result.message).toContain('allow Pavise to control Messages');
-    expect(result.message).toContain(AUTOMATION_SETTINGS_URL);
+    expect(result.message).toContain(SETTINGS_URLS.automation);
   });
 
   it('a missing osascript says sending works only on macOS', async () => {
@@ -543,7 +523,6 @@ describe('AppleScriptSender: failures', () => {
     const notExecutable = join(dir, 'osascript');
     writeFileSync(notExecutable, '#!/bin/sh\n', { mode: 0o644 });
     const blocked = new AppleScriptSender({ osascriptPath: notExecutable, scriptParentDir: dir });
-    cleanups.push(() => blocked.close());
     expect(await blocked.send({ handle: PHONE }, 'hi', signal())).toMatchObject({ ok: false, retryable: false, message: expect.stringMatching(/EACCES/) });
   });
 

@@ -1,6 +1,6 @@
 import type { Update } from 'grammy/types';
 import { describe, expect, it } from 'vitest';
-import { toInboundMessage, type BotIdentity } from '../../../main/channels/telegram/telegram-channel.js';
+import { toInboundMessage, type BotIdentity } from '../../../main/channels/telegram/inbound.js';
 import { botApiSamples } from '../../fakes/fake-bot-api.js';
 
 /**
