@@ -7,7 +7,9 @@ import { defaultPaviseHome, homePaths, paviseHome, type HomePaths } from '../../
 import { openDatabase, type Database } from '../../storage/database.js';
 import { KeychainSecretStore, keychainServiceFor } from '../../secrets/keychain-secret-store.js';
 import type { SecretStore } from '../../secrets/secret-store.js';
-import { errorSentence } from './text.js';
+import { errorSentence, type KnownSecret, MIN_SECRET_LENGTH } from './text.js';
+
+export { MIN_SECRET_LENGTH, type KnownSecret };
 
 /**
  * What every audit check sees. Every check reads, never writes: the database is opened read-only, the SecretStore is
@@ -50,15 +52,6 @@ export interface AuditCheckDefinition {
 }
 
 /** Stored values shorter than this are not compared: they would match ordinary text. */
-export const MIN_SECRET_LENGTH = 8;
-
-export interface KnownSecret {
-  /** How a finding names it: `the stored secret "anthropic"`, `the value of ANTHROPIC_API_KEY`. */
-  readonly label: string;
-  readonly value: string;
-  /** The value as is and as it appears inside a JSON string. */
-  readonly needles: readonly string[];
-}
 
 export type SecretsState =
   | { readonly ok: true; readonly names: readonly string[]; readonly values: ReadonlyMap<string, string>; readonly unreadable: readonly string[] }

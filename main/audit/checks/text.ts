@@ -1,5 +1,14 @@
 import { keyShapeOf } from '../../config/key-shapes.js';
-import { type KnownSecret, MIN_SECRET_LENGTH } from './context.js';
+
+export const MIN_SECRET_LENGTH = 8;
+
+export interface KnownSecret {
+  /** How a finding names it: `the stored secret "anthropic"`, `the value of ANTHROPIC_API_KEY`. */
+  readonly label: string;
+  readonly value: string;
+  /** The value as is and as it appears inside a JSON string. */
+  readonly needles: readonly string[];
+}
 
 /** Wording shared by the checks' findings; nothing here reads anything. */
 
