@@ -28,8 +28,9 @@ import type { Outbox } from './storage/outbox.js';
 import type { SessionStore } from './storage/session-store.js';
 import { openStorage, type Storage } from './storage/storage.js';
 import type { Switches } from './storage/switches.js';
-import { createToolRegistry, effectFreeTools } from './tools/builtin.js';
-import type { Tool, ToolRegistry } from './tools/tool.js';
+import { createToolRegistry } from './tools/builtin.js';
+import type { ToolRegistry } from './tools/registry.js';
+import type { ToolSource } from './tools/source.js';
 
 export interface ComposeOptions {
   readonly env?: NodeJS.ProcessEnv;
@@ -37,8 +38,8 @@ export interface ComposeOptions {
   /** Tests and the Electron shell may supply their own; the default is the Keychain / Secret Service. */
   readonly secrets?: SecretStore;
   readonly provider?: Provider;
-  /** Extra tools (tests of the gate); registered after the built-in ones, through the same registry checks. */
-  readonly extraTools?: readonly Tool[];
+  /** Extra tool sources (tests of the gate); registered after the built-in one, through the same descriptor checks. */
+  readonly extraSources?: readonly ToolSource[];
   /** How often a waiting approval re-reads the database (decisions from another process). */
   readonly approvalPollMs?: number;
   /**
@@ -107,14 +108,14 @@ export async function compose(options: ComposeOptions = {}): Promise<Core> {
     // the broker loaded again so that it scrubs that key too.
     const [activity] = await Promise.all([ActivityLog.open(storage.activityRows, secrets), broker.load(extra)]);
     if (!broker.names().includes(ACTIVITY_KEY_NAME)) await broker.load(extra);
-    return wire({ paths, config, env, secrets, storage, provider, activity, broker, options });
+    return await wire({ paths, config, env, secrets, storage, provider, activity, broker, options });
   } catch (error) {
     storage.close();
     throw error;
   }
 }
 
-function wire(parts: {
+async function wire(parts: {
   paths: HomePaths;
   config: Config;
   env: NodeJS.ProcessEnv;
@@ -124,12 +125,12 @@ function wire(parts: {
   activity: ActivityLog;
   broker: SecretBroker;
   options: ComposeOptions;
-}): Core {
+}): Promise<Core> {
   const { paths, config, env, secrets, storage, provider, activity, broker, options } = parts;
   const events = new Emitter<CoreEvents>();
   const pacer = new Pacer(storage.sentMessages, config.limits.pacing);
   const messaging = createMessaging({ config, channels: storage.channels, outbox: storage.outbox });
-  const tools = createToolRegistry({ notes: storage.notes, messaging }, options.extraTools);
+  const tools = await createToolRegistry({ notes: storage.notes, messaging }, options.extraSources);
   const spentTodayUsd = createSpendMeter(storage.sessions, config.model);
   const gate = new PermissionGate({
     tools,
@@ -176,7 +177,7 @@ function wire(parts: {
     pairing: new PairingCodes(storage.pairingDatabase),
     gate,
     tools,
-    contactTools: effectFreeTools(tools),
+    contactTools: tools.effectFree(),
     runner,
     events,
     spentTodayUsd,

@@ -14,7 +14,7 @@ import {
   type UserMessage,
 } from '../common/messages.js';
 import type { ModelRequest, Provider, ProviderId } from '../llm/provider.js';
-import type { Tool, ToolOutput, ToolRegistry } from '../tools/tool.js';
+import type { RegisteredTool, ToolRegistry, ToolResult } from '../tools/tool.js';
 import type { AgentEvent } from './events.js';
 
 export type ToolDecision = { readonly action: 'allow' } | { readonly action: 'deny'; readonly reason: string };
@@ -22,7 +22,7 @@ export type ToolDecision = { readonly action: 'allow' } | { readonly action: 'de
 export interface ToolCallRequest {
   readonly sessionId: string;
   readonly call: ToolCallBlock;
-  readonly tool: Tool;
+  readonly tool: RegisteredTool;
   /** Arguments after schema validation. */
   readonly input: unknown;
   /** The whole context so far, so a gate can see where the arguments came from. */
@@ -208,7 +208,7 @@ async function runToolCall(
 ): Promise<ToolResultMessage> {
   const trigger = options.input.provenance;
   let request: ToolCallRequest | undefined;
-  const result = async (output: ToolOutput): Promise<ToolResultMessage> => {
+  const result = async (output: ToolResult): Promise<ToolResultMessage> => {
     let message: ToolResultMessage = {
       role: 'toolResult',
       toolCallId: call.id,
@@ -236,13 +236,8 @@ async function runToolCall(
     return result({ content: `Unknown tool "${call.name}". Available tools: ${names}.`, isError: true });
   }
 
-  const parsed = tool.input.safeParse(call.input);
-  if (!parsed.success) {
-    const problems = parsed.error.issues
-      .map((issue) => `${issue.path.map(String).join('.') || 'input'}: ${issue.message}`)
-      .join('; ');
-    return result({ content: `Invalid arguments for ${tool.name}: ${problems}.`, isError: true });
-  }
+  const parsed = options.tools.validate(tool, call.input);
+  if (!parsed.success) return result({ content: `Invalid arguments for ${tool.name}: ${parsed.problems}.`, isError: true });
 
   // What the gate approves is exactly what runs: one deep-frozen copy goes to both.
   const input = deepFreeze(structuredClone(parsed.data));
@@ -258,8 +253,7 @@ async function runToolCall(
   }
 
   try {
-    const output = await tool.execute(input, { sessionId: options.sessionId, callId: call.id, signal });
-    return await result(typeof output === 'string' ? { content: output } : output);
+    return await result(await options.tools.call(tool, input, { sessionId: options.sessionId, callId: call.id, signal }));
   } catch (error) {
     return result({ content: `${tool.name} failed: ${error instanceof Error ? error.message : String(error)}`, isError: true });
   }

@@ -2,7 +2,7 @@ import { OWNER, textOf } from '../common/messages.js';
 import type { ChatEvent, ChatLine } from '../common/ipc.js';
 import type { TurnRunner } from '../runtime/turn-runner.js';
 import type { SessionStore } from '../storage/session-store.js';
-import type { ToolRegistry } from '../tools/tool.js';
+import type { ToolRegistry } from '../tools/registry.js';
 
 export interface ChatSessionDeps {
   readonly sessions: Pick<SessionStore, 'current' | 'messages'>;
@@ -87,11 +87,14 @@ export class ChatSession {
 
   #summary(name: string, input: unknown): string {
     const tool = this.deps.tools.get(name);
+    if (!tool) return name;
+    const parsed = this.deps.tools.validate(tool, input);
+    if (!parsed.success) return name;
     try {
-      if (tool) return tool.describe(tool.input.parse(input));
+      return this.deps.tools.evaluate(tool, parsed.data).title;
     } catch {
-      // The model's arguments did not parse; the tool name is enough.
+      // The arguments do not fit the tool's effect templates; the tool name is enough.
+      return name;
     }
-    return name;
   }
 }

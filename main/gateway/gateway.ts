@@ -18,7 +18,7 @@ import type { ChannelStore, StoredInbound } from '../storage/channel-store.js';
 import type { Outbox, OutboxEntry } from '../storage/outbox.js';
 import type { SessionStore } from '../storage/session-store.js';
 import type { Switches } from '../storage/switches.js';
-import type { ToolRegistry } from '../tools/tool.js';
+import type { ToolRegistry } from '../tools/registry.js';
 import { acquireGatewayLock } from './lock.js';
 
 /** What the gateway uses from the core, and nothing more. */

@@ -5,7 +5,7 @@ import type { Message, ToolResultMessage } from '../common/messages.js';
 import { err, type Result } from '../common/result.js';
 import { revealInvisible } from '../common/visible-text.js';
 import type { ModelRequest } from '../llm/provider.js';
-import { effectsOfCall, type ToolRegistry } from '../tools/tool.js';
+import type { ToolRegistry } from '../tools/registry.js';
 import type { ActivityLog } from './activity-log.js';
 import type { ApprovalStore, DecideError } from '../storage/approval-store.js';
 import { canonicalJson, sha256Hex } from './canonical.js';
@@ -62,8 +62,9 @@ export class PermissionGate {
   async check(request: ToolCallRequest): Promise<ToolDecision> {
     const { tool, input, call, sessionId } = request;
     let effects: readonly Effect[];
+    let described: string;
     try {
-      effects = effectsOfCall(tool, input);
+      ({ effects, title: described } = this.options.tools.evaluate(tool, input));
     } catch (error) {
       return { action: 'deny', reason: error instanceof Error ? error.message : String(error) };
     }
@@ -75,7 +76,7 @@ export class PermissionGate {
 
     let verdict = this.#verdict(effects, provenance, input);
     verdict = this.#applyRunawayGuards(effects, verdict);
-    const title = revealInvisible(this.options.broker.redact(tool.describe(input)));
+    const title = revealInvisible(this.options.broker.redact(described));
     const origins = this.options.broker.redactValue(originViews(provenance.argOrigins));
 
     this.options.activity.append({
@@ -156,7 +157,7 @@ export class PermissionGate {
       this.options.activity.append(
         {
           kind: 'effect',
-          summary: revealInvisible(this.options.broker.redact(request.tool.describe(request.input))),
+          summary: revealInvisible(this.options.broker.redact(this.#title(request))),
           sessionId: request.sessionId,
           tool: request.tool.name,
           decision: result.isError ? 'failed' : 'done',
@@ -217,8 +218,22 @@ export class PermissionGate {
     return result.ok ? result : err(result.code, result.message);
   }
 
+  /** The approval line of a call that already passed `check`, so its templates evaluate. */
+  #title(request: ToolCallRequest): string {
+    try {
+      return this.options.tools.evaluate(request.tool, request.input).title;
+    } catch {
+      return request.tool.name;
+    }
+  }
+
   #provenance(context: readonly Message[], input: unknown, effects: readonly Effect[]): CallProvenance {
-    const privateReaders = new Set(this.options.tools.list().filter((tool) => tool.effects.includes('read_private')).map((tool) => tool.name));
+    const privateReaders = new Set(
+      this.options.tools
+        .list()
+        .filter((tool) => tool.descriptor.effects.some((effect) => effect.kind === 'read_private'))
+        .map((tool) => tool.name),
+    );
     return { ...analyzeTurn(context, privateReaders), argOrigins: originsOf(context, input, effects) };
   }
 

@@ -5,7 +5,7 @@ import type { Provider } from '../llm/provider.js';
 import type { PermissionGate } from '../permissions/gate.js';
 import type { SecretBroker } from '../permissions/secret-broker.js';
 import type { SessionStore } from '../storage/session-store.js';
-import type { ToolRegistry } from '../tools/tool.js';
+import type { ToolRegistry } from '../tools/registry.js';
 import type { ApiKeyLookup } from './api-keys.js';
 
 export type { TurnResult } from '../agent/loop.js';

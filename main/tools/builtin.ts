@@ -1,33 +1,39 @@
 import { currentTimeTool } from './current-time.js';
+import type { EffectHost } from './effect-templates.js';
 import { createMessageTools, type MessagingLike } from './messages.js';
 import { createNoteTools, type NotesLike } from './notes.js';
-import { ToolRegistry, type Tool } from './tool.js';
+import { ToolRegistry } from './registry.js';
+import type { ToolSource } from './source.js';
+import { zodSource, type Tool } from './tool.js';
 
 export interface BuiltinToolDeps {
   readonly notes: NotesLike;
   readonly messaging: MessagingLike;
 }
 
-/** The built-in tools, in the one explicit list they are registered from. */
-export function builtinTools(deps: BuiltinToolDeps): readonly Tool[] {
+/** The built-in tools, the first source. */
+export function builtinSource(deps: BuiltinToolDeps): ToolSource {
   const [saveNote, listNotes] = createNoteTools(deps.notes);
   const [sendMessage, listConversations, readMessages] = createMessageTools(deps.messaging);
-  return [currentTimeTool, saveNote, listNotes, sendMessage, listConversations, readMessages] as readonly Tool[];
+  return zodSource('builtin', [currentTimeTool, saveNote, listNotes, sendMessage, listConversations, readMessages] as readonly Tool[]);
 }
 
 /**
- * Every tool the agent may be given: the built-ins, then `extra` (the registration list's injection point, for tests
- * of the gate), all through the registry's checks.
+ * The one registration list of tool sources: the built-ins, then `extra` (its injection point, for tests; skills and
+ * MCP servers join here later). The host resolves send_message recipients through the messaging view.
  */
-export function createToolRegistry(deps: BuiltinToolDeps, extra: readonly Tool[] = []): ToolRegistry {
-  const registry = new ToolRegistry();
-  for (const tool of [...builtinTools(deps), ...extra]) registry.register(tool);
-  return registry;
+export function toolSources(deps: BuiltinToolDeps, extra: readonly ToolSource[] = []): readonly ToolSource[] {
+  return [builtinSource(deps), ...extra];
 }
 
-/** Tools without any effect: what an approved contact's turn (or a group's) may use: no private data, no actions. */
-export function effectFreeTools(all: ToolRegistry): ToolRegistry {
-  const registry = new ToolRegistry();
-  for (const tool of all.list()) if (tool.effects.length === 0) registry.register(tool);
-  return registry;
+/** Every tool the agent may be given, each descriptor checked by the host. */
+export async function createToolRegistry(deps: BuiltinToolDeps, extra: readonly ToolSource[] = [], signal?: AbortSignal): Promise<ToolRegistry> {
+  const host: EffectHost = {
+    resolveRecipient: (channel, to) => {
+      if (channel !== 'imessage' && channel !== 'telegram') return undefined;
+      const recipient = deps.messaging.resolve(channel, to) ?? to;
+      return { recipient, name: deps.messaging.titleOf(channel, recipient) };
+    },
+  };
+  return ToolRegistry.load(toolSources(deps, extra), host, signal);
 }

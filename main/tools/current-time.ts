@@ -25,7 +25,8 @@ export function createCurrentTimeTool(options: CurrentTimeOptions = {}) {
     description: "The current date and time, in the owner's time zone or a given IANA time zone.",
     input,
     effects: [],
-    describe: ({ timezone }) => `Read the current time${timezone === undefined ? '' : ` in ${timezone}`}`,
+    summary: 'Read the current time[ in {timezone}]',
+    output: { kind: 'trigger' },
     execute: ({ timezone }) => {
       const zone = timezone ?? defaultTimeZone();
       const date = now();

@@ -46,17 +46,10 @@ export function createMessageTools(messaging: MessagingLike) {
       to: z.string().trim().min(1).max(200).describe('conversation id, contact name, phone number, email or Telegram chat id'),
       text: z.string().min(1).max(20_000),
     }),
-    effects: ['send_message'],
-    effectsOf: ({ channel, to, text }) => {
-      const recipient = target(channel, to);
-      const name = messaging.titleOf(channel, recipient);
-      return [{ kind: 'send_message', channel, recipient, text, ...(recipient !== to.trim() ? { via: to.trim() } : {}), ...(name ? { name } : {}) }];
-    },
-    describe: ({ channel, to, text }) => {
-      const resolved = target(channel, to);
-      const who = resolved === to.trim() ? to.trim() : `${to.trim()} (${resolved})`;
-      return `Send ${channel === 'imessage' ? 'iMessage' : 'Telegram message'} to ${who}: "${text}"`;
-    },
+    // The host resolves the recipient (a name or handle to a known conversation) when it evaluates the effect.
+    effects: [{ kind: 'send_message', channel: { arg: 'channel' }, recipient: { arg: 'to' }, text: { arg: 'text' } }],
+    summary: 'Send {channel|channel_name} to {to|recipient}: "{text}"',
+    output: { kind: 'trigger' },
     execute: async ({ channel, to, text }, { sessionId, callId, signal }) =>
       // One outbox entry per tool call: a retried turn cannot send the same call twice.
       messaging.send(channel, target(channel, to), text, `tool:${sessionId}:${callId}`, signal),
@@ -66,8 +59,9 @@ export function createMessageTools(messaging: MessagingLike) {
     name: 'list_conversations',
     description: "List the owner's recent conversations on iMessage and Telegram that Pavise has seen.",
     input: z.object({ limit: z.int().min(1).max(200).optional() }),
-    effects: ['read_private'],
-    describe: () => 'List your recent conversations',
+    effects: [{ kind: 'read_private', what: { template: 'List your recent conversations' } }],
+    summary: 'List your recent conversations',
+    output: { kind: 'trigger' },
     execute: ({ limit }) => {
       const conversations = messaging.conversations(limit ?? 30);
       if (conversations.length === 0) return 'No conversations yet.';
@@ -87,8 +81,9 @@ export function createMessageTools(messaging: MessagingLike) {
       since: z.iso.datetime({ offset: true }).optional().describe('ISO 8601 date-time'),
       limit: z.int().min(1).max(200).optional(),
     }),
-    effects: ['read_private'],
-    describe: ({ channel, conversation }) => `Read your ${channel} messages with ${conversation}`,
+    effects: [{ kind: 'read_private', what: { template: 'Read your {channel} messages with {conversation}' } }],
+    summary: 'Read your {channel} messages with {conversation}',
+    output: { kind: 'per-result' },
     execute: ({ channel, conversation, since, limit }) => {
       const conversationId = messaging.resolve(channel, conversation);
       if (!conversationId) throw new Error(`No ${channel} conversation matches "${conversation}"; list_conversations shows the known ones.`);

@@ -39,9 +39,10 @@ export function createNoteTools(notes: NotesLike): readonly [Tool<SaveNoteInput>
     name: 'save_note',
     description: 'Save a note for the owner to find later.',
     input: saveNoteInput,
-    effects: ['write_local'],
     // Whole, never cut: the approval shows exactly what would be saved (a hidden tail could carry anything).
-    describe: ({ text }) => `Save a note: "${text}"`,
+    effects: [{ kind: 'write_local', what: { template: 'Save a note: "{text}"' } }],
+    summary: 'Save a note: "{text}"',
+    output: { kind: 'trigger' },
     execute: async ({ text }, { sessionId }) => {
       const note = await notes.add(text, sessionId);
       return `Saved note #${note.id}.`;
@@ -51,10 +52,9 @@ export function createNoteTools(notes: NotesLike): readonly [Tool<SaveNoteInput>
     name: 'list_notes',
     description: "List the owner's saved notes, newest first, optionally only those containing some text.",
     input: listNotesInput,
-    effects: ['read_private'],
-    describe: ({ query, limit }) =>
-      `${query === undefined ? 'List your notes' : `Search your notes for "${query}"`}` +
-      `${limit === undefined ? '' : ` (up to ${limit})`}`,
+    effects: [{ kind: 'read_private', what: { template: 'your notes' } }],
+    summary: ['Search your notes for "{query}"[ (up to {limit})]', 'List your notes[ (up to {limit})]'],
+    output: { kind: 'trigger' },
     execute: async ({ query, limit = DEFAULT_LIMIT }) => {
       const found = query === undefined ? await notes.list(limit) : await notes.search(query, limit);
       if (found.length === 0) return query === undefined ? 'There are no notes yet.' : 'No notes contain that text.';

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { runTurn, MissingKeyError, type AgentHooks, type TurnOptions } from '../../main/agent/loop.js';
 import type { AgentEvent } from '../../main/agent/events.js';
 import { OWNER, type Message, type ToolResultMessage } from '../../main/common/messages.js';
-import { defineTool, ToolRegistry } from '../../main/tools/tool.js';
+import { defineTool } from '../../main/tools/tool.js';
+import { registryOf } from '../helpers/tool-source.js';
 import { ScriptedProvider, call, text, usage } from '../helpers/scripted-provider.js';
 
 const executed: unknown[] = [];
@@ -12,7 +13,8 @@ const add = defineTool({
   description: 'Adds two numbers.',
   input: z.object({ a: z.number(), b: z.number() }),
   effects: [],
-  describe: ({ a, b }) => `add ${a} and ${b}`,
+  summary: 'add {a} and {b}',
+  output: { kind: 'trigger' },
   execute: ({ a, b }) => {
     executed.push({ a, b });
     return String(a + b);
@@ -22,8 +24,9 @@ const explode = defineTool({
   name: 'explode',
   description: 'Always fails.',
   input: z.object({}),
-  effects: ['write_local'],
-  describe: () => 'explode',
+  effects: [{ kind: 'write_local', what: { template: 'explode' } }],
+  summary: 'explode',
+  output: { kind: 'trigger' },
   execute: () => {
     throw new Error('disk on fire');
   },
@@ -33,10 +36,13 @@ const slow = defineTool({
   description: 'Waits for the signal.',
   input: z.object({}),
   effects: [],
-  describe: () => 'wait',
+  summary: 'wait',
+  output: { kind: 'trigger' },
   execute: (_input, { signal }) =>
     new Promise<string>((resolve) => signal.addEventListener('abort', () => resolve('interrupted'), { once: true })),
 });
+
+const tools = await registryOf(add, explode, slow);
 
 function options(provider: ScriptedProvider, overrides: Partial<TurnOptions> = {}, hooks: Partial<AgentHooks> = {}) {
   const events: AgentEvent[] = [];
@@ -45,7 +51,7 @@ function options(provider: ScriptedProvider, overrides: Partial<TurnOptions> = {
     provider,
     model: 'test-model',
     system: 'You are a test.',
-    tools: new ToolRegistry().register(add).register(explode).register(slow),
+    tools,
     history: [],
     input: { role: 'user', content: 'what is 2+3?', provenance: OWNER, timestamp: 1 },
     limits: { maxSteps: 8, maxTokens: 100_000 },
@@ -203,12 +209,11 @@ describe('runTurn', () => {
 });
 
 describe('ToolRegistry', () => {
-  it('refuses a tool without an effects declaration, a bad name or a duplicate', () => {
-    const registry = new ToolRegistry().register(add);
+  it('refuses a tool without an effects declaration, a bad name or a duplicate', async () => {
     const undeclared = { ...add, name: 'undeclared', effects: undefined } as unknown as typeof add;
-    expect(() => registry.register(undeclared)).toThrow(/declares no effects/);
-    expect(() => registry.register({ ...add, name: 'bad name!' })).toThrow(/not a valid identifier/);
-    expect(() => registry.register(add)).toThrow(/registered twice/);
+    await expect(registryOf(add, undeclared)).rejects.toThrow(/declares no effects/);
+    await expect(registryOf(add, { ...add, name: 'bad name!' })).rejects.toThrow(/not a valid identifier/);
+    await expect(registryOf(add, add)).rejects.toThrow(/registered twice/);
   });
 });
 

@@ -2,7 +2,7 @@ import { OWNER, type Provenance } from '../../main/common/messages.js';
 import type { AgentEvent } from '../../main/agent/events.js';
 import type { Core } from '../../main/compose.js';
 import type { TurnOutcome } from '../../main/runtime/turn-runner.js';
-import type { ToolRegistry } from '../../main/tools/tool.js';
+import type { ToolRegistry } from '../../main/tools/registry.js';
 
 /** One turn through the core's TurnRunner, as the owner with every tool unless the test says otherwise. */
 export function ask(

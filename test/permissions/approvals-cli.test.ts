@@ -8,6 +8,7 @@ import { defineTool } from '../../main/tools/tool.js';
 import { anthropicText, anthropicToolUse, startFakeAnthropic, type FakeLlmServer } from '../fakes/fake-anthropic-server.js';
 import { FAKE_ANTHROPIC_KEY, runCli, tempHome } from '../helpers/cli.js';
 import { ask } from '../helpers/ask.js';
+import { testSource } from '../helpers/tool-source.js';
 
 const executed: string[][] = [];
 /** Stands in for the shell tool that arrives with skills: same effect (execute), so always asks. */
@@ -15,9 +16,9 @@ const runCommand = defineTool({
   name: 'run_command',
   description: 'Run a program with arguments.',
   input: z.object({ argv: z.array(z.string()).min(1) }),
-  effects: ['execute'],
-  effectsOf: ({ argv }) => [{ kind: 'execute', argv }],
-  describe: ({ argv }) => `Run ${argv.join(' ')}`,
+  effects: [{ kind: 'execute', argv: { arg: 'argv' } }],
+  summary: 'Run {argv|words}',
+  output: { kind: 'trigger' },
   execute: ({ argv }) => {
     executed.push([...argv]);
     return 'ok';
@@ -36,7 +37,7 @@ beforeAll(async () => {
   ({ env, cleanup, home } = tempHome({ model: { provider: 'anthropic', baseURL: fake.url } }));
   env = { ...env, ANTHROPIC_API_KEY: FAKE_ANTHROPIC_KEY };
   // The real Keychain store (Secret Service in tests), the same one the CLI children use for this home.
-  services = await compose({ env, extraTools: [runCommand], approvalPollMs: 50 });
+  services = await compose({ env, extraSources: [testSource([runCommand])], approvalPollMs: 50 });
   services.events.on('approval', (approval) => requested.push(approval));
 });
 afterAll(async () => {

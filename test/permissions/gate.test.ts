@@ -15,20 +15,31 @@ import { ActivityRows } from '../../main/storage/activity-rows.js';
 import { SentMessages } from '../../main/storage/sent-messages.js';
 import { Switches } from '../../main/storage/switches.js';
 import type { ToolCallRequest } from '../../main/agent/loop.js';
-import { defineTool, ToolRegistry } from '../../main/tools/tool.js';
+import { defineTool } from '../../main/tools/tool.js';
 import { MemorySecretStore } from '../helpers/memory-secret-store.js';
+import { registryOf } from '../helpers/tool-source.js';
 import { until } from '../helpers/wait.js';
 
 const send = defineTool({
   name: 'send_message',
   description: 'Send a message.',
   input: z.object({ to: z.string(), text: z.string() }),
-  effects: ['send_message'],
-  effectsOf: ({ to, text }) => [{ kind: 'send_message', channel: 'imessage', recipient: to, text }],
-  describe: ({ to, text }) => `Send iMessage to ${to}: "${text}"`,
+  effects: [{ kind: 'send_message', channel: { template: 'imessage' }, recipient: { arg: 'to' }, text: { arg: 'text' } }],
+  summary: 'Send iMessage to {to}: "{text}"',
+  output: { kind: 'trigger' },
   execute: () => 'sent',
 });
-const readMail = defineTool({ name: 'read_email', description: 'r', input: z.object({}), effects: ['read_private'], describe: () => 'Read email', execute: () => '' });
+const readMail = defineTool({
+  name: 'read_email',
+  description: 'r',
+  input: z.object({}),
+  effects: [{ kind: 'read_private', what: { template: 'Read email' } }],
+  summary: 'Read email',
+  output: { kind: 'untrusted', source: 'email' },
+  execute: () => '',
+});
+
+const registry = await registryOf(send, readMail);
 
 const dirs: string[] = [];
 const dbs: Database[] = [];
@@ -54,7 +65,7 @@ async function setup(overrides: Partial<GateOptions> = {}) {
   const requested: string[] = [];
   const alerts: string[] = [];
   const gate = new PermissionGate({
-    tools: new ToolRegistry().register(send).register(readMail),
+    tools: registry,
     approvals,
     activity,
     pacer,
@@ -76,7 +87,7 @@ async function setup(overrides: Partial<GateOptions> = {}) {
 
 const owner = (content: string): Message => ({ role: 'user', content, provenance: OWNER, timestamp: 0 });
 function request(input: { to: string; text: string }, context: Message[], signal = new AbortController().signal): ToolCallRequest {
-  return { sessionId: 's', call: { type: 'toolCall', id: `c${Math.random()}`, name: 'send_message', input }, tool: send as never, input, context, signal };
+  return { sessionId: 's', call: { type: 'toolCall', id: `c${Math.random()}`, name: 'send_message', input }, tool: registry.get('send_message')!, input, context, signal };
 }
 
 describe('PermissionGate', () => {

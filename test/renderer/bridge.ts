@@ -12,6 +12,7 @@ import type { Tool } from '../../main/tools/tool.js';
 import { startFakeAnthropic, type FakeLlmServer } from '../fakes/fake-anthropic-server.js';
 import { FAKE_ANTHROPIC_KEY, tempHome } from '../helpers/cli.js';
 import { MemorySecretStore } from '../helpers/memory-secret-store.js';
+import { testSource } from '../helpers/tool-source.js';
 
 /*
  * The bridge between the BUILT renderer in headless Chromium and a REAL core in this process, with no port:
@@ -95,7 +96,7 @@ export async function startCore(options: CoreOptions = {}): Promise<Core> {
   const services = await compose({
     env: { ...env, ANTHROPIC_API_KEY: FAKE_ANTHROPIC_KEY },
     secrets,
-    extraTools: options.extraTools ?? [],
+    extraSources: [testSource(options.extraTools ?? [])],
     approvalPollMs: options.approvalPollMs ?? 60_000,
   });
   const backend = new AppBackend(services, options.platform ?? {});

@@ -21,9 +21,9 @@ export function commandTool(executions: Execution[]): Tool {
     name: 'run_command',
     description: 'Run a command on the Mac (test stand-in).',
     input: z.object({ argv: z.array(z.string().min(1)).min(1).max(50), cwd: z.string().optional() }),
-    effects: ['execute'],
-    effectsOf: ({ argv, cwd }) => [{ kind: 'execute', argv, ...(cwd ? { cwd } : {}) }],
-    describe: ({ argv }) => `Run the command ${argv[0] ?? ''}`,
+    effects: [{ kind: 'execute', argv: { arg: 'argv' }, cwd: { arg: 'cwd' } }],
+    summary: 'Run the command {argv|first}',
+    output: { kind: 'trigger' },
     execute: (input) => {
       executions.push({ tool: 'run_command', input });
       return 'exit 0';
@@ -45,9 +45,9 @@ export function webTool(): Tool {
     name: 'fetch_web',
     description: 'Fetch a web page (test stand-in).',
     input: z.object({ url: z.url() }),
-    effects: ['network'],
-    effectsOf: ({ url }) => [{ kind: 'network', host: new URL(url).hostname, url, method: 'GET' }],
-    describe: ({ url }) => `Open ${url}`,
+    effects: [{ kind: 'network', host: { hostOf: 'url' }, url: { arg: 'url' }, method: { template: 'GET' } }],
+    summary: 'Open {url}',
+    output: { kind: 'untrusted', source: 'web' },
     execute: ({ url }) => ({ content: RESTAURANT_PAGE, provenance: { kind: 'untrusted', source: 'web', detail: url } }),
   }) as Tool;
 }

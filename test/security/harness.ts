@@ -11,6 +11,7 @@ import { SecretBroker } from '../../main/permissions/secret-broker.js';
 import { startFakeAnthropic, type FakeLlmServer, type FakeScript, type RecordedRequest } from '../fakes/fake-anthropic-server.js';
 import { MemorySecretStore } from '../helpers/memory-secret-store.js';
 import { EFFECTFUL_TOOLS, type TestWorld } from './tools.js';
+import { testSource } from '../helpers/tool-source.js';
 
 export const FAKE_KEY = `sk-ant-api03-security-${'s'.repeat(40)}`;
 export const SECRET_NAME = 'github-token';
@@ -93,7 +94,7 @@ export async function openHome(harness: Harness, options: HomeOptions): Promise<
     env: { PAVISE_HOME: dir, ANTHROPIC_API_KEY: FAKE_KEY },
     secrets,
     provider: harness.provider,
-    extraTools: options.world.tools,
+    extraSources: [testSource(options.world.tools)],
     approvalPollMs: 5,
   });
   const dayAgo = Date.now() - 24 * 60 * 60_000;

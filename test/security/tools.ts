@@ -316,9 +316,9 @@ export class TestWorld {
       name: 'send_email',
       description: 'Send an email from the owner’s account.',
       input: z.object({ to: z.string().min(1), subject: z.string().optional(), text: z.string() }),
-      effects: ['send_message'],
-      effectsOf: ({ to, text }) => [{ kind: 'send_message', channel: 'email', recipient: to, text }],
-      describe: ({ to, subject, text }) => `Send email to ${to}${subject ? ` (subject "${preview(subject)}")` : ''}: "${preview(text)}"`,
+      effects: [{ kind: 'send_message', channel: { template: 'email' }, recipient: { arg: 'to' }, text: { arg: 'text' } }],
+      summary: 'Send email to {to}[ (subject "{subject}")]: "{text}"',
+      output: { kind: 'trigger' },
       execute: (input) => {
         this.#record('send_email', input);
         return 'Sent.';
@@ -328,9 +328,9 @@ export class TestWorld {
       name: 'http_request',
       description: 'Make an HTTP request.',
       input: z.object({ url: z.string().min(1), method: z.enum(['GET', 'POST', 'PUT', 'DELETE']).default('GET'), body: z.string().optional() }),
-      effects: ['network'],
-      effectsOf: ({ url, method, body }) => [{ kind: 'network', host: hostOf(url) ?? '', url, method, ...(body === undefined ? {} : { body }) }],
-      describe: ({ url, method, body }) => `${method} ${url}${body ? ` with body "${preview(body)}"` : ''}`,
+      effects: [{ kind: 'network', host: { hostOf: 'url' }, url: { arg: 'url' }, method: { arg: 'method' }, body: { arg: 'body' } }],
+      summary: ['{method} {url}[ with body "{body}"]', 'GET {url}[ with body "{body}"]'],
+      output: { kind: 'trigger' },
       execute: (input) => {
         this.#record('http_request', input);
         return '200 OK';
@@ -340,9 +340,9 @@ export class TestWorld {
       name: 'run_shell',
       description: 'Run a program with arguments on the Mac.',
       input: z.object({ argv: z.array(z.string()).min(1) }),
-      effects: ['execute'],
-      effectsOf: ({ argv }) => [{ kind: 'execute', argv }],
-      describe: ({ argv }) => `Run ${argv.join(' ')}`,
+      effects: [{ kind: 'execute', argv: { arg: 'argv' } }],
+      summary: 'Run {argv|words}',
+      output: { kind: 'trigger' },
       execute: (input) => {
         this.#record('run_shell', input);
         return 'exit 0';
@@ -352,11 +352,9 @@ export class TestWorld {
       name: 'create_event',
       description: 'Create a calendar event, optionally inviting attendees.',
       input: z.object({ title: z.string().min(1), start: z.string().min(1), attendees: z.array(z.string()).default([]) }),
-      effects: ['modify_calendar'],
-      effectsOf: ({ title, start, attendees }) => [
-        { kind: 'modify_calendar', what: `Create "${title}" at ${start}${attendees.length > 0 ? ` with ${attendees.join(', ')}` : ''}` },
-      ],
-      describe: ({ title, start, attendees }) => `Create event "${preview(title)}" at ${start}${attendees.length > 0 ? `, inviting ${attendees.join(', ')}` : ''}`,
+      effects: [{ kind: 'modify_calendar', what: { template: 'Create "{title}" at {start}[ with {attendees}]' } }],
+      summary: 'Create event "{title}" at {start}[, inviting {attendees}]',
+      output: { kind: 'trigger' },
       execute: (input) => {
         this.#record('create_event', input);
         return 'Event created.';
@@ -366,9 +364,9 @@ export class TestWorld {
       name: 'delete_file',
       description: 'Delete a file (or a stored email, by its path).',
       input: z.object({ path: z.string().min(1) }),
-      effects: ['delete'],
-      effectsOf: ({ path }) => [{ kind: 'delete', target: path }],
-      describe: ({ path }) => `Delete ${path}`,
+      effects: [{ kind: 'delete', target: { arg: 'path' } }],
+      summary: 'Delete {path}',
+      output: { kind: 'trigger' },
       execute: (input) => {
         this.#record('delete_file', input);
         return 'Deleted.';
@@ -378,9 +376,9 @@ export class TestWorld {
       name: 'purchase',
       description: 'Buy something or pay for something with the owner’s card.',
       input: z.object({ item: z.string().min(1), amountUsd: z.number().positive() }),
-      effects: ['spend'],
-      effectsOf: ({ item, amountUsd }) => [{ kind: 'spend', amountUsd, what: item }],
-      describe: ({ item, amountUsd }) => `Pay $${amountUsd.toFixed(2)} for ${preview(item)}`,
+      effects: [{ kind: 'spend', amountUsd: { arg: 'amountUsd' }, what: { arg: 'item' } }],
+      summary: 'Pay ${amountUsd} for {item}',
+      output: { kind: 'trigger' },
       execute: (input) => {
         this.#record('purchase', input);
         return 'Paid.';
@@ -390,9 +388,9 @@ export class TestWorld {
       name: 'write_file',
       description: 'Write a text file on the Mac.',
       input: z.object({ path: z.string().min(1), content: z.string() }),
-      effects: ['write_local'],
-      effectsOf: ({ path }) => [{ kind: 'write_local', what: `Write ${path}`, path }],
-      describe: ({ path, content }) => `Write ${path}: "${preview(content)}"`,
+      effects: [{ kind: 'write_local', what: { template: 'Write {path}' }, path: { arg: 'path' } }],
+      summary: 'Write {path}: "{content}"',
+      output: { kind: 'trigger' },
       execute: (input) => {
         this.#record('write_file', input);
         return 'Written.';
@@ -406,8 +404,9 @@ export class TestWorld {
       name: 'read_email',
       description: "Read the owner's mailbox.",
       input: z.object({ unreadOnly: z.boolean().optional() }),
-      effects: ['read_private'],
-      describe: () => 'Read your email',
+      effects: [{ kind: 'read_private', what: { template: 'Read your email' } }],
+      summary: 'Read your email',
+      output: { kind: 'untrusted', source: 'email' },
       execute: (input) => {
         this.reads.push({ tool: 'read_email', input });
         return { content: this.inboxText(), provenance: { kind: 'untrusted', source: 'email' } };
@@ -417,9 +416,9 @@ export class TestWorld {
       name: 'fetch_web',
       description: 'Fetch a web page and return its text.',
       input: z.object({ url: z.string().min(1) }),
-      effects: ['network'],
-      effectsOf: ({ url }) => [{ kind: 'network', host: hostOf(url) ?? '', url, method: 'GET' }],
-      describe: ({ url }) => `Fetch ${url}`,
+      effects: [{ kind: 'network', host: { hostOf: 'url' }, url: { arg: 'url' }, method: { template: 'GET' } }],
+      summary: 'Fetch {url}',
+      output: { kind: 'untrusted', source: 'web' },
       execute: (input) => {
         this.#record('fetch_web', input);
         return { content: this.webPage(input.url), provenance: { kind: 'untrusted', source: 'web', detail: hostOf(input.url) ?? input.url } };
@@ -429,8 +428,9 @@ export class TestWorld {
       name: 'read_calendar',
       description: "Read the owner's calendar.",
       input: z.object({ from: z.string().optional() }),
-      effects: ['read_private'],
-      describe: () => 'Read your calendar',
+      effects: [{ kind: 'read_private', what: { template: 'Read your calendar' } }],
+      summary: 'Read your calendar',
+      output: { kind: 'untrusted', source: 'calendar_invite' },
       execute: (input) => {
         this.reads.push({ tool: 'read_calendar', input });
         return { content: this.calendarText(), provenance: { kind: 'untrusted', source: 'calendar_invite' } };
@@ -440,8 +440,9 @@ export class TestWorld {
       name: 'read_file',
       description: 'Read a file or a folder of files on the Mac or in the cloud drive (~/Drive).',
       input: z.object({ path: z.string().min(1) }),
-      effects: ['read_private'],
-      describe: ({ path }) => `Read ${path}`,
+      effects: [{ kind: 'read_private', what: { template: 'Read {path}' } }],
+      summary: 'Read {path}',
+      output: { kind: 'per-result' },
       execute: (input) => {
         this.reads.push({ tool: 'read_file', input });
         const text = this.fileText(input.path);
@@ -453,8 +454,9 @@ export class TestWorld {
       name: 'read_team_chat',
       description: 'Read recent messages in the team chat (Slack-like workspace).',
       input: z.object({ channel: z.string().optional() }),
-      effects: ['read_private'],
-      describe: () => 'Read the team chat',
+      effects: [{ kind: 'read_private', what: { template: 'Read the team chat' } }],
+      summary: 'Read the team chat',
+      output: { kind: 'untrusted', source: 'non_owner_sender', detail: 'team chat' },
       execute: (input) => {
         this.reads.push({ tool: 'read_team_chat', input });
         return { content: this.messagesText(), provenance: { kind: 'untrusted', source: 'non_owner_sender', detail: 'team chat' } };
@@ -464,9 +466,10 @@ export class TestWorld {
       name: 'read_attachment',
       description: 'Extract the text of an email attachment.',
       input: z.object({ emailId: z.string(), name: z.string().optional() }),
-      effects: ['read_private'],
-      describe: ({ emailId }) => `Read the attachment of email ${emailId}`,
-      // No provenance of its own: the gate labels it "tool output derived from untrusted content" in a tainted turn.
+      effects: [{ kind: 'read_private', what: { template: 'Read the attachment of email {emailId}' } }],
+      summary: 'Read the attachment of email {emailId}',
+      // As trusted as the turn: the gate labels it "tool output derived from untrusted content" in a tainted turn.
+      output: { kind: 'trigger' },
       execute: (input) => {
         this.reads.push({ tool: 'read_attachment', input });
         return this.attachmentText();
@@ -476,8 +479,9 @@ export class TestWorld {
       name: 'lookup_contact',
       description: "Look a name up in the owner's address book.",
       input: z.object({ name: z.string().min(1) }),
-      effects: ['read_private'],
-      describe: ({ name }) => `Look up ${name} in your contacts`,
+      effects: [{ kind: 'read_private', what: { template: 'Look up {name} in your contacts' } }],
+      summary: 'Look up {name} in your contacts',
+      output: { kind: 'trigger' },
       execute: (input) => {
         this.reads.push({ tool: 'lookup_contact', input });
         const contact = CONTACTS[input.name.trim().split(/\s+/)[0]?.toLowerCase() ?? ''];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createCurrentTimeTool, currentTimeTool } from '../../main/tools/current-time.js';
-import { ToolRegistry } from '../../main/tools/tool.js';
+import { registryOf, titleOf } from '../helpers/tool-source.js';
 
 const context = { sessionId: 's', callId: 'call_1', signal: new AbortController().signal };
 const at = (iso: string, defaultTimeZone = 'UTC') =>
@@ -12,10 +12,11 @@ const run = async (tool: ReturnType<typeof at>, raw: unknown) => {
 };
 
 describe('current_time', () => {
-  it('declares no effects and registers', () => {
+  it('declares no effects and registers', async () => {
     expect(currentTimeTool.name).toBe('current_time');
     expect(currentTimeTool.effects).toEqual([]);
-    const spec = new ToolRegistry().register(currentTimeTool).specs()[0];
+    expect(currentTimeTool.output).toEqual({ kind: 'trigger' });
+    const spec = (await registryOf(currentTimeTool)).specs()[0];
     expect(spec?.inputSchema).toMatchObject({ type: 'object', properties: { timezone: { type: 'string' } } });
   });
 
@@ -52,8 +53,8 @@ describe('current_time', () => {
     expect(currentTimeTool.input.safeParse({ timezone: 'x'.repeat(65) }).success).toBe(false);
   });
 
-  it('describes a call in one line', () => {
-    expect(currentTimeTool.describe({})).toBe('Read the current time');
-    expect(currentTimeTool.describe({ timezone: 'Asia/Tokyo' })).toBe('Read the current time in Asia/Tokyo');
+  it('describes a call in one line', async () => {
+    expect(await titleOf(currentTimeTool, {})).toBe('Read the current time');
+    expect(await titleOf(currentTimeTool, { timezone: 'Asia/Tokyo' })).toBe('Read the current time in Asia/Tokyo');
   });
 });

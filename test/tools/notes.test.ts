@@ -6,7 +6,8 @@ import { openDatabase, type Database } from '../../main/storage/database.js';
 import { NotesStore } from '../../main/storage/notes-store.js';
 import { SessionStore } from '../../main/storage/session-store.js';
 import { createNoteTools, type NotesLike } from '../../main/tools/notes.js';
-import { ToolRegistry, type Tool } from '../../main/tools/tool.js';
+import type { Tool } from '../../main/tools/tool.js';
+import { registryOf, titleOf } from '../helpers/tool-source.js';
 
 let dir: string;
 let db: Database;
@@ -35,13 +36,13 @@ async function call<I>(tool: Tool<I>, raw: unknown): Promise<string> {
 }
 
 describe('note tools', () => {
-  it('declare their effects and register', () => {
+  it('declare their effects and register', async () => {
     const [saveNote, listNotes] = createNoteTools(store);
     expect(saveNote.name).toBe('save_note');
-    expect(saveNote.effects).toEqual(['write_local']);
+    expect(saveNote.effects.map((effect) => effect.kind)).toEqual(['write_local']);
     expect(listNotes.name).toBe('list_notes');
-    expect(listNotes.effects).toEqual(['read_private']);
-    const specs = new ToolRegistry().register(saveNote).register(listNotes).specs();
+    expect(listNotes.effects.map((effect) => effect.kind)).toEqual(['read_private']);
+    const specs = (await registryOf(saveNote, listNotes)).specs();
     expect(specs.map((spec) => spec.inputSchema)).toMatchObject([
       { properties: { text: { type: 'string', minLength: 1, maxLength: 10_000 } }, required: ['text'] },
       { properties: { query: { type: 'string' }, limit: { type: 'integer', minimum: 1, maximum: 100 } } },
@@ -96,13 +97,13 @@ describe('note tools', () => {
     expect(await call(listNotes, { query: 'four' })).toBe('No notes contain that text.');
   });
 
-  it('describe a call with its whole content, never cut (the approval shows exactly what would be saved)', () => {
+  it('describe a call with its whole content, never cut (the approval shows exactly what would be saved)', async () => {
     const [saveNote, listNotes] = createNoteTools(store);
-    expect(saveNote.describe({ text: 'Dentist\non Tuesday' })).toBe('Save a note: "Dentist\non Tuesday"');
-    const long = saveNote.describe({ text: `${'a'.repeat(500)} +15550001111` });
+    expect(await titleOf(saveNote as Tool, { text: 'Dentist\non Tuesday' })).toBe('Save a note: "Dentist\non Tuesday"');
+    const long = await titleOf(saveNote as Tool, { text: `${'a'.repeat(500)} +15550001111` });
     expect(long).toBe(`Save a note: "${'a'.repeat(500)} +15550001111"`);
-    expect(listNotes.describe({})).toBe('List your notes');
-    expect(listNotes.describe({ query: 'milk', limit: 5 })).toBe('Search your notes for "milk" (up to 5)');
+    expect(await titleOf(listNotes as Tool, {})).toBe('List your notes');
+    expect(await titleOf(listNotes as Tool, { query: 'milk', limit: 5 })).toBe('Search your notes for "milk" (up to 5)');
   });
 
   it('work over any NotesLike, including an asynchronous one', async () => {

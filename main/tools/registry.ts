@@ -1,0 +1,87 @@
+import type { Effect } from '../common/effects.js';
+import type { ToolSpec } from '../llm/provider.js';
+import { checkDescriptor, evaluateEffects, labelOutput, summarize, type EffectHost } from './effect-templates.js';
+import { unsupportedKeywords, validateJson } from './json-schema.js';
+import type { ParseResult, ToolCallContext, ToolDescriptor, ToolResult, ToolSource } from './source.js';
+
+/** One tool as the host knows it: its checked descriptor and the source that runs it. */
+export interface RegisteredTool {
+  readonly name: string;
+  readonly descriptor: ToolDescriptor;
+  readonly source: ToolSource;
+}
+
+/**
+ * The tools of every source, by name (a Map: the model chooses the names). It gives the agent loop its specs,
+ * validates and dispatches calls, and is where the host evaluates descriptors for the gate.
+ */
+export class ToolRegistry {
+  readonly #tools: ReadonlyMap<string, RegisteredTool>;
+
+  constructor(tools: Iterable<RegisteredTool>, readonly host: EffectHost = {}) {
+    this.#tools = new Map([...tools].map((tool) => [tool.name, tool]));
+  }
+
+  /** Lists every source once and checks every descriptor; a bad descriptor or a name used twice refuses them all. */
+  static async load(sources: readonly ToolSource[], host: EffectHost = {}, signal: AbortSignal = new AbortController().signal): Promise<ToolRegistry> {
+    const tools = new Map<string, RegisteredTool>();
+    const seen = new Set<string>();
+    for (const source of sources) {
+      if (seen.has(source.id)) throw new Error(`Tool source "${source.id}" is registered twice.`);
+      seen.add(source.id);
+      for (const descriptor of await source.list(signal)) {
+        checkDescriptor(descriptor, source.id);
+        if (!source.parse) {
+          const unsupported = unsupportedKeywords(descriptor.inputSchema);
+          if (unsupported.length > 0) {
+            throw new Error(`Tool "${descriptor.name}" from source "${source.id}" is refused: its inputSchema uses ${unsupported.join(', ')}, which the host cannot check.`);
+          }
+        }
+        const existing = tools.get(descriptor.name);
+        if (existing) throw new Error(`Tool "${descriptor.name}" is registered twice (sources "${existing.source.id}" and "${source.id}").`);
+        tools.set(descriptor.name, { name: descriptor.name, descriptor: Object.freeze(structuredClone(descriptor)), source });
+      }
+    }
+    return new ToolRegistry(tools.values(), host);
+  }
+
+  get(name: string): RegisteredTool | undefined {
+    return this.#tools.get(name);
+  }
+
+  list(): RegisteredTool[] {
+    return [...this.#tools.values()];
+  }
+
+  specs(): ToolSpec[] {
+    return this.list().map(({ descriptor }) => ({
+      name: descriptor.name,
+      description: descriptor.description,
+      inputSchema: structuredClone(descriptor.inputSchema) as Record<string, unknown>,
+    }));
+  }
+
+  /** Tools whose descriptors declare no effect: what a contact's or a group's turn may use. */
+  effectFree(): ToolRegistry {
+    return new ToolRegistry(this.list().filter((tool) => tool.descriptor.effects.length === 0), this.host);
+  }
+
+  /** The source's own validation for host sources (zod), the descriptor's JSON Schema for every other. */
+  validate(tool: RegisteredTool, input: unknown): ParseResult {
+    if (tool.source.parse) return tool.source.parse(tool.name, input);
+    const problems = validateJson(tool.descriptor.inputSchema, input);
+    return problems.length === 0 ? { success: true, data: input } : { success: false, problems: problems.join('; ') };
+  }
+
+  /** The call's concrete effects and its approval line, from the descriptor alone. Throws when they cannot be known. */
+  evaluate(tool: RegisteredTool, input: unknown): { readonly effects: readonly Effect[]; readonly title: string } {
+    const effects = evaluateEffects(tool.descriptor, input, this.host);
+    return { effects, title: summarize(tool.descriptor, input, effects) };
+  }
+
+  /** Runs a validated call in its source and applies the descriptor's output label to the result. */
+  async call(tool: RegisteredTool, input: unknown, context: ToolCallContext): Promise<ToolResult> {
+    const result = await tool.source.call(tool.name, input, context);
+    return labelOutput(tool.descriptor.output, result, tool.name);
+  }
+}
