@@ -26,12 +26,12 @@ describe('every registered tool', () => {
       expect(['trigger', 'untrusted', 'per-result'], `${tool.name} labels its output`).toContain(tool.descriptor.output.kind);
     }
     // The effectful ones go through the gate with concrete effects, evaluated by the host from their descriptors.
-    const effectsOf = (name: string, input: unknown) => services.tools.evaluate(services.tools.get(name)!, input).effects;
-    expect(effectsOf('send_message', { channel: 'imessage', to: '+15550001111', text: 'hi' })).toEqual([
+    const effectsFor = (name: string, input: unknown) => services.tools.evaluate(services.tools.get(name)!, input).effects;
+    expect(effectsFor('send_message', { channel: 'imessage', to: '+15550001111', text: 'hi' })).toEqual([
       { kind: 'send_message', channel: 'imessage', recipient: '+15550001111', text: 'hi' },
     ]);
-    expect(effectsOf('save_note', { text: 'x' })).toEqual([{ kind: 'write_local', what: 'Save a note: "x"' }]);
-    expect(effectsOf('current_time', {})).toEqual([]);
+    expect(effectsFor('save_note', { text: 'x' })).toEqual([{ kind: 'write_local', what: 'Save a note: "x"' }]);
+    expect(effectsFor('current_time', {})).toEqual([]);
     expect(services.tools.get('read_messages')?.descriptor.output).toEqual({ kind: 'per-result' });
   });
 
