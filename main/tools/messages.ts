@@ -22,6 +22,13 @@ export interface ReadMessage {
   readonly attachments: number;
 }
 
+const sendMessageInput = z.object({
+  channel: z.enum(CHANNELS),
+  to: z.string().trim().min(1).max(200).describe('conversation id, contact name, phone number, email or Telegram chat id'),
+  text: z.string().min(1).max(20_000),
+});
+type SendMessageInput = z.infer<typeof sendMessageInput>;
+
 /** What the message tools need from the channel store and outbox; wired in main/runtime/messaging.ts. */
 export interface MessagingLike {
   conversations(limit: number): ConversationSummary[];
@@ -34,32 +41,49 @@ export interface MessagingLike {
   send(channel: Channel, conversationId: string, text: string, idempotencyKey: string, signal: AbortSignal): Promise<string>;
 }
 
+interface Resolved {
+  readonly recipient: string;
+  readonly name: string | undefined;
+}
+
 export function createMessageTools(messaging: MessagingLike) {
-  const target = (channel: Channel, to: string) => messaging.resolve(channel, to) ?? to.trim();
+  /**
+   * A call's recipient is resolved once, when its effects are first computed (before any approval is asked), and
+   * that resolution is what the card shows, the approval hash binds and execution uses: a conversation that takes
+   * the same name while a card waits can never receive the message. Keyed by the call's frozen input object, which
+   * the agent loop hands unchanged to the gate and to execute.
+   */
+  const resolutions = new WeakMap<object, Resolved>();
+  const resolveOnce = (input: SendMessageInput): Resolved => {
+    const known = resolutions.get(input);
+    if (known) return known;
+    const recipient = messaging.resolve(input.channel, input.to) ?? input.to.trim();
+    const resolved = { recipient, name: messaging.titleOf(input.channel, recipient) };
+    resolutions.set(input, resolved);
+    return resolved;
+  };
 
   const sendMessage = defineTool({
     name: 'send_message',
     description:
       'Send a message for the owner through iMessage or Telegram, to a known conversation (id, name or handle) or to a new phone number / email / Telegram chat id. The owner may be asked to approve.',
-    input: z.object({
-      channel: z.enum(CHANNELS),
-      to: z.string().trim().min(1).max(200).describe('conversation id, contact name, phone number, email or Telegram chat id'),
-      text: z.string().min(1).max(20_000),
-    }),
+    input: sendMessageInput,
     effects: ['send_message'],
-    effectsOf: ({ channel, to, text }) => {
-      const recipient = target(channel, to);
-      const name = messaging.titleOf(channel, recipient);
+    effectsOf: (input) => {
+      const { channel, to, text } = input;
+      const { recipient, name } = resolveOnce(input);
       return [{ kind: 'send_message', channel, recipient, text, ...(recipient !== to.trim() ? { via: to.trim() } : {}), ...(name ? { name } : {}) }];
     },
-    describe: ({ channel, to, text }) => {
-      const resolved = target(channel, to);
-      const who = resolved === to.trim() ? to.trim() : `${to.trim()} (${resolved})`;
+    describe: (input) => {
+      const { channel, to, text } = input;
+      const { recipient, name } = resolveOnce(input);
+      const shownName = name ?? to.trim();
+      const who = recipient === shownName ? recipient : `${shownName} (${recipient})`;
       return `Send ${channel === 'imessage' ? 'iMessage' : 'Telegram message'} to ${who}: "${text}"`;
     },
-    execute: async ({ channel, to, text }, { sessionId, callId, signal }) =>
+    execute: async (input, { sessionId, callId, signal }) =>
       // One outbox entry per tool call: a retried turn cannot send the same call twice.
-      messaging.send(channel, target(channel, to), text, `tool:${sessionId}:${callId}`, signal),
+      messaging.send(input.channel, resolveOnce(input).recipient, input.text, `tool:${sessionId}:${callId}`, signal),
   });
 
   const listConversations = defineTool({
