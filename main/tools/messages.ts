@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { weakest as weakestLabel } from '../common/labels.js';
 import type { Provenance } from '../common/messages.js';
 import { defineTool } from './tool.js';
 
@@ -10,6 +11,8 @@ export interface ConversationSummary {
   readonly conversationId: string;
   readonly isGroup: boolean;
   readonly title: string | undefined;
+  /** Who chose the title (a sender's own display name is theirs); undefined when it is no one's words. */
+  readonly titleProvenance?: Provenance | undefined;
   readonly lastMessageAt: number;
 }
 
@@ -95,9 +98,12 @@ export function createMessageTools(messaging: MessagingLike) {
     execute: ({ limit }) => {
       const conversations = messaging.conversations(limit ?? 30);
       if (conversations.length === 0) return 'No conversations yet.';
-      return conversations
+      const content = conversations
         .map((item) => `${item.channel} ${item.conversationId}${item.title ? ` "${item.title}"` : ''}${item.isGroup ? ' (group)' : ''} — last ${new Date(item.lastMessageAt).toISOString()}`)
         .join('\n');
+      // Titles are names senders gave themselves: the list is as trusted as its least trusted title.
+      const label = weakestLabel(conversations.map((item) => (item.title === undefined ? undefined : item.titleProvenance)));
+      return label.kind === 'owner' ? content : { content, provenance: label };
     },
   });
 

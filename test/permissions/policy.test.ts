@@ -142,6 +142,6 @@ describe('provenance', () => {
     expect(analyzeTurn(context, new Set()).tainted).toBe(true);
     const later = [...context, owner('and another'), owner('and a third'), owner('and a fourth')];
     expect(analyzeTurn(later, new Set()).tainted).toBe(true);
-    expect(analyzeTurn(later.filter((message) => message.provenance.kind === 'owner'), new Set()).tainted).toBe(false);
+    expect(analyzeTurn(later.filter((message) => message.role === 'user'), new Set()).tainted).toBe(false);
   });
 });
