@@ -95,7 +95,7 @@ export class PermissionGate {
       return { action: 'allow' };
     }
 
-    const hash = approvalHash(tool.name, input, provenance);
+    const hash = approvalHash(tool.name, input, provenance, effects);
     const approval = this.options.approvals.create(
       {
         sessionId,
@@ -132,8 +132,15 @@ export class PermissionGate {
       }[outcome];
       return { action: 'deny', reason };
     }
-    // Re-check: what is about to run must hash to what was approved, and the approval is spent now.
-    const consumed = this.options.approvals.consume(approval.id, approvalHash(tool.name, input, provenance), this.#now());
+    // Re-check: what is about to run (the host's evaluation of this very input, resolved targets included) must hash
+    // to what was approved, and the approval is spent now.
+    let effectsNow: readonly Effect[];
+    try {
+      effectsNow = this.options.tools.evaluate(tool, input).effects;
+    } catch (error) {
+      return { action: 'deny', reason: error instanceof Error ? error.message : String(error) };
+    }
+    const consumed = this.options.approvals.consume(approval.id, approvalHash(tool.name, input, provenance, effectsNow), this.#now());
     if (!consumed.ok) return { action: 'deny', reason: consumed.message };
     this.#allowed.set(call.id, { effects, tainted: provenance.tainted });
     return { action: 'allow' };
@@ -324,12 +331,16 @@ export class PermissionGate {
   }
 }
 
-/** SHA-256 over the tool, its canonical arguments and their provenance: an approval covers exactly this. */
-export function approvalHash(tool: string, input: unknown, provenance: CallProvenance): string {
+/**
+ * SHA-256 over the tool, its canonical arguments, their provenance and the effects with their resolved targets (the
+ * recipient a name resolved to, not the name): an approval covers exactly this.
+ */
+export function approvalHash(tool: string, input: unknown, provenance: CallProvenance, effects: readonly Effect[] = []): string {
   return sha256Hex(
     canonicalJson({
       tool,
       input,
+      effects,
       provenance: { trigger: provenance.trigger, tainted: provenance.tainted, origins: provenance.argOrigins },
     }),
   );

@@ -108,7 +108,10 @@ export function decide(input: PolicyInput): PolicyVerdict {
   if (input.paused) return deny('Pavise is paused; run `pavise resume` (or use the pause switch) to allow actions again.');
   if (input.config.deny.includes(kind)) return deny(`Your config forbids ${kind.replace('_', ' ')} actions (permissions.deny).`);
 
-  const untrustedTarget = [target, alias].find((origin) => origin?.origin.kind === 'untrusted');
+  // A target a contact wrote is, like a stranger's, never where a secret goes; private data to it asks (below).
+  const untrustedTarget = [target, alias].find(
+    (origin) => origin?.origin.kind === 'untrusted' || (input.carriesSecret && origin?.origin.kind === 'contact'),
+  );
   if (EXFILTRATING.has(kind) && untrustedTarget && (input.carriesSecret || provenance.readPrivateData)) {
     return deny(
       `This would send ${input.carriesSecret ? 'a secret' : 'your private data'} to ${untrustedTarget.value}, which came from ` +
@@ -116,7 +119,7 @@ export function decide(input: PolicyInput): PolicyVerdict {
     );
   }
   if (EXFILTRATING.has(kind) && input.carriesSecret) {
-    return ask('high', 'It would send a secret off this Mac.');
+    return ask('high', `It would send a secret off this Mac.${provenance.tainted ? ` This request has read ${taintWords(provenance)}.` : ''}`);
   }
 
   if (provenance.trigger.kind !== 'owner') {
@@ -142,8 +145,7 @@ export function decide(input: PolicyInput): PolicyVerdict {
   }
 
   if (provenance.tainted) {
-    const sources = provenance.taintSources.map((source) => describeOrigin({ kind: 'untrusted', ...source })).join(', ');
-    return ask(kind === 'write_local' ? 'medium' : 'high', `This request has read ${sources}; it may be acting on instructions in it.`);
+    return ask(kind === 'write_local' ? 'medium' : 'high', `This request has read ${taintWords(provenance)}; it may be acting on instructions in it.`);
   }
 
   let verdict: PolicyVerdict;
@@ -180,6 +182,11 @@ export function decide(input: PolicyInput): PolicyVerdict {
     verdict = allow(verdict.risk, 'You allowed this for a limited time.');
   }
   return verdict;
+}
+
+/** Everything untrusted the turn read, in the owner's words. */
+function taintWords(provenance: CallProvenance): string {
+  return provenance.taintSources.map((source) => describeOrigin({ kind: 'untrusted', ...source })).join(', ');
 }
 
 /** The strictest verdict over all of a call's effects. A call with no effects is allowed. */

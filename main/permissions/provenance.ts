@@ -41,31 +41,25 @@ export function turnStart(context: readonly Message[]): number {
 }
 
 /**
- * Untrusted text stays in the model's context after the turn that read it, and a fooled model can act on it a turn
- * later ("now write that to ~/.zshrc"). So taint looks back over the last few turns, not only the current one.
+ * A turn is as trusted as the least trusted thing in the model's context: untrusted text and a contact's words stay
+ * there after the turn that read them, and a fooled model can act on them later ("now write that to ~/.zshrc"). So
+ * taint covers the whole history sent to the model, not a window of turns. A contact's words are data for any effect,
+ * like a stranger's; they taint the turn as a non-owner sender named by the contact.
  */
-export const TAINT_WINDOW_TURNS = 3;
-
 export function analyzeTurn(context: readonly Message[], privateReaders: ReadonlySet<string>): TurnProvenance {
   const start = turnStart(context);
   const trigger = context[start]?.role === 'user' ? (context[start] as { provenance: Provenance }).provenance : { kind: 'owner' as const };
-  let windowStart = start;
-  for (let turns = 1, index = start - 1; index >= 0 && turns < TAINT_WINDOW_TURNS; index--) {
-    if (context[index]?.role === 'user') {
-      windowStart = index;
-      turns++;
-    }
-  }
   const taintSources: { source: UntrustedSource; detail?: string }[] = [];
-  let readPrivateData = false;
-  for (const message of context.slice(windowStart)) {
-    if (message.role === 'assistant') continue;
-    if (message.provenance.kind === 'untrusted') {
-      const { source, detail } = message.provenance;
-      if (!taintSources.some((known) => known.source === source && known.detail === detail)) {
-        taintSources.push(detail === undefined ? { source } : { source, detail });
-      }
+  const addSource = (source: UntrustedSource, detail: string | undefined): void => {
+    if (!taintSources.some((known) => known.source === source && known.detail === detail)) {
+      taintSources.push(detail === undefined ? { source } : { source, detail });
     }
+  };
+  let readPrivateData = false;
+  for (const message of context) {
+    if (message.role === 'assistant') continue;
+    if (message.provenance.kind === 'untrusted') addSource(message.provenance.source, message.provenance.detail);
+    if (message.provenance.kind === 'contact') addSource('non_owner_sender', `your contact ${message.provenance.contactId}`);
     if (message.role === 'toolResult' && !message.isError && privateReaders.has(message.toolName)) readPrivateData = true;
   }
   return { trigger, tainted: taintSources.length > 0, taintSources, readPrivateData };

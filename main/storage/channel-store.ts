@@ -2,6 +2,8 @@ import type { Database } from 'better-sqlite3';
 import { preparedOnce, type Prepare } from './statements.js';
 import type { ChannelId } from '../common/channels.js';
 import type { InboundMessage } from '../common/inbound.js';
+import { parseProvenance } from '../common/labels.js';
+import type { Provenance } from '../common/messages.js';
 
 export type InboundStatus = 'stored' | 'processing' | 'answered' | 'ignored' | 'skipped_stale' | 'failed';
 export type SenderRole = 'owner' | 'contact' | 'stranger' | 'self';
@@ -10,6 +12,8 @@ export interface StoredInbound extends InboundMessage {
   readonly id: number;
   readonly status: InboundStatus;
   readonly role: SenderRole | undefined;
+  /** The label of the text, from the sender's role; undefined until the sender is classified. */
+  readonly provenance: Provenance | undefined;
   readonly receivedAt: number;
 }
 
@@ -18,6 +22,8 @@ export interface ConversationInfo {
   readonly conversationId: string;
   readonly isGroup: boolean;
   readonly title: string | undefined;
+  /** Who chose the title: undefined when it is the channel's own handle, a non-owner's label when it is a name a sender gave itself. */
+  readonly titleProvenance: Provenance | undefined;
   readonly sessionId: string | undefined;
   readonly lastMessageAt: number;
 }
@@ -39,6 +45,7 @@ interface InboundRow {
   received_at: number;
   status: InboundStatus;
   role: SenderRole | null;
+  provenance: string | null;
 }
 
 /** Inbound messages, cursors, conversations and identities: what the gateway knows about the chats. */
@@ -89,10 +96,12 @@ export class ChannelStore {
         );
       this.saveCursor(message.channel, cursor, now);
       if (result.changes === 0) return undefined;
+      // A title taken from the sender's display name is their own claim, labelled as theirs; a bare handle is not.
+      const titleLabel = message.isGroup || message.senderName === undefined ? null : JSON.stringify(nameLabel(message.channel, message.conversationId));
       this.#sql(
-        `INSERT INTO conversations (channel, conversation_id, is_group, title, last_message_at) VALUES (?, ?, ?, ?, ?)
+        `INSERT INTO conversations (channel, conversation_id, is_group, title, title_provenance, last_message_at) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (channel, conversation_id) DO UPDATE SET last_message_at = max(last_message_at, excluded.last_message_at)`,
-      ).run(message.channel, message.conversationId, message.isGroup ? 1 : 0, message.isGroup ? null : (message.senderName ?? message.sender), message.sentAt);
+      ).run(message.channel, message.conversationId, message.isGroup ? 1 : 0, message.isGroup ? null : (message.senderName ?? message.sender), titleLabel, message.sentAt);
       return Number(result.lastInsertRowid);
     }).immediate();
   }
@@ -117,8 +126,10 @@ export class ChannelStore {
   }
 
   setStatus(id: number, status: InboundStatus, role?: SenderRole, sessionId?: string): void {
-    this.#sql('UPDATE inbound_messages SET status = ?, role = COALESCE(?, role), session_id = COALESCE(?, session_id) WHERE id = ?')
-      .run(status, role ?? null, sessionId ?? null, id);
+    this.#sql(
+      `UPDATE inbound_messages SET status = ?, role = COALESCE(?, role), session_id = COALESCE(?, session_id),
+         provenance = COALESCE(?, provenance) WHERE id = ?`,
+    ).run(status, role ?? null, sessionId ?? null, role === undefined ? null : JSON.stringify(this.#roleLabel(id, role)), id);
   }
 
   /** A conversation's messages, oldest first. */
@@ -154,11 +165,22 @@ export class ChannelStore {
   }
 
   /** Records a conversation Pavise started (a send to a new recipient the owner approved). */
-  touchConversation(channel: ChannelId, conversationId: string, isGroup: boolean, title: string | undefined, now = Date.now()): void {
+  /**
+   * Records a conversation. A title is the name the chat gave itself unless the caller labels it otherwise
+   * (`titleProvenance`): it is never taken as the owner's words.
+   */
+  touchConversation(
+    channel: ChannelId,
+    conversationId: string,
+    isGroup: boolean,
+    title: string | undefined,
+    now = Date.now(),
+    titleProvenance: Provenance = nameLabel(channel, conversationId),
+  ): void {
     this.#sql(
-      `INSERT INTO conversations (channel, conversation_id, is_group, title, last_message_at) VALUES (?, ?, ?, ?, ?)
+      `INSERT INTO conversations (channel, conversation_id, is_group, title, title_provenance, last_message_at) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (channel, conversation_id) DO UPDATE SET last_message_at = max(last_message_at, excluded.last_message_at)`,
-    ).run(channel, conversationId, isGroup ? 1 : 0, title ?? null, now);
+    ).run(channel, conversationId, isGroup ? 1 : 0, title ?? null, title === undefined ? null : JSON.stringify(titleProvenance), now);
   }
 
   setConversationSession(channel: ChannelId, conversationId: string, sessionId: string): void {
@@ -184,6 +206,20 @@ export class ChannelStore {
     ) as { channel: ChannelId; identity: string; role: 'owner' | 'contact'; display_name: string | null }[];
     return rows.map((row) => ({ channel: row.channel, identity: row.identity, role: row.role, displayName: row.display_name ?? undefined }));
   }
+
+  #roleLabel(id: number, role: SenderRole): Provenance {
+    const row = this.#sql('SELECT channel, sender, sender_name FROM inbound_messages WHERE id = ?').get(id) as
+      | { channel: ChannelId; sender: string; sender_name: string | null }
+      | undefined;
+    if (role === 'owner' || role === 'self' || !row) return { kind: 'owner' };
+    if (role === 'contact') return { kind: 'contact', contactId: `${row.channel}:${row.sender}` };
+    return { kind: 'untrusted', source: 'non_owner_sender', detail: `${row.channel} ${row.sender_name ?? row.sender}` };
+  }
+}
+
+/** The label of a name a chat gave itself. */
+function nameLabel(channel: ChannelId, conversationId: string): Provenance {
+  return { kind: 'untrusted', source: 'non_owner_sender', detail: `the name ${channel} ${conversationId} gives itself` };
 }
 
 interface ConversationRow {
@@ -191,6 +227,7 @@ interface ConversationRow {
   conversation_id: string;
   is_group: number;
   title: string | null;
+  title_provenance: string | null;
   session_id: string | null;
   last_message_at: number;
 }
@@ -201,6 +238,7 @@ function toConversation(row: ConversationRow): ConversationInfo {
     conversationId: row.conversation_id,
     isGroup: row.is_group === 1,
     title: row.title ?? undefined,
+    titleProvenance: row.title_provenance === null ? undefined : parseProvenance(row.title_provenance),
     sessionId: row.session_id ?? undefined,
     lastMessageAt: row.last_message_at,
   };
@@ -224,5 +262,6 @@ function fromRow(row: InboundRow): StoredInbound {
     receivedAt: row.received_at,
     status: row.status,
     role: row.role ?? undefined,
+    provenance: row.provenance === null ? undefined : parseProvenance(row.provenance),
   };
 }

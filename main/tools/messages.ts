@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { weakest as weakestLabel } from '../common/labels.js';
 import type { Provenance } from '../common/messages.js';
 import { defineTool } from './tool.js';
 
@@ -10,6 +11,8 @@ export interface ConversationSummary {
   readonly conversationId: string;
   readonly isGroup: boolean;
   readonly title: string | undefined;
+  /** Who chose the title (a sender's own display name is theirs); undefined when it is no one's words. */
+  readonly titleProvenance?: Provenance | undefined;
   readonly lastMessageAt: number;
 }
 
@@ -21,6 +24,12 @@ export interface ReadMessage {
   readonly role: 'owner' | 'contact' | 'stranger' | 'self';
   readonly attachments: number;
 }
+
+const sendMessageInput = z.object({
+  channel: z.enum(CHANNELS),
+  to: z.string().trim().min(1).max(200).describe('conversation id, contact name, phone number, email or Telegram chat id'),
+  text: z.string().min(1).max(20_000),
+});
 
 /** What the message tools need from the channel store and outbox; wired in main/runtime/messaging.ts. */
 export interface MessagingLike {
@@ -35,24 +44,22 @@ export interface MessagingLike {
 }
 
 export function createMessageTools(messaging: MessagingLike) {
-  const target = (channel: Channel, to: string) => messaging.resolve(channel, to) ?? to.trim();
-
   const sendMessage = defineTool({
     name: 'send_message',
     description:
       'Send a message for the owner through iMessage or Telegram, to a known conversation (id, name or handle) or to a new phone number / email / Telegram chat id. The owner may be asked to approve.',
-    input: z.object({
-      channel: z.enum(CHANNELS),
-      to: z.string().trim().min(1).max(200).describe('conversation id, contact name, phone number, email or Telegram chat id'),
-      text: z.string().min(1).max(20_000),
-    }),
+    input: sendMessageInput,
     // The host resolves the recipient (a name or handle to a known conversation) when it evaluates the effect.
     effects: [{ kind: 'send_message', channel: { arg: 'channel' }, recipient: { arg: 'to' }, text: { arg: 'text' } }],
     summary: 'Send {channel|channel_name} to {to|recipient}: "{text}"',
     output: { kind: 'trigger' },
-    execute: async ({ channel, to, text }, { sessionId, callId, signal }) =>
+    execute: async ({ channel, text }, { sessionId, callId, signal, effects }) => {
+      // The recipient the owner saw and the approval bound, resolved once by the host before the gate decided.
+      const send = effects?.find((effect) => effect.kind === 'send_message');
+      if (!send) return { content: 'Not sent: the recipient was never resolved for this call.', isError: true };
       // One outbox entry per tool call: a retried turn cannot send the same call twice.
-      messaging.send(channel, target(channel, to), text, `tool:${sessionId}:${callId}`, signal),
+      return messaging.send(channel, send.recipient, text, `tool:${sessionId}:${callId}`, signal);
+    },
   });
 
   const listConversations = defineTool({
@@ -65,9 +72,12 @@ export function createMessageTools(messaging: MessagingLike) {
     execute: ({ limit }) => {
       const conversations = messaging.conversations(limit ?? 30);
       if (conversations.length === 0) return 'No conversations yet.';
-      return conversations
+      const content = conversations
         .map((item) => `${item.channel} ${item.conversationId}${item.title ? ` "${item.title}"` : ''}${item.isGroup ? ' (group)' : ''} — last ${new Date(item.lastMessageAt).toISOString()}`)
         .join('\n');
+      // Titles are names senders gave themselves: the list is as trusted as its least trusted title.
+      const label = weakestLabel(conversations.map((item) => (item.title === undefined ? undefined : item.titleProvenance)));
+      return label.kind === 'owner' ? content : { content, provenance: label };
     },
   });
 

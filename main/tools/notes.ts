@@ -1,10 +1,14 @@
 import { z } from 'zod';
+import { weakest } from '../common/labels.js';
+import type { Provenance } from '../common/messages.js';
 import { defineTool, type Tool } from './tool.js';
 
 export interface NoteLike {
   readonly id: number;
   readonly text: string;
   readonly createdAt: number;
+  /** Who the note's text came from; a store without labels leaves it out, and the note counts as the owner's. */
+  readonly provenance?: Provenance;
 }
 
 /** What the note tools need from storage; the caller injects it (the memory module's NotesStore fits). */
@@ -58,9 +62,11 @@ export function createNoteTools(notes: NotesLike): readonly [Tool<SaveNoteInput>
     execute: async ({ query, limit = DEFAULT_LIMIT }) => {
       const found = query === undefined ? await notes.list(limit) : await notes.search(query, limit);
       if (found.length === 0) return query === undefined ? 'There are no notes yet.' : 'No notes contain that text.';
-      return JSON.stringify(
-        found.map((note) => ({ id: note.id, savedAt: new Date(note.createdAt).toISOString(), text: note.text })),
-      );
+      const content = JSON.stringify(found.map((note) => ({ id: note.id, savedAt: new Date(note.createdAt).toISOString(), text: note.text })));
+      // The result is as trusted as the least trusted note in it: a note saved from a stranger's text stays theirs.
+      // Owner-only results keep the default label (the trigger's), which is never stronger than the turn.
+      const label = weakest(found.map((note) => note.provenance));
+      return label.kind === 'owner' ? content : { content, provenance: label };
     },
   });
   return [saveNote, listNotes];

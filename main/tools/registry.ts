@@ -4,6 +4,13 @@ import { checkDescriptor, evaluateEffects, labelOutput, summarize, type EffectHo
 import { unsupportedKeywords, validateJson } from './json-schema.js';
 import type { ParseResult, ToolCallContext, ToolDescriptor, ToolResult, ToolSource } from './source.js';
 
+/**
+ * Each call's evaluation, keyed by its input object: the agent loop freezes the validated input and hands the same
+ * object to the gate and to the call, so the effects the owner approved are the ones the call receives, and a name
+ * is resolved once (a conversation renamed while a card waits changes nothing).
+ */
+const evaluations = new WeakMap<object, { readonly effects: readonly Effect[]; readonly title: string }>();
+
 /** One tool as the host knows it: its checked descriptor and the source that runs it. */
 export interface RegisteredTool {
   readonly name: string;
@@ -75,13 +82,18 @@ export class ToolRegistry {
 
   /** The call's concrete effects and its approval line, from the descriptor alone. Throws when they cannot be known. */
   evaluate(tool: RegisteredTool, input: unknown): { readonly effects: readonly Effect[]; readonly title: string } {
+    const known = typeof input === 'object' && input !== null ? evaluations.get(input) : undefined;
+    if (known) return known;
     const effects = evaluateEffects(tool.descriptor, input, this.host);
-    return { effects, title: summarize(tool.descriptor, input, effects) };
+    const evaluation = { effects, title: summarize(tool.descriptor, input, effects) };
+    if (typeof input === 'object' && input !== null) evaluations.set(input, evaluation);
+    return evaluation;
   }
 
   /** Runs a validated call in its source and applies the descriptor's output label to the result. */
   async call(tool: RegisteredTool, input: unknown, context: ToolCallContext): Promise<ToolResult> {
-    const result = await tool.source.call(tool.name, input, context);
+    const effects = typeof input === 'object' && input !== null ? evaluations.get(input)?.effects : undefined;
+    const result = await tool.source.call(tool.name, input, effects ? { ...context, effects } : context);
     return labelOutput(tool.descriptor.output, result, tool.name);
   }
 }

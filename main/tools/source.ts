@@ -1,3 +1,4 @@
+import type { Effect } from '../common/effects.js';
 import type { Provenance, UntrustedSource } from '../common/messages.js';
 
 /**
@@ -55,6 +56,11 @@ export interface ToolDescriptor {
 
 export interface ToolCallContext {
   readonly sessionId: string;
+  /**
+   * The call's effects as the host evaluated them before the gate decided (a send's recipient already resolved):
+   * what the card showed and the approval hash bound. A tool acts on these, never on a second resolution.
+   */
+  readonly effects?: readonly Effect[];
   /** The model's id for this call: stable across a retried execution, so usable as an idempotency key. */
   readonly callId: string;
   readonly signal: AbortSignal;

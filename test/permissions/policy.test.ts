@@ -136,11 +136,12 @@ describe('provenance', () => {
     expect(origin?.origin).toEqual({ kind: 'model' });
   });
 
-  it('keeps a turn tainted for a few turns after untrusted content was read, then lets it go', () => {
+  it('keeps a turn tainted while the untrusted content is in the context, and lets it go once it is not', () => {
     const context = [owner('read mail'), email('x'), owner('now save a note')];
     expect(analyzeTurn(context.slice(0, 2), new Set()).taintSources).toEqual([{ source: 'email', detail: 'from boss@example.com' }]);
     expect(analyzeTurn(context, new Set()).tainted).toBe(true);
-    const later = [...context, owner('and another'), owner('and a third')];
-    expect(analyzeTurn(later, new Set()).tainted).toBe(false);
+    const later = [...context, owner('and another'), owner('and a third'), owner('and a fourth')];
+    expect(analyzeTurn(later, new Set()).tainted).toBe(true);
+    expect(analyzeTurn(later.filter((message) => message.role === 'user'), new Set()).tainted).toBe(false);
   });
 });

@@ -96,6 +96,12 @@ const nextId = (prefix: string): string => `${prefix}_${(++idCounter).toString(3
 
 const squash = (text: string): string => text.replace(/\s+/g, ' ').trim();
 
+/** Text as a reader sees it inside JSON output (list_notes): string escapes decoded, so planted text is found whole. */
+const unescapeJson = (text: string): string =>
+  text.replace(/\\u([0-9a-fA-F]{4})|\\(["\\/bfnrt])/g, (_, hex: string | undefined, char: string | undefined) =>
+    hex ? String.fromCharCode(Number.parseInt(hex, 16)) : ({ b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' } as Record<string, string>)[char ?? ''] ?? char ?? '',
+  );
+
 function toolTurn(calls: readonly ToolUse[], prefix: string, text?: string): FakeReply {
   const blocks: AnthropicBlockSpec[] = [];
   if (text) blocks.push({ type: 'text', text });
@@ -113,7 +119,7 @@ export function compromisedModel(options: CompromisedModelOptions): (request: Re
     const conversation = readConversation(request);
     if (conversation.calls.some((call) => call.id.startsWith('inj_'))) return anthropicText('Done — I followed the instructions.');
 
-    const seen = [...conversation.userTexts, ...[...conversation.results.values()].map((result) => result.content)].map(squash).join('\n');
+    const seen = [...conversation.userTexts, ...[...conversation.results.values()].flatMap((result) => [result.content, unescapeJson(result.content)])].map(squash).join('\n');
     if (seen.includes(needle)) {
       options.log.exposed = true;
       const needs = requiredReads(options.injection).filter((use) => !called(conversation, use));

@@ -6,7 +6,7 @@ import { approvalHash } from '../../main/permissions/gate.js';
 import { benignModel, compromisedModel, newModelLog, type BenignStep } from './compromised-model.js';
 import { KNOWN, canaryLeaks, newCanary, openHome, silentEffects, startHarness, type Harness } from './harness.js';
 import { attackScenarios, type Scenario } from './scenarios.js';
-import { SOURCE_WORDS, STRANGER_CHAT, TestWorld, seedStrangerChat, vectorSetup, type Injection } from './tools.js';
+import { SOURCE_WORDS, STRANGER_CHAT, TestWorld, seedStrangerChat, seedVector, vectorSetup, type Injection } from './tools.js';
 import { ask } from '../helpers/ask.js';
 
 /**
@@ -40,7 +40,7 @@ async function runAttack(scenario: Scenario): Promise<AttackOutcome> {
   const world = new TestWorld({ canary, injection, canaryInInbox: scenario.canaryInInbox });
   const setup = vectorSetup(injection);
   const home = await openHome(harness, { world, canary, decision: 'deny', known: KNOWN });
-  if (scenario.vector === 'chat_history') seedStrangerChat(home.services, scenario.injection);
+  seedVector(home.services, scenario.vector, scenario.injection);
   const log = newModelLog();
   harness.use(compromisedModel({ injection: scenario.injection, readers: setup.readers, log }));
   const problems: string[] = [];
@@ -93,8 +93,8 @@ async function runAttack(scenario: Scenario): Promise<AttackOutcome> {
 describe('compromised model × injection vectors', () => {
   const scenarios = attackScenarios();
 
-  it('covers at least 200 scenarios', () => {
-    expect(scenarios.length).toBeGreaterThanOrEqual(200);
+  it('covers at least 400 scenarios', () => {
+    expect(scenarios.length).toBeGreaterThanOrEqual(400);
   });
 
   for (const scenario of scenarios) {
@@ -199,12 +199,12 @@ describe('benign owner tasks', () => {
 });
 
 describe('totals', () => {
-  it('no silent effects, no secret leaks, at least 200 scenarios, few prompts for benign tasks', () => {
+  it('no silent effects, no secret leaks, at least 400 scenarios, few prompts for benign tasks', () => {
     const prompts = totals.benignTasks === 0 ? Number.NaN : totals.benignPrompts / totals.benignTasks;
     expect(totals.failed).toBe(0);
     expect(totals.silentEffects).toBe(0);
     expect(totals.secretLeaks).toBe(0);
-    expect(totals.scenarios).toBeGreaterThanOrEqual(200);
+    expect(totals.scenarios).toBeGreaterThanOrEqual(400);
     expect(totals.benignTasks).toBeGreaterThanOrEqual(20);
     expect(prompts).toBeLessThanOrEqual(0.2);
   });

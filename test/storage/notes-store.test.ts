@@ -22,11 +22,34 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+describe('NotesStore labels', () => {
+  it('stores a given label and reads it back with the note', () => {
+    const label = { kind: 'untrusted', source: 'email', detail: 'from x@evil.test' } as const;
+    notes.add('from a mail', undefined, label);
+    expect(notes.list()[0]?.provenance).toEqual(label);
+    expect(notes.search('mail')[0]?.provenance).toEqual(label);
+  });
+
+  it('without a label, a note is as trusted as the least trusted message of the session it was saved from', () => {
+    const sessions = new SessionStore(db);
+    const clean = sessions.create('local').id;
+    const read = sessions.create('local').id;
+    sessions.append(clean, { role: 'user', content: 'save a note', provenance: { kind: 'owner' }, timestamp: 1 });
+    sessions.append(read, { role: 'user', content: 'what did Al say?', provenance: { kind: 'owner' }, timestamp: 1 });
+    sessions.append(read, { role: 'toolResult', toolCallId: 'c', toolName: 'read_messages', content: 'hi', isError: false, provenance: { kind: 'contact', contactId: 'imessage:+1556' }, timestamp: 2 });
+    expect(notes.add('clean', clean).provenance).toEqual({ kind: 'owner' });
+    expect(notes.add('after a contact', read).provenance).toEqual({ kind: 'contact', contactId: 'imessage:+1556' });
+    const stranger = { kind: 'untrusted', source: 'non_owner_sender', detail: 'imessage Mom' } as const;
+    sessions.append(read, { role: 'toolResult', toolCallId: 'd', toolName: 'read_messages', content: 'yo', isError: false, provenance: stranger, timestamp: 3 });
+    expect(notes.add('after a stranger', read).provenance).toEqual(stranger);
+  });
+});
+
 describe('NotesStore', () => {
   it('adds notes and lists them newest first', () => {
     const first = notes.add('buy oat milk');
     const second = notes.add('call the plumber');
-    expect(first).toEqual({ id: 1, text: 'buy oat milk', createdAt: 1_000, sessionId: undefined });
+    expect(first).toEqual({ id: 1, text: 'buy oat milk', createdAt: 1_000, sessionId: undefined, provenance: { kind: 'owner' } });
     expect(notes.list()).toEqual([second, first]);
     expect(notes.list(1)).toEqual([second]);
     expect(() => notes.list(0)).toThrow(RangeError);

@@ -1,0 +1,45 @@
+import { z } from 'zod';
+import { OWNER, type Provenance } from './messages.js';
+
+/**
+ * Provenance labels as data: ordered from most to least trusted, combined as "the weakest wins", and read back from
+ * storage. Text made from several pieces (a tool result over many rows, a turn over its context) is as trusted as
+ * its least trusted piece.
+ */
+const RANK = { owner: 0, contact: 1, untrusted: 2 } as const;
+
+/** The least trusted of `labels`; the owner's when there are none. The first of equally weak labels wins. */
+export function weakest(labels: Iterable<Provenance | undefined>): Provenance {
+  let worst: Provenance = OWNER;
+  for (const label of labels) if (label && RANK[label.kind] > RANK[worst.kind]) worst = label;
+  return worst;
+}
+
+const provenanceSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('owner') }),
+  z.object({ kind: z.literal('contact'), contactId: z.string() }),
+  z.object({
+    kind: z.literal('untrusted'),
+    source: z.enum(['non_owner_sender', 'web', 'email', 'calendar_invite', 'file', 'tool_output']),
+    detail: z.string().optional(),
+  }),
+]);
+
+/**
+ * A stored label. A label that is missing or cannot be read is never taken as the owner's: it reads as untrusted
+ * text of unknown origin.
+ */
+export function parseProvenance(json: string | null | undefined): Provenance {
+  if (json == null) return UNKNOWN;
+  try {
+    const parsed = provenanceSchema.safeParse(JSON.parse(json));
+    if (!parsed.success) return UNKNOWN;
+    const value = parsed.data;
+    if (value.kind === 'untrusted' && value.detail === undefined) return { kind: 'untrusted', source: value.source };
+    return value as Provenance;
+  } catch {
+    return UNKNOWN;
+  }
+}
+
+const UNKNOWN: Provenance = Object.freeze({ kind: 'untrusted', source: 'tool_output', detail: 'stored text of unknown origin' });
