@@ -243,7 +243,7 @@ export class Gateway {
       if (!own) this.#log(`${message.channel}: ignored a message sent from this Mac's own account`);
       return;
     }
-    if (message.kind !== 'message') {
+    if (message.kind !== 'message' && message.kind !== 'forwarded') {
       store.setStatus(message.id, 'ignored');
       return;
     }
@@ -280,9 +280,7 @@ export class Gateway {
     const typing = channel?.typing ? setInterval(() => void channel.typing?.(message.conversationId, signal).catch(() => undefined), 4_000) : undefined;
     void channel?.typing?.(message.conversationId, signal).catch(() => undefined);
 
-    // A group is a room full of other people: even the owner's message there arrives with their words around it.
-    const provenance: Provenance =
-      role === 'owner' ? (message.isGroup ? { kind: 'untrusted', source: 'non_owner_sender', detail: `group ${message.conversationId}` } : OWNER) : { kind: 'contact', contactId: `${message.channel}:${message.sender}` };
+    const provenance = triggerOf(message, role);
     let reply: string;
     try {
       const result = await this.deps.runner.run({
@@ -438,6 +436,17 @@ export class Gateway {
     this.deps.outbox.hold(entry.id, outbound.reason, this.#now());
     return false;
   }
+}
+
+/**
+ * Whose words start the turn. A group is a room full of other people: even the owner's message there arrives with
+ * their words around it. A forward or quote carries someone else's words, so the whole message is untrusted data
+ * (its text names the original sender), whoever sent it.
+ */
+function triggerOf(message: StoredInbound, role: 'owner' | 'contact'): Provenance {
+  if (message.kind === 'forwarded') return { kind: 'untrusted', source: 'non_owner_sender', detail: 'forwarded or quoted from someone else' };
+  if (role === 'contact') return { kind: 'contact', contactId: `${message.channel}:${message.sender}` };
+  return message.isGroup ? { kind: 'untrusted', source: 'non_owner_sender', detail: `group ${message.conversationId}` } : OWNER;
 }
 
 export function pairingHash(input: { channel: string; sender: string }): string {
