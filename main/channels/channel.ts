@@ -36,6 +36,36 @@ export interface ChannelHost {
   /** A cursor saved without a message (first start: begin at the newest message). */
   saveCursor(channel: ChannelId, cursor: string): void;
   status(status: ChannelStatus): void;
+  /**
+   * A tap on a button sent with a message (Telegram inline keyboards). The host checks who tapped, where and what
+   * the data binds; the channel only shows the answer. Absent: taps are answered with "not accepted".
+   */
+  tap?(tap: ButtonTap): TapAnswer;
+}
+
+/** A button under a sent message; `data` comes back unchanged in a tap (at most 64 bytes on Telegram). */
+export interface MessageButton {
+  readonly text: string;
+  readonly data: string;
+}
+
+export interface ButtonTap {
+  readonly channel: ChannelId;
+  /** The data of the button tapped, as the network delivered it: untrusted until the host checks it. */
+  readonly data: string;
+  /** Who tapped (a Telegram user id). */
+  readonly sender: string;
+  /** The conversation of the message the button is under, when the network says. */
+  readonly conversationId: string | undefined;
+  /** The tap was in a one-to-one chat with the assistant. */
+  readonly isPrivate: boolean;
+}
+
+export interface TapAnswer {
+  /** A short line shown to whoever tapped. */
+  readonly text: string;
+  /** When set, the message the button was under is replaced by this text, without buttons. */
+  readonly replaceWith?: string;
 }
 
 export interface OutboundMessage {
@@ -43,6 +73,8 @@ export interface OutboundMessage {
   readonly text: string;
   /** Stable across retries: a channel that can dedupe uses it; the outbox uses it to send at most once. */
   readonly idempotencyKey: string;
+  /** One row of buttons under the message, where the channel has them. */
+  readonly buttons?: readonly MessageButton[];
 }
 
 export type SendResult =

@@ -1,7 +1,11 @@
 import type { Effect, Risk } from './effects.js';
 
-/** Where an approval may be decided. Chat channels are deliberately absent: approvals are never given remotely. */
-export type ApprovalDecider = 'popover' | 'notification' | 'cli' | 'terminal';
+/**
+ * Where an approval may be decided: on the Mac, or (`telegram`) by the owner's own paired Telegram account through
+ * the inline buttons under an approval notice, bound to the approval and a single-use nonce, for risk low or medium
+ * only. Never by a message's text.
+ */
+export type ApprovalDecider = 'popover' | 'notification' | 'cli' | 'terminal' | 'telegram';
 
 export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'used';
 

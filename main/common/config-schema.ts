@@ -135,12 +135,21 @@ export const OwnerConfigSchema = z.strictObject({
     .optional(),
 });
 
+export const ApprovalsConfigSchema = z.strictObject({
+  /**
+   * Let the owner's paired Telegram account decide approvals of risk low or medium from the notice in its private
+   * chat (inline Approve / Deny). Off: the notice only says where to decide on the Mac.
+   */
+  remote: z.boolean().default(true),
+});
+
 export const ConfigSchema = z.strictObject({
   $schema: z.string().optional(),
   owner: OwnerConfigSchema.prefault({}),
   model: ModelConfigSchema.prefault({}),
   limits: LimitsConfigSchema.prefault({}),
   permissions: PermissionsConfigSchema.prefault({}),
+  approvals: ApprovalsConfigSchema.prefault({}),
   channels: ChannelsConfigSchema.prefault({}),
 });
 

@@ -11,7 +11,11 @@ export interface Attachment {
   readonly fileId?: string;
 }
 
-export type InboundKind = 'message' | 'edit' | 'reaction';
+/**
+ * `forwarded`: a message that is, or quotes, someone else's words (a Telegram forward, a reply quoting another chat).
+ * Its text names the original sender; the gateway hands it to the model as untrusted, never as the owner's words.
+ */
+export type InboundKind = 'message' | 'forwarded' | 'edit' | 'reaction';
 
 export interface InboundMessage {
   readonly channel: ChannelId;

@@ -20,6 +20,7 @@ import type { SessionStore } from '../storage/session-store.js';
 import type { Switches } from '../storage/switches.js';
 import type { ToolRegistry } from '../tools/registry.js';
 import { acquireGatewayLock } from './lock.js';
+import { approvalNotice, RemoteApprovals } from './remote-approvals.js';
 
 /** What the gateway uses from the core, and nothing more. */
 export interface GatewayDeps {
@@ -28,17 +29,17 @@ export interface GatewayDeps {
   readonly channels: ChannelStore;
   readonly outbox: Outbox;
   readonly sessions: Pick<SessionStore, 'create'>;
-  readonly approvals: Pick<ApprovalStore, 'list' | 'consume' | 'pending' | 'create' | 'expire'>;
+  readonly approvals: Pick<ApprovalStore, 'list' | 'consume' | 'pending' | 'create' | 'expire' | 'get' | 'expireStale' | 'sessionOf'>;
   readonly activity: Pick<ActivityLog, 'append'>;
   readonly switches: Pick<Switches, 'get'>;
   readonly pacer: Pick<Pacer, 'record'>;
-  readonly gate: Pick<PermissionGate, 'checkOutbound'>;
+  readonly gate: Pick<PermissionGate, 'checkOutbound' | 'decide'>;
   readonly broker: Pick<SecretBroker, 'redact'>;
   readonly pairing: Pick<PairingCodes, 'consume' | 'noteDropped'>;
   readonly runner: Pick<TurnRunner, 'run'>;
   readonly tools: ToolRegistry;
   readonly contactTools: ToolRegistry;
-  readonly events: Pick<Emitter<{ approval: [ApprovalView]; alert: [string] }>, 'emit'>;
+  readonly events: Pick<Emitter<{ approval: [ApprovalView]; alert: [string] }>, 'emit' | 'on'>;
   /** Runs `work` in one database transaction. */
   readonly transaction: <T>(work: () => T) => T;
 }
@@ -79,6 +80,9 @@ export class Gateway {
   readonly #statuses = new Map<ChannelId, ChannelStatus>();
   readonly #now: () => number;
   readonly #log: (line: string) => void;
+  /** Sessions with a turn running, and the chat it came from: where a notice goes when the turn stops for an approval. */
+  readonly #turns = new Map<string, { readonly channel: ChannelId; readonly conversationId: string; readonly isGroup: boolean }>();
+  readonly #remote: RemoteApprovals;
   #outboxRunning: Promise<void> | undefined;
   #outboxAgain = false;
   #skipped: StoredInbound[] = [];
@@ -92,6 +96,7 @@ export class Gateway {
     this.#now = options.now ?? Date.now;
     this.#log = options.log ?? (() => undefined);
     this.#maxConcurrent = options.maxConcurrentConversations ?? MAX_CONCURRENT_CONVERSATIONS;
+    this.#remote = new RemoteApprovals({ config: deps.config, channels: deps.channels, approvals: deps.approvals, gate: deps.gate, now: this.#now });
     if (!Number.isSafeInteger(this.#maxConcurrent) || this.#maxConcurrent < 1) {
       throw new RangeError(`maxConcurrentConversations must be a positive integer, not ${this.#maxConcurrent}.`);
     }
@@ -111,6 +116,7 @@ export class Gateway {
     const lock = acquireGatewayLock(join(this.deps.paths.home, 'gateway.lock'));
     this.#signal = signal;
     const stopListening = this.deps.outbox.events.on('queued', () => this.#kickOutbox());
+    const stopNotices = this.deps.events.on('approval', (approval) => this.#notify(approval));
     try {
       for (const entry of this.deps.outbox.recoverInterrupted(this.#now())) {
         this.deps.activity.append({
@@ -138,6 +144,7 @@ export class Gateway {
       await Promise.allSettled([...this.#inFlight, this.#outboxRunning]);
     } finally {
       stopListening();
+      stopNotices();
       lock.release();
     }
   }
@@ -162,7 +169,32 @@ export class Gateway {
         }
         if (status.state === 'connected') this.#kickOutbox();
       },
+      tap: (tap) => this.#remote.tap(tap),
     };
+  }
+
+  /**
+   * A turn from a chat stopped for an approval: the owner hears at once, in that chat, what is waiting and where
+   * to decide (most Macs running Pavise have no screen). Sent directly, not through the outbox: it goes only to the
+   * chat of the owner's own turn, and must not wait behind held replies.
+   */
+  #notify(approval: ApprovalView): void {
+    const sessionId = this.deps.approvals.sessionOf(approval.id);
+    const turn = sessionId === undefined ? undefined : this.#turns.get(sessionId);
+    const channel = turn && this.#channels.get(turn.channel);
+    if (!turn || !channel) return;
+    const remote = turn.channel === 'telegram' && !turn.isGroup && this.deps.config.approvals.remote && approval.risk !== 'high';
+    const text = approvalNotice(approval, remote);
+    const buttons = remote ? this.#remote.buttonsFor(approval, text) : [];
+    const signal = this.#signal ?? new AbortController().signal;
+    void channel
+      .send({ conversationId: turn.conversationId, text, idempotencyKey: `approval:${approval.id}`, ...(buttons.length > 0 ? { buttons } : {}) }, signal)
+      .then(
+        (result) => {
+          if (!result.ok) this.#log(`${turn.channel}: the approval notice was not sent — ${result.message}`);
+        },
+        () => this.#log(`${turn.channel}: the approval notice was not sent`),
+      );
   }
 
   /**
@@ -243,7 +275,7 @@ export class Gateway {
       if (!own) this.#log(`${message.channel}: ignored a message sent from this Mac's own account`);
       return;
     }
-    if (message.kind !== 'message') {
+    if (message.kind !== 'message' && message.kind !== 'forwarded') {
       store.setStatus(message.id, 'ignored');
       return;
     }
@@ -280,10 +312,9 @@ export class Gateway {
     const typing = channel?.typing ? setInterval(() => void channel.typing?.(message.conversationId, signal).catch(() => undefined), 4_000) : undefined;
     void channel?.typing?.(message.conversationId, signal).catch(() => undefined);
 
-    // A group is a room full of other people: even the owner's message there arrives with their words around it.
-    const provenance: Provenance =
-      role === 'owner' ? (message.isGroup ? { kind: 'untrusted', source: 'non_owner_sender', detail: `group ${message.conversationId}` } : OWNER) : { kind: 'contact', contactId: `${message.channel}:${message.sender}` };
+    const provenance = triggerOf(message, role);
     let reply: string;
+    this.#turns.set(sessionId, { channel: message.channel, conversationId: message.conversationId, isGroup: message.isGroup });
     try {
       const result = await this.deps.runner.run({
         sessionKey: sessionId,
@@ -296,6 +327,7 @@ export class Gateway {
       });
       reply = this.deps.broker.redact(result.reply || (result.error && role === 'owner' ? result.error.message : ''));
     } finally {
+      this.#turns.delete(sessionId);
       if (typing) clearInterval(typing);
     }
     this.deps.transaction(() => {
@@ -438,6 +470,17 @@ export class Gateway {
     this.deps.outbox.hold(entry.id, outbound.reason, this.#now());
     return false;
   }
+}
+
+/**
+ * Whose words start the turn. A group is a room full of other people: even the owner's message there arrives with
+ * their words around it. A forward or quote carries someone else's words, so the whole message is untrusted data
+ * (its text names the original sender), whoever sent it.
+ */
+function triggerOf(message: StoredInbound, role: 'owner' | 'contact'): Provenance {
+  if (message.kind === 'forwarded') return { kind: 'untrusted', source: 'non_owner_sender', detail: 'forwarded or quoted from someone else' };
+  if (role === 'contact') return { kind: 'contact', contactId: `${message.channel}:${message.sender}` };
+  return message.isGroup ? { kind: 'untrusted', source: 'non_owner_sender', detail: `group ${message.conversationId}` } : OWNER;
 }
 
 export function pairingHash(input: { channel: string; sender: string }): string {

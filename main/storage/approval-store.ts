@@ -88,6 +88,11 @@ export class ApprovalStore {
     return this.get(id) as ApprovalView;
   }
 
+  /** The session whose turn asked, so the one waiting can be told where it came from. */
+  sessionOf(id: string): string | undefined {
+    return (this.#sql('SELECT session_id FROM approvals WHERE id = ?').get(id) as { session_id: string | null } | undefined)?.session_id ?? undefined;
+  }
+
   get(id: string): ApprovalView | undefined {
     const row = this.#sql('SELECT * FROM approvals WHERE id = ?').get(id) as Row | undefined;
     return row ? toView(row) : undefined;

@@ -17,6 +17,8 @@ import { resolve } from 'node:path';
  *   so a channel must cope with any type anyway.
  * - sendMessage parses parse_mode HTML the way Telegram does (supported tags only, balanced, `<` never bare) and
  *   answers 400 "can't parse entities" otherwise; text over 4096 characters after parsing is "message is too long".
+ * - callback_query updates are queued with `tap` (a button under a sent message, from any user, in any chat);
+ *   answerCallbackQuery and editMessageText are recorded; sendMessage keeps its reply_markup.
  * Canned payloads come from test/fixtures/telegram/bot_api_samples.json (see test/fixtures/SOURCES.md).
  */
 
@@ -75,6 +77,30 @@ export interface SentMessage {
   readonly text: string;
   readonly parse_mode: string | undefined;
   readonly message_id: number;
+  /** The inline keyboard sent with it, if any. */
+  readonly reply_markup?: { readonly inline_keyboard: readonly (readonly { readonly text: string; readonly callback_data?: string }[])[] };
+}
+
+export interface CallbackAnswer {
+  readonly callback_query_id: string;
+  readonly text: string | undefined;
+}
+
+export interface EditedMessage {
+  readonly chat_id: unknown;
+  readonly message_id: number;
+  readonly text: string;
+  readonly reply_markup: unknown;
+}
+
+export interface TapOptions {
+  /** Who taps; default the sent message's chat (the private chat's user). */
+  readonly from?: number;
+  /** Where the message appears to be; default a private chat with the tapping user. */
+  readonly chat?: { readonly id: number; readonly type: 'private' | 'group' | 'supergroup' };
+  /** The callback data; default that of the button labelled `button`. */
+  readonly data?: string;
+  readonly button?: string;
 }
 
 export type BotApiReply =
@@ -100,6 +126,12 @@ export interface FakeBotApi {
   readonly calls: readonly BotApiCall[];
   /** Every accepted sendMessage, in order. */
   readonly sent: readonly SentMessage[];
+  /** Every answerCallbackQuery, in order. */
+  readonly answers: readonly CallbackAnswer[];
+  /** Every editMessageText, in order. */
+  readonly edits: readonly EditedMessage[];
+  /** Queues a callback_query update for a button under `message`; returns its update_id. */
+  tap(message: SentMessage, options?: TapOptions): number;
   /** Accepted sendChatAction calls. */
   readonly chatActions: readonly { readonly chat_id: unknown; readonly action: unknown }[];
   /** The getMe result. */
@@ -146,6 +178,8 @@ export async function startFakeBotApi(options: FakeBotApiOptions = {}): Promise<
   const calls: BotApiCall[] = [];
   const sent: SentMessage[] = [];
   const chatActions: { chat_id: unknown; action: unknown }[] = [];
+  const answers: CallbackAnswer[] = [];
+  const edits: EditedMessage[] = [];
   let queue: FakeUpdate[] = [];
   const scripted = new Map<string, BotApiReply[]>();
   const waiters = new Set<() => void>();
@@ -196,7 +230,8 @@ export async function startFakeBotApi(options: FakeBotApiOptions = {}): Promise<
     if (text.trim() === '') return error(400, 'Bad Request: message text is empty');
     if (text.length > 4096) return error(400, 'Bad Request: message is too long');
     const message_id = nextMessageId++;
-    sent.push({ chat_id: params['chat_id'], text: raw, parse_mode: parseMode, message_id });
+    const markup = typeof params['reply_markup'] === 'string' ? (JSON.parse(params['reply_markup']) as unknown) : params['reply_markup'];
+    sent.push({ chat_id: params['chat_id'], text: raw, parse_mode: parseMode, message_id, ...(markup ? { reply_markup: markup as SentMessage['reply_markup'] } : {}) });
     return ok({
       message_id,
       from: { id: fake.me.id, is_bot: true, first_name: fake.me.first_name, username: fake.me.username },
@@ -230,6 +265,12 @@ export async function startFakeBotApi(options: FakeBotApiOptions = {}): Promise<
         return getUpdates(params, res);
       case 'sendMessage':
         return write(res, sendMessage(params));
+      case 'answerCallbackQuery':
+        answers.push({ callback_query_id: String(params['callback_query_id']), text: typeof params['text'] === 'string' ? params['text'] : undefined });
+        return write(res, ok(true));
+      case 'editMessageText':
+        edits.push({ chat_id: params['chat_id'], message_id: Number(params['message_id']), text: String(params['text'] ?? ''), reply_markup: params['reply_markup'] });
+        return write(res, ok({ message_id: Number(params['message_id']), chat: { id: Number(params['chat_id']), type: 'private' }, date: Math.floor(Date.now() / 1_000), text: params['text'] }));
       case 'sendChatAction':
         chatActions.push({ chat_id: params['chat_id'], action: params['action'] });
         return write(res, ok(true));
@@ -262,6 +303,27 @@ export async function startFakeBotApi(options: FakeBotApiOptions = {}): Promise<
     calls,
     sent,
     chatActions,
+    answers,
+    edits,
+    tap(message, tapOptions = {}) {
+      const buttons = message.reply_markup?.inline_keyboard.flat() ?? [];
+      const data = tapOptions.data ?? buttons.find((button) => button.text === (tapOptions.button ?? button.text))?.callback_data;
+      if (data === undefined) throw new Error('fake-bot-api: the message has no such button');
+      const from = tapOptions.from ?? Number(message.chat_id);
+      const chat = tapOptions.chat ?? { id: from, type: 'private' as const };
+      const update_id = newestId + 1;
+      fake.queueUpdates({
+        update_id,
+        callback_query: {
+          id: `cb-${update_id}`,
+          from: { id: from, is_bot: false, first_name: 'Tapper' },
+          message: { message_id: message.message_id, from: { id: fake.me.id, is_bot: true, first_name: fake.me.first_name }, chat, date: Math.floor(Date.now() / 1_000), text: message.text },
+          chat_instance: `ci-${chat.id}`,
+          data,
+        },
+      });
+      return update_id;
+    },
     me: options.me ?? botApiSamples.constructed.getMe_response.result,
     tokens: new Set(options.tokens ?? [TEST_BOT_TOKEN]),
     webhookUrl: undefined,

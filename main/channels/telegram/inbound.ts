@@ -1,4 +1,4 @@
-import type { Chat, Message, MessageEntity, MessageReactionUpdated, Update, User } from 'grammy/types';
+import type { Chat, Message, MessageEntity, MessageOrigin, MessageReactionUpdated, Update, User } from 'grammy/types';
 import type { Attachment, InboundMessage } from '../channel.js';
 
 /** The identity of the bot from getMe: what group messages are checked against. */
@@ -30,10 +30,11 @@ function fromMessage(
   const chat = message.chat;
   if (!CHAT_TYPES.has(chat.type)) return undefined;
   const isGroup = chat.type !== 'private';
-  const text = message.text ?? message.caption ?? '';
+  const written = message.text ?? message.caption ?? '';
   const entities = message.entities ?? message.caption_entities ?? [];
   const sender = senderOf(message.from, message.sender_chat);
   const base = `${chat.id}:${message.message_id}`;
+  const carried = carriedContent(message, written, me);
   return {
     channel: 'telegram',
     // An edit is a new event about the same message; its own id keeps it from being taken for a redelivery.
@@ -42,13 +43,51 @@ function fromMessage(
     isGroup,
     sender: sender.id,
     ...(sender.name ? { senderName: sender.name } : {}),
-    text,
+    text: carried?.text ?? written,
     sentAt: (kind === 'edit' ? (message.edit_date ?? message.date) : message.date) * 1_000,
     isFromMe: message.from?.id === me.id,
-    kind,
+    kind: kind === 'message' && carried ? 'forwarded' : kind,
     attachments: attachmentsOf(message),
-    addressesAssistant: !isGroup || addressesAssistant(message, text, entities, me, assistantNames),
+    addressesAssistant: !isGroup || addressesAssistant(message, written, entities, me, assistantNames),
   };
+}
+
+/**
+ * Someone else's words inside this message: a forward (the whole text is theirs) or a quote of another person's
+ * message (the sender's words come first, the quote after). The text says whose words they are; the kind
+ * `forwarded` makes the gateway treat all of it as untrusted. Undefined when the message carries no one else's text.
+ */
+function carriedContent(message: Message, written: string, me: BotIdentity): { text: string } | undefined {
+  if (message.forward_origin) return { text: `[Forwarded from ${originLabel(message.forward_origin)}]\n${written}` };
+  const quote = message.quote?.text;
+  if (quote === undefined) return undefined;
+  const origin = message.external_reply?.origin;
+  const author = message.reply_to_message?.from;
+  let label: string;
+  if (origin) label = originLabel(origin);
+  else if (author && author.id !== me.id && author.id !== message.from?.id) label = userLabel(author);
+  else if (message.reply_to_message?.forward_origin) label = originLabel(message.reply_to_message.forward_origin);
+  else return undefined;
+  return { text: `${written}\n\n[Quoting ${label}]\n${quote}` };
+}
+
+/** Who first wrote forwarded text, in plain words; a name is only what that account calls itself. */
+export function originLabel(origin: MessageOrigin): string {
+  switch (origin.type) {
+    case 'user':
+      return userLabel(origin.sender_user);
+    case 'hidden_user':
+      return `a hidden user calling themselves “${origin.sender_user_name}”`;
+    case 'chat':
+      return `a message in the group “${origin.sender_chat.title ?? origin.sender_chat.id}”`;
+    case 'channel':
+      return `a channel post from ${'username' in origin.chat && origin.chat.username ? `@${origin.chat.username}` : `“${origin.chat.title}”`}`;
+  }
+}
+
+function userLabel(user: User): string {
+  const name = [user.first_name, user.last_name].filter(Boolean).join(' ');
+  return `${name ? `someone calling themselves “${name}”` : 'someone'} (Telegram user ${user.id}${user.username ? `, @${user.username}` : ''})`;
 }
 
 function fromReaction(reaction: MessageReactionUpdated, updateId: number): InboundMessage | undefined {

@@ -1,9 +1,11 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { createHash } from 'node:crypto';
 import { Api, GrammyError, HttpError } from 'grammy';
+import type { CallbackQuery, InlineKeyboardMarkup } from 'grammy/types';
 import type {
   Channel,
   ChannelHost,
+  MessageButton,
   ChannelState,
   ChannelStatus,
   OutboundMessage,
@@ -47,7 +49,7 @@ export interface TelegramChannelOptions {
 }
 
 const DEFAULT_RETRY: TelegramRetryOptions = { baseDelayMs: 1_000, maxDelayMs: 60_000 };
-const ALLOWED_UPDATES = ['message', 'edited_message', 'message_reaction'] as const;
+const ALLOWED_UPDATES = ['message', 'edited_message', 'message_reaction', 'callback_query'] as const;
 const SEND_TIMEOUT_SECONDS = 30;
 const MAX_SEND_ATTEMPTS = 4;
 const REMEMBERED_SENDS = 200;
@@ -173,6 +175,13 @@ export class TelegramChannel implements Channel {
       // no-op in the host.
       for (const update of updates) {
         if (signal.aborted) break;
+        if (update.callback_query) {
+          // A tap is answered at once and never redelivered: a decision is not worth repeating after a crash.
+          await this.answerTap(api, host, update.callback_query, signal);
+          host.saveCursor('telegram', String(update.update_id));
+          state.last = update.update_id;
+          continue;
+        }
         try {
           const message = toInboundMessage(update, state.me, this.assistantNames);
           if (message) await host.deliver(message, String(update.update_id));
@@ -199,6 +208,36 @@ export class TelegramChannel implements Channel {
         );
       }
       return pollFailure(error);
+    }
+  }
+
+  /**
+   * Hands a button tap to the host, which decides what it means, then answers it (Telegram shows the text to the
+   * one who tapped) and, when the host says so, replaces the message the button was under, leaving no buttons.
+   */
+  private async answerTap(api: Api, host: ChannelHost, query: CallbackQuery, signal: AbortSignal): Promise<void> {
+    const chat = query.message?.chat;
+    let answer: { text: string; replaceWith?: string | undefined };
+    try {
+      answer = host.tap
+        ? host.tap({
+            channel: 'telegram',
+            data: query.data ?? '',
+            sender: String(query.from.id),
+            conversationId: chat ? String(chat.id) : undefined,
+            isPrivate: chat?.type === 'private',
+          })
+        : { text: 'Not accepted.' };
+    } catch {
+      answer = { text: 'Not accepted: Pavise could not check this.' };
+    }
+    try {
+      await api.answerCallbackQuery(query.id, { text: answer.text }, grammySignal(signal));
+      if (answer.replaceWith !== undefined && query.message && chat) {
+        await api.editMessageText(chat.id, query.message.message_id, answer.replaceWith, {}, grammySignal(signal));
+      }
+    } catch {
+      // The answer is a courtesy; the decision (or refusal) already stands.
     }
   }
 
@@ -229,8 +268,10 @@ export class TelegramChannel implements Channel {
     token = undefined;
     const chatId = toChatId(message.conversationId);
     const ids = this.sent.get(message.idempotencyKey) ?? [];
-    for (const chunk of chunks.slice(ids.length)) {
-      const result = await this.sendChunk(api, chatId, chunk, signal);
+    const remaining = chunks.slice(ids.length);
+    for (const [index, chunk] of remaining.entries()) {
+      const buttons = index === remaining.length - 1 ? keyboard(message.buttons) : undefined;
+      const result = await this.sendChunk(api, chatId, chunk, signal, buttons);
       if (!result.ok) return result;
       ids.push(result.id);
       this.remember(message.idempotencyKey, ids);
@@ -243,13 +284,15 @@ export class TelegramChannel implements Channel {
     chatId: number | string,
     html: string,
     signal: AbortSignal,
+    buttons?: InlineKeyboardMarkup,
   ): Promise<{ readonly ok: true; readonly id: string } | Extract<SendResult, { ok: false }>> {
     let plain = false;
+    const markup = buttons ? { reply_markup: buttons } : {};
     for (let attempt = 1; ; attempt++) {
       try {
         const sent = plain
-          ? await api.sendMessage(chatId, htmlToPlainText(html), {}, grammySignal(signal))
-          : await api.sendMessage(chatId, html, { parse_mode: 'HTML' }, grammySignal(signal));
+          ? await api.sendMessage(chatId, htmlToPlainText(html), markup, grammySignal(signal))
+          : await api.sendMessage(chatId, html, { parse_mode: 'HTML', ...markup }, grammySignal(signal));
         return { ok: true, id: String(sent.message_id) };
       } catch (error) {
         if (signal.aborted) return { ok: false, retryable: true, message: 'Sending was cancelled.' };
@@ -370,6 +413,11 @@ function parseCursor(cursor: string | undefined): number | undefined {
 
 function fingerprint(token: string): string {
   return createHash('sha256').update(token).digest('hex');
+}
+
+function keyboard(buttons: readonly MessageButton[] | undefined): InlineKeyboardMarkup | undefined {
+  if (!buttons || buttons.length === 0) return undefined;
+  return { inline_keyboard: [buttons.map((button) => ({ text: button.text, callback_data: button.data }))] };
 }
 
 function toChatId(conversationId: string): number | string {

@@ -58,6 +58,7 @@ export function actorWords(actor: string): string {
       notification: 'notification',
       cli: 'terminal',
       terminal: 'terminal',
+      telegram: 'Telegram',
       settings: 'Settings',
       'pairing-code': 'pairing code',
     };

@@ -1,0 +1,85 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import type { ButtonTap, MessageButton, TapAnswer } from '../channels/channel.js';
+import type { ApprovalView } from '../common/approvals.js';
+import type { Config } from '../common/config-schema.js';
+import { roleOf } from '../identity/roles.js';
+import type { PermissionGate } from '../permissions/gate.js';
+import type { ApprovalStore } from '../storage/approval-store.js';
+import type { ChannelStore } from '../storage/channel-store.js';
+
+/** Callback data: `pv1 <approval id> <nonce> <a|d>`, well under Telegram's 64 bytes. */
+const DATA = /^pv1 (ap_[a-z2-7]{12}) ([A-Za-z0-9_-]{22}) ([ad])$/;
+/** Buttons older than this many notices are refused ("no longer valid") rather than remembered forever. */
+const REMEMBERED_NOTICES = 500;
+
+export interface RemoteApprovalDeps {
+  readonly config: Config;
+  readonly channels: ChannelStore;
+  readonly approvals: Pick<ApprovalStore, 'get' | 'expireStale'>;
+  readonly gate: Pick<PermissionGate, 'decide'>;
+  readonly now: () => number;
+}
+
+/**
+ * The one path by which an approval is decided away from the Mac: the owner's own paired Telegram account, in its
+ * private chat with the bot, taps a button whose data binds the approval id and a nonce used once, for risk low or
+ * medium. Nonces are held in this process only: after a restart the old buttons are refused, never guessed at.
+ */
+export class RemoteApprovals {
+  /** approval id → the notice's nonce and text (the text is what the notice becomes after a decision). */
+  readonly #issued = new Map<string, { readonly nonce: Buffer; readonly notice: string }>();
+
+  constructor(private readonly deps: RemoteApprovalDeps) {}
+
+  /** Buttons for a notice, or none when remote decisions are off or the risk is high (decided with Touch ID). */
+  buttonsFor(approval: ApprovalView, notice: string): MessageButton[] {
+    if (!this.deps.config.approvals.remote || approval.risk === 'high') return [];
+    const nonce = randomBytes(16);
+    this.#issued.set(approval.id, { nonce, notice });
+    while (this.#issued.size > REMEMBERED_NOTICES) this.#issued.delete(this.#issued.keys().next().value as string);
+    const data = (choice: 'a' | 'd'): string => `pv1 ${approval.id} ${nonce.toString('base64url')} ${choice}`;
+    return [
+      { text: 'Approve', data: data('a') },
+      { text: 'Deny', data: data('d') },
+    ];
+  }
+
+  /** Checks a tap and, when it passes, decides the approval as `telegram`. A refused tap changes nothing. */
+  tap(tap: ButtonTap): TapAnswer {
+    if (!this.deps.config.approvals.remote) return { text: 'Deciding from Telegram is turned off; decide on the Mac.' };
+    const match = DATA.exec(tap.data);
+    if (tap.channel !== 'telegram' || !match) return { text: 'Not a Pavise approval button.' };
+    const [, id, nonceText, choice] = match as unknown as [string, string, string, 'a' | 'd'];
+    if (!tap.isPrivate || tap.conversationId !== tap.sender) return { text: 'Approvals are decided only in your private chat with Pavise.' };
+    if (roleOf(this.deps.config, this.deps.channels, 'telegram', tap.sender) !== 'owner') return { text: 'Only Pavise’s owner can decide this.' };
+    const issued = this.#issued.get(id);
+    const nonce = Buffer.from(nonceText, 'base64url');
+    if (!issued || issued.nonce.length !== nonce.length || !timingSafeEqual(issued.nonce, nonce)) {
+      return { text: 'This button is no longer valid; decide on the Mac.' };
+    }
+    this.#issued.delete(id);
+    this.deps.approvals.expireStale(this.deps.now());
+    const approval = this.deps.approvals.get(id);
+    if (!approval || approval.status !== 'pending') {
+      const state = approval?.status === 'expired' ? 'expired' : 'already decided';
+      return { text: `This approval is ${state}.`, replaceWith: `${issued.notice}\n\n${state === 'expired' ? 'Expired' : 'Already decided'}.` };
+    }
+    if (approval.risk === 'high') return { text: 'High risk: decide on the Mac (Touch ID).' };
+    const decision = choice === 'a' ? 'approve' : 'deny';
+    const result = this.deps.gate.decide(id, decision, 'telegram');
+    if (!result.ok) return { text: `Not decided: ${result.message}` };
+    const word = decision === 'approve' ? 'Approved' : 'Denied';
+    return { text: word, replaceWith: `${issued.notice}\n\n${word} from Telegram.` };
+  }
+}
+
+/** The one-line notice: what is waiting, and where to decide. */
+export function approvalNotice(approval: ApprovalView, remote: boolean): string {
+  const where =
+    approval.risk === 'high'
+      ? 'High risk: decide on the Mac (Pavise in the menu bar, Touch ID).'
+      : remote
+        ? 'Approve or deny here, or on the Mac (Pavise in the menu bar).'
+        : 'Decide on the Mac (Pavise in the menu bar, or `pavise approvals`).';
+  return `Waiting for your approval: ${approval.title}. ${where}`;
+}
