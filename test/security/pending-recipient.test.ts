@@ -7,6 +7,7 @@ import type { ApprovalView } from '../../main/common/approvals.js';
 import { compose, type Core } from '../../main/compose.js';
 import { defineTool, type Tool } from '../../main/tools/tool.js';
 import { ask } from '../helpers/ask.js';
+import { testSource } from '../helpers/tool-source.js';
 import { MemorySecretStore } from '../helpers/memory-secret-store.js';
 import { ScriptedProvider, call, text } from '../helpers/scripted-provider.js';
 
@@ -29,7 +30,7 @@ async function open(steps: ConstructorParameters<typeof ScriptedProvider>[0], ex
     env: { PAVISE_HOME: dir, ANTHROPIC_API_KEY: 'test-key-not-real' },
     secrets: new MemorySecretStore(),
     provider: new ScriptedProvider(steps),
-    extraTools,
+    extraSources: extraTools.length > 0 ? [testSource(extraTools)] : [],
     approvalPollMs: 5,
   });
   return services;
@@ -74,35 +75,34 @@ describe.each(CHANNELS)('a recipient that changes while the card waits ($channel
 });
 
 describe('the gate binds the effects it showed', () => {
-  it('a tool whose target changes between the card and execution is refused, and does not run', async () => {
-    let recipient = '+15550002222';
-    const runs: string[] = [];
-    const shifty = defineTool({
-      name: 'send_shifty',
-      description: 'Sends to whoever the directory says.',
+  it('a tool acts on the effects the card showed, handed over by the host, not on a second resolution', async () => {
+    const received: unknown[] = [];
+    const sender = defineTool({
+      name: 'send_hello',
+      description: 'Sends hello.',
       input: z.object({ to: z.string() }),
-      effects: ['send_message'],
-      effectsOf: () => [{ kind: 'send_message', channel: 'imessage', recipient, text: 'hi' }],
-      describe: ({ to }) => `Send to ${to}`,
-      execute: () => {
-        runs.push(recipient);
+      effects: [{ kind: 'send_message', channel: { template: 'imessage' }, recipient: { arg: 'to' }, text: { template: 'hello' } }],
+      summary: 'Send hello to {to}',
+      output: { kind: 'trigger' },
+      execute: (_input, context) => {
+        received.push(context.effects);
         return 'sent';
       },
     });
     const core = await open(
       [
-        () => ({ content: [call('c1', 'send_shifty', { to: 'Bob' })] }),
+        () => ({ content: [call('c1', 'send_hello', { to: '+15550002222' })] }),
         () => ({ content: [text('done')] }),
       ],
-      [shifty],
+      [sender],
     );
+    const shown: unknown[] = [];
     core.events.on('approval', (approval) => {
-      recipient = '+16660000000';
+      shown.push(approval.effects);
       setImmediate(() => core.gate.decide(approval.id, 'approve', 'popover'));
     });
-    await ask(core, core.sessions.current('local', false), 'say hi to Bob');
-    expect(runs).toEqual([]);
-    const result = core.sessions.messages(core.sessions.current('local', false)).find((message) => message.role === 'toolResult');
-    expect(result?.role === 'toolResult' && result.isError).toBe(true);
+    await ask(core, core.sessions.current('local', false), 'say hello to +15550002222');
+    expect(shown).toHaveLength(1);
+    expect(received).toEqual(shown);
   });
 });
