@@ -1,5 +1,5 @@
 /**
- * A clone stands on its own: nothing tracked reads the workspace's `../shared` folder (fixtures are copied into
+ * A clone stands on its own: no tracked file reads the workspace's shared folder beside the repository (fixtures are copied into
  * test/fixtures/ with their licences), and the product's old name is gone from every tracked file outside the
  * copied fixtures.
  */

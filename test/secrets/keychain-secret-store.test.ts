@@ -69,8 +69,8 @@ describe.runIf(available)('KeychainSecretStore against the real credential store
   it('round-trips set, get, list and delete', async () => {
     const store = freshStore('round-trip');
     expect(await store.get('anthropic')).toBeUndefined();
-    await store.set('anthropic', 'sk-ant-test-value-1234567890');
-    expect(await store.get('anthropic')).toBe('sk-ant-test-value-1234567890');
+    await store.set('anthropic', 'FAKE-anthropic-value-for-tests');
+    expect(await store.get('anthropic')).toBe('FAKE-anthropic-value-for-tests');
     expect(await store.list()).toEqual(['anthropic']);
     expect(await store.delete('anthropic')).toBe(true);
     expect(await store.get('anthropic')).toBeUndefined();

@@ -1,9 +1,8 @@
-import { execFile } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { promisify } from 'node:util';
 import { findListeningSockets, type ListeningSocket } from '../../platform/listening-sockets.js';
 import type { Audit, Finding } from './context.js';
+import { runProcess } from '../../platform/run-process.js';
 
 /** Invariant 1: no process of a running Pavise listens. */
 
@@ -69,7 +68,9 @@ async function findPaviseProcesses(platform: NodeJS.Platform): Promise<PavisePro
     return found;
   }
   if (platform === 'darwin') {
-    const { stdout } = await promisify(execFile)('ps', ['-A', '-o', 'pid=,command='], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+    const listed = await runProcess('ps', ['-A', '-o', 'pid=,command='], { maxStdoutBytes: 16 * 1024 * 1024 });
+    if (!listed.ok) throw new Error(listed.message);
+    const stdout = listed.value.stdout;
     const found: PaviseProcess[] = [];
     for (const line of stdout.split('\n')) {
       const match = /^\s*(\d+)\s+(.*)$/.exec(line);
