@@ -8,7 +8,7 @@ import { PairingCodes } from './identity/pairing.js';
 import { createProvider } from './llm/create-provider.js';
 import type { Provider } from './llm/provider.js';
 import { ACTIVITY_KEY_NAME, ActivityLog } from './permissions/activity-log.js';
-import { PermissionGate } from './permissions/gate.js';
+import { type ApprovalOutcome, PermissionGate } from './permissions/gate.js';
 import { Pacer } from './permissions/pacing.js';
 import { setPaused } from './permissions/pause.js';
 import { effectTarget } from './permissions/policy.js';
@@ -49,9 +49,10 @@ export interface ComposeOptions {
   readonly loadProviderAtFirstCall?: boolean;
 }
 
-/** What the core tells whoever listens: a new pending approval, and something the owner must know now. */
+/** What the core tells whoever listens: a new pending approval, its end, and something the owner must know now. */
 export type CoreEvents = {
   readonly approval: [approval: ApprovalView];
+  readonly approvalSettled: [approval: ApprovalView, outcome: ApprovalOutcome];
   readonly alert: [message: string];
 };
 
@@ -146,6 +147,7 @@ async function wire(parts: {
     worstCaseUsd: (request) => worstCaseUsd(priceOf(config.model.provider, config.model.name, config.model.baseURL), request),
     isKnownRecipient: knownRecipient(config, storage.channels),
     onApprovalRequested: (approval) => events.emit('approval', approval),
+    onApprovalSettled: (approval, outcome) => events.emit('approvalSettled', approval, outcome),
     onAlert: (message) => events.emit('alert', message),
     ...(options.approvalPollMs ? { pollMs: options.approvalPollMs } : {}),
   });

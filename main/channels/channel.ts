@@ -88,4 +88,9 @@ export interface Channel {
   send(message: OutboundMessage, signal: AbortSignal): Promise<SendResult>;
   /** Shows "typing…" where the channel has it. */
   typing?(conversationId: string, signal: AbortSignal): Promise<void>;
+  /**
+   * Replaces the text of a message this channel sent (`externalId` from its `SendResult`), removing its buttons,
+   * where the channel can edit. Resolves false when the edit did not happen.
+   */
+  replace?(conversationId: string, externalId: string, text: string, signal: AbortSignal): Promise<boolean>;
 }

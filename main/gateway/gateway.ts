@@ -9,7 +9,7 @@ import { pairingCard, pairingsToDrop, type PairingCodes } from '../identity/pair
 import { roleOf } from '../identity/roles.js';
 import type { ActivityLog } from '../permissions/activity-log.js';
 import { canonicalJson, sha256Hex } from '../permissions/canonical.js';
-import type { PermissionGate } from '../permissions/gate.js';
+import type { ApprovalOutcome, PermissionGate } from '../permissions/gate.js';
 import type { Pacer } from '../permissions/pacing.js';
 import type { SecretBroker } from '../permissions/secret-broker.js';
 import type { TurnRunner } from '../runtime/turn-runner.js';
@@ -39,7 +39,7 @@ export interface GatewayDeps {
   readonly runner: Pick<TurnRunner, 'run'>;
   readonly tools: ToolRegistry;
   readonly contactTools: ToolRegistry;
-  readonly events: Pick<Emitter<{ approval: [ApprovalView]; alert: [string] }>, 'emit' | 'on'>;
+  readonly events: Pick<Emitter<{ approval: [ApprovalView]; approvalSettled: [ApprovalView, ApprovalOutcome]; alert: [string] }>, 'emit' | 'on'>;
   /** Runs `work` in one database transaction. */
   readonly transaction: <T>(work: () => T) => T;
 }
@@ -68,6 +68,9 @@ export const MAX_CONCURRENT_CONVERSATIONS = 8;
  * session per conversation, handled in order per session, and answered through the outbox in the conversation it
  * came from. One gateway per home (a lock file, never a port).
  */
+/** Notices remembered for updating; the oldest are forgotten past this (their approvals have long expired). */
+const MAX_OPEN_NOTICES = 200;
+
 export class Gateway {
   readonly #channels = new Map<ChannelId, Channel>();
   /** Ids waiting or being handled, per conversation in arrival order; a conversation runs one message at a time. */
@@ -83,6 +86,8 @@ export class Gateway {
   /** Sessions with a turn running, and the chat it came from: where a notice goes when the turn stops for an approval. */
   readonly #turns = new Map<string, { readonly channel: ChannelId; readonly conversationId: string; readonly isGroup: boolean }>();
   readonly #remote: RemoteApprovals;
+  /** Approval notices sent and still showing their question: approval id → where, and the notice's text. */
+  readonly #notices = new Map<string, { readonly channel: ChannelId; readonly conversationId: string; readonly externalId: string; readonly text: string }>();
   #outboxRunning: Promise<void> | undefined;
   #outboxAgain = false;
   #skipped: StoredInbound[] = [];
@@ -117,6 +122,7 @@ export class Gateway {
     this.#signal = signal;
     const stopListening = this.deps.outbox.events.on('queued', () => this.#kickOutbox());
     const stopNotices = this.deps.events.on('approval', (approval) => this.#notify(approval));
+    const stopSettled = this.deps.events.on('approvalSettled', (approval, outcome) => this.#settleNotice(approval, outcome));
     try {
       for (const entry of this.deps.outbox.recoverInterrupted(this.#now())) {
         this.deps.activity.append({
@@ -145,6 +151,7 @@ export class Gateway {
     } finally {
       stopListening();
       stopNotices();
+      stopSettled();
       lock.release();
     }
   }
@@ -192,9 +199,38 @@ export class Gateway {
       .then(
         (result) => {
           if (!result.ok) this.#log(`${turn.channel}: the approval notice was not sent — ${result.message}`);
+          else if (channel.replace && result.externalIds.length > 0) {
+            while (this.#notices.size >= MAX_OPEN_NOTICES) this.#notices.delete(this.#notices.keys().next().value as string);
+            const externalId = result.externalIds[result.externalIds.length - 1] as string;
+            this.#notices.set(approval.id, { channel: turn.channel, conversationId: turn.conversationId, externalId, text });
+          }
         },
         () => this.#log(`${turn.channel}: the approval notice was not sent`),
       );
+  }
+
+  /**
+   * Once an approval is decided elsewhere, expires or its turn stops, its notice says so and loses its buttons, so
+   * the chat never shows a question that no longer stands. A tap in Telegram already replaced its own notice.
+   */
+  #settleNotice(approval: ApprovalView, outcome: ApprovalOutcome): void {
+    const notice = this.#notices.get(approval.id);
+    this.#notices.delete(approval.id);
+    const channel = notice && this.#channels.get(notice.channel);
+    if (!notice || !channel?.replace || approval.decidedBy === 'telegram') return;
+    const ending = {
+      approved: 'Approved on the Mac.',
+      denied: 'Denied on the Mac.',
+      expired: 'Expired without an answer (expiry means no).',
+      aborted: 'No longer needed: the turn was stopped.',
+    }[outcome];
+    const signal = this.#signal ?? new AbortController().signal;
+    void channel.replace(notice.conversationId, notice.externalId, `${notice.text}\n\n${ending}`, signal).then(
+      (replaced) => {
+        if (!replaced) this.#log(`${notice.channel}: the approval notice could not be updated`);
+      },
+      () => this.#log(`${notice.channel}: the approval notice could not be updated`),
+    );
   }
 
   /**

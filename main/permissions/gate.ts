@@ -33,12 +33,17 @@ export interface GateOptions {
   readonly isKnownRecipient?: (channel: string, recipient: string) => boolean;
   /** Told about each new pending approval (popover, notification, terminal prompt). */
   readonly onApprovalRequested?: (approval: ApprovalView) => void;
+  /** Told when a waiting approval ends (decided anywhere, expired, or its turn stopped), with its final row. */
+  readonly onApprovalSettled?: (approval: ApprovalView, outcome: ApprovalOutcome) => void;
   /** Told when the owner must know something now (a breaker tripped). */
   readonly onAlert?: (message: string) => void;
   readonly now?: () => number;
   /** How often a waiting call re-reads the database for decisions made by another process. */
   readonly pollMs?: number;
 }
+
+/** How a wait for an approval ended; `aborted` is a turn stopped while it waited (the approval is denied). */
+export type ApprovalOutcome = 'approved' | 'denied' | 'expired' | 'aborted';
 
 interface AllowedCall {
   readonly effects: readonly Effect[];
@@ -300,14 +305,16 @@ export class PermissionGate {
     return { ok: false, reason: pacing.reason };
   }
 
-  async #waitForDecision(id: string, signal: AbortSignal): Promise<'approved' | 'denied' | 'expired' | 'aborted'> {
+  async #waitForDecision(id: string, signal: AbortSignal): Promise<ApprovalOutcome> {
     const pollMs = this.options.pollMs ?? 200;
     return new Promise((resolve) => {
       let timer: NodeJS.Timeout | undefined;
-      const finish = (outcome: 'approved' | 'denied' | 'expired' | 'aborted'): void => {
+      const finish = (outcome: ApprovalOutcome): void => {
         if (timer) clearTimeout(timer);
         this.#waiters.delete(id);
         signal.removeEventListener('abort', onAbort);
+        const settled = this.options.approvals.get(id);
+        if (settled) this.options.onApprovalSettled?.(settled, outcome);
         resolve(outcome);
       };
       const check = (): void => {

@@ -149,6 +149,36 @@ describe('approval notices on Telegram', () => {
     expect(services.notes.list()).toHaveLength(0);
   });
 
+  it('decided on the Mac, the notice says so and loses its buttons; so does one that expires', async () => {
+    const { bot, llm, services, say, nextSent } = await start();
+    llm.enqueue(anthropicToolUse('t1', 'save_note', { text: 'on the mac' }));
+    llm.enqueue(anthropicText('Saved.'));
+    say('save a note: on the mac');
+    const notice = await nextSent(0);
+    const [pending] = services.approvals.pending();
+    expect(services.gate.decide(pending?.id ?? '', 'approve', 'popover').ok).toBe(true);
+    await until(() => bot.edits.length === 1, 'the notice updated');
+    expect(bot.edits[0]).toMatchObject({ chat_id: OWNER, message_id: notice.message_id });
+    expect(bot.edits[0]?.text).toBe(`${notice.text}\n\nApproved on the Mac.`);
+    expect(bot.edits[0]?.reply_markup).toBeUndefined();
+    await nextSent(1);
+
+    llm.enqueue(anthropicToolUse('t2', 'save_note', { text: 'never' }));
+    llm.enqueue(anthropicText('It expired.'));
+    say('save a note: never');
+    const second = await nextSent(2);
+    const [waiting] = services.approvals.pending();
+    expect(services.approvals.expire(waiting?.id ?? '')).toBe(true);
+    await until(() => bot.edits.length === 2, 'the expired notice updated');
+    expect(bot.edits[1]).toMatchObject({ message_id: second.message_id });
+    expect(bot.edits[1]?.text).toMatch(/Expired without an answer \(expiry means no\)\.$/);
+    // The old button now only says so; nothing is decided by it.
+    bot.tap(second, { button: 'Approve' });
+    await until(() => bot.answers.length === 1, 'the answer');
+    expect(bot.answers[0]?.text).toBe('This approval is expired.');
+    expect(services.notes.list().map((note) => note.text)).toEqual(['on the mac']);
+  });
+
   it('a high-risk approval’s notice has no buttons and says to decide on the Mac', async () => {
     const { llm, services, say, nextSent } = await start();
     llm.enqueue(anthropicToolUse('t1', 'save_note', { text: 'from a forward' }));

@@ -279,6 +279,18 @@ export class TelegramChannel implements Channel {
     return { ok: true, externalIds: [...ids] };
   }
 
+  async replace(conversationId: string, externalId: string, text: string, signal: AbortSignal): Promise<boolean> {
+    const token = await this.options.token().catch(() => undefined);
+    const messageId = Number(externalId);
+    if (token === undefined || token.trim() === '' || !Number.isSafeInteger(messageId)) return false;
+    try {
+      await this.api(token, SEND_TIMEOUT_SECONDS).editMessageText(toChatId(conversationId), messageId, text, {}, grammySignal(signal));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   private async sendChunk(
     api: Api,
     chatId: number | string,
