@@ -68,6 +68,13 @@ export const MAX_CONCURRENT_CONVERSATIONS = 8;
  * session per conversation, handled in order per session, and answered through the outbox in the conversation it
  * came from. One gateway per home (a lock file, never a port).
  */
+interface SentNotice {
+  readonly channel: ChannelId;
+  readonly conversationId: string;
+  readonly externalId: string;
+  readonly text: string;
+}
+
 /** Notices remembered for updating; the oldest are forgotten past this (their approvals have long expired). */
 const MAX_OPEN_NOTICES = 200;
 
@@ -86,8 +93,11 @@ export class Gateway {
   /** Sessions with a turn running, and the chat it came from: where a notice goes when the turn stops for an approval. */
   readonly #turns = new Map<string, { readonly channel: ChannelId; readonly conversationId: string; readonly isGroup: boolean }>();
   readonly #remote: RemoteApprovals;
-  /** Approval notices sent and still showing their question: approval id → where, and the notice's text. */
-  readonly #notices = new Map<string, { readonly channel: ChannelId; readonly conversationId: string; readonly externalId: string; readonly text: string }>();
+  /**
+   * Approval notices still showing their question: approval id → the notice once sent (undefined if it was not).
+   * Held as a promise because the owner may decide on the Mac before the notice's send has returned.
+   */
+  readonly #notices = new Map<string, Promise<SentNotice | undefined>>();
   #outboxRunning: Promise<void> | undefined;
   #outboxAgain = false;
   #skipped: StoredInbound[] = [];
@@ -194,19 +204,25 @@ export class Gateway {
     const text = approvalNotice(approval, remote);
     const buttons = remote ? this.#remote.buttonsFor(approval, text) : [];
     const signal = this.#signal ?? new AbortController().signal;
-    void channel
+    const sent = channel
       .send({ conversationId: turn.conversationId, text, idempotencyKey: `approval:${approval.id}`, ...(buttons.length > 0 ? { buttons } : {}) }, signal)
       .then(
-        (result) => {
-          if (!result.ok) this.#log(`${turn.channel}: the approval notice was not sent — ${result.message}`);
-          else if (channel.replace && result.externalIds.length > 0) {
-            while (this.#notices.size >= MAX_OPEN_NOTICES) this.#notices.delete(this.#notices.keys().next().value as string);
-            const externalId = result.externalIds[result.externalIds.length - 1] as string;
-            this.#notices.set(approval.id, { channel: turn.channel, conversationId: turn.conversationId, externalId, text });
+        (result): SentNotice | undefined => {
+          if (!result.ok) {
+            this.#log(`${turn.channel}: the approval notice was not sent — ${result.message}`);
+            return undefined;
           }
+          const externalId = result.externalIds.at(-1);
+          return externalId === undefined ? undefined : { channel: turn.channel, conversationId: turn.conversationId, externalId, text };
         },
-        () => this.#log(`${turn.channel}: the approval notice was not sent`),
+        () => {
+          this.#log(`${turn.channel}: the approval notice was not sent`);
+          return undefined;
+        },
       );
+    if (!channel.replace) return;
+    while (this.#notices.size >= MAX_OPEN_NOTICES) this.#notices.delete(this.#notices.keys().next().value as string);
+    this.#notices.set(approval.id, sent);
   }
 
   /**
@@ -214,10 +230,9 @@ export class Gateway {
    * the chat never shows a question that no longer stands. A tap in Telegram already replaced its own notice.
    */
   #settleNotice(approval: ApprovalView, outcome: ApprovalOutcome): void {
-    const notice = this.#notices.get(approval.id);
+    const sent = this.#notices.get(approval.id);
     this.#notices.delete(approval.id);
-    const channel = notice && this.#channels.get(notice.channel);
-    if (!notice || !channel?.replace || approval.decidedBy === 'telegram') return;
+    if (!sent || approval.decidedBy === 'telegram') return;
     const ending = {
       approved: 'Approved on the Mac.',
       denied: 'Denied on the Mac.',
@@ -225,12 +240,15 @@ export class Gateway {
       aborted: 'No longer needed: the turn was stopped.',
     }[outcome];
     const signal = this.#signal ?? new AbortController().signal;
-    void channel.replace(notice.conversationId, notice.externalId, `${notice.text}\n\n${ending}`, signal).then(
-      (replaced) => {
-        if (!replaced) this.#log(`${notice.channel}: the approval notice could not be updated`);
-      },
-      () => this.#log(`${notice.channel}: the approval notice could not be updated`),
-    );
+    void sent
+      .then(async (notice) => {
+        const channel = notice && this.#channels.get(notice.channel);
+        if (!notice || !channel?.replace) return;
+        if (!(await channel.replace(notice.conversationId, notice.externalId, `${notice.text}\n\n${ending}`, signal))) {
+          this.#log(`${notice.channel}: the approval notice could not be updated`);
+        }
+      })
+      .catch(() => this.#log('the approval notice could not be updated'));
   }
 
   /**
