@@ -29,7 +29,7 @@ export interface GatewayDeps {
   readonly channels: ChannelStore;
   readonly outbox: Outbox;
   readonly sessions: Pick<SessionStore, 'create'>;
-  readonly approvals: Pick<ApprovalStore, 'list' | 'consume' | 'pending' | 'create' | 'expire' | 'get' | 'expireStale' | 'sessionOf'>;
+  readonly approvals: Pick<ApprovalStore, 'list' | 'live' | 'consume' | 'pending' | 'create' | 'expire' | 'get' | 'expireStale' | 'sessionOf'>;
   readonly activity: Pick<ActivityLog, 'append'>;
   readonly switches: Pick<Switches, 'get'>;
   readonly pacer: Pick<Pacer, 'record'>;
@@ -357,7 +357,7 @@ export class Gateway {
     }
 
     const input = { channel: message.channel, sender: message.sender };
-    const mine = approvals.list({ limit: 500 }, this.#now()).filter((approval) => approval.tool === 'pair_sender' && canonicalJson(approval.input) === canonicalJson(input));
+    const mine = approvals.live(pairingHash(input), this.#now()).filter((approval) => approval.tool === 'pair_sender' && canonicalJson(approval.input) === canonicalJson(input));
     const approved = mine.find((approval) => approval.status === 'approved');
     if (approved) {
       const used = approvals.consume(approved.id, pairingHash(input), this.#now());
