@@ -29,7 +29,7 @@ export interface GatewayDeps {
   readonly channels: ChannelStore;
   readonly outbox: Outbox;
   readonly sessions: Pick<SessionStore, 'create'>;
-  readonly approvals: Pick<ApprovalStore, 'list' | 'consume' | 'pending' | 'create' | 'expire' | 'get' | 'expireStale' | 'sessionOf'>;
+  readonly approvals: Pick<ApprovalStore, 'list' | 'live' | 'consume' | 'pending' | 'create' | 'expire' | 'get' | 'expireStale' | 'sessionOf'>;
   readonly activity: Pick<ActivityLog, 'append'>;
   readonly switches: Pick<Switches, 'get'>;
   readonly pacer: Pick<Pacer, 'record'>;
@@ -53,6 +53,8 @@ export interface GatewayOptions {
   readonly sweepMs?: number;
   /** How many conversations are handled at once (see MAX_CONCURRENT_CONVERSATIONS). */
   readonly maxConcurrentConversations?: number;
+  /** How many stored messages are queued in memory at most (see MAX_QUEUED_MESSAGES). */
+  readonly maxQueuedMessages?: number;
 }
 
 const PAIRING_TTL_MS = 60 * 60_000;
@@ -62,6 +64,13 @@ const PAIRING_TTL_MS = 60 * 60_000;
  * turn waiting for an approval holds a slot, so there are a few.
  */
 export const MAX_CONCURRENT_CONVERSATIONS = 8;
+/**
+ * Every inbound message is stored before it is queued, so the database is the real queue: memory holds the ids of
+ * at most this many. Beyond it new messages stay stored and are read back in id order, a batch at a time, as the
+ * queue drains (a catch-up of a million rows must not hold a million ids).
+ */
+export const MAX_QUEUED_MESSAGES = 1000;
+const OUTBOX_PAGE = 100;
 
 /**
  * Runs the channels and connects them to the assistant: every inbound message is stored first, mapped to a
@@ -87,6 +96,11 @@ export class Gateway {
   readonly #queued = new Set<number>();
   readonly #inFlight = new Set<Promise<void>>();
   readonly #maxConcurrent: number;
+  readonly #maxQueued: number;
+  /** Set when a message was left in the database for want of room; cleared once the queue has read them all back. */
+  #overflowed = false;
+  /** The highest id queued so far: messages left behind are all newer, so they are read back after it. */
+  #lastQueuedId = 0;
   readonly #statuses = new Map<ChannelId, ChannelStatus>();
   readonly #now: () => number;
   readonly #log: (line: string) => void;
@@ -111,9 +125,13 @@ export class Gateway {
     this.#now = options.now ?? Date.now;
     this.#log = options.log ?? (() => undefined);
     this.#maxConcurrent = options.maxConcurrentConversations ?? MAX_CONCURRENT_CONVERSATIONS;
+    this.#maxQueued = options.maxQueuedMessages ?? MAX_QUEUED_MESSAGES;
     this.#remote = new RemoteApprovals({ config: deps.config, channels: deps.channels, approvals: deps.approvals, gate: deps.gate, now: this.#now });
     if (!Number.isSafeInteger(this.#maxConcurrent) || this.#maxConcurrent < 1) {
       throw new RangeError(`maxConcurrentConversations must be a positive integer, not ${this.#maxConcurrent}.`);
+    }
+    if (!Number.isSafeInteger(this.#maxQueued) || this.#maxQueued < 1) {
+      throw new RangeError(`maxQueuedMessages must be a positive integer, not ${this.#maxQueued}.`);
     }
   }
 
@@ -257,7 +275,17 @@ export class Gateway {
    */
   #handleBacklog(): void {
     if (this.#queued.size > 0) return;
-    for (const message of this.deps.channels.unhandled()) this.#enqueue(message.id, `${message.channel}:${message.conversationId}`);
+    this.#overflowed = false;
+    this.#readBack(0);
+  }
+
+  /** Queues stored, unhandled messages after `afterId` in id order while there is room; notes when some are left. */
+  #readBack(afterId: number): void {
+    const room = this.#maxQueued - this.#queued.size;
+    if (room <= 0) return;
+    const waiting = this.deps.channels.unhandledKeys(afterId, room + 1);
+    for (const message of waiting.slice(0, room)) this.#enqueue(message.id, `${message.channel}:${message.conversationId}`);
+    if (waiting.length > room) this.#overflowed = true;
   }
 
   #sweep(): void {
@@ -270,6 +298,11 @@ export class Gateway {
 
   #enqueue(inboundId: number, knownKey?: string): void {
     if (this.#queued.has(inboundId)) return;
+    // Once one message waits in the database, later ones wait behind it there (order within a conversation holds).
+    if (this.#overflowed || this.#queued.size >= this.#maxQueued) {
+      this.#overflowed = true;
+      return;
+    }
     let key = knownKey;
     if (key === undefined) {
       const message = this.deps.channels.inbound(inboundId);
@@ -277,6 +310,7 @@ export class Gateway {
       key = `${message.channel}:${message.conversationId}`;
     }
     this.#queued.add(inboundId);
+    this.#lastQueuedId = Math.max(this.#lastQueuedId, inboundId);
     const waiting = this.#waiting.get(key);
     if (waiting) waiting.push(inboundId);
     else {
@@ -314,6 +348,11 @@ export class Gateway {
     }
     if (waiting.length > 0) this.#ready.push(key);
     else this.#waiting.delete(key);
+    // Read the next batch back once half the room is free, not one message at a time.
+    if (this.#overflowed && this.#queued.size <= this.#maxQueued / 2) {
+      this.#overflowed = false;
+      this.#readBack(this.#lastQueuedId);
+    }
   }
 
   async #handle(inboundId: number): Promise<void> {
@@ -411,7 +450,7 @@ export class Gateway {
     }
 
     const input = { channel: message.channel, sender: message.sender };
-    const mine = approvals.list({ limit: 500 }, this.#now()).filter((approval) => approval.tool === 'pair_sender' && canonicalJson(approval.input) === canonicalJson(input));
+    const mine = approvals.live(pairingHash(input), this.#now()).filter((approval) => approval.tool === 'pair_sender' && canonicalJson(approval.input) === canonicalJson(input));
     const approved = mine.find((approval) => approval.status === 'approved');
     if (approved) {
       const used = approvals.consume(approved.id, pairingHash(input), this.#now());
@@ -489,8 +528,16 @@ export class Gateway {
 
   async #drainOutbox(): Promise<void> {
     const signal = this.#signal ?? new AbortController().signal;
-    for (const entry of this.deps.outbox.pending()) {
-      if (signal.aborted || this.deps.switches.get('paused').on) return;
+    // A page at a time: after a flood thousands of entries may wait, and each send takes a while.
+    for (let page = this.deps.outbox.pending(0, OUTBOX_PAGE); page.length > 0; page = this.deps.outbox.pending(page.at(-1)?.id, OUTBOX_PAGE)) {
+      if (!(await this.#sendPage(page, signal))) return;
+    }
+  }
+
+  /** Sends a page of entries in order; false when draining should stop for now (aborted, paused, a retryable failure). */
+  async #sendPage(page: readonly OutboxEntry[], signal: AbortSignal): Promise<boolean> {
+    for (const entry of page) {
+      if (signal.aborted || this.deps.switches.get('paused').on) return false;
       const channel = this.#channels.get(entry.channel);
       if (!channel) continue; // stays pending until that channel runs
       if (!this.#mayLeave(entry)) continue;
@@ -510,9 +557,10 @@ export class Gateway {
       } else {
         this.deps.outbox.markFailed(entry.id, result.message, result.retryable, this.#now());
         this.#log(`${entry.channel}: sending outbox #${entry.id} failed — ${result.message}`);
-        if (result.retryable) return; // try again on the next sweep or reconnect
+        if (result.retryable) return false; // try again on the next sweep or reconnect
       }
     }
+    return true;
   }
 
   /** Replies pass the same pacing and breaker as tool sends (tool sends were checked by the gate already). */

@@ -48,17 +48,29 @@ export function sameHandle(channel: HandleChannel, a: string, b: string, region:
   return left !== undefined && left === canonicalHandle(channel, b, region);
 }
 
+let lastRegion: { readonly key: string; readonly region: string } | undefined;
+
 /**
  * The region numbers without a country code are read in: `owner.region`, else the country of the first configured
  * owner phone number written with one, else the US.
  */
 export function ownerRegion(config: Pick<Config, 'owner' | 'channels'>): string {
   if (config.owner.region) return config.owner.region;
-  for (const owner of config.channels.imessage.owners) {
+  // Asked for every inbound message; the owners rarely change, and parsing them all (none may name a country) each
+  // time made a flood cost owners × messages parses.
+  const owners = config.channels.imessage.owners;
+  const key = owners.join('\n');
+  if (lastRegion?.key === key) return lastRegion.region;
+  let region = FALLBACK_REGION;
+  for (const owner of owners) {
     const trimmed = owner.trim();
     if (!trimmed.startsWith('+') || !PHONE_SHAPE.test(trimmed)) continue;
     const country = parsePhoneNumberFromString(trimmed)?.country;
-    if (country) return country;
+    if (country) {
+      region = country;
+      break;
+    }
   }
-  return FALLBACK_REGION;
+  lastRegion = { key, region };
+  return region;
 }

@@ -32,6 +32,8 @@ export class KeychainSecretStore implements SecretStore {
   readonly #platform: NodeJS.Platform;
   readonly #timeoutMs: number;
   readonly #entryOptions: EntryOptions;
+  /** One entry per secret name, kept: building one costs several milliseconds of blocked main thread (see #entry). */
+  readonly #entries = new Map<string, AsyncEntry>();
 
   constructor(service: string, options: KeychainSecretStoreOptions = {}) {
     if (service.length === 0) throw new SecretStoreError('A Keychain service name must not be empty.');
@@ -43,19 +45,19 @@ export class KeychainSecretStore implements SecretStore {
 
   async get(name: string): Promise<string | undefined> {
     this.#checkName(name);
-    const value = await this.#call(`read "${name}" from`, (signal) => this.#entry(name).getPassword(signal));
+    const value = await this.#call(`read "${name}" from`, (signal) => this.#entry(name).getPassword(signal), name);
     return value ?? undefined;
   }
 
   async set(name: string, value: string): Promise<void> {
     this.#checkName(name);
     if (value.length === 0) throw new SecretStoreError(`The value for "${name}" is empty; nothing was stored.`);
-    await this.#call(`store "${name}" in`, (signal) => this.#entry(name).setPassword(value, signal));
+    await this.#call(`store "${name}" in`, (signal) => this.#entry(name).setPassword(value, signal), name);
   }
 
   async delete(name: string): Promise<boolean> {
     this.#checkName(name);
-    return this.#call(`delete "${name}" from`, (signal) => this.#entry(name).deleteCredential(signal));
+    return this.#call(`delete "${name}" from`, (signal) => this.#entry(name).deleteCredential(signal), name);
   }
 
   async list(): Promise<string[]> {
@@ -73,16 +75,26 @@ export class KeychainSecretStore implements SecretStore {
     if (problem) throw new SecretStoreError(problem);
   }
 
-  /** Built per call: on Linux the constructor itself connects to D-Bus and throws when there is no session bus. */
+  /**
+   * Built at first use of a name inside #call, since on Linux the constructor itself connects to D-Bus (about 8 ms,
+   * synchronously) and throws when there is no session bus; kept after that, and dropped when a call through it
+   * fails, so a restarted keyring or bus is met with a fresh one.
+   */
   #entry(name: string): AsyncEntry {
-    return new AsyncEntry(this.service, name, this.#entryOptions);
+    let entry = this.#entries.get(name);
+    if (entry === undefined) {
+      entry = new AsyncEntry(this.service, name, this.#entryOptions);
+      this.#entries.set(name, entry);
+    }
+    return entry;
   }
 
-  async #call<T>(action: string, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  async #call<T>(action: string, run: (signal: AbortSignal) => Promise<T>, name?: string): Promise<T> {
     const signal = AbortSignal.timeout(this.#timeoutMs);
     try {
       return await run(signal);
     } catch (error) {
+      if (name !== undefined) this.#entries.delete(name);
       const detail = signal.aborted
         ? `no answer within ${Math.round(this.#timeoutMs / 1000)} s`
         : (error instanceof Error ? error.message : String(error)).split('\n')[0]?.trim() || 'unknown error';

@@ -123,6 +123,18 @@ export class ApprovalStore {
     return rows.map(toView);
   }
 
+  /**
+   * The approvals bound to `hash` that still say something: waiting, approved and not yet used, or denied. Read
+   * through the status index, so the cost does not grow with the expired and used approvals behind them.
+   */
+  live(hash: string, now = Date.now()): ApprovalView[] {
+    this.expireStale(now);
+    const rows = this.#sql(
+      `SELECT * FROM approvals WHERE status IN ('pending', 'approved', 'denied') AND hash = ? ORDER BY created_at DESC`,
+    ).all(hash) as Row[];
+    return rows.map(toView);
+  }
+
   pending(now = Date.now()): ApprovalView[] {
     return this.list({ status: 'pending' }, now).reverse();
   }

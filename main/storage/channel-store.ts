@@ -121,6 +121,16 @@ export class ChannelStore {
   }
 
   /** Messages stored but not yet handled (after a crash or restart), oldest first. */
+  /** Where the next `limit` unhandled messages after `afterId` belong, in id order, without their text. */
+  unhandledKeys(afterId: number, limit: number): { id: number; channel: ChannelId; conversationId: string }[] {
+    return (
+      this.#sql(
+        `SELECT id, channel, conversation_id AS conversationId FROM inbound_messages
+         WHERE status IN ('stored', 'processing') AND id > ? ORDER BY id LIMIT ?`,
+      ).all(afterId, limit) as { id: number; channel: ChannelId; conversationId: string }[]
+    );
+  }
+
   unhandled(): StoredInbound[] {
     return (this.#sql(`SELECT * FROM inbound_messages WHERE status IN ('stored', 'processing') ORDER BY id`).all() as InboundRow[]).map(fromRow);
   }

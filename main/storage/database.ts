@@ -18,6 +18,11 @@ export interface OpenDatabaseOptions {
 
 const DEFAULT_BUSY_TIMEOUT_MS = 2000;
 const MEMORY = ':memory:';
+/**
+ * SQLite's page cache per connection, in KiB. better-sqlite3 builds SQLite with 16 MiB per connection; the gateway
+ * touches every page of a growing database during a flood, and memory malloc has handed out stays in the process.
+ */
+const PAGE_CACHE_KIB = 2048;
 
 /**
  * Opens (creating if needed, with mode 0600 in a 0700 folder) the Pavise database and brings its schema to the
@@ -58,6 +63,7 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): D
     }
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
+    db.pragma(`cache_size = ${-PAGE_CACHE_KIB}`);
     if (readonly) {
       const version = schemaVersion(db);
       if (version < LATEST_VERSION) {

@@ -74,8 +74,9 @@ export class Outbox {
     return row ? fromRow(row) : undefined;
   }
 
-  pending(): OutboxEntry[] {
-    return (this.#sql(`SELECT * FROM outbox WHERE status = 'pending' ORDER BY id`).all() as Row[]).map(fromRow);
+  /** Pending entries in id order: all of them, or a page of `limit` after `afterId`. */
+  pending(afterId = 0, limit = -1): OutboxEntry[] {
+    return (this.#sql(`SELECT * FROM outbox WHERE status = 'pending' AND id > ? ORDER BY id LIMIT ?`).all(afterId, limit) as Row[]).map(fromRow);
   }
 
   list(limit = 50): OutboxEntry[] {

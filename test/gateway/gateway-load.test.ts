@@ -28,7 +28,7 @@ afterEach(async () => {
   fake.reset();
 });
 
-async function start(): Promise<{ services: Core; channel: FakeChannel; gateway: Gateway }> {
+async function start(options: { maxQueuedMessages?: number } = {}): Promise<{ services: Core; channel: FakeChannel; gateway: Gateway }> {
   const home = tempHome({
     model: { provider: 'anthropic', baseURL: fake.url },
     limits: { pacing: { perRecipientPerMinute: 10, perRecipientPerHour: 60, overallPerHour: 150 } },
@@ -36,7 +36,7 @@ async function start(): Promise<{ services: Core; channel: FakeChannel; gateway:
   });
   const services = await compose({ env: { ...home.env, ANTHROPIC_API_KEY: FAKE_ANTHROPIC_KEY }, secrets: new MemorySecretStore() });
   const channel = new FakeChannel('imessage');
-  const gateway = new Gateway(services, { channels: [channel], sweepMs: 50 });
+  const gateway = new Gateway(services, { channels: [channel], sweepMs: 50, ...options });
   const controller = new AbortController();
   const done = gateway.run(controller.signal);
   await channel.ready;
@@ -109,6 +109,49 @@ describe('gateway under a burst', () => {
     await until(() => channel.sent.length === OWNERS.length, 'every reply', { timeoutMs: 30_000 });
     expect(fake.requests).toHaveLength(OWNERS.length);
     expect(services.channels.unhandled()).toEqual([]);
+  });
+
+  it('keeps at most maxQueuedMessages ids in memory, reads the rest back from the database in order, and loses none', async () => {
+    const MAX_QUEUED = 5;
+    const { services, channel, gateway } = await start({ maxQueuedMessages: MAX_QUEUED });
+    const queuedAtEachCall: number[] = [];
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    fake.respondWith(async () => {
+      queuedAtEachCall.push(gateway.load().queued);
+      await held;
+      return anthropicText('ok');
+    });
+    const burst = OWNERS.flatMap((sender) => Array.from({ length: PER_CONVERSATION }, (_, n) => ({ sender, text: `${sender} #${n}` })));
+    await Promise.all(burst.map((message) => channel.receive(message)));
+    // Everything is stored; only MAX_QUEUED of it is queued, and the sweep (every 50 ms) does not add more.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(services.channels.unhandled()).toHaveLength(burst.length);
+    expect(gateway.load().queued).toBe(MAX_QUEUED);
+    release();
+    await until(() => channel.sent.length === burst.length, 'every reply', { timeoutMs: 30_000 });
+
+    expect(queuedAtEachCall).toHaveLength(burst.length);
+    expect(Math.max(...queuedAtEachCall)).toBeLessThanOrEqual(MAX_QUEUED);
+    for (const sender of OWNERS) {
+      const stored = services.channels.messages('imessage', `iMessage;-;${sender}`);
+      expect(stored.map((message) => [message.text, message.status])).toEqual(
+        Array.from({ length: PER_CONVERSATION }, (_, n) => [`${sender} #${n}`, 'answered']),
+      );
+      const replyIds = services.outbox
+        .list(1000)
+        .filter((entry) => entry.conversationId === `iMessage;-;${sender}`)
+        .sort((a, b) => a.id - b.id)
+        .map((entry) => Number(entry.idempotencyKey.slice('reply:'.length)));
+      expect(replyIds).toEqual(stored.map((message) => message.id));
+    }
+    await until(() => gateway.load().running === 0, 'the last slot to be released');
+    expect(gateway.load()).toEqual({ queued: 0, running: 0, conversations: 0 });
+  });
+
+  it('refuses a queue limit that is not a positive integer, saying what it must be', async () => {
+    const { services } = await start();
+    expect(() => new Gateway(services, { channels: [], maxQueuedMessages: 0.5 })).toThrow('maxQueuedMessages must be a positive integer, not 0.5.');
   });
 
   it('refuses a concurrency limit that is not a positive integer, saying what it must be', async () => {

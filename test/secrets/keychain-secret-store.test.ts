@@ -107,6 +107,20 @@ describe.runIf(available)('KeychainSecretStore against the real credential store
     expect(await store.delete('never-stored')).toBe(false);
   });
 
+  it('keeps entries, never values: a change made through another store (another process) is read at once', async () => {
+    const reader = freshStore('kept');
+    const writer = new KeychainSecretStore(reader.service);
+    expect(await reader.get('telegram-bot-token')).toBeUndefined();
+    await writer.set('telegram-bot-token', 'first');
+    expect(await reader.get('telegram-bot-token')).toBe('first');
+    await writer.set('telegram-bot-token', 'second');
+    expect(await reader.get('telegram-bot-token')).toBe('second');
+    expect(await writer.delete('telegram-bot-token')).toBe(true);
+    expect(await reader.get('telegram-bot-token')).toBeUndefined();
+    await reader.set('telegram-bot-token', 'third');
+    expect(await writer.get('telegram-bot-token')).toBe('third');
+  });
+
   it('keeps two services apart', async () => {
     const one = freshStore('one');
     const two = freshStore('two');

@@ -195,6 +195,8 @@ export class ChatDbReader {
       }
       db = new BetterSqlite3(path, { readonly: true, fileMustExist: true, timeout: busyTimeoutMs });
       db.pragma('query_only = ON');
+      // Reads only move forward through new rows: a small page cache (better-sqlite3's default is 16 MiB) is enough.
+      db.pragma('cache_size = -1024');
       const present = new Set(
         db.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'").all().map((row) => row.name),
       );
