@@ -66,8 +66,8 @@ export type ContactResolution =
   | { readonly kind: 'ambiguous'; readonly message: string };
 
 /**
- * The one iMessage handle `name` means in the address book. Two cards, or one card with several handles none of
- * which is a known conversation, is ambiguous: the send fails closed and says which handles it could be.
+ * The one iMessage handle `name` means in the address book. Two cards, or one card with several handles of which
+ * neither one conversation nor one phone number stands out, is ambiguous: the send fails closed and names them.
  */
 export function resolveContact(book: ContactBook, name: string, region: string, known: (handle: string) => boolean): ContactResolution {
   const cards = matchContacts(book, name);
@@ -78,7 +78,10 @@ export function resolveContact(book: ContactBook, name: string, region: string, 
   const card = cards[0] as ContactCard;
   const handles = handlesOf(card, region);
   if (handles.length === 0) return { kind: 'none' };
-  const chosen = handles.length === 1 ? handles : handles.filter(known);
+  // One handle; else the one Pavise already has a conversation with; else the card's only phone number.
+  const conversations = handles.filter(known);
+  const phones = handles.filter((handle) => handle.startsWith('+'));
+  const chosen = handles.length === 1 ? handles : conversations.length > 0 ? conversations : phones;
   if (chosen.length !== 1) {
     return { kind: 'ambiguous', message: `${card.name} has ${handles.length} handles (${handles.join(', ')}); say which one to use.` };
   }

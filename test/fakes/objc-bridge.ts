@@ -183,11 +183,11 @@ export function createBridge(state: FakeStore, stdin: string) {
     set allDay(value: boolean) {
       this.data.allDay = Boolean(value);
     }
-    get timeZone() {
+    get timeZone(): { name: NSString | undefined } | undefined {
       return this.data.timeZone ? { name: ns(this.data.timeZone) } : undefined;
     }
-    set timeZone(value: { name: NSString }) {
-      this.data.timeZone = value.name.js;
+    set timeZone(value: { name: NSString | undefined } | undefined) {
+      this.data.timeZone = value?.name?.js;
     }
     get location() {
       return ns(this.data.location);
@@ -204,8 +204,8 @@ export function createBridge(state: FakeStore, stdin: string) {
     get calendar() {
       return calendarObject(this.data.calendarId);
     }
-    set calendar(value: { id: string }) {
-      this.data.calendarId = value.id;
+    set calendar(value: { id: string } | undefined) {
+      this.data.calendarId = value?.id ?? '';
     }
     get organizer() {
       return this.data.organizer ? participant(this.data.organizer) : undefined;
