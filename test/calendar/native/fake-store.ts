@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { NativeCalendar } from '../../../main/calendar/native/helper-client.js';
+import { NativeCalendar, type NativeCalendarOptions } from '../../../main/calendar/native/helper-client.js';
 import type { FakeStore } from '../../fakes/objc-bridge.js';
 
 export const ROOT = resolve(import.meta.dirname, '../../..');
@@ -66,6 +66,8 @@ export interface FakeHelperHome {
   readonly statePath: string;
   readonly logPath: string;
   readonly calendar: NativeCalendar;
+  /** How compose reaches the same fake helper (its `calendar` option). */
+  readonly options: NativeCalendarOptions;
   state(): FakeStore;
   write(state: FakeStore): void;
   /** The requests the helper received, parsed. */
@@ -79,16 +81,18 @@ export function fakeHelperHome(store: FakeStore = sampleStore(), platform: NodeJ
   const statePath = join(dir, 'eventkit.json');
   const logPath = join(dir, 'helper.log');
   writeFileSync(statePath, JSON.stringify(store));
-  const calendar = new NativeCalendar({
+  const options: NativeCalendarOptions = {
     platform,
     helper: { command: FAKE_OSASCRIPT, args: ['-l', 'JavaScript', SCRIPT] },
     env: { ...process.env, PAVISE_FAKE_EVENTKIT: statePath, PAVISE_FAKE_EVENTKIT_LOG: logPath },
-  });
+  };
+  const calendar = new NativeCalendar(options);
   return {
     dir,
     statePath,
     logPath,
     calendar,
+    options,
     state: () => JSON.parse(readFileSync(statePath, 'utf8')) as FakeStore,
     write: (state) => writeFileSync(statePath, JSON.stringify(state)),
     requests: () => {
