@@ -99,4 +99,19 @@ describe('popover: a calendar change', () => {
       await core.close();
     }
   });
+
+  it('settings: Calendar & Contacts deep-link to their Privacy & Security panes', async () => {
+    const panes: string[] = [];
+    const core = await startCore({ platform: { openSystemPane: (pane) => (panes.push(pane), true) } });
+    const view = await openView(browser, core, outDir, 'settings', { query: '?section=channels' });
+    try {
+      const group = view.page.locator('section, fieldset, div').filter({ has: view.page.getByRole('heading', { name: 'Calendar & Contacts' }) }).last();
+      await group.locator('[data-pane="calendars"]').click();
+      await group.locator('[data-pane="contacts"]').click();
+      await expect.poll(() => panes).toEqual(['calendars', 'contacts']);
+    } finally {
+      await view.close();
+      await core.close();
+    }
+  });
 });

@@ -125,7 +125,7 @@ export class NativeCalendar {
         ok: false,
         code,
         entity,
-        message: `${message} Allow Pavise in System Settings › Privacy & Security › ${pane.words} (${pane.url}); the button is in Pavise's settings too.`,
+        message: `${message} Allow Pavise in System Settings › Privacy & Security › ${pane.words} (${pane.url}); Pavise's Settings › Channels › Calendar & Contacts has a button for it.`,
       };
     }
     return { ok: false, code, message, ...(entity ? { entity } : {}) };
