@@ -211,7 +211,7 @@ function selectedCalendars(store, names) {
       matched[hit] = true;
     }
   });
-  var missing = wanted.filter(function (name) { return !matched[name]; });
+  var missing = names.filter(function (name) { return !matched[name.toLowerCase()]; });
   if (missing.length > 0) throw new HelperFailure('not-found', 'No calendar is called "' + missing.join('", "') + '".');
   return $(found);
 }
