@@ -16,6 +16,16 @@ ObjC.import('EventKit');
 ObjC.import('Contacts');
 
 var PROTOCOL_VERSION = 1;
+// Enum values and key names, in case a framework's BridgeSupport does not export them to `$`.
+var EK_ENTITY_EVENT = typeof $.EKEntityTypeEvent === 'number' ? $.EKEntityTypeEvent : 0;
+var EK_SPAN_THIS_EVENT = typeof $.EKSpanThisEvent === 'number' ? $.EKSpanThisEvent : 0;
+var CN_ENTITY_CONTACTS = typeof $.CNEntityTypeContacts === 'number' ? $.CNEntityTypeContacts : 0;
+var UTF8 = typeof $.NSUTF8StringEncoding === 'number' ? $.NSUTF8StringEncoding : 4;
+var CONTACT_KEY_NAMES = {
+  CNContactIdentifierKey: 'identifier', CNContactGivenNameKey: 'givenName', CNContactFamilyNameKey: 'familyName', CNContactNicknameKey: 'nickname',
+  CNContactOrganizationNameKey: 'organizationName', CNContactPhoneNumbersKey: 'phoneNumbers', CNContactEmailAddressesKey: 'emailAddresses',
+  CNContactBirthdayKey: 'birthday', CNContactRelationsKey: 'contactRelations', CNContactNoteKey: 'note',
+};
 var MAX_EVENTS = 50000;
 var PARTICIPANT_STATUS = ['unknown', 'pending', 'accepted', 'declined', 'tentative', 'delegated', 'completed', 'in-process'];
 var EVENT_ACCESS = ['not-determined', 'restricted', 'denied', 'full', 'write-only'];
@@ -38,7 +48,7 @@ function run() {
 
 function readStdin() {
   var data = $.NSFileHandle.fileHandleWithStandardInput.readDataToEndOfFile;
-  return ObjC.unwrap($.NSString.alloc.initWithDataEncoding(data, $.NSUTF8StringEncoding));
+  return ObjC.unwrap($.NSString.alloc.initWithDataEncoding(data, UTF8));
 }
 
 function handle(request) {
@@ -90,8 +100,8 @@ function HelperFailure(code, message) {
 function status() {
   var info = $.NSProcessInfo.processInfo.operatingSystemVersion;
   return {
-    events: EVENT_ACCESS[$.EKEventStore.authorizationStatusForEntityType($.EKEntityTypeEvent)] || 'denied',
-    contacts: CONTACT_ACCESS[$.CNContactStore.authorizationStatusForEntityType($.CNEntityTypeContacts)] || 'denied',
+    events: EVENT_ACCESS[$.EKEventStore.authorizationStatusForEntityType(EK_ENTITY_EVENT)] || 'denied',
+    contacts: CONTACT_ACCESS[$.CNContactStore.authorizationStatusForEntityType(CN_ENTITY_CONTACTS)] || 'denied',
     macos: [info.majorVersion, info.minorVersion, info.patchVersion].join('.'),
   };
 }
@@ -118,19 +128,19 @@ function requestEventsAccess() {
     return waitFor(function (done) { store.requestFullAccessToEventsWithCompletion(function (granted) { done(Boolean(granted)); }); });
   }
   return waitFor(function (done) {
-    store.requestAccessToEntityTypeCompletion($.EKEntityTypeEvent, function (granted) { done(Boolean(granted)); });
+    store.requestAccessToEntityTypeCompletion(EK_ENTITY_EVENT, function (granted) { done(Boolean(granted)); });
   });
 }
 
 function requestContactsAccess() {
   var store = $.CNContactStore.alloc.init;
   return waitFor(function (done) {
-    store.requestAccessForEntityTypeCompletionHandler($.CNEntityTypeContacts, function (granted) { done(Boolean(granted)); });
+    store.requestAccessForEntityTypeCompletionHandler(CN_ENTITY_CONTACTS, function (granted) { done(Boolean(granted)); });
   });
 }
 
 function withEvents(work) {
-  var access = EVENT_ACCESS[$.EKEventStore.authorizationStatusForEntityType($.EKEntityTypeEvent)];
+  var access = EVENT_ACCESS[$.EKEventStore.authorizationStatusForEntityType(EK_ENTITY_EVENT)];
   if (access !== 'full') {
     return failure('no-access', access === 'not-determined'
       ? 'Pavise has not been given access to your calendars yet.'
@@ -140,7 +150,7 @@ function withEvents(work) {
 }
 
 function withContacts(work) {
-  var access = CONTACT_ACCESS[$.CNContactStore.authorizationStatusForEntityType($.CNEntityTypeContacts)];
+  var access = CONTACT_ACCESS[$.CNContactStore.authorizationStatusForEntityType(CN_ENTITY_CONTACTS)];
   if (access !== 'full' && access !== 'limited') {
     return failure('no-access', access === 'not-determined'
       ? 'Pavise has not been given access to your contacts yet.'
@@ -183,7 +193,7 @@ function calendars(store) {
   var out = [];
   var fallback = store.defaultCalendarForNewEvents;
   var defaultId = fallback ? text(fallback.calendarIdentifier) : undefined;
-  each(store.calendarsForEntityType($.EKEntityTypeEvent), function (calendar) {
+  each(store.calendarsForEntityType(EK_ENTITY_EVENT), function (calendar) {
     var id = text(calendar.calendarIdentifier) || '';
     var item = {
       id: id,
@@ -202,7 +212,7 @@ function selectedCalendars(store, names) {
   var wanted = names.map(function (name) { return name.toLowerCase(); });
   var found = [];
   var matched = {};
-  each(store.calendarsForEntityType($.EKEntityTypeEvent), function (calendar) {
+  each(store.calendarsForEntityType(EK_ENTITY_EVENT), function (calendar) {
     var title = (text(calendar.title) || '').toLowerCase();
     var id = text(calendar.calendarIdentifier) || '';
     var hit = wanted.indexOf(title) >= 0 ? title : wanted.indexOf(id.toLowerCase()) >= 0 ? id.toLowerCase() : undefined;
@@ -277,7 +287,7 @@ function findEvent(store, id) {
 
 function save(store, event) {
   var error = $();
-  if (!store.saveEventSpanCommitError(event, $.EKSpanThisEvent, true, error)) {
+  if (!store.saveEventSpanCommitError(event, EK_SPAN_THIS_EVENT, true, error)) {
     throw new HelperFailure('failed', 'The calendar refused the change: ' + (text(error.localizedDescription) || 'no reason given') + '.');
   }
 }
@@ -342,7 +352,7 @@ function deleteEvent(store, request) {
   var event = findEvent(store, request.id);
   if (!event.calendar.allowsContentModifications) throw new HelperFailure('unsupported', 'That event is in a read-only calendar.');
   var error = $();
-  if (!store.removeEventSpanCommitError(event, $.EKSpanThisEvent, true, error)) {
+  if (!store.removeEventSpanCommitError(event, EK_SPAN_THIS_EVENT, true, error)) {
     throw new HelperFailure('failed', 'The calendar refused to delete it: ' + (text(error.localizedDescription) || 'no reason given') + '.');
   }
   return { deleted: request.id };
@@ -389,7 +399,7 @@ function listContacts(store, request) {
 }
 
 function fetchContacts(store, keyNames, limit) {
-  var keys = $(keyNames.map(function (name) { return $[name]; }));
+  var keys = $(keyNames.map(function (name) { return $[name] || CONTACT_KEY_NAMES[name]; }));
   var defaultContainer = text(store.defaultContainerIdentifier);
   var out = [];
   var withNotes = keyNames.indexOf('CNContactNoteKey') >= 0;
@@ -407,7 +417,7 @@ function fetchContacts(store, keyNames, limit) {
 
 function meIdentifier(store) {
   try {
-    var me = store.unifiedMeContactWithKeysToFetchError($([$.CNContactIdentifierKey]), $());
+    var me = store.unifiedMeContactWithKeysToFetchError($([$.CNContactIdentifierKey || 'identifier']), $());
     return me ? text(me.identifier) : undefined;
   } catch (error) {
     return undefined;

@@ -60,6 +60,8 @@ export interface FakeStore {
   notesNeedEntitlement?: boolean;
   /** The private EKAttendee class is missing. */
   noAttendeeClass?: boolean;
+  /** Frameworks without BridgeSupport: `$` has no enum values or key constants. */
+  noBridgeSupport?: boolean;
   /** Answers to invitations do not stick (what EventKit may do). */
   responsesIgnored?: boolean;
   /** Every mutating call, in order, for tests to read. */
@@ -295,45 +297,45 @@ export function createBridge(state: FakeStore, stdin: string) {
         return ns(contact.id);
       },
       get givenName() {
-        require('CNContactGivenNameKey');
+        require('givenName');
         return ns(contact.givenName ?? '');
       },
       get familyName() {
-        require('CNContactFamilyNameKey');
+        require('familyName');
         return ns(contact.familyName ?? '');
       },
       get nickname() {
-        require('CNContactNicknameKey');
+        require('nickname');
         return ns(contact.nickname ?? '');
       },
       get organizationName() {
-        require('CNContactOrganizationNameKey');
+        require('organizationName');
         return ns(contact.organization ?? '');
       },
       get phoneNumbers() {
-        require('CNContactPhoneNumbersKey');
+        require('phoneNumbers');
         return labelled(contact.phones, (value) => ({ stringValue: ns(value) })) ?? new NSArray([]);
       },
       get emailAddresses() {
-        require('CNContactEmailAddressesKey');
+        require('emailAddresses');
         return labelled(contact.emails, ns) ?? new NSArray([]);
       },
       get contactRelations() {
-        require('CNContactRelationsKey');
+        require('contactRelations');
         return labelled(contact.relations, (value) => ({ name: ns(value) })) ?? new NSArray([]);
       },
       get birthday() {
-        require('CNContactBirthdayKey');
+        require('birthday');
         const birthday = contact.birthday;
         return birthday ? { year: birthday.year ?? Number.MAX_SAFE_INTEGER, month: birthday.month, day: birthday.day } : undefined;
       },
       get note() {
-        require('CNContactNoteKey');
+        require('note');
         return ns(contact.note ?? '');
       },
     };
   };
-  const keyNames = (keys: NSArray<NSString>) => Array.from({ length: keys.count }, (_, index) => keys.objectAtIndex(index).js);
+  const keyNames = (keys: NSArray<NSString | string>) => Array.from({ length: keys.count }, (_, index) => String(plain(keys.objectAtIndex(index))));
   const contactStore = {
     get defaultContainerIdentifier() {
       return ns(state.defaultContainer ?? 'local');
@@ -342,9 +344,9 @@ export function createBridge(state: FakeStore, stdin: string) {
       const ids = state.containers ?? [state.defaultContainer ?? 'local'];
       return new NSArray(ids.map((id) => ({ identifier: ns(id) })));
     },
-    unifiedContactsMatchingPredicateKeysToFetchError(predicate: { container: string }, keys: NSArray<NSString>, error: ErrorRef) {
+    unifiedContactsMatchingPredicateKeysToFetchError(predicate: { container: string }, keys: NSArray<NSString | string>, error: ErrorRef) {
       const names = keyNames(keys);
-      if (state.notesNeedEntitlement && names.includes('CNContactNoteKey')) {
+      if (state.notesNeedEntitlement && names.includes('note')) {
         error.localizedDescription = ns('Access to the note field requires an entitlement.');
         return undefined;
       }
@@ -403,8 +405,14 @@ export function createBridge(state: FakeStore, stdin: string) {
     CNContact: { predicateForContactsInContainerWithIdentifier: (id: unknown) => ({ container: plain(id) }) },
     CNLabeledValue: { localizedStringForLabel: (label: unknown) => ns(labelName(String(plain(label)))) },
   };
-  for (const key of ['Identifier', 'GivenName', 'FamilyName', 'Nickname', 'OrganizationName', 'PhoneNumbers', 'EmailAddresses', 'Birthday', 'Relations', 'Note']) {
-    classes[`CNContact${key}Key`] = new NSString(`CNContact${key}Key`);
+  // Contacts' key constants are these strings in the framework too.
+  const keyValues: Record<string, string> = {
+    Identifier: 'identifier', GivenName: 'givenName', FamilyName: 'familyName', Nickname: 'nickname', OrganizationName: 'organizationName',
+    PhoneNumbers: 'phoneNumbers', EmailAddresses: 'emailAddresses', Birthday: 'birthday', Relations: 'contactRelations', Note: 'note',
+  };
+  for (const [key, value] of Object.entries(keyValues)) classes[`CNContact${key}Key`] = new NSString(value);
+  if (state.noBridgeSupport) {
+    for (const name of Object.keys(classes)) if (/^(CNContact\w+Key|EKEntityTypeEvent|EKSpanThisEvent|CNEntityTypeContacts|NSUTF8StringEncoding)$/.test(name)) delete classes[name];
   }
 
   const dollar = Object.assign((value?: unknown) => (value === undefined ? new ErrorRef() : new NSArray(value as unknown[])), classes);

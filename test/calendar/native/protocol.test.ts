@@ -107,6 +107,16 @@ describe('the helper side (native/calendar-helper.jxa.js under the mocked bridge
     expect(helper(ignored, SAMPLE_REQUESTS.respondToInvitation).error).toMatchObject({ code: 'unsupported', message: expect.stringContaining('open the invitation in Calendar') });
   });
 
+  it('works without BridgeSupport constants: enum values and contact keys fall back to their values', () => {
+    const state = { ...sampleStore(), noBridgeSupport: true };
+    for (const request of [SAMPLE_REQUESTS.listEvents, SAMPLE_REQUESTS.listContacts, SAMPLE_REQUESTS.createEvent]) {
+      const response = helper(state, request);
+      expect(response.error, JSON.stringify(request)).toBeUndefined();
+    }
+    const contacts = helper(state, SAMPLE_REQUESTS.listContacts) as { result: { contacts: { id: string; name: string }[] } };
+    expect(contacts.result.contacts.find((card) => card.id === 'c-jane')?.name).toBe('Jane Owner');
+  });
+
   it('asks for full access the macOS 14 way, and the older way before 14', () => {
     for (const macos of ['14.5.0', '13.6.1']) {
       const state = { ...sampleStore(), macos, access: { events: 0, contacts: 3 }, grantOnRequest: { events: true, contacts: true } };
