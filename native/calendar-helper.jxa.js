@@ -271,6 +271,8 @@ function eventJson(event) {
   var notes = text(event.notes);
   if (notes) out.notes = notes;
   if (event.organizer) out.organizer = participantJson(event.organizer);
+  // A subscription (EKCalendarTypeSubscription, or a calendar of a subscribed source) is someone else's feed.
+  if (calendar && (calendar.type === 3 || (calendar.source && calendar.source.sourceType === 5))) out.subscribed = true;
   each(event.attendees, function (attendee) {
     var json = participantJson(attendee);
     out.attendees.push(json);

@@ -29,6 +29,8 @@ export interface CalendarEvent {
   readonly attendees: readonly CalendarParticipant[];
   readonly recurring: boolean;
   readonly writable: boolean;
+  /** In a subscribed calendar: a feed someone else publishes. */
+  readonly subscribed?: boolean;
   readonly myStatus?: ParticipantStatus;
 }
 

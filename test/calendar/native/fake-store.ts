@@ -16,7 +16,7 @@ export function sampleStore(): FakeStore {
     calendars: [
       { id: 'cal-home', title: 'Home', writable: true, account: 'iCloud', isDefault: true },
       { id: 'cal-work', title: 'Work', writable: true, account: 'Exchange' },
-      { id: 'cal-holidays', title: 'UK Holidays', writable: false, account: 'Subscribed' },
+      { id: 'cal-holidays', title: 'UK Holidays', writable: false, account: 'Subscribed', subscribed: true },
     ],
     events: [
       { id: 'ev-dentist', calendarId: 'cal-home', title: 'Dentist', start: '2026-12-03T09:00:00.000Z', end: '2026-12-03T10:00:00.000Z', timeZone: 'Europe/London', location: '12 High St' },
