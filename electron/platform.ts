@@ -4,7 +4,7 @@ import type { PlatformHooks } from '../main/app/backend.js';
 import type { ChannelStatus } from '../main/channels/channel.js';
 import { SETTINGS_URLS } from '../main/common/settings-urls.js';
 
-export type SystemPane = 'full-disk-access' | 'automation' | 'notifications';
+export type SystemPane = 'full-disk-access' | 'automation' | 'notifications' | 'calendars' | 'contacts';
 export type FullDiskAccess = 'granted' | 'denied' | 'unknown';
 
 /** The only URLs the app ever hands to `shell.openExternal`: fixed System Settings panes. */

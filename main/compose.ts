@@ -1,9 +1,12 @@
 import { chmodSync, mkdirSync } from 'node:fs';
+import { nativeCalendarStore, NativeContacts } from './calendar/native/calendar-store.js';
+import { NativeCalendar, type NativeCalendarOptions } from './calendar/native/helper-client.js';
 import type { ApprovalView } from './common/approvals.js';
 import type { Config } from './common/config-schema.js';
 import { Emitter } from './common/emitter.js';
 import { loadConfig } from './config/config.js';
 import { defaultPaviseHome, homePaths, paviseHome, type HomePaths } from './config/paths.js';
+import { ownerRegion } from './identity/handles.js';
 import { PairingCodes } from './identity/pairing.js';
 import { createProvider } from './llm/create-provider.js';
 import type { Provider } from './llm/provider.js';
@@ -47,6 +50,11 @@ export interface ComposeOptions {
    * a model for hours, and loading the SDK at start-up only delays its channels' connecting.
    */
   readonly loadProviderAtFirstCall?: boolean;
+  /**
+   * The Mac's calendars and contacts: how to reach the helper (tests: a fake osascript over a fake store). `false`
+   * leaves those tools out (tests whose stand-in tools take their names).
+   */
+  readonly calendar?: NativeCalendarOptions | false;
 }
 
 /** What the core tells whoever listens: a new pending approval, its end, and something the owner must know now. */
@@ -131,7 +139,7 @@ async function wire(parts: {
   const events = new Emitter<CoreEvents>();
   const pacer = new Pacer(storage.sentMessages, config.limits.pacing);
   const messaging = createMessaging({ config, channels: storage.channels, outbox: storage.outbox });
-  const tools = await createToolRegistry({ notes: storage.notes, messaging }, options.extraSources);
+  const tools = await createToolRegistry({ notes: storage.notes, messaging, ...nativeParts(config, options) }, options.extraSources);
   const spentTodayUsd = createSpendMeter(storage.sessions, config.model);
   const gate = new PermissionGate({
     tools,
@@ -187,4 +195,13 @@ async function wire(parts: {
     setPaused: (paused, actor) => setPaused({ switches: storage.switches, activity }, paused, actor),
     close: () => storage.close(),
   };
+}
+
+/** The calendar and contacts the tools use: the native helper (on Linux it answers that it needs a Mac). */
+function nativeParts(config: Config, options: ComposeOptions) {
+  if (options.calendar === false) return {};
+  const native = new NativeCalendar({ platform: options.platform ?? process.platform, ...options.calendar });
+  const timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const ownAddresses = [...config.owner.emails, ...config.channels.imessage.owners.filter((handle) => handle.includes('@'))];
+  return { calendar: nativeCalendarStore(native, timeZone), contacts: new NativeContacts(native, ownerRegion(config)), ownAddresses };
 }

@@ -10,7 +10,7 @@ import type { Switches } from '../storage/switches.js';
 
 /** What only the shell can do (open a System Settings pane, the login item); stubs elsewhere. */
 export interface PlatformHooks {
-  openSystemPane?(pane: 'full-disk-access' | 'automation' | 'notifications'): Promise<boolean> | boolean;
+  openSystemPane?(pane: 'full-disk-access' | 'automation' | 'notifications' | 'calendars' | 'contacts'): Promise<boolean> | boolean;
   openSettings?(section?: string): void;
   getOpenAtLogin?(): boolean;
   setOpenAtLogin?(enabled: boolean): void;

@@ -133,6 +133,11 @@ export const OwnerConfigSchema = z.strictObject({
     .refine((region) => /^[A-Za-z]{2}$/.test(region), 'must be a two-letter country code (ISO 3166 alpha-2), e.g. "US" or "GB"')
     .transform((region) => region.toUpperCase())
     .optional(),
+  /**
+   * The owner's own email addresses (the accounts in Calendar): an attendee with one of them is the owner, and
+   * adding them to an event mails nobody.
+   */
+  emails: z.array(z.email()).max(50).default([]),
 });
 
 export const ApprovalsConfigSchema = z.strictObject({

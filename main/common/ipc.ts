@@ -11,7 +11,7 @@ import { PROVIDER_IDS, type ProviderId } from './providers.js';
  * Channels are named `domain.verb`; every call answers a value (`{ ok: true, value } | { ok: false, code, message }`).
  */
 
-export const PaneSchema = z.enum(['full-disk-access', 'automation', 'notifications']);
+export const PaneSchema = z.enum(['full-disk-access', 'automation', 'notifications', 'calendars', 'contacts']);
 
 export const IPC_REQUESTS = {
   'state.get': z.object({}).strict(),

@@ -68,6 +68,7 @@ export class PermissionGate {
     const { tool, input, call, sessionId } = request;
     let effects: readonly Effect[];
     let described: string;
+    await this.options.tools.prepare(tool, input, request.signal);
     try {
       ({ effects, title: described } = this.options.tools.evaluate(tool, input));
     } catch (error) {

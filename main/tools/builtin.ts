@@ -1,5 +1,8 @@
+import { createCalendarTools, type CalendarLike } from './calendar.js';
+import { createContactTools, resolveContact, type ContactsLike } from './contacts.js';
 import { currentTimeTool } from './current-time.js';
 import type { EffectHost } from './effect-templates.js';
+import { canonicalHandle } from '../identity/handles.js';
 import { createMessageTools, type MessagingLike } from './messages.js';
 import { createNoteTools, type NotesLike } from './notes.js';
 import { ToolRegistry } from './registry.js';
@@ -9,6 +12,12 @@ import { zodSource, type Tool } from './tool.js';
 export interface BuiltinToolDeps {
   readonly notes: NotesLike;
   readonly messaging: MessagingLike;
+  /** The Mac's calendars; with `contacts`, the native source. Absent leaves those tools out. */
+  readonly calendar?: CalendarLike;
+  /** The address book: find_contact, and the first place send_message looks a name up. */
+  readonly contacts?: ContactsLike & { refresh?(signal?: AbortSignal): Promise<void> };
+  /** The owner's own email addresses: an attendee who is the owner is mailed nothing. */
+  readonly ownAddresses?: readonly string[];
 }
 
 /** The built-in tools, the first source. */
@@ -18,21 +27,55 @@ export function builtinSource(deps: BuiltinToolDeps): ToolSource {
   return zodSource('builtin', [currentTimeTool, saveNote, listNotes, sendMessage, listConversations, readMessages] as readonly Tool[]);
 }
 
+/** Calendar and Contacts through the Mac's own stores (main/calendar/native). */
+export function nativeSource(calendar: CalendarLike, contacts: ContactsLike): ToolSource {
+  return zodSource('native', [...createCalendarTools(calendar), ...createContactTools(contacts)] as readonly Tool[]);
+}
+
 /**
- * The one registration list of tool sources: the built-ins, then `extra` (its injection point, for tests; skills and
- * MCP servers join here later). The host resolves send_message recipients through the messaging view.
+ * The one registration list of tool sources: the built-ins, the native calendar and contacts, then `extra` (its
+ * injection point, for tests; skills and MCP servers join here later). The host resolves send_message recipients
+ * through the address book first, then the messaging view.
  */
 export function toolSources(deps: BuiltinToolDeps, extra: readonly ToolSource[] = []): readonly ToolSource[] {
-  return [builtinSource(deps), ...extra];
+  const native = deps.calendar && deps.contacts ? [nativeSource(deps.calendar, deps.contacts)] : [];
+  return [builtinSource(deps), ...native, ...extra];
+}
+
+/**
+ * An iMessage recipient named by a name the address book knows: the contact's one handle (its conversation when
+ * Pavise has one). A name that fits two cards, or a card with several handles, fails closed with the choices.
+ */
+function contactRecipient(deps: BuiltinToolDeps, to: string): { recipient: string; name: string } | undefined {
+  const book = deps.contacts?.cached();
+  if (!book || !deps.contacts || canonicalHandle('imessage', to, deps.contacts.region) !== undefined) return undefined;
+  const found = resolveContact(book, to, deps.contacts.region, (handle) => deps.messaging.resolve('imessage', handle) !== undefined);
+  if (found.kind === 'none') return undefined;
+  if (found.kind === 'ambiguous') throw new Error(`Not sent: ${found.message}`);
+  return { recipient: deps.messaging.resolve('imessage', found.handle) ?? found.handle, name: found.name };
 }
 
 /** Every tool the agent may be given, each descriptor checked by the host. */
 export async function createToolRegistry(deps: BuiltinToolDeps, extra: readonly ToolSource[] = [], signal?: AbortSignal): Promise<ToolRegistry> {
+  const own = new Set((deps.ownAddresses ?? []).map((address) => address.trim().toLowerCase()));
   const host: EffectHost = {
     resolveRecipient: (channel, to) => {
       if (channel !== 'imessage' && channel !== 'telegram') return undefined;
+      const contact = channel === 'imessage' ? contactRecipient(deps, to) : undefined;
+      if (contact) return contact;
       const recipient = deps.messaging.resolve(channel, to) ?? to;
       return { recipient, name: deps.messaging.titleOf(channel, recipient) };
+    },
+    isOwnAddress: (channel, address) => {
+      if (channel !== 'email') return false;
+      const wanted = address.trim().toLowerCase();
+      if (own.has(wanted)) return true;
+      const book = deps.contacts?.cached();
+      const me = book?.contacts.find((card) => card.id === book.me);
+      return me?.emails.some((email) => email.value.trim().toLowerCase() === wanted) ?? false;
+    },
+    prepare: async (descriptor, _input, prepareSignal) => {
+      if (descriptor.effects.some((effect) => effect.kind === 'send_message')) await deps.contacts?.refresh?.(prepareSignal);
     },
   };
   return ToolRegistry.load(toolSources(deps, extra), host, signal);

@@ -36,6 +36,10 @@ const TOOL_NAME = /^[a-zA-Z][a-zA-Z0-9_-]{0,63}$/;
 /** What the host knows that a template cannot: which conversation a name or handle means. */
 export interface EffectHost {
   resolveRecipient?(channel: string, to: string): { readonly recipient: string; readonly name?: string | undefined } | undefined;
+  /** Whether `address` is one of the owner's own (an attendee who is the owner is mailed nothing). */
+  isOwnAddress?(channel: string, address: string): boolean;
+  /** Brings what resolveRecipient reads up to date (the address book) before a call's effects are evaluated. */
+  prepare?(descriptor: ToolDescriptor, input: unknown, signal?: AbortSignal): Promise<void>;
 }
 
 export class DescriptorError extends Error {
@@ -62,6 +66,7 @@ export function checkDescriptor(descriptor: ToolDescriptor, sourceId: string): v
     for (const key of Object.keys(template)) {
       if (key !== 'kind' && !(key in fields)) fail(`a ${template.kind} effect has no field "${key}".`);
     }
+    if (eachOfArgs(template).length > 1) fail(`a ${template.kind} effect may take the items of one list only.`);
     for (const [field, spec] of Object.entries(fields)) {
       const value = (template as unknown as Record<string, ValueTemplate | undefined>)[field];
       const where = `the ${template.kind} effect's ${field}`;
@@ -110,6 +115,11 @@ function checkValueTemplate(
     if (spec.required && !required.has(name as string)) fail(`${where} is required but the argument "${String(name)}" is optional in the inputSchema.`);
   };
   if ('arg' in value) return named(value.arg, spec.type);
+  if ('eachOf' in value) {
+    if (spec.type !== 'string') fail(`${where} needs a ${spec.type}, not one item of a list.`);
+    if (typeof value.eachOf !== 'string' || argType(value.eachOf) !== 'string[]') fail(`${where} takes each item of "${String(value.eachOf)}", which must be an array of strings in its inputSchema.`);
+    return;
+  }
   if ('hostOf' in value) {
     if (spec.type !== 'string') fail(`${where} needs a ${spec.type}, not a host name.`);
     return named(value.hostOf, 'string');
@@ -141,23 +151,47 @@ function jsonType(schema: unknown): FieldType | 'other' {
  */
 export function evaluateEffects(descriptor: ToolDescriptor, input: unknown, host: EffectHost = {}): Effect[] {
   const args = asArgs(descriptor, input);
-  return descriptor.effects.map((template) => {
-    const fields = FIELDS[template.kind];
-    const effect: Record<string, unknown> = { kind: template.kind };
-    for (const [field, spec] of Object.entries(fields)) {
-      const value = (template as unknown as Record<string, ValueTemplate | undefined>)[field];
-      if (value === undefined) continue;
-      const evaluated = evaluateValue(value, args, descriptor.name);
-      if (evaluated === undefined) {
-        if (spec.required) throw new Error(`${descriptor.name}: the ${template.kind} effect's ${field} has no value in this call.`);
-        continue;
-      }
-      if (!hasType(evaluated, spec.type)) throw new Error(`${descriptor.name}: the ${template.kind} effect's ${field} must be a ${spec.type}.`);
-      effect[field] = evaluated;
-    }
-    if (template.kind === 'send_message') return resolveRecipient(effect as Extract<Effect, { kind: 'send_message' }>, host);
-    return effect as unknown as Effect;
+  return descriptor.effects.flatMap((template) => {
+    const [list] = eachOfArgs(template);
+    if (list === undefined) return [evaluateEffect(descriptor, template, args, host)];
+    const items = args[list];
+    if (items === undefined || items === null) return [];
+    if (!Array.isArray(items) || !items.every((item) => typeof item === 'string')) throw new Error(`${descriptor.name}: the argument "${list}" must be a list of strings.`);
+    const seen = new Set<string>();
+    return items.flatMap((item) => {
+      const key = item.trim().toLowerCase();
+      if (seen.has(key)) return [];
+      seen.add(key);
+      const effect = evaluateEffect(descriptor, template, { ...args, [EACH_ITEM]: item.trim() }, host);
+      return effect.kind === 'send_message' && host.isOwnAddress?.(effect.channel, effect.recipient) ? [] : [effect];
+    });
   });
+}
+
+const EACH_ITEM = '\u0000item';
+
+function eachOfArgs(template: EffectTemplate): string[] {
+  return Object.values(template).flatMap((value: unknown) =>
+    value && typeof value === 'object' && 'eachOf' in value && typeof value.eachOf === 'string' ? [value.eachOf] : [],
+  );
+}
+
+function evaluateEffect(descriptor: ToolDescriptor, template: EffectTemplate, args: Readonly<Record<string, unknown>>, host: EffectHost): Effect {
+  const fields = FIELDS[template.kind];
+  const effect: Record<string, unknown> = { kind: template.kind };
+  for (const [field, spec] of Object.entries(fields)) {
+    const value = (template as unknown as Record<string, ValueTemplate | undefined>)[field];
+    if (value === undefined) continue;
+    const evaluated = evaluateValue(value, args, descriptor.name);
+    if (evaluated === undefined) {
+      if (spec.required) throw new Error(`${descriptor.name}: the ${template.kind} effect's ${field} has no value in this call.`);
+      continue;
+    }
+    if (!hasType(evaluated, spec.type)) throw new Error(`${descriptor.name}: the ${template.kind} effect's ${field} must be a ${spec.type}.`);
+    effect[field] = evaluated;
+  }
+  if (template.kind === 'send_message') return resolveRecipient(effect as Extract<Effect, { kind: 'send_message' }>, host);
+  return effect as unknown as Effect;
 }
 
 function resolveRecipient(effect: Extract<Effect, { kind: 'send_message' }>, host: EffectHost): Effect {
@@ -216,6 +250,7 @@ function asArgs(descriptor: ToolDescriptor, input: unknown): Readonly<Record<str
 
 function evaluateValue(value: ValueTemplate, args: Readonly<Record<string, unknown>>, tool: string): unknown {
   if ('arg' in value) return args[value.arg];
+  if ('eachOf' in value) return args[EACH_ITEM];
   if ('hostOf' in value) {
     const url = args[value.hostOf];
     if (url === undefined) return undefined;

@@ -47,7 +47,7 @@ export function createMessageTools(messaging: MessagingLike) {
   const sendMessage = defineTool({
     name: 'send_message',
     description:
-      'Send a message for the owner through iMessage or Telegram, to a known conversation (id, name or handle) or to a new phone number / email / Telegram chat id. The owner may be asked to approve.',
+      'Send a message for the owner through iMessage or Telegram, to a known conversation (id, name or handle), to someone in the owner\'s contacts by name or relation ("Mum", iMessage), or to a new phone number / email / Telegram chat id. The owner may be asked to approve.',
     input: sendMessageInput,
     // The host resolves the recipient (a name or handle to a known conversation) when it evaluates the effect.
     effects: [{ kind: 'send_message', channel: { arg: 'channel' }, recipient: { arg: 'to' }, text: { arg: 'text' } }],

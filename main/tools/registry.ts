@@ -80,6 +80,19 @@ export class ToolRegistry {
     return problems.length === 0 ? { success: true, data: input } : { success: false, problems: problems.join('; ') };
   }
 
+  /**
+   * Lets the host bring what it resolves names with (the address book) up to date before a call is evaluated, once
+   * per call; never throws, and a host that cannot refresh resolves with what it has.
+   */
+  async prepare(tool: RegisteredTool, input: unknown, signal?: AbortSignal): Promise<void> {
+    if (!this.host.prepare || (typeof input === 'object' && input !== null && evaluations.has(input))) return;
+    try {
+      await this.host.prepare(tool.descriptor, input, signal);
+    } catch {
+      // Resolution then uses what the host already knows; nothing is decided here.
+    }
+  }
+
   /** The call's concrete effects and its approval line, from the descriptor alone. Throws when they cannot be known. */
   evaluate(tool: RegisteredTool, input: unknown): { readonly effects: readonly Effect[]; readonly title: string } {
     const known = typeof input === 'object' && input !== null ? evaluations.get(input) : undefined;

@@ -44,10 +44,17 @@ describe('pavise calendar events', () => {
     expect(result.stdout).not.toContain('\u202E');
   });
 
-  it('exits 2 for --calendar, naming --ics', async () => {
+  it.skipIf(process.platform === 'darwin')('--calendar off a Mac says it needs one and names --ics', async () => {
     const result = await runCli(['calendar', 'events', '--calendar', 'Work', '--from', '2026-03-20', '--to', '2026-03-30'], { env: childEnv });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/need a Mac.*--ics FILE/);
+    expect(result.stdout).toBe('');
+  });
+
+  it('refuses --ics and --calendar together', async () => {
+    const result = await runCli(['calendar', 'events', '--ics', ics, '--calendar', 'Work', '--from', '2026-03-20', '--to', '2026-03-30'], { env: childEnv });
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/not available yet.*--ics FILE/);
+    expect(result.stderr).toMatch(/either --ics FILE or --calendar NAME, not both/);
   });
 
   it.each([

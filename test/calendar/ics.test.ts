@@ -142,6 +142,25 @@ describe('expandIcs', () => {
     expect(() => expandIcs(big, window('2026-01-01T00:00:00Z', '2026-02-01T00:00:00Z'))).toThrow(/limit is 20 MB.*Export a shorter/);
   });
 
+  it('reads a 10 MB file of 30,000 events whole, under the size limit, and expands only the window', () => {
+    const events = Array.from({ length: 30_000 }, (_, i) => {
+      const day = String(1 + (i % 28)).padStart(2, '0');
+      const hour = String(8 + (i % 10)).padStart(2, '0');
+      return event(`UID:ten-${i}@test`, `DTSTART;TZID=Europe/Berlin:202603${day}T${hour}0000`, `DTEND;TZID=Europe/Berlin:202603${day}T${hour}3000`, `SUMMARY:Event ${i}`, `DESCRIPTION:${'Agenda and notes. '.repeat(12)}`);
+    });
+    const ics = calendar(...events);
+    expect(ics.length).toBeGreaterThan(10 * 1024 * 1024);
+    expect(ics.length).toBeLessThan(MAX_ICS_BYTES);
+    const result = expandIcs(ics, window('2026-03-02T00:00:00+01:00', '2026-03-03T00:00:00+01:00'));
+    expect(result.error).toBeUndefined();
+    expect(result.warnings).toEqual([]);
+    // Day 2 holds every event with i % 28 === 1 (odd i, so at 9, 11, 13, 15 or 17 Berlin time): 1,072 of them.
+    expect(result.events).toHaveLength(1_072);
+    expect(new Set(result.events.map((e) => `${e.start} ${e.end}`))).toEqual(
+      new Set([9, 11, 13, 15, 17].map((hour) => `2026-03-02T${String(hour).padStart(2, '0')}:00:00+01:00 2026-03-02T${String(hour).padStart(2, '0')}:30:00+01:00`)),
+    );
+  }, 60_000);
+
   it('reads the good event after a broken one, and reports the file as malformed', () => {
     const ics = calendar(
       event('UID:broken', 'DTSTART:2026-not-a-date', 'SUMMARY:Broken', 'THIS LINE HAS NO COLON'),

@@ -57,7 +57,11 @@ describe('pavise ask --json (built binary, real Anthropic SDK, fake API)', () =>
     expect(fake.requests).toHaveLength(4);
     const first = fake.requests[0]?.body as { system: { cache_control?: unknown }[]; tools: { name: string; cache_control?: unknown }[]; messages: unknown[] };
     expect(first.system.at(-1)?.cache_control).toEqual({ type: 'ephemeral' });
-    expect(first.tools.map((tool) => tool.name)).toEqual(['current_time', 'save_note', 'list_notes', 'send_message', 'list_conversations', 'read_messages']);
+    expect(first.tools.map((tool) => tool.name)).toEqual([
+      'current_time', 'save_note', 'list_notes', 'send_message', 'list_conversations', 'read_messages',
+      // The native source: on Linux these answer that they need a Mac.
+      'list_events', 'find_free_time', 'create_event', 'move_event', 'delete_event', 'respond_to_invitation', 'find_contact',
+    ]);
     expect(first.tools.at(-1)?.cache_control).toEqual({ type: 'ephemeral' });
     expect(fake.requests[0]?.apiKey).toBe(FAKE_ANTHROPIC_KEY);
     const last = fake.requests[3]?.body as { messages: { role: string; content: unknown }[] };

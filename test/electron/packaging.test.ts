@@ -250,7 +250,7 @@ describe('the packaged macOS app (electron-builder --mac dir, stub Electron, off
       LSApplicationCategoryType: 'public.app-category.utilities',
       LSMinimumSystemVersion: '12.0',
     });
-    for (const key of ['NSAppleEventsUsageDescription', 'NSCalendarsUsageDescription']) {
+    for (const key of ['NSAppleEventsUsageDescription', 'NSCalendarsUsageDescription', 'NSCalendarsFullAccessUsageDescription', 'NSContactsUsageDescription']) {
       expect(typeof info[key], key).toBe('string');
       expect((info[key] as string).length, key).toBeGreaterThan(30);
       expect(info[key] as string, key).toMatch(/^Pavise /);
@@ -290,11 +290,18 @@ describe('the packaged macOS app (electron-builder --mac dir, stub Electron, off
     expect(readdirSync(unpacked).sort()).toEqual(['darwin-arm64.node', 'darwin-x64.node']);
     const packageJson = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { main: string };
     expect(files).toContain(`/${packageJson.main}`);
+    // osascript reads the calendar helper from a real file beside the asar, byte for byte the repository's.
+    expect(readFileSync(join(resources, 'calendar-helper.jxa.js'), 'utf8')).toBe(readFileSync(join(REPO, 'native', 'calendar-helper.jxa.js'), 'utf8'));
   });
 
   it('signs with the hardened runtime and only the entitlements it needs', () => {
     const entitlements = readPlist(join(REPO, 'build', 'entitlements.mac.plist'));
-    expect(entitlements).toEqual({ 'com.apple.security.cs.allow-jit': true, 'com.apple.security.automation.apple-events': true });
+    expect(entitlements).toEqual({
+      'com.apple.security.cs.allow-jit': true,
+      'com.apple.security.automation.apple-events': true,
+      'com.apple.security.personal-information.calendars': true,
+      'com.apple.security.personal-information.addressbook': true,
+    });
     const inherited = readPlist(join(REPO, 'build', 'entitlements.mac.inherit.plist'));
     expect(inherited).toEqual({ 'com.apple.security.cs.allow-jit': true });
     const config = readFileSync(join(REPO, 'electron-builder.yml'), 'utf8');

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { AppBackend, type PlatformHooks } from '../../main/app/backend.js';
+import type { NativeCalendarOptions } from '../../main/calendar/native/helper-client.js';
 import type { ChatEvent } from '../../main/common/ipc.js';
 import { API_CHANNELS } from '../../main/common/ipc.js';
 import type { SecretStore } from '../../main/secrets/secret-store.js';
@@ -71,6 +72,8 @@ export interface CoreOptions {
   readonly platform?: PlatformHooks;
   /** How often a waiting approval re-reads the database; long by default so tests control expiry themselves. */
   readonly approvalPollMs?: number;
+  /** The calendar helper compose reaches (a fake osascript over a fake store); default: none on Linux. */
+  readonly calendar?: NativeCalendarOptions;
 }
 
 export interface Core {
@@ -98,6 +101,7 @@ export async function startCore(options: CoreOptions = {}): Promise<Core> {
     secrets,
     extraSources: [testSource(options.extraTools ?? [])],
     approvalPollMs: options.approvalPollMs ?? 60_000,
+    ...(options.calendar ? { calendar: options.calendar } : {}),
   });
   const backend = new AppBackend(services, options.platform ?? {});
   return {

@@ -95,6 +95,8 @@ export async function openHome(harness: Harness, options: HomeOptions): Promise<
     secrets,
     provider: harness.provider,
     extraSources: [testSource(options.world.tools)],
+    // The suite's stand-in create_event takes the native tool's name; test/security/calendar.test.ts runs the real ones.
+    calendar: false,
     approvalPollMs: 5,
   });
   const dayAgo = Date.now() - 24 * 60 * 60_000;

@@ -2,16 +2,18 @@ import { readFile, stat } from 'node:fs/promises';
 import { expandIcs, type IcsOccurrence } from '../../calendar/ics/expand.js';
 import { checkIcsSize, IcsError } from '../../calendar/ics/parse.js';
 import { ianaZone, naiveMsToWall, UTC_ZONE, wallToInstant } from '../../calendar/ics/zones.js';
+import { NativeCalendar } from '../../calendar/native/helper-client.js';
+import { isoInZone } from '../../tools/calendar-format.js';
 import { EXIT, UsageError, type CliIO } from '../io.js';
 import { parseCommandArgs } from '../args.js';
 
 const USAGE = 'events (--ics FILE | --calendar NAME) --from DATE --to DATE [--json]';
 
 /**
- * `pavise calendar events`: the occurrences of a calendar in [from, to). Reads an .ics file today; the Mac's
- * calendar store (--calendar) arrives with the EventKit helper.
+ * `pavise calendar events`: the occurrences of a calendar in [from, to): an .ics file (--ics), or one of the Mac's
+ * calendars by name (--calendar, through the EventKit helper; subscribed calendars included).
  */
-export async function calendarCommand(args: string[], io: CliIO): Promise<number> {
+export async function calendarCommand(args: string[], io: CliIO, deps: { readonly native?: NativeCalendar } = {}): Promise<number> {
   const [sub, ...rest] = args;
   if (sub !== 'events') {
     throw new UsageError(sub === undefined ? `Usage: pavise calendar ${USAGE}` : `Unknown calendar command "${sub}". Usage: pavise calendar ${USAGE}`);
@@ -22,14 +24,17 @@ export async function calendarCommand(args: string[], io: CliIO): Promise<number
     { ics: { type: 'string' }, calendar: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, json: { type: 'boolean' } },
     { min: 0, max: 0, usage: USAGE },
   );
-  if (values.calendar !== undefined) {
-    throw new UsageError('Reading the Mac\'s calendars (--calendar) is not available yet. Export the calendar as an .ics file and pass it with --ics FILE.');
+  if (values.calendar !== undefined && values.ics !== undefined) throw new UsageError(`Give either --ics FILE or --calendar NAME, not both. Usage: pavise calendar ${USAGE}`);
+  if (values.calendar !== undefined && values.calendar.trim() === '') throw new UsageError(`--calendar needs the calendar's name as Calendar shows it. Usage: pavise calendar ${USAGE}`);
+  if (values.calendar === undefined && (values.ics === undefined || values.ics.trim() === '')) {
+    throw new UsageError(`Give the calendar with --ics FILE or --calendar NAME. Usage: pavise calendar ${USAGE}`);
   }
-  if (values.ics === undefined || values.ics.trim() === '') throw new UsageError(`Give the calendar with --ics FILE. Usage: pavise calendar ${USAGE}`);
   const ownerTimeZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   const from = dateOption('--from', values.from, ownerTimeZone);
   const to = dateOption('--to', values.to, ownerTimeZone);
   if (to.getTime() <= from.getTime()) throw new UsageError(`--to (${values.to}) must be after --from (${values.from}).`);
+  if (values.calendar !== undefined) return nativeEvents(deps.native ?? new NativeCalendar(), values.calendar, from, to, ownerTimeZone, values.json === true, io);
+  if (values.ics === undefined) throw new UsageError(`Give the calendar with --ics FILE. Usage: pavise calendar ${USAGE}`);
 
   let data: Buffer;
   try {
@@ -65,6 +70,37 @@ export async function calendarCommand(args: string[], io: CliIO): Promise<number
   if (result.error !== undefined) {
     if (values.json) io.stderr.write(`pavise: ${result.error}\n`);
     return EXIT.failure;
+  }
+  return EXIT.ok;
+}
+
+/** One of the Mac's calendars through the helper, in the same shape as an .ics file's occurrences. */
+async function nativeEvents(native: NativeCalendar, name: string, from: Date, to: Date, ownerTimeZone: string, json: boolean, io: CliIO): Promise<number> {
+  const listed = await native.call('listEvents', { from: from.toISOString(), to: to.toISOString(), calendars: [name] });
+  if (!listed.ok) {
+    io.stderr.write(`pavise: ${listed.message}\n`);
+    return EXIT.failure;
+  }
+  const events = listed.value.events.map((event): IcsOccurrence => {
+    const zone = event.timeZone === 'floating' ? ownerTimeZone : event.timeZone;
+    const start = isoInZone(event.start, zone);
+    const end = isoInZone(event.end, zone);
+    return {
+      uid: event.id,
+      start: event.allDay ? start.slice(0, 10) : start,
+      end: event.allDay ? end.slice(0, 10) : end,
+      allDay: event.allDay,
+      summary: event.title,
+      location: event.location ?? null,
+      organizer: event.organizer?.email ?? null,
+      recurrenceId: null,
+    };
+  });
+  const warnings = listed.value.truncated ? ['More events than the helper returns at once; ask for a shorter range.'] : [];
+  if (json) io.stdout.write(`${JSON.stringify({ events, warnings }, null, 2)}\n`);
+  else {
+    io.stdout.write(formatTable(events));
+    for (const warning of warnings) io.stderr.write(`pavise: warning: ${warning}\n`);
   }
   return EXIT.ok;
 }

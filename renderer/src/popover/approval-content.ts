@@ -1,6 +1,7 @@
 import type { ApprovalView, ArgumentOriginView } from '../../../main/common/approvals.js';
 import type { Effect } from '../../../main/common/effects.js';
 import { revealInvisible } from '../../../main/common/visible-text.js';
+import { calendarContent } from './calendar-content.js';
 
 /** What an approval card shows as "the exact content": the message, the argv, the event — never a paraphrase. */
 export type ContentPiece =
@@ -8,7 +9,9 @@ export type ContentPiece =
   | { readonly kind: 'argv'; readonly label: string; readonly argv: readonly string[]; readonly cwd?: string }
   | { readonly kind: 'fields'; readonly label: string; readonly fields: readonly (readonly [string, string])[] };
 
-export function contentOf(approval: Pick<ApprovalView, 'effects' | 'input'>): ContentPiece[] {
+export function contentOf(approval: Pick<ApprovalView, 'effects' | 'input'> & Partial<Pick<ApprovalView, 'tool'>>): ContentPiece[] {
+  const calendar = approval.tool === undefined ? undefined : calendarContent({ ...approval, tool: approval.tool });
+  if (calendar) return calendar;
   const pieces = approval.effects.flatMap(effectContent);
   if (pieces.length > 0) return pieces;
   return [{ kind: 'fields', label: 'Exact request', fields: fieldsOf(approval.input) }];
@@ -126,7 +129,7 @@ export const RISK_WORDS = { low: 'Low risk', medium: 'Medium risk', high: 'High 
  * The card's sentence. A tool's one-line description may end with the content in quotes (a message, a note); the
  * card shows that content whole in its own block, so the sentence stops before it ("Send iMessage to Sam").
  */
-export function cardTitle(approval: Pick<ApprovalView, 'title' | 'effects' | 'input'>): string {
+export function cardTitle(approval: Pick<ApprovalView, 'title' | 'effects' | 'input'> & Partial<Pick<ApprovalView, 'tool'>>): string {
   const title = revealInvisible(approval.title);
   for (const piece of contentOf(approval)) {
     if (piece.kind !== 'text') continue;

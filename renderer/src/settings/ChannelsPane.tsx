@@ -5,6 +5,7 @@ import type { SettingsView } from '../../../main/common/ipc.js';
 import { revealInvisible } from '../../../main/common/visible-text.js';
 import { timeLeft } from '../shared/format.js';
 import { usePavise } from '../store/store.js';
+import { CalendarAccessGroup } from './CalendarAccessGroup.js';
 import { describedBy, Group, Row, StatusLine } from './Form.js';
 import { SecretField } from './SecretField.js';
 import { validateUpdate } from './validate-settings.js';
@@ -15,6 +16,7 @@ export function ChannelsPane({ settings }: { readonly settings: SettingsView }) 
       <ImessageGroup imessage={settings.channels.imessage} />
       <TelegramGroup telegram={settings.channels.telegram} />
       <PairingRequests requests={settings.channels.pendingPairings} />
+      <CalendarAccessGroup />
     </>
   );
 }

@@ -2,6 +2,16 @@ import type { ActivityItem, IpcRequest, IpcResult, SettingsView } from '../../..
 import { call } from '../api.js';
 import type { SliceCreator } from './types.js';
 
+type SystemPaneId = 'full-disk-access' | 'automation' | 'notifications' | 'calendars' | 'contacts';
+
+const PANE_WORDS: Readonly<Record<SystemPaneId, string>> = {
+  'full-disk-access': 'Privacy & Security › Full Disk Access',
+  automation: 'Privacy & Security › Automation',
+  notifications: 'Notifications',
+  calendars: 'Privacy & Security › Calendars',
+  contacts: 'Privacy & Security › Contacts',
+};
+
 export const SECTIONS = ['general', 'channels', 'skills', 'memory', 'limits', 'activity'] as const;
 export type SectionId = (typeof SECTIONS)[number];
 
@@ -38,7 +48,7 @@ export interface SettingsSlice {
   savePersona(text: string): Promise<boolean>;
   createPairing(): Promise<void>;
   decidePairing(id: string, decision: 'approve' | 'deny'): Promise<void>;
-  openPane(pane: 'full-disk-access' | 'automation' | 'notifications'): Promise<void>;
+  openPane(pane: SystemPaneId): Promise<void>;
   setActivityFilter(filter: Partial<ActivityFilter>): Promise<void>;
   loadActivity(): Promise<void>;
   verifyActivity(): Promise<void>;
@@ -114,7 +124,7 @@ export const createSettingsSlice: SliceCreator<SettingsSlice> = (set, get) => {
     async openPane(pane) {
       const result = await call((api) => api.openSystemPane({ pane }));
       if (!result.ok) form(`pane:${pane}`, { state: 'error', message: result.message });
-      else if (!result.value.opened) form(`pane:${pane}`, { state: 'error', message: 'System Settings could not be opened from here. Open it yourself: Privacy & Security › Full Disk Access.' });
+      else if (!result.value.opened) form(`pane:${pane}`, { state: 'error', message: `System Settings could not be opened from here. Open it yourself: ${PANE_WORDS[pane]}.` });
       else form(`pane:${pane}`, { state: 'idle' });
     },
 
