@@ -2,6 +2,7 @@ import { setFlagsFromString } from 'node:v8';
 import { createChannels } from '../../channels/registry.js';
 import { Gateway } from '../../gateway/gateway.js';
 import { compose } from '../../compose.js';
+import { startScheduler } from '../../scheduler/service.js';
 import { EXIT, type CliIO } from '../io.js';
 import { parseCommandArgs } from '../args.js';
 
@@ -34,7 +35,11 @@ export async function gatewayCommand(args: string[], io: CliIO): Promise<number>
       return EXIT.failure;
     }
     log(`gateway running: ${channels.map((channel) => channel.id).join(', ')} (Ctrl-C stops)`);
-    await new Gateway(services, { channels, log }).run(controller.signal);
+    const gateway = new Gateway(services, { channels, log });
+    const running = gateway.run(controller.signal);
+    // Reminders, briefings and alerts fire from the gateway: one per home, and its outbox is what sends them.
+    await startScheduler(services, controller.signal, { log });
+    await running;
     log('gateway stopped');
     return EXIT.ok;
   } finally {
