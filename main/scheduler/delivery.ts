@@ -22,9 +22,12 @@ export function ownerTargets(config: Config, channels: ChannelStore, asked: Deli
     .map((conversation): DeliveryTarget => ({ channel: conversation.channel, conversationId: conversation.conversationId }));
   // A paired or configured Telegram owner's private chat has the user's id, even before Pavise has seen it.
   const telegramOwners = [...config.channels.telegram.owners, ...channels.identities('owner').filter((item) => item.channel === 'telegram').map((item) => item.identity)];
+  // A configured iMessage owner is reachable by the 1:1 chat of their handle.
+  const imessageOwners = config.channels.imessage.owners.map((handle): DeliveryTarget => ({ channel: 'imessage', conversationId: `iMessage;-;${handle}` }));
   const candidates: DeliveryTarget[] = [
     ...(asked ? [asked] : []),
     ...known,
+    ...imessageOwners,
     ...telegramOwners.map((id): DeliveryTarget => ({ channel: 'telegram', conversationId: id })),
   ];
   const enabled = (channel: ChannelId) => config.channels[channel].enabled;

@@ -140,7 +140,7 @@ export class Scheduler {
         soonest = Math.min(soonest ?? now + PAUSED_RECHECK_MS, now + PAUSED_RECHECK_MS);
         continue;
       }
-      await this.#fire(job, dueAt, now, signal);
+      await this.#fire(job, dueAt, at, now, signal);
       if (signal.aborted) return;
       // The job moved on; it may be due again at once (catching up, policy "all").
       const moved = this.deps.jobs.get(job.id);
@@ -156,9 +156,12 @@ export class Scheduler {
     }
   }
 
-  /** Claims the occurrence due at `dueAt` (or skips it by policy) and runs it. */
-  async #fire(job: Job, dueAt: number, now: number, signal: AbortSignal): Promise<void> {
-    const late = now - dueAt > GRACE_MS;
+  /**
+   * Claims the occurrence due at `dueAt` (or skips it by policy) and runs it. Lateness counts from `releasedAt`, the
+   * end of quiet hours for a held job: held is not missed.
+   */
+  async #fire(job: Job, dueAt: number, releasedAt: number, now: number, signal: AbortSignal): Promise<void> {
+    const late = now - releasedAt > GRACE_MS;
     const policy = late ? job.missedPolicy : 'once';
     const nextAfter = async (after: number): Promise<number | undefined> => {
       if (job.schedule.type === 'once') return undefined;
