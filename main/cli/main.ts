@@ -22,6 +22,7 @@ Usage:
   pavise pair telegram             a one-time code that makes your Telegram account an owner
   pavise imessage tail [--db PATH] [--since ROWID] [--limit N] [--json]   decoded chat.db messages
   pavise calendar events --ics FILE --from DATE --to DATE [--json]   occurrences in [from, to)
+  pavise schedule list [--json] | add TEXT [--at WHEN] | remove ID | run ID   reminders, alerts, briefings
   pavise --help | --version
 
 Environment:
@@ -45,6 +46,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   gateway: async () => (await import('./commands/gateway.js')).gatewayCommand,
   pair: async () => (await import('./commands/pair.js')).pairCommand,
   calendar: async () => (await import('./commands/calendar.js')).calendarCommand,
+  schedule: async () => (await import('./commands/schedule.js')).scheduleCommand,
 };
 
 export async function main(argv: readonly string[], io: CliIO): Promise<number> {
@@ -78,7 +80,7 @@ export function reportError(error: unknown, io: CliIO): number {
     io.stderr.write(`pavise: ${error.message}\n`);
     return EXIT.usage;
   }
-  const known = error instanceof Error && /^(ConfigError|DatabaseError|SecretStoreError|MissingKeyError|GatewayLockedError|ChatDbAccessError)$/.test(error.name);
+  const known = error instanceof Error && /^(ConfigError|DatabaseError|SecretStoreError|MissingKeyError|GatewayLockedError|ChatDbAccessError|WhenError)$/.test(error.name);
   const message = error instanceof Error ? error.message : String(error);
   io.stderr.write(known ? `pavise: ${message}\n` : `pavise: unexpected error: ${message}\n`);
   if (!known && io.env.PAVISE_DEBUG && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);

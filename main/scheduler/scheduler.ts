@@ -220,7 +220,7 @@ export class Scheduler {
   }
 
   #onSettled(entry: OutboxEntry): void {
-    const watched = this.#watching.get(entry.idempotencyKey);
+    const watched = this.#watching.get(entry.idempotencyKey) ?? this.#startedElsewhere(entry);
     if (!watched) return;
     // Held (pacing, the breaker, the pause switch) is not an answer: the outbox releases it and tries again.
     if (entry.status === 'held') return;
@@ -233,6 +233,15 @@ export class Scheduler {
     this.#log(`scheduler: job #${watched.jobId} was not delivered on ${entry.channel}: ${entry.error ?? entry.status}`);
     if (watched.remaining.length > 0) this.#send(watched.jobId, watched.runId, watched.text, watched.remaining, watched.attempt + 1);
     else this.#finish(watched.jobId, watched.runId, 'failed', `${entry.channel}: ${entry.error ?? entry.status}`, watched.text);
+  }
+
+  /** A run another process started (`pavise schedule run`) is finished by whoever sees its message settle. */
+  #startedElsewhere(entry: OutboxEntry): { runId: number; jobId: number; remaining: DeliveryTarget[]; text: string; attempt: number } | undefined {
+    if (!entry.idempotencyKey.startsWith('job:')) return undefined;
+    const run = this.deps.jobs.runByOutboxKey(entry.idempotencyKey);
+    if (!run || run.status !== 'running') return undefined;
+    this.#watching.set(entry.idempotencyKey, { runId: run.id, jobId: run.jobId, remaining: [], text: entry.text, attempt: 1 });
+    return this.#watching.get(entry.idempotencyKey);
   }
 
   /** A failed run is told to the owner; a job that keeps failing is paused. */

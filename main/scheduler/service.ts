@@ -52,13 +52,34 @@ export interface SchedulerServiceOptions {
  */
 export async function startScheduler(deps: SchedulerServiceDeps, signal: AbortSignal, options: SchedulerServiceOptions = {}): Promise<Scheduler> {
   const clock = options.clock ?? systemClock;
+  const scheduler = createScheduler(deps, options);
+  await syncBriefing(deps, clock.now());
+  deps.scheduling.onChange(() => void scheduler.wake());
+  if (options.watchHome ?? true) {
+    try {
+      const watcher = watch(deps.paths.home, (_event, name) => {
+        if (name === SCHEDULE_CHANGED_FILE) void scheduler.wake();
+      });
+      watcher.unref();
+      signal.addEventListener('abort', () => watcher.close(), { once: true });
+    } catch {
+      options.log?.('scheduler: cannot watch the home folder; changes from other processes are seen at the next due job');
+    }
+  }
+  scheduler.start(signal);
+  return scheduler;
+}
+
+/** A scheduler of one home, not started: `pavise schedule run` uses it for one run; the gateway starts it. */
+export function createScheduler(deps: SchedulerServiceDeps, options: SchedulerServiceOptions = {}): Scheduler {
+  const clock = options.clock ?? systemClock;
   const calendar = options.calendar ?? NO_CALENDAR;
   const runTurn = async (sessionKey: string, text: string, trigger: Provenance, toolset: ToolRegistry, turnSignal: AbortSignal) => {
     const result = await deps.runner.run({ sessionKey: deps.sessions.current(sessionKey), text, trigger, toolset, signal: turnSignal });
     if (result.error && !result.reply) throw new Error(result.error.message);
     return result.reply;
   };
-  const scheduler = new Scheduler(
+  return new Scheduler(
     {
       jobs: deps.jobs,
       outbox: deps.outbox,
@@ -96,21 +117,6 @@ export async function startScheduler(deps: SchedulerServiceDeps, signal: AbortSi
     },
     { clock, ...(options.log ? { log: options.log } : {}) },
   );
-  await syncBriefing(deps, clock.now());
-  deps.scheduling.onChange(() => void scheduler.wake());
-  if (options.watchHome ?? true) {
-    try {
-      const watcher = watch(deps.paths.home, (_event, name) => {
-        if (name === SCHEDULE_CHANGED_FILE) void scheduler.wake();
-      });
-      watcher.unref();
-      signal.addEventListener('abort', () => watcher.close(), { once: true });
-    } catch {
-      options.log?.('scheduler: cannot watch the home folder; changes from other processes are seen at the next due job');
-    }
-  }
-  scheduler.start(signal);
-  return scheduler;
 }
 
 /** The briefing jobs follow config: one per distinct weekday time, added or removed when config changes. */

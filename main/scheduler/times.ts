@@ -140,3 +140,22 @@ export async function nextCronRun(expression: string, zone: string, after: numbe
 export function describeInstant(instant: number, zone: string): string {
   return new Intl.DateTimeFormat('en-GB', { timeZone: zone, weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', timeZoneName: 'short' }).format(new Date(instant));
 }
+
+/**
+ * Splits "call mum tomorrow at 9" (or "remind me to call mum tomorrow at 9") into what to remember and when. A
+ * recurring phrase at the end wins; otherwise chrono-node finds the time. Undefined when there is no time in it.
+ */
+export async function splitReminder(sentence: string, now: number): Promise<{ text: string; when: string } | undefined> {
+  const cleaned = sentence.trim().replace(/^remind me\s+(?:to\s+|that\s+|about\s+)?/i, '');
+  const recurring = /\s+((?:every|each|on)\s+.+|(?:weekdays?|weekends?|daily|hourly)(?:\s+at\s+.+)?)$/i.exec(cleaned);
+  if (recurring?.[1] && recurringCron(recurring[1].toLowerCase())) return clean(cleaned.slice(0, recurring.index), recurring[1]);
+  const chrono = await import('chrono-node');
+  const found = chrono.parse(cleaned, new Date(now), { forwardDate: true }).at(-1);
+  if (!found) return undefined;
+  return clean(cleaned.slice(0, found.index) + cleaned.slice(found.index + found.text.length), found.text);
+}
+
+function clean(text: string, when: string): { text: string; when: string } | undefined {
+  const what = text.replace(/\s+/g, ' ').replace(/^\s*(?:to|that)\s+/i, '').replace(/[\s,]+(?:at|on|in)?\s*$/i, '').trim();
+  return what ? { text: what, when: when.trim() } : undefined;
+}

@@ -246,6 +246,11 @@ export class JobStore {
     return row ? toRun(row) : undefined;
   }
 
+  runByOutboxKey(key: string): JobRun | undefined {
+    const row = this.#sql('SELECT * FROM job_runs WHERE outbox_key = ?').get(key) as RunRow | undefined;
+    return row ? toRun(row) : undefined;
+  }
+
   /** Runs still marked running: after a crash, these are looked at again (never started twice). */
   unfinishedRuns(): JobRun[] {
     return (this.#sql(`SELECT * FROM job_runs WHERE status = 'running' ORDER BY id`).all() as RunRow[]).map(toRun);
