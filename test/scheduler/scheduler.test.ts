@@ -13,7 +13,7 @@ import { until } from '../helpers/wait.js';
 const OWNER_PHONE = '+15550001111';
 const OWNER_CHAT = `iMessage;-;${OWNER_PHONE}`;
 const ZONE = 'America/New_York';
-const pause = (ms = 30) => new Promise((resolve) => setTimeout(resolve, ms));
+const pause = (ms = 30): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Running {
   readonly core: Core;
