@@ -18,6 +18,7 @@ Usage:
   pavise activity verify                       check the log's HMAC chain; exits 1 on tampering
   pavise pause | resume            stop / restart all effects, messages and model calls
   pavise audit [--json] [--deep]   security self-check; exits 1 on a critical finding
+  pavise doctor [--json]           does Pavise work here (keyring, chat.db, Telegram, model, gateway, disk)
   pavise gateway                   run the enabled channels (iMessage, Telegram) in the foreground
   pavise pair telegram             a one-time code that makes your Telegram account an owner
   pavise imessage tail [--db PATH] [--since ROWID] [--limit N] [--json]   decoded chat.db messages
@@ -42,6 +43,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   pause: async () => (await import('./commands/pause.js')).pauseCommand(true),
   resume: async () => (await import('./commands/pause.js')).pauseCommand(false),
   audit: async () => (await import('./commands/audit.js')).auditCommand,
+  doctor: async () => (await import('./commands/doctor.js')).doctorCommand,
   imessage: async () => (await import('./commands/imessage.js')).imessageCommand,
   gateway: async () => (await import('./commands/gateway.js')).gatewayCommand,
   pair: async () => (await import('./commands/pair.js')).pairCommand,
