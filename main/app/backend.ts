@@ -27,6 +27,9 @@ export interface AppDeps extends SnapshotDeps, ChatSessionDeps, Omit<SettingsHan
   readonly events: Pick<Emitter<{ approval: [ApprovalView]; alert: [string] }>, 'on'>;
 }
 
+const MAX_NOTICES = 3;
+const NOTICE_TTL_MS = 24 * 3_600_000;
+
 /**
  * The core behind `window.pavise`: parses each payload with the contract in main/common/ipc.ts and dispatches it
  * to its domain's handler (main/app/handlers/). Electron's ipcMain and the Playwright bridge both call `invoke`;
@@ -40,6 +43,8 @@ export class AppBackend {
   #disposed = false;
   #pushTimer: NodeJS.Timeout | undefined;
   readonly #unsubscribe: (() => void)[] = [];
+  /** The last alerts (failed deliveries, doctor findings, a restarted gateway), newest first, shown until dismissed by age. */
+  #notices: { readonly text: string; readonly ts: number }[] = [];
 
   constructor(
     private readonly deps: AppDeps,
@@ -61,7 +66,12 @@ export class AppBackend {
       ...shellHandlers(platform),
     };
     this.#unsubscribe.push(deps.events.on('approval', changed));
-    this.#unsubscribe.push(deps.events.on('alert', changed));
+    this.#unsubscribe.push(
+      deps.events.on('alert', (text) => {
+        this.#notices = [{ text: deps.broker.redact(text), ts: Date.now() }, ...this.#notices].slice(0, MAX_NOTICES);
+        changed();
+      }),
+    );
   }
 
   /** Parses the payload against the contract, runs the handler, and answers a value — never a thrown error. */
@@ -107,7 +117,8 @@ export class AppBackend {
   }
 
   snapshot(): Snapshot {
-    return buildSnapshot(this.deps, this.platform, this.#chat.running);
+    const since = Date.now() - NOTICE_TTL_MS;
+    return buildSnapshot(this.deps, this.platform, this.#chat.running, this.#notices.filter((notice) => notice.ts >= since));
   }
 
   settings(): SettingsView {

@@ -109,6 +109,10 @@ export interface Snapshot {
   /** Tray icon state. */
   readonly tray: 'idle' | 'working' | 'approval' | 'paused';
   readonly turnRunning: boolean;
+  /** The soonest reminder, briefing or alert check ("Next up" in the popover). */
+  readonly nextUp?: { readonly kind: string; readonly title: string; readonly at: number };
+  /** What the owner must know that is not an approval: a delivery that failed, a doctor finding, a restarted gateway. */
+  readonly notices?: readonly { readonly text: string; readonly ts: number }[];
 }
 
 export type ChatEvent =
