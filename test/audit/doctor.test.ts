@@ -96,8 +96,8 @@ describe('pavise doctor', () => {
     expect(byId(await run(), 'gateway')).toMatchObject({ status: 'ok' });
     beat(process.pid, now - 10 * 60_000);
     expect(byId(await run(), 'gateway')).toMatchObject({ status: 'fail', message: expect.stringContaining('it is stuck') });
-    beat(process.pid, now - 1_000, 'reconnecting');
-    expect(byId(await run(), 'gateway')).toMatchObject({ status: 'warn', message: expect.stringContaining('telegram is reconnecting') });
+    beat(process.pid, now - 1_000, 'retrying');
+    expect(byId(await run(), 'gateway')).toMatchObject({ status: 'warn', message: expect.stringContaining('telegram is retrying') });
     beat(2 ** 22 + 12_345, now);
     expect(byId(await run(), 'gateway')).toMatchObject({ status: 'fail', message: expect.stringContaining('is not running') });
   });
