@@ -10,6 +10,7 @@ import { activityHandlers } from './handlers/activity.js';
 import { approvalHandlers } from './handlers/approvals.js';
 import { chatHandlers } from './handlers/chat.js';
 import type { Handler } from './handlers/handler.js';
+import { scheduleHandlers, type ScheduleHandlerDeps } from './handlers/schedule.js';
 import { settingsHandlers, type SettingsHandlerDeps } from './handlers/settings.js';
 import { shellHandlers } from './handlers/shell.js';
 import { stateHandlers } from './handlers/state.js';
@@ -18,7 +19,7 @@ import { buildSettings, buildSnapshot, type PlatformHooks, type SnapshotDeps } f
 export type { PlatformHooks } from './snapshot.js';
 
 /** What the app backend uses from the core. */
-export interface AppDeps extends SnapshotDeps, ChatSessionDeps, Omit<SettingsHandlerDeps, 'configStore' | 'activity' | 'broker'> {
+export interface AppDeps extends SnapshotDeps, ChatSessionDeps, ScheduleHandlerDeps, Omit<SettingsHandlerDeps, 'configStore' | 'activity' | 'broker'> {
   readonly paths: { readonly home: string; readonly soul: string; readonly config: string };
   readonly activity: SnapshotDeps['activity'] & SettingsHandlerDeps['activity'] & Parameters<typeof activityHandlers>[0];
   readonly broker: Pick<SecretBroker, 'remember' | 'redact'>;
@@ -64,6 +65,7 @@ export class AppBackend {
       ...settingsHandlers({ ...deps, configStore: this.#configStore }, platform),
       ...activityHandlers(deps.activity),
       ...shellHandlers(platform),
+      ...scheduleHandlers(deps, changed),
     };
     this.#unsubscribe.push(deps.events.on('approval', changed));
     this.#unsubscribe.push(

@@ -56,4 +56,25 @@ describe('popover: what is scheduled', () => {
     await view.page.getByText('Nothing needs you.').waitFor();
     expect(await view.page.getByTestId('next-up').count()).toBe(0);
   }, 60_000);
+
+  it('lists reminders and alerts in the Schedules pane, soonest first, and removes one from the core', async () => {
+    const core = await startCore();
+    await core.services.scheduling.remindOwner('stretch', 'weekdays at 15:00');
+    const first = await core.services.scheduling.remindOwner('call the plumber', 'in 2 hours');
+    const view = await openView(browser, core, outDir, 'settings', { query: '?section=schedules' });
+    open.push({ core, view });
+    const rows = view.page.locator('tr[data-job-id]');
+    await expect.poll(() => rows.count()).toBe(2);
+    expect(await rows.first().textContent()).toContain('call the plumber');
+    expect(await rows.nth(1).textContent()).toContain('weekdays at 15:00');
+    const shot = join(mkdtempSync(join(tmpdir(), 'pavise-shots-')), 'settings-schedules-light.png');
+    await view.page.waitForTimeout(250);
+    await view.page.screenshot({ path: shot, animations: 'disabled', caret: 'hide' });
+    process.stdout.write(`screenshot: ${shot}\n`);
+    await view.page.getByRole('button', { name: 'Remove call the plumber' }).click();
+    await expect.poll(() => rows.count()).toBe(1);
+    expect(core.services.jobs.get(first.id)?.status).toBe('removed');
+    await view.page.getByRole('button', { name: 'Remove stretch' }).click();
+    await view.page.getByText('Nothing is scheduled.').waitFor();
+  }, 60_000);
 });

@@ -2,7 +2,7 @@ import type { ActivityItem, IpcRequest, IpcResult, SettingsView } from '../../..
 import { call } from '../api.js';
 import type { SliceCreator } from './types.js';
 
-export const SECTIONS = ['general', 'channels', 'skills', 'memory', 'limits', 'activity'] as const;
+export const SECTIONS = ['general', 'channels', 'skills', 'memory', 'schedules', 'limits', 'activity'] as const;
 export type SectionId = (typeof SECTIONS)[number];
 
 export interface FormStatus {
