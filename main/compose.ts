@@ -49,6 +49,8 @@ export interface ComposeOptions {
    * a model for hours, and loading the SDK at start-up only delays its channels' connecting.
    */
   readonly loadProviderAtFirstCall?: boolean;
+  /** The clock reminders and alerts are set against (tests move a fake one with the scheduler's). */
+  readonly scheduleNow?: () => number;
 }
 
 /** What the core tells whoever listens: a new pending approval, and something the owner must know now. */
@@ -135,7 +137,7 @@ async function wire(parts: {
   const events = new Emitter<CoreEvents>();
   const pacer = new Pacer(storage.sentMessages, config.limits.pacing);
   const messaging = createMessaging({ config, channels: storage.channels, outbox: storage.outbox });
-  const scheduling = createScheduling({ config, home: paths.home, jobs: storage.jobs, channels: storage.channels });
+  const scheduling = createScheduling({ config, home: paths.home, jobs: storage.jobs, channels: storage.channels, ...(options.scheduleNow ? { now: options.scheduleNow } : {}) });
   const tools = await createToolRegistry({ notes: storage.notes, messaging, scheduling }, options.extraSources);
   const spentTodayUsd = createSpendMeter(storage.sessions, config.model);
   const gate = new PermissionGate({

@@ -282,5 +282,5 @@ export class Scheduler {
 /** Text from anyone but the owner is delivered marked as such: a job made from someone else's words says so. */
 function labelled(output: JobOutput): string {
   if (output.provenance.kind === 'owner') return output.text;
-  return `${output.text}\n\n(Set up from text that was not yours — ${output.provenance.kind === 'contact' ? 'a contact' : (output.provenance.detail ?? output.provenance.source)}.)`;
+  return `${output.text}\n\n(Made from words that were not yours — ${output.provenance.kind === 'contact' ? 'a contact' : (output.provenance.detail ?? output.provenance.source)}.)`;
 }

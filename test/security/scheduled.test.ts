@@ -120,7 +120,7 @@ describe('scheduled vectors', () => {
     await until(() => channel.sent.some((message) => isReminder(message.text)), 'the reminder');
     const reminder = channel.sent.find((message) => isReminder(message.text));
     expect(reminder?.conversationId).toBe(OWNER_CHAT);
-    expect(reminder?.text).toContain('Set up from text that was not yours');
+    expect(reminder?.text).toContain('Made from words that were not yours');
     // A reminder is words for the owner: no model turn ran, nothing went anywhere else.
     expect(fake.requests.length).toBe(requestsBefore);
     expect(strayOutbox(core)).toEqual([]);
