@@ -186,7 +186,8 @@ export class Scheduler {
     }
     if (!this.deps.jobs.claim(job.id, dueAt, next, now)) return;
     const run = this.deps.jobs.runOf(job.id, dueAt);
-    if (run) await this.#execute(job, run, dueAt, signal);
+    // A scheduled turn may wait for an approval for minutes: the other due jobs do not wait behind it.
+    if (run) void this.#execute(job, run, dueAt, signal).catch((error: unknown) => this.#log(`scheduler: job #${job.id}: ${String(error)}`));
   }
 
   async #execute(job: Job, run: JobRun, dueAt: number, signal: AbortSignal = this.#signal ?? new AbortController().signal): Promise<void> {
