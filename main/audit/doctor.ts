@@ -2,7 +2,7 @@ import { accessSync, constants, existsSync, readFileSync, statfsSync } from 'nod
 import { join } from 'node:path';
 import type { Config } from '../common/config-schema.js';
 import { SETTINGS_URLS } from '../common/settings-urls.js';
-import { defaultChatDbPath } from '../config/paths.js';
+import { defaultChatDbPath, homePaths } from '../config/paths.js';
 import type { SecretStore } from '../secrets/secret-store.js';
 
 /**
@@ -61,12 +61,14 @@ export const DOCTOR_CHECKS: readonly { readonly id: string; readonly run: Check 
   },
   {
     id: 'native-modules',
-    run: async () => {
-      const sqlite = (await import('better-sqlite3')).default;
-      const db = new sqlite(':memory:');
-      db.close();
+    run: async ({ home }) => {
+      const { openDatabase } = await import('../storage/database.js');
+      openDatabase(':memory:').close();
       await import('@napi-rs/keyring');
-      return ok('better-sqlite3 and the keyring module load');
+      const path = homePaths(home).database;
+      // The home's own database, read-only: it opens and no newer Pavise wrote it.
+      if (existsSync(path)) openDatabase(path, { readonly: true }).close();
+      return ok('SQLite and the keyring module load; the database opens');
     },
   },
   {
