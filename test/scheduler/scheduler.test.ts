@@ -228,4 +228,30 @@ describe('scheduler', () => {
     expect(scheduler.armedFor()).toBe(Date.parse('2026-06-01T13:00:00Z'));
     expect(armedClock.pending()).toBe(1);
   });
+
+  it('tries the owner’s next chat when one refuses, and calls the run delivered only there', async () => {
+    const clock = new FakeClock('2026-06-01T12:00:00Z');
+    const made = tempHome({ channels: { imessage: { enabled: true, owners: [OWNER_PHONE] }, telegram: { enabled: true, owners: [4242] } }, schedule: { timeZone: ZONE } });
+    cleanups.push(made.cleanup);
+    const core = await compose({ env: made.env, secrets: new MemorySecretStore(), loadProviderAtFirstCall: true, scheduleNow: () => clock.now() });
+    const imessage = new FakeChannel('imessage');
+    const telegram = new FakeChannel('telegram');
+    const controller = new AbortController();
+    const done = new Gateway(core, { channels: [imessage, telegram], sweepMs: 50 }).run(controller.signal);
+    cleanups.push(async () => {
+      controller.abort();
+      await done;
+      core.close();
+    });
+    await Promise.all([imessage.ready, telegram.ready]);
+    await startScheduler(core, controller.signal, { clock, watchHome: false });
+    const item = await core.scheduling.remindOwner('renew the passport', 'in 5 minutes');
+    imessage.failNextSend = { ok: false, retryable: false, message: 'Not signed in to Messages' };
+    await clock.advance(5 * 60_000, pause);
+    await until(() => telegram.sent.length === 1, 'the reminder on Telegram');
+    expect(telegram.sent[0]).toMatchObject({ conversationId: '4242' });
+    expect(imessage.sent).toHaveLength(0);
+    await until(() => core.jobs.runs(item.id)[0]?.status === 'delivered', 'delivered');
+    expect(core.jobs.runs(item.id)[0]?.detail).toMatch(/^telegram accepted it/);
+  });
 });
