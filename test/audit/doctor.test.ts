@@ -7,7 +7,7 @@ import { GATEWAY_HEARTBEAT_FILE, runDoctor, type DoctorCheck } from '../../main/
 import { formatDoctorReport } from '../../main/cli/commands/doctor.js';
 import { parseConfig } from '../../main/config/config.js';
 import { startFakeBotApi, TEST_BOT_TOKEN, type FakeBotApi } from '../fakes/fake-bot-api.js';
-import { tempHome } from '../helpers/cli.js';
+import { runCli, tempHome } from '../helpers/cli.js';
 import { MemorySecretStore } from '../helpers/memory-secret-store.js';
 
 const MODEL_KEY = 'sk-ant-api03-doctor-' + 'd'.repeat(40);
@@ -101,4 +101,16 @@ describe('pavise doctor', () => {
     beat(2 ** 22 + 12_345, now);
     expect(byId(await run(), 'gateway')).toMatchObject({ status: 'fail', message: expect.stringContaining('is not running') });
   });
+
+  it('pavise doctor (built binary) prints each check, exits 1 on a failure and says what to do', async () => {
+    const made = tempHome({ channels: { telegram: { enabled: true, owners: [1], apiRoot: bot.apiRoot } } });
+    cleanups.push(made.cleanup);
+    const json = await runCli(['doctor', '--json'], { env: made.env, timeoutMs: 30_000 });
+    expect(json.code).toBe(1);
+    const checks = (JSON.parse(json.stdout) as { checks: DoctorCheck[] }).checks;
+    expect(checks.map((check) => check.id)).toEqual(['node', 'native-modules', 'keyring', 'chat-db', 'automation', 'telegram-token', 'model', 'native-helper', 'login-item', 'gateway', 'disk']);
+    expect(byId(checks, 'telegram-token')?.status).toBe('fail');
+    const text = await runCli(['doctor'], { env: made.env, timeoutMs: 30_000 });
+    expect(text.stdout).toMatch(/✗ telegram-token +.*\n {4}fix: /);
+  }, 60_000);
 });
