@@ -289,6 +289,11 @@ export class JobStore {
     );
   }
 
+  /** What happens to occurrences missed while Pavise was not running. */
+  setMissedPolicy(id: number, policy: MissedPolicy, now = Date.now()): boolean {
+    return this.#sql('UPDATE jobs SET missed_policy = ?, updated_at = ? WHERE id = ?').run(policy, now, id).changes === 1;
+  }
+
   /** Sets a one-shot job due again at `at` (snooze), active. */
   snooze(id: number, at: number, now = Date.now()): boolean {
     return (

@@ -171,11 +171,8 @@ describe('scheduler', () => {
     const all = await first.scheduling.remindOwner('log the reading', 'every 15 minutes');
     await first.stop();
     const core = await compose({ env: made.env, secrets: made.secrets, loadProviderAtFirstCall: true });
-    core.jobs.setStatus(skip.id, 'active', skip.nextRunAt);
-    // The owner chose these per job; a store-level change stands in for the settings pane.
-    (core.jobs as unknown as { db: { prepare(sql: string): { run(...args: unknown[]): unknown } } }).db
-      .prepare(`UPDATE jobs SET missed_policy = CASE id WHEN ? THEN 'skip' ELSE 'all' END`)
-      .run(skip.id);
+    core.jobs.setMissedPolicy(skip.id, 'skip');
+    core.jobs.setMissedPolicy(all.id, 'all');
     core.close();
     clock.set('2026-06-01T13:01:00Z'); // four occurrences missed
     const second = await start(made, clock);
