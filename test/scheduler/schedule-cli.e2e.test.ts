@@ -102,4 +102,18 @@ describe('pavise schedule (built binary)', () => {
     const after = JSON.parse((await runCli(['schedule', 'list', '--json'], { env })).stdout) as { jobs: { title: string }[] };
     expect(after.jobs.map((item) => item.title)).toEqual(['water the plants']);
   }, 60_000);
+
+  it('schedule run ID: queued beside no gateway, delivered once when it starts, and recorded delivered there', async () => {
+    const env = await home();
+    const job = await add(env, 'check the smoke alarm', 'every monday at 10');
+    const ran = await runCli(['schedule', 'run', String(job.id)], { env });
+    expect(ran.code).toBe(0);
+    expect(ran.stdout).toBe(`Ran #${job.id}: queued; the gateway delivers it (pavise gateway)\n`);
+    const gateway = startGateway(env);
+    await until(() => reminders().length === 1, 'the manual run', { timeoutMs: 30_000, output: gateway.output });
+    expect(reminders()[0]?.text).toContain('check the smoke alarm');
+    const listed = JSON.parse((await runCli(['schedule', 'list', '--json'], { env })).stdout) as { jobs: { id: number; nextRunAt: number }[] };
+    // The schedule itself is unchanged by a manual run.
+    expect(listed.jobs).toEqual([expect.objectContaining({ id: job.id, nextRunAt: job.nextRunAt })]);
+  }, 60_000);
 });
