@@ -5,8 +5,11 @@ import type { ChannelStatus } from '../main/channels/channel.js';
 import type { Snapshot } from '../main/common/ipc.js';
 import { createChannels } from '../main/channels/registry.js';
 import { defaultChatDbPath } from '../main/config/paths.js';
+import { runDoctor } from '../main/audit/doctor.js';
 import { Gateway } from '../main/gateway/gateway.js';
 import { GatewayLockedError } from '../main/gateway/lock.js';
+import { restartWithBackoff } from '../main/platform/restart-with-backoff.js';
+import { startScheduler } from '../main/scheduler/service.js';
 import { compose, type ComposeOptions, type Core } from '../main/compose.js';
 import { registerIpc } from './ipc.js';
 import { SHORTCUTS, applicationMenu, trayMenu } from './menus.js';
@@ -127,13 +130,38 @@ export async function startShell(options: ShellOptions): Promise<Shell | undefin
         backend.changed();
       },
     });
-    gatewayDone = gateway.run(controller.signal).catch((error: unknown) => {
+    const running = gateway;
+    // A gateway that dies is started again with a growing delay, and the owner told; another gateway holding the
+    // home is not an error to retry.
+    gatewayDone = restartWithBackoff(
+      async (signal) => {
+        gatewayProblem = undefined;
+        await running.run(signal);
+      },
+      controller.signal,
+      {
+        isFatal: (error) => error instanceof GatewayLockedError,
+        onRestart: (reason, delayMs) => {
+          gatewayProblem = `The gateway stopped (${reason}); restarting it in ${Math.round(delayMs / 1000)} s.`;
+          log(gatewayProblem);
+          services.events.emit('alert', gatewayProblem);
+        },
+      },
+    ).catch((error: unknown) => {
       gatewayProblem =
         error instanceof GatewayLockedError ? error.message : `The gateway stopped: ${error instanceof Error ? error.message : String(error)}`;
       log(gatewayProblem);
       backend.changed();
     });
+    // Reminders, briefings and alerts fire beside the gateway (its outbox delivers them).
+    void startScheduler(services, controller.signal, { log: (line) => log(line) }).catch((error: unknown) => log(`scheduler: ${String(error)}`));
   }
+  // Whether Pavise works here: failures reach the popover as notices, each saying what to do.
+  void runDoctor({ home: services.paths.home, config: services.config, secrets: services.secrets, env: options.env, platform })
+    .then((checks) => {
+      for (const check of checks.filter((item) => item.status === 'fail' && item.id !== 'gateway')) services.events.emit('alert', `${check.message}. ${check.fix}`);
+    })
+    .catch((error: unknown) => log(`doctor: ${String(error)}`));
 
   const ownerCheck = touchIdCheck(systemPreferences, platform);
   const disposeIpc = registerIpc({

@@ -22,10 +22,12 @@ import { createApiKeyLookup } from './runtime/api-keys.js';
 import { createMessaging, knownRecipient } from './runtime/messaging.js';
 import { createSpendMeter, type SpendMeter } from './runtime/spend-meter.js';
 import { TurnRunner } from './runtime/turn-runner.js';
+import { createScheduling, type Scheduling } from './scheduler/scheduling.js';
 import { KeychainSecretStore, keychainServiceFor } from './secrets/keychain-secret-store.js';
 import type { SecretStore } from './secrets/secret-store.js';
 import type { ApprovalStore } from './storage/approval-store.js';
 import type { ChannelStore } from './storage/channel-store.js';
+import type { JobStore } from './storage/job-store.js';
 import type { NotesStore } from './storage/notes-store.js';
 import type { Outbox } from './storage/outbox.js';
 import type { SessionStore } from './storage/session-store.js';
@@ -55,6 +57,8 @@ export interface ComposeOptions {
    * leaves those tools out (tests whose stand-in tools take their names).
    */
   readonly calendar?: NativeCalendarOptions | false;
+  /** The clock reminders and alerts are set against (tests move a fake one with the scheduler's). */
+  readonly scheduleNow?: () => number;
 }
 
 /** What the core tells whoever listens: a new pending approval, its end, and something the owner must know now. */
@@ -79,6 +83,9 @@ export interface Core {
   readonly pacer: Pacer;
   readonly channels: ChannelStore;
   readonly outbox: Outbox;
+  readonly jobs: JobStore;
+  /** Creates and changes reminders, alerts and briefings (the scheduler that fires them runs in the gateway). */
+  readonly scheduling: Scheduling;
   readonly pairing: PairingCodes;
   readonly gate: PermissionGate;
   /** Every tool; `contactTools` are those without effects. */
@@ -139,7 +146,8 @@ async function wire(parts: {
   const events = new Emitter<CoreEvents>();
   const pacer = new Pacer(storage.sentMessages, config.limits.pacing);
   const messaging = createMessaging({ config, channels: storage.channels, outbox: storage.outbox });
-  const tools = await createToolRegistry({ notes: storage.notes, messaging, ...nativeParts(config, options) }, options.extraSources);
+  const scheduling = createScheduling({ config, home: paths.home, jobs: storage.jobs, channels: storage.channels, ...(options.scheduleNow ? { now: options.scheduleNow } : {}) });
+  const tools = await createToolRegistry({ notes: storage.notes, messaging, scheduling, ...nativeParts(config, options) }, options.extraSources);
   const spentTodayUsd = createSpendMeter(storage.sessions, config.model);
   const gate = new PermissionGate({
     tools,
@@ -184,6 +192,8 @@ async function wire(parts: {
     pacer,
     channels: storage.channels,
     outbox: storage.outbox,
+    jobs: storage.jobs,
+    scheduling,
     pairing: new PairingCodes(storage.pairingDatabase),
     gate,
     tools,

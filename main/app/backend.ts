@@ -10,6 +10,7 @@ import { activityHandlers } from './handlers/activity.js';
 import { approvalHandlers } from './handlers/approvals.js';
 import { chatHandlers } from './handlers/chat.js';
 import type { Handler } from './handlers/handler.js';
+import { scheduleHandlers, type ScheduleHandlerDeps } from './handlers/schedule.js';
 import { settingsHandlers, type SettingsHandlerDeps } from './handlers/settings.js';
 import { shellHandlers } from './handlers/shell.js';
 import { stateHandlers } from './handlers/state.js';
@@ -18,7 +19,7 @@ import { buildSettings, buildSnapshot, type PlatformHooks, type SnapshotDeps } f
 export type { PlatformHooks } from './snapshot.js';
 
 /** What the app backend uses from the core. */
-export interface AppDeps extends SnapshotDeps, ChatSessionDeps, Omit<SettingsHandlerDeps, 'configStore' | 'activity' | 'broker'> {
+export interface AppDeps extends SnapshotDeps, ChatSessionDeps, ScheduleHandlerDeps, Omit<SettingsHandlerDeps, 'configStore' | 'activity' | 'broker'> {
   readonly paths: { readonly home: string; readonly soul: string; readonly config: string };
   readonly activity: SnapshotDeps['activity'] & SettingsHandlerDeps['activity'] & Parameters<typeof activityHandlers>[0];
   readonly broker: Pick<SecretBroker, 'remember' | 'redact'>;
@@ -26,6 +27,9 @@ export interface AppDeps extends SnapshotDeps, ChatSessionDeps, Omit<SettingsHan
   readonly setPaused: (paused: boolean, actor: string) => void;
   readonly events: Pick<Emitter<{ approval: [ApprovalView]; alert: [string] }>, 'on'>;
 }
+
+const MAX_NOTICES = 3;
+const NOTICE_TTL_MS = 24 * 3_600_000;
 
 /**
  * The core behind `window.pavise`: parses each payload with the contract in main/common/ipc.ts and dispatches it
@@ -40,6 +44,8 @@ export class AppBackend {
   #disposed = false;
   #pushTimer: NodeJS.Timeout | undefined;
   readonly #unsubscribe: (() => void)[] = [];
+  /** The last alerts (failed deliveries, doctor findings, a restarted gateway), newest first, shown until dismissed by age. */
+  #notices: { readonly text: string; readonly ts: number }[] = [];
 
   constructor(
     private readonly deps: AppDeps,
@@ -59,9 +65,15 @@ export class AppBackend {
       ...settingsHandlers({ ...deps, configStore: this.#configStore }, platform),
       ...activityHandlers(deps.activity),
       ...shellHandlers(platform),
+      ...scheduleHandlers(deps, changed),
     };
     this.#unsubscribe.push(deps.events.on('approval', changed));
-    this.#unsubscribe.push(deps.events.on('alert', changed));
+    this.#unsubscribe.push(
+      deps.events.on('alert', (text) => {
+        this.#notices = [{ text: deps.broker.redact(text), ts: Date.now() }, ...this.#notices].slice(0, MAX_NOTICES);
+        changed();
+      }),
+    );
   }
 
   /** Parses the payload against the contract, runs the handler, and answers a value — never a thrown error. */
@@ -107,7 +119,8 @@ export class AppBackend {
   }
 
   snapshot(): Snapshot {
-    return buildSnapshot(this.deps, this.platform, this.#chat.running);
+    const since = Date.now() - NOTICE_TTL_MS;
+    return buildSnapshot(this.deps, this.platform, this.#chat.running, this.#notices.filter((notice) => notice.ts >= since));
   }
 
   settings(): SettingsView {

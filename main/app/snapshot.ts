@@ -6,6 +6,7 @@ import type { ConfigStore } from '../config/config-store.js';
 import type { ActivityLog, ActivityRow } from '../permissions/activity-log.js';
 import type { ApprovalStore } from '../storage/approval-store.js';
 import type { ChannelStore } from '../storage/channel-store.js';
+import type { JobStore } from '../storage/job-store.js';
 import type { Switches } from '../storage/switches.js';
 
 /** What only the shell can do (open a System Settings pane, the login item); stubs elsewhere. */
@@ -24,10 +25,12 @@ export interface SnapshotDeps {
   readonly switches: Pick<Switches, 'get'>;
   readonly activity: Pick<ActivityLog, 'list'>;
   readonly spentTodayUsd: () => number;
+  readonly jobs?: Pick<JobStore, 'next'>;
 }
 
 /** The popover's whole state, built afresh from the stores. */
-export function buildSnapshot(deps: SnapshotDeps, platform: PlatformHooks, turnRunning: boolean): Snapshot {
+export function buildSnapshot(deps: SnapshotDeps, platform: PlatformHooks, turnRunning: boolean, notices: Snapshot['notices'] = []): Snapshot {
+  const next = deps.jobs?.next();
   const approvals = deps.approvals.pending();
   const paused = deps.switches.get('paused');
   const breaker = deps.switches.get('outbound_tripped');
@@ -52,6 +55,8 @@ export function buildSnapshot(deps: SnapshotDeps, platform: PlatformHooks, turnR
       .map(toActivityItem),
     tray: paused.on ? 'paused' : approvals.length > 0 ? 'approval' : turnRunning ? 'working' : 'idle',
     turnRunning,
+    ...(next?.nextRunAt === undefined ? {} : { nextUp: { kind: next.kind, title: next.title, at: next.nextRunAt } }),
+    notices,
   };
 }
 

@@ -18,10 +18,12 @@ Usage:
   pavise activity verify                       check the log's HMAC chain; exits 1 on tampering
   pavise pause | resume            stop / restart all effects, messages and model calls
   pavise audit [--json] [--deep]   security self-check; exits 1 on a critical finding
+  pavise doctor [--json]           does Pavise work here (keyring, chat.db, Telegram, model, gateway, disk)
   pavise gateway                   run the enabled channels (iMessage, Telegram) in the foreground
   pavise pair telegram             a one-time code that makes your Telegram account an owner
   pavise imessage tail [--db PATH] [--since ROWID] [--limit N] [--json]   decoded chat.db messages
   pavise calendar events --ics FILE --from DATE --to DATE [--json]   occurrences in [from, to)
+  pavise schedule list [--json] | add TEXT [--at WHEN] | remove ID | run ID   reminders, alerts, briefings
   pavise --help | --version
 
 Environment:
@@ -41,10 +43,12 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   pause: async () => (await import('./commands/pause.js')).pauseCommand(true),
   resume: async () => (await import('./commands/pause.js')).pauseCommand(false),
   audit: async () => (await import('./commands/audit.js')).auditCommand,
+  doctor: async () => (await import('./commands/doctor.js')).doctorCommand,
   imessage: async () => (await import('./commands/imessage.js')).imessageCommand,
   gateway: async () => (await import('./commands/gateway.js')).gatewayCommand,
   pair: async () => (await import('./commands/pair.js')).pairCommand,
   calendar: async () => (await import('./commands/calendar.js')).calendarCommand,
+  schedule: async () => (await import('./commands/schedule.js')).scheduleCommand,
 };
 
 export async function main(argv: readonly string[], io: CliIO): Promise<number> {
@@ -78,7 +82,7 @@ export function reportError(error: unknown, io: CliIO): number {
     io.stderr.write(`pavise: ${error.message}\n`);
     return EXIT.usage;
   }
-  const known = error instanceof Error && /^(ConfigError|DatabaseError|SecretStoreError|MissingKeyError|GatewayLockedError|ChatDbAccessError)$/.test(error.name);
+  const known = error instanceof Error && /^(ConfigError|DatabaseError|SecretStoreError|MissingKeyError|GatewayLockedError|ChatDbAccessError|WhenError)$/.test(error.name);
   const message = error instanceof Error ? error.message : String(error);
   io.stderr.write(known ? `pavise: ${message}\n` : `pavise: unexpected error: ${message}\n`);
   if (!known && io.env.PAVISE_DEBUG && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);

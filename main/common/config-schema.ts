@@ -148,6 +148,31 @@ export const ApprovalsConfigSchema = z.strictObject({
   remote: z.boolean().default(true),
 });
 
+const ClockSchema = z.string().regex(/^([01]?\d|2[0-3]):[0-5]\d$/, 'must be a time of day as HH:MM, e.g. "07:30"');
+
+/** Reminders, the morning briefing, alerts and quiet hours (main/scheduler). */
+export const ScheduleConfigSchema = z.strictObject({
+  /** The owner's IANA time zone ("Europe/Berlin"); defaults to this machine's. */
+  timeZone: z.string().min(1).optional(),
+  /** Where reminders and alerts go: the chat they were asked in (default), or always one channel. */
+  deliverTo: z.enum(['asked', 'imessage', 'telegram']).default('asked'),
+  /** Non-urgent deliveries (briefings, alerts) wait until quiet hours end; reminders the owner timed are not held. */
+  quietHours: z.strictObject({ start: ClockSchema, end: ClockSchema }).optional(),
+  briefing: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      /** A time per weekday; a day left out has no briefing. */
+      times: z.partialRecord(z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']), ClockSchema).default({}),
+      /** Handles (phone, email, Telegram id) or names whose unread messages the briefing lists. */
+      important: z.array(z.string().min(1)).default([]),
+      /** The most the model may write when phrasing the briefing. */
+      maxTokens: z.int().min(100).max(4_000).default(600),
+    })
+    .prefault({}),
+  /** A job whose runs fail this many times in a row is paused and the owner told. */
+  pauseAfterFailures: z.int().min(1).max(20).default(3),
+});
+
 export const ConfigSchema = z.strictObject({
   $schema: z.string().optional(),
   owner: OwnerConfigSchema.prefault({}),
@@ -156,9 +181,11 @@ export const ConfigSchema = z.strictObject({
   permissions: PermissionsConfigSchema.prefault({}),
   approvals: ApprovalsConfigSchema.prefault({}),
   channels: ChannelsConfigSchema.prefault({}),
+  schedule: ScheduleConfigSchema.prefault({}),
 });
 
 export type Config = z.output<typeof ConfigSchema>;
 export type ModelConfig = Config['model'];
 export type ImessageConfig = z.output<typeof ImessageConfigSchema>;
 export type TelegramConfig = z.output<typeof TelegramConfigSchema>;
+export type ScheduleConfig = z.output<typeof ScheduleConfigSchema>;

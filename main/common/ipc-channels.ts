@@ -20,6 +20,8 @@ export const API_CHANNELS = {
   verifyActivity: 'activity.verify',
   openSystemPane: 'system.openPane',
   openSettings: 'window.openSettings',
+  listSchedule: 'schedule.list',
+  removeScheduled: 'schedule.remove',
 } as const;
 
 

@@ -64,6 +64,8 @@ export const IPC_REQUESTS = {
     })
     .strict(),
   'activity.verify': z.object({}).strict(),
+  'schedule.list': z.object({}).strict(),
+  'schedule.remove': z.object({ id: z.int().positive() }).strict(),
   'system.openPane': z.object({ pane: PaneSchema }).strict(),
   'window.openSettings': z.object({ section: z.enum(['general', 'channels', 'skills', 'memory', 'limits', 'activity']).optional() }).strict(),
 } as const;
@@ -109,6 +111,10 @@ export interface Snapshot {
   /** Tray icon state. */
   readonly tray: 'idle' | 'working' | 'approval' | 'paused';
   readonly turnRunning: boolean;
+  /** The soonest reminder, briefing or alert check ("Next up" in the popover). */
+  readonly nextUp?: { readonly kind: string; readonly title: string; readonly at: number };
+  /** What the owner must know that is not an approval: a delivery that failed, a doctor finding, a restarted gateway. */
+  readonly notices?: readonly { readonly text: string; readonly ts: number }[];
 }
 
 export type ChatEvent =
@@ -151,6 +157,16 @@ export interface SettingsView {
   readonly home: string;
 }
 
+/** A reminder, briefing or alert as the Schedules pane lists it. */
+export interface ScheduleItemView {
+  readonly id: number;
+  readonly kind: 'reminder' | 'briefing' | 'alert' | 'turn';
+  readonly title: string;
+  readonly when: string;
+  readonly nextRunAt: number | undefined;
+  readonly status: string;
+}
+
 /** The API the preload exposes as `window.pavise`. */
 export interface PaviseApi {
   getState(): Promise<IpcResult<Snapshot>>;
@@ -169,6 +185,8 @@ export interface PaviseApi {
   verifyActivity(): Promise<IpcResult<{ ok: boolean; count: number; badRowId?: number; problem?: string }>>;
   openSystemPane(request: IpcRequest<'system.openPane'>): Promise<IpcResult<{ opened: boolean }>>;
   openSettings(request?: IpcRequest<'window.openSettings'>): Promise<IpcResult<{ opened: true }>>;
+  listSchedule(): Promise<IpcResult<ScheduleItemView[]>>;
+  removeScheduled(request: IpcRequest<'schedule.remove'>): Promise<IpcResult<{ removed: boolean }>>;
   onState(listener: (snapshot: Snapshot) => void): () => void;
   onChatEvent(listener: (event: ChatEvent) => void): () => void;
 }

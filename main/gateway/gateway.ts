@@ -19,6 +19,7 @@ import type { Outbox, OutboxEntry } from '../storage/outbox.js';
 import type { SessionStore } from '../storage/session-store.js';
 import type { Switches } from '../storage/switches.js';
 import type { ToolRegistry } from '../tools/registry.js';
+import { restartWithBackoff } from '../platform/restart-with-backoff.js';
 import { acquireGatewayLock } from './lock.js';
 import { approvalNotice, RemoteApprovals } from './remote-approvals.js';
 
@@ -51,6 +52,8 @@ export interface GatewayOptions {
   readonly log?: (line: string) => void;
   /** How often paused work, held messages and expired states are re-checked. */
   readonly sweepMs?: number;
+  /** Waits before restarting a channel that stopped (tests shorten them). */
+  readonly channelRestartDelaysMs?: readonly number[];
   /** How many conversations are handled at once (see MAX_CONCURRENT_CONVERSATIONS). */
   readonly maxConcurrentConversations?: number;
   /** How many stored messages are queued in memory at most (see MAX_QUEUED_MESSAGES). */
@@ -163,7 +166,7 @@ export class Gateway {
       this.#handleBacklog();
       this.#kickOutbox();
       const host = this.#host();
-      const runs = [...this.#channels.values()].map((channel) => channel.run(host, signal));
+      const runs = [...this.#channels.values()].map((channel) => this.#keepRunning(channel, host, signal));
       const sweep = setInterval(() => this.#sweep(), this.options.sweepMs ?? 5_000);
       sweep.unref();
       try {
@@ -182,6 +185,19 @@ export class Gateway {
       stopSettled();
       lock.release();
     }
+  }
+
+  /** A channel that fails or stops by itself is started again with a growing delay, and the owner is told. */
+  #keepRunning(channel: Channel, host: ChannelHost, signal: AbortSignal): Promise<void> {
+    return restartWithBackoff((runSignal) => channel.run(host, runSignal), signal, {
+      ...(this.options.channelRestartDelaysMs ? { delaysMs: this.options.channelRestartDelaysMs } : {}),
+      onRestart: (reason, delayMs, attempt) => {
+        const notice = `${channel.id} stopped (${reason}); restarting it in ${Math.round(delayMs / 1000)} s${attempt > 1 ? ` (attempt ${attempt})` : ''}.`;
+        host.status({ channel: channel.id, state: 'retrying', detail: reason });
+        this.deps.activity.append({ kind: 'system', summary: notice, actor: 'pavise', detail: { channel: channel.id, attempt } });
+        if (attempt === 1 || attempt % 5 === 0) this.deps.events.emit('alert', notice);
+      },
+    });
   }
 
   #host(): ChannelHost {

@@ -2,6 +2,7 @@ import type { Effect } from '../common/effects.js';
 import { ActivityRows } from './activity-rows.js';
 import { ApprovalStore } from './approval-store.js';
 import { ChannelStore } from './channel-store.js';
+import { JobStore } from './job-store.js';
 import { openDatabase, type Database, type OpenDatabaseOptions } from './database.js';
 import { NotesStore } from './notes-store.js';
 import { Outbox } from './outbox.js';
@@ -24,6 +25,7 @@ export interface Storage {
   readonly activityRows: ActivityRows;
   readonly channels: ChannelStore;
   readonly outbox: Outbox;
+  readonly jobs: JobStore;
   /**
    * The database for the pairing codes (main/identity/pairing.ts), the one store not yet a repository here; it is
    * handed to that constructor and used nowhere else.
@@ -45,6 +47,7 @@ export function openStorage(path: string, options: StorageOptions): Storage {
     activityRows: new ActivityRows(db),
     channels: new ChannelStore(db),
     outbox: new Outbox(db),
+    jobs: new JobStore(db),
     pairingDatabase: db,
     transaction: (work) => db.transaction(work).immediate(),
     close: () => db.close(),

@@ -6,6 +6,7 @@ import { canonicalHandle } from '../identity/handles.js';
 import { createMessageTools, type MessagingLike } from './messages.js';
 import { createNoteTools, type NotesLike } from './notes.js';
 import { ToolRegistry } from './registry.js';
+import { createScheduleTools, type SchedulingLike } from './schedule.js';
 import type { ToolSource } from './source.js';
 import { zodSource, type Tool } from './tool.js';
 
@@ -18,13 +19,16 @@ export interface BuiltinToolDeps {
   readonly contacts?: ContactsLike & { refresh?(signal?: AbortSignal): Promise<void> };
   /** The owner's own email addresses: an attendee who is the owner is mailed nothing. */
   readonly ownAddresses?: readonly string[];
+  /** Reminders and alerts; without it the schedule tools are not offered. */
+  readonly scheduling?: SchedulingLike;
 }
 
 /** The built-in tools, the first source. */
 export function builtinSource(deps: BuiltinToolDeps): ToolSource {
   const [saveNote, listNotes] = createNoteTools(deps.notes);
   const [sendMessage, listConversations, readMessages] = createMessageTools(deps.messaging);
-  return zodSource('builtin', [currentTimeTool, saveNote, listNotes, sendMessage, listConversations, readMessages] as readonly Tool[]);
+  const scheduleTools = deps.scheduling ? createScheduleTools(deps.scheduling) : [];
+  return zodSource('builtin', [currentTimeTool, saveNote, listNotes, sendMessage, listConversations, readMessages, ...scheduleTools] as readonly Tool[]);
 }
 
 /** Calendar and Contacts through the Mac's own stores (main/calendar/native). */

@@ -1,7 +1,11 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
+import { GATEWAY_HEARTBEAT_FILE, HEARTBEAT_EVERY_MS } from '../../audit/doctor.js';
 import { createChannels } from '../../channels/registry.js';
 import { Gateway } from '../../gateway/gateway.js';
 import { compose } from '../../compose.js';
+import { startScheduler } from '../../scheduler/service.js';
 import { EXIT, type CliIO } from '../io.js';
 import { parseCommandArgs } from '../args.js';
 
@@ -39,7 +43,17 @@ export async function gatewayCommand(args: string[], io: CliIO): Promise<number>
       return EXIT.failure;
     }
     log(`gateway running: ${channels.map((channel) => channel.id).join(', ')} (Ctrl-C stops)`);
-    await new Gateway(services, { channels, log }).run(controller.signal);
+    const gateway = new Gateway(services, { channels, log });
+    const running = gateway.run(controller.signal);
+    // What `pavise doctor` and the app read to tell a live gateway from a stuck one.
+    const beat = () => writeHeartbeat(services.paths.home, gateway.statuses());
+    beat();
+    const heartbeat = setInterval(beat, HEARTBEAT_EVERY_MS);
+    heartbeat.unref();
+    controller.signal.addEventListener('abort', () => clearInterval(heartbeat), { once: true });
+    // Reminders, briefings and alerts fire from the gateway: one per home, and its outbox is what sends them.
+    await startScheduler(services, controller.signal, { log });
+    await running;
     log('gateway stopped');
     return EXIT.ok;
   } finally {
@@ -48,5 +62,14 @@ export async function gatewayCommand(args: string[], io: CliIO): Promise<number>
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
     services.close();
+  }
+}
+
+function writeHeartbeat(home: string, channels: readonly { channel: string; state: string; detail?: string | undefined }[]): void {
+  try {
+    const states = channels.map(({ channel, state, detail }) => ({ channel, state, ...(detail ? { detail } : {}) }));
+    writeFileSync(join(home, GATEWAY_HEARTBEAT_FILE), JSON.stringify({ pid: process.pid, at: Date.now(), channels: states }), { mode: 0o600 });
+  } catch {
+    // A full disk shows in `pavise doctor` as a stale heartbeat.
   }
 }

@@ -10,6 +10,7 @@ export function Banners() {
   const pauseError = usePavise((state) => state.pauseError);
   const busy = usePavise((state) => state.pauseBusy);
   const setPaused = usePavise((state) => state.setPaused);
+  const notice = usePavise((state) => state.notices[0]);
   return (
     <>
       {link === 'failed' ? (
@@ -38,6 +39,12 @@ export function Banners() {
           <button type="button" className="btn btn-small" disabled={busy} onClick={() => void setPaused(false)}>
             Resume sending
           </button>
+        </div>
+      ) : null}
+      {notice ? (
+        <div className="banner banner-error" role="status" data-testid="notice">
+          <CircleAlert size={16} strokeWidth={1.75} aria-hidden />
+          <p>{notice.text}</p>
         </div>
       ) : null}
       {pauseError ? (

@@ -1,4 +1,4 @@
-import { Check, CircleX, ShieldCheck, ShieldX, UserCheck, Clock } from 'lucide-react';
+import { AlarmClock, Check, CircleX, ShieldCheck, ShieldX, UserCheck, Clock } from 'lucide-react';
 import { useMemo } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { ActivityItem } from '../../../main/common/ipc.js';
@@ -11,6 +11,7 @@ export function EmptyState() {
   const items = usePavise(useShallow((state) => state.recent));
   const recent = useMemo(() => [...items].sort((a, b) => b.ts - a.ts || b.id - a.id), [items]);
   const link = usePavise((state) => state.link);
+  const nextUp = usePavise((state) => state.nextUp);
   if (link === 'loading') return null;
   return (
     <div className="empty">
@@ -18,6 +19,18 @@ export function EmptyState() {
         <ShieldCheck size={16} strokeWidth={1.75} aria-hidden />
         <p>Nothing needs you.</p>
       </div>
+      {nextUp ? (
+        <div className="empty-line next-up" data-testid="next-up">
+          <AlarmClock size={16} strokeWidth={1.75} aria-hidden />
+          <p>
+            <span className="secondary">Next up: </span>
+            {revealInvisible(nextUp.title)}{' '}
+            <time className="secondary" dateTime={new Date(nextUp.at).toISOString()}>
+              · {dueTime(nextUp.at)}
+            </time>
+          </p>
+        </div>
+      ) : null}
       <section className="recent" aria-labelledby="recent-title">
         <h2 className="section-title" id="recent-title">
           Recently
@@ -70,4 +83,14 @@ function RecentRow({ item }: { readonly item: ActivityItem }) {
       </time>
     </li>
   );
+}
+
+/** "14:30" today, "Tue 07:30" within a week, else the date. */
+function dueTime(at: number): string {
+  const date = new Date(at);
+  const now = new Date();
+  const time = date.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+  if (date.toDateString() === now.toDateString()) return time;
+  if (at - now.getTime() < 6 * 86_400_000) return `${date.toLocaleDateString(undefined, { weekday: 'short' })} ${time}`;
+  return `${date.toLocaleDateString(undefined, { day: 'numeric', month: 'short' })} ${time}`;
 }

@@ -1,4 +1,4 @@
-import { Activity, Brain, Gauge, MessageCircle, Puzzle, SlidersHorizontal, CircleAlert } from 'lucide-react';
+import { Activity, AlarmClock, Brain, Gauge, MessageCircle, Puzzle, SlidersHorizontal, CircleAlert } from 'lucide-react';
 import { useRef, type ComponentType, type KeyboardEvent } from 'react';
 import { SECTIONS, type SectionId } from '../store/settings-slice.js';
 import { usePavise } from '../store/store.js';
@@ -7,6 +7,7 @@ import { ChannelsPane } from './ChannelsPane.js';
 import { GeneralPane } from './GeneralPane.js';
 import { LimitsPane } from './LimitsPane.js';
 import { PlaceholderPane } from './PlaceholderPane.js';
+import { SchedulesPane } from './SchedulesPane.js';
 
 type IconType = ComponentType<{ size?: number; strokeWidth?: number; 'aria-hidden'?: boolean }>;
 
@@ -15,6 +16,7 @@ const SECTION_INFO: Readonly<Record<SectionId, { readonly label: string; readonl
   channels: { label: 'Channels', icon: MessageCircle },
   skills: { label: 'Skills', icon: Puzzle },
   memory: { label: 'Memory', icon: Brain },
+  schedules: { label: 'Schedules', icon: AlarmClock },
   limits: { label: 'Limits', icon: Gauge },
   activity: { label: 'Activity', icon: Activity },
 };
@@ -76,6 +78,7 @@ function Pane({ section }: { readonly section: SectionId }) {
   if (section === 'skills') return <PlaceholderPane icon={Puzzle} title="Skills arrive in a later version." detail="Each skill will say what it may do, and nothing loads without your say-so." />;
   if (section === 'memory') return <PlaceholderPane icon={Brain} title="Memory arrives in a later version." detail="You will see what Pavise remembers here, and remove anything." />;
   if (section === 'activity') return <ActivityPane />;
+  if (section === 'schedules') return <SchedulesPane />;
   if (error)
     return (
       <p className="inline-error" role="alert">

@@ -12,7 +12,7 @@ const PANE_WORDS: Readonly<Record<SystemPaneId, string>> = {
   contacts: 'Privacy & Security › Contacts',
 };
 
-export const SECTIONS = ['general', 'channels', 'skills', 'memory', 'limits', 'activity'] as const;
+export const SECTIONS = ['general', 'channels', 'skills', 'memory', 'schedules', 'limits', 'activity'] as const;
 export type SectionId = (typeof SECTIONS)[number];
 
 export interface FormStatus {

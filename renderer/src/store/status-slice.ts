@@ -15,6 +15,8 @@ export interface StatusSlice {
   readonly spend: Snapshot['spend'];
   readonly recent: readonly ActivityItem[];
   readonly turnRunning: boolean;
+  readonly nextUp: Snapshot['nextUp'];
+  readonly notices: NonNullable<Snapshot['notices']>;
   /** A pushed or fetched snapshot replaces the core-owned state (approvals included). */
   applySnapshot(snapshot: Snapshot): void;
   loadState(): Promise<void>;
@@ -33,6 +35,8 @@ export const createStatusSlice: SliceCreator<StatusSlice> = (set, get) => ({
   spend: { todayUsd: 0, capUsd: 0 },
   recent: [],
   turnRunning: false,
+  nextUp: undefined,
+  notices: [],
 
   applySnapshot(snapshot) {
     const state = get();
@@ -55,6 +59,8 @@ export const createStatusSlice: SliceCreator<StatusSlice> = (set, get) => ({
       spend: snapshot.spend,
       recent: snapshot.recent,
       turnRunning: snapshot.turnRunning,
+      nextUp: snapshot.nextUp,
+      notices: snapshot.notices ?? [],
     });
   },
 

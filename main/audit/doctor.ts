@@ -1,0 +1,207 @@
+import { accessSync, constants, existsSync, readFileSync, statfsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Config } from '../common/config-schema.js';
+import { SETTINGS_URLS } from '../common/settings-urls.js';
+import { defaultChatDbPath, homePaths } from '../config/paths.js';
+import type { SecretStore } from '../secrets/secret-store.js';
+
+/**
+ * `pavise doctor`: whether Pavise works here (not whether it is safe: that is `pavise audit`). Every check answers
+ * ok, warn or fail with what to do; a check that throws reports its own failure, so a broken home still gets a full
+ * report. Network checks make one free request each (Telegram getMe, the provider's model list).
+ */
+export type DoctorStatus = 'ok' | 'warn' | 'fail' | 'skip';
+
+export interface DoctorCheck {
+  readonly id: string;
+  readonly status: DoctorStatus;
+  readonly message: string;
+  /** What to do; empty when nothing is. */
+  readonly fix: string;
+}
+
+export interface DoctorOptions {
+  readonly home: string;
+  readonly config: Config;
+  readonly secrets: SecretStore;
+  readonly env: NodeJS.ProcessEnv;
+  readonly platform: NodeJS.Platform;
+  readonly fetch?: typeof fetch;
+  readonly now?: () => number;
+  readonly timeoutMs?: number;
+}
+
+/** The gateway writes this every minute (and on each channel change): its pid, time and channel states. */
+export const GATEWAY_HEARTBEAT_FILE = 'gateway.heartbeat.json';
+export const HEARTBEAT_EVERY_MS = 60_000;
+const STALE_HEARTBEAT_MS = 3 * HEARTBEAT_EVERY_MS;
+const LOW_DISK_BYTES = 500 * 1024 * 1024;
+const CRITICAL_DISK_BYTES = 100 * 1024 * 1024;
+
+export interface GatewayHeartbeat {
+  readonly pid: number;
+  readonly at: number;
+  readonly channels: readonly { readonly channel: string; readonly state: string; readonly detail?: string }[];
+}
+
+type Check = (options: DoctorOptions) => Promise<Omit<DoctorCheck, 'id'>> | Omit<DoctorCheck, 'id'>;
+
+const ok = (message: string) => ({ status: 'ok' as const, message, fix: '' });
+const skip = (message: string) => ({ status: 'skip' as const, message, fix: '' });
+const fail = (message: string, fix: string) => ({ status: 'fail' as const, message, fix });
+const warn = (message: string, fix: string) => ({ status: 'warn' as const, message, fix });
+
+export const DOCTOR_CHECKS: readonly { readonly id: string; readonly run: Check }[] = [
+  {
+    id: 'node',
+    run: () => {
+      const major = Number(process.versions.node.split('.')[0]);
+      return major >= 24 ? ok(`Node ${process.versions.node}`) : fail(`Node ${process.versions.node} is too old`, 'Run ./scripts/start.sh, which installs Node 24 into .toolchain/.');
+    },
+  },
+  {
+    id: 'native-modules',
+    run: async ({ home }) => {
+      const { openDatabase } = await import('../storage/database.js');
+      openDatabase(':memory:').close();
+      await import('@napi-rs/keyring');
+      const path = homePaths(home).database;
+      // The home's own database, read-only: it opens and no newer Pavise wrote it.
+      if (existsSync(path)) openDatabase(path, { readonly: true }).close();
+      return ok('SQLite and the keyring module load; the database opens');
+    },
+  },
+  {
+    id: 'keyring',
+    run: async ({ secrets }) => {
+      const names = await secrets.list();
+      return ok(`the ${process.platform === 'darwin' ? 'Keychain' : 'Secret Service'} answers (${names.length} secret${names.length === 1 ? '' : 's'} stored)`);
+    },
+  },
+  {
+    id: 'chat-db',
+    run: ({ config, platform }) => {
+      if (!config.channels.imessage.enabled) return skip('iMessage is not enabled');
+      const path = config.channels.imessage.chatDbPath ?? defaultChatDbPath();
+      try {
+        accessSync(path, constants.R_OK);
+        readFileSync(path, { flag: 'r' }).subarray(0, 16);
+        return ok(`chat.db is readable (${path})`);
+      } catch {
+        return fail(
+          `cannot read ${path}`,
+          platform === 'darwin'
+            ? `Give the app running Pavise Full Disk Access: System Settings → Privacy & Security → Full Disk Access (${SETTINGS_URLS['full-disk-access']}).`
+            : 'Set channels.imessage.chatDbPath to a readable chat.db, or disable iMessage (it needs a Mac).',
+        );
+      }
+    },
+  },
+  {
+    id: 'automation',
+    run: ({ config, platform }) => {
+      if (!config.channels.imessage.enabled) return skip('iMessage is not enabled');
+      if (platform !== 'darwin') return skip('Automation of Messages exists only on a Mac');
+      return warn(
+        'macOS does not say whether Automation of Messages is granted until the first send',
+        `If sends fail with "not authorised", allow it: System Settings → Privacy & Security → Automation (${SETTINGS_URLS.automation}).`,
+      );
+    },
+  },
+  {
+    id: 'telegram-token',
+    run: async ({ config, secrets, fetch: fetchImpl = fetch, timeoutMs = 8_000 }) => {
+      if (!config.channels.telegram.enabled) return skip('Telegram is not enabled');
+      const token = await secrets.get('telegram-bot-token');
+      if (!token) return fail('no Telegram bot token is stored', 'Store it: pavise secrets set telegram-bot-token (reads the token from stdin).');
+      const root = config.channels.telegram.apiRoot ?? 'https://api.telegram.org';
+      const response = await fetchImpl(`${root}/bot${token}/getMe`, { signal: AbortSignal.timeout(timeoutMs) });
+      const body = (await response.json().catch(() => ({}))) as { ok?: boolean; result?: { username?: string }; description?: string };
+      if (body.ok) return ok(`the bot token is valid (@${body.result?.username ?? 'unknown'})`);
+      if (response.status === 401 || response.status === 404) return fail('Telegram rejects the bot token', 'Get the token from @BotFather again and store it: pavise secrets set telegram-bot-token.');
+      return fail(`Telegram answered ${response.status}${body.description ? ` (${body.description})` : ''}`, 'Check the network, or channels.telegram.apiRoot if you set one.');
+    },
+  },
+  {
+    id: 'model',
+    run: async ({ config, secrets, env, fetch: fetchImpl = fetch, timeoutMs = 8_000 }) => {
+      const { provider, baseURL } = config.model;
+      const key = (await secrets.get(provider)) ?? (provider === 'anthropic' ? env.ANTHROPIC_API_KEY : provider === 'openai' ? env.OPENAI_API_KEY : undefined);
+      if (!key && provider !== 'openai-compatible') return fail(`no API key for ${provider}`, `Store one: pavise secrets set ${provider} (reads the key from stdin).`);
+      // Listing models is free on every provider Pavise speaks to, and proves the key and the network.
+      const url =
+        provider === 'anthropic'
+          ? `${(baseURL ?? 'https://api.anthropic.com').replace(/\/$/, '')}/v1/models`
+          : `${(baseURL ?? 'https://api.openai.com/v1').replace(/\/$/, '')}/models`;
+      const headers: Record<string, string> =
+        provider === 'anthropic' ? { 'x-api-key': key ?? '', 'anthropic-version': '2023-06-01' } : key ? { authorization: `Bearer ${key}` } : {};
+      const response = await fetchImpl(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
+      if (response.ok) return ok(`${provider} answers (${config.model.name})`);
+      if (response.status === 401 || response.status === 403) return fail(`${provider} rejects the API key`, `Store a valid key: pavise secrets set ${provider}.`);
+      return fail(`${provider} answered ${response.status}`, baseURL ? `Check model.baseURL (${baseURL}) and that the server runs.` : 'Check the network and the provider’s status page.');
+    },
+  },
+  {
+    id: 'native-helper',
+    run: ({ platform }) => (platform === 'darwin' ? warn('the Calendar and Contacts helper is not built into this install yet', 'Nothing to do until the calendar arrives.') : skip('the Calendar and Contacts helper exists only on a Mac')),
+  },
+  {
+    id: 'login-item',
+    run: ({ platform }) => (platform === 'darwin' ? warn('the login item is set by the menu-bar app, not visible from the CLI', 'Open Pavise → Settings → General → "Open at login".') : skip('login items exist only on a Mac')),
+  },
+  {
+    id: 'gateway',
+    run: ({ home, config, now = Date.now }) => {
+      const enabled = config.channels.imessage.enabled || config.channels.telegram.enabled;
+      const path = join(home, GATEWAY_HEARTBEAT_FILE);
+      if (!existsSync(path)) {
+        return enabled ? warn('the gateway has not run in this home', 'Start it: pavise gateway (or open the menu-bar app).') : skip('no channel is enabled');
+      }
+      const beat = JSON.parse(readFileSync(path, 'utf8')) as GatewayHeartbeat;
+      if (!isAlive(beat.pid)) return fail(`the gateway (pid ${beat.pid}) is not running`, 'Start it: pavise gateway (the menu-bar app restarts it by itself).');
+      const age = now() - beat.at;
+      if (age > STALE_HEARTBEAT_MS) return fail(`the gateway (pid ${beat.pid}) last reported ${Math.round(age / 60_000)} min ago: it is stuck`, `Restart it: kill ${beat.pid}, then pavise gateway.`);
+      const down = beat.channels.filter((channel) => channel.state !== 'connected');
+      if (down.length > 0) return warn(`the gateway runs, but ${down.map((channel) => `${channel.channel} is ${channel.state}${channel.detail ? ` (${channel.detail})` : ''}`).join('; ')}`, 'See the channel check above, or the gateway\'s output.');
+      return ok(`the gateway (pid ${beat.pid}) is alive; last report ${Math.round(age / 1000)} s ago`);
+    },
+  },
+  {
+    id: 'disk',
+    run: ({ home }) => {
+      const stats = statfsSync(home);
+      const free = stats.bavail * stats.bsize;
+      const text = `${(free / 1024 ** 3).toFixed(1)} GB free where Pavise keeps its data`;
+      if (free < CRITICAL_DISK_BYTES) return fail(text, 'Free some disk space: the database cannot grow and messages may be lost.');
+      if (free < LOW_DISK_BYTES) return warn(text, 'Free some disk space soon.');
+      return ok(text);
+    },
+  },
+];
+
+export async function runDoctor(options: DoctorOptions, checks = DOCTOR_CHECKS): Promise<DoctorCheck[]> {
+  const results: DoctorCheck[] = [];
+  for (const { id, run } of checks) {
+    try {
+      results.push({ id, ...(await run(options)) });
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      results.push({ id, status: 'fail', message: `the check failed: ${scrub(reason)}`, fix: 'Run `pavise doctor` again; if it keeps failing, run it with PAVISE_DEBUG=1 and report the output.' });
+    }
+  }
+  return results;
+}
+
+/** A failed request's message may carry the URL, and so the bot token: never printed. */
+function scrub(text: string): string {
+  return text.replace(/bot\d+:[A-Za-z0-9_-]+/g, 'bot[secret:telegram-bot-token]').replace(/(sk-[A-Za-z0-9_-]{8})[A-Za-z0-9_-]+/g, '$1…');
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

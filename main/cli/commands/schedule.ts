@@ -1,0 +1,75 @@
+import { compose } from '../../compose.js';
+import { createScheduler } from '../../scheduler/service.js';
+import { splitReminder } from '../../scheduler/times.js';
+import { EXIT, UsageError, type CliIO } from '../io.js';
+import { parseCommandArgs } from '../args.js';
+
+const USAGE = 'list [--json] | add TEXT [--at WHEN] | remove ID | run ID';
+
+/** Reminders, alerts and briefings from the terminal; works beside a running gateway (it fires them). */
+export async function scheduleCommand(args: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parseCommandArgs(
+    'schedule',
+    args,
+    { json: { type: 'boolean', default: false }, at: { type: 'string' } },
+    { min: 1, max: 64, usage: USAGE },
+  );
+  const [action, ...rest] = positionals;
+  if (action !== 'list' && action !== 'add' && action !== 'remove' && action !== 'run') {
+    throw new UsageError(`Unknown schedule action "${action ?? ''}". Usage: pavise schedule ${USAGE}`);
+  }
+  if (action === 'list' && rest.length > 0) throw new UsageError(`Usage: pavise schedule ${USAGE}`);
+  if (action === 'add' && rest.length === 0) throw new UsageError('Say what and when: pavise schedule add "call the plumber tomorrow at 9"');
+  const id = action === 'remove' || action === 'run' ? Number(rest[0]) : undefined;
+  if (id !== undefined && (!Number.isSafeInteger(id) || id < 1 || rest.length !== 1)) {
+    throw new UsageError(`Give one job id: pavise schedule ${action} 12  (see \`pavise schedule list\`)`);
+  }
+
+  const services = await compose({ env: io.env, loadProviderAtFirstCall: true });
+  try {
+    if (action === 'list') {
+      const items = services.scheduling.list();
+      if (values.json) io.stdout.write(`${JSON.stringify({ jobs: items })}\n`);
+      else if (items.length === 0) io.stdout.write('Nothing is scheduled. Add a reminder: pavise schedule add "stretch every day at 15:00"\n');
+      else for (const item of items) io.stdout.write(`#${item.id}  ${item.kind.padEnd(8)} ${item.title}  —  ${item.when}${item.status === 'active' ? '' : `  [${item.status}]`}\n`);
+      return EXIT.ok;
+    }
+    if (action === 'add') {
+      const sentence = rest.join(' ');
+      const split = values.at ? { text: sentence, when: values.at } : await splitReminder(sentence, Date.now());
+      if (!split) {
+        io.stderr.write(`pavise: no time found in "${sentence}"; add one ("… tomorrow at 9", "… in 20 minutes", "… weekdays at 7:30") or give it with --at.\n`);
+        return EXIT.usage;
+      }
+      try {
+        const item = await services.scheduling.remindOwner(split.text, split.when);
+        io.stdout.write(values.json ? `${JSON.stringify({ job: item })}\n` : `Reminder #${item.id} “${item.title}” — ${item.when}\n`);
+        return EXIT.ok;
+      } catch (error) {
+        if (error instanceof Error && error.name === 'WhenError') {
+          io.stderr.write(`pavise: ${error.message}\n`);
+          return EXIT.usage;
+        }
+        throw error;
+      }
+    }
+    if (action === 'remove') {
+      if (!services.scheduling.remove(id as number)) {
+        io.stderr.write(`pavise: nothing scheduled has id #${id}; \`pavise schedule list\` shows the ids.\n`);
+        return EXIT.failure;
+      }
+      io.stdout.write(`Removed #${id}.\n`);
+      return EXIT.ok;
+    }
+    const run = await createScheduler(services).runNow(id as number);
+    if (!run) {
+      io.stderr.write(`pavise: nothing scheduled has id #${id}; \`pavise schedule list\` shows the ids.\n`);
+      return EXIT.failure;
+    }
+    const state = run.status === 'running' ? 'queued; the gateway delivers it (pavise gateway)' : `${run.status}${run.detail ? ` — ${run.detail}` : ''}`;
+    io.stdout.write(values.json ? `${JSON.stringify({ run })}\n` : `Ran #${id}: ${state}\n`);
+    return run.status === 'failed' ? EXIT.failure : EXIT.ok;
+  } finally {
+    services.close();
+  }
+}

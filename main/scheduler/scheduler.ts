@@ -1,0 +1,287 @@
+import type { ActivityLog } from '../permissions/activity-log.js';
+import type { Provenance } from '../common/messages.js';
+import type { DeliveryTarget, Job, JobRun, JobStore } from '../storage/job-store.js';
+import type { Outbox, OutboxEntry } from '../storage/outbox.js';
+import type { Switches } from '../storage/switches.js';
+import { systemClock, type Clock } from './clock.js';
+import { nextCronRun } from './times.js';
+import { afterQuietHours } from './zoned-time.js';
+
+/** What a job has to say when it runs; undefined when its precondition found nothing (no model was called). */
+export interface JobOutput {
+  readonly text: string;
+  /** Whose words the text carries; anything but the owner's is marked when delivered. */
+  readonly provenance: Provenance;
+}
+
+export type JobProducer = (job: Job, dueAt: number, signal: AbortSignal) => Promise<JobOutput | undefined>;
+
+export interface SchedulerDeps {
+  readonly jobs: JobStore;
+  readonly outbox: Pick<Outbox, 'enqueue' | 'byKey' | 'events'>;
+  readonly switches: Pick<Switches, 'get'>;
+  readonly activity: Pick<ActivityLog, 'append'>;
+  /** What each kind of job produces when due. */
+  readonly producers: Readonly<Record<Job['kind'], JobProducer>>;
+  /** The owner's chats, best first, for a job asked in `asked`. */
+  readonly targets: (asked: DeliveryTarget | undefined) => DeliveryTarget[];
+  /** Tells the owner in the app (popover, notification) — the last resort when no chat accepted a message. */
+  readonly tellOwner: (message: string) => void;
+  readonly quietHours: () => { readonly start: string; readonly end: string } | undefined;
+  readonly pauseAfterFailures: number;
+}
+
+export interface SchedulerOptions {
+  readonly clock?: Clock;
+  readonly log?: (line: string) => void;
+}
+
+/** A run this late or less is on time whatever the job's missed-run policy says. */
+export const GRACE_MS = 5 * 60_000;
+/** While paused, due work is looked at again this often (the pause switch may be flipped by another process). */
+const PAUSED_RECHECK_MS = 60_000;
+/** A policy of "run all" catches up at most this many missed occurrences. */
+const MAX_CATCH_UP = 24;
+
+/**
+ * Fires jobs when they are due, with one timer armed for the soonest (no polling, no model call while idle). Each
+ * occurrence is claimed in SQLite before it runs, so a crash, a restart or a second process never fires it twice;
+ * what it says goes through the outbox, and the run counts as delivered only when a channel accepted the message.
+ */
+export class Scheduler {
+  readonly #clock: Clock;
+  readonly #log: (line: string) => void;
+  /** Outbox keys of runs waiting for the channel's answer. */
+  readonly #watching = new Map<string, { readonly runId: number; readonly jobId: number; readonly remaining: DeliveryTarget[]; readonly text: string; readonly attempt: number }>();
+  #cancelTimer: (() => void) | undefined;
+  #signal: AbortSignal | undefined;
+  #stopSettled: (() => void) | undefined;
+  #ticking: Promise<void> | undefined;
+  #again = false;
+  #armedFor: number | undefined;
+
+  constructor(
+    private readonly deps: SchedulerDeps,
+    options: SchedulerOptions = {},
+  ) {
+    this.#clock = options.clock ?? systemClock;
+    this.#log = options.log ?? (() => undefined);
+  }
+
+  /** Starts firing; stops when the signal aborts. Runs a crash left unfinished are settled first. */
+  start(signal: AbortSignal): void {
+    this.#signal = signal;
+    this.#stopSettled = this.deps.outbox.events.on('settled', (entry) => this.#onSettled(entry));
+    signal.addEventListener(
+      'abort',
+      () => {
+        this.#cancelTimer?.();
+        this.#stopSettled?.();
+      },
+      { once: true },
+    );
+    this.#recover();
+    this.wake();
+  }
+
+  /** The instant the timer is armed for (undefined: nothing scheduled). */
+  armedFor(): number | undefined {
+    return this.#armedFor;
+  }
+
+  /** Looks at the jobs again (one was added, removed or changed) and re-arms the timer. */
+  wake(): Promise<void> {
+    if (!this.#signal || this.#signal.aborted) return Promise.resolve();
+    if (this.#ticking) {
+      this.#again = true;
+      return this.#ticking;
+    }
+    this.#ticking = this.#tick()
+      .catch((error: unknown) => this.#log(`scheduler: ${error instanceof Error ? error.message : String(error)}`))
+      .finally(() => {
+        this.#ticking = undefined;
+        if (this.#again) {
+          this.#again = false;
+          void this.wake();
+        }
+      });
+    return this.#ticking;
+  }
+
+  /** Runs a job now, once, whatever its schedule (`pavise schedule run ID`); its schedule is unchanged. */
+  async runNow(jobId: number): Promise<JobRun | undefined> {
+    const job = this.deps.jobs.get(jobId);
+    if (!job || job.status === 'removed') return undefined;
+    const now = this.#clock.now();
+    // A manual run is its own occurrence, keyed by the moment it was asked for; the job's schedule is unchanged.
+    const run = this.deps.jobs.claimManual(job.id, now);
+    if (!run) return undefined;
+    await this.#execute(job, run, now);
+    return this.deps.jobs.run(run.id);
+  }
+
+  async #tick(): Promise<void> {
+    this.#cancelTimer?.();
+    this.#cancelTimer = undefined;
+    this.#armedFor = undefined;
+    const signal = this.#signal;
+    if (!signal || signal.aborted) return;
+    const now = this.#clock.now();
+    const quiet = this.deps.quietHours();
+    let soonest: number | undefined;
+    for (const job of this.deps.jobs.scheduled()) {
+      const dueAt = job.nextRunAt as number;
+      const at = job.urgent ? dueAt : afterQuietHours(dueAt, job.timeZone, quiet);
+      if (at > now) {
+        soonest = Math.min(soonest ?? at, at);
+        continue;
+      }
+      if (this.deps.switches.get('paused').on) {
+        soonest = Math.min(soonest ?? now + PAUSED_RECHECK_MS, now + PAUSED_RECHECK_MS);
+        continue;
+      }
+      await this.#fire(job, dueAt, at, now, signal);
+      if (signal.aborted) return;
+      // The job moved on; it may be due again at once (catching up, policy "all").
+      const moved = this.deps.jobs.get(job.id);
+      if (moved?.status === 'active' && moved.nextRunAt !== undefined) {
+        const next = moved.urgent ? moved.nextRunAt : afterQuietHours(moved.nextRunAt, moved.timeZone, quiet);
+        if (next <= this.#clock.now()) this.#again = true;
+        else soonest = Math.min(soonest ?? next, next);
+      }
+    }
+    if (soonest !== undefined && !this.#again) {
+      this.#armedFor = soonest;
+      this.#cancelTimer = this.#clock.setTimer(() => void this.wake(), soonest - this.#clock.now());
+    }
+  }
+
+  /**
+   * Claims the occurrence due at `dueAt` (or skips it by policy) and runs it. Lateness counts from `releasedAt`, the
+   * end of quiet hours for a held job: held is not missed.
+   */
+  async #fire(job: Job, dueAt: number, releasedAt: number, now: number, signal: AbortSignal): Promise<void> {
+    const late = now - releasedAt > GRACE_MS;
+    const policy = late ? job.missedPolicy : 'once';
+    const nextAfter = async (after: number): Promise<number | undefined> => {
+      if (job.schedule.type === 'once') return undefined;
+      if (job.schedule.type === 'every') return after + job.schedule.everyMinutes * 60_000;
+      return nextCronRun(job.schedule.expression, job.timeZone, after);
+    };
+    if (policy === 'skip') {
+      const next = await nextAfter(Math.max(now, dueAt));
+      if (this.deps.jobs.reschedule(job.id, dueAt, next, now)) {
+        this.deps.jobs.recordSkipped(job.id, dueAt, `missed by ${Math.round((now - dueAt) / 60_000)} min while Pavise was not running`, now);
+        this.#log(`scheduler: skipped job #${job.id} missed at ${new Date(dueAt).toISOString()}`);
+      }
+      return;
+    }
+    // "once": this occurrence runs and later missed ones are skipped; "all": the next missed one runs right after.
+    let next = await nextAfter(policy === 'all' ? dueAt : Math.max(now, dueAt));
+    if (policy === 'all' && next !== undefined && next <= now) {
+      // Catch up on at most MAX_CATCH_UP occurrences; when more were missed, the oldest beyond that are skipped.
+      let probe: number | undefined = next;
+      for (let count = 1; probe !== undefined && probe <= now && count < MAX_CATCH_UP; count += 1) probe = await nextAfter(probe);
+      if (probe !== undefined && probe <= now) next = await nextAfter(now);
+    }
+    if (!this.deps.jobs.claim(job.id, dueAt, next, now)) return;
+    const run = this.deps.jobs.runOf(job.id, dueAt);
+    // A scheduled turn may wait for an approval for minutes: the other due jobs do not wait behind it.
+    if (run) void this.#execute(job, run, dueAt, signal).catch((error: unknown) => this.#log(`scheduler: job #${job.id}: ${String(error)}`));
+  }
+
+  async #execute(job: Job, run: JobRun, dueAt: number, signal: AbortSignal = this.#signal ?? new AbortController().signal): Promise<void> {
+    let output: JobOutput | undefined;
+    try {
+      output = await this.deps.producers[job.kind](job, dueAt, signal);
+    } catch (error) {
+      this.#finish(job.id, run.id, 'failed', error instanceof Error ? error.message : String(error));
+      return;
+    }
+    if (!output || output.text.trim() === '') {
+      this.deps.jobs.finishRun(run.id, 'nothing', 'nothing to say', this.#clock.now());
+      return;
+    }
+    const text = labelled(output);
+    const targets = this.deps.targets(job.deliverTo);
+    this.#send(job.id, run.id, text, targets, 1);
+  }
+
+  #send(jobId: number, runId: number, text: string, targets: DeliveryTarget[], attempt: number): void {
+    const [target, ...remaining] = targets;
+    const run = this.deps.jobs.run(runId);
+    if (!target || !run) {
+      this.#finish(jobId, runId, 'failed', 'no chat with you accepted it', text);
+      return;
+    }
+    const key = `job:${jobId}:${run.dueAt}:${attempt}`;
+    this.#watching.set(key, { runId, jobId, remaining, text, attempt });
+    this.deps.jobs.setRunOutbox(runId, key);
+    this.deps.outbox.enqueue({ channel: target.channel, conversationId: target.conversationId, text, idempotencyKey: key }, this.#clock.now());
+  }
+
+  #onSettled(entry: OutboxEntry): void {
+    const watched = this.#watching.get(entry.idempotencyKey) ?? this.#startedElsewhere(entry);
+    if (!watched) return;
+    // Held (pacing, the breaker, the pause switch) is not an answer: the outbox releases it and tries again.
+    if (entry.status === 'held') return;
+    this.#watching.delete(entry.idempotencyKey);
+    if (entry.status === 'sent') {
+      this.deps.jobs.finishRun(watched.runId, 'delivered', `${entry.channel} accepted it (outbox #${entry.id})`, this.#clock.now());
+      this.deps.activity.append({ kind: 'system', summary: `Delivered scheduled job #${watched.jobId} on ${entry.channel}`, actor: 'scheduler', detail: { jobId: watched.jobId, outboxId: entry.id } });
+      return;
+    }
+    this.#log(`scheduler: job #${watched.jobId} was not delivered on ${entry.channel}: ${entry.error ?? entry.status}`);
+    if (watched.remaining.length > 0) this.#send(watched.jobId, watched.runId, watched.text, watched.remaining, watched.attempt + 1);
+    else this.#finish(watched.jobId, watched.runId, 'failed', `${entry.channel}: ${entry.error ?? entry.status}`, watched.text);
+  }
+
+  /** A run another process started (`pavise schedule run`) is finished by whoever sees its message settle. */
+  #startedElsewhere(entry: OutboxEntry): { runId: number; jobId: number; remaining: DeliveryTarget[]; text: string; attempt: number } | undefined {
+    if (!entry.idempotencyKey.startsWith('job:')) return undefined;
+    const run = this.deps.jobs.runByOutboxKey(entry.idempotencyKey);
+    if (!run || run.status !== 'running') return undefined;
+    this.#watching.set(entry.idempotencyKey, { runId: run.id, jobId: run.jobId, remaining: [], text: entry.text, attempt: 1 });
+    return this.#watching.get(entry.idempotencyKey);
+  }
+
+  /** A failed run is told to the owner; a job that keeps failing is paused. */
+  #finish(jobId: number, runId: number, status: 'failed', detail: string, text?: string): void {
+    const failures = this.deps.jobs.finishRun(runId, status, detail, this.#clock.now());
+    const job = this.deps.jobs.get(jobId);
+    const what = `${job?.kind ?? 'job'} #${jobId}${job ? ` (${job.title})` : ''}`;
+    let message = `Pavise could not deliver ${what}: ${detail}.${text ? ` It said: ${text}` : ''}`;
+    if (failures >= this.deps.pauseAfterFailures && job?.status === 'active') {
+      this.deps.jobs.setStatus(jobId, 'paused', undefined, this.#clock.now());
+      message += ` It failed ${failures} times in a row and is paused; \`pavise schedule list\` shows it.`;
+    }
+    this.deps.activity.append({ kind: 'system', summary: message, actor: 'scheduler', detail: { jobId, runId } });
+    this.deps.tellOwner(message);
+  }
+
+  /** After a crash: a run that had not reached the outbox is delivered now (same key, so at most once). */
+  #recover(): void {
+    for (const run of this.deps.jobs.unfinishedRuns()) {
+      const job = this.deps.jobs.get(run.jobId);
+      if (!job) continue;
+      const entry = run.outboxKey ? this.deps.outbox.byKey(run.outboxKey) : undefined;
+      if (entry && entry.status === 'sent') this.deps.jobs.finishRun(run.id, 'delivered', `${entry.channel} accepted it (outbox #${entry.id})`, this.#clock.now());
+      else if (entry && (entry.status === 'failed' || entry.status === 'uncertain')) {
+        this.#finish(job.id, run.id, 'failed', entry.status === 'uncertain' ? 'interrupted while sending; not sent again in case it arrived' : (entry.error ?? 'failed'));
+      } else if (entry) {
+        const attempt = Number(run.outboxKey?.split(':').at(-1) ?? 1);
+        this.#watching.set(entry.idempotencyKey, { runId: run.id, jobId: job.id, remaining: [], text: entry.text, attempt });
+      } else if (job.kind === 'reminder') {
+        void this.#execute(job, run, run.dueAt);
+      } else {
+        this.#finish(job.id, run.id, 'failed', 'interrupted by a restart before it finished');
+      }
+    }
+  }
+}
+
+/** Text from anyone but the owner is delivered marked as such: a job made from someone else's words says so. */
+function labelled(output: JobOutput): string {
+  if (output.provenance.kind === 'owner') return output.text;
+  return `${output.text}\n\n(Made from words that were not yours — ${output.provenance.kind === 'contact' ? 'a contact' : (output.provenance.detail ?? output.provenance.source)}.)`;
+}
