@@ -21,7 +21,8 @@ import type { Switches } from '../storage/switches.js';
 import type { ToolRegistry } from '../tools/registry.js';
 import { restartWithBackoff } from '../platform/restart-with-backoff.js';
 import { acquireGatewayLock } from './lock.js';
-import { approvalNotice, RemoteApprovals } from './remote-approvals.js';
+import { ApprovalNotices } from './approval-notices.js';
+import { RemoteApprovals } from './remote-approvals.js';
 
 /** What the gateway uses from the core, and nothing more. */
 export interface GatewayDeps {
@@ -80,16 +81,6 @@ const OUTBOX_PAGE = 100;
  * session per conversation, handled in order per session, and answered through the outbox in the conversation it
  * came from. One gateway per home (a lock file, never a port).
  */
-interface SentNotice {
-  readonly channel: ChannelId;
-  readonly conversationId: string;
-  readonly externalId: string;
-  readonly text: string;
-}
-
-/** Notices remembered for updating; the oldest are forgotten past this (their approvals have long expired). */
-const MAX_OPEN_NOTICES = 200;
-
 export class Gateway {
   readonly #channels = new Map<ChannelId, Channel>();
   /** Ids waiting or being handled, per conversation in arrival order; a conversation runs one message at a time. */
@@ -110,11 +101,7 @@ export class Gateway {
   /** Sessions with a turn running, and the chat it came from: where a notice goes when the turn stops for an approval. */
   readonly #turns = new Map<string, { readonly channel: ChannelId; readonly conversationId: string; readonly isGroup: boolean }>();
   readonly #remote: RemoteApprovals;
-  /**
-   * Approval notices still showing their question: approval id → the notice once sent (undefined if it was not).
-   * Held as a promise because the owner may decide on the Mac before the notice's send has returned.
-   */
-  readonly #notices = new Map<string, Promise<SentNotice | undefined>>();
+  readonly #notices: ApprovalNotices;
   #outboxRunning: Promise<void> | undefined;
   #outboxAgain = false;
   #skipped: StoredInbound[] = [];
@@ -130,6 +117,7 @@ export class Gateway {
     this.#maxConcurrent = options.maxConcurrentConversations ?? MAX_CONCURRENT_CONVERSATIONS;
     this.#maxQueued = options.maxQueuedMessages ?? MAX_QUEUED_MESSAGES;
     this.#remote = new RemoteApprovals({ config: deps.config, channels: deps.channels, approvals: deps.approvals, gate: deps.gate, now: this.#now });
+    this.#notices = new ApprovalNotices({ config: deps.config, remote: this.#remote, log: this.#log });
     if (!Number.isSafeInteger(this.#maxConcurrent) || this.#maxConcurrent < 1) {
       throw new RangeError(`maxConcurrentConversations must be a positive integer, not ${this.#maxConcurrent}.`);
     }
@@ -153,7 +141,7 @@ export class Gateway {
     this.#signal = signal;
     const stopListening = this.deps.outbox.events.on('queued', () => this.#kickOutbox());
     const stopNotices = this.deps.events.on('approval', (approval) => this.#notify(approval));
-    const stopSettled = this.deps.events.on('approvalSettled', (approval, outcome) => this.#settleNotice(approval, outcome));
+    const stopSettled = this.deps.events.on('approvalSettled', (approval, outcome) => this.#notices.settle(approval, outcome, this.#signal ?? new AbortController().signal));
     try {
       for (const entry of this.deps.outbox.recoverInterrupted(this.#now())) {
         this.deps.activity.append({
@@ -224,65 +212,13 @@ export class Gateway {
     };
   }
 
-  /**
-   * A turn from a chat stopped for an approval: the owner hears at once, in that chat, what is waiting and where
-   * to decide (most Macs running Pavise have no screen). Sent directly, not through the outbox: it goes only to the
-   * chat of the owner's own turn, and must not wait behind held replies.
-   */
+  /** A turn from a chat stopped for an approval: the owner hears at once, in that chat. */
   #notify(approval: ApprovalView): void {
     const sessionId = this.deps.approvals.sessionOf(approval.id);
     const turn = sessionId === undefined ? undefined : this.#turns.get(sessionId);
     const channel = turn && this.#channels.get(turn.channel);
     if (!turn || !channel) return;
-    const remote = turn.channel === 'telegram' && !turn.isGroup && this.deps.config.approvals.remote && approval.risk !== 'high';
-    const text = approvalNotice(approval, remote);
-    const buttons = remote ? this.#remote.buttonsFor(approval, text) : [];
-    const signal = this.#signal ?? new AbortController().signal;
-    const sent = channel
-      .send({ conversationId: turn.conversationId, text, idempotencyKey: `approval:${approval.id}`, ...(buttons.length > 0 ? { buttons } : {}) }, signal)
-      .then(
-        (result): SentNotice | undefined => {
-          if (!result.ok) {
-            this.#log(`${turn.channel}: the approval notice was not sent — ${result.message}`);
-            return undefined;
-          }
-          const externalId = result.externalIds.at(-1);
-          return externalId === undefined ? undefined : { channel: turn.channel, conversationId: turn.conversationId, externalId, text };
-        },
-        () => {
-          this.#log(`${turn.channel}: the approval notice was not sent`);
-          return undefined;
-        },
-      );
-    if (!channel.replace) return;
-    while (this.#notices.size >= MAX_OPEN_NOTICES) this.#notices.delete(this.#notices.keys().next().value as string);
-    this.#notices.set(approval.id, sent);
-  }
-
-  /**
-   * Once an approval is decided elsewhere, expires or its turn stops, its notice says so and loses its buttons, so
-   * the chat never shows a question that no longer stands. A tap in Telegram already replaced its own notice.
-   */
-  #settleNotice(approval: ApprovalView, outcome: ApprovalOutcome): void {
-    const sent = this.#notices.get(approval.id);
-    this.#notices.delete(approval.id);
-    if (!sent || approval.decidedBy === 'telegram') return;
-    const ending = {
-      approved: 'Approved on the Mac.',
-      denied: 'Denied on the Mac.',
-      expired: 'Expired without an answer (expiry means no).',
-      aborted: 'No longer needed: the turn was stopped.',
-    }[outcome];
-    const signal = this.#signal ?? new AbortController().signal;
-    void sent
-      .then(async (notice) => {
-        const channel = notice && this.#channels.get(notice.channel);
-        if (!notice || !channel?.replace) return;
-        if (!(await channel.replace(notice.conversationId, notice.externalId, `${notice.text}\n\n${ending}`, signal))) {
-          this.#log(`${notice.channel}: the approval notice could not be updated`);
-        }
-      })
-      .catch(() => this.#log('the approval notice could not be updated'));
+    this.#notices.notify(approval, { channel, conversationId: turn.conversationId, isGroup: turn.isGroup }, this.#signal ?? new AbortController().signal);
   }
 
   /**

@@ -1,0 +1,93 @@
+import type { Channel } from '../channels/channel.js';
+import type { ApprovalView } from '../common/approvals.js';
+import type { Config } from '../common/config-schema.js';
+import type { ApprovalOutcome } from '../permissions/gate.js';
+import { approvalNotice, type RemoteApprovals } from './remote-approvals.js';
+
+/** The chat of the owner's own turn that stopped for an approval. */
+export interface NoticeTarget {
+  readonly channel: Channel;
+  readonly conversationId: string;
+  readonly isGroup: boolean;
+}
+
+interface SentNotice {
+  readonly target: NoticeTarget;
+  readonly externalId: string;
+  readonly text: string;
+}
+
+/** Notices remembered for updating; the oldest are forgotten past this (their approvals have long expired). */
+const MAX_OPEN_NOTICES = 200;
+
+const ENDINGS: Readonly<Record<ApprovalOutcome, string>> = {
+  approved: 'Approved on the Mac.',
+  denied: 'Denied on the Mac.',
+  expired: 'Expired without an answer (expiry means no).',
+  aborted: 'No longer needed: the turn was stopped.',
+};
+
+/**
+ * The owner is never left in silence: a turn from a chat that stops for an approval says at once, in that chat, what
+ * is waiting and where to decide (most Macs running Pavise have no screen), with bound buttons where remote decisions
+ * are allowed. Once the approval ends anywhere else, the notice says so and loses its buttons, so the chat never
+ * shows a question that no longer stands.
+ */
+export class ApprovalNotices {
+  /**
+   * Notices still showing their question: approval id → the notice once sent (undefined if it was not). Held as a
+   * promise because the owner may decide on the Mac before the notice's send has returned.
+   */
+  readonly #open = new Map<string, Promise<SentNotice | undefined>>();
+
+  constructor(
+    private readonly deps: {
+      readonly config: Pick<Config, 'approvals'>;
+      readonly remote: Pick<RemoteApprovals, 'buttonsFor'>;
+      readonly log: (line: string) => void;
+    },
+  ) {}
+
+  /** Sent directly, not through the outbox: it goes only to the chat of the owner's own turn, and must not wait behind held replies. */
+  notify(approval: ApprovalView, target: NoticeTarget, signal: AbortSignal): void {
+    const { channel } = target;
+    const remote = channel.id === 'telegram' && !target.isGroup && this.deps.config.approvals.remote && approval.risk !== 'high';
+    const text = approvalNotice(approval, remote);
+    const buttons = remote ? this.deps.remote.buttonsFor(approval, text) : [];
+    const sent = channel
+      .send({ conversationId: target.conversationId, text, idempotencyKey: `approval:${approval.id}`, ...(buttons.length > 0 ? { buttons } : {}) }, signal)
+      .then(
+        (result): SentNotice | undefined => {
+          if (!result.ok) {
+            this.deps.log(`${channel.id}: the approval notice was not sent — ${result.message}`);
+            return undefined;
+          }
+          const externalId = result.externalIds.at(-1);
+          return externalId === undefined ? undefined : { target, externalId, text };
+        },
+        () => {
+          this.deps.log(`${channel.id}: the approval notice was not sent`);
+          return undefined;
+        },
+      );
+    if (!channel.replace) return;
+    while (this.#open.size >= MAX_OPEN_NOTICES) this.#open.delete(this.#open.keys().next().value as string);
+    this.#open.set(approval.id, sent);
+  }
+
+  /** An approval ended: its notice says how. A tap in Telegram already replaced its own notice. */
+  settle(approval: ApprovalView, outcome: ApprovalOutcome, signal: AbortSignal): void {
+    const sent = this.#open.get(approval.id);
+    this.#open.delete(approval.id);
+    if (!sent || approval.decidedBy === 'telegram') return;
+    void sent
+      .then(async (notice) => {
+        if (!notice?.target.channel.replace) return;
+        const { channel, conversationId } = notice.target;
+        if (!(await channel.replace?.(conversationId, notice.externalId, `${notice.text}\n\n${ENDINGS[outcome]}`, signal))) {
+          this.deps.log(`${channel.id}: the approval notice could not be updated`);
+        }
+      })
+      .catch(() => this.deps.log('the approval notice could not be updated'));
+  }
+}
