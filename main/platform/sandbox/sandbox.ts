@@ -30,7 +30,7 @@ import { seccompProgram } from './seccomp.js';
 export interface SandboxLimits {
   /** CPU time; exceeding it kills the box. Default 10. */
   readonly cpuSeconds?: number;
-  /** Data memory (heap) of each process in the box. Default 512 MiB. */
+  /** Data memory of each process in the box (RLIMIT_DATA; Node itself needs about 600 MiB of it to start). Default 1 GiB. */
   readonly memoryBytes?: number;
   /** Wall-clock time from start to end. Default 30 s (a long-running box: none unless given). */
   readonly wallMs?: number;
@@ -80,7 +80,7 @@ export type SandboxSupport =
 
 export const DEFAULT_SANDBOX_LIMITS: Required<Omit<SandboxLimits, 'wallMs'>> & { readonly wallMs: number } = {
   cpuSeconds: 10,
-  memoryBytes: 512 * 1024 * 1024,
+  memoryBytes: 1024 * 1024 * 1024,
   wallMs: 30_000,
   outputBytes: 1024 * 1024,
   processes: 1,

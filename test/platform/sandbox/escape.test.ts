@@ -172,7 +172,7 @@ describe.runIf(linux)('the sandbox under real bwrap', () => {
 
   it('stops a CPU burner at its CPU limit and a memory hog at its memory limit', async () => {
     expect(await box('for (;;) {}', { limits: { cpuSeconds: 1, wallMs: 20_000 } })).toMatchObject({ ok: false, code: 'cpu-limit' });
-    expect(await box('const a = []; for (;;) a.push(Buffer.alloc(1e6, 1));', { limits: { memoryBytes: 200 * 1024 * 1024, wallMs: 20_000 } })).toMatchObject({
+    expect(await box('const a = []; for (;;) a.push(Buffer.alloc(1e6, 1));', { limits: { memoryBytes: 768 * 1024 * 1024, wallMs: 20_000 } })).toMatchObject({
       ok: false,
       code: 'memory-limit',
     });
