@@ -22,6 +22,9 @@ Usage:
   pavise pair telegram             a one-time code that makes your Telegram account an owner
   pavise imessage tail [--db PATH] [--since ROWID] [--limit N] [--json]   decoded chat.db messages
   pavise calendar events --ics FILE --from DATE --to DATE [--json]   occurrences in [from, to)
+  pavise skills install PATH [--grant SHA256] [--only ID,ID | --none]   review, then pin a skill (folder or .tgz)
+  pavise skills list [--json] | show NAME | enable NAME [--grant SHA256] | disable NAME | remove NAME
+  pavise skills call NAME.TOOL --input JSON [--json]   run one skill tool through the gate, as the owner
   pavise --help | --version
 
 Environment:
@@ -45,6 +48,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   gateway: async () => (await import('./commands/gateway.js')).gatewayCommand,
   pair: async () => (await import('./commands/pair.js')).pairCommand,
   calendar: async () => (await import('./commands/calendar.js')).calendarCommand,
+  skills: async () => (await import('./commands/skills.js')).skillsCommand,
 };
 
 export async function main(argv: readonly string[], io: CliIO): Promise<number> {

@@ -7,6 +7,7 @@ import { NotesStore } from './notes-store.js';
 import { Outbox } from './outbox.js';
 import { SentMessages } from './sent-messages.js';
 import { SessionStore } from './session-store.js';
+import { SkillStore } from './skill-store.js';
 import { Switches } from './switches.js';
 
 export interface StorageOptions extends OpenDatabaseOptions {
@@ -24,6 +25,7 @@ export interface Storage {
   readonly activityRows: ActivityRows;
   readonly channels: ChannelStore;
   readonly outbox: Outbox;
+  readonly skills: SkillStore;
   /**
    * The database for the pairing codes (main/identity/pairing.ts), the one store not yet a repository here; it is
    * handed to that constructor and used nowhere else.
@@ -45,6 +47,7 @@ export function openStorage(path: string, options: StorageOptions): Storage {
     activityRows: new ActivityRows(db),
     channels: new ChannelStore(db),
     outbox: new Outbox(db),
+    skills: new SkillStore(db),
     pairingDatabase: db,
     transaction: (work) => db.transaction(work).immediate(),
     close: () => db.close(),

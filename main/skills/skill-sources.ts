@@ -1,0 +1,78 @@
+import type { ToolCallContext, ToolDescriptor, ToolResult, ToolSource } from '../tools/source.js';
+import type { InstalledSkills, LoadedSkill, SkillActivity } from './installed-skills.js';
+import type { SecretFiller, Transport } from './network-broker.js';
+import { SkillProcess } from './skill-process.js';
+import { qualifiedToolName, skillOrigin, skillToolDescriptor } from './tool-descriptor.js';
+
+/**
+ * The installed, enabled and unchanged skills as tool sources. A code skill's tools run in its sandboxed process;
+ * every skill with instructions also offers `<skill>__instructions`, which hands the model the SKILL.md text
+ * labelled as third-party, so effects whose arguments come from it are never silent and their cards name the skill.
+ */
+
+export interface SkillHostDeps {
+  readonly installed: InstalledSkills;
+  readonly secrets: SecretFiller;
+  readonly transport: Transport;
+  readonly activity: SkillActivity;
+}
+
+export interface SkillHost {
+  readonly sources: readonly ToolSource[];
+  readonly skills: readonly LoadedSkill[];
+  /** Stops every skill process. */
+  close(): void;
+}
+
+export async function loadSkillHost(deps: SkillHostDeps): Promise<SkillHost> {
+  const skills = await deps.installed.loadAll();
+  const processes: SkillProcess[] = [];
+  const sources = skills.map((skill) => {
+    const process = skill.manifest.code
+      ? new SkillProcess({
+          skill: skill.manifest.name,
+          dir: skill.dir,
+          runtime: skill.manifest.code.runtime,
+          args: skill.manifest.code.args,
+          granted: skill.granted,
+          limits: skill.manifest.code.limits,
+          secrets: deps.secrets,
+          transport: deps.transport,
+          activity: deps.activity,
+        })
+      : undefined;
+    if (process) processes.push(process);
+    return skillSource(skill, process);
+  });
+  return { sources, skills, close: () => processes.forEach((process) => process.stop()) };
+}
+
+export const INSTRUCTIONS_TOOL = 'instructions';
+
+function skillSource(skill: LoadedSkill, process: SkillProcess | undefined): ToolSource {
+  const name = skill.manifest.name;
+  const descriptors: ToolDescriptor[] = (skill.manifest.code?.tools ?? []).map((tool) => skillToolDescriptor(name, tool));
+  const byQualified = new Map((skill.manifest.code?.tools ?? []).map((tool) => [qualifiedToolName(name, tool.name), tool.name]));
+  const instructionsTool = qualifiedToolName(name, INSTRUCTIONS_TOOL);
+  if (skill.manifest.instructions.length > 0 && !byQualified.has(instructionsTool)) {
+    descriptors.push({
+      name: instructionsTool,
+      description: `Read the instructions of the third-party skill "${name}": ${skill.manifest.description}`.slice(0, 1024),
+      inputSchema: { type: 'object', properties: {}, required: [] },
+      effects: [],
+      summary: `Read the instructions of skill ${name}`,
+      output: { kind: 'untrusted', source: 'file', detail: `${skillOrigin(name)} (third-party instructions)` },
+    });
+  }
+  return {
+    id: `skill:${name}`,
+    list: async () => descriptors,
+    call: async (tool: string, input: unknown, context: ToolCallContext): Promise<ToolResult> => {
+      if (tool === instructionsTool) return { content: skill.manifest.instructions };
+      const own = byQualified.get(tool);
+      if (!own || !process) return { content: `Skill ${name} has no tool ${tool}.`, isError: true };
+      const result = await process.call(own, input, context.effects ?? [], context.signal);
+      return result.ok ? { content: result.content } : { content: result.message, isError: true };
+    },
+  };
+}
