@@ -42,14 +42,14 @@ export async function loadSkillHost(deps: SkillHostDeps): Promise<SkillHost> {
         })
       : undefined;
     if (process) processes.push(process);
-    return skillSource(skill, process);
+    return skillSource(skill, process, deps.activity);
   });
   return { sources, skills, close: () => processes.forEach((process) => process.stop()) };
 }
 
 export const INSTRUCTIONS_TOOL = 'instructions';
 
-function skillSource(skill: LoadedSkill, process: SkillProcess | undefined): ToolSource {
+function skillSource(skill: LoadedSkill, process: SkillProcess | undefined, activity: SkillActivity): ToolSource {
   const name = skill.manifest.name;
   const descriptors: ToolDescriptor[] = (skill.manifest.code?.tools ?? []).map((tool) => skillToolDescriptor(name, tool));
   const byQualified = new Map((skill.manifest.code?.tools ?? []).map((tool) => [qualifiedToolName(name, tool.name), tool.name]));
@@ -72,7 +72,10 @@ function skillSource(skill: LoadedSkill, process: SkillProcess | undefined): Too
       const own = byQualified.get(tool);
       if (!own || !process) return { content: `Skill ${name} has no tool ${tool}.`, isError: true };
       const result = await process.call(own, input, context.effects ?? [], context.signal);
-      return result.ok ? { content: result.content } : { content: result.message, isError: true };
+      if (result.ok) return { content: result.content };
+      // A failed call has no effect row; the log still shows that the skill tried and failed, and why.
+      activity.record({ skill: name, summary: `Skill ${name} tool ${own} failed: ${result.message.slice(0, 300)}`, decision: 'failed', detail: { tool: own } });
+      return { content: result.message, isError: true };
     },
   };
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline/promises';
 import type { ToolCallRequest } from '../../agent/loop.js';
 import { OWNER, type Message, type ToolResultMessage } from '../../common/messages.js';
@@ -5,6 +6,7 @@ import { compose, type Core } from '../../compose.js';
 import { grantOnly, NO_PERMISSIONS, parseGrant, permissionIds, type SkillPermissions } from '../../skills/permissions.js';
 import { reviewFolder, stageSkill } from '../../skills/review.js';
 import { qualifiedToolName } from '../../skills/tool-descriptor.js';
+import type { RegisteredTool } from '../../tools/registry.js';
 import { formatApprovalCard } from '../approval-card.js';
 import { parseCommandArgs } from '../args.js';
 import { EXIT, UsageError, type CliIO } from '../io.js';
@@ -200,30 +202,44 @@ async function call(core: Core, spec: string, inputText: string | undefined, jso
     io.stderr.write(`pavise: the input does not fit ${spec}: ${parsed.problems}\n`);
     return EXIT.failure;
   }
-  const frozen = Object.freeze(parsed.data);
-  const sessionId = core.sessions.current('local', false);
-  const text = `pavise skills call ${spec} --input ${inputText ?? '{}'}`;
-  const callId = `cli-${Date.now()}`;
-  const context: Message[] = [{ role: 'user', content: text, provenance: OWNER, timestamp: Date.now() }];
   const stop = core.events.on('approval', (approval) => {
     io.stderr.write(formatApprovalCard(approval));
     io.stderr.write(`Waiting for your decision: pavise approvals approve ${approval.id} (or deny) in another terminal.\n`);
   });
-  const controller = new AbortController();
   try {
-    const request: ToolCallRequest = { sessionId, call: { type: 'toolCall', id: callId, name: tool.name, input: frozen }, tool, input: frozen, context, signal: controller.signal };
-    const decision = await core.gate.check(request);
-    if (decision.action === 'deny') {
-      io.stderr.write(`pavise: the gate refused it: ${decision.reason}\n`);
+    const outcome = await callThroughGate(core, tool, parsed.data, `pavise skills call ${spec} --input ${inputText ?? '{}'}`);
+    if (!outcome.ok) {
+      io.stderr.write(`pavise: the gate refused it: ${outcome.reason}\n`);
       return EXIT.failure;
     }
-    const result = await core.tools.call(tool, frozen, { sessionId, callId, signal: controller.signal });
-    const raw: ToolResultMessage = { role: 'toolResult', toolCallId: callId, toolName: tool.name, content: result.content, isError: result.isError ?? false, provenance: result.provenance ?? OWNER, timestamp: Date.now() };
-    const message = core.gate.afterToolCall(raw, request);
+    const message = outcome.message;
     if (json) io.stdout.write(`${JSON.stringify({ content: message.content, isError: message.isError, provenance: message.provenance })}\n`);
     else io.stdout.write(`${message.content}\n`);
     return message.isError ? EXIT.failure : EXIT.ok;
   } finally {
     stop();
   }
+}
+
+/**
+ * One tool call the owner asked for by name, through the same gate and registry a turn uses: the gate decides on the
+ * host's evaluation of the input (and may ask), the tool runs, the gate scrubs and records the result.
+ */
+export async function callThroughGate(
+  core: Pick<Core, 'gate' | 'tools' | 'sessions'>,
+  tool: RegisteredTool,
+  input: unknown,
+  ownerText: string,
+  signal: AbortSignal = new AbortController().signal,
+): Promise<{ ok: true; message: ToolResultMessage } | { ok: false; reason: string }> {
+  const frozen = Object.freeze(input);
+  const sessionId = core.sessions.current('local', false);
+  const callId = `cli-${randomUUID()}`;
+  const context: Message[] = [{ role: 'user', content: ownerText, provenance: OWNER, timestamp: Date.now() }];
+  const request: ToolCallRequest = { sessionId, call: { type: 'toolCall', id: callId, name: tool.name, input: frozen }, tool, input: frozen, context, signal };
+  const decision = await core.gate.check(request);
+  if (decision.action === 'deny') return { ok: false, reason: decision.reason };
+  const result = await core.tools.call(tool, frozen, { sessionId, callId, signal });
+  const raw: ToolResultMessage = { role: 'toolResult', toolCallId: callId, toolName: tool.name, content: result.content, isError: result.isError ?? false, provenance: result.provenance ?? OWNER, timestamp: Date.now() };
+  return { ok: true, message: core.gate.afterToolCall(raw, request) };
 }

@@ -43,8 +43,9 @@ export function bwrapArgs(rules: readonly SandboxRule[], options: BwrapCommand):
   const args: string[] = ['--clearenv'];
   for (const [name, value] of Object.entries(options.env)) args.push('--setenv', name, value);
   for (const rule of rules) args.push(...bwrapRuleArgs(rule, options.seccompFd));
-  // Root outside must not be root inside: a fixed unprivileged identity.
-  args.push('--uid', String(BOX_ID), '--gid', String(BOX_ID), '--chdir', options.cwd, '--', ...options.argv);
+  // Everything not bound writable above (the box's own root, the folders bwrap made for the binds) becomes read-only,
+  // so a write outside the grants fails instead of landing in a throwaway tmpfs. Root outside must not be root inside.
+  args.push('--remount-ro', '/', '--uid', String(BOX_ID), '--gid', String(BOX_ID), '--chdir', options.cwd, '--', ...options.argv);
   return args;
 }
 
