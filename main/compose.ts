@@ -147,7 +147,13 @@ async function wire(parts: {
     substitute: (text) => broker.substitute(text),
     redact: (text) => broker.redact(text),
   };
-  const skillHost = await loadSkillHost({ installed: skills, secrets: skillSecrets, transport: options.skillTransport ?? fetchTransport, activity: skillActivity });
+  const skillHost = await loadSkillHost({
+    installed: skills,
+    secrets: skillSecrets,
+    transport: options.skillTransport ?? fetchTransport,
+    activity: skillActivity,
+    mcpServers: config.mcp.servers,
+  });
   const tools = await createToolRegistry({ notes: storage.notes, messaging }, [...skillHost.sources, ...(options.extraSources ?? [])]);
   const spentTodayUsd = createSpendMeter(storage.sessions, config.model);
   const gate = new PermissionGate({

@@ -143,6 +143,28 @@ export const ApprovalsConfigSchema = z.strictObject({
   remote: z.boolean().default(true),
 });
 
+/**
+ * One MCP server over stdio, started in the same sandbox as a skill with only what is granted here: files (read or
+ * write) and programs it may run. It never gets network. `command` is an absolute path, or `node` for the runtime
+ * Pavise runs on.
+ */
+export const McpServerConfigSchema = z.strictObject({
+  command: z.string().min(1),
+  args: z.array(z.string()).default([]),
+  env: z.record(z.string(), z.string()).default({}),
+  permissions: z
+    .strictObject({
+      files: z.array(z.strictObject({ path: z.string().min(1), access: z.enum(['read', 'write']) })).default([]),
+      binaries: z.array(z.string().startsWith('/')).default([]),
+    })
+    .prefault({}),
+  enabled: z.boolean().default(true),
+});
+
+export const McpConfigSchema = z.strictObject({
+  servers: z.record(z.string().regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'lower-case letters, digits and hyphens'), McpServerConfigSchema).default({}),
+});
+
 export const ConfigSchema = z.strictObject({
   $schema: z.string().optional(),
   owner: OwnerConfigSchema.prefault({}),
@@ -151,9 +173,11 @@ export const ConfigSchema = z.strictObject({
   permissions: PermissionsConfigSchema.prefault({}),
   approvals: ApprovalsConfigSchema.prefault({}),
   channels: ChannelsConfigSchema.prefault({}),
+  mcp: McpConfigSchema.prefault({}),
 });
 
 export type Config = z.output<typeof ConfigSchema>;
 export type ModelConfig = Config['model'];
 export type ImessageConfig = z.output<typeof ImessageConfigSchema>;
 export type TelegramConfig = z.output<typeof TelegramConfigSchema>;
+export type McpServerConfig = z.output<typeof McpServerConfigSchema>;

@@ -1,3 +1,4 @@
+import type { McpServerConfig } from '../common/config-schema.js';
 import type { ToolCallContext, ToolDescriptor, ToolResult, ToolSource } from '../tools/source.js';
 import type { InstalledSkills, LoadedSkill, SkillActivity } from './installed-skills.js';
 import type { SecretFiller, Transport } from './network-broker.js';
@@ -15,6 +16,8 @@ export interface SkillHostDeps {
   readonly secrets: SecretFiller;
   readonly transport: Transport;
   readonly activity: SkillActivity;
+  /** Configured MCP servers (config.json `mcp.servers`); the SDK loads only when there is an enabled one. */
+  readonly mcpServers?: Readonly<Record<string, McpServerConfig>>;
 }
 
 export interface SkillHost {
@@ -44,7 +47,31 @@ export async function loadSkillHost(deps: SkillHostDeps): Promise<SkillHost> {
     if (process) processes.push(process);
     return skillSource(skill, process, deps.activity);
   });
-  return { sources, skills, close: () => processes.forEach((process) => process.stop()) };
+  const mcp = await connectMcpServers(deps.mcpServers ?? {}, deps.activity, new Set(skills.map((skill) => skill.manifest.name)));
+  return {
+    sources: [...sources, ...mcp],
+    skills,
+    close: () => {
+      processes.forEach((process) => process.stop());
+      for (const source of mcp) void source.close();
+    },
+  };
+}
+
+/** Connects every enabled server at once; one that fails is left out and the log says why. */
+async function connectMcpServers(servers: Readonly<Record<string, McpServerConfig>>, activity: SkillActivity, skillNames: ReadonlySet<string>) {
+  const enabled = Object.entries(servers).filter(([name, config]) => config.enabled && !skillNames.has(name));
+  if (enabled.length === 0) return [];
+  const { connectMcpServer } = await import('./mcp-source.js');
+  const connected = await Promise.all(
+    enabled.map(([name, config]) =>
+      connectMcpServer(name, config, activity).catch((error: unknown) => {
+        activity.record({ skill: name, summary: `MCP server ${name} was not loaded: ${(error as Error).message}`, decision: 'failed' });
+        return undefined;
+      }),
+    ),
+  );
+  return connected.filter((source) => source !== undefined);
 }
 
 export const INSTRUCTIONS_TOOL = 'instructions';
