@@ -12,6 +12,7 @@ import { chatHandlers } from './handlers/chat.js';
 import type { Handler } from './handlers/handler.js';
 import { settingsHandlers, type SettingsHandlerDeps } from './handlers/settings.js';
 import { shellHandlers } from './handlers/shell.js';
+import { skillHandlers } from './handlers/skills.js';
 import { stateHandlers } from './handlers/state.js';
 import { buildSettings, buildSnapshot, type PlatformHooks, type SnapshotDeps } from './snapshot.js';
 
@@ -25,6 +26,7 @@ export interface AppDeps extends SnapshotDeps, ChatSessionDeps, Omit<SettingsHan
   readonly gate: Pick<PermissionGate, 'decide'>;
   readonly setPaused: (paused: boolean, actor: string) => void;
   readonly events: Pick<Emitter<{ approval: [ApprovalView]; alert: [string] }>, 'on'>;
+  readonly skills: Parameters<typeof skillHandlers>[0]['skills'];
 }
 
 /**
@@ -59,6 +61,7 @@ export class AppBackend {
       ...settingsHandlers({ ...deps, configStore: this.#configStore }, platform),
       ...activityHandlers(deps.activity),
       ...shellHandlers(platform),
+      ...skillHandlers({ skills: deps.skills, activity: deps.activity, changed }),
     };
     this.#unsubscribe.push(deps.events.on('approval', changed));
     this.#unsubscribe.push(deps.events.on('alert', changed));

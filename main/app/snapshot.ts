@@ -24,6 +24,7 @@ export interface SnapshotDeps {
   readonly switches: Pick<Switches, 'get'>;
   readonly activity: Pick<ActivityLog, 'list'>;
   readonly spentTodayUsd: () => number;
+  readonly skills?: { list(): readonly { readonly name: string; readonly state: string }[] };
 }
 
 /** The popover's whole state, built afresh from the stores. */
@@ -52,6 +53,7 @@ export function buildSnapshot(deps: SnapshotDeps, platform: PlatformHooks, turnR
       .map(toActivityItem),
     tray: paused.on ? 'paused' : approvals.length > 0 ? 'approval' : turnRunning ? 'working' : 'idle',
     turnRunning,
+    driftedSkills: (deps.skills?.list() ?? []).filter((skill) => skill.state === 'changed').map((skill) => skill.name),
   };
 }
 

@@ -20,6 +20,11 @@ export const API_CHANNELS = {
   verifyActivity: 'activity.verify',
   openSystemPane: 'system.openPane',
   openSettings: 'window.openSettings',
+  listSkills: 'skills.list',
+  setSkillEnabled: 'skills.setEnabled',
+  removeSkill: 'skills.remove',
+  reviewSkill: 'skills.review',
+  trustSkill: 'skills.trust',
 } as const;
 
 

@@ -13,6 +13,8 @@ import { PROVIDER_IDS, type ProviderId } from './providers.js';
 
 export const PaneSchema = z.enum(['full-disk-access', 'automation', 'notifications']);
 
+const SkillNameSchema = z.string().regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/).max(64);
+
 export const IPC_REQUESTS = {
   'state.get': z.object({}).strict(),
   'approvals.decide': z
@@ -66,6 +68,11 @@ export const IPC_REQUESTS = {
   'activity.verify': z.object({}).strict(),
   'system.openPane': z.object({ pane: PaneSchema }).strict(),
   'window.openSettings': z.object({ section: z.enum(['general', 'channels', 'skills', 'memory', 'limits', 'activity']).optional() }).strict(),
+  'skills.list': z.object({}).strict(),
+  'skills.setEnabled': z.object({ name: SkillNameSchema, enabled: z.boolean() }).strict(),
+  'skills.remove': z.object({ name: SkillNameSchema }).strict(),
+  'skills.review': z.object({ name: SkillNameSchema }).strict(),
+  'skills.trust': z.object({ name: SkillNameSchema, hash: z.string().regex(/^[0-9a-f]{64}$/) }).strict(),
 } as const;
 
 export type IpcChannel = keyof typeof IPC_REQUESTS;
@@ -109,6 +116,34 @@ export interface Snapshot {
   /** Tray icon state. */
   readonly tray: 'idle' | 'working' | 'approval' | 'paused';
   readonly turnRunning: boolean;
+  /** Installed skills whose files changed after review: off until the owner reviews them again. */
+  readonly driftedSkills?: readonly string[];
+}
+
+/** One installed skill as the Skills pane shows it. */
+export interface SkillView {
+  readonly name: string;
+  readonly state: 'enabled' | 'disabled' | 'changed';
+  readonly hash: string;
+  /** Granted permissions as the owner reads them: `network:api.open-meteo.com`, `secret:NAME`… */
+  readonly granted: readonly string[];
+  readonly source: string;
+  readonly installedAt: number;
+  readonly recent: readonly ActivityItem[];
+}
+
+/** What the review sheet shows before the owner trusts a skill's content. */
+export interface SkillReviewView {
+  readonly name: string;
+  readonly description: string;
+  readonly author?: string;
+  readonly license?: string;
+  readonly kind: 'code' | 'instructions';
+  readonly hash: string;
+  readonly pinnedHash: string;
+  readonly files: readonly { readonly path: string; readonly size: number }[];
+  readonly asked: readonly string[];
+  readonly findings: readonly { readonly severity: 'warning' | 'danger'; readonly rule: string; readonly where: string; readonly excerpt: string }[];
 }
 
 export type ChatEvent =
@@ -169,6 +204,11 @@ export interface PaviseApi {
   verifyActivity(): Promise<IpcResult<{ ok: boolean; count: number; badRowId?: number; problem?: string }>>;
   openSystemPane(request: IpcRequest<'system.openPane'>): Promise<IpcResult<{ opened: boolean }>>;
   openSettings(request?: IpcRequest<'window.openSettings'>): Promise<IpcResult<{ opened: true }>>;
+  listSkills(): Promise<IpcResult<SkillView[]>>;
+  setSkillEnabled(request: IpcRequest<'skills.setEnabled'>): Promise<IpcResult<SkillView[]>>;
+  removeSkill(request: IpcRequest<'skills.remove'>): Promise<IpcResult<SkillView[]>>;
+  reviewSkill(request: IpcRequest<'skills.review'>): Promise<IpcResult<SkillReviewView>>;
+  trustSkill(request: IpcRequest<'skills.trust'>): Promise<IpcResult<SkillView[]>>;
   onState(listener: (snapshot: Snapshot) => void): () => void;
   onChatEvent(listener: (event: ChatEvent) => void): () => void;
 }

@@ -10,6 +10,7 @@ export function Banners() {
   const pauseError = usePavise((state) => state.pauseError);
   const busy = usePavise((state) => state.pauseBusy);
   const setPaused = usePavise((state) => state.setPaused);
+  const drifted = usePavise((state) => state.driftedSkills);
   return (
     <>
       {link === 'failed' ? (
@@ -38,6 +39,15 @@ export function Banners() {
           <button type="button" className="btn btn-small" disabled={busy} onClick={() => void setPaused(false)}>
             Resume sending
           </button>
+        </div>
+      ) : null}
+      {drifted.length > 0 ? (
+        <div className="banner banner-error" role="status">
+          <CircleAlert size={16} strokeWidth={1.75} aria-hidden />
+          <p>
+            <strong>{drifted.length === 1 ? `Skill “${drifted[0]}” changed on disk.` : `Skills ${drifted.map((name) => `“${name}”`).join(', ')} changed on disk.`}</strong> Off until you review{' '}
+            {drifted.length === 1 ? 'it' : 'them'} in Settings › Skills.
+          </p>
         </div>
       ) : null}
       {pauseError ? (

@@ -55,6 +55,7 @@ export const createStatusSlice: SliceCreator<StatusSlice> = (set, get) => ({
       spend: snapshot.spend,
       recent: snapshot.recent,
       turnRunning: snapshot.turnRunning,
+      driftedSkills: snapshot.driftedSkills ?? [],
     });
   },
 
