@@ -61,7 +61,7 @@ export class AppBackend {
       ...settingsHandlers({ ...deps, configStore: this.#configStore }, platform),
       ...activityHandlers(deps.activity),
       ...shellHandlers(platform),
-      ...skillHandlers({ skills: deps.skills, activity: deps.activity, changed }),
+      ...skillHandlers({ skills: deps.skills, activity: deps.activity, changed, ...(platform.pickSkillPath ? { pickSkillPath: () => platform.pickSkillPath?.() ?? Promise.resolve(undefined) } : {}) }),
     };
     this.#unsubscribe.push(deps.events.on('approval', changed));
     this.#unsubscribe.push(deps.events.on('alert', changed));

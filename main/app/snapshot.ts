@@ -16,6 +16,8 @@ export interface PlatformHooks {
   setOpenAtLogin?(enabled: boolean): void;
   fullDiskAccess?(): 'granted' | 'denied' | 'unknown';
   channelStatuses?(): readonly ChannelStatus[];
+  /** Asks the owner for a skill to install (a folder or archive); undefined when cancelled. */
+  pickSkillPath?(): Promise<string | undefined>;
 }
 
 export interface SnapshotDeps {

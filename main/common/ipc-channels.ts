@@ -25,6 +25,8 @@ export const API_CHANNELS = {
   removeSkill: 'skills.remove',
   reviewSkill: 'skills.review',
   trustSkill: 'skills.trust',
+  pickSkill: 'skills.pick',
+  installSkill: 'skills.install',
 } as const;
 
 

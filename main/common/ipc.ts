@@ -73,6 +73,10 @@ export const IPC_REQUESTS = {
   'skills.remove': z.object({ name: SkillNameSchema }).strict(),
   'skills.review': z.object({ name: SkillNameSchema }).strict(),
   'skills.trust': z.object({ name: SkillNameSchema, hash: z.string().regex(/^[0-9a-f]{64}$/) }).strict(),
+  'skills.pick': z.object({}).strict(),
+  'skills.install': z
+    .object({ path: z.string().min(1).max(4096), hash: z.string().regex(/^[0-9a-f]{64}$/), grant: z.array(z.string().max(4200)).max(200) })
+    .strict(),
 } as const;
 
 export type IpcChannel = keyof typeof IPC_REQUESTS;
@@ -140,7 +144,10 @@ export interface SkillReviewView {
   readonly license?: string;
   readonly kind: 'code' | 'instructions';
   readonly hash: string;
-  readonly pinnedHash: string;
+  /** The hash the owner trusted before, for an installed skill that changed; absent for a new install. */
+  readonly pinnedHash?: string;
+  /** Where a new skill is installed from (the picked folder or archive). */
+  readonly path?: string;
   readonly files: readonly { readonly path: string; readonly size: number }[];
   readonly asked: readonly string[];
   readonly findings: readonly { readonly severity: 'warning' | 'danger'; readonly rule: string; readonly where: string; readonly excerpt: string }[];
@@ -209,6 +216,8 @@ export interface PaviseApi {
   removeSkill(request: IpcRequest<'skills.remove'>): Promise<IpcResult<SkillView[]>>;
   reviewSkill(request: IpcRequest<'skills.review'>): Promise<IpcResult<SkillReviewView>>;
   trustSkill(request: IpcRequest<'skills.trust'>): Promise<IpcResult<SkillView[]>>;
+  pickSkill(): Promise<IpcResult<SkillReviewView | { cancelled: true }>>;
+  installSkill(request: IpcRequest<'skills.install'>): Promise<IpcResult<SkillView[]>>;
   onState(listener: (snapshot: Snapshot) => void): () => void;
   onChatEvent(listener: (event: ChatEvent) => void): () => void;
 }

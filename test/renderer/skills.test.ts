@@ -50,6 +50,24 @@ async function view(core: Core, which: 'popover' | 'settings', query = '', color
 }
 
 describe('settings: skills', () => {
+  it('Install… opens the review sheet for the picked skill and installs it with only the permissions the owner ticked', async () => {
+    const picked = join(FIRST_PARTY_SKILLS, 'weather');
+    const core = await startCore({ platform: { pickSkillPath: async () => picked } });
+    open.push({ core, views: [] });
+    const { page } = await view(core, 'settings', '?section=skills');
+    await page.getByRole('button', { name: 'Install…' }).click();
+    const sheet = page.getByRole('dialog');
+    await expect.poll(() => sheet.count()).toBe(1);
+    expect(await sheet.textContent()).toContain('Install “weather”');
+    expect(await sheet.textContent()).toContain(`From ${picked}`);
+    await page.screenshot({ path: join(SHOTS, 'settings-skills-install-light.png'), animations: 'disabled', caret: 'hide' });
+    await sheet.getByRole('checkbox', { name: 'network:api.open-meteo.com' }).uncheck();
+    await sheet.getByRole('button', { name: 'Install with 0 of 1 permissions' }).click();
+    await expect.poll(() => core.services.skills.get('weather')?.state).toBe('enabled');
+    expect(core.services.skills.get('weather')?.granted).toEqual({ network: [], files: [], secrets: [], binaries: [] });
+    await expect.poll(() => page.locator('[data-skill="weather"]').textContent()).toContain('nothing beyond answering');
+  });
+
   it('lists installed skills with their state and grants, and disables, enables and removes them', async () => {
     const core = await withSkills();
     const { page } = await view(core, 'settings', '?section=skills');

@@ -1,5 +1,5 @@
 import { CircleAlert, ShieldAlert } from 'lucide-react';
-import { useEffect } from 'react';
+import { useEffect, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { SkillReviewView, SkillView } from '../../../main/common/ipc.js';
 import { revealInvisible } from '../../../main/common/visible-text.js';
@@ -19,6 +19,7 @@ export function SkillsPane() {
   const error = usePavise((state) => state.skillsError);
   const review = usePavise((state) => state.review);
   const loadSkills = usePavise((state) => state.loadSkills);
+  const pickSkill = usePavise((state) => state.pickSkill);
   useEffect(() => {
     void loadSkills();
   }, [loadSkills]);
@@ -32,7 +33,12 @@ export function SkillsPane() {
       ) : null}
       <Group
         title="Installed skills"
-        description="Each skill runs boxed in with only what you granted, pinned to the exact content you reviewed. Install one with: pavise skills install PATH."
+        description="Each skill runs boxed in with only what you granted, pinned to the exact content you reviewed."
+        footer={
+          <button type="button" className="btn" onClick={() => void pickSkill()}>
+            Install…
+          </button>
+        }
       >
         {skills.length === 0 ? (
           <div className="row">
@@ -42,7 +48,7 @@ export function SkillsPane() {
           skills.map((skill) => <SkillRow key={skill.name} skill={skill} />)
         )}
       </Group>
-      {review ? <ReviewSheet review={review} /> : null}
+      {review ? <ReviewSheet key={`${review.name}:${review.hash}`} review={review} /> : null}
     </div>
   );
 }
@@ -92,20 +98,42 @@ function SkillRow({ skill }: { readonly skill: SkillView }) {
 function ReviewSheet({ review }: { readonly review: SkillReviewView }) {
   const close = usePavise((state) => state.closeReview);
   const trust = usePavise((state) => state.trustReviewed);
+  const install = usePavise((state) => state.installReviewed);
+  const [granted, setGranted] = useState<readonly string[]>(review.asked);
+  const installing = review.path !== undefined;
   return (
     <div className="review-sheet" role="dialog" aria-modal="true" aria-labelledby="review-title">
       <h2 id="review-title">
-        <ShieldAlert size={16} strokeWidth={1.75} aria-hidden /> Review “{review.name}”
+        <ShieldAlert size={16} strokeWidth={1.75} aria-hidden /> {review.path !== undefined ? 'Install' : 'Review'} “{review.name}”
       </h2>
       <p>{revealInvisible(review.description)}</p>
       <p className="secondary">
         {review.kind === 'code' ? 'Code skill' : 'Instructions only'} · author {review.author ?? 'not given'} · licence {review.license ?? 'not given'}
       </p>
-      <p>
-        Its files now hash to <code>{review.hash}</code>; you reviewed <code>{review.pinnedHash}</code>.
-      </p>
+      {installing ? (
+        <p>
+          From <code>{review.path}</code>; its content hashes to <code>{review.hash}</code>.
+        </p>
+      ) : (
+        <p>
+          Its files now hash to <code>{review.hash}</code>; you reviewed <code>{review.pinnedHash}</code>.
+        </p>
+      )}
       <h3>Asks for</h3>
-      <p>{review.asked.length === 0 ? 'Nothing.' : review.asked.join(', ')}</p>
+      {review.asked.length === 0 ? <p>Nothing.</p> : null}
+      {installing ? (
+        <ul className="grants">
+          {review.asked.map((id) => (
+            <li key={id}>
+              <label>
+                <input type="checkbox" checked={granted.includes(id)} onChange={(event) => setGranted(event.target.checked ? [...granted, id] : granted.filter((item) => item !== id))} /> {id}
+              </label>
+            </li>
+          ))}
+        </ul>
+      ) : (
+        <p>{review.asked.join(', ')}</p>
+      )}
       <h3>Scan</h3>
       {review.findings.length === 0 ? (
         <p>Nothing found.</p>
@@ -128,11 +156,17 @@ function ReviewSheet({ review }: { readonly review: SkillReviewView }) {
       </ul>
       <div className="review-actions">
         <button type="button" className="btn" onClick={close}>
-          Keep it off
+          {installing ? 'Cancel' : 'Keep it off'}
         </button>
-        <button type="button" className="btn btn-default" onClick={() => void trust()}>
-          Trust this content and turn it on
-        </button>
+        {installing ? (
+          <button type="button" className="btn btn-default" onClick={() => void install(granted)}>
+            Install with {granted.length === review.asked.length ? 'these permissions' : `${granted.length} of ${review.asked.length} permissions`}
+          </button>
+        ) : (
+          <button type="button" className="btn btn-default" onClick={() => void trust()}>
+            Trust this content and turn it on
+          </button>
+        )}
       </div>
     </div>
   );

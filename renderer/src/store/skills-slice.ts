@@ -16,6 +16,10 @@ export interface SkillsSlice {
   openReview(name: string): Promise<void>;
   closeReview(): void;
   trustReviewed(): Promise<void>;
+  /** "Install…": the owner picks a folder or archive; its review opens in the sheet. */
+  pickSkill(): Promise<void>;
+  /** Installs the reviewed skill with the permissions the owner ticked. */
+  installReviewed(grant: readonly string[]): Promise<void>;
 }
 
 export const createSkillsSlice: SliceCreator<SkillsSlice> = (set, get) => {
@@ -50,6 +54,18 @@ export const createSkillsSlice: SliceCreator<SkillsSlice> = (set, get) => {
       const review = get().review;
       if (!review) return;
       const result = await call((api) => api.trustSkill({ name: review.name, hash: review.hash }));
+      apply(result);
+      if (result.ok) set({ review: undefined });
+    },
+    async pickSkill() {
+      const result = await call((api) => api.pickSkill());
+      if (!result.ok) set({ skillsError: result.message });
+      else if (!('cancelled' in result.value)) set({ review: result.value, skillsError: undefined });
+    },
+    async installReviewed(grant) {
+      const review = get().review;
+      if (!review?.path) return;
+      const result = await call((api) => api.installSkill({ path: review.path as string, hash: review.hash, grant: [...grant] }));
       apply(result);
       if (result.ok) set({ review: undefined });
     },
