@@ -59,7 +59,11 @@ const effectTemplate = z.looseObject({ kind: z.enum(EFFECT_KINDS as [string, ...
 
 const paviseJson = z
   .object({
-    runtime: z.string().min(1).default('node'),
+    runtime: z
+      .string()
+      .min(1)
+      .refine((runtime) => runtime === 'node' || (!runtime.startsWith('/') && !runtime.split(/[\\/]/).includes('..')), '"node", or a program inside the skill\'s folder')
+      .default('node'),
     args: z.array(z.string()).default([]),
     tools: z
       .array(

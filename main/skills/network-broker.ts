@@ -63,7 +63,7 @@ export async function brokerFetch(raw: unknown, context: BrokerContext): Promise
   if (url.username || url.password) return refused('A URL with a user name or password is refused; pass credentials as {{secret:NAME}} in a header.');
   if (url.port !== '') return refused('Only the default https port is allowed.');
   const host = url.hostname.toLowerCase();
-  if (context.secrets.handleNames(decodeURIComponent(url.host)).length > 0) return refused('A secret cannot be part of the host name.');
+  if (context.secrets.handleNames(safeDecode(url.host)).length > 0) return refused('A secret cannot be part of the host name.');
   if (!context.grantedHosts.includes(host)) return refused(`${host} is not a host the owner granted to skill ${context.skill} (granted: ${context.grantedHosts.join(', ') || 'none'}).`);
   if (!context.callHosts.includes(host)) return refused(`${host} is not among the network effects of this call (${context.callHosts.join(', ') || 'none'}), which are all the gate approved.`);
   const texts = [request.url, ...Object.values(request.headers), request.body ?? ''];
@@ -130,3 +130,11 @@ export const fetchTransport: Transport = async (request, signal) => {
   }
   return { status: response.status, headers: Object.fromEntries(response.headers), body: Buffer.concat(chunks).toString('utf8') };
 };
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}

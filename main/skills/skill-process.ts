@@ -24,6 +24,8 @@ export interface SkillProcessOptions {
   readonly transport: Transport;
   readonly activity: SkillActivity;
   readonly idleMs?: number;
+  /** Checks the installed files against the pin; a process starts only when it says yes (invariant 8). */
+  readonly verify?: () => Promise<{ readonly ok: true } | { readonly ok: false; readonly message: string }>;
 }
 
 export type SkillCallResult = { readonly ok: true; readonly content: string } | { readonly ok: false; readonly message: string };
@@ -114,6 +116,11 @@ export class SkillProcess {
 
   async #start(): Promise<RunningSandbox | SandboxFailure> {
     const { dir, granted } = this.options;
+    const verified = (await this.options.verify?.()) ?? { ok: true };
+    if (!verified.ok) {
+      this.#starting = undefined;
+      return { ok: false, code: 'bad-spec', message: verified.message };
+    }
     const readOnly = [dir];
     const readWrite: string[] = [];
     for (const file of granted.files) {
@@ -183,7 +190,10 @@ export class SkillProcess {
       return;
     }
     if (typeof message.method === 'string') {
-      void this.#serve(message.id, message.method, message.params);
+      const id = message.id;
+      this.#serve(id, message.method, message.params).catch((error: unknown) =>
+        this.#send({ jsonrpc: '2.0', id, error: { code: -32603, message: `The host could not serve that request: ${this.options.secrets.redact((error as Error).message)}` } }),
+      );
       return;
     }
     const pending = this.#pending;

@@ -42,6 +42,10 @@ export async function loadSkillHost(deps: SkillHostDeps): Promise<SkillHost> {
           secrets: deps.secrets,
           transport: deps.transport,
           activity: deps.activity,
+          verify: async () => {
+            const verified = await deps.installed.verify(skill.manifest.name);
+            return verified.ok ? { ok: true } : { ok: false, message: verified.message };
+          },
         })
       : undefined;
     if (process) processes.push(process);
