@@ -1,4 +1,5 @@
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -6,8 +7,11 @@ import { stageSkill } from '../../main/skills/review.js';
 import { FIRST_PARTY_SKILLS } from '../helpers/skills.js';
 import { buildRenderer, launchBrowser, openView, removeBuild, ROOT, startCore, type Core, type View } from './bridge.js';
 
-/** The Skills pane and the popover's drift banner, built, against a real core with real installed skills. */
-const SHOTS = join(ROOT, 'docs/screenshots');
+/**
+ * The Skills pane and the popover's drift banner, built, against a real core with real installed skills. Screenshots
+ * go to docs/screenshots/ with PAVISE_SCREENSHOTS=1 (how the committed ones were made), else to a temp folder.
+ */
+const SHOTS = process.env.PAVISE_SCREENSHOTS === '1' ? join(ROOT, 'docs/screenshots') : mkdtempSync(join(tmpdir(), 'pavise-skills-shots-'));
 let outDir: string;
 let browser: Browser;
 beforeAll(async () => {
