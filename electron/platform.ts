@@ -36,7 +36,7 @@ export interface ShellPlatformOptions {
   readonly onFullDiskAccessChange?: (value: FullDiskAccess) => void;
 }
 
-export interface ShellPlatform extends Required<PlatformHooks> {
+export interface ShellPlatform extends Required<Omit<PlatformHooks, 'pickSkillPath'>> {
   /** Re-reads Full Disk Access (the owner may have just granted it in System Settings); true when it changed. */
   recheckFullDiskAccess(): boolean;
 }

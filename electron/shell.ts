@@ -119,7 +119,12 @@ export async function startShell(options: ShellOptions): Promise<Shell | undefin
     channelStatuses,
     onFullDiskAccessChange: () => backend.changed(),
   });
-  const backend = new AppBackend(services, shellPlatform);
+  const pickSkillPath = async (): Promise<string | undefined> => {
+    // A skill is a folder or an archive; macOS lets one panel choose either.
+    const picked = await dialog.showOpenDialog({ title: 'Install a skill', buttonLabel: 'Review', properties: ['openFile', 'openDirectory'], filters: [{ name: 'Skill (folder, .tgz)', extensions: ['tgz', 'gz'] }] });
+    return picked.canceled ? undefined : picked.filePaths[0];
+  };
+  const backend = new AppBackend(services, Object.assign(shellPlatform, { pickSkillPath }));
 
   let gatewayDone: Promise<void> = Promise.resolve();
   if (channels.length > 0) {

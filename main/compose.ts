@@ -15,7 +15,7 @@ import { type ApprovalOutcome, PermissionGate } from './permissions/gate.js';
 import { Pacer } from './permissions/pacing.js';
 import { setPaused } from './permissions/pause.js';
 import { effectTarget } from './permissions/policy.js';
-import { SecretBroker } from './permissions/secret-broker.js';
+import { SecretBroker, secretHandlePattern } from './permissions/secret-broker.js';
 import { priceOf, worstCaseUsd } from './permissions/spend.js';
 import { buildSystemPrompt, ensureSoul } from './persona/soul.js';
 import { createApiKeyLookup } from './runtime/api-keys.js';
@@ -33,6 +33,9 @@ import type { Outbox } from './storage/outbox.js';
 import type { SessionStore } from './storage/session-store.js';
 import { openStorage, type Storage } from './storage/storage.js';
 import type { Switches } from './storage/switches.js';
+import { InstalledSkills, type SkillActivity } from './skills/installed-skills.js';
+import { fetchTransport, type SecretFiller, type Transport } from './skills/network-broker.js';
+import { loadSkillHost } from './skills/skill-sources.js';
 import { createToolRegistry } from './tools/builtin.js';
 import type { ToolRegistry } from './tools/registry.js';
 import type { ToolSource } from './tools/source.js';
@@ -59,6 +62,8 @@ export interface ComposeOptions {
   readonly calendar?: NativeCalendarOptions | false;
   /** The clock reminders and alerts are set against (tests move a fake one with the scheduler's). */
   readonly scheduleNow?: () => number;
+  /** How skills' brokered requests leave (tests reach a fake server on loopback); the default is fetch. */
+  readonly skillTransport?: Transport;
 }
 
 /** What the core tells whoever listens: a new pending approval, its end, and something the owner must know now. */
@@ -91,6 +96,8 @@ export interface Core {
   /** Every tool; `contactTools` are those without effects. */
   readonly tools: ToolRegistry;
   readonly contactTools: ToolRegistry;
+  /** Installed skills: review, pin, drift, enable, remove. */
+  readonly skills: InstalledSkills;
   readonly runner: TurnRunner;
   readonly events: Emitter<CoreEvents>;
   readonly spentTodayUsd: SpendMeter;
@@ -146,8 +153,25 @@ async function wire(parts: {
   const events = new Emitter<CoreEvents>();
   const pacer = new Pacer(storage.sentMessages, config.limits.pacing);
   const messaging = createMessaging({ config, channels: storage.channels, outbox: storage.outbox });
+  const skillActivity: SkillActivity = {
+    record: ({ skill, summary, decision, detail }) =>
+      activity.append({ kind: 'system', summary: broker.redact(summary), actor: `skill:${skill}`, ...(decision ? { decision } : {}), ...(detail ? { detail: broker.redactValue(detail) } : {}) }),
+  };
+  const skills = new InstalledSkills(storage.skills, paths.skills, skillActivity);
+  const skillSecrets: SecretFiller = {
+    handleNames: (text) => [...text.matchAll(secretHandlePattern())].map((match) => match[1] ?? ''),
+    substitute: (text) => broker.substitute(text),
+    redact: (text) => broker.redact(text),
+  };
+  const skillHost = await loadSkillHost({
+    installed: skills,
+    secrets: skillSecrets,
+    transport: options.skillTransport ?? fetchTransport,
+    activity: skillActivity,
+    mcpServers: config.mcp.servers,
+  });
   const scheduling = createScheduling({ config, home: paths.home, jobs: storage.jobs, channels: storage.channels, ...(options.scheduleNow ? { now: options.scheduleNow } : {}) });
-  const tools = await createToolRegistry({ notes: storage.notes, messaging, scheduling, ...nativeParts(config, options) }, options.extraSources);
+  const tools = await createToolRegistry({ notes: storage.notes, messaging, scheduling, ...nativeParts(config, options) }, [...skillHost.sources, ...(options.extraSources ?? [])]);
   const spentTodayUsd = createSpendMeter(storage.sessions, config.model);
   const gate = new PermissionGate({
     tools,
@@ -198,12 +222,16 @@ async function wire(parts: {
     gate,
     tools,
     contactTools: tools.effectFree(),
+    skills,
     runner,
     events,
     spentTodayUsd,
     transaction: (work) => storage.transaction(work),
     setPaused: (paused, actor) => setPaused({ switches: storage.switches, activity }, paused, actor),
-    close: () => storage.close(),
+    close: () => {
+      skillHost.close();
+      storage.close();
+    },
   };
 }
 

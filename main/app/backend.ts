@@ -13,6 +13,7 @@ import type { Handler } from './handlers/handler.js';
 import { scheduleHandlers, type ScheduleHandlerDeps } from './handlers/schedule.js';
 import { settingsHandlers, type SettingsHandlerDeps } from './handlers/settings.js';
 import { shellHandlers } from './handlers/shell.js';
+import { skillHandlers } from './handlers/skills.js';
 import { stateHandlers } from './handlers/state.js';
 import { buildSettings, buildSnapshot, type PlatformHooks, type SnapshotDeps } from './snapshot.js';
 
@@ -26,6 +27,7 @@ export interface AppDeps extends SnapshotDeps, ChatSessionDeps, ScheduleHandlerD
   readonly gate: Pick<PermissionGate, 'decide'>;
   readonly setPaused: (paused: boolean, actor: string) => void;
   readonly events: Pick<Emitter<{ approval: [ApprovalView]; alert: [string] }>, 'on'>;
+  readonly skills: Parameters<typeof skillHandlers>[0]['skills'];
 }
 
 const MAX_NOTICES = 3;
@@ -66,6 +68,7 @@ export class AppBackend {
       ...activityHandlers(deps.activity),
       ...shellHandlers(platform),
       ...scheduleHandlers(deps, changed),
+      ...skillHandlers({ skills: deps.skills, activity: deps.activity, changed, ...(platform.pickSkillPath ? { pickSkillPath: () => platform.pickSkillPath?.() ?? Promise.resolve(undefined) } : {}) }),
     };
     this.#unsubscribe.push(deps.events.on('approval', changed));
     this.#unsubscribe.push(

@@ -17,6 +17,8 @@ export interface PlatformHooks {
   setOpenAtLogin?(enabled: boolean): void;
   fullDiskAccess?(): 'granted' | 'denied' | 'unknown';
   channelStatuses?(): readonly ChannelStatus[];
+  /** Asks the owner for a skill to install (a folder or archive); undefined when cancelled. */
+  pickSkillPath?(): Promise<string | undefined>;
 }
 
 export interface SnapshotDeps {
@@ -26,6 +28,7 @@ export interface SnapshotDeps {
   readonly activity: Pick<ActivityLog, 'list'>;
   readonly spentTodayUsd: () => number;
   readonly jobs?: Pick<JobStore, 'next'>;
+  readonly skills?: { list(): readonly { readonly name: string; readonly state: string }[] };
 }
 
 /** The popover's whole state, built afresh from the stores. */
@@ -57,6 +60,7 @@ export function buildSnapshot(deps: SnapshotDeps, platform: PlatformHooks, turnR
     turnRunning,
     ...(next?.nextRunAt === undefined ? {} : { nextUp: { kind: next.kind, title: next.title, at: next.nextRunAt } }),
     notices,
+    driftedSkills: (deps.skills?.list() ?? []).filter((skill) => skill.state === 'changed').map((skill) => skill.name),
   };
 }
 

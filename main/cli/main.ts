@@ -24,6 +24,9 @@ Usage:
   pavise imessage tail [--db PATH] [--since ROWID] [--limit N] [--json]   decoded chat.db messages
   pavise calendar events --ics FILE --from DATE --to DATE [--json]   occurrences in [from, to)
   pavise schedule list [--json] | add TEXT [--at WHEN] | remove ID | run ID   reminders, alerts, briefings
+  pavise skills install PATH [--grant SHA256] [--only ID,ID | --none]   review, then pin a skill (folder or .tgz)
+  pavise skills list [--json] | show NAME | enable NAME [--grant SHA256] | disable NAME | remove NAME
+  pavise skills call NAME.TOOL --input JSON [--json]   run one skill tool through the gate, as the owner
   pavise --help | --version
 
 Environment:
@@ -49,6 +52,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   pair: async () => (await import('./commands/pair.js')).pairCommand,
   calendar: async () => (await import('./commands/calendar.js')).calendarCommand,
   schedule: async () => (await import('./commands/schedule.js')).scheduleCommand,
+  skills: async () => (await import('./commands/skills.js')).skillsCommand,
 };
 
 export async function main(argv: readonly string[], io: CliIO): Promise<number> {

@@ -173,6 +173,28 @@ export const ScheduleConfigSchema = z.strictObject({
   pauseAfterFailures: z.int().min(1).max(20).default(3),
 });
 
+/**
+ * One MCP server over stdio, started in the same sandbox as a skill with only what is granted here: files (read or
+ * write) and programs it may run. It never gets network. `command` is an absolute path, or `node` for the runtime
+ * Pavise runs on.
+ */
+export const McpServerConfigSchema = z.strictObject({
+  command: z.string().min(1),
+  args: z.array(z.string()).default([]),
+  env: z.record(z.string(), z.string()).default({}),
+  permissions: z
+    .strictObject({
+      files: z.array(z.strictObject({ path: z.string().min(1), access: z.enum(['read', 'write']) })).default([]),
+      binaries: z.array(z.string().startsWith('/')).default([]),
+    })
+    .prefault({}),
+  enabled: z.boolean().default(true),
+});
+
+export const McpConfigSchema = z.strictObject({
+  servers: z.record(z.string().regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'lower-case letters, digits and hyphens'), McpServerConfigSchema).default({}),
+});
+
 export const ConfigSchema = z.strictObject({
   $schema: z.string().optional(),
   owner: OwnerConfigSchema.prefault({}),
@@ -182,6 +204,7 @@ export const ConfigSchema = z.strictObject({
   approvals: ApprovalsConfigSchema.prefault({}),
   channels: ChannelsConfigSchema.prefault({}),
   schedule: ScheduleConfigSchema.prefault({}),
+  mcp: McpConfigSchema.prefault({}),
 });
 
 export type Config = z.output<typeof ConfigSchema>;
@@ -189,3 +212,4 @@ export type ModelConfig = Config['model'];
 export type ImessageConfig = z.output<typeof ImessageConfigSchema>;
 export type TelegramConfig = z.output<typeof TelegramConfigSchema>;
 export type ScheduleConfig = z.output<typeof ScheduleConfigSchema>;
+export type McpServerConfig = z.output<typeof McpServerConfigSchema>;

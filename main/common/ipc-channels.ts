@@ -22,6 +22,13 @@ export const API_CHANNELS = {
   openSettings: 'window.openSettings',
   listSchedule: 'schedule.list',
   removeScheduled: 'schedule.remove',
+  listSkills: 'skills.list',
+  setSkillEnabled: 'skills.setEnabled',
+  removeSkill: 'skills.remove',
+  reviewSkill: 'skills.review',
+  trustSkill: 'skills.trust',
+  pickSkill: 'skills.pick',
+  installSkill: 'skills.install',
 } as const;
 
 

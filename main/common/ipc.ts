@@ -13,6 +13,8 @@ import { PROVIDER_IDS, type ProviderId } from './providers.js';
 
 export const PaneSchema = z.enum(['full-disk-access', 'automation', 'notifications', 'calendars', 'contacts']);
 
+const SkillNameSchema = z.string().regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/).max(64);
+
 export const IPC_REQUESTS = {
   'state.get': z.object({}).strict(),
   'approvals.decide': z
@@ -68,6 +70,15 @@ export const IPC_REQUESTS = {
   'schedule.remove': z.object({ id: z.int().positive() }).strict(),
   'system.openPane': z.object({ pane: PaneSchema }).strict(),
   'window.openSettings': z.object({ section: z.enum(['general', 'channels', 'skills', 'memory', 'limits', 'activity']).optional() }).strict(),
+  'skills.list': z.object({}).strict(),
+  'skills.setEnabled': z.object({ name: SkillNameSchema, enabled: z.boolean() }).strict(),
+  'skills.remove': z.object({ name: SkillNameSchema }).strict(),
+  'skills.review': z.object({ name: SkillNameSchema }).strict(),
+  'skills.trust': z.object({ name: SkillNameSchema, hash: z.string().regex(/^[0-9a-f]{64}$/) }).strict(),
+  'skills.pick': z.object({}).strict(),
+  'skills.install': z
+    .object({ path: z.string().min(1).max(4096), hash: z.string().regex(/^[0-9a-f]{64}$/), grant: z.array(z.string().max(4200)).max(200) })
+    .strict(),
 } as const;
 
 export type IpcChannel = keyof typeof IPC_REQUESTS;
@@ -115,6 +126,37 @@ export interface Snapshot {
   readonly nextUp?: { readonly kind: string; readonly title: string; readonly at: number };
   /** What the owner must know that is not an approval: a delivery that failed, a doctor finding, a restarted gateway. */
   readonly notices?: readonly { readonly text: string; readonly ts: number }[];
+  /** Installed skills whose files changed after review: off until the owner reviews them again. */
+  readonly driftedSkills?: readonly string[];
+}
+
+/** One installed skill as the Skills pane shows it. */
+export interface SkillView {
+  readonly name: string;
+  readonly state: 'enabled' | 'disabled' | 'changed';
+  readonly hash: string;
+  /** Granted permissions as the owner reads them: `network:api.open-meteo.com`, `secret:NAME`… */
+  readonly granted: readonly string[];
+  readonly source: string;
+  readonly installedAt: number;
+  readonly recent: readonly ActivityItem[];
+}
+
+/** What the review sheet shows before the owner trusts a skill's content. */
+export interface SkillReviewView {
+  readonly name: string;
+  readonly description: string;
+  readonly author?: string;
+  readonly license?: string;
+  readonly kind: 'code' | 'instructions';
+  readonly hash: string;
+  /** The hash the owner trusted before, for an installed skill that changed; absent for a new install. */
+  readonly pinnedHash?: string;
+  /** Where a new skill is installed from (the picked folder or archive). */
+  readonly path?: string;
+  readonly files: readonly { readonly path: string; readonly size: number }[];
+  readonly asked: readonly string[];
+  readonly findings: readonly { readonly severity: 'warning' | 'danger'; readonly rule: string; readonly where: string; readonly excerpt: string }[];
 }
 
 export type ChatEvent =
@@ -187,6 +229,13 @@ export interface PaviseApi {
   openSettings(request?: IpcRequest<'window.openSettings'>): Promise<IpcResult<{ opened: true }>>;
   listSchedule(): Promise<IpcResult<ScheduleItemView[]>>;
   removeScheduled(request: IpcRequest<'schedule.remove'>): Promise<IpcResult<{ removed: boolean }>>;
+  listSkills(): Promise<IpcResult<SkillView[]>>;
+  setSkillEnabled(request: IpcRequest<'skills.setEnabled'>): Promise<IpcResult<SkillView[]>>;
+  removeSkill(request: IpcRequest<'skills.remove'>): Promise<IpcResult<SkillView[]>>;
+  reviewSkill(request: IpcRequest<'skills.review'>): Promise<IpcResult<SkillReviewView>>;
+  trustSkill(request: IpcRequest<'skills.trust'>): Promise<IpcResult<SkillView[]>>;
+  pickSkill(): Promise<IpcResult<SkillReviewView | { cancelled: true }>>;
+  installSkill(request: IpcRequest<'skills.install'>): Promise<IpcResult<SkillView[]>>;
   onState(listener: (snapshot: Snapshot) => void): () => void;
   onChatEvent(listener: (event: ChatEvent) => void): () => void;
 }

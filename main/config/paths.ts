@@ -21,6 +21,8 @@ export interface HomePaths {
   readonly config: string;
   readonly database: string;
   readonly soul: string;
+  /** Installed skills' copies (each pinned by hash in the database). */
+  readonly skills: string;
 }
 
 export function homePaths(home: string): HomePaths {
@@ -29,6 +31,7 @@ export function homePaths(home: string): HomePaths {
     config: join(home, 'config.json'),
     database: join(home, 'pavise.db'),
     soul: join(home, 'SOUL.md'),
+    skills: join(home, 'skills'),
   };
 }
 

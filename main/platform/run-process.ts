@@ -36,6 +36,11 @@ export interface RunProcessOptions {
   readonly tempDirPrefix?: string;
   /** How long a stopped child gets between SIGTERM and SIGKILL. */
   readonly killGraceMs?: number;
+  /**
+   * Bytes handed to the child on descriptors 3, 4, … (one pipe each, closed after the bytes), for programs that read
+   * configuration from a descriptor rather than a path (bwrap's `--seccomp FD`).
+   */
+  readonly extraInputs?: readonly Uint8Array[];
 }
 
 export interface ProcessOutput {
@@ -123,7 +128,7 @@ function run(command: string, args: readonly string[], options: RunProcessOption
         shell: false,
         cwd: options.cwd,
         env: options.env ?? process.env,
-        stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+        stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe', ...(options.extraInputs ?? []).map(() => 'pipe' as const)],
         windowsHide: true,
       });
     } catch (error) {
@@ -178,6 +183,7 @@ function run(command: string, args: readonly string[], options: RunProcessOption
       child.stdin.on('error', () => {});
       child.stdin.end(options.input);
     }
+    feedExtraInputs(child, options.extraInputs);
     child.on('error', (error: NodeJS.ErrnoException) => {
       // Only a failure to start is final here; after a start, 'close' reports the end.
       if (child.pid === undefined) finish(spawnFailure(command, error.code ?? 'UNKNOWN'));
@@ -203,4 +209,131 @@ function limit(value: number | undefined, name: string): number {
   if (value === undefined) return DEFAULT_OUTPUT_LIMIT_BYTES;
   if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${name} must be a non-negative integer, not ${value}`);
   return value;
+}
+
+function feedExtraInputs(child: ChildProcess, inputs: readonly Uint8Array[] | undefined): void {
+  for (const [index, bytes] of (inputs ?? []).entries()) {
+    const stream = child.stdio[3 + index] as NodeJS.WritableStream & { on(event: 'error', listener: () => void): unknown };
+    stream.on('error', () => {});
+    stream.end(bytes);
+  }
+}
+
+/** A child that keeps running and talks over stdin/stdout (a skill or MCP server speaking JSON-RPC). */
+export interface RunningProcess {
+  readonly pid: number | undefined;
+  /** Writes to the child's stdin; false once the child has ended or its stdin is closed. */
+  write(data: string | Uint8Array): boolean;
+  /** Each chunk of stdout, in order, as it arrives. */
+  onStdout(listener: (chunk: Buffer) => void): void;
+  /** Stops the child (SIGTERM, then SIGKILL after the grace period); `ended` then resolves with `reason`. */
+  stop(reason?: RunProcessError): void;
+  /** Resolves once the child has ended: ok for exit code 0, else why it ended. stdout is '' (it was streamed). */
+  readonly ended: Promise<RunProcessResult>;
+}
+
+export type StartProcessOptions = Omit<RunProcessOptions, 'input' | 'tempFiles' | 'tempDirParent' | 'tempDirPrefix'>;
+
+/**
+ * Starts a long-running child with its stdin open, argv only, never a shell. Caps and timeout work as in
+ * `runProcess` (`maxStdoutBytes` counts every streamed byte over the child's life). Never throws for the child's
+ * failures: a child that cannot start gives a stopped handle whose `ended` carries the error.
+ */
+export function startProcess(command: string, args: readonly string[], options: StartProcessOptions = {}): RunningProcess {
+  const maxStdout = limit(options.maxStdoutBytes, 'maxStdoutBytes');
+  const maxStderr = limit(options.maxStderrBytes, 'maxStderrBytes');
+  const listeners: ((chunk: Buffer) => void)[] = [];
+  let resolveEnded: (result: RunProcessResult) => void = () => {};
+  const ended = new Promise<RunProcessResult>((resolve) => (resolveEnded = resolve));
+  const failed = (result: RunProcessError): RunningProcess => {
+    resolveEnded(result);
+    return { pid: undefined, write: () => false, onStdout: () => {}, stop: () => {}, ended };
+  };
+  if (options.signal?.aborted) return failed({ ok: false, code: 'aborted', message: `${command} was not started: cancelled.`, stdout: '', stderr: '' });
+  let child: ChildProcess;
+  try {
+    child = spawn(command, args, {
+      shell: false,
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      stdio: ['pipe', 'pipe', 'pipe', ...(options.extraInputs ?? []).map(() => 'pipe' as const)],
+      windowsHide: true,
+    });
+  } catch (error) {
+    return failed(spawnFailure(command, (error as NodeJS.ErrnoException).code ?? 'EINVAL'));
+  }
+  const stderr: Buffer[] = [];
+  const sizes = { stdout: 0, stderr: 0 };
+  let stopped: RunProcessError | undefined;
+  let settled = false;
+  let killTimer: NodeJS.Timeout | undefined;
+  const stderrText = () => Buffer.concat(stderr).toString('utf8');
+  const stop = (reason?: RunProcessError) => {
+    if (stopped !== undefined || settled) return;
+    stopped = reason ?? { ok: false, code: 'aborted', message: `${command} was stopped.`, stdout: '', stderr: stderrText() };
+    child.kill('SIGTERM');
+    killTimer = setTimeout(() => child.kill('SIGKILL'), options.killGraceMs ?? DEFAULT_KILL_GRACE_MS);
+  };
+  const onAbort = () => stop({ ok: false, code: 'aborted', message: `${command} was stopped: cancelled.`, stdout: '', stderr: stderrText() });
+  const timer =
+    options.timeoutMs === undefined
+      ? undefined
+      : setTimeout(() => {
+          const timeoutMs = options.timeoutMs ?? 0;
+          stop({ ok: false, code: 'timeout', message: `${command} did not finish within ${timeoutMs} ms.`, timeoutMs, stdout: '', stderr: stderrText() });
+        }, options.timeoutMs);
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  const finish = (result: RunProcessResult) => {
+    if (settled) return;
+    settled = true;
+    clearTimeout(timer);
+    clearTimeout(killTimer);
+    options.signal?.removeEventListener('abort', onAbort);
+    resolveEnded(result);
+  };
+  child.stdout?.on('data', (data: Buffer) => {
+    if (stopped !== undefined) return;
+    sizes.stdout += data.length;
+    if (sizes.stdout > maxStdout) {
+      stop({ ok: false, code: 'output-limit', message: `${command} wrote more than ${maxStdout} bytes to stdout.`, stream: 'stdout', limitBytes: maxStdout });
+      return;
+    }
+    for (const listener of listeners) listener(data);
+  });
+  child.stderr?.on('data', (data: Buffer) => {
+    if (stopped !== undefined) return;
+    sizes.stderr += data.length;
+    if (sizes.stderr > maxStderr) {
+      stop({ ok: false, code: 'output-limit', message: `${command} wrote more than ${maxStderr} bytes to stderr.`, stream: 'stderr', limitBytes: maxStderr });
+      return;
+    }
+    stderr.push(data);
+  });
+  child.stdin?.on('error', () => {});
+  feedExtraInputs(child, options.extraInputs);
+  child.on('error', (error: NodeJS.ErrnoException) => {
+    if (child.pid === undefined) finish(spawnFailure(command, error.code ?? 'UNKNOWN'));
+  });
+  child.on('close', (exitCode, signal) => {
+    if (child.pid === undefined) return;
+    if (stopped !== undefined) finish(stopped);
+    else if (exitCode === 0) finish({ ok: true, value: { stdout: '', stderr: stderrText() } });
+    else {
+      const how = exitCode === null ? `was killed by ${signal ?? 'a signal'}` : `exited with code ${exitCode}`;
+      finish({ ok: false, code: 'exit', message: `${command} ${how}.`, exitCode, signal, stdout: '', stderr: stderrText() });
+    }
+  });
+  return {
+    get pid() {
+      return child.pid;
+    },
+    write: (data) => {
+      if (settled || stopped !== undefined || !child.stdin || child.stdin.destroyed) return false;
+      child.stdin.write(data);
+      return true;
+    },
+    onStdout: (listener) => void listeners.push(listener),
+    stop,
+    ended,
+  };
 }

@@ -8,6 +8,7 @@ import { NotesStore } from './notes-store.js';
 import { Outbox } from './outbox.js';
 import { SentMessages } from './sent-messages.js';
 import { SessionStore } from './session-store.js';
+import { SkillStore } from './skill-store.js';
 import { Switches } from './switches.js';
 
 export interface StorageOptions extends OpenDatabaseOptions {
@@ -26,6 +27,7 @@ export interface Storage {
   readonly channels: ChannelStore;
   readonly outbox: Outbox;
   readonly jobs: JobStore;
+  readonly skills: SkillStore;
   /**
    * The database for the pairing codes (main/identity/pairing.ts), the one store not yet a repository here; it is
    * handed to that constructor and used nowhere else.
@@ -48,6 +50,7 @@ export function openStorage(path: string, options: StorageOptions): Storage {
     channels: new ChannelStore(db),
     outbox: new Outbox(db),
     jobs: new JobStore(db),
+    skills: new SkillStore(db),
     pairingDatabase: db,
     transaction: (work) => db.transaction(work).immediate(),
     close: () => db.close(),

@@ -10,6 +10,7 @@ import { build as esbuild } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KeychainSecretStore, keychainServiceFor } from '../../main/secrets/keychain-secret-store.js';
 import { defaultPaviseHome } from '../../main/config/paths.js';
+import { API_CHANNELS } from '../../main/common/ipc-channels.js';
 
 /**
  * Builds the shell (scripts/build-electron.mjs) and packages the macOS app with the real electron-builder, offline,
@@ -223,7 +224,7 @@ describe.skipIf(!keyringAvailable)('the built main bundle', () => {
       });
       const report = JSON.parse(stdout) as { windows: string[][]; tray: string[]; handlers: number; errors: string[]; sandboxed: boolean; dockHidden: boolean; schemes: string[] };
       expect(report.errors).toEqual([]);
-      expect(report).toMatchObject({ handlers: 16, sandboxed: true, dockHidden: true, schemes: ['app'] });
+      expect(report).toMatchObject({ handlers: Object.keys(API_CHANNELS).length, sandboxed: true, dockHidden: true, schemes: ['app'] });
       expect(report.windows[0]?.[0]).toMatch(/^app:\/\/pavise\/(popover\.html|index\.html\?view=popover)$/);
       expect(report.tray).toEqual([join(REPO, 'assets', 'trayTemplate.png')]);
     } finally {

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runProcess } from '../../main/platform/run-process.js';
+import { runProcess, startProcess } from '../../main/platform/run-process.js';
 
 /** Real child processes: the test's own Node runs small scripts given with -e. */
 const NODE = process.execPath;
@@ -127,5 +127,39 @@ describe('runProcess', () => {
     const result = await runProcess(NODE, ['-e', ''], { tempFiles: { '../escape': 'x' }, tempDirParent: parent });
     expect(result).toMatchObject({ ok: false, code: 'temp-files', message: expect.stringMatching(/not a plain file name/) });
     expect(readdirSync(parent)).toEqual([]);
+  });
+});
+
+describe('startProcess', () => {
+  it('streams stdin and stdout of a long-running child and reports how it ended', async () => {
+    const child = startProcess(NODE, ['-e', "process.stdin.on('data', (d) => { process.stdout.write('got ' + d); if (String(d).includes('bye')) process.exit(0); });"]);
+    const chunks: string[] = [];
+    child.onStdout((chunk) => chunks.push(chunk.toString()));
+    expect(child.write('hello')).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    child.write('bye');
+    expect(await child.ended).toMatchObject({ ok: true });
+    expect(chunks.join('')).toBe('got hellogot bye');
+    expect(child.write('late')).toBe(false);
+  });
+
+  it('stops a child that streams past its output cap, and one that is stopped', async () => {
+    const flood = startProcess(NODE, ['-e', "setInterval(() => process.stdout.write('x'.repeat(10000)), 1)"], { maxStdoutBytes: 50_000 });
+    expect(await flood.ended).toMatchObject({ ok: false, code: 'output-limit', stream: 'stdout' });
+    const idle = startProcess(NODE, ['-e', 'setInterval(() => {}, 1000)']);
+    idle.stop();
+    expect(await idle.ended).toMatchObject({ ok: false, code: 'aborted' });
+  });
+
+  it('reports a missing program through ended, without throwing', async () => {
+    const missing = startProcess('/nonexistent/pavise-no-such-program', []);
+    expect(await missing.ended).toMatchObject({ ok: false, code: 'not-found' });
+  });
+});
+
+describe('extraInputs', () => {
+  it('hands bytes to the child on descriptor 3', async () => {
+    const result = await runProcess(NODE, ['-e', "process.stdout.write(require('fs').readFileSync(3, 'utf8'))"], { extraInputs: [new TextEncoder().encode('on fd 3')] });
+    expect(result).toMatchObject({ ok: true, value: { stdout: 'on fd 3' } });
   });
 });

@@ -6,19 +6,20 @@ import { migration0003 } from './0003-permissions.js';
 import { migration0004 } from './0004-channels.js';
 import { migration0005 } from './0005-provenance.js';
 import { migration0011 } from './0011-jobs.js';
+import { migration0008 } from './0008-skills.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
 
 /** Ordered by version, contiguous from 1. */
-export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, ...reservedUntil(11), migration0011];
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, ...reservedFrom(6, 8), migration0008, ...reservedFrom(9, 11), migration0011];
 
 /**
- * Numbers handed to work merged separately (0006–0010) keep the list contiguous until their migrations land; the
- * merge replaces each placeholder with the real migration of that number. A placeholder changes nothing.
+ * Numbers handed to work merged separately keep the list contiguous until their migrations land; the merge replaces
+ * each placeholder with the real migration of that number. A placeholder changes nothing.
  */
-function reservedUntil(version: number): Migration[] {
-  return Array.from({ length: version - 6 }, (_, index) => ({ version: 6 + index, name: 'reserved', up: () => undefined }));
+function reservedFrom(first: number, next: number): Migration[] {
+  return Array.from({ length: next - first }, (_, index) => ({ version: first + index, name: 'reserved', up: () => undefined }));
 }
 
 export const LATEST_VERSION: number = MIGRATIONS.at(-1)?.version ?? 0;

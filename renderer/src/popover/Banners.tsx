@@ -11,6 +11,7 @@ export function Banners() {
   const busy = usePavise((state) => state.pauseBusy);
   const setPaused = usePavise((state) => state.setPaused);
   const notice = usePavise((state) => state.notices[0]);
+  const drifted = usePavise((state) => state.driftedSkills);
   return (
     <>
       {link === 'failed' ? (
@@ -45,6 +46,15 @@ export function Banners() {
         <div className="banner banner-error" role="status" data-testid="notice">
           <CircleAlert size={16} strokeWidth={1.75} aria-hidden />
           <p>{notice.text}</p>
+        </div>
+      ) : null}
+      {drifted.length > 0 ? (
+        <div className="banner banner-error" role="status">
+          <CircleAlert size={16} strokeWidth={1.75} aria-hidden />
+          <p>
+            <strong>{drifted.length === 1 ? `Skill “${drifted[0]}” changed on disk.` : `Skills ${drifted.map((name) => `“${name}”`).join(', ')} changed on disk.`}</strong> Off until you review{' '}
+            {drifted.length === 1 ? 'it' : 'them'} in Settings › Skills.
+          </p>
         </div>
       ) : null}
       {pauseError ? (

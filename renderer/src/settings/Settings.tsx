@@ -3,6 +3,7 @@ import { useRef, type ComponentType, type KeyboardEvent } from 'react';
 import { SECTIONS, type SectionId } from '../store/settings-slice.js';
 import { usePavise } from '../store/store.js';
 import { ActivityPane } from './ActivityPane.js';
+import { SkillsPane } from './SkillsPane.js';
 import { ChannelsPane } from './ChannelsPane.js';
 import { GeneralPane } from './GeneralPane.js';
 import { LimitsPane } from './LimitsPane.js';
@@ -75,7 +76,7 @@ export function Settings() {
 function Pane({ section }: { readonly section: SectionId }) {
   const settings = usePavise((state) => state.settings);
   const error = usePavise((state) => state.settingsError);
-  if (section === 'skills') return <PlaceholderPane icon={Puzzle} title="Skills arrive in a later version." detail="Each skill will say what it may do, and nothing loads without your say-so." />;
+  if (section === 'skills') return <SkillsPane />;
   if (section === 'memory') return <PlaceholderPane icon={Brain} title="Memory arrives in a later version." detail="You will see what Pavise remembers here, and remove anything." />;
   if (section === 'activity') return <ActivityPane />;
   if (section === 'schedules') return <SchedulesPane />;

@@ -61,6 +61,7 @@ export const createStatusSlice: SliceCreator<StatusSlice> = (set, get) => ({
       turnRunning: snapshot.turnRunning,
       nextUp: snapshot.nextUp,
       notices: snapshot.notices ?? [],
+      driftedSkills: snapshot.driftedSkills ?? [],
     });
   },
 

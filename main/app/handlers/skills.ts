@@ -1,0 +1,112 @@
+import type { SkillReviewView, SkillView } from '../../common/ipc.js';
+import { err } from '../../common/result.js';
+import type { ActivityLog } from '../../permissions/activity-log.js';
+import type { InstalledSkills } from '../../skills/installed-skills.js';
+import { parseGrant, permissionIds } from '../../skills/permissions.js';
+import { reviewFolder, stageSkill, type SkillReview } from '../../skills/review.js';
+import { grantOnly } from '../../skills/permissions.js';
+import { toActivityItem } from '../snapshot.js';
+import type { Handlers } from './handler.js';
+
+export interface SkillHandlerDeps {
+  readonly skills: InstalledSkills;
+  readonly pickSkillPath?: () => Promise<string | undefined>;
+  readonly activity: Pick<ActivityLog, 'list'>;
+  readonly changed: () => void;
+}
+
+/** The Skills pane: the installed skills with their state and grants, Enable/Disable/Remove, and the review sheet. */
+export function skillHandlers(
+  deps: SkillHandlerDeps,
+): Handlers<'skills.list' | 'skills.setEnabled' | 'skills.remove' | 'skills.review' | 'skills.trust' | 'skills.pick' | 'skills.install'> {
+  const list = (): SkillView[] => {
+    const rows = deps.activity.list({ limit: 2000 });
+    return deps.skills.list().map((record) => ({
+      name: record.name,
+      state: record.state,
+      hash: record.contentHash,
+      granted: permissionIds(parseGrant(record.granted)),
+      source: record.source,
+      installedAt: record.installedAt,
+      recent: rows
+        .filter((row) => row.actor === `skill:${record.name}`)
+        .slice(-5)
+        .reverse()
+        .map(toActivityItem),
+    }));
+  };
+  const review = async (name: string) => {
+    const record = deps.skills.get(name);
+    if (!record) return undefined;
+    return { record, review: await reviewFolder(deps.skills.dirOf(name), record.source) };
+  };
+  return {
+    'skills.list': () => list(),
+    'skills.setEnabled': async ({ name, enabled }) => {
+      const result = deps.skills.setEnabled(name, enabled);
+      if (!result.ok) return err('refused', result.message);
+      if (enabled) await deps.skills.verify(name);
+      deps.changed();
+      return list();
+    },
+    'skills.remove': async ({ name }) => {
+      if (!(await deps.skills.remove(name))) return err('not_found', `No skill named "${name}" is installed.`);
+      deps.changed();
+      return list();
+    },
+    'skills.review': async ({ name }): Promise<SkillReviewView | ReturnType<typeof err>> => {
+      const found = await review(name);
+      if (!found) return err('not_found', `No skill named "${name}" is installed.`);
+      return { ...reviewView(found.review), pinnedHash: found.record.contentHash };
+    },
+    'skills.pick': async (): Promise<SkillReviewView | { cancelled: true } | ReturnType<typeof err>> => {
+      if (!deps.pickSkillPath) return err('unavailable', 'Installing from here needs the app; use: pavise skills install PATH');
+      const path = await deps.pickSkillPath();
+      if (path === undefined) return { cancelled: true };
+      const staged = await stageSkill(path).catch((error: unknown) => error as Error);
+      if (staged instanceof Error) return err('bad_skill', `${path} cannot be installed: ${staged.message}`);
+      try {
+        return { ...reviewView(staged.review), path };
+      } finally {
+        await staged.dispose();
+      }
+    },
+    'skills.install': async ({ path, hash, grant }) => {
+      const staged = await stageSkill(path).catch((error: unknown) => error as Error);
+      if (staged instanceof Error) return err('bad_skill', `${path} cannot be installed: ${staged.message}`);
+      try {
+        const granted = grantOnly(staged.review.manifest.permissions, grant);
+        if (!granted.ok) return err('refused', granted.message);
+        const result = await deps.skills.install(staged.review, hash, granted.value);
+        if (!result.ok) return err('refused', result.message);
+      } finally {
+        await staged.dispose();
+      }
+      deps.changed();
+      return list();
+    },
+    'skills.trust': async ({ name, hash }) => {
+      const found = await review(name);
+      if (!found) return err('not_found', `No skill named "${name}" is installed.`);
+      const result = await deps.skills.repin(found.review, hash);
+      if (!result.ok) return err('refused', result.message);
+      deps.changed();
+      return list();
+    },
+  };
+}
+
+function reviewView(review: SkillReview): SkillReviewView {
+  const { manifest, content, findings } = review;
+  return {
+    name: manifest.name,
+    description: manifest.description,
+    ...(manifest.author ? { author: manifest.author } : {}),
+    ...(manifest.license ? { license: manifest.license } : {}),
+    kind: manifest.code ? 'code' : 'instructions',
+    hash: content.hash,
+    files: content.files.map((file) => ({ path: file.path, size: file.size })),
+    asked: permissionIds(manifest.permissions),
+    findings: findings.map((finding) => ({ severity: finding.severity, rule: finding.rule, where: `${finding.file}${finding.line ? `:${finding.line}` : ''}`, excerpt: finding.excerpt })),
+  };
+}

@@ -1,0 +1,121 @@
+import { appendFileSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { stageSkill } from '../../main/skills/review.js';
+import { FIRST_PARTY_SKILLS } from '../helpers/skills.js';
+import { buildRenderer, launchBrowser, openView, removeBuild, ROOT, startCore, type Core, type View } from './bridge.js';
+
+/**
+ * The Skills pane and the popover's drift banner, built, against a real core with real installed skills. Screenshots
+ * go to docs/screenshots/ with PAVISE_SCREENSHOTS=1 (how the committed ones were made), else to a temp folder.
+ */
+const SHOTS = process.env.PAVISE_SCREENSHOTS === '1' ? join(ROOT, 'docs/screenshots') : mkdtempSync(join(tmpdir(), 'pavise-skills-shots-'));
+let outDir: string;
+let browser: Browser;
+beforeAll(async () => {
+  outDir = buildRenderer();
+  browser = await launchBrowser();
+}, 120_000);
+afterAll(async () => {
+  await browser?.close();
+  if (outDir) removeBuild(outDir);
+});
+
+const open: { core: Core; views: View[] }[] = [];
+afterEach(async () => {
+  for (const { core, views } of open.splice(0)) {
+    for (const view of views) {
+      expect(view.external).toEqual([]);
+      expect(await view.cspViolations()).toEqual([]);
+      await view.close();
+    }
+    await core.close();
+  }
+});
+
+async function withSkills(): Promise<Core> {
+  const core = await startCore();
+  for (const name of ['weather', 'daily-brief']) {
+    const staged = await stageSkill(join(FIRST_PARTY_SKILLS, name));
+    const result = await core.services.skills.install(staged.review, staged.review.content.hash, staged.review.manifest.permissions);
+    await staged.dispose();
+    if (!result.ok) throw new Error(result.message);
+  }
+  open.push({ core, views: [] });
+  return core;
+}
+
+async function view(core: Core, which: 'popover' | 'settings', query = '', colorScheme: 'light' | 'dark' = 'light'): Promise<View> {
+  const opened = await openView(browser, core, outDir, which, { query, colorScheme });
+  open.find((entry) => entry.core === core)?.views.push(opened);
+  return opened;
+}
+
+describe('settings: skills', () => {
+  it('Install… opens the review sheet for the picked skill and installs it with only the permissions the owner ticked', async () => {
+    const picked = join(FIRST_PARTY_SKILLS, 'weather');
+    const core = await startCore({ platform: { pickSkillPath: async () => picked } });
+    open.push({ core, views: [] });
+    const { page } = await view(core, 'settings', '?section=skills');
+    await page.getByRole('button', { name: 'Install…' }).click();
+    const sheet = page.getByRole('dialog');
+    await expect.poll(() => sheet.count()).toBe(1);
+    expect(await sheet.textContent()).toContain('Install “weather”');
+    expect(await sheet.textContent()).toContain(`From ${picked}`);
+    await page.screenshot({ path: join(SHOTS, 'settings-skills-install-light.png'), animations: 'disabled', caret: 'hide' });
+    await sheet.getByRole('checkbox', { name: 'network:api.open-meteo.com' }).uncheck();
+    await sheet.getByRole('button', { name: 'Install with 0 of 1 permissions' }).click();
+    await expect.poll(() => core.services.skills.get('weather')?.state).toBe('enabled');
+    expect(core.services.skills.get('weather')?.granted).toEqual({ network: [], files: [], secrets: [], binaries: [] });
+    await expect.poll(() => page.locator('[data-skill="weather"]').textContent()).toContain('nothing beyond answering');
+  });
+
+  it('lists installed skills with their state and grants, and disables, enables and removes them', async () => {
+    const core = await withSkills();
+    const { page } = await view(core, 'settings', '?section=skills');
+    const weather = page.locator('[data-skill="weather"]');
+    await expect.poll(() => weather.textContent()).toContain('On');
+    expect(await weather.textContent()).toContain('May: network:api.open-meteo.com');
+    expect(await page.locator('[data-skill="daily-brief"]').textContent()).toContain('nothing beyond answering');
+    mkdirSync(SHOTS, { recursive: true });
+    await page.screenshot({ path: join(SHOTS, 'settings-skills-light.png'), animations: 'disabled', caret: 'hide' });
+
+    await weather.getByRole('button', { name: 'Disable' }).click();
+    await expect.poll(() => core.services.skills.get('weather')?.state).toBe('disabled');
+    await expect.poll(() => weather.textContent()).toContain('Off');
+    await weather.getByRole('button', { name: 'Enable' }).click();
+    await expect.poll(() => core.services.skills.get('weather')?.state).toBe('enabled');
+    await page.getByRole('button', { name: 'Remove daily-brief' }).click();
+    await expect.poll(() => page.locator('[data-skill="daily-brief"]').count()).toBe(0);
+    expect(core.services.skills.get('daily-brief')).toBeUndefined();
+    expect(await weather.textContent()).toMatch(/Disabled skill weather|Enabled skill weather/);
+  });
+
+  it('shows a drifted skill, its review sheet, and re-pins it only when the owner trusts the new content', async () => {
+    const core = await withSkills();
+    appendFileSync(join(core.services.paths.skills, 'weather', 'main.mjs'), "\nconst blob = 'ZXZpbA==" + 'A'.repeat(220) + "';\n");
+    await core.services.skills.verify('weather');
+    const popover = await view(core, 'popover');
+    await expect.poll(() => popover.page.getByText('Skill “weather” changed on disk.').count()).toBe(1);
+    await popover.page.screenshot({ path: join(SHOTS, 'popover-skill-drift-light.png'), animations: 'disabled', caret: 'hide' });
+
+    const { page } = await view(core, 'settings', '?section=skills', 'dark');
+    const weather = page.locator('[data-skill="weather"]');
+    await expect.poll(() => weather.textContent()).toContain('Changed on disk — needs review');
+    await page.screenshot({ path: join(SHOTS, 'settings-skills-drifted-dark.png'), animations: 'disabled', caret: 'hide' });
+    await weather.getByRole('button', { name: 'Review…' }).click();
+    const sheet = page.getByRole('dialog');
+    await expect.poll(() => sheet.count()).toBe(1);
+    expect(await sheet.textContent()).toContain('long encoded blob');
+    expect(await sheet.textContent()).toContain('network:api.open-meteo.com');
+    await page.screenshot({ path: join(SHOTS, 'settings-skills-review-dark.png'), animations: 'disabled', caret: 'hide' });
+    await sheet.getByRole('button', { name: 'Keep it off' }).click();
+    expect(core.services.skills.get('weather')?.state).toBe('changed');
+    await weather.getByRole('button', { name: 'Review…' }).click();
+    await page.getByRole('button', { name: 'Trust this content and turn it on' }).click();
+    await expect.poll(() => core.services.skills.get('weather')?.state).toBe('enabled');
+    await expect.poll(() => popover.page.getByText('Skill “weather” changed on disk.').count()).toBe(0);
+  });
+});
