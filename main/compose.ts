@@ -29,6 +29,7 @@ import type { SessionStore } from './storage/session-store.js';
 import { openStorage, type Storage } from './storage/storage.js';
 import type { Switches } from './storage/switches.js';
 import { createToolRegistry } from './tools/builtin.js';
+import { fileToolDeps } from './tools/files/setup.js';
 import type { ToolRegistry } from './tools/registry.js';
 import type { ToolSource } from './tools/source.js';
 
@@ -130,7 +131,8 @@ async function wire(parts: {
   const events = new Emitter<CoreEvents>();
   const pacer = new Pacer(storage.sentMessages, config.limits.pacing);
   const messaging = createMessaging({ config, channels: storage.channels, outbox: storage.outbox });
-  const tools = await createToolRegistry({ notes: storage.notes, messaging }, options.extraSources);
+  const files = fileToolDeps({ folders: config.files.folders, ownerFilesPath: paths.ownerFiles, env, platform: options.platform ?? process.platform });
+  const tools = await createToolRegistry({ notes: storage.notes, messaging, files }, options.extraSources);
   const spentTodayUsd = createSpendMeter(storage.sessions, config.model);
   const gate = new PermissionGate({
     tools,

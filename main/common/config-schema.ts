@@ -143,6 +143,19 @@ export const ApprovalsConfigSchema = z.strictObject({
   remote: z.boolean().default(true),
 });
 
+/** A folder the owner lets Pavise's file tools (and, later, terminal commands) use; nothing outside one, ever. */
+export const FolderGrantSchema = z.strictObject({
+  path: z
+    .string()
+    .min(1)
+    .refine((path) => path.startsWith('/') || path === '~' || path.startsWith('~/'), 'must be an absolute path or start with "~/", e.g. "~/Documents/Pavise"'),
+  access: z.enum(['read', 'read-write']).default('read'),
+});
+
+export const FilesConfigSchema = z.strictObject({
+  folders: z.array(FolderGrantSchema).max(50).default([]),
+});
+
 export const ConfigSchema = z.strictObject({
   $schema: z.string().optional(),
   owner: OwnerConfigSchema.prefault({}),
@@ -151,9 +164,11 @@ export const ConfigSchema = z.strictObject({
   permissions: PermissionsConfigSchema.prefault({}),
   approvals: ApprovalsConfigSchema.prefault({}),
   channels: ChannelsConfigSchema.prefault({}),
+  files: FilesConfigSchema.prefault({}),
 });
 
 export type Config = z.output<typeof ConfigSchema>;
 export type ModelConfig = Config['model'];
 export type ImessageConfig = z.output<typeof ImessageConfigSchema>;
 export type TelegramConfig = z.output<typeof TelegramConfigSchema>;
+export type FolderGrant = z.output<typeof FolderGrantSchema>;

@@ -21,6 +21,8 @@ export interface HomePaths {
   readonly config: string;
   readonly database: string;
   readonly soul: string;
+  /** The files the owner created through Pavise (main/tools/files/owner-files.ts). */
+  readonly ownerFiles: string;
 }
 
 export function homePaths(home: string): HomePaths {
@@ -29,6 +31,7 @@ export function homePaths(home: string): HomePaths {
     config: join(home, 'config.json'),
     database: join(home, 'pavise.db'),
     soul: join(home, 'SOUL.md'),
+    ownerFiles: join(home, 'owner-files.json'),
   };
 }
 

@@ -64,6 +64,11 @@ export interface ToolCallContext {
   /** The model's id for this call: stable across a retried execution, so usable as an idempotency key. */
   readonly callId: string;
   readonly signal: AbortSignal;
+  /**
+   * The gate found that the owner started this turn and it read nothing untrusted, so what the call writes is the
+   * owner's (a file written now counts as created by the owner). Absent means it does not count as the owner's.
+   */
+  readonly ownerDirected?: boolean;
 }
 
 export interface ToolResult {
