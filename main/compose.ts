@@ -131,8 +131,12 @@ async function wire(parts: {
   const events = new Emitter<CoreEvents>();
   const pacer = new Pacer(storage.sentMessages, config.limits.pacing);
   const messaging = createMessaging({ config, channels: storage.channels, outbox: storage.outbox });
-  const files = fileToolDeps({ folders: config.files.folders, ownerFilesPath: paths.ownerFiles, env, platform: options.platform ?? process.platform });
-  const tools = await createToolRegistry({ notes: storage.notes, messaging, files }, options.extraSources);
+  // No folder granted, no file tools: the model is not offered tools that could only refuse.
+  const files =
+    config.files.folders.length > 0
+      ? fileToolDeps({ folders: config.files.folders, ownerFilesPath: paths.ownerFiles, env, platform: options.platform ?? process.platform })
+      : undefined;
+  const tools = await createToolRegistry({ notes: storage.notes, messaging, ...(files ? { files } : {}) }, options.extraSources);
   const spentTodayUsd = createSpendMeter(storage.sessions, config.model);
   const gate = new PermissionGate({
     tools,

@@ -10,7 +10,7 @@ import { zodSource, type Tool } from './tool.js';
 export interface BuiltinToolDeps {
   readonly notes: NotesLike;
   readonly messaging: MessagingLike;
-  /** The file tools, inside the owner's granted folders; left out, there are none. */
+  /** The file tools, inside the owner's granted folders; left out (no folder granted), there are none. */
   readonly files?: FileToolDeps;
 }
 

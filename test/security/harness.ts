@@ -70,6 +70,10 @@ export interface HomeOptions {
    */
   readonly known?: readonly KnownRecipient[];
   readonly config?: unknown;
+  /** Stand-ins left out because the real built-in of that name is registered (the file tools once a folder is granted). */
+  readonly withoutStandIns?: readonly string[];
+  /** More environment for the home (HOME and XDG_DATA_HOME, so the Trash is the test's own). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** A fresh PAVISE_HOME with its own database and an in-memory secret store holding the canary. */
@@ -91,10 +95,10 @@ export async function openHome(harness: Harness, options: HomeOptions): Promise<
   const secrets = new MemorySecretStore();
   await secrets.set(SECRET_NAME, options.canary);
   const services = await compose({
-    env: { PAVISE_HOME: dir, ANTHROPIC_API_KEY: FAKE_KEY },
+    env: { ...options.env, PAVISE_HOME: dir, ANTHROPIC_API_KEY: FAKE_KEY },
     secrets,
     provider: harness.provider,
-    extraSources: [testSource(options.world.tools)],
+    extraSources: [testSource(options.world.tools.filter((tool) => !options.withoutStandIns?.includes(tool.name)))],
     approvalPollMs: 5,
   });
   const dayAgo = Date.now() - 24 * 60 * 60_000;
