@@ -30,6 +30,7 @@ import { openStorage, type Storage } from './storage/storage.js';
 import type { Switches } from './storage/switches.js';
 import { createToolRegistry } from './tools/builtin.js';
 import { fileToolDeps } from './tools/files/setup.js';
+import { WebFetcher } from './tools/web/web-fetcher.js';
 import type { ToolRegistry } from './tools/registry.js';
 import type { ToolSource } from './tools/source.js';
 
@@ -136,7 +137,8 @@ async function wire(parts: {
     config.files.folders.length > 0
       ? fileToolDeps({ folders: config.files.folders, ownerFilesPath: paths.ownerFiles, env, platform: options.platform ?? process.platform })
       : undefined;
-  const tools = await createToolRegistry({ notes: storage.notes, messaging, ...(files ? { files } : {}) }, options.extraSources);
+  const web = { fetcher: new WebFetcher(), httpHosts: config.web.httpHosts };
+  const tools = await createToolRegistry({ notes: storage.notes, messaging, web, ...(files ? { files } : {}) }, options.extraSources);
   const spentTodayUsd = createSpendMeter(storage.sessions, config.model);
   const gate = new PermissionGate({
     tools,

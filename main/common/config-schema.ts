@@ -156,6 +156,11 @@ export const FilesConfigSchema = z.strictObject({
   folders: z.array(FolderGrantSchema).max(50).default([]),
 });
 
+export const WebConfigSchema = z.strictObject({
+  /** Hosts web_fetch may reach over plain http (anyone on the way can read and change it); everything else is https. */
+  httpHosts: z.array(z.string().min(1).max(253).regex(/^[a-z0-9.-]+$/i, 'must be a host name such as "intranet.example"')).max(50).default([]),
+});
+
 export const ConfigSchema = z.strictObject({
   $schema: z.string().optional(),
   owner: OwnerConfigSchema.prefault({}),
@@ -165,6 +170,7 @@ export const ConfigSchema = z.strictObject({
   approvals: ApprovalsConfigSchema.prefault({}),
   channels: ChannelsConfigSchema.prefault({}),
   files: FilesConfigSchema.prefault({}),
+  web: WebConfigSchema.prefault({}),
 });
 
 export type Config = z.output<typeof ConfigSchema>;

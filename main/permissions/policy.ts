@@ -118,6 +118,14 @@ export function decide(input: PolicyInput): PolicyVerdict {
         `${describeOrigin(untrustedTarget.origin)} — not from you. Refused.`,
     );
   }
+  // A GET carries data in its address as surely as a POST in its body: once the turn has read private data, a
+  // request goes only to a host the owner named.
+  if (kind === 'network' && provenance.readPrivateData && target?.origin.kind !== 'owner') {
+    return deny(
+      `This request has read your private data, and ${effect.host || 'this server'} is not a host you named; a request there could carry ` +
+        'that data away in its address. Refused — name the site yourself to allow it.',
+    );
+  }
   if (EXFILTRATING.has(kind) && input.carriesSecret) {
     return ask('high', `It would send a secret off this Mac.${provenance.tainted ? ` This request has read ${taintWords(provenance)}.` : ''}`);
   }

@@ -1,6 +1,7 @@
 import { currentTimeTool } from './current-time.js';
 import type { EffectHost } from './effect-templates.js';
 import { createFileTools, type FileToolDeps } from './files/file-tools.js';
+import { createWebTools, type WebToolDeps } from './web/web-tools.js';
 import { createMessageTools, type MessagingLike } from './messages.js';
 import { createNoteTools, type NotesLike } from './notes.js';
 import { ToolRegistry } from './registry.js';
@@ -12,6 +13,8 @@ export interface BuiltinToolDeps {
   readonly messaging: MessagingLike;
   /** The file tools, inside the owner's granted folders; left out (no folder granted), there are none. */
   readonly files?: FileToolDeps;
+  /** web_fetch; left out, there is none. */
+  readonly web?: WebToolDeps;
 }
 
 /** The built-in tools, the first source. */
@@ -19,7 +22,8 @@ export function builtinSource(deps: BuiltinToolDeps): ToolSource {
   const [saveNote, listNotes] = createNoteTools(deps.notes);
   const [sendMessage, listConversations, readMessages] = createMessageTools(deps.messaging);
   const fileTools = deps.files ? createFileTools(deps.files) : [];
-  return zodSource('builtin', [currentTimeTool, saveNote, listNotes, sendMessage, listConversations, readMessages, ...fileTools] as readonly Tool[]);
+  const webTools = deps.web ? createWebTools(deps.web) : [];
+  return zodSource('builtin', [currentTimeTool, saveNote, listNotes, sendMessage, listConversations, readMessages, ...fileTools, ...webTools] as readonly Tool[]);
 }
 
 /**
