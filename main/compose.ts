@@ -30,7 +30,7 @@ import { openStorage, type Storage } from './storage/storage.js';
 import type { Switches } from './storage/switches.js';
 import { createToolRegistry } from './tools/builtin.js';
 import { fileToolDeps } from './tools/files/setup.js';
-import { WebFetcher } from './tools/web/web-fetcher.js';
+import { WebFetcher, type WebTransport } from './tools/web/web-fetcher.js';
 import type { ToolRegistry } from './tools/registry.js';
 import type { ToolSource } from './tools/source.js';
 
@@ -49,6 +49,11 @@ export interface ComposeOptions {
    * a model for hours, and loading the SDK at start-up only delays its channels' connecting.
    */
   readonly loadProviderAtFirstCall?: boolean;
+  /**
+   * Tests only: how web_fetch reaches their loopback server (its names, its certificate). The CLI, the gateway and
+   * the app never pass one, so production always uses the system resolver and the public-address check.
+   */
+  readonly webTransport?: WebTransport;
 }
 
 /** What the core tells whoever listens: a new pending approval, and something the owner must know now. */
@@ -137,7 +142,7 @@ async function wire(parts: {
     config.files.folders.length > 0
       ? fileToolDeps({ folders: config.files.folders, ownerFilesPath: paths.ownerFiles, env, platform: options.platform ?? process.platform })
       : undefined;
-  const web = { fetcher: new WebFetcher(), httpHosts: config.web.httpHosts };
+  const web = { fetcher: new WebFetcher(options.webTransport), httpHosts: config.web.httpHosts };
   const tools = await createToolRegistry({ notes: storage.notes, messaging, web, ...(files ? { files } : {}) }, options.extraSources);
   const spentTodayUsd = createSpendMeter(storage.sessions, config.model);
   const gate = new PermissionGate({

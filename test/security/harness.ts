@@ -8,6 +8,7 @@ import type { Provider } from '../../main/llm/provider.js';
 import { canonicalJson } from '../../main/permissions/canonical.js';
 import { compose, type Core } from '../../main/compose.js';
 import { SecretBroker } from '../../main/permissions/secret-broker.js';
+import type { WebTransport } from '../../main/tools/web/web-fetcher.js';
 import { startFakeAnthropic, type FakeLlmServer, type FakeScript, type RecordedRequest } from '../fakes/fake-anthropic-server.js';
 import { MemorySecretStore } from '../helpers/memory-secret-store.js';
 import { EFFECTFUL_TOOLS, type TestWorld } from './tools.js';
@@ -74,6 +75,8 @@ export interface HomeOptions {
   readonly withoutStandIns?: readonly string[];
   /** More environment for the home (HOME and XDG_DATA_HOME, so the Trash is the test's own). */
   readonly env?: Readonly<Record<string, string>>;
+  /** How web_fetch reaches the test's loopback HTTPS server. */
+  readonly webTransport?: WebTransport;
 }
 
 /** A fresh PAVISE_HOME with its own database and an in-memory secret store holding the canary. */
@@ -100,6 +103,7 @@ export async function openHome(harness: Harness, options: HomeOptions): Promise<
     provider: harness.provider,
     extraSources: [testSource(options.world.tools.filter((tool) => !options.withoutStandIns?.includes(tool.name)))],
     approvalPollMs: 5,
+    ...(options.webTransport ? { webTransport: options.webTransport } : {}),
   });
   const dayAgo = Date.now() - 24 * 60 * 60_000;
   for (const known of options.known ?? []) {

@@ -22,6 +22,8 @@ export async function htmlToMarkdown(html: string, url: string): Promise<{ reado
   const body = article?.content ?? document.body?.innerHTML ?? html;
   const turndown = new TurndownService({ headingStyle: 'atx', codeBlockStyle: 'fenced', bulletListMarker: '-' });
   turndown.remove(['script', 'style', 'noscript', 'iframe']);
+  // The Markdown is read by a model, not rendered: the page's characters stay as written (no "\_" or "\[").
+  turndown.escape = (text: string) => text;
   const markdown = turndown
     .turndown(body)
     .replace(/\n{3,}/g, '\n\n')
