@@ -31,6 +31,7 @@ import type { Switches } from './storage/switches.js';
 import { createToolRegistry } from './tools/builtin.js';
 import { fileToolDeps } from './tools/files/setup.js';
 import { WebFetcher, type WebTransport } from './tools/web/web-fetcher.js';
+import { MailService } from './tools/mail/mail-service.js';
 import type { ToolRegistry } from './tools/registry.js';
 import type { ToolSource } from './tools/source.js';
 
@@ -143,7 +144,8 @@ async function wire(parts: {
       ? fileToolDeps({ folders: config.files.folders, ownerFilesPath: paths.ownerFiles, env, platform: options.platform ?? process.platform })
       : undefined;
   const web = { fetcher: new WebFetcher(options.webTransport), httpHosts: config.web.httpHosts };
-  const tools = await createToolRegistry({ notes: storage.notes, messaging, web, ...(files ? { files } : {}) }, options.extraSources);
+  const mail = config.mail.accounts.length > 0 ? new MailService(config.mail.accounts, secrets) : undefined;
+  const tools = await createToolRegistry({ notes: storage.notes, messaging, web, ...(files ? { files } : {}), ...(mail ? { mail } : {}) }, options.extraSources);
   const spentTodayUsd = createSpendMeter(storage.sessions, config.model);
   const gate = new PermissionGate({
     tools,

@@ -161,6 +161,34 @@ export const WebConfigSchema = z.strictObject({
   httpHosts: z.array(z.string().min(1).max(253).regex(/^[a-z0-9.-]+$/i, 'must be a host name such as "intranet.example"')).max(50).default([]),
 });
 
+/** How a mail connection is protected: TLS from the start, upgraded with STARTTLS, or none (this machine only). */
+const MailServerSchema = (defaultPort: number, defaultTls: 'implicit' | 'starttls') =>
+  z
+    .strictObject({
+      host: z.string().min(1).max(253),
+      port: z.int().min(1).max(65_535).default(defaultPort),
+      tls: z.enum(['implicit', 'starttls', 'none']).default(defaultTls),
+    })
+    .refine((server) => server.tls !== 'none' || isLoopbackHost(server.host), {
+      message: 'tls "none" sends the password and your mail in the clear; it is allowed only for a server on this machine (localhost, 127.0.0.1, ::1)',
+      path: ['tls'],
+    });
+
+/** One IMAP/SMTP account; its password (or app password) is the Keychain secret `mail-<id>`, never in this file. */
+export const MailAccountSchema = z.strictObject({
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'must be a short lower-case name such as "personal" (its password is the secret mail-<id>)'),
+  address: z.email(),
+  name: z.string().min(1).max(100).optional(),
+  /** The login name; defaults to the address. */
+  user: z.string().min(1).max(320).optional(),
+  imap: MailServerSchema(993, 'implicit'),
+  smtp: MailServerSchema(465, 'implicit'),
+});
+
+export const MailConfigSchema = z.strictObject({
+  accounts: z.array(MailAccountSchema).max(10).default([]),
+});
+
 export const ConfigSchema = z.strictObject({
   $schema: z.string().optional(),
   owner: OwnerConfigSchema.prefault({}),
@@ -171,6 +199,7 @@ export const ConfigSchema = z.strictObject({
   channels: ChannelsConfigSchema.prefault({}),
   files: FilesConfigSchema.prefault({}),
   web: WebConfigSchema.prefault({}),
+  mail: MailConfigSchema.prefault({}),
 });
 
 export type Config = z.output<typeof ConfigSchema>;
@@ -178,3 +207,4 @@ export type ModelConfig = Config['model'];
 export type ImessageConfig = z.output<typeof ImessageConfigSchema>;
 export type TelegramConfig = z.output<typeof TelegramConfigSchema>;
 export type FolderGrant = z.output<typeof FolderGrantSchema>;
+export type MailAccount = z.output<typeof MailAccountSchema>;

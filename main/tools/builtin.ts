@@ -2,6 +2,8 @@ import { currentTimeTool } from './current-time.js';
 import type { EffectHost } from './effect-templates.js';
 import { createFileTools, type FileToolDeps } from './files/file-tools.js';
 import { createWebTools, type WebToolDeps } from './web/web-tools.js';
+import { createMailTools } from './mail/mail-tools.js';
+import type { MailService } from './mail/mail-service.js';
 import { createMessageTools, type MessagingLike } from './messages.js';
 import { createNoteTools, type NotesLike } from './notes.js';
 import { ToolRegistry } from './registry.js';
@@ -15,6 +17,8 @@ export interface BuiltinToolDeps {
   readonly files?: FileToolDeps;
   /** web_fetch; left out, there is none. */
   readonly web?: WebToolDeps;
+  /** The mail tools, over the accounts in config; left out (no account), there are none. */
+  readonly mail?: MailService;
 }
 
 /** The built-in tools, the first source. */
@@ -23,7 +27,8 @@ export function builtinSource(deps: BuiltinToolDeps): ToolSource {
   const [sendMessage, listConversations, readMessages] = createMessageTools(deps.messaging);
   const fileTools = deps.files ? createFileTools(deps.files) : [];
   const webTools = deps.web ? createWebTools(deps.web) : [];
-  return zodSource('builtin', [currentTimeTool, saveNote, listNotes, sendMessage, listConversations, readMessages, ...fileTools, ...webTools] as readonly Tool[]);
+  const mailTools = deps.mail ? createMailTools(deps.mail) : [];
+  return zodSource('builtin', [currentTimeTool, saveNote, listNotes, sendMessage, listConversations, readMessages, ...fileTools, ...webTools, ...mailTools] as readonly Tool[]);
 }
 
 /**

@@ -59,6 +59,8 @@ export function checkDescriptor(descriptor: ToolDescriptor, sourceId: string): v
   for (const template of descriptor.effects) {
     const fields = FIELDS[template.kind];
     if (!EFFECT_KINDS.includes(template.kind) || !fields) fail(`"${String(template.kind)}" is not an effect kind (${EFFECT_KINDS.join(', ')}).`);
+    const repeated = Object.values(template).filter((value) => typeof value === 'object' && value !== null && 'eachOf' in value);
+    if (repeated.length > 1) fail(`a ${template.kind} effect may repeat over one list only (it names eachOf ${repeated.length} times).`);
     for (const key of Object.keys(template)) {
       if (key !== 'kind' && !(key in fields)) fail(`a ${template.kind} effect has no field "${key}".`);
     }
@@ -114,6 +116,12 @@ function checkValueTemplate(
     if (spec.type !== 'string') fail(`${where} needs a ${spec.type}, not a host name.`);
     return named(value.hostOf, 'string');
   }
+  if ('eachOf' in value) {
+    if (spec.type !== 'string') fail(`${where} needs a ${spec.type}, not one item of a list.`);
+    // An optional list is allowed: left out, the call has no such effect (and the tool receives no such items).
+    if (typeof value.eachOf !== 'string' || argType(value.eachOf) !== 'string[]') fail(`${where} repeats over "${String(value.eachOf)}", which is not a list of strings in its inputSchema.`);
+    return;
+  }
   if ('template' in value && typeof value.template === 'string') {
     if (spec.type !== 'string') fail(`${where} needs a ${spec.type}, not a text template.`);
     for (const { name, filter } of placeholders(value.template)) {
@@ -122,7 +130,7 @@ function checkValueTemplate(
     }
     return;
   }
-  fail(`${where} must be { arg }, { template } or { hostOf }.`);
+  fail(`${where} must be { arg }, { template }, { hostOf } or { eachOf }.`);
 }
 
 /** The JSON Schema type of one property, as far as effect fields care. */
@@ -141,13 +149,25 @@ function jsonType(schema: unknown): FieldType | 'other' {
  */
 export function evaluateEffects(descriptor: ToolDescriptor, input: unknown, host: EffectHost = {}): Effect[] {
   const args = asArgs(descriptor, input);
-  return descriptor.effects.map((template) => {
+  return descriptor.effects.flatMap((template) => {
+    const list = Object.values(template).find((value): value is { eachOf: string } => typeof value === 'object' && value !== null && 'eachOf' in value);
+    if (!list) return [evaluateOne(descriptor, template, args, host, undefined)];
+    const items = args[list.eachOf];
+    const required = (descriptor.inputSchema as { required?: unknown }).required;
+    // An optional list left out (or empty) has no such effect; a required one must name at least one item.
+    if ((items === undefined || (Array.isArray(items) && items.length === 0)) && !(Array.isArray(required) && required.includes(list.eachOf))) return [];
+    if (!Array.isArray(items) || items.length === 0) throw new Error(`${descriptor.name}: the argument "${list.eachOf}" must be a non-empty list.`);
+    return items.map((item) => evaluateOne(descriptor, template, args, host, item));
+  });
+}
+
+function evaluateOne(descriptor: ToolDescriptor, template: EffectTemplate, args: Readonly<Record<string, unknown>>, host: EffectHost, item: unknown): Effect {
     const fields = FIELDS[template.kind];
     const effect: Record<string, unknown> = { kind: template.kind };
     for (const [field, spec] of Object.entries(fields)) {
       const value = (template as unknown as Record<string, ValueTemplate | undefined>)[field];
       if (value === undefined) continue;
-      const evaluated = evaluateValue(value, args, descriptor.name);
+      const evaluated = 'eachOf' in value ? item : evaluateValue(value, args, descriptor.name);
       if (evaluated === undefined) {
         if (spec.required) throw new Error(`${descriptor.name}: the ${template.kind} effect's ${field} has no value in this call.`);
         continue;
@@ -157,7 +177,6 @@ export function evaluateEffects(descriptor: ToolDescriptor, input: unknown, host
     }
     if (template.kind === 'send_message') return resolveRecipient(effect as Extract<Effect, { kind: 'send_message' }>, host);
     return effect as unknown as Effect;
-  });
 }
 
 function resolveRecipient(effect: Extract<Effect, { kind: 'send_message' }>, host: EffectHost): Effect {
@@ -222,6 +241,7 @@ function evaluateValue(value: ValueTemplate, args: Readonly<Record<string, unkno
     if (typeof url !== 'string') throw new Error(`${tool}: the argument "${value.hostOf}" must be a URL string.`);
     return URL.canParse(url) ? new URL(url).hostname : '';
   }
+  if ('eachOf' in value) return args[value.eachOf];
   return fill(value.template, args, render);
 }
 

@@ -4,9 +4,10 @@ import type { Provenance, UntrustedSource } from '../common/messages.js';
 /**
  * Where one value of an effect comes from, as data the host evaluates against the call's input: an argument, a
  * string with `{argument}` placeholders (a `[...]` segment is dropped when a placeholder in it is absent), or the
- * host name of a URL argument. An array argument renders as its items joined by ", ".
+ * host name of a URL argument, or `eachOf` a string-array argument: the effect is repeated once per item (an email
+ * is a send to every recipient). An array argument otherwise renders as its items joined by ", ".
  */
-export type ValueTemplate = { readonly arg: string } | { readonly template: string } | { readonly hostOf: string };
+export type ValueTemplate = { readonly arg: string } | { readonly template: string } | { readonly hostOf: string } | { readonly eachOf: string };
 
 /** One effect of a call, described as data. Field names are those of `Effect` (main/common/effects.ts). */
 export type EffectTemplate =
