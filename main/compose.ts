@@ -32,6 +32,7 @@ import { createToolRegistry } from './tools/builtin.js';
 import { fileToolDeps } from './tools/files/setup.js';
 import { WebFetcher, type WebTransport } from './tools/web/web-fetcher.js';
 import { MailService } from './tools/mail/mail-service.js';
+import { HomeAssistantClient } from './tools/home/home-assistant.js';
 import type { ToolRegistry } from './tools/registry.js';
 import type { ToolSource } from './tools/source.js';
 
@@ -145,7 +146,13 @@ async function wire(parts: {
       : undefined;
   const web = { fetcher: new WebFetcher(options.webTransport), httpHosts: config.web.httpHosts };
   const mail = config.mail.accounts.length > 0 ? new MailService(config.mail.accounts, secrets) : undefined;
-  const tools = await createToolRegistry({ notes: storage.notes, messaging, web, ...(files ? { files } : {}), ...(mail ? { mail } : {}) }, options.extraSources);
+  const platform = options.platform ?? process.platform;
+  const assistant = config.home.assistant ? new HomeAssistantClient(config.home.assistant.url, secrets) : undefined;
+  const home = { ...(assistant ? { assistant } : {}), shortcuts: config.home.shortcuts, platform };
+  const tools = await createToolRegistry(
+    { notes: storage.notes, messaging, web, home, ...(files ? { files } : {}), ...(mail ? { mail } : {}) },
+    options.extraSources,
+  );
   const spentTodayUsd = createSpendMeter(storage.sessions, config.model);
   const gate = new PermissionGate({
     tools,

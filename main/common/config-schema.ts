@@ -81,7 +81,7 @@ export const LimitsConfigSchema = z.strictObject({
   pacing: PacingConfigSchema.prefault({}),
 });
 
-const EFFECT_KIND_VALUES = ['read_private', 'write_local', 'send_message', 'execute', 'network', 'spend', 'modify_calendar', 'delete'] as const;
+const EFFECT_KIND_VALUES = ['read_private', 'write_local', 'send_message', 'execute', 'network', 'spend', 'modify_calendar', 'delete', 'control_device'] as const;
 
 /** Permissions can only be tightened: there is deliberately no field that allows more. */
 export const PermissionsConfigSchema = z.strictObject({
@@ -189,6 +189,26 @@ export const MailConfigSchema = z.strictObject({
   accounts: z.array(MailAccountSchema).max(10).default([]),
 });
 
+/** http is allowed for Home Assistant on this machine or the home network (.local names, private IPv4); else https. */
+function homeNetworkUrl() {
+  return z.url({ protocol: /^https?$/ }).superRefine((value, ctx) => {
+    const plain = /^http:\/\/(?:[^@/?#]*@)?(\[[^\]]*\]|[^:/?#]*)/i.exec(value);
+    const host = plain?.[1]?.toLowerCase();
+    if (host === undefined) return;
+    const privateV4 = /^(10\.\d+|192\.168|172\.(1[6-9]|2\d|3[01]))\.\d+\.\d+$/.test(host);
+    if (!isLoopbackHost(host) && !host.endsWith('.local') && !privateV4) {
+      ctx.addIssue({ code: 'custom', input: value, message: `plain http to ${host} outside your home network; use https (e.g. "https://${host}:8123")` });
+    }
+  });
+}
+
+export const HomeConfigSchema = z.strictObject({
+  /** Home Assistant: its address; the long-lived access token is the Keychain secret `home-assistant`. */
+  assistant: z.strictObject({ url: homeNetworkUrl() }).optional(),
+  /** macOS Shortcuts Pavise may run (by exact name), e.g. HomeKit scenes; nothing else runs. */
+  shortcuts: z.array(z.string().min(1).max(200)).max(50).default([]),
+});
+
 export const ConfigSchema = z.strictObject({
   $schema: z.string().optional(),
   owner: OwnerConfigSchema.prefault({}),
@@ -200,6 +220,7 @@ export const ConfigSchema = z.strictObject({
   files: FilesConfigSchema.prefault({}),
   web: WebConfigSchema.prefault({}),
   mail: MailConfigSchema.prefault({}),
+  home: HomeConfigSchema.prefault({}),
 });
 
 export type Config = z.output<typeof ConfigSchema>;

@@ -1,4 +1,4 @@
-import { RISK_ORDER, maxRisk, type Effect, type EffectKind, type Risk } from '../common/effects.js';
+import { RISK_ORDER, isEverydayDevice, isHighRiskDevice, maxRisk, type Effect, type EffectKind, type Risk } from '../common/effects.js';
 import type { ArgumentOrigin, CallProvenance, ValueOrigin } from './provenance.js';
 
 export type Decision = 'allow' | 'ask' | 'deny';
@@ -46,7 +46,7 @@ const EXFILTRATING: ReadonlySet<EffectKind> = new Set(['send_message', 'network'
 /** Effects the owner must approve every time, whoever asked. */
 const ALWAYS_ASK: ReadonlySet<EffectKind> = new Set(['execute', 'spend', 'delete']);
 /** Effects a time-limited grant may cover. */
-const GRANTABLE: ReadonlySet<EffectKind> = new Set(['send_message', 'network', 'write_local', 'modify_calendar']);
+const GRANTABLE: ReadonlySet<EffectKind> = new Set(['send_message', 'network', 'write_local', 'modify_calendar', 'control_device']);
 
 export function effectTarget(effect: Effect): string {
   switch (effect.kind) {
@@ -58,6 +58,8 @@ export function effectTarget(effect: Effect): string {
       return effect.path ?? effect.what;
     case 'delete':
       return effect.target;
+    case 'control_device':
+      return effect.entity;
     case 'execute':
       return effect.argv.join(' ');
     case 'spend':
@@ -147,6 +149,10 @@ export function decide(input: PolicyInput): PolicyVerdict {
     return ask('high', `"${first.value}" came from ${describeOrigin(first.origin)} — not from you.${also}`);
   }
 
+  if (effect.kind === 'control_device' && isHighRiskDevice(effect.entity)) {
+    return ask('high', `${effect.entity} is a lock, alarm, camera, door or garage: Pavise always asks before controlling it.`, false);
+  }
+
   if (ALWAYS_ASK.has(kind) && !provenance.tainted) {
     const what = { execute: 'Running a command', spend: 'Spending money', delete: 'Deleting' }[kind as 'execute' | 'spend' | 'delete'];
     return ask('high', `${what} always needs your approval.`);
@@ -177,6 +183,16 @@ export function decide(input: PolicyInput): PolicyVerdict {
     case 'write_local':
     case 'modify_calendar':
       verdict = allow('low', 'You asked for this yourself.');
+      break;
+    case 'control_device':
+      // Lights and media the owner's own request reached run; any other device asks (never granted for a time).
+      if (effect.kind === 'control_device' && effect.entity.startsWith('shortcut.')) {
+        verdict = ask('low', `Running the shortcut "${effect.entity.slice(9)}" asks each time unless you allow it for a while.`);
+      } else if (effect.kind === 'control_device' && isEverydayDevice(effect.entity)) {
+        verdict = target?.origin.kind === 'owner' ? allow('low', 'You asked for this yourself.') : ask('low', `Pavise chose ${effect.entity}; you did not name it.`);
+      } else {
+        verdict = ask('medium', `Controlling ${effect.kind === 'control_device' ? effect.entity : 'this device'} needs your approval.`, false);
+      }
       break;
     default:
       verdict = ask('high', 'This kind of action needs your approval.');
@@ -221,7 +237,7 @@ function belongsTo(origin: ArgumentOrigin, effectIndex: number): boolean {
 }
 
 function primaryTarget(effect: Effect, index: number, origins: readonly ArgumentOrigin[]): ArgumentOrigin | undefined {
-  const field = { send_message: 'recipient', network: 'host', delete: 'target', write_local: 'path', execute: 'argv[0]', spend: 'amount' }[
+  const field = { send_message: 'recipient', network: 'host', delete: 'target', write_local: 'path', execute: 'argv[0]', spend: 'amount', control_device: 'entity' }[
     effect.kind as string
   ];
   return field ? origins.find((origin) => origin.path === `effect${index}.${field}`) : undefined;

@@ -4,6 +4,7 @@ import { createFileTools, type FileToolDeps } from './files/file-tools.js';
 import { createWebTools, type WebToolDeps } from './web/web-tools.js';
 import { createMailTools } from './mail/mail-tools.js';
 import type { MailService } from './mail/mail-service.js';
+import { createHomeTools, type HomeToolDeps } from './home/home-tools.js';
 import { createMessageTools, type MessagingLike } from './messages.js';
 import { createNoteTools, type NotesLike } from './notes.js';
 import { ToolRegistry } from './registry.js';
@@ -19,6 +20,8 @@ export interface BuiltinToolDeps {
   readonly web?: WebToolDeps;
   /** The mail tools, over the accounts in config; left out (no account), there are none. */
   readonly mail?: MailService;
+  /** Home Assistant and macOS Shortcuts; left out, there are none. */
+  readonly home?: HomeToolDeps;
 }
 
 /** The built-in tools, the first source. */
@@ -28,7 +31,11 @@ export function builtinSource(deps: BuiltinToolDeps): ToolSource {
   const fileTools = deps.files ? createFileTools(deps.files) : [];
   const webTools = deps.web ? createWebTools(deps.web) : [];
   const mailTools = deps.mail ? createMailTools(deps.mail) : [];
-  return zodSource('builtin', [currentTimeTool, saveNote, listNotes, sendMessage, listConversations, readMessages, ...fileTools, ...webTools, ...mailTools] as readonly Tool[]);
+  const homeTools = deps.home ? createHomeTools(deps.home) : [];
+  return zodSource('builtin', [
+    ...[currentTimeTool, saveNote, listNotes, sendMessage, listConversations, readMessages],
+    ...[...fileTools, ...webTools, ...mailTools, ...homeTools],
+  ] as readonly Tool[]);
 }
 
 /**

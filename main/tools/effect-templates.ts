@@ -27,6 +27,7 @@ const FIELDS: Readonly<Record<EffectKind, Readonly<Record<string, FieldSpec>>>> 
   spend: { amountUsd: { type: 'number', required: true }, what: S },
   modify_calendar: { what: S },
   delete: { target: S },
+  control_device: { entity: S, action: S },
 };
 
 const UNTRUSTED_SOURCES: readonly UntrustedSource[] = ['non_owner_sender', 'web', 'email', 'calendar_invite', 'file', 'tool_output'];

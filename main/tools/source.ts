@@ -24,7 +24,8 @@ export type EffectTemplate =
     }
   | { readonly kind: 'spend'; readonly amountUsd: ValueTemplate; readonly what: ValueTemplate }
   | { readonly kind: 'modify_calendar'; readonly what: ValueTemplate }
-  | { readonly kind: 'delete'; readonly target: ValueTemplate };
+  | { readonly kind: 'delete'; readonly target: ValueTemplate }
+  | { readonly kind: 'control_device'; readonly entity: ValueTemplate; readonly action: ValueTemplate };
 
 /**
  * The provenance of what a tool returns, which the host applies: `trigger` is as trusted as whoever started the turn,
