@@ -172,3 +172,16 @@ describe('web_fetch against SSRF, with the production address check', () => {
     expect(hits).toEqual([]);
   });
 });
+
+describe('htmlToMarkdown on a very large page', () => {
+  it('keeps the main element without its navigation and converts about what will be shown', async () => {
+    const { htmlToMarkdown } = await import('../../../main/tools/web/page-to-markdown.js');
+    const paragraphs = Array.from({ length: 6_000 }, (_, i) => `<p>Paragraph ${i} about the budget for parks and roads in the coming year.</p>`).join('');
+    const page = await htmlToMarkdown(`<html><head><title>Minutes</title></head><body><main><nav>Menu</nav>${paragraphs}</main></body></html>`, 'https://x.test/');
+    expect(page.title).toBe('Minutes');
+    expect(page.markdown.startsWith('Paragraph 0 about the budget')).toBe(true);
+    expect(page.markdown).not.toContain('Menu');
+    expect(page.markdown).not.toContain('Paragraph 5999');
+    expect(page.markdown.length).toBeGreaterThan(100_000);
+  });
+});
