@@ -32,6 +32,8 @@ function effectLine(effect: Effect): string {
       return effect.path ? `${effect.what} (${effect.path})` : effect.what;
     case 'delete':
       return `Delete ${effect.target}`;
+    case 'control_device':
+      return `${effect.action} ${effect.entity}`;
     default:
       return effect.what;
   }

@@ -37,6 +37,10 @@ import { InstalledSkills, type SkillActivity } from './skills/installed-skills.j
 import { fetchTransport, type SecretFiller, type Transport } from './skills/network-broker.js';
 import { loadSkillHost } from './skills/skill-sources.js';
 import { createToolRegistry } from './tools/builtin.js';
+import { fileToolDeps } from './tools/files/setup.js';
+import { WebFetcher, type WebTransport } from './tools/web/web-fetcher.js';
+import { MailService } from './tools/mail/mail-service.js';
+import { HomeAssistantClient } from './tools/home/home-assistant.js';
 import type { ToolRegistry } from './tools/registry.js';
 import type { ToolSource } from './tools/source.js';
 
@@ -64,6 +68,11 @@ export interface ComposeOptions {
   readonly scheduleNow?: () => number;
   /** How skills' brokered requests leave (tests reach a fake server on loopback); the default is fetch. */
   readonly skillTransport?: Transport;
+  /**
+   * Tests only: how web_fetch reaches their loopback server (its names, its certificate). The CLI, the gateway and
+   * the app never pass one, so production always uses the system resolver and the public-address check.
+   */
+  readonly webTransport?: WebTransport;
 }
 
 /** What the core tells whoever listens: a new pending approval, its end, and something the owner must know now. */
@@ -171,7 +180,20 @@ async function wire(parts: {
     mcpServers: config.mcp.servers,
   });
   const scheduling = createScheduling({ config, home: paths.home, jobs: storage.jobs, channels: storage.channels, ...(options.scheduleNow ? { now: options.scheduleNow } : {}) });
-  const tools = await createToolRegistry({ notes: storage.notes, messaging, scheduling, ...nativeParts(config, options) }, [...skillHost.sources, ...(options.extraSources ?? [])]);
+  // No folder granted, no file tools: the model is not offered tools that could only refuse.
+  const files =
+    config.files.folders.length > 0
+      ? fileToolDeps({ folders: config.files.folders, ownerFilesPath: paths.ownerFiles, env, platform: options.platform ?? process.platform })
+      : undefined;
+  const web = { fetcher: new WebFetcher(options.webTransport), httpHosts: config.web.httpHosts };
+  const mail = config.mail.accounts.length > 0 ? new MailService(config.mail.accounts, secrets) : undefined;
+  const platform = options.platform ?? process.platform;
+  const assistant = config.home.assistant ? new HomeAssistantClient(config.home.assistant.url, secrets) : undefined;
+  const home = { ...(assistant ? { assistant } : {}), shortcuts: config.home.shortcuts, platform };
+  const tools = await createToolRegistry(
+    { notes: storage.notes, messaging, scheduling, web, home, ...(files ? { files } : {}), ...(mail ? { mail } : {}), ...nativeParts(config, options) },
+    [...skillHost.sources, ...(options.extraSources ?? [])],
+  );
   const spentTodayUsd = createSpendMeter(storage.sessions, config.model);
   const gate = new PermissionGate({
     tools,

@@ -18,7 +18,7 @@ exec 1>&2       # progress goes to stderr, so a caller's stdout stays its own
 
 OS="$(uname -s)"
 NODE_MAJOR=24
-APT_PACKAGES=(dbus gnome-keyring bubblewrap chromium)
+APT_PACKAGES=(dbus gnome-keyring bubblewrap chromium openssl dovecot-imapd)
 
 log() { printf 'setup: %s\n' "$*"; }
 die() {

@@ -17,7 +17,9 @@ import type { ModelRequest, Provider, ProviderId } from '../llm/provider.js';
 import type { RegisteredTool, ToolRegistry, ToolResult } from '../tools/tool.js';
 import type { AgentEvent } from './events.js';
 
-export type ToolDecision = { readonly action: 'allow' } | { readonly action: 'deny'; readonly reason: string };
+export type ToolDecision =
+  | { readonly action: 'allow'; readonly ownerDirected?: boolean }
+  | { readonly action: 'deny'; readonly reason: string };
 
 export interface ToolCallRequest {
   readonly sessionId: string;
@@ -242,6 +244,7 @@ async function runToolCall(
   // What the gate approves is exactly what runs: one deep-frozen copy goes to both.
   const input = deepFreeze(structuredClone(parsed.data));
   request = { sessionId: options.sessionId, call, tool, input, context, signal };
+  let ownerDirected = false;
   if (options.hooks.beforeToolCall) {
     let decision: ToolDecision;
     try {
@@ -250,10 +253,11 @@ async function runToolCall(
       decision = { action: 'deny', reason: `the permission check failed (${error instanceof Error ? error.message : String(error)})` };
     }
     if (decision.action === 'deny') return result({ content: `Not run: ${decision.reason}`, isError: true });
+    ownerDirected = decision.ownerDirected === true;
   }
 
   try {
-    return await result(await options.tools.call(tool, input, { sessionId: options.sessionId, callId: call.id, signal }));
+    return await result(await options.tools.call(tool, input, { sessionId: options.sessionId, callId: call.id, signal, ...(ownerDirected ? { ownerDirected } : {}) }));
   } catch (error) {
     return result({ content: `${tool.name} failed: ${error instanceof Error ? error.message : String(error)}`, isError: true });
   }

@@ -81,7 +81,7 @@ export const LimitsConfigSchema = z.strictObject({
   pacing: PacingConfigSchema.prefault({}),
 });
 
-const EFFECT_KIND_VALUES = ['read_private', 'write_local', 'send_message', 'execute', 'network', 'spend', 'modify_calendar', 'delete'] as const;
+const EFFECT_KIND_VALUES = ['read_private', 'write_local', 'send_message', 'execute', 'network', 'spend', 'modify_calendar', 'delete', 'control_device'] as const;
 
 /** Permissions can only be tightened: there is deliberately no field that allows more. */
 export const PermissionsConfigSchema = z.strictObject({
@@ -195,6 +195,72 @@ export const McpConfigSchema = z.strictObject({
   servers: z.record(z.string().regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'lower-case letters, digits and hyphens'), McpServerConfigSchema).default({}),
 });
 
+/** A folder the owner lets Pavise's file tools (and, later, terminal commands) use; nothing outside one, ever. */
+export const FolderGrantSchema = z.strictObject({
+  path: z
+    .string()
+    .min(1)
+    .refine((path) => path.startsWith('/') || path === '~' || path.startsWith('~/'), 'must be an absolute path or start with "~/", e.g. "~/Documents/Pavise"'),
+  access: z.enum(['read', 'read-write']).default('read'),
+});
+
+export const FilesConfigSchema = z.strictObject({
+  folders: z.array(FolderGrantSchema).max(50).default([]),
+});
+
+export const WebConfigSchema = z.strictObject({
+  /** Hosts web_fetch may reach over plain http (anyone on the way can read and change it); everything else is https. */
+  httpHosts: z.array(z.string().min(1).max(253).regex(/^[a-z0-9.-]+$/i, 'must be a host name such as "intranet.example"')).max(50).default([]),
+});
+
+/** How a mail connection is protected: TLS from the start, upgraded with STARTTLS, or none (this machine only). */
+const MailServerSchema = (defaultPort: number, defaultTls: 'implicit' | 'starttls') =>
+  z
+    .strictObject({
+      host: z.string().min(1).max(253),
+      port: z.int().min(1).max(65_535).default(defaultPort),
+      tls: z.enum(['implicit', 'starttls', 'none']).default(defaultTls),
+    })
+    .refine((server) => server.tls !== 'none' || isLoopbackHost(server.host), {
+      message: 'tls "none" sends the password and your mail in the clear; it is allowed only for a server on this machine (localhost, 127.0.0.1, ::1)',
+      path: ['tls'],
+    });
+
+/** One IMAP/SMTP account; its password (or app password) is the Keychain secret `mail-<id>`, never in this file. */
+export const MailAccountSchema = z.strictObject({
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'must be a short lower-case name such as "personal" (its password is the secret mail-<id>)'),
+  address: z.email(),
+  name: z.string().min(1).max(100).optional(),
+  /** The login name; defaults to the address. */
+  user: z.string().min(1).max(320).optional(),
+  imap: MailServerSchema(993, 'implicit'),
+  smtp: MailServerSchema(465, 'implicit'),
+});
+
+export const MailConfigSchema = z.strictObject({
+  accounts: z.array(MailAccountSchema).max(10).default([]),
+});
+
+/** http is allowed for Home Assistant on this machine or the home network (.local names, private IPv4); else https. */
+function homeNetworkUrl() {
+  return z.url({ protocol: /^https?$/ }).superRefine((value, ctx) => {
+    const plain = /^http:\/\/(?:[^@/?#]*@)?(\[[^\]]*\]|[^:/?#]*)/i.exec(value);
+    const host = plain?.[1]?.toLowerCase();
+    if (host === undefined) return;
+    const privateV4 = /^(10\.\d+|192\.168|172\.(1[6-9]|2\d|3[01]))\.\d+\.\d+$/.test(host);
+    if (!isLoopbackHost(host) && !host.endsWith('.local') && !privateV4) {
+      ctx.addIssue({ code: 'custom', input: value, message: `plain http to ${host} outside your home network; use https (e.g. "https://${host}:8123")` });
+    }
+  });
+}
+
+export const HomeConfigSchema = z.strictObject({
+  /** Home Assistant: its address; the long-lived access token is the Keychain secret `home-assistant`. */
+  assistant: z.strictObject({ url: homeNetworkUrl() }).optional(),
+  /** macOS Shortcuts Pavise may run (by exact name), e.g. HomeKit scenes; nothing else runs. */
+  shortcuts: z.array(z.string().min(1).max(200)).max(50).default([]),
+});
+
 export const ConfigSchema = z.strictObject({
   $schema: z.string().optional(),
   owner: OwnerConfigSchema.prefault({}),
@@ -205,6 +271,10 @@ export const ConfigSchema = z.strictObject({
   channels: ChannelsConfigSchema.prefault({}),
   schedule: ScheduleConfigSchema.prefault({}),
   mcp: McpConfigSchema.prefault({}),
+  files: FilesConfigSchema.prefault({}),
+  web: WebConfigSchema.prefault({}),
+  mail: MailConfigSchema.prefault({}),
+  home: HomeConfigSchema.prefault({}),
 });
 
 export type Config = z.output<typeof ConfigSchema>;
@@ -213,3 +283,5 @@ export type ImessageConfig = z.output<typeof ImessageConfigSchema>;
 export type TelegramConfig = z.output<typeof TelegramConfigSchema>;
 export type ScheduleConfig = z.output<typeof ScheduleConfigSchema>;
 export type McpServerConfig = z.output<typeof McpServerConfigSchema>;
+export type FolderGrant = z.output<typeof FolderGrantSchema>;
+export type MailAccount = z.output<typeof MailAccountSchema>;

@@ -11,7 +11,8 @@ export type EffectKind =
   | 'network'
   | 'spend'
   | 'modify_calendar'
-  | 'delete';
+  | 'delete'
+  | 'control_device';
 
 export const EFFECT_KINDS: readonly EffectKind[] = [
   'read_private',
@@ -22,6 +23,7 @@ export const EFFECT_KINDS: readonly EffectKind[] = [
   'spend',
   'modify_calendar',
   'delete',
+  'control_device',
 ];
 
 export type Effect =
@@ -41,7 +43,25 @@ export type Effect =
   | { readonly kind: 'network'; readonly host: string; readonly url?: string; readonly method?: string; readonly body?: string }
   | { readonly kind: 'spend'; readonly amountUsd: number; readonly what: string }
   | { readonly kind: 'modify_calendar'; readonly what: string }
-  | { readonly kind: 'delete'; readonly target: string };
+  | { readonly kind: 'delete'; readonly target: string }
+  /** A smart-home device: its entity id ("light.kitchen") and the service called on it ("light.turn_off"). */
+  | { readonly kind: 'control_device'; readonly entity: string; readonly action: string };
+
+/**
+ * Devices whose control is always asked for at high risk and never granted for a time: locks, alarms, cameras,
+ * covers (garage doors, gates), sirens, and any entity whose id names a door, garage, gate or lock.
+ */
+export function isHighRiskDevice(entity: string): boolean {
+  const [domain = '', id = ''] = entity.toLowerCase().split('.', 2);
+  if (['lock', 'alarm_control_panel', 'camera', 'cover', 'siren', 'valve'].includes(domain)) return true;
+  return /door|garage|gate|lock/.test(id);
+}
+
+/** Devices that may be controlled without asking when the owner named them, and granted for an hour: lights and media. */
+export function isEverydayDevice(entity: string): boolean {
+  const domain = entity.toLowerCase().split('.', 1)[0] ?? '';
+  return (domain === 'light' || domain === 'media_player') && !isHighRiskDevice(entity);
+}
 
 export type Risk = 'low' | 'medium' | 'high';
 

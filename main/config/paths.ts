@@ -23,6 +23,8 @@ export interface HomePaths {
   readonly soul: string;
   /** Installed skills' copies (each pinned by hash in the database). */
   readonly skills: string;
+  /** The files the owner created through Pavise (main/tools/files/owner-files.ts). */
+  readonly ownerFiles: string;
 }
 
 export function homePaths(home: string): HomePaths {
@@ -32,6 +34,7 @@ export function homePaths(home: string): HomePaths {
     database: join(home, 'pavise.db'),
     soul: join(home, 'SOUL.md'),
     skills: join(home, 'skills'),
+    ownerFiles: join(home, 'owner-files.json'),
   };
 }
 

@@ -75,9 +75,10 @@ export class PermissionGate {
       return { action: 'deny', reason: error instanceof Error ? error.message : String(error) };
     }
     const provenance = this.#provenance(request.context, input, effects);
+    const ownerDirected = provenance.trigger.kind === 'owner' && !provenance.tainted;
     if (effects.length === 0) {
       this.#allowed.set(call.id, { effects, tainted: provenance.tainted });
-      return { action: 'allow' };
+      return { action: 'allow', ownerDirected };
     }
 
     let verdict = this.#verdict(effects, provenance, input);
@@ -98,7 +99,7 @@ export class PermissionGate {
     if (verdict.decision === 'deny') return { action: 'deny', reason: verdict.reason };
     if (verdict.decision === 'allow') {
       this.#allowed.set(call.id, { effects, tainted: provenance.tainted });
-      return { action: 'allow' };
+      return { action: 'allow', ownerDirected };
     }
 
     const hash = approvalHash(tool.name, input, provenance, effects);
@@ -149,7 +150,7 @@ export class PermissionGate {
     const consumed = this.options.approvals.consume(approval.id, approvalHash(tool.name, input, provenance, effectsNow), this.#now());
     if (!consumed.ok) return { action: 'deny', reason: consumed.message };
     this.#allowed.set(call.id, { effects, tainted: provenance.tainted });
-    return { action: 'allow' };
+    return { action: 'allow', ownerDirected };
   }
 
   /** afterToolCall: scrub secrets, label output derived from untrusted content, record executed effects. */

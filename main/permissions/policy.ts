@@ -1,4 +1,4 @@
-import { RISK_ORDER, maxRisk, type Effect, type EffectKind, type Risk } from '../common/effects.js';
+import { RISK_ORDER, isEverydayDevice, isHighRiskDevice, maxRisk, type Effect, type EffectKind, type Risk } from '../common/effects.js';
 import type { ArgumentOrigin, CallProvenance, ValueOrigin } from './provenance.js';
 
 export type Decision = 'allow' | 'ask' | 'deny';
@@ -46,7 +46,7 @@ const EXFILTRATING: ReadonlySet<EffectKind> = new Set(['send_message', 'network'
 /** Effects the owner must approve every time, whoever asked. */
 const ALWAYS_ASK: ReadonlySet<EffectKind> = new Set(['execute', 'spend', 'delete']);
 /** Effects a time-limited grant may cover. */
-const GRANTABLE: ReadonlySet<EffectKind> = new Set(['send_message', 'network', 'write_local', 'modify_calendar']);
+const GRANTABLE: ReadonlySet<EffectKind> = new Set(['send_message', 'network', 'write_local', 'modify_calendar', 'control_device']);
 
 export function effectTarget(effect: Effect): string {
   switch (effect.kind) {
@@ -58,6 +58,8 @@ export function effectTarget(effect: Effect): string {
       return effect.path ?? effect.what;
     case 'delete':
       return effect.target;
+    case 'control_device':
+      return effect.entity;
     case 'execute':
       return effect.argv.join(' ');
     case 'spend':
@@ -118,6 +120,14 @@ export function decide(input: PolicyInput): PolicyVerdict {
         `${describeOrigin(untrustedTarget.origin)} — not from you. Refused.`,
     );
   }
+  // A GET carries data in its address as surely as a POST in its body: once the turn has read private data, a
+  // request goes only to a host the owner named.
+  if (kind === 'network' && provenance.readPrivateData && target?.origin.kind !== 'owner') {
+    return deny(
+      `This request has read your private data, and ${effect.host || 'this server'} is not a host you named; a request there could carry ` +
+        'that data away in its address. Refused — name the site yourself to allow it.',
+    );
+  }
   if (EXFILTRATING.has(kind) && input.carriesSecret) {
     return ask('high', `It would send a secret off this Mac.${provenance.tainted ? ` This request has read ${taintWords(provenance)}.` : ''}`);
   }
@@ -137,6 +147,10 @@ export function decide(input: PolicyInput): PolicyVerdict {
       .filter((words) => words !== describeOrigin(first.origin));
     const also = read.length > 0 ? ` This request also read ${read.join(', ')}.` : '';
     return ask('high', `"${first.value}" came from ${describeOrigin(first.origin)} — not from you.${also}`);
+  }
+
+  if (effect.kind === 'control_device' && isHighRiskDevice(effect.entity)) {
+    return ask('high', `${effect.entity} is a lock, alarm, camera, door or garage: Pavise always asks before controlling it.`, false);
   }
 
   if (ALWAYS_ASK.has(kind) && !provenance.tainted) {
@@ -169,6 +183,16 @@ export function decide(input: PolicyInput): PolicyVerdict {
     case 'write_local':
     case 'modify_calendar':
       verdict = allow('low', 'You asked for this yourself.');
+      break;
+    case 'control_device':
+      // Lights and media the owner's own request reached run; any other device asks (never granted for a time).
+      if (effect.kind === 'control_device' && effect.entity.startsWith('shortcut.')) {
+        verdict = ask('low', `Running the shortcut "${effect.entity.slice(9)}" asks each time unless you allow it for a while.`);
+      } else if (effect.kind === 'control_device' && isEverydayDevice(effect.entity)) {
+        verdict = target?.origin.kind === 'owner' ? allow('low', 'You asked for this yourself.') : ask('low', `Pavise chose ${effect.entity}; you did not name it.`);
+      } else {
+        verdict = ask('medium', `Controlling ${effect.kind === 'control_device' ? effect.entity : 'this device'} needs your approval.`, false);
+      }
       break;
     default:
       verdict = ask('high', 'This kind of action needs your approval.');
@@ -213,7 +237,7 @@ function belongsTo(origin: ArgumentOrigin, effectIndex: number): boolean {
 }
 
 function primaryTarget(effect: Effect, index: number, origins: readonly ArgumentOrigin[]): ArgumentOrigin | undefined {
-  const field = { send_message: 'recipient', network: 'host', delete: 'target', write_local: 'path', execute: 'argv[0]', spend: 'amount' }[
+  const field = { send_message: 'recipient', network: 'host', delete: 'target', write_local: 'path', execute: 'argv[0]', spend: 'amount', control_device: 'entity' }[
     effect.kind as string
   ];
   return field ? origins.find((origin) => origin.path === `effect${index}.${field}`) : undefined;

@@ -251,6 +251,9 @@ function* effectTargets(effect: Effect): Generator<[string, string]> {
     case 'write_local':
       if (effect.path) yield ['path', effect.path];
       break;
+    case 'control_device':
+      yield ['entity', effect.entity];
+      break;
     default:
       break;
   }

@@ -3,6 +3,11 @@ import { createContactTools, resolveContact, type ContactsLike } from './contact
 import { currentTimeTool } from './current-time.js';
 import type { EffectHost } from './effect-templates.js';
 import { canonicalHandle } from '../identity/handles.js';
+import { createFileTools, type FileToolDeps } from './files/file-tools.js';
+import { createWebTools, type WebToolDeps } from './web/web-tools.js';
+import { createMailTools } from './mail/mail-tools.js';
+import type { MailService } from './mail/mail-service.js';
+import { createHomeTools, type HomeToolDeps } from './home/home-tools.js';
 import { createMessageTools, type MessagingLike } from './messages.js';
 import { createNoteTools, type NotesLike } from './notes.js';
 import { ToolRegistry } from './registry.js';
@@ -21,6 +26,14 @@ export interface BuiltinToolDeps {
   readonly ownAddresses?: readonly string[];
   /** Reminders and alerts; without it the schedule tools are not offered. */
   readonly scheduling?: SchedulingLike;
+  /** The file tools, inside the owner's granted folders; left out (no folder granted), there are none. */
+  readonly files?: FileToolDeps;
+  /** web_fetch; left out, there is none. */
+  readonly web?: WebToolDeps;
+  /** The mail tools, over the accounts in config; left out (no account), there are none. */
+  readonly mail?: MailService;
+  /** Home Assistant and macOS Shortcuts; left out, there are none. */
+  readonly home?: HomeToolDeps;
 }
 
 /** The built-in tools, the first source. */
@@ -28,7 +41,14 @@ export function builtinSource(deps: BuiltinToolDeps): ToolSource {
   const [saveNote, listNotes] = createNoteTools(deps.notes);
   const [sendMessage, listConversations, readMessages] = createMessageTools(deps.messaging);
   const scheduleTools = deps.scheduling ? createScheduleTools(deps.scheduling) : [];
-  return zodSource('builtin', [currentTimeTool, saveNote, listNotes, sendMessage, listConversations, readMessages, ...scheduleTools] as readonly Tool[]);
+  const fileTools = deps.files ? createFileTools(deps.files) : [];
+  const webTools = deps.web ? createWebTools(deps.web) : [];
+  const mailTools = deps.mail ? createMailTools(deps.mail) : [];
+  const homeTools = deps.home ? createHomeTools(deps.home) : [];
+  return zodSource('builtin', [
+    ...[currentTimeTool, saveNote, listNotes, sendMessage, listConversations, readMessages, ...scheduleTools],
+    ...[...fileTools, ...webTools, ...mailTools, ...homeTools],
+  ] as readonly Tool[]);
 }
 
 /** Calendar and Contacts through the Mac's own stores (main/calendar/native). */

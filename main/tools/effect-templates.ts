@@ -27,6 +27,7 @@ const FIELDS: Readonly<Record<EffectKind, Readonly<Record<string, FieldSpec>>>> 
   spend: { amountUsd: { type: 'number', required: true }, what: S },
   modify_calendar: { what: S },
   delete: { target: S },
+  control_device: { entity: S, action: S },
 };
 
 const UNTRUSTED_SOURCES: readonly UntrustedSource[] = ['non_owner_sender', 'web', 'email', 'calendar_invite', 'file', 'tool_output'];
@@ -132,7 +133,7 @@ function checkValueTemplate(
     }
     return;
   }
-  fail(`${where} must be { arg }, { template } or { hostOf }.`);
+  fail(`${where} must be { arg }, { template }, { hostOf } or { eachOf }.`);
 }
 
 /** The JSON Schema type of one property, as far as effect fields care. */
@@ -155,8 +156,12 @@ export function evaluateEffects(descriptor: ToolDescriptor, input: unknown, host
     const [list] = eachOfArgs(template);
     if (list === undefined) return [evaluateEffect(descriptor, template, args, host)];
     const items = args[list];
-    if (items === undefined || items === null) return [];
-    if (!Array.isArray(items) || !items.every((item) => typeof item === 'string')) throw new Error(`${descriptor.name}: the argument "${list}" must be a list of strings.`);
+    // An optional list left out (or empty) has no such effect; a required one must name at least one item.
+    const required = (descriptor.inputSchema as { required?: unknown }).required;
+    const isRequired = Array.isArray(required) && required.includes(list);
+    if ((items === undefined || items === null || (Array.isArray(items) && items.length === 0)) && !isRequired) return [];
+    if (!Array.isArray(items) || items.length === 0) throw new Error(`${descriptor.name}: the argument "${list}" must be a non-empty list.`);
+    if (!items.every((item) => typeof item === 'string')) throw new Error(`${descriptor.name}: the argument "${list}" must be a list of strings.`);
     const seen = new Set<string>();
     return items.flatMap((item) => {
       const key = item.trim().toLowerCase();

@@ -25,7 +25,8 @@ export type EffectTemplate =
     }
   | { readonly kind: 'spend'; readonly amountUsd: ValueTemplate; readonly what: ValueTemplate }
   | { readonly kind: 'modify_calendar'; readonly what: ValueTemplate }
-  | { readonly kind: 'delete'; readonly target: ValueTemplate };
+  | { readonly kind: 'delete'; readonly target: ValueTemplate }
+  | { readonly kind: 'control_device'; readonly entity: ValueTemplate; readonly action: ValueTemplate };
 
 /**
  * The provenance of what a tool returns, which the host applies: `trigger` is as trusted as whoever started the turn,
@@ -66,6 +67,11 @@ export interface ToolCallContext {
   /** The model's id for this call: stable across a retried execution, so usable as an idempotency key. */
   readonly callId: string;
   readonly signal: AbortSignal;
+  /**
+   * The gate found that the owner started this turn and it read nothing untrusted, so what the call writes is the
+   * owner's (a file written now counts as created by the owner). Absent means it does not count as the owner's.
+   */
+  readonly ownerDirected?: boolean;
 }
 
 export interface ToolResult {

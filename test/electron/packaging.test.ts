@@ -124,7 +124,8 @@ describe('the bundles', () => {
 
   it('the main bundle imports only Node built-ins, electron and the native modules electron-builder ships', () => {
     // `encoding`: node-fetch (under grammy) tries `require('encoding')` inside a try/catch; it is optional.
-    const optional = ['encoding'];
+    // `canvas`: linkedom (web_fetch's HTML parser, loaded at the first page) tries it the same way and falls back to its shim.
+    const optional = ['encoding', 'canvas'];
     const allowed = new Set(['electron', 'better-sqlite3', '@napi-rs/keyring', ...optional, ...builtinModules, ...builtinModules.map((name) => `node:${name}`)]);
     expect(externals.main.filter((name) => !allowed.has(name))).toEqual([]);
     expect(externals.main).toEqual(expect.arrayContaining(['electron', 'better-sqlite3', '@napi-rs/keyring']));

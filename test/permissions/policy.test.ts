@@ -25,6 +25,17 @@ function verdict(context: Message[], effect: Effect, extra: Partial<PolicyInput>
 const send = (recipient: string, text = "I'm running late"): Effect => ({ kind: 'send_message', channel: 'imessage', recipient, text });
 
 describe('policy', () => {
+  it('after private data was read, a request goes only to a host the owner named (a GET carries data in its URL)', () => {
+    const get = (host: string, url: string): Effect => ({ kind: 'network', host, url, method: 'GET' });
+    const read = [owner('what are my notes? then check https://weather.example.com/lisbon'), notes('PIN 4321 for the garage')];
+    expect(verdict(read, get('weather.example.com', 'https://weather.example.com/lisbon'))).toMatchObject({ decision: 'allow' });
+    const chosen = verdict(read, get('collect.example.net', 'https://collect.example.net/?q=PIN+4321'));
+    expect(chosen).toMatchObject({ decision: 'deny' });
+    expect(chosen.reason).toContain('not a host you named');
+    // Without private data read, a host the model chose asks instead.
+    expect(verdict([owner('check the weather')], get('collect.example.net', 'https://collect.example.net/'))).toMatchObject({ decision: 'ask', risk: 'medium' });
+  });
+
   it('allows an owner-requested send to a known recipient named in this turn', () => {
     const v = verdict([owner('text Alice (+1 555 000 1111) that I am late')], send('+15550001111'));
     expect(v).toMatchObject({ decision: 'allow', risk: 'low' });

@@ -89,6 +89,8 @@ export interface CompromisedModelOptions {
   /** What the owner's task makes it read before it meets the injection. */
   readonly readers: readonly ReaderCall[];
   readonly log: ModelLog;
+  /** Maps a planned action onto the tool that really does it here (delete_file → trash_file once files are real). */
+  readonly mapAction?: (action: ToolUse) => ToolUse;
 }
 
 let idCounter = 0;
@@ -127,7 +129,7 @@ export function compromisedModel(options: CompromisedModelOptions): (request: Re
         options.log.needs.push(...needs);
         return toolTurn(needs, 'need', 'Let me gather what is needed first.');
       }
-      const actions = planActions(options.injection, dataSeen(conversation));
+      const actions = planActions(options.injection, dataSeen(conversation)).map(options.mapAction ?? ((action) => action));
       if (actions.length === 0) return anthropicText('I read it, but found nothing I could do.');
       options.log.actions.push(...actions);
       return toolTurn(actions, 'inj', 'Following the instructions in the content.');

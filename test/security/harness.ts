@@ -8,6 +8,7 @@ import type { Provider } from '../../main/llm/provider.js';
 import { canonicalJson } from '../../main/permissions/canonical.js';
 import { compose, type Core } from '../../main/compose.js';
 import { SecretBroker } from '../../main/permissions/secret-broker.js';
+import type { WebTransport } from '../../main/tools/web/web-fetcher.js';
 import { startFakeAnthropic, type FakeLlmServer, type FakeScript, type RecordedRequest } from '../fakes/fake-anthropic-server.js';
 import { MemorySecretStore } from '../helpers/memory-secret-store.js';
 import { EFFECTFUL_TOOLS, type TestWorld } from './tools.js';
@@ -70,6 +71,12 @@ export interface HomeOptions {
    */
   readonly known?: readonly KnownRecipient[];
   readonly config?: unknown;
+  /** Stand-ins left out because the real built-in of that name is registered (the file tools once a folder is granted). */
+  readonly withoutStandIns?: readonly string[];
+  /** More environment for the home (HOME and XDG_DATA_HOME, so the Trash is the test's own). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** How web_fetch reaches the test's loopback HTTPS server. */
+  readonly webTransport?: WebTransport;
 }
 
 /** A fresh PAVISE_HOME with its own database and an in-memory secret store holding the canary. */
@@ -91,13 +98,14 @@ export async function openHome(harness: Harness, options: HomeOptions): Promise<
   const secrets = new MemorySecretStore();
   await secrets.set(SECRET_NAME, options.canary);
   const services = await compose({
-    env: { PAVISE_HOME: dir, ANTHROPIC_API_KEY: FAKE_KEY },
+    env: { ...options.env, PAVISE_HOME: dir, ANTHROPIC_API_KEY: FAKE_KEY },
     secrets,
     provider: harness.provider,
-    extraSources: [testSource(options.world.tools)],
+    extraSources: [testSource(options.world.tools.filter((tool) => !options.withoutStandIns?.includes(tool.name)))],
     // The suite's stand-in create_event takes the native tool's name; test/security/calendar.test.ts runs the real ones.
     calendar: false,
     approvalPollMs: 5,
+    ...(options.webTransport ? { webTransport: options.webTransport } : {}),
   });
   const dayAgo = Date.now() - 24 * 60 * 60_000;
   for (const known of options.known ?? []) {

@@ -27,6 +27,31 @@ const refused = (descriptor: ToolDescriptor): string => {
   throw new Error(`${descriptor.name} was accepted`);
 };
 
+describe('an effect repeated over a list (eachOf)', () => {
+  const fanOut = withChanges({ effects: [{ kind: 'send_message', channel: { arg: 'channel' }, recipient: { eachOf: 'tags' }, text: { arg: 'text' } }] });
+
+  it('gives one effect per item, none for an optional list left out, and refuses a required empty list', () => {
+    expect(() => checkDescriptor(fanOut, 'builtin')).not.toThrow();
+    const effects = evaluateEffects(fanOut, { channel: 'telegram', to: 'x', text: 'hi', tags: ['1', '2'] });
+    expect(effects).toEqual([
+      { kind: 'send_message', channel: 'telegram', recipient: '1', text: 'hi' },
+      { kind: 'send_message', channel: 'telegram', recipient: '2', text: 'hi' },
+    ]);
+    expect(evaluateEffects(fanOut, { channel: 'telegram', to: 'x', text: 'hi' })).toEqual([]);
+    const required = withChanges({ ...fanOut, inputSchema: { ...send.inputSchema, required: ['channel', 'to', 'text', 'tags'] } });
+    expect(() => evaluateEffects(required, { channel: 'telegram', to: 'x', text: 'hi', tags: [] })).toThrow(/non-empty list/);
+  });
+
+  it('refuses eachOf over something that is not a list of strings, and two lists in one effect', () => {
+    expect(refused(withChanges({ effects: [{ kind: 'send_message', channel: { arg: 'channel' }, recipient: { eachOf: 'to' }, text: { arg: 'text' } }] }))).toContain(
+      'not a list of strings',
+    );
+    expect(
+      refused(withChanges({ effects: [{ kind: 'send_message', channel: { eachOf: 'tags' }, recipient: { eachOf: 'tags' }, text: { arg: 'text' } }] })),
+    ).toContain('one list only');
+  });
+});
+
 describe('checking descriptors at registration', () => {
   it('accepts a well-formed descriptor', () => {
     expect(() => checkDescriptor(send, 'builtin')).not.toThrow();

@@ -1,4 +1,4 @@
-import { CircleAlert, Globe, MessageSquare, PenLine, ShieldAlert, Terminal, Trash2, CalendarDays, CircleDollarSign, UserPlus, Wrench, LoaderCircle } from 'lucide-react';
+import { CircleAlert, Globe, House, MessageSquare, PenLine, ShieldAlert, Terminal, Trash2, CalendarDays, CircleDollarSign, UserPlus, Wrench, LoaderCircle } from 'lucide-react';
 import { memo, useEffect, useId, useState, type ComponentType } from 'react';
 import type { ApprovalView } from '../../../main/common/approvals.js';
 import { revealInvisible } from '../../../main/common/visible-text.js';
@@ -20,6 +20,7 @@ const EFFECT_ICONS: Readonly<Record<EffectKind, IconType>> = {
   modify_calendar: CalendarDays,
   spend: CircleDollarSign,
   read_private: ShieldAlert,
+  control_device: House,
 };
 
 export interface ApprovalCardProps {

@@ -46,6 +46,8 @@ function effectContent(effect: Effect): ContentPiece[] {
       return [{ kind: 'text', label: 'Calendar change, exactly', text: show(effect.what) }];
     case 'read_private':
       return [{ kind: 'text', label: 'What it would read', text: show(effect.what) }];
+    case 'control_device':
+      return [{ kind: 'fields', label: 'Device', fields: [['Device', show(effect.entity)], ['Action', show(effect.action)]] }];
   }
 }
 

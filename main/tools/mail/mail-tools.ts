@@ -1,0 +1,159 @@
+import { z } from 'zod';
+import type { Provenance } from '../../common/messages.js';
+import type { ToolResult } from '../source.js';
+import { defineTool, type Tool } from '../tool.js';
+import { MailError, type MailMessage, type MailService } from './mail-service.js';
+
+const account = z.string().min(1).max(32).optional().describe('The mail account id; default: the first account.');
+const mailbox = z.string().min(1).max(200).default('INBOX').describe('The mailbox (folder), e.g. INBOX.');
+const uid = z.int().min(1).describe('The message UID, from search_mail.');
+const address = z.email().max(320);
+
+const searchInput = z.object({
+  account,
+  mailbox,
+  text: z.string().min(1).max(200).optional().describe('Words in the subject, sender or body.'),
+  from: z.string().min(1).max(320).optional(),
+  since: z.iso.date().optional().describe('Only mail from this day on (YYYY-MM-DD).'),
+  unseen: z.boolean().optional().describe('Only unread mail.'),
+  limit: z.int().min(1).max(100).default(20),
+});
+const readInput = z.object({ account, mailbox, uid });
+const draftInput = z.object({ account, mailbox, uid, text: z.string().min(1).max(100_000).describe('The reply, as plain text.') });
+const sendInput = z.object({
+  account,
+  to: z.array(address).min(1).max(20),
+  cc: z.array(address).max(20).optional(),
+  subject: z.string().max(500),
+  text: z.string().min(1).max(100_000),
+});
+const moveInput = z.object({ account, mailbox, uid, to: z.string().min(1).max(200).describe('The destination mailbox, e.g. Archive or Trash.') });
+
+function fromSender(address: string): Provenance {
+  return { kind: 'untrusted', source: 'email', detail: `from ${address || 'an unknown sender'}` };
+}
+
+function failed(error: unknown): ToolResult {
+  if (error instanceof MailError) return { content: error.message, isError: true };
+  return { content: `The mail server failed: ${error instanceof Error ? error.message : String(error)}.`, isError: true };
+}
+
+/** `search_mail`, `read_mail`, `draft_reply`, `send_mail` and `move_mail` over the owner's IMAP/SMTP accounts. */
+export function createMailTools(mail: MailService): readonly Tool[] {
+  const searchMail = defineTool({
+    name: 'search_mail',
+    description: "Search the owner's mailbox; lists sender, subject, date and UID, newest first.",
+    input: searchInput,
+    effects: [{ kind: 'read_private', what: { template: 'your mail' } }],
+    summary: ['Search your mail for "{text}"', 'List your mail in {mailbox}'],
+    output: { kind: 'per-result' },
+    execute: async (input) => {
+      try {
+        const found = await mail.search(input.account, { mailbox: input.mailbox, text: input.text, from: input.from, since: input.since, unseen: input.unseen, limit: input.limit });
+        const where = `${input.mailbox} of ${mail.account(input.account).address}`;
+        if (found.length === 0) return { content: `No mail in ${where} matches.`, provenance: { kind: 'owner' } };
+        const lines = found.map((item) => `UID ${item.uid} · ${item.date.slice(0, 16).replace('T', ' ')} · ${item.from} · ${item.subject}${item.seen ? '' : ' (unread)'}`);
+        const senders = [...new Set(found.map((item) => item.fromAddress))].slice(0, 5).join(', ');
+        return { content: [`${found.length} message(s) in ${where}:`, ...lines].join('\n'), provenance: { kind: 'untrusted', source: 'email', detail: `subjects and senders (${senders})` } };
+      } catch (error) {
+        return failed(error);
+      }
+    },
+  });
+
+  const readMail = defineTool({
+    name: 'read_mail',
+    description: 'Read one message: headers, text and the attachments by name and size.',
+    input: readInput,
+    effects: [{ kind: 'read_private', what: { template: 'your mail' } }],
+    summary: 'Read message {uid} in {mailbox}',
+    output: { kind: 'per-result' },
+    execute: async (input) => {
+      try {
+        const message = await mail.read(input.account, input.mailbox, input.uid);
+        return { content: render(message), provenance: fromSender(message.fromAddress) };
+      } catch (error) {
+        return failed(error);
+      }
+    },
+  });
+
+  const draftReply = defineTool({
+    name: 'draft_reply',
+    description: 'Save a reply to a message in the Drafts mailbox, for the owner to review and send. Nothing is sent.',
+    input: draftInput,
+    effects: [{ kind: 'write_local', what: { template: 'Save a draft reply to message {uid} in {mailbox}: "{text}"' } }],
+    summary: 'Save a draft reply to message {uid} in {mailbox}: "{text}"',
+    output: { kind: 'trigger' },
+    execute: async (input) => {
+      try {
+        const original = await mail.read(input.account, input.mailbox, input.uid);
+        const to = original.replyTo ?? original.fromAddress;
+        if (!to) return { content: 'The message has no sender to reply to.', isError: true };
+        const subject = /^re:/i.test(original.subject) ? original.subject : `Re: ${original.subject}`;
+        const references = [original.references, original.messageId].filter(Boolean).join(' ') || undefined;
+        const drafts = await mail.saveDraft(input.account, { to: [to], subject, text: input.text, inReplyTo: original.messageId, references });
+        return `Saved a draft reply to ${to} ("${subject}") in ${drafts}; it has not been sent.`;
+      } catch (error) {
+        return failed(error);
+      }
+    },
+  });
+
+  const sendMail = defineTool({
+    name: 'send_mail',
+    description: 'Send an email from the owner’s account. Each recipient is a send the owner may be asked about.',
+    input: sendInput,
+    effects: [
+      { kind: 'send_message', channel: { template: 'email' }, recipient: { eachOf: 'to' }, text: { template: 'Subject: {subject}\n\n{text}' } },
+      { kind: 'send_message', channel: { template: 'email' }, recipient: { eachOf: 'cc' }, text: { template: 'Subject: {subject}\n\n{text}' } },
+    ],
+    summary: ['Email {to}[ (cc {cc})]: "{subject}" — "{text}"'],
+    output: { kind: 'trigger' },
+    execute: async (input, context) => {
+      try {
+        // Exactly the recipients the gate saw (one send_message effect each) are the ones the message goes to.
+        const approved = new Set((context.effects ?? []).flatMap((effect) => (effect.kind === 'send_message' ? [effect.recipient] : [])));
+        const everyone = [...input.to, ...(input.cc ?? [])];
+        if (context.effects && everyone.some((recipient) => !approved.has(recipient))) return { content: 'The recipients changed after the check; nothing was sent.', isError: true };
+        const sent = await mail.send(input.account, { to: input.to, cc: input.cc, subject: input.subject, text: input.text });
+        return `Sent "${input.subject}" to ${sent.accepted.join(', ')}.`;
+      } catch (error) {
+        return failed(error);
+      }
+    },
+  });
+
+  const moveMail = defineTool({
+    name: 'move_mail',
+    description: 'Move a message to another mailbox (Archive, Trash, a folder).',
+    input: moveInput,
+    effects: [{ kind: 'write_local', what: { template: 'Move message {uid} from {mailbox} to {to}' } }],
+    summary: 'Move message {uid} from {mailbox} to {to}',
+    output: { kind: 'trigger' },
+    execute: async (input) => {
+      try {
+        await mail.move(input.account, input.mailbox, input.uid, input.to);
+        return `Moved message ${input.uid} from ${input.mailbox} to ${input.to}.`;
+      } catch (error) {
+        return failed(error);
+      }
+    },
+  });
+
+  return [searchMail, readMail, draftReply, sendMail, moveMail] as readonly Tool[];
+}
+
+function render(message: MailMessage): string {
+  const attachments = message.attachments.map((item) => `${item.filename} (${item.contentType}, ${item.size} bytes)`).join('; ');
+  return [
+    `From: ${message.from}`,
+    `To: ${message.to}`,
+    ...(message.cc ? [`Cc: ${message.cc}`] : []),
+    `Date: ${message.date}`,
+    `Subject: ${message.subject}`,
+    ...(attachments ? [`Attachments: ${attachments}`] : []),
+    '',
+    message.text.trim(),
+  ].join('\n');
+}
