@@ -184,6 +184,11 @@ export class MemoryStore {
       .immediate();
   }
 
+  /** The length of the vectors stored for `model`, if any are. */
+  embeddingDimensions(model: string): number | undefined {
+    return (this.#sql('SELECT dimensions FROM memory_embeddings WHERE model = ? LIMIT 1').get(model) as { dimensions: number } | undefined)?.dimensions;
+  }
+
   /** Every stored vector of `model` with `dimensions` entries. */
   embeddings(model: string, dimensions: number): StoredEmbedding[] {
     const rows = this.#sql('SELECT item_id, vector FROM memory_embeddings WHERE model = ? AND dimensions = ?').all(model, dimensions) as {
