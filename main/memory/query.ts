@@ -64,16 +64,23 @@ export function parseQuery(query: string, options: ParseOptions): ParsedQuery {
   return { terms, namesOwner, period };
 }
 
-/** An FTS5 expression matching any of the terms (bm25 ranks items matching more of them higher). */
-export function toMatchExpression(parsed: ParsedQuery, who?: string): string | undefined {
-  const quote = (word: string) => `"${word.replaceAll('"', '""')}"`;
-  const parts = parsed.terms.map(quote);
+/**
+ * An FTS5 expression matching any of the terms (bm25 ranks items matching more of them higher). `people` are terms
+ * that name a sender: they match only who said something, not the words said (a question naming Sam is about what
+ * Sam said, not every greeting to Sam).
+ */
+export function toMatchExpression(parsed: ParsedQuery, who?: string, people: ReadonlySet<string> = new Set()): string | undefined {
+  const parts = parsed.terms.map((term) => (people.has(term) ? `who : ${quote(term)}` : quote(term)));
   if (parsed.namesOwner) parts.push(`who : ${quote(OWNER_TOKEN)}`);
   if (parts.length === 0) return undefined;
   const any = parts.join(' OR ');
   const whoWords = who === undefined ? [] : (who.toLowerCase().match(WORD) ?? []);
   if (whoWords.length === 0) return any;
   return `(${any}) AND who : (${whoWords.map(quote).join(' ')})`;
+}
+
+export function quote(word: string): string {
+  return `"${word.replaceAll('"', '""')}"`;
 }
 
 /** Words of a text, for similarity between items (MMR). */

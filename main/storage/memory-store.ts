@@ -148,16 +148,22 @@ export class MemoryStore {
     ).all(match, from, to, options.limit) as TextMatch[];
   }
 
+  /** Whether `word` is part of some sender's name or handle in the index (a query word naming a person). */
+  isSenderWord(word: string): boolean {
+    const quoted = `"${word.replaceAll('"', '""')}"`;
+    return this.#sql('SELECT 1 FROM memory_fts WHERE memory_fts MATCH ? LIMIT 1').get(`who : ${quoted}`) !== undefined;
+  }
+
   /** Up to `before` items just before and `after` just after `item` in its conversation, in order. */
   neighbours(item: MemoryItem, before: number, after: number): MemoryItem[] {
     const earlier = this.#sql(
-      `SELECT ${COLUMNS} FROM memory_items WHERE channel = ? AND conversation = ? AND (at < ? OR (at = ? AND id < ?))
+      `SELECT ${COLUMNS} FROM memory_items WHERE channel = ? AND conversation = ? AND (at, id) < (?, ?)
        ORDER BY at DESC, id DESC LIMIT ?`,
-    ).all(item.channel, item.conversation, item.at, item.at, item.id, before) as ItemRow[];
+    ).all(item.channel, item.conversation, item.at, item.id, before) as ItemRow[];
     const later = this.#sql(
-      `SELECT ${COLUMNS} FROM memory_items WHERE channel = ? AND conversation = ? AND (at > ? OR (at = ? AND id > ?))
+      `SELECT ${COLUMNS} FROM memory_items WHERE channel = ? AND conversation = ? AND (at, id) > (?, ?)
        ORDER BY at, id LIMIT ?`,
-    ).all(item.channel, item.conversation, item.at, item.at, item.id, after) as ItemRow[];
+    ).all(item.channel, item.conversation, item.at, item.id, after) as ItemRow[];
     return [...earlier.reverse(), ...later].map(toItem);
   }
 
