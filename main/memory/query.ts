@@ -1,3 +1,5 @@
+import { OWNER_WORD } from '../storage/memory-store.js';
+
 /**
  * Turns the owner's question into what the index can use: the words worth matching (question words and stop words
  * removed; stemming is the index's), whether it names the owner, and the time it is about ("last May", "on 8 May
@@ -5,7 +7,7 @@
  */
 
 /** The token the index stores in `who` for the owner's own words (migration 0006). */
-export const OWNER_TOKEN = 'paviseowner';
+export const OWNER_TOKEN = OWNER_WORD;
 
 const STOP_WORDS = new Set(
   (
@@ -16,7 +18,10 @@ const STOP_WORDS = new Set(
     'these they this those through to too under until up very was we were what when where which while who whom why will ' +
     'with would you your yours yourself yourselves s t d ll m re ve ever also may might must shall us one ones get got ' +
     'tell told say said like kind sort thing things know think let lets please remember recall recalled remind anything ' +
-    'something someone anyone much many lot lots really yes yeah ok okay oh hey hi via per else way'
+    'something someone anyone much many lot lots really yes yeah ok okay oh hey hi via per else way ' +
+    // Words that frame a question rather than say what it is about.
+    'likely probably possibly considered consider describe described mention mentioned name names type types ways often ' +
+    'usually recently ago still happen happened'
   ).split(' '),
 );
 
@@ -39,12 +44,16 @@ export interface ParseOptions {
 
 export type DateParser = (text: string, reference: Date) => { readonly text: string; readonly from: number; readonly to: number } | undefined;
 
+/** Words without which no date is named (the date parser costs milliseconds; most questions name none). */
+const MAY_NAME_A_DATE =
+  /\d|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|mon|tue|wed|thu|fri|sat|sun|today|tonight|yesterday|tomorrow|last|next|this|ago|week|month|year|weekend|spring|summer|autumn|fall|winter|christmas|noon|morning|evening|night)/i;
+
 const WORD = /[\p{L}\p{N}][\p{L}\p{N}'’]*/gu;
 
 export function parseQuery(query: string, options: ParseOptions): ParsedQuery {
   let text = query;
   let period: ParsedQuery['period'];
-  const date = options.parseDate?.(query, new Date(options.now));
+  const date = MAY_NAME_A_DATE.test(query) ? options.parseDate?.(query, new Date(options.now)) : undefined;
   if (date) {
     period = { from: date.from, to: date.to };
     text = text.replace(date.text, ' ');

@@ -60,10 +60,10 @@ export const TUNING = {
   candidates: 150,
   /** Hits whose neighbours are looked at, and how far either side. */
   widenTop: 40,
-  widenBefore: 1,
-  widenAfter: 1,
-  /** Share of a neighbour's score an item gains (it answers together with it). */
-  neighbourShare: 0.35,
+  widenBefore: 3,
+  widenAfter: 3,
+  /** Share of a hit's score its neighbours gain (an answer is often the reply to the matching line), over distance^decay. */
+  neighbourShare: 0.5,
   /** Score multiplier for items inside the period a query names. */
   periodBoost: 1.6,
   /** Up to this much extra for the newest items, fading over `recencyHalfLifeDays`. */
@@ -73,9 +73,13 @@ export const TUNING = {
   lambda: 0.8,
   rrfK: 60,
   /** Score multiplier for items said by the person a question names. */
-  personBoost: 1.5,
+  personBoost: 2,
   /** 1: a sender's name in a query also matches the words said. */
   nameInText: 0,
+  /** 1: an item gains from every strong neighbour (a window's score), 0: from its strongest only. */
+  lendSum: 1,
+  /** How fast a neighbour's share fades with distance (0: not at all). */
+  distanceDecay: 1,
 };
 
 export type RecallTuning = typeof TUNING;
@@ -140,11 +144,16 @@ export class MemoryRecall {
       const item = items.get(match.id);
       if (!item) continue;
       const score = scores.get(match.id) ?? 0;
-      for (const neighbour of this.#store.neighbours(item, this.#tuning.widenBefore, this.#tuning.widenAfter)) {
-        if (!inRange(neighbour, options) || !this.#whoMatches(neighbour, options.who)) continue;
+      const around = this.#store.neighbours(item, this.#tuning.widenBefore, this.#tuning.widenAfter);
+      const position = around.findIndex((neighbour) => neighbour.at > item.at || (neighbour.at === item.at && neighbour.id > item.id));
+      const centre = position === -1 ? around.length : position;
+      around.forEach((neighbour, index) => {
+        if (!inRange(neighbour, options) || !this.#whoMatches(neighbour, options.who)) return;
         if (!items.has(neighbour.id)) items.set(neighbour.id, neighbour);
-        lent.set(neighbour.id, Math.max(lent.get(neighbour.id) ?? 0, score * this.#tuning.neighbourShare));
-      }
+        const distance = index < centre ? centre - index : index - centre + 1;
+        const share = (score * this.#tuning.neighbourShare) / Math.pow(distance, this.#tuning.distanceDecay);
+        lent.set(neighbour.id, this.#tuning.lendSum ? (lent.get(neighbour.id) ?? 0) + share : Math.max(lent.get(neighbour.id) ?? 0, share));
+      });
     }
 
     const halfLife = this.#tuning.recencyHalfLifeDays * 86_400_000;
@@ -157,8 +166,8 @@ export class MemoryRecall {
       return { item, score };
     });
     scored.sort((a, b) => b.score - a.score || b.item.at - a.item.at);
-    const pool = scored.slice(0, Math.max(limit * 4, 40));
-    return mmr(pool, this.#tuning.lambda, Math.max(limit, Math.min(pool.length, this.#tuning.candidates)), (entry) => wordSet(entry.item.text)).map((entry) => entry.item);
+    const pool = scored.slice(0, Math.max(limit * 3, 30));
+    return mmr(pool, this.#tuning.lambda, pool.length, (entry) => wordSet(entry.item.text)).map((entry) => entry.item);
   }
 
   #whoExpression(who: string | undefined): string | undefined {

@@ -66,6 +66,9 @@ interface ItemRow {
   provenance: string;
 }
 
+/** What the index's `who` holds for the owner's own words (main/memory/query.ts asks for it). */
+export const OWNER_WORD = 'paviseowner';
+
 const COLUMNS = 'id, kind, channel, conversation, conversation_name, guid, sender, sender_name, from_owner, is_group, text, at, provenance';
 const MAX_LIMIT = 10_000;
 
@@ -212,9 +215,10 @@ export class MemoryStore {
       `INSERT INTO memory_items (kind, channel, conversation, conversation_name, guid, sender, sender_name, from_owner, is_group, text, at, provenance)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel, guid) DO NOTHING`,
     );
+    const index = this.#sql('INSERT INTO memory_fts (rowid, text, who, place) VALUES (?, ?, ?, ?)');
     let added = 0;
     for (const item of items) {
-      added += insert.run(
+      const result = insert.run(
         item.kind,
         item.channel,
         item.conversation,
@@ -227,7 +231,11 @@ export class MemoryStore {
         item.text,
         item.at,
         JSON.stringify(item.provenance),
-      ).changes;
+      );
+      if (result.changes === 0) continue;
+      added++;
+      // The same values as migration 0006's FTS_VALUES.
+      index.run(result.lastInsertRowid, item.text, `${item.fromOwner ? `${OWNER_WORD} ` : ''}${item.senderName ?? ''} ${item.sender}`, item.conversationName ?? '');
     }
     return added;
   }
