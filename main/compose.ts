@@ -17,17 +17,20 @@ import { priceOf, worstCaseUsd } from './permissions/spend.js';
 import { buildSystemPrompt, ensureSoul } from './persona/soul.js';
 import { createApiKeyLookup } from './runtime/api-keys.js';
 import { createMessaging, knownRecipient } from './runtime/messaging.js';
+import { embeddingsRanker } from './runtime/memory-embeddings.js';
 import { createSpendMeter, type SpendMeter } from './runtime/spend-meter.js';
 import { TurnRunner } from './runtime/turn-runner.js';
 import { KeychainSecretStore, keychainServiceFor } from './secrets/keychain-secret-store.js';
 import type { SecretStore } from './secrets/secret-store.js';
 import type { ApprovalStore } from './storage/approval-store.js';
 import type { ChannelStore } from './storage/channel-store.js';
+import type { MemoryStore } from './storage/memory-store.js';
 import type { NotesStore } from './storage/notes-store.js';
 import type { Outbox } from './storage/outbox.js';
 import type { SessionStore } from './storage/session-store.js';
 import { openStorage, type Storage } from './storage/storage.js';
 import type { Switches } from './storage/switches.js';
+import { MemoryRecall } from './memory/recall.js';
 import { createToolRegistry } from './tools/builtin.js';
 import type { ToolRegistry } from './tools/registry.js';
 import type { ToolSource } from './tools/source.js';
@@ -70,6 +73,9 @@ export interface Core {
   readonly pacer: Pacer;
   readonly channels: ChannelStore;
   readonly outbox: Outbox;
+  /** Everything remembered, and recall over it. */
+  readonly memory: MemoryStore;
+  readonly recall: MemoryRecall;
   readonly pairing: PairingCodes;
   readonly gate: PermissionGate;
   /** Every tool; `contactTools` are those without effects. */
@@ -130,7 +136,9 @@ async function wire(parts: {
   const events = new Emitter<CoreEvents>();
   const pacer = new Pacer(storage.sentMessages, config.limits.pacing);
   const messaging = createMessaging({ config, channels: storage.channels, outbox: storage.outbox });
-  const tools = await createToolRegistry({ notes: storage.notes, messaging }, options.extraSources);
+  const vectors = await embeddingsRanker(config, storage.memory, () => secrets);
+  const recall = new MemoryRecall({ store: storage.memory, ownerName: config.owner.name, vectors });
+  const tools = await createToolRegistry({ notes: storage.notes, messaging, recall }, options.extraSources);
   const spentTodayUsd = createSpendMeter(storage.sessions, config.model);
   const gate = new PermissionGate({
     tools,
@@ -174,6 +182,8 @@ async function wire(parts: {
     pacer,
     channels: storage.channels,
     outbox: storage.outbox,
+    memory: storage.memory,
+    recall,
     pairing: new PairingCodes(storage.pairingDatabase),
     gate,
     tools,

@@ -2,6 +2,7 @@ import { currentTimeTool } from './current-time.js';
 import type { EffectHost } from './effect-templates.js';
 import { createMessageTools, type MessagingLike } from './messages.js';
 import { createNoteTools, type NotesLike } from './notes.js';
+import { createRecallTool, type RecallLike } from './recall.js';
 import { ToolRegistry } from './registry.js';
 import type { ToolSource } from './source.js';
 import { zodSource, type Tool } from './tool.js';
@@ -9,13 +10,16 @@ import { zodSource, type Tool } from './tool.js';
 export interface BuiltinToolDeps {
   readonly notes: NotesLike;
   readonly messaging: MessagingLike;
+  /** Memory; without it there is no `recall` tool (tests that need none). */
+  readonly recall?: RecallLike | undefined;
 }
 
 /** The built-in tools, the first source. */
 export function builtinSource(deps: BuiltinToolDeps): ToolSource {
   const [saveNote, listNotes] = createNoteTools(deps.notes);
   const [sendMessage, listConversations, readMessages] = createMessageTools(deps.messaging);
-  return zodSource('builtin', [currentTimeTool, saveNote, listNotes, sendMessage, listConversations, readMessages] as readonly Tool[]);
+  const recall = deps.recall ? [createRecallTool(deps.recall)] : [];
+  return zodSource('builtin', [currentTimeTool, saveNote, listNotes, sendMessage, listConversations, readMessages, ...recall] as readonly Tool[]);
 }
 
 /**
