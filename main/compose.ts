@@ -20,6 +20,7 @@ import { priceOf, worstCaseUsd } from './permissions/spend.js';
 import { buildSystemPrompt, ensureSoul } from './persona/soul.js';
 import { createApiKeyLookup } from './runtime/api-keys.js';
 import { createMessaging, knownRecipient } from './runtime/messaging.js';
+import { embeddingsRanker } from './runtime/memory-embeddings.js';
 import { createSpendMeter, type SpendMeter } from './runtime/spend-meter.js';
 import { TurnRunner } from './runtime/turn-runner.js';
 import { createScheduling, type Scheduling } from './scheduler/scheduling.js';
@@ -28,6 +29,7 @@ import type { SecretStore } from './secrets/secret-store.js';
 import type { ApprovalStore } from './storage/approval-store.js';
 import type { ChannelStore } from './storage/channel-store.js';
 import type { JobStore } from './storage/job-store.js';
+import type { MemoryStore } from './storage/memory-store.js';
 import type { NotesStore } from './storage/notes-store.js';
 import type { Outbox } from './storage/outbox.js';
 import type { SessionStore } from './storage/session-store.js';
@@ -36,6 +38,7 @@ import type { Switches } from './storage/switches.js';
 import { InstalledSkills, type SkillActivity } from './skills/installed-skills.js';
 import { fetchTransport, type SecretFiller, type Transport } from './skills/network-broker.js';
 import { loadSkillHost } from './skills/skill-sources.js';
+import { MemoryRecall } from './memory/recall.js';
 import { createToolRegistry } from './tools/builtin.js';
 import { fileToolDeps } from './tools/files/setup.js';
 import { WebFetcher, type WebTransport } from './tools/web/web-fetcher.js';
@@ -100,6 +103,9 @@ export interface Core {
   readonly jobs: JobStore;
   /** Creates and changes reminders, alerts and briefings (the scheduler that fires them runs in the gateway). */
   readonly scheduling: Scheduling;
+  /** Everything remembered, and recall over it. */
+  readonly memory: MemoryStore;
+  readonly recall: MemoryRecall;
   readonly pairing: PairingCodes;
   readonly gate: PermissionGate;
   /** Every tool; `contactTools` are those without effects. */
@@ -162,6 +168,8 @@ async function wire(parts: {
   const events = new Emitter<CoreEvents>();
   const pacer = new Pacer(storage.sentMessages, config.limits.pacing);
   const messaging = createMessaging({ config, channels: storage.channels, outbox: storage.outbox });
+  const vectors = await embeddingsRanker(config, storage.memory, () => secrets);
+  const recall = new MemoryRecall({ store: storage.memory, ownerName: config.owner.name, vectors });
   const skillActivity: SkillActivity = {
     record: ({ skill, summary, decision, detail }) =>
       activity.append({ kind: 'system', summary: broker.redact(summary), actor: `skill:${skill}`, ...(decision ? { decision } : {}), ...(detail ? { detail: broker.redactValue(detail) } : {}) }),
@@ -191,7 +199,7 @@ async function wire(parts: {
   const assistant = config.home.assistant ? new HomeAssistantClient(config.home.assistant.url, secrets) : undefined;
   const home = { ...(assistant ? { assistant } : {}), shortcuts: config.home.shortcuts, platform };
   const tools = await createToolRegistry(
-    { notes: storage.notes, messaging, scheduling, web, home, ...(files ? { files } : {}), ...(mail ? { mail } : {}), ...nativeParts(config, options) },
+    { notes: storage.notes, messaging, recall, scheduling, web, home, ...(files ? { files } : {}), ...(mail ? { mail } : {}), ...nativeParts(config, options) },
     [...skillHost.sources, ...(options.extraSources ?? [])],
   );
   const spentTodayUsd = createSpendMeter(storage.sessions, config.model);
@@ -240,6 +248,8 @@ async function wire(parts: {
     outbox: storage.outbox,
     jobs: storage.jobs,
     scheduling,
+    memory: storage.memory,
+    recall,
     pairing: new PairingCodes(storage.pairingDatabase),
     gate,
     tools,

@@ -22,6 +22,8 @@ Usage:
   pavise gateway                   run the enabled channels (iMessage, Telegram) in the foreground
   pavise pair telegram             a one-time code that makes your Telegram account an owner
   pavise imessage tail [--db PATH] [--since ROWID] [--limit N] [--json]   decoded chat.db messages
+  pavise imessage import [--db PATH] [--since DATE]   remember your whole chat.db (resumable; answers nothing)
+  pavise memory search [--json] [--limit N] [--queries FILE] QUERY   recall from everything remembered
   pavise calendar events --ics FILE --from DATE --to DATE [--json]   occurrences in [from, to)
   pavise schedule list [--json] | add TEXT [--at WHEN] | remove ID | run ID   reminders, alerts, briefings
   pavise skills install PATH [--grant SHA256] [--only ID,ID | --none]   review, then pin a skill (folder or .tgz)
@@ -53,6 +55,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   calendar: async () => (await import('./commands/calendar.js')).calendarCommand,
   schedule: async () => (await import('./commands/schedule.js')).scheduleCommand,
   skills: async () => (await import('./commands/skills.js')).skillsCommand,
+  memory: async () => (await import('./commands/memory.js')).memoryCommand,
 };
 
 export async function main(argv: readonly string[], io: CliIO): Promise<number> {

@@ -124,6 +124,8 @@ export const ChannelsConfigSchema = z.strictObject({
 });
 
 export const OwnerConfigSchema = z.strictObject({
+  /** The owner's name: recall reads it in a query ("when did Sam …") as the owner's own messages. */
+  name: z.string().trim().min(1).max(100).optional(),
   /**
    * Where the owner lives (ISO 3166 alpha-2, e.g. "GB"): phone numbers written without a country code are read
    * there. Defaults to the country of the first owner phone number, else "US".
@@ -138,6 +140,19 @@ export const OwnerConfigSchema = z.strictObject({
    * adding them to an event mails nobody.
    */
   emails: z.array(z.email()).max(50).default([]),
+});
+
+export const MemoryEmbeddingsConfigSchema = z.strictObject({
+  /** Any OpenAI-compatible server with `/v1/embeddings` (OpenAI, Ollama, LM Studio), e.g. "http://localhost:11434/v1". */
+  baseURL: serverUrl('https://api.openai.com/v1'),
+  model: z.string().min(1),
+  /** The Keychain entry holding the endpoint's key (`pavise secrets set NAME`); none for a local server. */
+  keyName: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a secret name such as "openai" or "embeddings"').optional(),
+});
+
+export const MemoryConfigSchema = z.strictObject({
+  /** Off unless set: recall is full-text only, and works fully without it. */
+  embeddings: MemoryEmbeddingsConfigSchema.optional(),
 });
 
 export const ApprovalsConfigSchema = z.strictObject({
@@ -275,6 +290,7 @@ export const ConfigSchema = z.strictObject({
   web: WebConfigSchema.prefault({}),
   mail: MailConfigSchema.prefault({}),
   home: HomeConfigSchema.prefault({}),
+  memory: MemoryConfigSchema.prefault({}),
 });
 
 export type Config = z.output<typeof ConfigSchema>;

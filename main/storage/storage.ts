@@ -4,6 +4,7 @@ import { ApprovalStore } from './approval-store.js';
 import { ChannelStore } from './channel-store.js';
 import { JobStore } from './job-store.js';
 import { openDatabase, type Database, type OpenDatabaseOptions } from './database.js';
+import { MemoryStore } from './memory-store.js';
 import { NotesStore } from './notes-store.js';
 import { Outbox } from './outbox.js';
 import { SentMessages } from './sent-messages.js';
@@ -28,6 +29,8 @@ export interface Storage {
   readonly outbox: Outbox;
   readonly jobs: JobStore;
   readonly skills: SkillStore;
+  /** Everything remembered (main/memory reads it). */
+  readonly memory: MemoryStore;
   /**
    * The database for the pairing codes (main/identity/pairing.ts), the one store not yet a repository here; it is
    * handed to that constructor and used nowhere else.
@@ -51,6 +54,7 @@ export function openStorage(path: string, options: StorageOptions): Storage {
     outbox: new Outbox(db),
     jobs: new JobStore(db),
     skills: new SkillStore(db),
+    memory: new MemoryStore(db),
     pairingDatabase: db,
     transaction: (work) => db.transaction(work).immediate(),
     close: () => db.close(),

@@ -10,6 +10,7 @@ import type { MailService } from './mail/mail-service.js';
 import { createHomeTools, type HomeToolDeps } from './home/home-tools.js';
 import { createMessageTools, type MessagingLike } from './messages.js';
 import { createNoteTools, type NotesLike } from './notes.js';
+import { createRecallTool, type RecallLike } from './recall.js';
 import { ToolRegistry } from './registry.js';
 import { createScheduleTools, type SchedulingLike } from './schedule.js';
 import type { ToolSource } from './source.js';
@@ -34,19 +35,22 @@ export interface BuiltinToolDeps {
   readonly mail?: MailService;
   /** Home Assistant and macOS Shortcuts; left out, there are none. */
   readonly home?: HomeToolDeps;
+  /** Memory; without it there is no `recall` tool (tests that need none). */
+  readonly recall?: RecallLike | undefined;
 }
 
 /** The built-in tools, the first source. */
 export function builtinSource(deps: BuiltinToolDeps): ToolSource {
   const [saveNote, listNotes] = createNoteTools(deps.notes);
   const [sendMessage, listConversations, readMessages] = createMessageTools(deps.messaging);
+  const recall = deps.recall ? [createRecallTool(deps.recall)] : [];
   const scheduleTools = deps.scheduling ? createScheduleTools(deps.scheduling) : [];
   const fileTools = deps.files ? createFileTools(deps.files) : [];
   const webTools = deps.web ? createWebTools(deps.web) : [];
   const mailTools = deps.mail ? createMailTools(deps.mail) : [];
   const homeTools = deps.home ? createHomeTools(deps.home) : [];
   return zodSource('builtin', [
-    ...[currentTimeTool, saveNote, listNotes, sendMessage, listConversations, readMessages, ...scheduleTools],
+    ...[currentTimeTool, saveNote, listNotes, sendMessage, listConversations, readMessages, ...recall, ...scheduleTools],
     ...[...fileTools, ...webTools, ...mailTools, ...homeTools],
   ] as readonly Tool[]);
 }
