@@ -118,7 +118,7 @@ function checkValueTemplate(
   if ('arg' in value) return named(value.arg, spec.type);
   if ('eachOf' in value) {
     if (spec.type !== 'string') fail(`${where} needs a ${spec.type}, not one item of a list.`);
-    if (typeof value.eachOf !== 'string' || argType(value.eachOf) !== 'string[]') fail(`${where} takes each item of "${String(value.eachOf)}", which must be an array of strings in its inputSchema.`);
+    if (typeof value.eachOf !== 'string' || argType(value.eachOf) !== 'string[]') fail(`${where} takes each item of "${String(value.eachOf)}", which must be an array of strings in its inputSchema (it is not a list of strings).`);
     return;
   }
   if ('hostOf' in value) {

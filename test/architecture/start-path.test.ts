@@ -35,10 +35,12 @@ const ALLOWED_AT_START: Readonly<Record<string, readonly string[]>> = {
 
 /**
  * Budgets for the bytes of bundled code a start loads (measured with these limits: --version 5 KiB, the gateway
- * 878 KiB, ask 696 KiB). Raise one only with a `bench -- startup` / `bench -- ready` figure that shows it is fine.
+ * 878 KiB, ask 696 KiB; after memory, skills, calendar, hands and the scheduler joined the core, the gateway 1,059
+ * KiB, of which zod is 459). Raise one only with a `bench -- startup` / `bench -- ready` figure that shows it is fine
+ * (README, benchmarks).
  */
 const ENTRY_BUDGET_KIB = 16;
-const COMMAND_BUDGET_KIB = 1024;
+const COMMAND_BUDGET_KIB = 1152;
 
 let metafile: Metafile;
 beforeAll(async () => {
