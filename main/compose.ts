@@ -7,6 +7,8 @@ import { defaultPaviseHome, homePaths, paviseHome, type HomePaths } from './conf
 import { PairingCodes } from './identity/pairing.js';
 import { createProvider } from './llm/create-provider.js';
 import type { Provider } from './llm/provider.js';
+import { defaultContextTokens } from './memory/budget.js';
+import { createMemory, type Memory } from './memory/memory.js';
 import { ACTIVITY_KEY_NAME, ActivityLog } from './permissions/activity-log.js';
 import { PermissionGate } from './permissions/gate.js';
 import { Pacer } from './permissions/pacing.js';
@@ -23,6 +25,7 @@ import { KeychainSecretStore, keychainServiceFor } from './secrets/keychain-secr
 import type { SecretStore } from './secrets/secret-store.js';
 import type { ApprovalStore } from './storage/approval-store.js';
 import type { ChannelStore } from './storage/channel-store.js';
+import type { MemoriesStore } from './storage/memories-store.js';
 import type { NotesStore } from './storage/notes-store.js';
 import type { Outbox } from './storage/outbox.js';
 import type { SessionStore } from './storage/session-store.js';
@@ -65,6 +68,9 @@ export interface Core {
   readonly activity: ActivityLog;
   readonly sessions: SessionStore;
   readonly notes: NotesStore;
+  /** Long-term memories (the owner's view: list, show, forget, export) and the context budget. */
+  readonly memory: Memory;
+  readonly memoriesStore: MemoriesStore;
   readonly approvals: ApprovalStore;
   readonly switches: Switches;
   readonly pacer: Pacer;
@@ -130,7 +136,25 @@ async function wire(parts: {
   const events = new Emitter<CoreEvents>();
   const pacer = new Pacer(storage.sentMessages, config.limits.pacing);
   const messaging = createMessaging({ config, channels: storage.channels, outbox: storage.outbox });
-  const tools = await createToolRegistry({ notes: storage.notes, messaging }, options.extraSources);
+  let loadedProvider = provider;
+  const loadProvider = (): Provider => (loadedProvider ??= createProvider(config.model));
+  const apiKey = createApiKeyLookup({ secrets, env, remember: (name, value) => broker.remember(name, value) });
+  // Memory's own model calls (extraction at compaction) pass the gate's pause switch, spend cap and labelling.
+  const memory = createMemory({
+    store: storage.memories,
+    transaction: (work) => storage.transaction(work),
+    sessionLabel: (sessionId) => storage.notes.sessionLabel(sessionId),
+    model: {
+      provider: loadProvider,
+      model: config.model.name,
+      apiKey,
+      beforeModelCall: (request) => gate.beforeModelCall(request),
+      prepareForModel: (messages) => gate.transformContext(messages),
+    },
+    contextTokens: config.memory.contextTokens ?? defaultContextTokens(config.model),
+    onProblem: (message, sessionId) => activity.append({ kind: 'system', summary: message, sessionId, actor: 'pavise', decision: 'failed' }),
+  });
+  const tools = await createToolRegistry({ notes: storage.notes, messaging, memory: memory.tools }, options.extraSources);
   const spentTodayUsd = createSpendMeter(storage.sessions, config.model);
   const gate = new PermissionGate({
     tools,
@@ -149,16 +173,16 @@ async function wire(parts: {
     onAlert: (message) => events.emit('alert', message),
     ...(options.approvalPollMs ? { pollMs: options.approvalPollMs } : {}),
   });
-  let loadedProvider = provider;
   const runner = new TurnRunner({
-    provider: () => (loadedProvider ??= createProvider(config.model)),
+    provider: loadProvider,
     model: { name: config.model.name, maxOutputTokens: config.model.maxOutputTokens },
-    apiKey: createApiKeyLookup({ secrets, env, remember: (name, value) => broker.remember(name, value) }),
+    apiKey,
     sessions: storage.sessions,
     gate,
     broker,
     systemPrompt: () => buildSystemPrompt(paths.soul),
     limits: { maxSteps: config.limits.maxStepsPerTurn, maxTokens: config.limits.maxTokensPerTurn },
+    memory,
   });
   return {
     paths,
@@ -169,6 +193,8 @@ async function wire(parts: {
     activity,
     sessions: storage.sessions,
     notes: storage.notes,
+    memory,
+    memoriesStore: storage.memories,
     approvals: storage.approvals,
     switches: storage.switches,
     pacer,

@@ -143,6 +143,14 @@ export const ApprovalsConfigSchema = z.strictObject({
   remote: z.boolean().default(true),
 });
 
+export const MemoryConfigSchema = z.strictObject({
+  /**
+   * The most input tokens one model call carries: persona, tools, memories, the conversation's summary and its
+   * newest turns. Older turns are compacted into the summary. Default: sized for the configured model.
+   */
+  contextTokens: z.int().min(2_000).max(1_000_000).optional(),
+});
+
 export const ConfigSchema = z.strictObject({
   $schema: z.string().optional(),
   owner: OwnerConfigSchema.prefault({}),
@@ -151,6 +159,7 @@ export const ConfigSchema = z.strictObject({
   permissions: PermissionsConfigSchema.prefault({}),
   approvals: ApprovalsConfigSchema.prefault({}),
   channels: ChannelsConfigSchema.prefault({}),
+  memory: MemoryConfigSchema.prefault({}),
 });
 
 export type Config = z.output<typeof ConfigSchema>;

@@ -3,6 +3,7 @@ import { ActivityRows } from './activity-rows.js';
 import { ApprovalStore } from './approval-store.js';
 import { ChannelStore } from './channel-store.js';
 import { openDatabase, type Database, type OpenDatabaseOptions } from './database.js';
+import { MemoriesStore } from './memories-store.js';
 import { NotesStore } from './notes-store.js';
 import { Outbox } from './outbox.js';
 import { SentMessages } from './sent-messages.js';
@@ -24,6 +25,8 @@ export interface Storage {
   readonly activityRows: ActivityRows;
   readonly channels: ChannelStore;
   readonly outbox: Outbox;
+  /** Long-term memories, conversation summaries, background model usage (main/memory). */
+  readonly memories: MemoriesStore;
   /**
    * The database for the pairing codes (main/identity/pairing.ts), the one store not yet a repository here; it is
    * handed to that constructor and used nowhere else.
@@ -45,6 +48,7 @@ export function openStorage(path: string, options: StorageOptions): Storage {
     activityRows: new ActivityRows(db),
     channels: new ChannelStore(db),
     outbox: new Outbox(db),
+    memories: new MemoriesStore(db),
     pairingDatabase: db,
     transaction: (work) => db.transaction(work).immediate(),
     close: () => db.close(),

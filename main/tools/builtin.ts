@@ -1,5 +1,6 @@
 import { currentTimeTool } from './current-time.js';
 import type { EffectHost } from './effect-templates.js';
+import { createMemoryTools, type MemoryToolsLike } from './memory.js';
 import { createMessageTools, type MessagingLike } from './messages.js';
 import { createNoteTools, type NotesLike } from './notes.js';
 import { ToolRegistry } from './registry.js';
@@ -9,13 +10,15 @@ import { zodSource, type Tool } from './tool.js';
 export interface BuiltinToolDeps {
   readonly notes: NotesLike;
   readonly messaging: MessagingLike;
+  readonly memory: MemoryToolsLike;
 }
 
 /** The built-in tools, the first source. */
 export function builtinSource(deps: BuiltinToolDeps): ToolSource {
   const [saveNote, listNotes] = createNoteTools(deps.notes);
   const [sendMessage, listConversations, readMessages] = createMessageTools(deps.messaging);
-  return zodSource('builtin', [currentTimeTool, saveNote, listNotes, sendMessage, listConversations, readMessages] as readonly Tool[]);
+  const [remember, forget] = createMemoryTools(deps.memory);
+  return zodSource('builtin', [currentTimeTool, saveNote, listNotes, sendMessage, listConversations, readMessages, remember, forget] as readonly Tool[]);
 }
 
 /**

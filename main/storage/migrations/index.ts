@@ -5,12 +5,14 @@ import { migration0002 } from './0002-notes.js';
 import { migration0003 } from './0003-permissions.js';
 import { migration0004 } from './0004-channels.js';
 import { migration0005 } from './0005-provenance.js';
+import { migration0006 } from './0006-memory.js';
+import { migration0007 } from './0007-memories.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
 
 /** Ordered by version, contiguous from 1. */
-export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005];
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006, migration0007];
 
 export const LATEST_VERSION: number = MIGRATIONS.at(-1)?.version ?? 0;
 
