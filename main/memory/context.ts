@@ -46,7 +46,9 @@ export interface PreparedContext {
   readonly compaction?: CompactionResult;
 }
 
-const PREAMBLE_SHARE = 0.25;
+/** Shares of the budget left after the persona and tools: the running summary, then memories and recalled items. */
+const SUMMARY_SHARE = 0.3;
+const PREAMBLE_SHARE = 0.2;
 /** After compacting, the recent turns fill at most this share of their budget, so compaction is not needed every turn. */
 const REFILL_SHARE = 0.5;
 const MAX_COMPACTIONS_PER_TURN = 2;
@@ -82,7 +84,7 @@ export class MemoryContext {
     const { sessionId, stored, input } = request;
     const fixed = estimateTextTokens(request.fixedText);
     const available = Math.max(0, this.options.contextTokens - fixed);
-    const preamble = await this.#preamble(sessionId, stored, input, Math.floor(available * PREAMBLE_SHARE));
+    const preamble = await this.#preamble(sessionId, stored, input, available);
     const recentBudget = Math.max(0, available - estimateTokens(preamble.messages) - estimateMessageTokens(input));
 
     let compaction: CompactionResult | undefined;
@@ -99,7 +101,7 @@ export class MemoryContext {
     }
 
     // The summary may have changed: build the preamble again around it.
-    const final = compaction?.ok ? await this.#preamble(sessionId, stored, input, Math.floor(available * PREAMBLE_SHARE)) : preamble;
+    const final = compaction?.ok ? await this.#preamble(sessionId, stored, input, available) : preamble;
     const through = this.deps.store.summary(sessionId)?.throughSeq ?? 0;
     const head = final.messages;
     const budget = Math.max(0, available - estimateTokens(head));
@@ -109,14 +111,18 @@ export class MemoryContext {
       ...(compaction ? { compaction } : {}),
       fit: (messages) => {
         const body = messages.slice(head.length + Math.min(through, stored.length));
-        const kept = newestTurnsWithin(body, budget, stored.length - Math.min(through, stored.length));
-        const omitted = kept.omitted > 0 ? [omittedNote(kept.omitted)] : [];
-        return [...head, ...omitted, ...kept.messages];
+        const protectedFrom = stored.length - Math.min(through, stored.length);
+        let kept = newestTurnsWithin(body, budget, protectedFrom);
+        if (kept.omitted === 0) return [...head, ...kept.messages];
+        kept = newestTurnsWithin(body, budget - NOTE_TOKENS, protectedFrom);
+        return [...head, omittedNote(kept.omitted), ...kept.messages];
       },
     };
   }
 
-  async #preamble(sessionId: string, stored: readonly Message[], input: UserMessage, budget: number): Promise<{ messages: UserMessage[]; label: Provenance }> {
+  async #preamble(sessionId: string, stored: readonly Message[], input: UserMessage, available: number): Promise<{ messages: UserMessage[]; label: Provenance }> {
+    const summaryBudget = Math.floor(available * SUMMARY_SHARE);
+    const budget = Math.floor(available * PREAMBLE_SHARE);
     const summary = this.deps.store.summary(sessionId);
     // What this turn is about: the new text, and the owner's last words before it (a follow-up like "and hers?").
     const lastUser = [...stored].reverse().find((message): message is UserMessage => message.role === 'user');
@@ -143,7 +149,11 @@ export class MemoryContext {
       else sections.push({ title, lines: [line], label });
       return true;
     };
-    if (summary) add(SUMMARY_TITLE, summary.text, summary.provenance);
+    if (summary) {
+      // The summary is always shown, cut to its share if it grew past it; memories and recall share the rest.
+      const cut = truncateToTokens(summary.text, summaryBudget);
+      sections.push({ title: SUMMARY_TITLE, lines: [cut], label: summary.provenance });
+    }
     for (const memory of memories) if (!add(MEMORIES_TITLE, memoryLine(memory), memory.provenance)) break;
     for (const item of recalled) if (!add(RECALLED_TITLE, recalledLine(item), item.provenance)) break;
 
@@ -178,6 +188,14 @@ function labelKey(label: Provenance): string {
 function inContext(item: RecalledItem, stored: readonly Message[], through: number): boolean {
   return stored.slice(through).some((message) => message.role !== 'assistant' && message.content === item.text);
 }
+
+function truncateToTokens(text: string, tokens: number): string {
+  if (estimateTextTokens(text) <= tokens) return text;
+  return `${text.slice(0, Math.max(0, tokens * 4 - 8))} …(cut)`;
+}
+
+/** The omitted-messages note's own size, with room for a long count. */
+const NOTE_TOKENS = estimateMessageTokens(omittedNote(1_000_000));
 
 function omittedNote(count: number): UserMessage {
   return {

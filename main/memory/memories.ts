@@ -34,7 +34,9 @@ export function canSupersede(next: Provenance, previous: Provenance): boolean {
   return next.kind !== 'contact' || (previous.kind === 'contact' && next.contactId === previous.contactId);
 }
 
-const COPULA = /^(.{2,80}?)\s+(is|are|was|were|lives in|works at|works as)\s+\S/i;
+const COPULA = /^(.{2,80}?)\s+(is|are|was|were|lives in|works at|works as)\s+(\S+)/i;
+/** Words after "is" that belong to the subject: "is called Ada" and "is a nurse" say different things about X. */
+const QUALIFIER = /^(?:[a-z]+ed|from|in|at|on|born|allergic|married)$/i;
 
 /**
  * What a fact is about, when its form says so: "Mum's birthday is 12 March" is about "mum's birthday", "Sam lives in
@@ -47,7 +49,9 @@ export function subjectOf(text: string): string | undefined {
   const head = match?.[1] ?? /^(.{2,80}?):\s+\S/.exec(first)?.[1];
   if (!head) return undefined;
   const verb = match?.[2]?.toLowerCase() ?? '';
-  const subject = normalize(head) + (verb.includes(' ') ? ` ${verb}` : '');
+  const next = match?.[3]?.replace(/[^\p{L}]+$/u, '') ?? '';
+  const qualifier = verb.includes(' ') ? ` ${verb}` : QUALIFIER.test(next) ? ` ${verb} ${next.toLowerCase()}` : '';
+  const subject = normalize(head) + qualifier;
   const words = subject.split(' ').length;
   return subject.length > 0 && words <= 8 ? subject : undefined;
 }
