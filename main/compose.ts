@@ -9,6 +9,7 @@ import { createProvider } from './llm/create-provider.js';
 import type { Provider } from './llm/provider.js';
 import { defaultContextTokens } from './memory/budget.js';
 import { createMemory, type Memory } from './memory/memory.js';
+import { MemoryRecall } from './memory/recall.js';
 import { ACTIVITY_KEY_NAME, ActivityLog } from './permissions/activity-log.js';
 import { PermissionGate } from './permissions/gate.js';
 import { Pacer } from './permissions/pacing.js';
@@ -152,6 +153,7 @@ async function wire(parts: {
       prepareForModel: (messages) => gate.transformContext(messages),
     },
     contextTokens: config.memory.contextTokens ?? defaultContextTokens(config.model),
+    recall: turnRecall(storage, config),
     onProblem: (message, sessionId) => activity.append({ kind: 'system', summary: message, sessionId, actor: 'pavise', decision: 'failed' }),
   });
   const tools = await createToolRegistry({ notes: storage.notes, messaging, memory: memory.tools }, options.extraSources);
@@ -211,4 +213,13 @@ async function wire(parts: {
     setPaused: (paused, actor) => setPaused({ switches: storage.switches, activity }, paused, actor),
     close: () => storage.close(),
   };
+}
+
+/**
+ * Recall for the memory preamble of each turn: text ranking only, and no date parsing (the parser's library would
+ * load before the first model call of every process); the recall tool and `pavise memory search` do both.
+ */
+function turnRecall(storage: Storage, config: Config) {
+  const recall = new MemoryRecall({ store: storage.memory, ownerName: config.owner.name, parseDate: () => undefined });
+  return async (query: string, limit: number) => (await recall.search(query, { limit })).hits;
 }

@@ -21,6 +21,8 @@ Usage:
   pavise gateway                   run the enabled channels (iMessage, Telegram) in the foreground
   pavise pair telegram             a one-time code that makes your Telegram account an owner
   pavise imessage tail [--db PATH] [--since ROWID] [--limit N] [--json]   decoded chat.db messages
+  pavise imessage import [--db PATH] [--since DATE]   remember your whole chat.db (resumable; answers nothing)
+  pavise memory search [--json] [--limit N] [--queries FILE] QUERY   recall from everything remembered
   pavise calendar events --ics FILE --from DATE --to DATE [--json]   occurrences in [from, to)
   pavise --help | --version
 
@@ -45,6 +47,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   gateway: async () => (await import('./commands/gateway.js')).gatewayCommand,
   pair: async () => (await import('./commands/pair.js')).pairCommand,
   calendar: async () => (await import('./commands/calendar.js')).calendarCommand,
+  memory: async () => (await import('./commands/memory.js')).memoryCommand,
 };
 
 export async function main(argv: readonly string[], io: CliIO): Promise<number> {

@@ -124,6 +124,8 @@ export const ChannelsConfigSchema = z.strictObject({
 });
 
 export const OwnerConfigSchema = z.strictObject({
+  /** The owner's name: recall reads it in a query ("when did Sam …") as the owner's own messages. */
+  name: z.string().trim().min(1).max(100).optional(),
   /**
    * Where the owner lives (ISO 3166 alpha-2, e.g. "GB"): phone numbers written without a country code are read
    * there. Defaults to the country of the first owner phone number, else "US".
@@ -135,20 +137,30 @@ export const OwnerConfigSchema = z.strictObject({
     .optional(),
 });
 
+export const MemoryEmbeddingsConfigSchema = z.strictObject({
+  /** Any OpenAI-compatible server with `/v1/embeddings` (OpenAI, Ollama, LM Studio), e.g. "http://localhost:11434/v1". */
+  baseURL: serverUrl('https://api.openai.com/v1'),
+  model: z.string().min(1),
+  /** The Keychain entry holding the endpoint's key (`pavise secrets set NAME`); none for a local server. */
+  keyName: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a secret name such as "openai" or "embeddings"').optional(),
+});
+
+export const MemoryConfigSchema = z.strictObject({
+  /** Off unless set: recall is full-text only, and works fully without it. */
+  embeddings: MemoryEmbeddingsConfigSchema.optional(),
+  /**
+   * The most input tokens one model call carries: persona, tools, memories, the conversation's summary and its
+   * newest turns. Older turns are compacted into the summary. Default: sized for the configured model.
+   */
+  contextTokens: z.int().min(2_000).max(1_000_000).optional(),
+});
+
 export const ApprovalsConfigSchema = z.strictObject({
   /**
    * Let the owner's paired Telegram account decide approvals of risk low or medium from the notice in its private
    * chat (inline Approve / Deny). Off: the notice only says where to decide on the Mac.
    */
   remote: z.boolean().default(true),
-});
-
-export const MemoryConfigSchema = z.strictObject({
-  /**
-   * The most input tokens one model call carries: persona, tools, memories, the conversation's summary and its
-   * newest turns. Older turns are compacted into the summary. Default: sized for the configured model.
-   */
-  contextTokens: z.int().min(2_000).max(1_000_000).optional(),
 });
 
 export const ConfigSchema = z.strictObject({

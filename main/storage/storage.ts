@@ -3,6 +3,7 @@ import { ActivityRows } from './activity-rows.js';
 import { ApprovalStore } from './approval-store.js';
 import { ChannelStore } from './channel-store.js';
 import { openDatabase, type Database, type OpenDatabaseOptions } from './database.js';
+import { MemoryStore } from './memory-store.js';
 import { MemoriesStore } from './memories-store.js';
 import { NotesStore } from './notes-store.js';
 import { Outbox } from './outbox.js';
@@ -25,6 +26,8 @@ export interface Storage {
   readonly activityRows: ActivityRows;
   readonly channels: ChannelStore;
   readonly outbox: Outbox;
+  /** Everything remembered (main/memory reads it). */
+  readonly memory: MemoryStore;
   /** Long-term memories, conversation summaries, background model usage (main/memory). */
   readonly memories: MemoriesStore;
   /**
@@ -48,6 +51,7 @@ export function openStorage(path: string, options: StorageOptions): Storage {
     activityRows: new ActivityRows(db),
     channels: new ChannelStore(db),
     outbox: new Outbox(db),
+    memory: new MemoryStore(db),
     memories: new MemoriesStore(db),
     pairingDatabase: db,
     transaction: (work) => db.transaction(work).immediate(),

@@ -81,7 +81,7 @@ describe('LongTermMemories', () => {
     ]);
     // And the owner's later word replaces the stranger's claim.
     const fixed = memories.remember({ text: "Mum's phone is +15550004444", provenance: OWNER, origin: 'owner' });
-    expect(fixed.superseded.sort()).toEqual([owner.memory.id, poison.memory.id].sort());
+    expect([...fixed.superseded].sort()).toEqual([owner.memory.id, poison.memory.id].sort());
   });
 
   it('the owner stating what a stranger claimed makes it the owner’s; the stranger repeating the owner changes nothing', () => {

@@ -12,13 +12,14 @@ const MAX_LIMIT = 100_000;
 
 /**
  * `pavise imessage tail`: decoded messages straight from chat.db, read-only. Needs neither the Keychain nor the
- * Pavise database, only config.json for channels.imessage.chatDbPath.
+ * Pavise database, only config.json for channels.imessage.chatDbPath. `import` (imessage-import.ts) copies it into memory.
  */
 export async function imessageCommand(args: string[], io: CliIO): Promise<number> {
   const [sub, ...rest] = args;
+  if (sub === 'import') return (await import('./imessage-import.js')).imessageImportCommand(rest, io, defaultChatDbPath);
   if (sub !== 'tail') {
     throw new UsageError(
-      sub === undefined ? `Usage: pavise imessage ${USAGE}` : `Unknown imessage command "${sub}". Usage: pavise imessage ${USAGE}`,
+      sub === undefined ? `Usage: pavise imessage ${USAGE} | import [--db PATH] [--since DATE]` : `Unknown imessage command "${sub}". Usage: pavise imessage ${USAGE} | import [--db PATH] [--since DATE]`,
     );
   }
   const { values } = parseCommandArgs(

@@ -1,0 +1,82 @@
+/**
+ * Turns the owner's question into what the index can use: the words worth matching (question words and stop words
+ * removed; stemming is the index's), whether it names the owner, and the time it is about ("last May", "on 8 May
+ * 2023"). The FTS5 expression quotes every word, so no query text is ever read as FTS5 syntax.
+ */
+
+/** The token the index stores in `who` for the owner's own words (migration 0006). */
+export const OWNER_TOKEN = 'paviseowner';
+
+const STOP_WORDS = new Set(
+  (
+    'a about above after again against all am an and any are as at be because been before being below between both but by ' +
+    'can could did do does doing down during each few for from further had has have having he her here hers herself him ' +
+    'himself his how i if in into is it its itself just me more most my myself no nor not now of off on once only or other ' +
+    'our ours ourselves out over own same she should so some such than that the their theirs them themselves then there ' +
+    'these they this those through to too under until up very was we were what when where which while who whom why will ' +
+    'with would you your yours yourself yourselves s t d ll m re ve ever also may might must shall us one ones get got ' +
+    'tell told say said like kind sort thing things know think let lets please remember recall recalled remind anything ' +
+    'something someone anyone much many lot lots really yes yeah ok okay oh hey hi via per else way'
+  ).split(' '),
+);
+
+export interface ParsedQuery {
+  /** Words to match, lower-case, in order, without duplicates. */
+  readonly terms: readonly string[];
+  /** The query names the owner (by `ownerName`, "I", "me", "my"). */
+  readonly namesOwner: boolean;
+  /** The time the question is about, when it names one: [from, to] in ms. */
+  readonly period?: { readonly from: number; readonly to: number } | undefined;
+}
+
+export interface ParseOptions {
+  readonly ownerName?: string | undefined;
+  /** "last May" is read relative to this. */
+  readonly now: number;
+  /** Parses dates in text (chrono-node); absent, dates are only words. */
+  readonly parseDate?: DateParser | undefined;
+}
+
+export type DateParser = (text: string, reference: Date) => { readonly text: string; readonly from: number; readonly to: number } | undefined;
+
+const WORD = /[\p{L}\p{N}][\p{L}\p{N}'’]*/gu;
+
+export function parseQuery(query: string, options: ParseOptions): ParsedQuery {
+  let text = query;
+  let period: ParsedQuery['period'];
+  const date = options.parseDate?.(query, new Date(options.now));
+  if (date) {
+    period = { from: date.from, to: date.to };
+    text = text.replace(date.text, ' ');
+  }
+  const ownerParts = new Set((options.ownerName ?? '').toLowerCase().match(WORD) ?? []);
+  const words = (text.toLowerCase().match(WORD) ?? []).map((word) => word.replace(/['’]s$/, '').replace(/['’]/g, ''));
+  let namesOwner = false;
+  const terms: string[] = [];
+  for (const word of words) {
+    if (ownerParts.has(word)) {
+      namesOwner = true;
+      continue;
+    }
+    if (STOP_WORDS.has(word) || word.length === 0) continue;
+    if (!terms.includes(word)) terms.push(word);
+  }
+  return { terms, namesOwner, period };
+}
+
+/** An FTS5 expression matching any of the terms (bm25 ranks items matching more of them higher). */
+export function toMatchExpression(parsed: ParsedQuery, who?: string): string | undefined {
+  const quote = (word: string) => `"${word.replaceAll('"', '""')}"`;
+  const parts = parsed.terms.map(quote);
+  if (parsed.namesOwner) parts.push(`who : ${quote(OWNER_TOKEN)}`);
+  if (parts.length === 0) return undefined;
+  const any = parts.join(' OR ');
+  const whoWords = who === undefined ? [] : (who.toLowerCase().match(WORD) ?? []);
+  if (whoWords.length === 0) return any;
+  return `(${any}) AND who : (${whoWords.map(quote).join(' ')})`;
+}
+
+/** Words of a text, for similarity between items (MMR). */
+export function wordSet(text: string): Set<string> {
+  return new Set((text.toLowerCase().match(WORD) ?? []).filter((word) => !STOP_WORDS.has(word)));
+}

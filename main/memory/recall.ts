@@ -1,0 +1,235 @@
+import type { Provenance } from '../common/messages.js';
+import type { MemoryItem, MemoryStore } from '../storage/memory-store.js';
+import { OWNER_TOKEN, parseQuery, toMatchExpression, wordSet, type DateParser } from './query.js';
+import { mmr } from './rerank.js';
+
+/** One recalled item, as the CLI, the `recall` tool and the Memory pane show it. `at` is ms since the epoch. */
+export interface RecallHit {
+  readonly id: number;
+  readonly text: string;
+  readonly at: number;
+  readonly provenance: Provenance;
+  /** Who said it: the owner's handle, a contact's or stranger's handle, 'pavise'. */
+  readonly sender: string;
+  readonly senderName?: string | undefined;
+  readonly fromOwner: boolean;
+  readonly ref: { readonly channel: string; readonly conversation: string; readonly guid: string };
+}
+
+export interface RecallOptions {
+  /** How many hits (default 10, at most 100). */
+  readonly limit?: number | undefined;
+  /** Only items at or after / at or before these times (ms since the epoch). */
+  readonly from?: number | undefined;
+  readonly to?: number | undefined;
+  /** Only items whose sender (name or handle) has these words; the owner's name means the owner. */
+  readonly who?: string | undefined;
+}
+
+export interface RecallResult {
+  readonly hits: RecallHit[];
+  /** 'text' (FTS5 only) or 'hybrid' (fused with embeddings). */
+  readonly mode: 'text' | 'hybrid';
+  /** Why recall fell back to text, when it did (endpoint down, wrong dimension). */
+  readonly notice?: string | undefined;
+}
+
+/** Vector ranking fused with the text ranking when embeddings are configured (main/memory/embeddings.ts). */
+export interface VectorRanker {
+  /** Item ids nearest the query, best first; throws (with a message for the owner) when it cannot. */
+  rank(query: string, limit: number, signal?: AbortSignal): Promise<number[]>;
+}
+
+export interface RecallDeps {
+  readonly store: MemoryStore;
+  /** `config.owner.name`: a query naming it finds the owner's own messages. */
+  readonly ownerName?: string | undefined;
+  readonly now?: () => number;
+  /** Reads dates in queries; `chronoDateParser()` by default, loaded at first use. */
+  readonly parseDate?: DateParser;
+  readonly vectors?: VectorRanker | undefined;
+}
+
+export const DEFAULT_RECALL_LIMIT = 10;
+export const MAX_RECALL_LIMIT = 100;
+
+/** How the ranking is tuned; fixed here, measured by `npm run bench -- memory`. */
+const TUNING = {
+  candidates: 150,
+  /** Hits whose neighbours are looked at, and how far either side. */
+  widenTop: 40,
+  widenBefore: 1,
+  widenAfter: 1,
+  /** Share of a neighbour's score an item gains (it answers together with it). */
+  neighbourShare: 0.35,
+  /** Score multiplier for items inside the period a query names. */
+  periodBoost: 1.6,
+  /** Up to this much extra for the newest items, fading over `recencyHalfLifeDays`. */
+  recencyWeight: 0.1,
+  recencyHalfLifeDays: 180,
+  /** MMR: relevance against novelty. */
+  lambda: 0.8,
+  rrfK: 60,
+} as const;
+
+/**
+ * Recall over everything remembered: FTS5 bm25 over the words, who said them and where; the period a question names
+ * boosts items inside it; each strong hit lends part of its score to its neighbouring turns (an answer is often the
+ * reply to the matching line); newer items gain a little; MMR keeps the list diverse. With embeddings configured, the
+ * vector ranking is fused in (RRF); when the endpoint fails, recall is text only and says why.
+ */
+export class MemoryRecall {
+  readonly #store: MemoryStore;
+  readonly #ownerName: string | undefined;
+  readonly #now: () => number;
+  readonly #vectors: VectorRanker | undefined;
+  #parseDate: DateParser | undefined;
+
+  constructor(deps: RecallDeps) {
+    this.#store = deps.store;
+    this.#ownerName = deps.ownerName;
+    this.#now = deps.now ?? Date.now;
+    this.#vectors = deps.vectors;
+    this.#parseDate = deps.parseDate;
+  }
+
+  async search(query: string, options: RecallOptions = {}, signal?: AbortSignal): Promise<RecallResult> {
+    const limit = checkLimit(options.limit ?? DEFAULT_RECALL_LIMIT);
+    this.#parseDate ??= await chronoDateParser();
+    const textRanked = this.#textRanking(query, options, limit);
+    if (!this.#vectors) return { hits: textRanked.map(toHit).slice(0, limit), mode: 'text' };
+    let vectorIds: number[];
+    try {
+      vectorIds = await this.#vectors.rank(query, TUNING.candidates, signal);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      return { hits: textRanked.map(toHit).slice(0, limit), mode: 'text', notice: `Recall used text only: ${reason}` };
+    }
+    const allowed = (item: MemoryItem) =>
+      (options.from === undefined || item.at >= options.from) && (options.to === undefined || item.at <= options.to) && this.#whoMatches(item, options.who);
+    const vectorItems = this.#store.getMany(vectorIds).filter(allowed);
+    return { hits: fuse(textRanked, vectorItems, limit).map(toHit), mode: 'hybrid' };
+  }
+
+  /** The text ranking alone (synchronous once the date parser is loaded; tests and the bench use it through search). */
+  #textRanking(query: string, options: RecallOptions, limit: number): MemoryItem[] {
+    const now = this.#now();
+    const parsed = parseQuery(query, { ownerName: this.#ownerName, now, parseDate: this.#parseDate });
+    const match = toMatchExpression(parsed, this.#whoExpression(options.who));
+    if (match === undefined) return [];
+    const matches = this.#store.textSearch(match, { limit: TUNING.candidates, from: options.from, to: options.to });
+    if (matches.length === 0) return [];
+    const best = -matches[0]!.score || 1;
+    const scores = new Map(matches.map((match) => [match.id, -match.score / best]));
+    const items = new Map(this.#store.getMany(matches.map((match) => match.id)).map((item) => [item.id, item]));
+
+    // Widening: a strong hit lends part of its score to the turns around it.
+    const lent = new Map<number, number>();
+    for (const match of matches.slice(0, TUNING.widenTop)) {
+      const item = items.get(match.id);
+      if (!item) continue;
+      const score = scores.get(match.id) ?? 0;
+      for (const neighbour of this.#store.neighbours(item, TUNING.widenBefore, TUNING.widenAfter)) {
+        if (!inRange(neighbour, options) || !this.#whoMatches(neighbour, options.who)) continue;
+        if (!items.has(neighbour.id)) items.set(neighbour.id, neighbour);
+        lent.set(neighbour.id, Math.max(lent.get(neighbour.id) ?? 0, score * TUNING.neighbourShare));
+      }
+    }
+
+    const halfLife = TUNING.recencyHalfLifeDays * 86_400_000;
+    const scored = [...items.values()].map((item) => {
+      let score = (scores.get(item.id) ?? 0) + (lent.get(item.id) ?? 0);
+      if (parsed.period && item.at >= parsed.period.from && item.at <= parsed.period.to) score *= TUNING.periodBoost;
+      const age = Math.max(0, now - item.at);
+      score *= 1 + TUNING.recencyWeight * Math.pow(0.5, age / halfLife);
+      return { item, score };
+    });
+    scored.sort((a, b) => b.score - a.score || b.item.at - a.item.at);
+    const pool = scored.slice(0, Math.max(limit * 4, 40));
+    return mmr(pool, TUNING.lambda, Math.max(limit, Math.min(pool.length, TUNING.candidates)), (entry) => wordSet(entry.item.text)).map((entry) => entry.item);
+  }
+
+  #whoExpression(who: string | undefined): string | undefined {
+    if (who === undefined) return undefined;
+    return this.#isOwnerName(who) ? OWNER_TOKEN : who;
+  }
+
+  #isOwnerName(who: string): boolean {
+    const name = this.#ownerName?.trim().toLowerCase();
+    const asked = who.trim().toLowerCase();
+    return asked === 'me' || asked === 'owner' || (name !== undefined && name.length > 0 && (asked === name || name.split(/\s+/).includes(asked)));
+  }
+
+  #whoMatches(item: MemoryItem, who: string | undefined): boolean {
+    if (who === undefined) return true;
+    if (this.#isOwnerName(who)) return item.fromOwner;
+    const haystack = `${item.senderName ?? ''} ${item.sender}`.toLowerCase();
+    return who
+      .toLowerCase()
+      .split(/\s+/)
+      .filter(Boolean)
+      .every((word) => haystack.includes(word));
+  }
+}
+
+function inRange(item: MemoryItem, options: RecallOptions): boolean {
+  return (options.from === undefined || item.at >= options.from) && (options.to === undefined || item.at <= options.to);
+}
+
+/** Reciprocal rank fusion of the text and vector rankings. */
+function fuse(text: readonly MemoryItem[], vector: readonly MemoryItem[], limit: number): MemoryItem[] {
+  const score = new Map<number, { item: MemoryItem; score: number }>();
+  const add = (list: readonly MemoryItem[]) =>
+    list.forEach((item, rank) => {
+      const entry = score.get(item.id) ?? { item, score: 0 };
+      entry.score += 1 / (TUNING.rrfK + rank + 1);
+      score.set(item.id, entry);
+    });
+  add(text);
+  add(vector);
+  return [...score.values()]
+    .sort((a, b) => b.score - a.score)
+    .slice(0, limit)
+    .map((entry) => entry.item);
+}
+
+function toHit(item: MemoryItem): RecallHit {
+  return {
+    id: item.id,
+    text: item.text,
+    at: item.at,
+    provenance: item.provenance,
+    sender: item.sender,
+    senderName: item.senderName,
+    fromOwner: item.fromOwner,
+    ref: { channel: item.channel, conversation: item.conversation, guid: item.guid },
+  };
+}
+
+function checkLimit(limit: number): number {
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_RECALL_LIMIT) {
+    throw new RangeError(`limit must be a whole number from 1 to ${MAX_RECALL_LIMIT}, not ${limit}.`);
+  }
+  return limit;
+}
+
+/**
+ * chrono-node, loaded at first use: the first date a query names, as the whole period it means ("May 2023" is the
+ * month, "8 May 2023" the day, "2022" the year).
+ */
+export async function chronoDateParser(): Promise<DateParser> {
+  const chrono = await import('chrono-node');
+  return (text, reference) => {
+    const [result] = chrono.parse(text, reference, { forwardDate: false });
+    if (!result) return undefined;
+    const start = result.start;
+    const from = start.date();
+    let to: Date;
+    if (result.end) to = result.end.date();
+    else if (start.isCertain('day')) to = new Date(from.getFullYear(), from.getMonth(), from.getDate() + 1);
+    else if (start.isCertain('month')) to = new Date(from.getFullYear(), from.getMonth() + 1, 1);
+    else to = new Date(from.getFullYear() + 1, 0, 1);
+    const fromDay = start.isCertain('day') ? new Date(from.getFullYear(), from.getMonth(), from.getDate()) : start.isCertain('month') ? new Date(from.getFullYear(), from.getMonth(), 1) : new Date(from.getFullYear(), 0, 1);
+    return { text: result.text, from: fromDay.getTime(), to: to.getTime() - 1 };
+  };
+}

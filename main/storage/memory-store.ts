@@ -1,0 +1,250 @@
+import type { Database } from 'better-sqlite3';
+import { parseProvenance } from '../common/labels.js';
+import type { Provenance } from '../common/messages.js';
+import { preparedOnce, type Prepare } from './statements.js';
+
+export type MemoryItemKind = 'message' | 'turn' | 'note';
+
+/** One remembered piece of text and where it came from. `at` is milliseconds since the epoch. */
+export interface MemoryItemInput {
+  readonly kind: MemoryItemKind;
+  /** 'imessage', 'telegram', 'pavise' (local turns), 'notes'. */
+  readonly channel: string;
+  readonly conversation: string;
+  readonly conversationName?: string | undefined;
+  /** Where the item came from inside its channel: chat.db `message.guid`, Telegram `chat:message`, `note:ID`. */
+  readonly guid: string;
+  readonly sender: string;
+  readonly senderName?: string | undefined;
+  /** The owner's own words (indexed so that a query naming the owner finds them). */
+  readonly fromOwner: boolean;
+  readonly isGroup: boolean;
+  readonly text: string;
+  readonly at: number;
+  readonly provenance: Provenance;
+}
+
+export interface MemoryItem extends MemoryItemInput {
+  readonly id: number;
+}
+
+export interface TextMatch {
+  readonly id: number;
+  /** bm25: lower is better. */
+  readonly score: number;
+}
+
+export interface TextSearchOptions {
+  readonly limit: number;
+  readonly from?: number | undefined;
+  readonly to?: number | undefined;
+}
+
+export interface ImportCheckpoint {
+  readonly lastRowid: number;
+  readonly imported: number;
+}
+
+export interface StoredEmbedding {
+  readonly id: number;
+  readonly vector: Float32Array;
+}
+
+interface ItemRow {
+  id: number;
+  kind: MemoryItemKind;
+  channel: string;
+  conversation: string;
+  conversation_name: string | null;
+  guid: string;
+  sender: string;
+  sender_name: string | null;
+  from_owner: number;
+  is_group: number;
+  text: string;
+  at: number;
+  provenance: string;
+}
+
+const COLUMNS = 'id, kind, channel, conversation, conversation_name, guid, sender, sender_name, from_owner, is_group, text, at, provenance';
+const MAX_LIMIT = 10_000;
+
+/** Weights of the index's columns for bm25: the words said, who said them, where. */
+const BM25_WEIGHTS = '1.0, 0.5, 0.25';
+
+/**
+ * Everything remembered (migration 0006): items, their full-text index, import checkpoints and optional vectors.
+ * Messages, turns and notes arrive by the triggers of migration 0006; imports and tests call `ingest`.
+ */
+export class MemoryStore {
+  readonly #sql: Prepare;
+
+  constructor(private readonly db: Database) {
+    this.#sql = preparedOnce(db);
+  }
+
+  /** Stores `items` in one transaction; an item already stored (same channel and guid) is skipped. Returns how many were new. */
+  ingest(items: readonly MemoryItemInput[]): number {
+    return this.db.transaction(() => this.#insertAll(items)).immediate();
+  }
+
+  /**
+   * Stores a batch read from an import `source` and moves its checkpoint to `lastRowid` in the same transaction, so
+   * an import stopped at any point resumes with nothing lost and nothing stored twice.
+   */
+  ingestBatch(source: string, items: readonly MemoryItemInput[], lastRowid: number, now = Date.now()): number {
+    return this.db
+      .transaction(() => {
+        const added = this.#insertAll(items);
+        this.#sql(
+          `INSERT INTO memory_import_checkpoints (source, last_rowid, imported, updated_at) VALUES (?, ?, ?, ?)
+           ON CONFLICT (source) DO UPDATE SET last_rowid = excluded.last_rowid, imported = imported + excluded.imported, updated_at = excluded.updated_at`,
+        ).run(source, lastRowid, added, now);
+        return added;
+      })
+      .immediate();
+  }
+
+  checkpoint(source: string): ImportCheckpoint | undefined {
+    const row = this.#sql('SELECT last_rowid, imported FROM memory_import_checkpoints WHERE source = ?').get(source) as
+      | { last_rowid: number; imported: number }
+      | undefined;
+    return row && { lastRowid: row.last_rowid, imported: row.imported };
+  }
+
+  count(): number {
+    return (this.#sql('SELECT count(*) AS n FROM memory_items').get() as { n: number }).n;
+  }
+
+  get(id: number): MemoryItem | undefined {
+    const row = this.#sql(`SELECT ${COLUMNS} FROM memory_items WHERE id = ?`).get(id) as ItemRow | undefined;
+    return row && toItem(row);
+  }
+
+  /** The items with these ids, in the order given (missing ids are left out). */
+  getMany(ids: readonly number[]): MemoryItem[] {
+    if (ids.length === 0) return [];
+    const rows = this.#sql(`SELECT ${COLUMNS} FROM memory_items WHERE id IN (SELECT value FROM json_each(?))`).all(JSON.stringify(ids)) as ItemRow[];
+    const byId = new Map(rows.map((row) => [row.id, toItem(row)]));
+    return ids.flatMap((id) => byId.get(id) ?? []);
+  }
+
+  /**
+   * Full-text matches of an FTS5 `match` expression (built by main/memory from the owner's words, never spliced into
+   * the SQL), best first, within [from, to] when given.
+   */
+  textSearch(match: string, options: TextSearchOptions): TextMatch[] {
+    checkLimit(options.limit);
+    const from = options.from ?? Number.MIN_SAFE_INTEGER;
+    const to = options.to ?? Number.MAX_SAFE_INTEGER;
+    if (options.from === undefined && options.to === undefined) {
+      return this.#sql(
+        `SELECT rowid AS id, bm25(memory_fts, ${BM25_WEIGHTS}) AS score FROM memory_fts WHERE memory_fts MATCH ? ORDER BY score LIMIT ?`,
+      ).all(match, options.limit) as TextMatch[];
+    }
+    return this.#sql(
+      `SELECT f.rowid AS id, bm25(memory_fts, ${BM25_WEIGHTS}) AS score FROM memory_fts f JOIN memory_items i ON i.id = f.rowid
+       WHERE memory_fts MATCH ? AND i.at BETWEEN ? AND ? ORDER BY score LIMIT ?`,
+    ).all(match, from, to, options.limit) as TextMatch[];
+  }
+
+  /** Up to `before` items just before and `after` just after `item` in its conversation, in order. */
+  neighbours(item: MemoryItem, before: number, after: number): MemoryItem[] {
+    const earlier = this.#sql(
+      `SELECT ${COLUMNS} FROM memory_items WHERE channel = ? AND conversation = ? AND (at < ? OR (at = ? AND id < ?))
+       ORDER BY at DESC, id DESC LIMIT ?`,
+    ).all(item.channel, item.conversation, item.at, item.at, item.id, before) as ItemRow[];
+    const later = this.#sql(
+      `SELECT ${COLUMNS} FROM memory_items WHERE channel = ? AND conversation = ? AND (at > ? OR (at = ? AND id > ?))
+       ORDER BY at, id LIMIT ?`,
+    ).all(item.channel, item.conversation, item.at, item.at, item.id, after) as ItemRow[];
+    return [...earlier.reverse(), ...later].map(toItem);
+  }
+
+  /** Items (oldest first) that have no vector from `model` yet. */
+  withoutEmbedding(model: string, limit: number): MemoryItem[] {
+    checkLimit(limit);
+    return (
+      this.#sql(
+        `SELECT ${COLUMNS} FROM memory_items i WHERE NOT EXISTS (SELECT 1 FROM memory_embeddings e WHERE e.item_id = i.id AND e.model = ?)
+         ORDER BY id LIMIT ?`,
+      ).all(model, limit) as ItemRow[]
+    ).map(toItem);
+  }
+
+  putEmbeddings(model: string, vectors: readonly { id: number; vector: Float32Array }[]): void {
+    const put = this.#sql(
+      `INSERT INTO memory_embeddings (item_id, model, dimensions, vector) VALUES (?, ?, ?, ?)
+       ON CONFLICT (item_id) DO UPDATE SET model = excluded.model, dimensions = excluded.dimensions, vector = excluded.vector`,
+    );
+    this.db
+      .transaction(() => {
+        for (const { id, vector } of vectors) put.run(id, model, vector.length, Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength));
+      })
+      .immediate();
+  }
+
+  /** The length of the vectors stored for `model`, if any are. */
+  embeddingDimensions(model: string): number | undefined {
+    return (this.#sql('SELECT dimensions FROM memory_embeddings WHERE model = ? LIMIT 1').get(model) as { dimensions: number } | undefined)?.dimensions;
+  }
+
+  /** Every stored vector of `model` with `dimensions` entries. */
+  embeddings(model: string, dimensions: number): StoredEmbedding[] {
+    const rows = this.#sql('SELECT item_id, vector FROM memory_embeddings WHERE model = ? AND dimensions = ?').all(model, dimensions) as {
+      item_id: number;
+      vector: Buffer;
+    }[];
+    return rows.map((row) => ({
+      id: row.item_id,
+      vector: new Float32Array(row.vector.buffer.slice(row.vector.byteOffset, row.vector.byteOffset + row.vector.byteLength)),
+    }));
+  }
+
+  #insertAll(items: readonly MemoryItemInput[]): number {
+    const insert = this.#sql(
+      `INSERT INTO memory_items (kind, channel, conversation, conversation_name, guid, sender, sender_name, from_owner, is_group, text, at, provenance)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel, guid) DO NOTHING`,
+    );
+    let added = 0;
+    for (const item of items) {
+      added += insert.run(
+        item.kind,
+        item.channel,
+        item.conversation,
+        item.conversationName ?? null,
+        item.guid,
+        item.sender,
+        item.senderName ?? null,
+        item.fromOwner ? 1 : 0,
+        item.isGroup ? 1 : 0,
+        item.text,
+        item.at,
+        JSON.stringify(item.provenance),
+      ).changes;
+    }
+    return added;
+  }
+}
+
+function toItem(row: ItemRow): MemoryItem {
+  return {
+    id: row.id,
+    kind: row.kind,
+    channel: row.channel,
+    conversation: row.conversation,
+    conversationName: row.conversation_name ?? undefined,
+    guid: row.guid,
+    sender: row.sender,
+    senderName: row.sender_name ?? undefined,
+    fromOwner: row.from_owner === 1,
+    isGroup: row.is_group === 1,
+    text: row.text,
+    at: row.at,
+    provenance: parseProvenance(row.provenance),
+  };
+}
+
+function checkLimit(limit: number): void {
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw new RangeError(`limit must be an integer from 1 to ${MAX_LIMIT}, not ${limit}.`);
+}
