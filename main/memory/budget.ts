@@ -15,7 +15,7 @@ const UNKNOWN_WINDOW = 8_192;
  * Input tokens above this cost more than they help a personal assistant's turn: the memory preamble and recall
  * bring back what matters from further back, and every turn of a long conversation costs about the same.
  */
-const COST_CEILING = 24_000;
+const COST_CEILING = 12_000;
 
 export function contextWindowOf(model: Pick<ModelConfig, 'provider' | 'name'>): number {
   for (const [pattern, window] of WINDOWS) if (pattern.test(model.name)) return window;

@@ -50,8 +50,10 @@ export interface PreparedContext {
 const SUMMARY_SHARE = 0.3;
 const PREAMBLE_SHARE = 0.2;
 /** After compacting, the recent turns fill at most this share of their budget, so compaction is not needed every turn. */
-const REFILL_SHARE = 0.5;
+const REFILL_SHARE = 0.7;
 const MAX_COMPACTIONS_PER_TURN = 2;
+/** The token estimate is rough (JSON framing on the wire counts too): plan for this share of the budget. */
+const ESTIMATE_MARGIN = 0.9;
 /** One extraction call reads at most this much of the conversation. */
 const MAX_CHUNK_TOKENS = 12_000;
 
@@ -83,7 +85,7 @@ export class MemoryContext {
   async prepare(request: PrepareRequest): Promise<PreparedContext> {
     const { sessionId, stored, input } = request;
     const fixed = estimateTextTokens(request.fixedText);
-    const available = Math.max(0, this.options.contextTokens - fixed);
+    const available = Math.max(0, Math.floor(this.options.contextTokens * ESTIMATE_MARGIN) - fixed);
     const preamble = await this.#preamble(sessionId, stored, input, available);
     const recentBudget = Math.max(0, available - estimateTokens(preamble.messages) - estimateMessageTokens(input));
 
