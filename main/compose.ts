@@ -154,6 +154,7 @@ async function wire(parts: {
     },
     contextTokens: config.memory.contextTokens ?? defaultContextTokens(config.model),
     recall: turnRecall(storage, config),
+    search: (query, limit) => new MemoryRecall({ store: storage.memory, ownerName: config.owner.name }).search(query, { limit }),
     onProblem: (message, sessionId) => activity.append({ kind: 'system', summary: message, sessionId, actor: 'pavise', decision: 'failed' }),
   });
   const tools = await createToolRegistry({ notes: storage.notes, messaging, memory: memory.tools }, options.extraSources);

@@ -9,6 +9,7 @@ import { ChatSession, type ChatSessionDeps } from './chat-session.js';
 import { activityHandlers } from './handlers/activity.js';
 import { approvalHandlers } from './handlers/approvals.js';
 import { chatHandlers } from './handlers/chat.js';
+import { memoryHandlers, type MemoryHandlerDeps } from './handlers/memory.js';
 import type { Handler } from './handlers/handler.js';
 import { settingsHandlers, type SettingsHandlerDeps } from './handlers/settings.js';
 import { shellHandlers } from './handlers/shell.js';
@@ -18,7 +19,7 @@ import { buildSettings, buildSnapshot, type PlatformHooks, type SnapshotDeps } f
 export type { PlatformHooks } from './snapshot.js';
 
 /** What the app backend uses from the core. */
-export interface AppDeps extends SnapshotDeps, ChatSessionDeps, Omit<SettingsHandlerDeps, 'configStore' | 'activity' | 'broker'> {
+export interface AppDeps extends SnapshotDeps, ChatSessionDeps, MemoryHandlerDeps, Omit<SettingsHandlerDeps, 'configStore' | 'activity' | 'broker'> {
   readonly paths: { readonly home: string; readonly soul: string; readonly config: string };
   readonly activity: SnapshotDeps['activity'] & SettingsHandlerDeps['activity'] & Parameters<typeof activityHandlers>[0];
   readonly broker: Pick<SecretBroker, 'remember' | 'redact'>;
@@ -58,6 +59,7 @@ export class AppBackend {
       ...chatHandlers(this.#chat),
       ...settingsHandlers({ ...deps, configStore: this.#configStore }, platform),
       ...activityHandlers(deps.activity),
+      ...memoryHandlers(deps),
       ...shellHandlers(platform),
     };
     this.#unsubscribe.push(deps.events.on('approval', changed));

@@ -20,6 +20,10 @@ export const API_CHANNELS = {
   verifyActivity: 'activity.verify',
   openSystemPane: 'system.openPane',
   openSettings: 'window.openSettings',
+  listMemory: 'memory.list',
+  addMemory: 'memory.add',
+  forgetMemory: 'memory.forget',
+  exportMemory: 'memory.export',
 } as const;
 
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ApprovalView } from './approvals.js';
 import type { ChannelId } from './channels.js';
+import type { MemoryView } from './memory-view.js';
 import { API_CHANNELS as CHANNELS_OF_API, type IpcChannelName } from './ipc-channels.js';
 import type { Risk } from './effects.js';
 import { PROVIDER_IDS, type ProviderId } from './providers.js';
@@ -66,6 +67,17 @@ export const IPC_REQUESTS = {
   'activity.verify': z.object({}).strict(),
   'system.openPane': z.object({ pane: PaneSchema }).strict(),
   'window.openSettings': z.object({ section: z.enum(['general', 'channels', 'skills', 'memory', 'limits', 'activity']).optional() }).strict(),
+  'memory.list': z
+    .object({
+      query: z.string().trim().max(500).optional(),
+      /** A `MemoryPerson.key`: only memories whose words came from that person. */
+      person: z.string().max(300).optional(),
+      includeReplaced: z.boolean().optional(),
+    })
+    .strict(),
+  'memory.add': z.object({ text: z.string().trim().min(1).max(2_000) }).strict(),
+  'memory.forget': z.object({ id: z.int().positive() }).strict(),
+  'memory.export': z.object({ format: z.enum(['jsonl', 'md']) }).strict(),
 } as const;
 
 export type IpcChannel = keyof typeof IPC_REQUESTS;
@@ -151,6 +163,33 @@ export interface SettingsView {
   readonly home: string;
 }
 
+/** Whose words memories hold: the owner, each contact, each untrusted source; `key` filters `memory.list`. */
+export interface MemoryPerson {
+  readonly key: string;
+  readonly label: string;
+  readonly count: number;
+}
+
+/** A remembered message found by search, with its label and where it came from. */
+export interface RecalledView {
+  readonly id: number;
+  readonly text: string;
+  readonly at: number;
+  readonly from: string;
+  readonly untrusted: boolean;
+  readonly sender: string;
+  readonly source: string;
+}
+
+export interface MemoryListing {
+  readonly memories: readonly MemoryView[];
+  readonly people: readonly MemoryPerson[];
+  /** Messages matching the query, from everything remembered (empty without a query). */
+  readonly recalled: readonly RecalledView[];
+  /** Why recalled messages are missing, when search failed. */
+  readonly notice?: string;
+}
+
 /** The API the preload exposes as `window.pavise`. */
 export interface PaviseApi {
   getState(): Promise<IpcResult<Snapshot>>;
@@ -169,6 +208,10 @@ export interface PaviseApi {
   verifyActivity(): Promise<IpcResult<{ ok: boolean; count: number; badRowId?: number; problem?: string }>>;
   openSystemPane(request: IpcRequest<'system.openPane'>): Promise<IpcResult<{ opened: boolean }>>;
   openSettings(request?: IpcRequest<'window.openSettings'>): Promise<IpcResult<{ opened: true }>>;
+  listMemory(request?: IpcRequest<'memory.list'>): Promise<IpcResult<MemoryListing>>;
+  addMemory(request: IpcRequest<'memory.add'>): Promise<IpcResult<MemoryView>>;
+  forgetMemory(request: IpcRequest<'memory.forget'>): Promise<IpcResult<{ forgotten: number }>>;
+  exportMemory(request: IpcRequest<'memory.export'>): Promise<IpcResult<{ filename: string; text: string }>>;
   onState(listener: (snapshot: Snapshot) => void): () => void;
   onChatEvent(listener: (event: ChatEvent) => void): () => void;
 }

@@ -4,6 +4,7 @@ import type { MemoriesStore } from '../storage/memories-store.js';
 import { Compactor, type ModelAccess } from './compaction.js';
 import { MemoryContext, type PrepareRequest, type PreparedContext, type RecallLookup } from './context.js';
 import { LongTermMemories } from './memories.js';
+import type { RecallResult } from './recall.js';
 
 export interface MemoryDeps {
   readonly store: MemoriesStore;
@@ -13,12 +14,16 @@ export interface MemoryDeps {
   readonly model: ModelAccess;
   readonly contextTokens: number;
   readonly recall?: RecallLookup | undefined;
+  /** Search over everything remembered, as `pavise memory search` does (dates understood). */
+  readonly search?: ((query: string, limit: number) => Promise<RecallResult>) | undefined;
   readonly onProblem?: ((message: string, sessionId: string) => void) | undefined;
 }
 
 /** Long-term memories and the context budget of one home, wired together. */
 export interface Memory {
   readonly memories: LongTermMemories;
+  /** Everything remembered (messages, turns, notes) matching `query`; empty when no recall store is wired. */
+  search(query: string, limit: number): Promise<RecallResult>;
   /** For TurnRunner: builds a turn's starting history and its transformContext. */
   prepare(request: PrepareRequest): Promise<PreparedContext>;
   /** For the `remember` and `forget` tools. */
@@ -41,6 +46,7 @@ export function createMemory(deps: MemoryDeps): Memory {
   const shownLabels = new Map<string, Provenance>();
   return {
     memories,
+    search: (query, limit) => deps.search?.(query, limit) ?? Promise.resolve({ hits: [], mode: 'text' }),
     prepare: async (request) => {
       const prepared = await context.prepare(request);
       shownLabels.set(request.sessionId, prepared.preambleLabel);

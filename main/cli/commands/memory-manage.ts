@@ -1,6 +1,8 @@
-import { describeLabel, ORIGIN_WORDS, type MemoryView } from '../../common/memory-view.js';
+import { describeLabel, ORIGIN_WORDS } from '../../common/memory-view.js';
 import { OWNER } from '../../common/messages.js';
 import { LongTermMemories } from '../../memory/memories.js';
+import { exportMarkdown } from '../../memory/export.js';
+import { toMemoryView } from '../../memory/view.js';
 import type { Memory } from '../../storage/memories-store.js';
 import { parseCommandArgs } from '../args.js';
 import { EXIT, UsageError, type CliIO } from '../io.js';
@@ -9,20 +11,6 @@ import { openMemoryHome } from '../memory-home.js';
 /** `pavise memory list | show | forget | export | add`: the owner's long-term memories, read and changed directly. */
 
 const LABELS = ['owner', 'contact', 'untrusted'] as const;
-
-export function toMemoryView(memory: Memory): MemoryView {
-  return {
-    id: memory.id,
-    text: memory.text,
-    provenance: memory.provenance,
-    from: describeLabel(memory.provenance),
-    origin: memory.origin,
-    createdAt: memory.createdAt,
-    updatedAt: memory.updatedAt,
-    ...(memory.supersededBy !== undefined ? { supersededBy: memory.supersededBy } : {}),
-    sources: memory.sources,
-  };
-}
 
 function withHome<T>(io: CliIO, work: (home: ReturnType<typeof openMemoryHome>) => T): T {
   const home = openMemoryHome(io.env);
@@ -143,23 +131,4 @@ export async function memoryExportCommand(args: string[], io: CliIO): Promise<nu
     io.stdout.write(values.format === 'jsonl' ? memories.map((memory) => `${JSON.stringify(toMemoryView(memory))}\n`).join('') : exportMarkdown(memories));
     return EXIT.ok;
   });
-}
-
-export function exportMarkdown(memories: readonly Memory[]): string {
-  const current = memories.filter((memory) => memory.supersededBy === undefined);
-  const replaced = memories.filter((memory) => memory.supersededBy !== undefined);
-  const item = (memory: Memory): string =>
-    `- **#${memory.id}** ${memory.text.replace(/\n/g, ' ')}  \n  _from ${describeLabel(memory.provenance)}; ${ORIGIN_WORDS[memory.origin]}; ${new Date(memory.updatedAt).toISOString()}_` +
-    (memory.supersededBy !== undefined ? `; replaced by #${memory.supersededBy}` : '');
-  return [
-    '# Pavise memories',
-    '',
-    `Exported ${new Date().toISOString()}: ${current.length} current, ${replaced.length} replaced.`,
-    '',
-    '## Current',
-    '',
-    ...(current.length > 0 ? current.map(item) : ['(none)']),
-    '',
-    ...(replaced.length > 0 ? ['## Replaced', '', ...replaced.map(item), ''] : []),
-  ].join('\n');
 }

@@ -6,6 +6,7 @@ import { ActivityPane } from './ActivityPane.js';
 import { ChannelsPane } from './ChannelsPane.js';
 import { GeneralPane } from './GeneralPane.js';
 import { LimitsPane } from './LimitsPane.js';
+import { MemoryPane } from './MemoryPane.js';
 import { PlaceholderPane } from './PlaceholderPane.js';
 
 type IconType = ComponentType<{ size?: number; strokeWidth?: number; 'aria-hidden'?: boolean }>;
@@ -74,7 +75,7 @@ function Pane({ section }: { readonly section: SectionId }) {
   const settings = usePavise((state) => state.settings);
   const error = usePavise((state) => state.settingsError);
   if (section === 'skills') return <PlaceholderPane icon={Puzzle} title="Skills arrive in a later version." detail="Each skill will say what it may do, and nothing loads without your say-so." />;
-  if (section === 'memory') return <PlaceholderPane icon={Brain} title="Memory arrives in a later version." detail="You will see what Pavise remembers here, and remove anything." />;
+  if (section === 'memory') return <MemoryPane />;
   if (section === 'activity') return <ActivityPane />;
   if (error)
     return (

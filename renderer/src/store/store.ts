@@ -1,6 +1,7 @@
 import { create } from 'zustand';
 import { createApprovalsSlice } from './approvals-slice.js';
 import { createChatSlice } from './chat-slice.js';
+import { createMemorySlice } from './memory-slice.js';
 import { createSettingsSlice } from './settings-slice.js';
 import { createStatusSlice } from './status-slice.js';
 import type { PaviseState } from './types.js';
@@ -13,6 +14,7 @@ export const usePavise = create<PaviseState>()((...args) => ({
   ...createStatusSlice(...args),
   ...createChatSlice(...args),
   ...createSettingsSlice(...args),
+  ...createMemorySlice(...args),
 }));
 
 const initialState = usePavise.getState();
