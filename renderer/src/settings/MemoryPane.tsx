@@ -109,12 +109,12 @@ function MemoryRow({ memory }: { readonly memory: MemoryView }) {
       <div className="memory-main">
         <p className="memory-text">
           {untrusted ? (
-            <span className="badge badge-untrusted">
+            <span className="badge untrusted-badge">
               <ShieldAlert size={12} strokeWidth={2} aria-hidden />
               Not from you
             </span>
           ) : null}
-          {revealInvisible(memory.text)}
+          <span className="memory-words">{revealInvisible(memory.text)}</span>
         </p>
         <p className="memory-meta secondary">
           #{memory.id} · from {memory.from} · {ORIGIN[memory.origin]} · {dayOf(memory.updatedAt)}
@@ -156,12 +156,12 @@ function Recalled() {
               <div className="memory-main">
                 <p className="memory-text">
                   {item.untrusted ? (
-                    <span className="badge badge-untrusted">
+                    <span className="badge untrusted-badge">
                       <ShieldAlert size={12} strokeWidth={2} aria-hidden />
                       Not from you
                     </span>
                   ) : null}
-                  {revealInvisible(item.text)}
+                  <span className="memory-words">{revealInvisible(item.text)}</span>
                 </p>
                 <p className="memory-meta secondary">
                   {dayOf(item.at)} · {item.sender} · from {item.from} · {item.source}
