@@ -129,9 +129,12 @@ export class MemoryContext {
     // What this turn is about: the new text, and the owner's last words before it (a follow-up like "and hers?").
     const lastUser = [...stored].reverse().find((message): message is UserMessage => message.role === 'user');
     const query = `${input.content}\n${lastUser?.content ?? ''}`.slice(0, 2_000);
-    const memories = this.deps.memories.relevantTo(query, this.#maxMemories);
+    // The owner's memories and messages are the owner's private data: a turn someone else started (a contact's
+    // message, which is answered to them) sees only its own conversation and its summary.
+    const forOwner = input.provenance.kind === 'owner';
+    const memories = forOwner ? this.deps.memories.relevantTo(query, this.#maxMemories) : [];
     let recalled: readonly RecalledItem[] = [];
-    if (this.deps.recall) {
+    if (forOwner && this.deps.recall) {
       try {
         recalled = (await this.deps.recall(input.content, this.#maxRecalled)).filter((item) => !inContext(item, stored, summary?.throughSeq ?? 0));
       } catch (error) {

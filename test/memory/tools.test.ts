@@ -56,4 +56,15 @@ describe('remember and forget', () => {
     await ask(core, core.sessions.current('local'), 'forget my address, the right one');
     expect(core.memoriesStore.get(memory.id)).toBeUndefined();
   });
+
+  it('a contact’s turn is shown none of the owner’s memories or remembered messages', async () => {
+    home = await openMemoryHome();
+    const { core, provider } = home;
+    core.memory.memories.remember({ text: 'The door code is 4711', provenance: { kind: 'owner' }, origin: 'owner' });
+    core.notes.add('door code reminder: 4711', undefined, { kind: 'owner' });
+    await ask(core, core.sessions.current('imessage:alice'), 'What is the door code?', { provenance: { kind: 'contact', contactId: 'imessage:+15550001111' }, tools: core.contactTools });
+    expect(shownText(provider.turnRequests.at(-1) ?? provider.requests[0]!)).not.toContain('4711');
+    await ask(core, core.sessions.current('local'), 'What is the door code?');
+    expect(shownText(provider.turnRequests.at(-1)!)).toContain('The door code is 4711');
+  });
 });
