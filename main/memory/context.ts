@@ -52,6 +52,8 @@ const PREAMBLE_SHARE = 0.2;
 /** After compacting, the recent turns fill at most this share of their budget, so compaction is not needed every turn. */
 const REFILL_SHARE = 0.7;
 const MAX_COMPACTIONS_PER_TURN = 2;
+/** After a failed compaction, try again once this many more messages are stored. */
+const RETRY_AFTER_MESSAGES = 12;
 /** The token estimate is rough (JSON framing on the wire counts too): plan for this share of the budget. */
 const ESTIMATE_MARGIN = 0.9;
 /** One extraction call reads at most this much of the conversation. */
@@ -67,6 +69,8 @@ const MAX_CHUNK_TOKENS = 12_000;
 export class MemoryContext {
   readonly #maxMemories: number;
   readonly #maxRecalled: number;
+  /** Where compaction last failed per session (stored message count), so a failing model is not asked every turn. */
+  readonly #failedAt = new Map<string, number>();
 
   constructor(
     private readonly deps: {
@@ -90,16 +94,20 @@ export class MemoryContext {
     const recentBudget = Math.max(0, available - estimateTokens(preamble.messages) - estimateMessageTokens(input));
 
     let compaction: CompactionResult | undefined;
-    for (let round = 0; round < MAX_COMPACTIONS_PER_TURN; round++) {
+    const failedAt = this.#failedAt.get(sessionId);
+    const retryNow = failedAt === undefined || stored.length >= failedAt + RETRY_AFTER_MESSAGES;
+    for (let round = 0; retryNow && round < MAX_COMPACTIONS_PER_TURN; round++) {
       const through = this.deps.store.summary(sessionId)?.throughSeq ?? 0;
       if (estimateTokens(stored.slice(through)) <= recentBudget) break;
       const cut = chunkEnd(stored, through, recentBudget * REFILL_SHARE);
       if (cut <= through) break;
       compaction = await this.deps.compactor.compact(sessionId, stored.slice(through, cut), cut, request.signal);
       if (!compaction.ok) {
+        this.#failedAt.set(sessionId, stored.length);
         this.deps.onProblem?.(compaction.problem ?? 'The conversation could not be compacted.', sessionId);
         break;
       }
+      this.#failedAt.delete(sessionId);
     }
 
     // The summary may have changed: build the preamble again around it.

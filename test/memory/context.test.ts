@@ -100,6 +100,9 @@ describe('context under a budget', () => {
     const problems = core.activity.list({ limit: 100 }).filter((row) => row.kind === 'system');
     expect(problems[0]?.summary).toMatch(/could not be read .*not compacted/);
     expect(core.sessions.messages(session)).toHaveLength(40);
+    // A model that cannot answer is not asked every turn: again only after a dozen more messages.
+    expect(provider.extractionRequests.length).toBeGreaterThanOrEqual(2);
+    expect(provider.extractionRequests.length).toBeLessThanOrEqual(3);
   });
 
   it('a paused Pavise makes no extraction call either', async () => {
