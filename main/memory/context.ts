@@ -144,7 +144,11 @@ export class MemoryContext {
     let recalled: readonly RecalledItem[] = [];
     if (forOwner && this.deps.recall) {
       try {
-        recalled = (await this.deps.recall(input.content, this.#maxRecalled)).filter((item) => !inContext(item, stored, summary?.throughSeq ?? 0));
+        // Only the owner's own words come back unasked. Everyone else's messages (most of an imported history) would
+        // taint nearly every turn they matched; the recall tool reads them when the model asks, labelled.
+        recalled = (await this.deps.recall(input.content, this.#maxRecalled * 3))
+          .filter((item) => item.provenance.kind === 'owner' && !inContext(item, stored, summary?.throughSeq ?? 0))
+          .slice(0, this.#maxRecalled);
       } catch (error) {
         this.deps.onProblem?.(`Recall failed for this turn: ${error instanceof Error ? error.message : String(error)}`, sessionId);
       }
