@@ -70,7 +70,7 @@ export interface Core {
   readonly sessions: SessionStore;
   readonly notes: NotesStore;
   /** Long-term memories (the owner's view: list, show, forget, export) and the context budget. */
-  readonly memory: Memory;
+  readonly longTermMemory: Memory;
   readonly memoriesStore: MemoriesStore;
   readonly approvals: ApprovalStore;
   readonly switches: Switches;
@@ -141,7 +141,7 @@ async function wire(parts: {
   const loadProvider = (): Provider => (loadedProvider ??= createProvider(config.model));
   const apiKey = createApiKeyLookup({ secrets, env, remember: (name, value) => broker.remember(name, value) });
   // Memory's own model calls (extraction at compaction) pass the gate's pause switch, spend cap and labelling.
-  const memory = createMemory({
+  const longTermMemory = createMemory({
     store: storage.memories,
     transaction: (work) => storage.transaction(work),
     sessionLabel: (sessionId) => storage.notes.sessionLabel(sessionId),
@@ -157,7 +157,7 @@ async function wire(parts: {
     search: (query, limit) => new MemoryRecall({ store: storage.memory, ownerName: config.owner.name }).search(query, { limit }),
     onProblem: (message, sessionId) => activity.append({ kind: 'system', summary: message, sessionId, actor: 'pavise', decision: 'failed' }),
   });
-  const tools = await createToolRegistry({ notes: storage.notes, messaging, memory: memory.tools }, options.extraSources);
+  const tools = await createToolRegistry({ notes: storage.notes, messaging, memory: longTermMemory.tools }, options.extraSources);
   const spentTodayUsd = createSpendMeter(storage.sessions, config.model);
   const gate = new PermissionGate({
     tools,
@@ -185,7 +185,7 @@ async function wire(parts: {
     broker,
     systemPrompt: () => buildSystemPrompt(paths.soul),
     limits: { maxSteps: config.limits.maxStepsPerTurn, maxTokens: config.limits.maxTokensPerTurn },
-    memory,
+    memory: longTermMemory,
   });
   return {
     paths,
@@ -196,7 +196,7 @@ async function wire(parts: {
     activity,
     sessions: storage.sessions,
     notes: storage.notes,
-    memory,
+    longTermMemory,
     memoriesStore: storage.memories,
     approvals: storage.approvals,
     switches: storage.switches,

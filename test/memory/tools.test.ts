@@ -34,7 +34,7 @@ describe('remember and forget', () => {
   it('a correction naming the memory it replaces supersedes it', async () => {
     home = await openMemoryHome();
     const { core, provider } = home;
-    const { memory } = core.memory.memories.remember({ text: 'Dentist on Tuesday', provenance: { kind: 'owner' }, origin: 'owner' });
+    const { memory } = core.longTermMemory.memories.remember({ text: 'Dentist on Tuesday', provenance: { kind: 'owner' }, origin: 'owner' });
     provider.replies.push(toolCall('remember', { text: 'Dentist moved to Thursday', replaces: [memory.id] }));
     await ask(core, core.sessions.current('local'), 'The dentist moved to Thursday.');
     expect(core.memoriesStore.list().map((item) => item.text)).toEqual(['Dentist moved to Thursday']);
@@ -45,7 +45,7 @@ describe('remember and forget', () => {
     home = await openMemoryHome();
     const { core, provider } = home;
     core.events.on('approval', (approval) => setImmediate(() => core.gate.decide(approval.id, 'approve', 'popover')));
-    const { memory } = core.memory.memories.remember({ text: 'Lives at 1 Old Road', provenance: { kind: 'owner' }, origin: 'owner' });
+    const { memory } = core.longTermMemory.memories.remember({ text: 'Lives at 1 Old Road', provenance: { kind: 'owner' }, origin: 'owner' });
     provider.replies.push(toolCall('forget', { id: memory.id, text: 'Something else' }));
     await ask(core, core.sessions.current('local'), 'forget my address');
     expect(core.memoriesStore.get(memory.id)).toBeDefined();
@@ -60,7 +60,7 @@ describe('remember and forget', () => {
   it('a contact’s turn is shown none of the owner’s memories or remembered messages', async () => {
     home = await openMemoryHome();
     const { core, provider } = home;
-    core.memory.memories.remember({ text: 'The door code is 4711', provenance: { kind: 'owner' }, origin: 'owner' });
+    core.longTermMemory.memories.remember({ text: 'The door code is 4711', provenance: { kind: 'owner' }, origin: 'owner' });
     core.notes.add('door code reminder: 4711', undefined, { kind: 'owner' });
     await ask(core, core.sessions.current('imessage:alice'), 'What is the door code?', { provenance: { kind: 'contact', contactId: 'imessage:+15550001111' }, tools: core.contactTools });
     expect(shownText(provider.turnRequests.at(-1) ?? provider.requests[0]!)).not.toContain('4711');

@@ -140,7 +140,7 @@ const MEMORY_STRANGER = { kind: 'untrusted', source: 'non_owner_sender', detail:
 
 /** Memories as the owner's Pavise would have them: a corrected birthday, a preference, and a stranger's claim. */
 export function seedMemories(services: ComposedCore): { birthday: number; claim: number } {
-  const { memories } = services.memory;
+  const { memories } = services.longTermMemory;
   memories.remember({ text: "Mum's birthday is 21 March", provenance: { kind: 'owner' }, origin: 'owner' });
   const birthday = memories.remember({ text: "Mum's birthday is 12 March", provenance: { kind: 'owner' }, origin: 'tool', sources: [{ kind: 'message', ref: 'chat#14' }] }).memory.id;
   memories.remember({ text: 'Prefers window seats on trains', provenance: { kind: 'owner' }, origin: 'extraction', sources: [{ kind: 'message', ref: 'chat#1-40' }] });

@@ -8,7 +8,7 @@ import { exportMarkdown } from '../../memory/export.js';
 import type { Handlers } from './handler.js';
 
 export interface MemoryHandlerDeps {
-  readonly memory: Pick<Memory, 'memories' | 'search'>;
+  readonly longTermMemory: Pick<Memory, 'memories' | 'search'>;
   readonly memoriesStore: Pick<MemoriesStore, 'list' | 'get' | 'forget'>;
 }
 
@@ -27,7 +27,7 @@ export function memoryHandlers(deps: MemoryHandlerDeps): Handlers<'memory.list' 
       }
       let memories = all;
       if (request.query) {
-        const matching = new Set(deps.memory.memories.relevantTo(request.query, 500).map((memory) => memory.id));
+        const matching = new Set(deps.longTermMemory.memories.relevantTo(request.query, 500).map((memory) => memory.id));
         memories = memories.filter((memory) => matching.has(memory.id) || memory.text.toLowerCase().includes((request.query ?? '').toLowerCase()));
       }
       if (request.person) memories = memories.filter((memory) => personKey(memory.provenance) === request.person);
@@ -35,7 +35,7 @@ export function memoryHandlers(deps: MemoryHandlerDeps): Handlers<'memory.list' 
       let notice: string | undefined;
       if (request.query) {
         try {
-          const result = await deps.memory.search(request.query, RECALLED);
+          const result = await deps.longTermMemory.search(request.query, RECALLED);
           notice = result.notice;
           recalled = result.hits.map((hit) => ({
             id: hit.id,
@@ -52,7 +52,7 @@ export function memoryHandlers(deps: MemoryHandlerDeps): Handlers<'memory.list' 
       }
       return { memories: memories.map(toMemoryView), people: [...people.values()], recalled, ...(notice ? { notice } : {}) };
     },
-    'memory.add': (request) => toMemoryView(deps.memory.memories.remember({ text: request.text, provenance: OWNER, origin: 'owner' }).memory),
+    'memory.add': (request) => toMemoryView(deps.longTermMemory.memories.remember({ text: request.text, provenance: OWNER, origin: 'owner' }).memory),
     'memory.forget': (request) => {
       const forgotten = deps.memoriesStore.forget(request.id);
       if (forgotten === 0) return { ok: false, code: 'not_found', message: `There is no memory #${request.id}; it may have been forgotten already.` };
