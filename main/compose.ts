@@ -20,6 +20,7 @@ import { priceOf, worstCaseUsd } from './permissions/spend.js';
 import { buildSystemPrompt, ensureSoul } from './persona/soul.js';
 import { createApiKeyLookup } from './runtime/api-keys.js';
 import { createMessaging, knownRecipient } from './runtime/messaging.js';
+import { embeddingsRanker } from './runtime/memory-embeddings.js';
 import { createSpendMeter, type SpendMeter } from './runtime/spend-meter.js';
 import { TurnRunner } from './runtime/turn-runner.js';
 import { KeychainSecretStore, keychainServiceFor } from './secrets/keychain-secret-store.js';
@@ -27,6 +28,7 @@ import type { SecretStore } from './secrets/secret-store.js';
 import type { ApprovalStore } from './storage/approval-store.js';
 import type { ChannelStore } from './storage/channel-store.js';
 import type { MemoriesStore } from './storage/memories-store.js';
+import type { MemoryStore } from './storage/memory-store.js';
 import type { NotesStore } from './storage/notes-store.js';
 import type { Outbox } from './storage/outbox.js';
 import type { SessionStore } from './storage/session-store.js';
@@ -77,6 +79,9 @@ export interface Core {
   readonly pacer: Pacer;
   readonly channels: ChannelStore;
   readonly outbox: Outbox;
+  /** Everything remembered, and recall over it. */
+  readonly memory: MemoryStore;
+  readonly recall: MemoryRecall;
   readonly pairing: PairingCodes;
   readonly gate: PermissionGate;
   /** Every tool; `contactTools` are those without effects. */
@@ -137,6 +142,8 @@ async function wire(parts: {
   const events = new Emitter<CoreEvents>();
   const pacer = new Pacer(storage.sentMessages, config.limits.pacing);
   const messaging = createMessaging({ config, channels: storage.channels, outbox: storage.outbox });
+  const vectors = await embeddingsRanker(config, storage.memory, () => secrets);
+  const recall = new MemoryRecall({ store: storage.memory, ownerName: config.owner.name, vectors });
   let loadedProvider = provider;
   const loadProvider = (): Provider => (loadedProvider ??= createProvider(config.model));
   const apiKey = createApiKeyLookup({ secrets, env, remember: (name, value) => broker.remember(name, value) });
@@ -154,10 +161,10 @@ async function wire(parts: {
     },
     contextTokens: config.memory.contextTokens ?? defaultContextTokens(config.model),
     recall: turnRecall(storage, config),
-    search: (query, limit) => new MemoryRecall({ store: storage.memory, ownerName: config.owner.name }).search(query, { limit }),
+    search: (query, limit) => recall.search(query, { limit }),
     onProblem: (message, sessionId) => activity.append({ kind: 'system', summary: message, sessionId, actor: 'pavise', decision: 'failed' }),
   });
-  const tools = await createToolRegistry({ notes: storage.notes, messaging, memory: longTermMemory.tools }, options.extraSources);
+  const tools = await createToolRegistry({ notes: storage.notes, messaging, recall, memory: longTermMemory.tools }, options.extraSources);
   const spentTodayUsd = createSpendMeter(storage.sessions, config.model);
   const gate = new PermissionGate({
     tools,
@@ -203,6 +210,8 @@ async function wire(parts: {
     pacer,
     channels: storage.channels,
     outbox: storage.outbox,
+    memory: storage.memory,
+    recall,
     pairing: new PairingCodes(storage.pairingDatabase),
     gate,
     tools,

@@ -59,7 +59,7 @@ export interface ImportOutcome {
   readonly interrupted: boolean;
 }
 
-const DEFAULT_BATCH = 5_000;
+const DEFAULT_BATCH = 10_000;
 
 /**
  * Copies a message history into memory, batch by batch; each batch is stored together with the checkpoint, so an

@@ -1,3 +1,5 @@
+import { OWNER_WORD } from '../storage/memory-store.js';
+
 /**
  * Turns the owner's question into what the index can use: the words worth matching (question words and stop words
  * removed; stemming is the index's), whether it names the owner, and the time it is about ("last May", "on 8 May
@@ -5,7 +7,7 @@
  */
 
 /** The token the index stores in `who` for the owner's own words (migration 0006). */
-export const OWNER_TOKEN = 'paviseowner';
+export const OWNER_TOKEN = OWNER_WORD;
 
 const STOP_WORDS = new Set(
   (
@@ -16,7 +18,10 @@ const STOP_WORDS = new Set(
     'these they this those through to too under until up very was we were what when where which while who whom why will ' +
     'with would you your yours yourself yourselves s t d ll m re ve ever also may might must shall us one ones get got ' +
     'tell told say said like kind sort thing things know think let lets please remember recall recalled remind anything ' +
-    'something someone anyone much many lot lots really yes yeah ok okay oh hey hi via per else way'
+    'something someone anyone much many lot lots really yes yeah ok okay oh hey hi via per else way ' +
+    // Words that frame a question rather than say what it is about.
+    'likely probably possibly considered consider describe described mention mentioned name names type types ways often ' +
+    'usually recently ago still happen happened'
   ).split(' '),
 );
 
@@ -39,12 +44,16 @@ export interface ParseOptions {
 
 export type DateParser = (text: string, reference: Date) => { readonly text: string; readonly from: number; readonly to: number } | undefined;
 
+/** Words without which no date is named (the date parser costs milliseconds; most questions name none). */
+const MAY_NAME_A_DATE =
+  /\d|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|mon|tue|wed|thu|fri|sat|sun|today|tonight|yesterday|tomorrow|last|next|this|ago|week|month|year|weekend|spring|summer|autumn|fall|winter|christmas|noon|morning|evening|night)/i;
+
 const WORD = /[\p{L}\p{N}][\p{L}\p{N}'’]*/gu;
 
 export function parseQuery(query: string, options: ParseOptions): ParsedQuery {
   let text = query;
   let period: ParsedQuery['period'];
-  const date = options.parseDate?.(query, new Date(options.now));
+  const date = MAY_NAME_A_DATE.test(query) ? options.parseDate?.(query, new Date(options.now)) : undefined;
   if (date) {
     period = { from: date.from, to: date.to };
     text = text.replace(date.text, ' ');
@@ -64,16 +73,23 @@ export function parseQuery(query: string, options: ParseOptions): ParsedQuery {
   return { terms, namesOwner, period };
 }
 
-/** An FTS5 expression matching any of the terms (bm25 ranks items matching more of them higher). */
-export function toMatchExpression(parsed: ParsedQuery, who?: string): string | undefined {
-  const quote = (word: string) => `"${word.replaceAll('"', '""')}"`;
-  const parts = parsed.terms.map(quote);
+/**
+ * An FTS5 expression matching any of the terms (bm25 ranks items matching more of them higher). `people` are terms
+ * that name a sender: they match only who said something, not the words said (a question naming Sam is about what
+ * Sam said, not every greeting to Sam).
+ */
+export function toMatchExpression(parsed: ParsedQuery, who?: string, people: ReadonlySet<string> = new Set()): string | undefined {
+  const parts = parsed.terms.map((term) => (people.has(term) ? `who : ${quote(term)}` : quote(term)));
   if (parsed.namesOwner) parts.push(`who : ${quote(OWNER_TOKEN)}`);
   if (parts.length === 0) return undefined;
   const any = parts.join(' OR ');
   const whoWords = who === undefined ? [] : (who.toLowerCase().match(WORD) ?? []);
   if (whoWords.length === 0) return any;
   return `(${any}) AND who : (${whoWords.map(quote).join(' ')})`;
+}
+
+export function quote(word: string): string {
+  return `"${word.replaceAll('"', '""')}"`;
 }
 
 /** Words of a text, for similarity between items (MMR). */

@@ -48,20 +48,22 @@ export interface RecallDeps {
   /** Reads dates in queries; `chronoDateParser()` by default, loaded at first use. */
   readonly parseDate?: DateParser;
   readonly vectors?: VectorRanker | undefined;
+  /** Ranking constants other than the measured defaults (the benchmark's tuning runs). */
+  readonly tuning?: Partial<RecallTuning>;
 }
 
 export const DEFAULT_RECALL_LIMIT = 10;
 export const MAX_RECALL_LIMIT = 100;
 
 /** How the ranking is tuned; fixed here, measured by `npm run bench -- memory`. */
-const TUNING = {
+export const TUNING = {
   candidates: 150,
   /** Hits whose neighbours are looked at, and how far either side. */
   widenTop: 40,
-  widenBefore: 1,
-  widenAfter: 1,
-  /** Share of a neighbour's score an item gains (it answers together with it). */
-  neighbourShare: 0.35,
+  widenBefore: 3,
+  widenAfter: 3,
+  /** Share of a hit's score its neighbours gain (an answer is often the reply to the matching line), over distance^decay. */
+  neighbourShare: 0.5,
   /** Score multiplier for items inside the period a query names. */
   periodBoost: 1.6,
   /** Up to this much extra for the newest items, fading over `recencyHalfLifeDays`. */
@@ -70,7 +72,17 @@ const TUNING = {
   /** MMR: relevance against novelty. */
   lambda: 0.8,
   rrfK: 60,
-} as const;
+  /** Score multiplier for items said by the person a question names. */
+  personBoost: 2,
+  /** 1: a sender's name in a query also matches the words said. */
+  nameInText: 0,
+  /** 1: an item gains from every strong neighbour (a window's score), 0: from its strongest only. */
+  lendSum: 1,
+  /** How fast a neighbour's share fades with distance (0: not at all). */
+  distanceDecay: 1,
+};
+
+export type RecallTuning = typeof TUNING;
 
 /**
  * Recall over everything remembered: FTS5 bm25 over the words, who said them and where; the period a question names
@@ -84,8 +96,10 @@ export class MemoryRecall {
   readonly #now: () => number;
   readonly #vectors: VectorRanker | undefined;
   #parseDate: DateParser | undefined;
+  readonly #tuning: RecallTuning;
 
   constructor(deps: RecallDeps) {
+    this.#tuning = { ...TUNING, ...deps.tuning };
     this.#store = deps.store;
     this.#ownerName = deps.ownerName;
     this.#now = deps.now ?? Date.now;
@@ -100,7 +114,7 @@ export class MemoryRecall {
     if (!this.#vectors) return { hits: textRanked.map(toHit).slice(0, limit), mode: 'text' };
     let vectorIds: number[];
     try {
-      vectorIds = await this.#vectors.rank(query, TUNING.candidates, signal);
+      vectorIds = await this.#vectors.rank(query, this.#tuning.candidates, signal);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       return { hits: textRanked.map(toHit).slice(0, limit), mode: 'text', notice: `Recall used text only: ${reason}` };
@@ -108,16 +122,17 @@ export class MemoryRecall {
     const allowed = (item: MemoryItem) =>
       (options.from === undefined || item.at >= options.from) && (options.to === undefined || item.at <= options.to) && this.#whoMatches(item, options.who);
     const vectorItems = this.#store.getMany(vectorIds).filter(allowed);
-    return { hits: fuse(textRanked, vectorItems, limit).map(toHit), mode: 'hybrid' };
+    return { hits: fuse(textRanked, vectorItems, limit, this.#tuning.rrfK).map(toHit), mode: 'hybrid' };
   }
 
   /** The text ranking alone (synchronous once the date parser is loaded; tests and the bench use it through search). */
   #textRanking(query: string, options: RecallOptions, limit: number): MemoryItem[] {
     const now = this.#now();
     const parsed = parseQuery(query, { ownerName: this.#ownerName, now, parseDate: this.#parseDate });
-    const match = toMatchExpression(parsed, this.#whoExpression(options.who));
+    const people = new Set(parsed.terms.filter((term) => this.#store.isSenderWord(term)));
+    const match = toMatchExpression(parsed, this.#whoExpression(options.who), this.#tuning.nameInText ? new Set() : people);
     if (match === undefined) return [];
-    const matches = this.#store.textSearch(match, { limit: TUNING.candidates, from: options.from, to: options.to });
+    const matches = this.#store.textSearch(match, { limit: this.#tuning.candidates, from: options.from, to: options.to });
     if (matches.length === 0) return [];
     const best = -matches[0]!.score || 1;
     const scores = new Map(matches.map((match) => [match.id, -match.score / best]));
@@ -125,28 +140,34 @@ export class MemoryRecall {
 
     // Widening: a strong hit lends part of its score to the turns around it.
     const lent = new Map<number, number>();
-    for (const match of matches.slice(0, TUNING.widenTop)) {
+    for (const match of matches.slice(0, this.#tuning.widenTop)) {
       const item = items.get(match.id);
       if (!item) continue;
       const score = scores.get(match.id) ?? 0;
-      for (const neighbour of this.#store.neighbours(item, TUNING.widenBefore, TUNING.widenAfter)) {
-        if (!inRange(neighbour, options) || !this.#whoMatches(neighbour, options.who)) continue;
+      const around = this.#store.neighbours(item, this.#tuning.widenBefore, this.#tuning.widenAfter);
+      const position = around.findIndex((neighbour) => neighbour.at > item.at || (neighbour.at === item.at && neighbour.id > item.id));
+      const centre = position === -1 ? around.length : position;
+      around.forEach((neighbour, index) => {
+        if (!inRange(neighbour, options) || !this.#whoMatches(neighbour, options.who)) return;
         if (!items.has(neighbour.id)) items.set(neighbour.id, neighbour);
-        lent.set(neighbour.id, Math.max(lent.get(neighbour.id) ?? 0, score * TUNING.neighbourShare));
-      }
+        const distance = index < centre ? centre - index : index - centre + 1;
+        const share = (score * this.#tuning.neighbourShare) / Math.pow(distance, this.#tuning.distanceDecay);
+        lent.set(neighbour.id, this.#tuning.lendSum ? (lent.get(neighbour.id) ?? 0) + share : Math.max(lent.get(neighbour.id) ?? 0, share));
+      });
     }
 
-    const halfLife = TUNING.recencyHalfLifeDays * 86_400_000;
+    const halfLife = this.#tuning.recencyHalfLifeDays * 86_400_000;
     const scored = [...items.values()].map((item) => {
       let score = (scores.get(item.id) ?? 0) + (lent.get(item.id) ?? 0);
-      if (parsed.period && item.at >= parsed.period.from && item.at <= parsed.period.to) score *= TUNING.periodBoost;
+      if (parsed.period && item.at >= parsed.period.from && item.at <= parsed.period.to) score *= this.#tuning.periodBoost;
+      if ((parsed.namesOwner && item.fromOwner) || (people.size > 0 && !item.fromOwner && saidBy(item, people))) score *= this.#tuning.personBoost;
       const age = Math.max(0, now - item.at);
-      score *= 1 + TUNING.recencyWeight * Math.pow(0.5, age / halfLife);
+      score *= 1 + this.#tuning.recencyWeight * Math.pow(0.5, age / halfLife);
       return { item, score };
     });
     scored.sort((a, b) => b.score - a.score || b.item.at - a.item.at);
-    const pool = scored.slice(0, Math.max(limit * 4, 40));
-    return mmr(pool, TUNING.lambda, Math.max(limit, Math.min(pool.length, TUNING.candidates)), (entry) => wordSet(entry.item.text)).map((entry) => entry.item);
+    const pool = scored.slice(0, Math.max(limit * 3, 30));
+    return mmr(pool, this.#tuning.lambda, pool.length, (entry) => wordSet(entry.item.text)).map((entry) => entry.item);
   }
 
   #whoExpression(who: string | undefined): string | undefined {
@@ -172,17 +193,23 @@ export class MemoryRecall {
   }
 }
 
+function saidBy(item: MemoryItem, people: ReadonlySet<string>): boolean {
+  const who = `${item.senderName ?? ''} ${item.sender}`.toLowerCase();
+  for (const name of people) if (who.includes(name)) return true;
+  return false;
+}
+
 function inRange(item: MemoryItem, options: RecallOptions): boolean {
   return (options.from === undefined || item.at >= options.from) && (options.to === undefined || item.at <= options.to);
 }
 
 /** Reciprocal rank fusion of the text and vector rankings. */
-function fuse(text: readonly MemoryItem[], vector: readonly MemoryItem[], limit: number): MemoryItem[] {
+function fuse(text: readonly MemoryItem[], vector: readonly MemoryItem[], limit: number, rrfK: number): MemoryItem[] {
   const score = new Map<number, { item: MemoryItem; score: number }>();
   const add = (list: readonly MemoryItem[]) =>
     list.forEach((item, rank) => {
       const entry = score.get(item.id) ?? { item, score: 0 };
-      entry.score += 1 / (TUNING.rrfK + rank + 1);
+      entry.score += 1 / (rrfK + rank + 1);
       score.set(item.id, entry);
     });
   add(text);

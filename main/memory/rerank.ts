@@ -15,7 +15,8 @@ export function mmr<T extends { score: number }>(pool: readonly T[], lambda: num
       const candidate = remaining[index]!;
       let similarity = 0;
       for (const chosen of picked) similarity = Math.max(similarity, jaccard(candidate.words, chosen.words));
-      const value = lambda * candidate.relevance - (1 - lambda) * similarity;
+      // The same words again add nothing: a repeat comes after everything that says something new.
+      const value = lambda * candidate.relevance - (1 - lambda) * similarity - (similarity === 1 ? 1 : 0);
       if (value > bestValue) {
         bestValue = value;
         bestIndex = index;

@@ -66,6 +66,9 @@ interface ItemRow {
   provenance: string;
 }
 
+/** What the index's `who` holds for the owner's own words (main/memory/query.ts asks for it). */
+export const OWNER_WORD = 'paviseowner';
+
 const COLUMNS = 'id, kind, channel, conversation, conversation_name, guid, sender, sender_name, from_owner, is_group, text, at, provenance';
 const MAX_LIMIT = 10_000;
 
@@ -148,16 +151,22 @@ export class MemoryStore {
     ).all(match, from, to, options.limit) as TextMatch[];
   }
 
+  /** Whether `word` is part of some sender's name or handle in the index (a query word naming a person). */
+  isSenderWord(word: string): boolean {
+    const quoted = `"${word.replaceAll('"', '""')}"`;
+    return this.#sql('SELECT 1 FROM memory_fts WHERE memory_fts MATCH ? LIMIT 1').get(`who : ${quoted}`) !== undefined;
+  }
+
   /** Up to `before` items just before and `after` just after `item` in its conversation, in order. */
   neighbours(item: MemoryItem, before: number, after: number): MemoryItem[] {
     const earlier = this.#sql(
-      `SELECT ${COLUMNS} FROM memory_items WHERE channel = ? AND conversation = ? AND (at < ? OR (at = ? AND id < ?))
+      `SELECT ${COLUMNS} FROM memory_items WHERE channel = ? AND conversation = ? AND (at, id) < (?, ?)
        ORDER BY at DESC, id DESC LIMIT ?`,
-    ).all(item.channel, item.conversation, item.at, item.at, item.id, before) as ItemRow[];
+    ).all(item.channel, item.conversation, item.at, item.id, before) as ItemRow[];
     const later = this.#sql(
-      `SELECT ${COLUMNS} FROM memory_items WHERE channel = ? AND conversation = ? AND (at > ? OR (at = ? AND id > ?))
+      `SELECT ${COLUMNS} FROM memory_items WHERE channel = ? AND conversation = ? AND (at, id) > (?, ?)
        ORDER BY at, id LIMIT ?`,
-    ).all(item.channel, item.conversation, item.at, item.at, item.id, after) as ItemRow[];
+    ).all(item.channel, item.conversation, item.at, item.id, after) as ItemRow[];
     return [...earlier.reverse(), ...later].map(toItem);
   }
 
@@ -206,9 +215,10 @@ export class MemoryStore {
       `INSERT INTO memory_items (kind, channel, conversation, conversation_name, guid, sender, sender_name, from_owner, is_group, text, at, provenance)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel, guid) DO NOTHING`,
     );
+    const index = this.#sql('INSERT INTO memory_fts (rowid, text, who, place) VALUES (?, ?, ?, ?)');
     let added = 0;
     for (const item of items) {
-      added += insert.run(
+      const result = insert.run(
         item.kind,
         item.channel,
         item.conversation,
@@ -221,7 +231,11 @@ export class MemoryStore {
         item.text,
         item.at,
         JSON.stringify(item.provenance),
-      ).changes;
+      );
+      if (result.changes === 0) continue;
+      added++;
+      // The same values as migration 0006's FTS_VALUES.
+      index.run(result.lastInsertRowid, item.text, `${item.fromOwner ? `${OWNER_WORD} ` : ''}${item.senderName ?? ''} ${item.sender}`, item.conversationName ?? '');
     }
     return added;
   }

@@ -3,6 +3,7 @@ import type { EffectHost } from './effect-templates.js';
 import { createMemoryTools, type MemoryToolsLike } from './memory.js';
 import { createMessageTools, type MessagingLike } from './messages.js';
 import { createNoteTools, type NotesLike } from './notes.js';
+import { createRecallTool, type RecallLike } from './recall.js';
 import { ToolRegistry } from './registry.js';
 import type { ToolSource } from './source.js';
 import { zodSource, type Tool } from './tool.js';
@@ -10,15 +11,19 @@ import { zodSource, type Tool } from './tool.js';
 export interface BuiltinToolDeps {
   readonly notes: NotesLike;
   readonly messaging: MessagingLike;
-  readonly memory: MemoryToolsLike;
+  /** Memory; without it there is no `recall` tool (tests that need none). */
+  readonly recall?: RecallLike | undefined;
+  /** Long-term memories; without it there are no `remember` and `forget` tools. */
+  readonly memory?: MemoryToolsLike | undefined;
 }
 
 /** The built-in tools, the first source. */
 export function builtinSource(deps: BuiltinToolDeps): ToolSource {
   const [saveNote, listNotes] = createNoteTools(deps.notes);
   const [sendMessage, listConversations, readMessages] = createMessageTools(deps.messaging);
-  const [remember, forget] = createMemoryTools(deps.memory);
-  return zodSource('builtin', [currentTimeTool, saveNote, listNotes, sendMessage, listConversations, readMessages, remember, forget] as readonly Tool[]);
+  const recall = deps.recall ? [createRecallTool(deps.recall)] : [];
+  const memory = deps.memory ? createMemoryTools(deps.memory) : [];
+  return zodSource('builtin', [currentTimeTool, saveNote, listNotes, sendMessage, listConversations, readMessages, ...recall, ...memory] as readonly Tool[]);
 }
 
 /**

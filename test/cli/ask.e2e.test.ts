@@ -57,7 +57,7 @@ describe('pavise ask --json (built binary, real Anthropic SDK, fake API)', () =>
     expect(fake.requests).toHaveLength(4);
     const first = fake.requests[0]?.body as { system: { cache_control?: unknown }[]; tools: { name: string; cache_control?: unknown }[]; messages: unknown[] };
     expect(first.system.at(-1)?.cache_control).toEqual({ type: 'ephemeral' });
-    expect(first.tools.map((tool) => tool.name)).toEqual(['current_time', 'save_note', 'list_notes', 'send_message', 'list_conversations', 'read_messages', 'remember', 'forget']);
+    expect(first.tools.map((tool) => tool.name)).toEqual(['current_time', 'save_note', 'list_notes', 'send_message', 'list_conversations', 'read_messages', 'recall', 'remember', 'forget']);
     expect(first.tools.at(-1)?.cache_control).toEqual({ type: 'ephemeral' });
     expect(fake.requests[0]?.apiKey).toBe(FAKE_ANTHROPIC_KEY);
     const last = fake.requests[3]?.body as { messages: { role: string; content: unknown }[] };

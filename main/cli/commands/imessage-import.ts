@@ -20,12 +20,13 @@ export async function imessageImportCommand(args: string[], io: CliIO, chatDbPat
   if (values.db !== undefined && values.db.trim() === '') throw new UsageError('--db needs a path to chat.db.');
   const since = values.since === undefined ? undefined : parseSince(values.since);
   const path = resolve(values.db ?? chatDbPath(io.env));
-  const reader = ChatDbReader.open(path, { home: io.env.HOME || homedir() });
   const controller = new AbortController();
   const stop = () => controller.abort();
   process.once('SIGINT', stop);
+  let reader: ChatDbReader | undefined;
   let home: ReturnType<typeof openMemoryHome> | undefined;
   try {
+    reader = ChatDbReader.open(path, { home: io.env.HOME || homedir() });
     home = openMemoryHome(io.env);
     const outcome = await runImport(reader, home.storage, home.config, { since, signal: controller.signal, onProgress: progressPrinter(io) });
     io.stderr.write(summary(outcome, path));
@@ -41,7 +42,7 @@ export async function imessageImportCommand(args: string[], io: CliIO, chatDbPat
     throw error;
   } finally {
     process.removeListener('SIGINT', stop);
-    reader.close();
+    reader?.close();
     home?.storage.close();
   }
 }

@@ -3,7 +3,9 @@ import { MAX_RECALL_LIMIT, MemoryRecall, type RecallHit } from '../../memory/rec
 import { parseCommandArgs } from '../args.js';
 import { EXIT, UsageError, type CliIO } from '../io.js';
 import { openMemoryHome } from '../memory-home.js';
-import { embeddingsRanker } from '../memory-embeddings.js';
+import { embeddingsRanker } from '../../runtime/memory-embeddings.js';
+import { defaultPaviseHome } from '../../config/paths.js';
+import { KeychainSecretStore, keychainServiceFor } from '../../secrets/keychain-secret-store.js';
 
 const USAGE = 'search [--json] [--limit N] [--queries FILE] QUERY';
 const DEFAULT_LIMIT = 10;
@@ -29,7 +31,8 @@ export async function memorySearchCommand(args: string[], io: CliIO): Promise<nu
 
   const home = openMemoryHome(io.env);
   try {
-    const vectors = await embeddingsRanker(home.config, home.storage.memory, io.env, home.paths);
+    // The Keychain is opened only if an embeddings key is configured and asked for.
+    const vectors = await embeddingsRanker(home.config, home.storage.memory, () => new KeychainSecretStore(keychainServiceFor(home.paths.home, defaultPaviseHome(io.env))));
     const recall = new MemoryRecall({ store: home.storage.memory, ownerName: home.config.owner.name, vectors });
     for (const query of queries) {
       const result = await recall.search(query, { limit });
