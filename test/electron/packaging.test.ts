@@ -223,7 +223,7 @@ describe.skipIf(!keyringAvailable)('the built main bundle', () => {
       });
       const report = JSON.parse(stdout) as { windows: string[][]; tray: string[]; handlers: number; errors: string[]; sandboxed: boolean; dockHidden: boolean; schemes: string[] };
       expect(report.errors).toEqual([]);
-      expect(report).toMatchObject({ handlers: 16, sandboxed: true, dockHidden: true, schemes: ['app'] });
+      expect(report).toMatchObject({ handlers: 20, sandboxed: true, dockHidden: true, schemes: ['app'] });
       expect(report.windows[0]?.[0]).toMatch(/^app:\/\/pavise\/(popover\.html|index\.html\?view=popover)$/);
       expect(report.tray).toEqual([join(REPO, 'assets', 'trayTemplate.png')]);
     } finally {
