@@ -10,6 +10,9 @@ import { ownerRegion } from './identity/handles.js';
 import { PairingCodes } from './identity/pairing.js';
 import { createProvider } from './llm/create-provider.js';
 import type { Provider } from './llm/provider.js';
+import { defaultContextTokens } from './memory/budget.js';
+import { createMemory, type Memory } from './memory/memory.js';
+import { MemoryRecall } from './memory/recall.js';
 import { ACTIVITY_KEY_NAME, ActivityLog } from './permissions/activity-log.js';
 import { type ApprovalOutcome, PermissionGate } from './permissions/gate.js';
 import { Pacer } from './permissions/pacing.js';
@@ -29,6 +32,7 @@ import type { SecretStore } from './secrets/secret-store.js';
 import type { ApprovalStore } from './storage/approval-store.js';
 import type { ChannelStore } from './storage/channel-store.js';
 import type { JobStore } from './storage/job-store.js';
+import type { MemoriesStore } from './storage/memories-store.js';
 import type { MemoryStore } from './storage/memory-store.js';
 import type { NotesStore } from './storage/notes-store.js';
 import type { Outbox } from './storage/outbox.js';
@@ -38,7 +42,6 @@ import type { Switches } from './storage/switches.js';
 import { InstalledSkills, type SkillActivity } from './skills/installed-skills.js';
 import { fetchTransport, type SecretFiller, type Transport } from './skills/network-broker.js';
 import { loadSkillHost } from './skills/skill-sources.js';
-import { MemoryRecall } from './memory/recall.js';
 import { createToolRegistry } from './tools/builtin.js';
 import { fileToolDeps } from './tools/files/setup.js';
 import { WebFetcher, type WebTransport } from './tools/web/web-fetcher.js';
@@ -95,6 +98,9 @@ export interface Core {
   readonly activity: ActivityLog;
   readonly sessions: SessionStore;
   readonly notes: NotesStore;
+  /** Long-term memories (the owner's view: list, show, forget, export) and the context budget. */
+  readonly longTermMemory: Memory;
+  readonly memoriesStore: MemoriesStore;
   readonly approvals: ApprovalStore;
   readonly switches: Switches;
   readonly pacer: Pacer;
@@ -198,8 +204,28 @@ async function wire(parts: {
   const platform = options.platform ?? process.platform;
   const assistant = config.home.assistant ? new HomeAssistantClient(config.home.assistant.url, secrets) : undefined;
   const home = { ...(assistant ? { assistant } : {}), shortcuts: config.home.shortcuts, platform };
+  let loadedProvider = provider;
+  const loadProvider = (): Provider => (loadedProvider ??= createProvider(config.model));
+  const apiKey = createApiKeyLookup({ secrets, env, remember: (name, value) => broker.remember(name, value) });
+  // Memory's own model calls (extraction at compaction) pass the gate's pause switch, spend cap and labelling.
+  const longTermMemory = createMemory({
+    store: storage.memories,
+    transaction: (work) => storage.transaction(work),
+    sessionLabel: (sessionId) => storage.notes.sessionLabel(sessionId),
+    model: {
+      provider: loadProvider,
+      model: config.model.name,
+      apiKey,
+      beforeModelCall: (request) => gate.beforeModelCall(request),
+      prepareForModel: (messages) => gate.transformContext(messages),
+    },
+    contextTokens: config.memory.contextTokens ?? defaultContextTokens(config.model),
+    recall: turnRecall(storage, config),
+    search: (query, limit) => recall.search(query, { limit }),
+    onProblem: (message, sessionId) => activity.append({ kind: 'system', summary: message, sessionId, actor: 'pavise', decision: 'failed' }),
+  });
   const tools = await createToolRegistry(
-    { notes: storage.notes, messaging, recall, scheduling, web, home, ...(files ? { files } : {}), ...(mail ? { mail } : {}), ...nativeParts(config, options) },
+    { notes: storage.notes, messaging, recall, memory: longTermMemory.tools, scheduling, web, home, ...(files ? { files } : {}), ...(mail ? { mail } : {}), ...nativeParts(config, options) },
     [...skillHost.sources, ...(options.extraSources ?? [])],
   );
   const spentTodayUsd = createSpendMeter(storage.sessions, config.model);
@@ -221,16 +247,16 @@ async function wire(parts: {
     onAlert: (message) => events.emit('alert', message),
     ...(options.approvalPollMs ? { pollMs: options.approvalPollMs } : {}),
   });
-  let loadedProvider = provider;
   const runner = new TurnRunner({
-    provider: () => (loadedProvider ??= createProvider(config.model)),
+    provider: loadProvider,
     model: { name: config.model.name, maxOutputTokens: config.model.maxOutputTokens },
-    apiKey: createApiKeyLookup({ secrets, env, remember: (name, value) => broker.remember(name, value) }),
+    apiKey,
     sessions: storage.sessions,
     gate,
     broker,
     systemPrompt: () => buildSystemPrompt(paths.soul),
     limits: { maxSteps: config.limits.maxStepsPerTurn, maxTokens: config.limits.maxTokensPerTurn },
+    memory: longTermMemory,
   });
   return {
     paths,
@@ -241,6 +267,8 @@ async function wire(parts: {
     activity,
     sessions: storage.sessions,
     notes: storage.notes,
+    longTermMemory,
+    memoriesStore: storage.memories,
     approvals: storage.approvals,
     switches: storage.switches,
     pacer,
@@ -274,4 +302,13 @@ function nativeParts(config: Config, options: ComposeOptions) {
   const timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   const ownAddresses = [...config.owner.emails, ...config.channels.imessage.owners.filter((handle) => handle.includes('@'))];
   return { calendar: nativeCalendarStore(native, timeZone), contacts: new NativeContacts(native, ownerRegion(config)), ownAddresses };
+}
+
+/**
+ * Recall for the memory preamble of each turn: text ranking only, and no date parsing (the parser's library would
+ * load before the first model call of every process); the recall tool and `pavise memory search` do both.
+ */
+function turnRecall(storage: Storage, config: Config) {
+  const recall = new MemoryRecall({ store: storage.memory, ownerName: config.owner.name, parseDate: () => undefined });
+  return async (query: string, limit: number) => (await recall.search(query, { limit })).hits;
 }

@@ -9,6 +9,7 @@ import { ChatSession, type ChatSessionDeps } from './chat-session.js';
 import { activityHandlers } from './handlers/activity.js';
 import { approvalHandlers } from './handlers/approvals.js';
 import { chatHandlers } from './handlers/chat.js';
+import { memoryHandlers, type MemoryHandlerDeps } from './handlers/memory.js';
 import type { Handler } from './handlers/handler.js';
 import { scheduleHandlers, type ScheduleHandlerDeps } from './handlers/schedule.js';
 import { settingsHandlers, type SettingsHandlerDeps } from './handlers/settings.js';
@@ -20,7 +21,7 @@ import { buildSettings, buildSnapshot, type PlatformHooks, type SnapshotDeps } f
 export type { PlatformHooks } from './snapshot.js';
 
 /** What the app backend uses from the core. */
-export interface AppDeps extends SnapshotDeps, ChatSessionDeps, ScheduleHandlerDeps, Omit<SettingsHandlerDeps, 'configStore' | 'activity' | 'broker'> {
+export interface AppDeps extends SnapshotDeps, ChatSessionDeps, ScheduleHandlerDeps, MemoryHandlerDeps, Omit<SettingsHandlerDeps, 'configStore' | 'activity' | 'broker'> {
   readonly paths: { readonly home: string; readonly soul: string; readonly config: string };
   readonly activity: SnapshotDeps['activity'] & SettingsHandlerDeps['activity'] & Parameters<typeof activityHandlers>[0];
   readonly broker: Pick<SecretBroker, 'remember' | 'redact'>;
@@ -66,6 +67,7 @@ export class AppBackend {
       ...chatHandlers(this.#chat),
       ...settingsHandlers({ ...deps, configStore: this.#configStore }, platform),
       ...activityHandlers(deps.activity),
+      ...memoryHandlers(deps),
       ...shellHandlers(platform),
       ...scheduleHandlers(deps, changed),
       ...skillHandlers({ skills: deps.skills, activity: deps.activity, changed, ...(platform.pickSkillPath ? { pickSkillPath: () => platform.pickSkillPath?.() ?? Promise.resolve(undefined) } : {}) }),

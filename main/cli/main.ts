@@ -24,6 +24,9 @@ Usage:
   pavise imessage tail [--db PATH] [--since ROWID] [--limit N] [--json]   decoded chat.db messages
   pavise imessage import [--db PATH] [--since DATE]   remember your whole chat.db (resumable; answers nothing)
   pavise memory search [--json] [--limit N] [--queries FILE] QUERY   recall from everything remembered
+  pavise memory list [--json] [--all] [--label KIND]   long-term memories, each with its label
+  pavise memory show ID [--json] | forget ID | add TEXT   one memory: its sources and history; delete it; write one
+  pavise memory export [--format jsonl|md]   every memory, replaced ones included
   pavise calendar events --ics FILE --from DATE --to DATE [--json]   occurrences in [from, to)
   pavise schedule list [--json] | add TEXT [--at WHEN] | remove ID | run ID   reminders, alerts, briefings
   pavise skills install PATH [--grant SHA256] [--only ID,ID | --none]   review, then pin a skill (folder or .tgz)

@@ -153,6 +153,11 @@ export const MemoryEmbeddingsConfigSchema = z.strictObject({
 export const MemoryConfigSchema = z.strictObject({
   /** Off unless set: recall is full-text only, and works fully without it. */
   embeddings: MemoryEmbeddingsConfigSchema.optional(),
+  /**
+   * The most input tokens one model call carries: persona, tools, memories, the conversation's summary and its
+   * newest turns. Older turns are compacted into the summary. Default: sized for the configured model.
+   */
+  contextTokens: z.int().min(2_000).max(1_000_000).optional(),
 });
 
 export const ApprovalsConfigSchema = z.strictObject({

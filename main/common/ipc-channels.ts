@@ -29,6 +29,10 @@ export const API_CHANNELS = {
   trustSkill: 'skills.trust',
   pickSkill: 'skills.pick',
   installSkill: 'skills.install',
+  listMemory: 'memory.list',
+  addMemory: 'memory.add',
+  forgetMemory: 'memory.forget',
+  exportMemory: 'memory.export',
 } as const;
 
 

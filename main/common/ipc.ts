@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ApprovalView } from './approvals.js';
 import type { ChannelId } from './channels.js';
+import type { MemoryView } from './memory-view.js';
 import { API_CHANNELS as CHANNELS_OF_API, type IpcChannelName } from './ipc-channels.js';
 import type { Risk } from './effects.js';
 import { PROVIDER_IDS, type ProviderId } from './providers.js';
@@ -79,6 +80,17 @@ export const IPC_REQUESTS = {
   'skills.install': z
     .object({ path: z.string().min(1).max(4096), hash: z.string().regex(/^[0-9a-f]{64}$/), grant: z.array(z.string().max(4200)).max(200) })
     .strict(),
+  'memory.list': z
+    .object({
+      query: z.string().trim().max(500).optional(),
+      /** A `MemoryPerson.key`: only memories whose words came from that person. */
+      person: z.string().max(300).optional(),
+      includeReplaced: z.boolean().optional(),
+    })
+    .strict(),
+  'memory.add': z.object({ text: z.string().trim().min(1).max(2_000) }).strict(),
+  'memory.forget': z.object({ id: z.int().positive() }).strict(),
+  'memory.export': z.object({ format: z.enum(['jsonl', 'md']) }).strict(),
 } as const;
 
 export type IpcChannel = keyof typeof IPC_REQUESTS;
@@ -209,6 +221,33 @@ export interface ScheduleItemView {
   readonly status: string;
 }
 
+/** Whose words memories hold: the owner, each contact, each untrusted source; `key` filters `memory.list`. */
+export interface MemoryPerson {
+  readonly key: string;
+  readonly label: string;
+  readonly count: number;
+}
+
+/** A remembered message found by search, with its label and where it came from. */
+export interface RecalledView {
+  readonly id: number;
+  readonly text: string;
+  readonly at: number;
+  readonly from: string;
+  readonly untrusted: boolean;
+  readonly sender: string;
+  readonly source: string;
+}
+
+export interface MemoryListing {
+  readonly memories: readonly MemoryView[];
+  readonly people: readonly MemoryPerson[];
+  /** Messages matching the query, from everything remembered (empty without a query). */
+  readonly recalled: readonly RecalledView[];
+  /** Why recalled messages are missing, when search failed. */
+  readonly notice?: string;
+}
+
 /** The API the preload exposes as `window.pavise`. */
 export interface PaviseApi {
   getState(): Promise<IpcResult<Snapshot>>;
@@ -236,6 +275,10 @@ export interface PaviseApi {
   trustSkill(request: IpcRequest<'skills.trust'>): Promise<IpcResult<SkillView[]>>;
   pickSkill(): Promise<IpcResult<SkillReviewView | { cancelled: true }>>;
   installSkill(request: IpcRequest<'skills.install'>): Promise<IpcResult<SkillView[]>>;
+  listMemory(request?: IpcRequest<'memory.list'>): Promise<IpcResult<MemoryListing>>;
+  addMemory(request: IpcRequest<'memory.add'>): Promise<IpcResult<MemoryView>>;
+  forgetMemory(request: IpcRequest<'memory.forget'>): Promise<IpcResult<{ forgotten: number }>>;
+  exportMemory(request: IpcRequest<'memory.export'>): Promise<IpcResult<{ filename: string; text: string }>>;
   onState(listener: (snapshot: Snapshot) => void): () => void;
   onChatEvent(listener: (event: ChatEvent) => void): () => void;
 }

@@ -2,6 +2,8 @@ import { runTurn, type AgentHooks, type TurnResult } from '../agent/loop.js';
 import type { AgentEvent } from '../agent/events.js';
 import type { Provenance, UserMessage } from '../common/messages.js';
 import type { Provider } from '../llm/provider.js';
+import type { PreparedContext } from '../memory/context.js';
+import type { Memory } from '../memory/memory.js';
 import type { PermissionGate } from '../permissions/gate.js';
 import type { SecretBroker } from '../permissions/secret-broker.js';
 import type { SessionStore } from '../storage/session-store.js';
@@ -21,6 +23,11 @@ export interface TurnRunnerDeps {
   /** The persona and rules, read at the start of every turn (SOUL.md may have changed). */
   readonly systemPrompt: () => string;
   readonly limits: { readonly maxSteps: number; readonly maxTokens: number };
+  /**
+   * Context under a budget: the memory preamble, the running summary and the newest turns that fit. Without it a
+   * turn sends the whole stored history.
+   */
+  readonly memory?: Pick<Memory, 'prepare'>;
 }
 
 export interface TurnRequest {
@@ -52,12 +59,21 @@ export class TurnRunner {
     const { deps } = this;
     const sessionId = request.sessionKey;
     const input: UserMessage = { role: 'user', content: request.text, provenance: request.trigger, timestamp: Date.now() };
+    const system = deps.systemPrompt();
+    const stored = deps.sessions.messages(sessionId);
+    let prepared: PreparedContext | undefined;
+    try {
+      prepared = await deps.memory?.prepare({ sessionId, stored, input, fixedText: system + JSON.stringify(request.toolset.specs()), signal: request.signal });
+    } catch {
+      // Memory is an aid: if it cannot be read, the turn goes on with the stored history, as before memory existed.
+      prepared = undefined;
+    }
     const hooks: AgentHooks = {
       getApiKey: (provider) => deps.apiKey(provider),
       beforeToolCall: (call) => deps.gate.check(call),
       afterToolCall: (result, call) => deps.gate.afterToolCall(result, call),
       beforeModelCall: (modelRequest) => deps.gate.beforeModelCall(modelRequest),
-      transformContext: (messages) => deps.gate.transformContext(messages),
+      transformContext: (messages) => deps.gate.transformContext(prepared ? prepared.fit(messages) : messages),
       onEvent: (event) => {
         // What is stored is scrubbed too: a secret the model decoded must not live on in the history.
         if (event.type === 'message') deps.sessions.append(sessionId, deps.broker.redactValue(event.message));
@@ -68,9 +84,9 @@ export class TurnRunner {
       sessionId,
       provider: deps.provider(),
       model: deps.model.name,
-      system: deps.systemPrompt(),
+      system,
       tools: request.toolset,
-      history: deps.sessions.messages(sessionId),
+      history: prepared?.history ?? stored,
       input,
       limits: deps.limits,
       maxOutputTokens: deps.model.maxOutputTokens,

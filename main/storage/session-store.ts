@@ -110,8 +110,13 @@ export class SessionStore {
     );
     this.#selectMessages = db.prepare('SELECT content FROM messages WHERE session_id = ? ORDER BY seq');
     this.#sessionUsage = db.prepare(`SELECT ${USAGE_SUMS} FROM usage WHERE session_id = ?`);
+    // Model calls made outside turns (memory extraction) count too.
     this.#usageSince = db.prepare(
-      `SELECT provider, model, ${USAGE_SUMS} FROM usage WHERE created_at >= ? GROUP BY provider, model ORDER BY provider, model`,
+      `SELECT provider, model, ${USAGE_SUMS} FROM (
+         SELECT provider, model, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, created_at FROM usage
+         UNION ALL
+         SELECT provider, model, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, created_at FROM background_usage
+       ) WHERE created_at >= ? GROUP BY provider, model ORDER BY provider, model`,
     );
 
     const append = db.transaction((sessionId: string, message: Message, encoded: EncodedMessage): AppendedMessage => {

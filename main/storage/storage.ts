@@ -5,6 +5,7 @@ import { ChannelStore } from './channel-store.js';
 import { JobStore } from './job-store.js';
 import { openDatabase, type Database, type OpenDatabaseOptions } from './database.js';
 import { MemoryStore } from './memory-store.js';
+import { MemoriesStore } from './memories-store.js';
 import { NotesStore } from './notes-store.js';
 import { Outbox } from './outbox.js';
 import { SentMessages } from './sent-messages.js';
@@ -31,6 +32,8 @@ export interface Storage {
   readonly skills: SkillStore;
   /** Everything remembered (main/memory reads it). */
   readonly memory: MemoryStore;
+  /** Long-term memories, conversation summaries, background model usage (main/memory). */
+  readonly memories: MemoriesStore;
   /**
    * The database for the pairing codes (main/identity/pairing.ts), the one store not yet a repository here; it is
    * handed to that constructor and used nowhere else.
@@ -55,6 +58,7 @@ export function openStorage(path: string, options: StorageOptions): Storage {
     jobs: new JobStore(db),
     skills: new SkillStore(db),
     memory: new MemoryStore(db),
+    memories: new MemoriesStore(db),
     pairingDatabase: db,
     transaction: (work) => db.transaction(work).immediate(),
     close: () => db.close(),

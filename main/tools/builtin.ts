@@ -8,6 +8,7 @@ import { createWebTools, type WebToolDeps } from './web/web-tools.js';
 import { createMailTools } from './mail/mail-tools.js';
 import type { MailService } from './mail/mail-service.js';
 import { createHomeTools, type HomeToolDeps } from './home/home-tools.js';
+import { createMemoryTools, type MemoryToolsLike } from './memory.js';
 import { createMessageTools, type MessagingLike } from './messages.js';
 import { createNoteTools, type NotesLike } from './notes.js';
 import { createRecallTool, type RecallLike } from './recall.js';
@@ -37,6 +38,8 @@ export interface BuiltinToolDeps {
   readonly home?: HomeToolDeps;
   /** Memory; without it there is no `recall` tool (tests that need none). */
   readonly recall?: RecallLike | undefined;
+  /** Long-term memories; without it there are no `remember` and `forget` tools. */
+  readonly memory?: MemoryToolsLike | undefined;
 }
 
 /** The built-in tools, the first source. */
@@ -44,13 +47,14 @@ export function builtinSource(deps: BuiltinToolDeps): ToolSource {
   const [saveNote, listNotes] = createNoteTools(deps.notes);
   const [sendMessage, listConversations, readMessages] = createMessageTools(deps.messaging);
   const recall = deps.recall ? [createRecallTool(deps.recall)] : [];
+  const memory = deps.memory ? createMemoryTools(deps.memory) : [];
   const scheduleTools = deps.scheduling ? createScheduleTools(deps.scheduling) : [];
   const fileTools = deps.files ? createFileTools(deps.files) : [];
   const webTools = deps.web ? createWebTools(deps.web) : [];
   const mailTools = deps.mail ? createMailTools(deps.mail) : [];
   const homeTools = deps.home ? createHomeTools(deps.home) : [];
   return zodSource('builtin', [
-    ...[currentTimeTool, saveNote, listNotes, sendMessage, listConversations, readMessages, ...recall, ...scheduleTools],
+    ...[currentTimeTool, saveNote, listNotes, sendMessage, listConversations, readMessages, ...recall, ...memory, ...scheduleTools],
     ...[...fileTools, ...webTools, ...mailTools, ...homeTools],
   ] as readonly Tool[]);
 }

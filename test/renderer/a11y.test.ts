@@ -3,7 +3,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { anthropicText, anthropicToolUse } from '../fakes/fake-anthropic-server.js';
 import { buildRenderer, launchBrowser, openView, removeBuild, startCore, type Core } from './bridge.js';
-import { commandApproval, commandTool, RESTAURANT_URL, seedDay, USAGE, webTool } from './scenarios.js';
+import { commandApproval, commandTool, RESTAURANT_URL, seedDay, seedMemories, USAGE, webTool } from './scenarios.js';
 import { ask } from '../helpers/ask.js';
 
 /*
@@ -26,6 +26,7 @@ async function seededCore(): Promise<Core> {
   });
   cores.push(made);
   await seedDay(made);
+  seedMemories(made.services);
   return made;
 }
 
@@ -109,7 +110,7 @@ describe.each(SCHEMES)('accessibility (%s)', (colorScheme) => {
     }
   });
 
-  it.each(['general', 'channels', 'limits', 'activity', 'skills'])('settings: %s', async (section) => {
+  it.each(['general', 'channels', 'limits', 'activity', 'skills', 'memory'])('settings: %s', async (section) => {
     const view = await openView(browser, core, outDir, 'settings', { colorScheme, query: `?section=${section}` });
     try {
       const { page } = view;
@@ -123,6 +124,11 @@ describe.each(SCHEMES)('accessibility (%s)', (colorScheme) => {
         await page.getByLabel('Daily spend cap').fill('5000');
         await page.getByRole('button', { name: 'Save' }).click();
         await page.locator('.row-error').first().waitFor();
+      }
+      if (section === 'memory') {
+        await page.locator('.memory-item').first().waitFor();
+        await page.getByRole('button', { name: /^Forget memory/ }).first().click();
+        await page.getByRole('button', { name: 'Keep' }).waitFor();
       }
       if (section === 'activity') {
         await page.locator('.table tbody tr').first().waitFor();

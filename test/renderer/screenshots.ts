@@ -10,7 +10,7 @@ import { Gateway } from '../../main/gateway/gateway.js';
 import { anthropicText, anthropicToolUse, slowly } from '../fakes/fake-anthropic-server.js';
 import { FakeChannel } from '../helpers/fake-channel.js';
 import { launchBrowser, openView, ROOT, startCore, type Core, type View } from './bridge.js';
-import { commandTool, seedDay, USAGE, webTool, webToImessage, type Execution } from './scenarios.js';
+import { commandTool, seedDay, seedMemories, USAGE, webTool, webToImessage, type Execution } from './scenarios.js';
 
 const OUT = join(ROOT, 'docs/screenshots');
 const build = process.argv[2] ?? join(ROOT, 'dist/renderer');
@@ -137,6 +137,12 @@ async function main(): Promise<void> {
       await page.getByRole('heading', { name: 'Telegram' }).evaluate((heading) => heading.scrollIntoView({ block: 'start' }));
     }
     await shoot(views, 'settings-channels');
+    await closeAll(views);
+
+    seedMemories(core.services);
+    views = await open(browser, core, 'settings', '?section=memory');
+    await Promise.all(SCHEMES.map((scheme) => views[scheme].page.locator('.memory-item').first().waitFor()));
+    await shoot(views, 'settings-memory');
     await closeAll(views);
 
     views = await open(browser, core, 'settings', '?section=activity');

@@ -279,13 +279,14 @@ describe('settings: forms', () => {
     await expect.poll(() => page.locator('.verify').textContent()).toBe('The log does not verify at entry #2: row 2 was edited, reordered or inserted (its MAC does not match).');
   });
 
-  it('Skills says nothing is installed, Memory is a calm placeholder; the sidebar is keyboard-navigable', async () => {
+  it('Skills says nothing is installed, Memory that nothing is remembered yet; the sidebar is keyboard-navigable', async () => {
     const { page } = await settings('?section=skills');
     await expect.poll(() => page.getByText('No skills installed. Nothing loads just because a folder exists.').count()).toBe(1);
     expect(await page.getByRole('button', { name: 'Skills' }).getAttribute('aria-current')).toBe('page');
     await page.getByRole('button', { name: 'Skills' }).focus();
     await page.keyboard.press('ArrowDown');
-    await expect.poll(() => page.getByText('Memory arrives in a later version.').count()).toBe(1);
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Memory');
+    await page.getByText('Pavise has not remembered anything yet.', { exact: false }).waitFor();
     expect(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { textContent: string } | null } }).document.activeElement?.textContent)).toBe('Memory');
     expect(new URL(page.url()).searchParams.get('section')).toBe('memory');
   });

@@ -100,7 +100,7 @@ export const migration0006: Migration = {
       CREATE TRIGGER memory_from_outbox AFTER UPDATE OF status ON outbox
         WHEN new.status = 'sent' AND old.status != 'sent' AND new.channel != 'imessage' BEGIN
         INSERT INTO memory_items (kind, channel, conversation, conversation_name, guid, sender, sender_name, from_owner, is_group, text, at, provenance)
-        SELECT 'message', new.channel, new.conversation_id, c.title, 'outbox:' || new.id, 'pavise', 'Pavise', 0, c.is_group, new.text,
+        SELECT 'message', new.channel, new.conversation_id, c.title, 'outbox:' || new.id, 'pavise', 'Pavise', 0, coalesce(c.is_group, 0), new.text,
           coalesce(new.sent_at, new.updated_at),
           coalesce((SELECT m.provenance FROM messages m WHERE m.session_id = c.session_id AND m.provenance IS NOT NULL
                       ORDER BY CASE json_extract(m.provenance, '$.kind') WHEN 'untrusted' THEN 0 WHEN 'contact' THEN 1 ELSE 2 END LIMIT 1),

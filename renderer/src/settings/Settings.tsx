@@ -7,6 +7,7 @@ import { SkillsPane } from './SkillsPane.js';
 import { ChannelsPane } from './ChannelsPane.js';
 import { GeneralPane } from './GeneralPane.js';
 import { LimitsPane } from './LimitsPane.js';
+import { MemoryPane } from './MemoryPane.js';
 import { PlaceholderPane } from './PlaceholderPane.js';
 import { SchedulesPane } from './SchedulesPane.js';
 
@@ -77,7 +78,7 @@ function Pane({ section }: { readonly section: SectionId }) {
   const settings = usePavise((state) => state.settings);
   const error = usePavise((state) => state.settingsError);
   if (section === 'skills') return <SkillsPane />;
-  if (section === 'memory') return <PlaceholderPane icon={Brain} title="Memory arrives in a later version." detail="You will see what Pavise remembers here, and remove anything." />;
+  if (section === 'memory') return <MemoryPane />;
   if (section === 'activity') return <ActivityPane />;
   if (section === 'schedules') return <SchedulesPane />;
   if (error)

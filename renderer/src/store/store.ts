@@ -1,6 +1,7 @@
 import { create } from 'zustand';
 import { createApprovalsSlice } from './approvals-slice.js';
 import { createChatSlice } from './chat-slice.js';
+import { createMemorySlice } from './memory-slice.js';
 import { createSettingsSlice } from './settings-slice.js';
 import { createSkillsSlice } from './skills-slice.js';
 import { createStatusSlice } from './status-slice.js';
@@ -15,6 +16,7 @@ export const usePavise = create<PaviseState>()((...args) => ({
   ...createChatSlice(...args),
   ...createSettingsSlice(...args),
   ...createSkillsSlice(...args),
+  ...createMemorySlice(...args),
 }));
 
 const initialState = usePavise.getState();
