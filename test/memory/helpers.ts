@@ -56,6 +56,8 @@ export async function openMemoryHome(config: unknown = { memory: { contextTokens
     secrets: new MemorySecretStore(),
     provider,
     approvalPollMs: 5,
+    // The budgets below were set for the core tools; the native calendar's seven tools would take most of them.
+    calendar: false,
   });
   return {
     core,
