@@ -140,11 +140,17 @@ export class MemoryRecall {
 
     // Widening: a strong hit lends part of its score to the turns around it.
     const lent = new Map<number, number>();
-    for (const match of matches.slice(0, this.#tuning.widenTop)) {
+    const widened = matches.slice(0, this.#tuning.widenTop);
+    const windows = this.#store.neighboursOf(
+      widened.map((match) => match.id),
+      this.#tuning.widenBefore,
+      this.#tuning.widenAfter,
+    );
+    for (const match of widened) {
       const item = items.get(match.id);
       if (!item) continue;
       const score = scores.get(match.id) ?? 0;
-      const around = this.#store.neighbours(item, this.#tuning.widenBefore, this.#tuning.widenAfter);
+      const around = windows.get(match.id) ?? [];
       const position = around.findIndex((neighbour) => neighbour.at > item.at || (neighbour.at === item.at && neighbour.id > item.id));
       const centre = position === -1 ? around.length : position;
       around.forEach((neighbour, index) => {

@@ -159,15 +159,31 @@ export class MemoryStore {
 
   /** Up to `before` items just before and `after` just after `item` in its conversation, in order. */
   neighbours(item: MemoryItem, before: number, after: number): MemoryItem[] {
-    const earlier = this.#sql(
-      `SELECT ${COLUMNS} FROM memory_items WHERE channel = ? AND conversation = ? AND (at, id) < (?, ?)
-       ORDER BY at DESC, id DESC LIMIT ?`,
-    ).all(item.channel, item.conversation, item.at, item.id, before) as ItemRow[];
-    const later = this.#sql(
-      `SELECT ${COLUMNS} FROM memory_items WHERE channel = ? AND conversation = ? AND (at, id) > (?, ?)
-       ORDER BY at, id LIMIT ?`,
-    ).all(item.channel, item.conversation, item.at, item.id, after) as ItemRow[];
-    return [...earlier.reverse(), ...later].map(toItem);
+    return this.neighboursOf([item.id], before, after).get(item.id) ?? [];
+  }
+
+  /**
+   * For each of the items `ids`, up to `before` items just before it and `after` just after it in its conversation,
+   * in order (the item itself left out). One statement for all of them: recall widens dozens of hits per query.
+   */
+  neighboursOf(ids: readonly number[], before: number, after: number): Map<number, MemoryItem[]> {
+    const around = new Map<number, MemoryItem[]>();
+    if (ids.length === 0) return around;
+    const rows = this.#sql(
+      `SELECT h.value AS hit, ${COLUMNS.split(', ').map((column) => `n.${column}`).join(', ')}
+       FROM json_each(?) h JOIN memory_items c ON c.id = h.value
+       JOIN memory_items n ON n.id IN (SELECT x.id FROM memory_items x WHERE x.channel = c.channel AND x.conversation = c.conversation
+           AND (x.at, x.id) < (c.at, c.id) ORDER BY x.at DESC, x.id DESC LIMIT ?)
+         OR n.id IN (SELECT y.id FROM memory_items y WHERE y.channel = c.channel AND y.conversation = c.conversation
+           AND (y.at, y.id) > (c.at, c.id) ORDER BY y.at, y.id LIMIT ?)
+       ORDER BY h.key, n.at, n.id`,
+    ).all(JSON.stringify(ids), before, after) as (ItemRow & { hit: number })[];
+    for (const row of rows) {
+      const list = around.get(row.hit) ?? [];
+      list.push(toItem(row));
+      around.set(row.hit, list);
+    }
+    return around;
   }
 
   /** Items (oldest first) that have no vector from `model` yet. */

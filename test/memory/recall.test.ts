@@ -117,3 +117,26 @@ describe('recall', () => {
     await expect(recall().search('x', { limit: 101 })).rejects.toThrow(/from 1 to 100/);
   });
 });
+
+describe('MemoryStore.neighboursOf', () => {
+  it('gives each item the turns around it in its own conversation only, in order, without the item itself', () => {
+    const other = { conversation: 'iMessage;-;alex@example.com', sender: 'alex@example.com' };
+    store.ingest([
+      item('one', day(3, 1, 9)),
+      item('elsewhere before', day(3, 1, 10), other),
+      item('two', day(3, 1, 11)),
+      item('three', day(3, 1, 12)),
+      item('elsewhere after', day(3, 1, 13), other),
+      item('four', day(3, 1, 14)),
+      item('five', day(3, 1, 15)),
+    ]);
+    const ids = new Map(store.getMany([1, 2, 3, 4, 5, 6, 7]).map((stored) => [stored.text, stored.id]));
+    const around = store.neighboursOf([ids.get('three')!, ids.get('one')!, ids.get('elsewhere after')!, 999], 2, 1);
+    const textsOf = (id: number | undefined) => (around.get(id!) ?? []).map((neighbour) => neighbour.text);
+    expect(textsOf(ids.get('three'))).toEqual(['one', 'two', 'four']);
+    expect(textsOf(ids.get('one'))).toEqual(['two']);
+    expect(textsOf(ids.get('elsewhere after'))).toEqual(['elsewhere before']);
+    expect(around.has(999)).toBe(false);
+    expect(store.neighbours(store.get(ids.get('four')!)!, 1, 5).map((neighbour) => neighbour.text)).toEqual(['three', 'five']);
+  });
+});
