@@ -41,7 +41,8 @@ const CRITICAL_DISK_BYTES = 100 * 1024 * 1024;
 export interface GatewayHeartbeat {
   readonly pid: number;
   readonly at: number;
-  readonly channels: readonly { readonly channel: string; readonly state: string; readonly detail?: string }[];
+  /** `lastPollAt`: the channel's last liveness report; `pollDueBy`: when the gateway's watchdog gives up on the next. */
+  readonly channels: readonly { readonly channel: string; readonly state: string; readonly detail?: string; readonly lastPollAt?: number; readonly pollDueBy?: number }[];
 }
 
 type Check = (options: DoctorOptions) => Promise<Omit<DoctorCheck, 'id'>> | Omit<DoctorCheck, 'id'>;
@@ -161,6 +162,14 @@ export const DOCTOR_CHECKS: readonly { readonly id: string; readonly run: Check 
       if (!isAlive(beat.pid)) return fail(`the gateway (pid ${beat.pid}) is not running`, 'Start it: pavise gateway (the menu-bar app restarts it by itself).');
       const age = now() - beat.at;
       if (age > STALE_HEARTBEAT_MS) return fail(`the gateway (pid ${beat.pid}) last reported ${Math.round(age / 60_000)} min ago: it is stuck`, `Restart it: kill ${beat.pid}, then pavise gateway.`);
+      // The heartbeat is rewritten every minute, so a promise broken by more than that was not kept since.
+      const stalled = beat.channels.filter((channel) => channel.pollDueBy !== undefined && now() > channel.pollDueBy + HEARTBEAT_EVERY_MS);
+      if (stalled.length > 0) {
+        return fail(
+          `the gateway runs, but ${stalled.map((channel) => `${channel.channel}'s last poll was ${Math.round((now() - (channel.lastPollAt ?? channel.pollDueBy ?? 0)) / 1000)} s ago`).join('; ')}: stalled, and not restarted`,
+          `Restart the gateway: kill ${beat.pid}, then pavise gateway (the menu-bar app restarts it by itself).`,
+        );
+      }
       const down = beat.channels.filter((channel) => channel.state !== 'connected');
       if (down.length > 0) return warn(`the gateway runs, but ${down.map((channel) => `${channel.channel} is ${channel.state}${channel.detail ? ` (${channel.detail})` : ''}`).join('; ')}`, 'See the channel check above, or the gateway\'s output.');
       return ok(`the gateway (pid ${beat.pid}) is alive; last report ${Math.round(age / 1000)} s ago`);
