@@ -506,7 +506,7 @@ export class Gateway {
       if (!this.deps.outbox.claim(entry.id, this.#now())) continue;
       const result = await channel.send({ conversationId: entry.conversationId, text: entry.text, idempotencyKey: entry.idempotencyKey }, signal);
       if (result.ok) {
-        this.deps.outbox.markSent(entry.id, this.#now());
+        this.deps.outbox.markSent(entry.id, this.#now(), result.externalIds);
         if (!entry.idempotencyKey.startsWith('tool:')) this.deps.pacer.record(entry.channel, entry.conversationId, this.#now());
         this.deps.activity.append({
           kind: 'effect',
