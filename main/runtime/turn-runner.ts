@@ -35,6 +35,8 @@ export interface TurnRequest {
   readonly replyTo?: { readonly channel: string; readonly conversationId: string };
   readonly signal: AbortSignal;
   readonly onEvent?: (event: AgentEvent) => void;
+  /** A cap on each model answer of this turn, below the configured one (a scheduled briefing's token budget). */
+  readonly maxOutputTokens?: number;
 }
 
 export interface TurnOutcome extends TurnResult {
@@ -73,7 +75,7 @@ export class TurnRunner {
       history: deps.sessions.messages(sessionId),
       input,
       limits: deps.limits,
-      maxOutputTokens: deps.model.maxOutputTokens,
+      maxOutputTokens: Math.max(1, Math.min(deps.model.maxOutputTokens, Math.floor(request.maxOutputTokens ?? Infinity))),
       hooks,
       signal: request.signal,
     });
