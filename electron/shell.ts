@@ -162,7 +162,7 @@ export async function startShell(options: ShellOptions): Promise<Shell | undefin
     void startScheduler(services, controller.signal, { log: (line) => log(line) }).catch((error: unknown) => log(`scheduler: ${String(error)}`));
   }
   // Whether Pavise works here: failures reach the popover as notices, each saying what to do.
-  void runDoctor({ home: services.paths.home, config: services.config, secrets: services.secrets, env: options.env, platform })
+  void runDoctor({ home: services.paths.home, config: services.config, secrets: services.secrets, env: options.env, platform, openAtLogin: () => shellPlatform.getOpenAtLogin?.() ?? false })
     .then((checks) => {
       for (const check of checks.filter((item) => item.status === 'fail' && item.id !== 'gateway')) services.events.emit('alert', `${check.message}. ${check.fix}`);
     })

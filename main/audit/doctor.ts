@@ -1,5 +1,6 @@
 import { accessSync, constants, existsSync, readFileSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { HelperCommand } from '../calendar/native/helper-client.js';
 import type { Config } from '../common/config-schema.js';
 import { SETTINGS_URLS } from '../common/settings-urls.js';
 import { defaultChatDbPath, homePaths } from '../config/paths.js';
@@ -29,7 +30,22 @@ export interface DoctorOptions {
   readonly fetch?: typeof fetch;
   readonly now?: () => number;
   readonly timeoutMs?: number;
+  /** How the Calendar and Contacts helper starts (tests: the fake osascript); default osascript and the shipped script. */
+  readonly calendarHelper?: HelperCommand;
+  /** How Automation of Messages is probed (tests: a fake); default osascript with MESSAGES_AUTOMATION_PROBE. */
+  readonly automationProbe?: HelperCommand;
+  /** Whether Pavise opens at login, where the caller can tell (the menu-bar app); the CLI cannot. */
+  readonly openAtLogin?: () => boolean;
 }
+
+/**
+ * A fixed script (nothing spliced): asks Messages for its chats only when it already runs, so the doctor never
+ * launches it. macOS answers -1743 when Automation is refused, and asks the owner once when it was never decided.
+ */
+export const MESSAGES_AUTOMATION_PROBE: HelperCommand = {
+  command: '/usr/bin/osascript',
+  args: ['-e', 'if application "Messages" is running then', '-e', 'tell application "Messages" to return count of chats', '-e', 'end if', '-e', 'return "not running"'],
+};
 
 /** The gateway writes this every minute (and on each channel change): its pid, time and channel states. */
 export const GATEWAY_HEARTBEAT_FILE = 'gateway.heartbeat.json';
@@ -41,7 +57,8 @@ const CRITICAL_DISK_BYTES = 100 * 1024 * 1024;
 export interface GatewayHeartbeat {
   readonly pid: number;
   readonly at: number;
-  readonly channels: readonly { readonly channel: string; readonly state: string; readonly detail?: string }[];
+  /** `lastPollAt`: the channel's last liveness report; `pollDueBy`: when the gateway's watchdog gives up on the next. */
+  readonly channels: readonly { readonly channel: string; readonly state: string; readonly detail?: string; readonly lastPollAt?: number; readonly pollDueBy?: number }[];
 }
 
 type Check = (options: DoctorOptions) => Promise<Omit<DoctorCheck, 'id'>> | Omit<DoctorCheck, 'id'>;
@@ -99,13 +116,22 @@ export const DOCTOR_CHECKS: readonly { readonly id: string; readonly run: Check 
   },
   {
     id: 'automation',
-    run: ({ config, platform }) => {
+    run: async ({ config, platform, env, automationProbe = MESSAGES_AUTOMATION_PROBE, timeoutMs = 8_000 }) => {
       if (!config.channels.imessage.enabled) return skip('iMessage is not enabled');
       if (platform !== 'darwin') return skip('Automation of Messages exists only on a Mac');
-      return warn(
-        'macOS does not say whether Automation of Messages is granted until the first send',
-        `If sends fail with "not authorised", allow it: System Settings → Privacy & Security → Automation (${SETTINGS_URLS.automation}).`,
-      );
+      const allow = `Allow it: System Settings → Privacy & Security → Automation (${SETTINGS_URLS.automation}) → Messages under Pavise.`;
+      const { runProcess } = await import('../platform/run-process.js');
+      const result = await runProcess(automationProbe.command, automationProbe.args, { env, timeoutMs });
+      if (result.ok) {
+        if (result.value.stdout.trim() === 'not running') {
+          return warn('Messages is not running, so Automation of Messages could not be checked', `Open Messages and run pavise doctor again. ${allow}`);
+        }
+        return ok('Pavise may control Messages (Automation granted)');
+      }
+      const said = `${'stderr' in result ? result.stderr : ''} ${result.message}`;
+      if (/-1743|not authori[sz]ed/i.test(said)) return fail('macOS refuses Pavise Automation of Messages: iMessage replies cannot be sent', allow);
+      if (result.code === 'timeout') return warn('macOS is asking whether Pavise may control Messages', `Answer the prompt with OK, then run pavise doctor again. ${allow}`);
+      return warn(`could not check Automation of Messages (${result.message})`, `If sends fail with "not authorised": ${allow}`);
     },
   },
   {
@@ -143,11 +169,28 @@ export const DOCTOR_CHECKS: readonly { readonly id: string; readonly run: Check 
   },
   {
     id: 'native-helper',
-    run: ({ platform }) => (platform === 'darwin' ? warn('the Calendar and Contacts helper is not built into this install yet', 'Nothing to do until the calendar arrives.') : skip('the Calendar and Contacts helper exists only on a Mac')),
+    run: async ({ platform, env, calendarHelper, timeoutMs = 8_000 }) => {
+      if (platform !== 'darwin') return skip('the Calendar and Contacts helper exists only on a Mac');
+      const { HELPER_SCRIPT_NAME, NativeCalendar } = await import('../calendar/native/helper-client.js');
+      const calendar = new NativeCalendar({ platform, env, timeoutMs, ...(calendarHelper ? { helper: calendarHelper } : {}) });
+      if (!calendar.available) return fail(`the Calendar and Contacts helper (${HELPER_SCRIPT_NAME}) is missing beside the app`, 'Reinstall Pavise: the helper ships in Pavise.app/Contents/Resources.');
+      const status = await calendar.call('status', {});
+      if (!status.ok) return fail(`the Calendar and Contacts helper does not answer: ${status.message}`, 'Reinstall Pavise; if it keeps failing, run pavise doctor with PAVISE_DEBUG=1 and report the output.');
+      const { events, contacts, macos } = status.value;
+      const text = `the Calendar and Contacts helper answers (macOS ${macos}; calendars: ${events}, contacts: ${contacts})`;
+      if (events === 'denied' || events === 'restricted') return warn(text, `Allow Calendars: System Settings → Privacy & Security → Calendars (${SETTINGS_URLS.calendars}).`);
+      return ok(text);
+    },
   },
   {
     id: 'login-item',
-    run: ({ platform }) => (platform === 'darwin' ? warn('the login item is set by the menu-bar app, not visible from the CLI', 'Open Pavise → Settings → General → "Open at login".') : skip('login items exist only on a Mac')),
+    run: ({ platform, openAtLogin }) => {
+      if (platform !== 'darwin') return skip('login items exist only on a Mac');
+      if (!openAtLogin) return warn('the login item is set by the menu-bar app, not visible from the CLI', 'Open Pavise → Settings → General → "Open at login".');
+      return openAtLogin()
+        ? ok('Pavise opens at login')
+        : warn('Pavise does not open at login: after a restart nothing runs until you open it', 'Turn on Pavise → Settings → General → "Open at login".');
+    },
   },
   {
     id: 'gateway',
@@ -161,6 +204,14 @@ export const DOCTOR_CHECKS: readonly { readonly id: string; readonly run: Check 
       if (!isAlive(beat.pid)) return fail(`the gateway (pid ${beat.pid}) is not running`, 'Start it: pavise gateway (the menu-bar app restarts it by itself).');
       const age = now() - beat.at;
       if (age > STALE_HEARTBEAT_MS) return fail(`the gateway (pid ${beat.pid}) last reported ${Math.round(age / 60_000)} min ago: it is stuck`, `Restart it: kill ${beat.pid}, then pavise gateway.`);
+      // The heartbeat is rewritten every minute, so a promise broken by more than that was not kept since.
+      const stalled = beat.channels.filter((channel) => channel.pollDueBy !== undefined && now() > channel.pollDueBy + HEARTBEAT_EVERY_MS);
+      if (stalled.length > 0) {
+        return fail(
+          `the gateway runs, but ${stalled.map((channel) => `${channel.channel}'s last poll was ${Math.round((now() - (channel.lastPollAt ?? channel.pollDueBy ?? 0)) / 1000)} s ago`).join('; ')}: stalled, and not restarted`,
+          `Restart the gateway: kill ${beat.pid}, then pavise gateway (the menu-bar app restarts it by itself).`,
+        );
+      }
       const down = beat.channels.filter((channel) => channel.state !== 'connected');
       if (down.length > 0) return warn(`the gateway runs, but ${down.map((channel) => `${channel.channel} is ${channel.state}${channel.detail ? ` (${channel.detail})` : ''}`).join('; ')}`, 'See the channel check above, or the gateway\'s output.');
       return ok(`the gateway (pid ${beat.pid}) is alive; last report ${Math.round(age / 1000)} s ago`);

@@ -37,6 +37,12 @@ export interface ChannelHost {
   saveCursor(channel: ChannelId, cursor: string): void;
   status(status: ChannelStatus): void;
   /**
+   * Liveness: the channel's loop made progress (a poll or a read finished, or it is about to wait on purpose) and
+   * promises to report again within `nextWithinMs`. A channel that misses its own promise by the host's grace is
+   * stalled: the host aborts its run and starts it again. Absent on hosts that do not watch.
+   */
+  alive?(channel: ChannelId, nextWithinMs: number): void;
+  /**
    * A tap on a button sent with a message (Telegram inline keyboards). The host checks who tapped, where and what
    * the data binds; the channel only shows the answer. Absent: taps are answered with "not accepted".
    */

@@ -22,6 +22,7 @@ import type { ToolRegistry } from '../tools/registry.js';
 import { restartWithBackoff } from '../platform/restart-with-backoff.js';
 import { acquireGatewayLock } from './lock.js';
 import { ApprovalNotices } from './approval-notices.js';
+import { ChannelWatchdog, DEFAULT_STALL_GRACE_MS, type ChannelLiveness } from './channel-watchdog.js';
 import { RemoteApprovals } from './remote-approvals.js';
 
 /** What the gateway uses from the core, and nothing more. */
@@ -55,6 +56,8 @@ export interface GatewayOptions {
   readonly sweepMs?: number;
   /** Waits before restarting a channel that stopped (tests shorten them). */
   readonly channelRestartDelaysMs?: readonly number[];
+  /** How long past its own liveness promise a channel may be silent before it is restarted (tests shorten it). */
+  readonly channelStallGraceMs?: number;
   /** How many conversations are handled at once (see MAX_CONCURRENT_CONVERSATIONS). */
   readonly maxConcurrentConversations?: number;
   /** How many stored messages are queued in memory at most (see MAX_QUEUED_MESSAGES). */
@@ -102,6 +105,7 @@ export class Gateway {
   readonly #turns = new Map<string, { readonly channel: ChannelId; readonly conversationId: string; readonly isGroup: boolean }>();
   readonly #remote: RemoteApprovals;
   readonly #notices: ApprovalNotices;
+  readonly #watchdog: ChannelWatchdog;
   #outboxRunning: Promise<void> | undefined;
   #outboxAgain = false;
   #skipped: StoredInbound[] = [];
@@ -118,6 +122,7 @@ export class Gateway {
     this.#maxQueued = options.maxQueuedMessages ?? MAX_QUEUED_MESSAGES;
     this.#remote = new RemoteApprovals({ config: deps.config, channels: deps.channels, approvals: deps.approvals, gate: deps.gate, now: this.#now });
     this.#notices = new ApprovalNotices({ config: deps.config, remote: this.#remote, log: this.#log });
+    this.#watchdog = new ChannelWatchdog({ graceMs: options.channelStallGraceMs ?? DEFAULT_STALL_GRACE_MS, now: this.#now });
     if (!Number.isSafeInteger(this.#maxConcurrent) || this.#maxConcurrent < 1) {
       throw new RangeError(`maxConcurrentConversations must be a positive integer, not ${this.#maxConcurrent}.`);
     }
@@ -128,6 +133,11 @@ export class Gateway {
 
   statuses(): ChannelStatus[] {
     return [...this.#statuses.values()];
+  }
+
+  /** Each channel's state with its last liveness report, for the heartbeat file `pavise doctor` reads. */
+  health(): (ChannelStatus & Partial<ChannelLiveness>)[] {
+    return this.statuses().map((status) => ({ ...status, ...this.#watchdog.liveness(status.channel) }));
   }
 
   /** Messages waiting or being handled, and how many conversations are running now (for tests and diagnostics). */
@@ -175,9 +185,9 @@ export class Gateway {
     }
   }
 
-  /** A channel that fails or stops by itself is started again with a growing delay, and the owner is told. */
+  /** A channel that fails, stops by itself or stalls is started again with a growing delay, and the owner is told. */
   #keepRunning(channel: Channel, host: ChannelHost, signal: AbortSignal): Promise<void> {
-    return restartWithBackoff((runSignal) => channel.run(host, runSignal), signal, {
+    return restartWithBackoff((runSignal) => this.#watchdog.run(channel, host, runSignal), signal, {
       ...(this.options.channelRestartDelaysMs ? { delaysMs: this.options.channelRestartDelaysMs } : {}),
       onRestart: (reason, delayMs, attempt) => {
         const notice = `${channel.id} stopped (${reason}); restarting it in ${Math.round(delayMs / 1000)} s${attempt > 1 ? ` (attempt ${attempt})` : ''}.`;
@@ -496,7 +506,7 @@ export class Gateway {
       if (!this.deps.outbox.claim(entry.id, this.#now())) continue;
       const result = await channel.send({ conversationId: entry.conversationId, text: entry.text, idempotencyKey: entry.idempotencyKey }, signal);
       if (result.ok) {
-        this.deps.outbox.markSent(entry.id, this.#now());
+        this.deps.outbox.markSent(entry.id, this.#now(), result.externalIds);
         if (!entry.idempotencyKey.startsWith('tool:')) this.deps.pacer.record(entry.channel, entry.conversationId, this.#now());
         this.deps.activity.append({
           kind: 'effect',

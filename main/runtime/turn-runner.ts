@@ -42,6 +42,8 @@ export interface TurnRequest {
   readonly replyTo?: { readonly channel: string; readonly conversationId: string };
   readonly signal: AbortSignal;
   readonly onEvent?: (event: AgentEvent) => void;
+  /** A cap on each model answer of this turn, below the configured one (a scheduled briefing's token budget). */
+  readonly maxOutputTokens?: number;
 }
 
 export interface TurnOutcome extends TurnResult {
@@ -89,7 +91,7 @@ export class TurnRunner {
       history: prepared?.history ?? stored,
       input,
       limits: deps.limits,
-      maxOutputTokens: deps.model.maxOutputTokens,
+      maxOutputTokens: Math.max(1, Math.min(deps.model.maxOutputTokens, Math.floor(request.maxOutputTokens ?? Infinity))),
       hooks,
       signal: request.signal,
     });

@@ -1,6 +1,6 @@
 import type { ActivityLog } from '../permissions/activity-log.js';
 import type { Provenance } from '../common/messages.js';
-import type { DeliveryTarget, Job, JobRun, JobStore } from '../storage/job-store.js';
+import type { DeliveryReceipt, DeliveryTarget, Job, JobRun, JobStore } from '../storage/job-store.js';
 import type { Outbox, OutboxEntry } from '../storage/outbox.js';
 import type { Switches } from '../storage/switches.js';
 import { systemClock, type Clock } from './clock.js';
@@ -227,8 +227,14 @@ export class Scheduler {
     if (entry.status === 'held') return;
     this.#watching.delete(entry.idempotencyKey);
     if (entry.status === 'sent') {
-      this.deps.jobs.finishRun(watched.runId, 'delivered', `${entry.channel} accepted it (outbox #${entry.id})`, this.#clock.now());
-      this.deps.activity.append({ kind: 'system', summary: `Delivered scheduled job #${watched.jobId} on ${entry.channel}`, actor: 'scheduler', detail: { jobId: watched.jobId, outboxId: entry.id } });
+      const { detail, receipt } = receiptOf(entry);
+      this.deps.jobs.finishRun(watched.runId, 'delivered', detail, this.#clock.now(), receipt);
+      this.deps.activity.append({
+        kind: 'system',
+        summary: `Delivered scheduled job #${watched.jobId} on ${entry.channel}`,
+        actor: 'scheduler',
+        detail: { jobId: watched.jobId, outboxId: entry.id, messageIds: receipt.messageIds },
+      });
       return;
     }
     this.#log(`scheduler: job #${watched.jobId} was not delivered on ${entry.channel}: ${entry.error ?? entry.status}`);
@@ -265,7 +271,10 @@ export class Scheduler {
       const job = this.deps.jobs.get(run.jobId);
       if (!job) continue;
       const entry = run.outboxKey ? this.deps.outbox.byKey(run.outboxKey) : undefined;
-      if (entry && entry.status === 'sent') this.deps.jobs.finishRun(run.id, 'delivered', `${entry.channel} accepted it (outbox #${entry.id})`, this.#clock.now());
+      if (entry && entry.status === 'sent') {
+        const { detail, receipt } = receiptOf(entry);
+        this.deps.jobs.finishRun(run.id, 'delivered', detail, this.#clock.now(), receipt);
+      }
       else if (entry && (entry.status === 'failed' || entry.status === 'uncertain')) {
         this.#finish(job.id, run.id, 'failed', entry.status === 'uncertain' ? 'interrupted while sending; not sent again in case it arrived' : (entry.error ?? 'failed'));
       } else if (entry) {
@@ -278,6 +287,14 @@ export class Scheduler {
       }
     }
   }
+}
+
+/** "Delivered" names what the channel answered: Telegram's message ids; for iMessage, osascript's exit 0 and no id. */
+function receiptOf(entry: OutboxEntry): { detail: string; receipt: DeliveryReceipt } {
+  const ids = entry.externalIds ?? [];
+  const answer =
+    ids.length > 0 ? `message id ${ids.join(', ')}` : entry.channel === 'imessage' ? 'osascript exited 0 (iMessage returns no message id)' : 'no message id returned';
+  return { detail: `${entry.channel} accepted it: ${answer} (outbox #${entry.id})`, receipt: { channel: entry.channel, messageIds: ids } };
 }
 
 /** Text from anyone but the owner is delivered marked as such: a job made from someone else's words says so. */

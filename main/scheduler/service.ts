@@ -74,8 +74,16 @@ export async function startScheduler(deps: SchedulerServiceDeps, signal: AbortSi
 export function createScheduler(deps: SchedulerServiceDeps, options: SchedulerServiceOptions = {}): Scheduler {
   const clock = options.clock ?? systemClock;
   const calendar = options.calendar ?? NO_CALENDAR;
-  const runTurn = async (sessionKey: string, text: string, trigger: Provenance, toolset: ToolRegistry, turnSignal: AbortSignal) => {
-    const result = await deps.runner.run({ sessionKey: deps.sessions.current(sessionKey), text, trigger, toolset, signal: turnSignal });
+  /** `budget`: a fresh session (no history grows the input) and a cap on the answer. */
+  const runTurn = async (sessionKey: string, text: string, trigger: Provenance, toolset: ToolRegistry, turnSignal: AbortSignal, budget?: { maxOutputTokens: number }) => {
+    const result = await deps.runner.run({
+      sessionKey: deps.sessions.current(sessionKey, budget !== undefined),
+      text,
+      trigger,
+      toolset,
+      signal: turnSignal,
+      ...(budget ? { maxOutputTokens: budget.maxOutputTokens } : {}),
+    });
     if (result.error && !result.reply) throw new Error(result.error.message);
     return result.reply;
   };
@@ -107,6 +115,7 @@ export function createScheduler(deps: SchedulerServiceDeps, options: SchedulerSe
               provenance,
               deps.contactTools,
               turnSignal,
+              { maxOutputTokens: maxTokens },
             ),
         }),
         turn: async (job, _dueAt, turnSignal) => {

@@ -52,6 +52,15 @@ export interface JobRun {
   readonly detail: string | undefined;
   readonly startedAt: number;
   readonly finishedAt: number | undefined;
+  /** The channel that accepted the message of a delivered run, and the ids it returned (none for iMessage). */
+  readonly deliveredVia: ChannelId | undefined;
+  readonly channelMessageIds: readonly string[] | undefined;
+}
+
+/** What a channel answered when it accepted a run's message. */
+export interface DeliveryReceipt {
+  readonly channel: ChannelId;
+  readonly messageIds: readonly string[];
 }
 
 export interface InboundSummary {
@@ -105,6 +114,8 @@ interface RunRow {
   detail: string | null;
   started_at: number;
   finished_at: number | null;
+  delivered_via: ChannelId | null;
+  channel_message_ids: string | null;
 }
 
 /** The jobs table and its runs. Every write that decides whether something fires is one statement or one transaction. */
@@ -216,15 +227,12 @@ export class JobStore {
   }
 
   /** Finishes a run; a delivered run resets the job's failures, a failed one counts. Returns the job's failures in a row. */
-  finishRun(runId: number, status: Exclude<RunStatus, 'running'>, detail: string | undefined, now = Date.now()): number {
+  finishRun(runId: number, status: Exclude<RunStatus, 'running'>, detail: string | undefined, now = Date.now(), receipt?: DeliveryReceipt): number {
     return this.db
       .transaction(() => {
-        const run = this.#sql(`UPDATE job_runs SET status = ?, detail = ?, finished_at = ? WHERE id = ? AND status = 'running' RETURNING job_id`).get(
-          status,
-          detail ?? null,
-          now,
-          runId,
-        ) as { job_id: number } | undefined;
+        const run = this.#sql(
+          `UPDATE job_runs SET status = ?, detail = ?, finished_at = ?, delivered_via = ?, channel_message_ids = ? WHERE id = ? AND status = 'running' RETURNING job_id`,
+        ).get(status, detail ?? null, now, receipt?.channel ?? null, receipt ? JSON.stringify(receipt.messageIds) : null, runId) as { job_id: number } | undefined;
         if (!run) return 0;
         if (status === 'failed') {
           this.#sql('UPDATE jobs SET failures = failures + 1, last_error = ?, updated_at = ? WHERE id = ?').run(detail ?? null, now, run.job_id);
@@ -364,5 +372,7 @@ function toRun(row: RunRow): JobRun {
     detail: row.detail ?? undefined,
     startedAt: row.started_at,
     finishedAt: row.finished_at ?? undefined,
+    deliveredVia: row.delivered_via ?? undefined,
+    channelMessageIds: row.channel_message_ids === null ? undefined : (JSON.parse(row.channel_message_ids) as string[]),
   };
 }

@@ -16,6 +16,8 @@ export interface OutboxEntry {
   readonly error: string | undefined;
   readonly createdAt: number;
   readonly sentAt: number | undefined;
+  /** What the channel returned when it accepted the message (Telegram message ids; none for iMessage). */
+  readonly externalIds: readonly string[] | undefined;
 }
 
 /** Statuses after which an entry is never attempted again by itself. */
@@ -39,6 +41,7 @@ interface Row {
   error: string | null;
   created_at: number;
   sent_at: number | null;
+  external_ids: string | null;
 }
 
 /**
@@ -90,8 +93,8 @@ export class Outbox {
     );
   }
 
-  markSent(id: number, now = Date.now()): void {
-    this.#sql(`UPDATE outbox SET status = 'sent', sent_at = ?, updated_at = ?, error = NULL WHERE id = ?`).run(now, now, id);
+  markSent(id: number, now = Date.now(), externalIds: readonly string[] = []): void {
+    this.#sql(`UPDATE outbox SET status = 'sent', sent_at = ?, updated_at = ?, error = NULL, external_ids = ? WHERE id = ?`).run(now, now, JSON.stringify(externalIds), id);
     this.#settled(id);
   }
 
@@ -151,5 +154,6 @@ function fromRow(row: Row): OutboxEntry {
     error: row.error ?? undefined,
     createdAt: row.created_at,
     sentAt: row.sent_at ?? undefined,
+    externalIds: row.external_ids === null ? undefined : (JSON.parse(row.external_ids) as string[]),
   };
 }

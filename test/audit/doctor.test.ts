@@ -102,6 +102,19 @@ describe('pavise doctor', () => {
     expect(byId(await run(), 'gateway')).toMatchObject({ status: 'fail', message: expect.stringContaining('is not running') });
   });
 
+  it('reads each channel\'s last poll from the heartbeat: a promise broken by more than a heartbeat is a stall', async () => {
+    const now = Date.now();
+    const { home, run } = await doctor({ token: TEST_BOT_TOKEN, modelKey: MODEL_KEY, now });
+    const beat = (lastPollAt: number, pollDueBy: number) =>
+      writeFileSync(join(home, GATEWAY_HEARTBEAT_FILE), JSON.stringify({ pid: process.pid, at: now - 5_000, channels: [{ channel: 'telegram', state: 'connected', lastPollAt, pollDueBy }] }));
+    beat(now - 20_000, now + 40_000);
+    expect(byId(await run(), 'gateway')).toMatchObject({ status: 'ok' });
+    beat(now - 59_000, now - 1_000);
+    expect(byId(await run(), 'gateway')).toMatchObject({ status: 'ok' });
+    beat(now - 5 * 60_000, now - 4 * 60_000);
+    expect(byId(await run(), 'gateway')).toMatchObject({ status: 'fail', message: expect.stringContaining("telegram's last poll was 300 s ago"), fix: expect.stringContaining('pavise gateway') });
+  });
+
   it('pavise doctor (built binary) prints each check, exits 1 on a failure and says what to do', async () => {
     const made = tempHome({ channels: { telegram: { enabled: true, owners: [1], apiRoot: bot.apiRoot } } });
     cleanups.push(made.cleanup);

@@ -106,6 +106,33 @@ describe('reminders asked for in a chat', () => {
     expect(briefing?.text).toContain('Made from words that were not yours');
   });
 
+  it('the briefing keeps to its token budget: the answer is capped in the request, the input cut to fit, no history carried over', async () => {
+    const clock = new FakeClock('2026-06-03T06:00:00Z'); // a Wednesday
+    const { core, channel } = await start({ briefing: { enabled: true, times: { wed: '06:30', thu: '06:30' }, important: ['Sam'], maxTokens: 100 } }, clock);
+    for (let index = 1; index <= 4; index++) await channel.receive({ sender: SAM, senderName: 'Sam Lee', text: `Message ${index}: ${'a long note about the quarterly plan '.repeat(4)}` });
+    fake.enqueue(anthropicText('Morning! Sam wrote four times about the plan.'));
+    await clock.advance(31 * 60_000, pause);
+    await until(() => fake.requests.length === 1 && channel.sent.some((message) => message.text.startsWith('Morning!')), 'the first briefing', { timeoutMs: 15_000 });
+    fake.enqueue(anthropicText('Morning again!'));
+    await clock.advance(24 * 3_600_000, pause);
+    await until(() => fake.requests.length === 2 && channel.sent.some((message) => message.text.startsWith('Morning again!')), 'the second briefing', { timeoutMs: 15_000 });
+    for (const request of fake.requests) {
+      const body = request.body as { max_tokens: number; messages: { role: string; content: unknown }[] };
+      // The configured model cap is 4096; the briefing's own budget is what the request carries.
+      expect(body.max_tokens).toBe(100);
+      // One user message each day: yesterday's briefing is not carried as history.
+      expect(body.messages.filter((message) => message.role === 'user')).toHaveLength(1);
+      const facts = JSON.stringify(body.messages[0]?.content);
+      expect(facts).toContain('Message 1');
+      expect(facts).toContain('…');
+      expect(facts).not.toContain('Message 4');
+    }
+    const plainFacts = JSON.stringify((fake.requests[0]?.body as { messages: { content: unknown }[] }).messages[0]?.content);
+    // The cut facts are at most 100 tokens of about four characters; the instruction and the untrusted fence add a little.
+    expect(plainFacts.length).toBeLessThan(400 + 700);
+    expect(core.jobs.runs().filter((run) => run.status === 'delivered')).toHaveLength(2);
+  }, 60_000);
+
   it('the briefing still arrives, unphrased, when the model does not answer', async () => {
     const clock = new FakeClock('2026-06-03T06:29:00Z');
     const { core, channel } = await start({ briefing: { enabled: true, times: { wed: '06:30' } } }, clock);

@@ -115,5 +115,15 @@ describe('pavise schedule (built binary)', () => {
     const listed = JSON.parse((await runCli(['schedule', 'list', '--json'], { env })).stdout) as { jobs: { id: number; nextRunAt: number }[] };
     // The schedule itself is unchanged by a manual run.
     expect(listed.jobs).toEqual([expect.objectContaining({ id: job.id, nextRunAt: job.nextRunAt })]);
+    // "Delivered" names what Telegram returned: the message_id of the message the Bot API accepted.
+    const messageId = String(reminders()[0]?.message_id);
+    let lastRun: unknown;
+    for (let tries = 0; tries < 20; tries++) {
+      const jobs = (JSON.parse((await runCli(['schedule', 'list', '--json'], { env })).stdout) as { jobs: { lastRun: { status: string } | null }[] }).jobs;
+      lastRun = jobs[0]?.lastRun;
+      if (jobs[0]?.lastRun?.status === 'delivered') break;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    expect(lastRun).toMatchObject({ status: 'delivered', channel: 'telegram', channelMessageIds: [messageId], detail: expect.stringMatching(new RegExp(`^telegram accepted it: message id ${messageId} \\(outbox #\\d+\\)$`)) });
   }, 60_000);
 });

@@ -5,6 +5,7 @@ import type { Scheduler } from '../../main/scheduler/scheduler.js';
 import { createScheduling, type Scheduling } from '../../main/scheduler/scheduling.js';
 import { startScheduler } from '../../main/scheduler/service.js';
 import { FakeClock } from '../helpers/fake-clock.js';
+import type { OutboundMessage, SendResult } from '../../main/channels/channel.js';
 import { FakeChannel } from '../helpers/fake-channel.js';
 import { tempHome } from '../helpers/cli.js';
 import { MemorySecretStore } from '../helpers/memory-secret-store.js';
@@ -38,9 +39,8 @@ function home(schedule: Record<string, unknown> = {}) {
 }
 
 /** A core, a gateway with a fake iMessage channel, and the scheduler on `clock`; `failSends` makes the channel refuse. */
-async function start(made: ReturnType<typeof home>, clock: FakeClock): Promise<Running> {
+async function start(made: ReturnType<typeof home>, clock: FakeClock, channel = new FakeChannel('imessage')): Promise<Running> {
   const core = await compose({ env: made.env, secrets: made.secrets, loadProviderAtFirstCall: true });
-  const channel = new FakeChannel('imessage');
   const controller = new AbortController();
   const alerts: string[] = [];
   core.events.on('alert', (message) => alerts.push(message));
@@ -76,7 +76,7 @@ describe('scheduler', () => {
     expect(channel.sent[0]).toMatchObject({ conversationId: OWNER_CHAT });
     expect(channel.sent[0]?.text).toContain('call the plumber about the leak');
     await until(() => core.jobs.runs(item.id)[0]?.status === 'delivered', 'the run recorded as delivered');
-    expect(core.jobs.runs(item.id)[0]?.detail).toMatch(/imessage accepted it/);
+    expect(core.jobs.runs(item.id)[0]).toMatchObject({ detail: expect.stringMatching(/^imessage accepted it: message id out-1 \(outbox #\d+\)$/), deliveredVia: 'imessage', channelMessageIds: ['out-1'] });
     expect(core.jobs.get(item.id)?.status).toBe('done');
     // Nothing more is armed: a done one-shot leaves no timer, and no model was ever loaded.
     expect(scheduler.armedFor()).toBeUndefined();
@@ -249,6 +249,27 @@ describe('scheduler', () => {
     expect(telegram.sent[0]).toMatchObject({ conversationId: '4242' });
     expect(imessage.sent).toHaveLength(0);
     await until(() => core.jobs.runs(item.id)[0]?.status === 'delivered', 'delivered');
-    expect(core.jobs.runs(item.id)[0]?.detail).toMatch(/^telegram accepted it/);
+    expect(core.jobs.runs(item.id)[0]).toMatchObject({ detail: expect.stringMatching(/^telegram accepted it: message id out-1/), deliveredVia: 'telegram', channelMessageIds: ['out-1'] });
+  });
+
+  it('an iMessage run is delivered on osascript\'s exit 0, and says it has no message id rather than inventing one', async () => {
+    /** As the real iMessage sender answers: accepted, with no id (AppleScript's send returns none). */
+    class OsascriptLikeChannel extends FakeChannel {
+      override async send(message: OutboundMessage): Promise<SendResult> {
+        const result = await super.send(message);
+        return result.ok ? { ok: true, externalIds: [] } : result;
+      }
+    }
+    const clock = new FakeClock('2026-06-01T14:00:00Z');
+    const { core, scheduling, channel, scheduler } = await start(home(), clock, new OsascriptLikeChannel('imessage'));
+    const item = await scheduling.remindOwner('water the plants', 'in 1 minute');
+    await scheduler.wake();
+    await clock.advance(60_000, pause);
+    await until(() => channel.sent.length === 1, 'the reminder');
+    await until(() => core.jobs.runs(item.id)[0]?.status === 'delivered', 'delivered');
+    const [run] = core.jobs.runs(item.id);
+    expect(run).toMatchObject({ deliveredVia: 'imessage', channelMessageIds: [] });
+    expect(run?.detail).toMatch(/^imessage accepted it: osascript exited 0 \(iMessage returns no message id\) \(outbox #\d+\)$/);
+    expect(core.outbox.byKey(run?.outboxKey ?? '')?.externalIds).toEqual([]);
   });
 });

@@ -82,6 +82,7 @@ export class ImessageChannel implements Channel {
   async run(channelHost: ChannelHost, signal: AbortSignal): Promise<void> {
     const host = withSafeStatus(channelHost);
     host.status({ channel: 'imessage', state: 'starting' });
+    host.alive?.('imessage', this.options.pollIntervalMs);
     let backoffMs: number = DEFAULTS.firstBackoffMs;
     while (!signal.aborted) {
       try {
@@ -91,6 +92,7 @@ export class ImessageChannel implements Channel {
         const access = classifyChatDbError(error, this.options.chatDbPath);
         if (access) {
           host.status({ channel: 'imessage', state: 'needs_setup', detail: access.message });
+          host.alive?.('imessage', this.options.setupRetryMs);
           await delay(this.options.setupRetryMs, undefined, { signal }).catch(() => undefined);
         } else {
           host.status({
@@ -98,6 +100,7 @@ export class ImessageChannel implements Channel {
             state: 'retrying',
             detail: `Reading chat.db failed (${describe(error)}); trying again in ${Math.ceil(backoffMs / 1000)} s.`,
           });
+          host.alive?.('imessage', backoffMs);
           await delay(backoffMs, undefined, { signal }).catch(() => undefined);
           backoffMs = Math.min(backoffMs * 2, this.options.maxBackoffMs);
         }
@@ -164,6 +167,7 @@ function withSafeStatus(host: ChannelHost): ChannelHost {
     ...(host.deliverBatch ? { deliverBatch: host.deliverBatch.bind(host) } : {}),
     cursor: (channel) => host.cursor(channel),
     saveCursor: (channel, cursor) => host.saveCursor(channel, cursor),
+    alive: (channel, nextWithinMs) => host.alive?.(channel, nextWithinMs),
     status: (status) => {
       try {
         host.status(status);
@@ -221,6 +225,7 @@ class ReadLoop {
           waitMs = Math.min(waitMs, retryMs);
           retryMs = Math.min(retryMs * 2, this.channel.settings.maxBackoffMs);
         }
+        this.host.alive?.('imessage', waitMs);
         const byEvent = await this.waitForWake(waitMs);
         // After a file event, look once more shortly after; not again after that look.
         settle = byEvent;

@@ -104,6 +104,10 @@ export class TelegramChannel implements Channel {
 
   private async poll(host: ChannelHost, signal: AbortSignal, reporter: StatusReporter): Promise<void> {
     const state: PollState = { last: parseCursor(host.cursor('telegram')), healthy: false, webhookRemoved: false };
+    // A long poll answers within its timeout; the watchdog's grace covers the round trip and storing the updates.
+    const pollMs = this.pollTimeoutSeconds * 1000;
+    const alive = (waitMs: number) => host.alive?.('telegram', waitMs + pollMs);
+    alive(0);
     let failures = 0;
     while (!signal.aborted) {
       const wait = await this.pollOnce(host, signal, state);
@@ -112,20 +116,24 @@ export class TelegramChannel implements Channel {
       switch (wait.kind) {
         case 'now':
           failures = 0;
+          alive(0);
           reporter.report('connected');
           break;
         case 'fixed':
+          alive(wait.ms);
           reporter.report('retrying', wait.detail);
           await delay(wait.ms, undefined, { signal }).catch(() => undefined);
           break;
         case 'backoff': {
           failures++;
           const ms = backoffDelay(failures, this.retry);
+          alive(ms);
           reporter.report('retrying', wait.detail(seconds(ms)));
           await delay(ms, undefined, { signal }).catch(() => undefined);
           break;
         }
         case 'setup':
+          alive(this.setupRetryMs);
           reporter.report('needs_setup', wait.detail);
           await this.waitForSetup(state.rejected, signal);
           break;

@@ -7,6 +7,8 @@ import { Gateway } from '../../gateway/gateway.js';
 import { compose } from '../../compose.js';
 import { startScheduler } from '../../scheduler/service.js';
 import { EXIT, type CliIO } from '../io.js';
+
+type ChannelHealth = ReturnType<Gateway['health']>[number];
 import { parseCommandArgs } from '../args.js';
 
 /** `pavise gateway`: every enabled channel in the foreground, until Ctrl-C or SIGTERM. */
@@ -46,7 +48,7 @@ export async function gatewayCommand(args: string[], io: CliIO): Promise<number>
     const gateway = new Gateway(services, { channels, log });
     const running = gateway.run(controller.signal);
     // What `pavise doctor` and the app read to tell a live gateway from a stuck one.
-    const beat = () => writeHeartbeat(services.paths.home, gateway.statuses());
+    const beat = () => writeHeartbeat(services.paths.home, gateway.health());
     beat();
     const heartbeat = setInterval(beat, HEARTBEAT_EVERY_MS);
     heartbeat.unref();
@@ -65,9 +67,15 @@ export async function gatewayCommand(args: string[], io: CliIO): Promise<number>
   }
 }
 
-function writeHeartbeat(home: string, channels: readonly { channel: string; state: string; detail?: string | undefined }[]): void {
+function writeHeartbeat(home: string, channels: readonly ChannelHealth[]): void {
   try {
-    const states = channels.map(({ channel, state, detail }) => ({ channel, state, ...(detail ? { detail } : {}) }));
+    const states = channels.map(({ channel, state, detail, lastAliveAt, dueBy }) => ({
+      channel,
+      state,
+      ...(detail ? { detail } : {}),
+      ...(lastAliveAt !== undefined ? { lastPollAt: lastAliveAt } : {}),
+      ...(dueBy !== undefined ? { pollDueBy: dueBy } : {}),
+    }));
     writeFileSync(join(home, GATEWAY_HEARTBEAT_FILE), JSON.stringify({ pid: process.pid, at: Date.now(), channels: states }), { mode: 0o600 });
   } catch {
     // A full disk shows in `pavise doctor` as a stale heartbeat.

@@ -1,4 +1,5 @@
 import { compose } from '../../compose.js';
+import type { JobRun } from '../../storage/job-store.js';
 import { createScheduler } from '../../scheduler/service.js';
 import { splitReminder } from '../../scheduler/times.js';
 import { EXIT, UsageError, type CliIO } from '../io.js';
@@ -29,7 +30,7 @@ export async function scheduleCommand(args: string[], io: CliIO): Promise<number
   try {
     if (action === 'list') {
       const items = services.scheduling.list();
-      if (values.json) io.stdout.write(`${JSON.stringify({ jobs: items })}\n`);
+      if (values.json) io.stdout.write(`${JSON.stringify({ jobs: items.map((item) => ({ ...item, lastRun: lastRunOf(services.jobs.runs(item.id, 1)[0]) })) })}\n`);
       else if (items.length === 0) io.stdout.write('Nothing is scheduled. Add a reminder: pavise schedule add "stretch every day at 15:00"\n');
       else for (const item of items) io.stdout.write(`#${item.id}  ${item.kind.padEnd(8)} ${item.title}  —  ${item.when}${item.status === 'active' ? '' : `  [${item.status}]`}\n`);
       return EXIT.ok;
@@ -72,4 +73,17 @@ export async function scheduleCommand(args: string[], io: CliIO): Promise<number
   } finally {
     services.close();
   }
+}
+
+/** A job's latest run as `schedule list --json` shows it: "delivered" with the channel and the ids it returned. */
+function lastRunOf(run: JobRun | undefined) {
+  if (!run) return null;
+  return {
+    status: run.status,
+    dueAt: run.dueAt,
+    finishedAt: run.finishedAt ?? null,
+    detail: run.detail ?? null,
+    channel: run.deliveredVia ?? null,
+    channelMessageIds: run.channelMessageIds ?? null,
+  };
 }

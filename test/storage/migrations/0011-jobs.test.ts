@@ -35,7 +35,7 @@ describe('migration 0011-jobs', () => {
   it('adds jobs and job_runs and keeps what version 5 wrote', () => {
     migrate(db, 5);
     db.prepare('INSERT INTO sessions (id, key, title, created_at, updated_at) VALUES (?, ?, ?, ?, ?)').run('s1', 'cli', 'Plans', 10, 20);
-    expect(migrate(db)).toBe(11);
+    expect(migrate(db, 11)).toBe(11);
     const columns = (table: string) => (db.pragma(`table_info(${table})`) as { name: string }[]).map((column) => column.name);
     expect(columns('jobs')).toContain('next_run_at');
     expect(columns('job_runs')).toEqual(['id', 'job_id', 'due_at', 'status', 'outbox_key', 'detail', 'started_at', 'finished_at']);
