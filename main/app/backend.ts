@@ -68,7 +68,7 @@ export class AppBackend {
       ...activityHandlers(deps.activity),
       ...shellHandlers(platform),
       ...scheduleHandlers(deps, changed),
-      ...skillHandlers({ skills: deps.skills, activity: deps.activity, changed, ...(platform.pickSkillPath ? { pickSkillPath: () => platform.pickSkillPath?.() ?? Promise.resolve(undefined) } : {}) }),
+      ...skillHandlers({ skills: deps.skills, activity: deps.activity, secrets: deps.secrets, broker: deps.broker, changed, ...(platform.pickSkillPath ? { pickSkillPath: () => platform.pickSkillPath?.() ?? Promise.resolve(undefined) } : {}) }),
     };
     this.#unsubscribe.push(deps.events.on('approval', changed));
     this.#unsubscribe.push(

@@ -79,6 +79,8 @@ export const IPC_REQUESTS = {
   'skills.install': z
     .object({ path: z.string().min(1).max(4096), hash: z.string().regex(/^[0-9a-f]{64}$/), grant: z.array(z.string().max(4200)).max(200) })
     .strict(),
+  'skills.setSecret': z.object({ name: SkillNameSchema, secret: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/), value: z.string().min(1).max(10_000) }).strict(),
+  'skills.removeSecret': z.object({ name: SkillNameSchema, secret: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/) }).strict(),
 } as const;
 
 export type IpcChannel = keyof typeof IPC_REQUESTS;
@@ -140,6 +142,8 @@ export interface SkillView {
   readonly source: string;
   readonly installedAt: number;
   readonly recent: readonly ActivityItem[];
+  /** The secrets granted to it, for its settings: whether each is in the Keychain — never a value. */
+  readonly secrets: readonly { readonly name: string; readonly stored: boolean }[];
 }
 
 /** What the review sheet shows before the owner trusts a skill's content. */
@@ -236,6 +240,9 @@ export interface PaviseApi {
   trustSkill(request: IpcRequest<'skills.trust'>): Promise<IpcResult<SkillView[]>>;
   pickSkill(): Promise<IpcResult<SkillReviewView | { cancelled: true }>>;
   installSkill(request: IpcRequest<'skills.install'>): Promise<IpcResult<SkillView[]>>;
+  /** Stores a secret granted to a skill in the Keychain; the answer says only that it is stored. */
+  setSkillSecret(request: IpcRequest<'skills.setSecret'>): Promise<IpcResult<SkillView[]>>;
+  removeSkillSecret(request: IpcRequest<'skills.removeSecret'>): Promise<IpcResult<SkillView[]>>;
   onState(listener: (snapshot: Snapshot) => void): () => void;
   onChatEvent(listener: (event: ChatEvent) => void): () => void;
 }

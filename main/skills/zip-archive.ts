@@ -18,7 +18,9 @@ const S_IFDIR = 0o040000;
  * names that are absolute or climb out (zip-slip), and Unix modes other than a plain file or folder (symlinks).
  */
 export async function extractZip(path: string, into: string): Promise<void> {
-  const yauzl = await import('yauzl');
+  const loaded = await import('yauzl');
+  // yauzl is CommonJS: under Node its functions are named exports, in the bundle they sit on `default`.
+  const yauzl = ((loaded as { default?: typeof loaded }).default ?? loaded) as typeof loaded;
   const zip = await new Promise<ZipFile>((done, fail) => {
     yauzl.open(path, { lazyEntries: true, autoClose: false, strictFileNames: true, validateEntrySizes: true, decodeStrings: true }, (error, file) =>
       error ? fail(unreadable(path, error)) : done(file),

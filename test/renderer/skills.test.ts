@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { stageSkill } from '../../main/skills/review.js';
-import { FIRST_PARTY_SKILLS } from '../helpers/skills.js';
+import { FIRST_PARTY_SKILLS, plainTool, writeSkill } from '../helpers/skills.js';
 import { buildRenderer, launchBrowser, openView, removeBuild, ROOT, startCore, type Core, type View } from './bridge.js';
 
 /**
@@ -117,5 +117,56 @@ describe('settings: skills', () => {
     await page.getByRole('button', { name: 'Trust this content and turn it on' }).click();
     await expect.poll(() => core.services.skills.get('weather')?.state).toBe('enabled');
     await expect.poll(() => popover.page.getByText('Skill “weather” changed on disk.').count()).toBe(0);
+  });
+
+  it("stores a skill's granted secret in the Keychain from its row; the value never comes back, and Pavise's own keys cannot be set there", async () => {
+    const core = await startCore();
+    open.push({ core, views: [] });
+    const work = mkdtempSync(join(tmpdir(), 'pavise-skill-secret-'));
+    const dir = writeSkill(work, {
+      name: 'asker',
+      pavise: { tools: [plainTool('run')], permissions: { network: ['api.example.com'], secrets: ['example-token', 'anthropic', 'other-token'] } },
+      body: "return 'ok';",
+    });
+    const staged = await stageSkill(dir);
+    const { network } = staged.review.manifest.permissions;
+    const installed = await core.services.skills.install(staged.review, staged.review.content.hash, { network, files: [], secrets: ['example-token', 'anthropic'], binaries: [] });
+    await staged.dispose();
+    expect(installed.ok).toBe(true);
+
+    const { page } = await view(core, 'settings', '?section=skills');
+    const row = page.locator('[data-skill="asker"]');
+    const settings = row.getByRole('group', { name: 'Settings of asker' });
+    await expect.poll(() => settings.textContent()).toContain('example-token');
+    expect(await settings.textContent()).toContain('Not set');
+    await settings.getByRole('button', { name: 'Add example-token for asker' }).click();
+    const VALUE = 'tok-' + 'S3cr3tV4lue'.repeat(3);
+    await settings.getByLabel('New example-token for asker').fill(VALUE);
+    await settings.getByRole('button', { name: 'Store in Keychain' }).click();
+    await expect.poll(() => core.secrets.get('example-token')).toBe(VALUE);
+    await expect.poll(() => settings.textContent()).toContain('Stored in Keychain');
+    await page.screenshot({ path: join(SHOTS, 'settings-skills-secret-light.png'), animations: 'disabled', caret: 'hide' });
+    expect(await page.content()).not.toContain(VALUE);
+    const listed = await core.backend.invoke('skills.list', {});
+    expect(JSON.stringify(listed)).not.toContain(VALUE);
+    expect(listed).toMatchObject({ ok: true, value: [{ name: 'asker', secrets: [{ name: 'example-token', stored: true }, { name: 'anthropic', stored: false }] }] });
+    expect(JSON.stringify(core.services.activity.list({ since: 0, limit: 500 }))).not.toContain(VALUE);
+
+    await core.secrets.set('anthropic', 'the-owners-api-key');
+    expect(await core.backend.invoke('skills.setSecret', { name: 'asker', secret: 'anthropic', value: 'replaced' })).toMatchObject({
+      ok: false,
+      message: expect.stringContaining("one of Pavise's own keys; set it in General"),
+    });
+    expect(await core.backend.invoke('skills.removeSecret', { name: 'asker', secret: 'anthropic' })).toMatchObject({ ok: false });
+    expect(await core.secrets.get('anthropic')).toBe('the-owners-api-key');
+    expect(await core.backend.invoke('skills.setSecret', { name: 'asker', secret: 'other-token', value: 'x' })).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('was not granted the secret "other-token"'),
+    });
+    expect(await core.secrets.get('other-token')).toBeUndefined();
+
+    await settings.getByRole('button', { name: 'Remove example-token for asker' }).click();
+    await settings.getByRole('button', { name: 'Remove', exact: true }).click();
+    await expect.poll(() => core.secrets.get('example-token')).toBeUndefined();
   });
 });

@@ -67,6 +67,9 @@ describe.runIf(boxed)('an MCP server from npm, end to end through the gate', () 
       setImmediate(() => core.gate.decide(approval.id, 'approve', 'popover'));
     });
     try {
+      expect(core.tools.get('files__write_file')).toBeUndefined();
+      expect(core.activity.list({ since: 0, limit: 100 }).some((row) => row.actor === 'skill:files')).toBe(false);
+      await core.tools.ready();
       expect(core.tools.get('files__write_file')?.descriptor.effects.map((effect) => effect.kind)).toEqual(['write_local', 'delete']);
       const outcome = await ask(core, core.sessions.current('local', true), 'save hello and read it back');
       const results = outcome.messages.filter((message) => message.role === 'toolResult');
@@ -89,6 +92,7 @@ describe.runIf(boxed)('an MCP server from npm, end to end through the gate', () 
     writeFileSync(join(home, 'config.json'), JSON.stringify({ mcp: { servers: { broken: { command: '/nonexistent/mcp-server' } } } }));
     const core = await compose({ env: { PAVISE_HOME: home, ANTHROPIC_API_KEY: FAKE_ANTHROPIC_KEY }, secrets: new MemorySecretStore(), provider: new ScriptedProvider([]) });
     try {
+      await core.tools.ready();
       expect(core.tools.list().some((tool) => tool.name.startsWith('broken__'))).toBe(false);
       expect(core.tools.get('save_note')).toBeDefined();
       expect(core.activity.list({ since: 0, limit: 10 }).find((row) => row.actor === 'skill:broken')?.summary).toMatch(/MCP server broken was not loaded: .*(does not exist|not found)/);

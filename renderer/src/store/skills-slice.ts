@@ -20,6 +20,9 @@ export interface SkillsSlice {
   pickSkill(): Promise<void>;
   /** Installs the reviewed skill with the permissions the owner ticked. */
   installReviewed(grant: readonly string[]): Promise<void>;
+  /** Stores a secret granted to a skill in the Keychain; true when stored. The value is not kept here. */
+  setSkillSecret(name: string, secret: string, value: string): Promise<boolean>;
+  removeSkillSecret(name: string, secret: string): Promise<boolean>;
 }
 
 export const createSkillsSlice: SliceCreator<SkillsSlice> = (set, get) => {
@@ -61,6 +64,16 @@ export const createSkillsSlice: SliceCreator<SkillsSlice> = (set, get) => {
       const result = await call((api) => api.pickSkill());
       if (!result.ok) set({ skillsError: result.message });
       else if (!('cancelled' in result.value)) set({ review: result.value, skillsError: undefined });
+    },
+    async setSkillSecret(name, secret, value) {
+      const result = await call((api) => api.setSkillSecret({ name, secret, value }));
+      apply(result);
+      return result.ok;
+    },
+    async removeSkillSecret(name, secret) {
+      const result = await call((api) => api.removeSkillSecret({ name, secret }));
+      apply(result);
+      return result.ok;
     },
     async installReviewed(grant) {
       const review = get().review;
