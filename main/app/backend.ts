@@ -14,6 +14,7 @@ import { scheduleHandlers, type ScheduleHandlerDeps } from './handlers/schedule.
 import { settingsHandlers, type SettingsHandlerDeps } from './handlers/settings.js';
 import { shellHandlers } from './handlers/shell.js';
 import { skillHandlers } from './handlers/skills.js';
+import { mcpHandlers } from './handlers/mcp.js';
 import { stateHandlers } from './handlers/state.js';
 import { buildSettings, buildSnapshot, type PlatformHooks, type SnapshotDeps } from './snapshot.js';
 
@@ -68,6 +69,7 @@ export class AppBackend {
       ...activityHandlers(deps.activity),
       ...shellHandlers(platform),
       ...scheduleHandlers(deps, changed),
+      ...mcpHandlers({ configStore: this.#configStore, tools: deps.tools, activity: deps.activity }),
       ...skillHandlers({ skills: deps.skills, activity: deps.activity, secrets: deps.secrets, broker: deps.broker, changed, ...(platform.pickSkillPath ? { pickSkillPath: () => platform.pickSkillPath?.() ?? Promise.resolve(undefined) } : {}) }),
     };
     this.#unsubscribe.push(deps.events.on('approval', changed));

@@ -31,6 +31,11 @@ export const API_CHANNELS = {
   installSkill: 'skills.install',
   setSkillSecret: 'skills.setSecret',
   removeSkillSecret: 'skills.removeSecret',
+  listMcpServers: 'mcp.list',
+  setMcpServerEnabled: 'mcp.setEnabled',
+  removeMcpServer: 'mcp.remove',
+  addMcpServer: 'mcp.add',
+  setMcpToolOverride: 'mcp.setToolOverride',
 } as const;
 
 

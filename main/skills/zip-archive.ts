@@ -20,7 +20,7 @@ const S_IFDIR = 0o040000;
 export async function extractZip(path: string, into: string): Promise<void> {
   const loaded = await import('yauzl');
   // yauzl is CommonJS: under Node its functions are named exports, in the bundle they sit on `default`.
-  const yauzl = ((loaded as { default?: typeof loaded }).default ?? loaded) as typeof loaded;
+  const yauzl: Pick<typeof loaded, 'open'> = (loaded as unknown as { default?: Pick<typeof loaded, 'open'> }).default ?? loaded;
   const zip = await new Promise<ZipFile>((done, fail) => {
     yauzl.open(path, { lazyEntries: true, autoClose: false, strictFileNames: true, validateEntrySizes: true, decodeStrings: true }, (error, file) =>
       error ? fail(unreadable(path, error)) : done(file),
