@@ -6,6 +6,7 @@ import { revealInvisible } from '../../../main/common/visible-text.js';
 import { clockTime } from '../shared/format.js';
 import { usePavise } from '../store/store.js';
 import { Group } from './Form.js';
+import { McpServers } from './McpServers.js';
 import { SecretField } from './SecretField.js';
 
 const STATE_WORDS: Readonly<Record<SkillView['state'], string>> = {
@@ -49,6 +50,7 @@ export function SkillsPane() {
           skills.map((skill) => <SkillRow key={skill.name} skill={skill} />)
         )}
       </Group>
+      <McpServers />
       {review ? <ReviewSheet key={`${review.name}:${review.hash}`} review={review} /> : null}
     </div>
   );
