@@ -121,7 +121,7 @@ export async function startShell(options: ShellOptions): Promise<Shell | undefin
   });
   const pickSkillPath = async (): Promise<string | undefined> => {
     // A skill is a folder or an archive; macOS lets one panel choose either.
-    const picked = await dialog.showOpenDialog({ title: 'Install a skill', buttonLabel: 'Review', properties: ['openFile', 'openDirectory'], filters: [{ name: 'Skill (folder, .tgz)', extensions: ['tgz', 'gz'] }] });
+    const picked = await dialog.showOpenDialog({ title: 'Install a skill', buttonLabel: 'Review', properties: ['openFile', 'openDirectory'], filters: [{ name: 'Skill (folder, .zip, .tgz)', extensions: ['zip', 'tgz', 'gz'] }] });
     return picked.canceled ? undefined : picked.filePaths[0];
   };
   const backend = new AppBackend(services, Object.assign(shellPlatform, { pickSkillPath }));

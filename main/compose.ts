@@ -228,6 +228,7 @@ async function wire(parts: {
     { notes: storage.notes, messaging, recall, memory: longTermMemory.tools, scheduling, web, home, ...(files ? { files } : {}), ...(mail ? { mail } : {}), ...nativeParts(config, options) },
     [...skillHost.sources, ...(options.extraSources ?? [])],
   );
+  tools.defer(skillHost.mcp, (message) => skillActivity.record({ skill: 'mcp', summary: message, decision: 'skipped' }));
   const spentTodayUsd = createSpendMeter(storage.sessions, config.model);
   const gate = new PermissionGate({
     tools,

@@ -15,6 +15,7 @@ import { scheduleHandlers, type ScheduleHandlerDeps } from './handlers/schedule.
 import { settingsHandlers, type SettingsHandlerDeps } from './handlers/settings.js';
 import { shellHandlers } from './handlers/shell.js';
 import { skillHandlers } from './handlers/skills.js';
+import { mcpHandlers } from './handlers/mcp.js';
 import { stateHandlers } from './handlers/state.js';
 import { buildSettings, buildSnapshot, type PlatformHooks, type SnapshotDeps } from './snapshot.js';
 
@@ -70,7 +71,8 @@ export class AppBackend {
       ...memoryHandlers(deps),
       ...shellHandlers(platform),
       ...scheduleHandlers(deps, changed),
-      ...skillHandlers({ skills: deps.skills, activity: deps.activity, changed, ...(platform.pickSkillPath ? { pickSkillPath: () => platform.pickSkillPath?.() ?? Promise.resolve(undefined) } : {}) }),
+      ...mcpHandlers({ configStore: this.#configStore, tools: deps.tools, activity: deps.activity }),
+      ...skillHandlers({ skills: deps.skills, activity: deps.activity, secrets: deps.secrets, broker: deps.broker, changed, ...(platform.pickSkillPath ? { pickSkillPath: () => platform.pickSkillPath?.() ?? Promise.resolve(undefined) } : {}) }),
     };
     this.#unsubscribe.push(deps.events.on('approval', changed));
     this.#unsubscribe.push(

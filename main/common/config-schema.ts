@@ -209,6 +209,11 @@ export const McpServerConfigSchema = z.strictObject({
     })
     .prefault({}),
   enabled: z.boolean().default(true),
+  /**
+   * The owner's tightening of a tool, by the server's own tool name: `ask` treats it as changing things and reaching
+   * out whatever its annotations say (so the gate asks), `deny` leaves it out. Nothing can be loosened.
+   */
+  tools: z.record(z.string().min(1).max(128), z.enum(['ask', 'deny'])).default({}),
 });
 
 export const McpConfigSchema = z.strictObject({

@@ -33,6 +33,13 @@ export const API_CHANNELS = {
   addMemory: 'memory.add',
   forgetMemory: 'memory.forget',
   exportMemory: 'memory.export',
+  setSkillSecret: 'skills.setSecret',
+  removeSkillSecret: 'skills.removeSecret',
+  listMcpServers: 'mcp.list',
+  setMcpServerEnabled: 'mcp.setEnabled',
+  removeMcpServer: 'mcp.remove',
+  addMcpServer: 'mcp.add',
+  setMcpToolOverride: 'mcp.setToolOverride',
 } as const;
 
 

@@ -91,6 +91,22 @@ export const IPC_REQUESTS = {
   'memory.add': z.object({ text: z.string().trim().min(1).max(2_000) }).strict(),
   'memory.forget': z.object({ id: z.int().positive() }).strict(),
   'memory.export': z.object({ format: z.enum(['jsonl', 'md']) }).strict(),
+  'skills.setSecret': z.object({ name: SkillNameSchema, secret: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/), value: z.string().min(1).max(10_000) }).strict(),
+  'skills.removeSecret': z.object({ name: SkillNameSchema, secret: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/) }).strict(),
+  'mcp.list': z.object({}).strict(),
+  'mcp.setEnabled': z.object({ name: SkillNameSchema, enabled: z.boolean() }).strict(),
+  'mcp.remove': z.object({ name: SkillNameSchema }).strict(),
+  'mcp.add': z
+    .object({
+      name: SkillNameSchema,
+      command: z.string().trim().min(1).max(4096),
+      args: z.array(z.string().max(4096)).max(64),
+      files: z.array(z.object({ path: z.string().min(1).max(4096), access: z.enum(['read', 'write']) }).strict()).max(32),
+      binaries: z.array(z.string().startsWith('/').max(4096)).max(32),
+    })
+    .strict(),
+  /** Only tighter: `ask` or `deny`, or null to go back to what the annotations say. */
+  'mcp.setToolOverride': z.object({ name: SkillNameSchema, tool: z.string().min(1).max(128), override: z.enum(['ask', 'deny']).nullable() }).strict(),
 } as const;
 
 export type IpcChannel = keyof typeof IPC_REQUESTS;
@@ -152,6 +168,24 @@ export interface SkillView {
   readonly source: string;
   readonly installedAt: number;
   readonly recent: readonly ActivityItem[];
+  /** The secrets granted to it, for its settings: whether each is in the Keychain — never a value. */
+  readonly secrets: readonly { readonly name: string; readonly stored: boolean }[];
+}
+
+/** One configured MCP server as the Skills pane shows it. */
+export interface McpServerView {
+  readonly name: string;
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly enabled: boolean;
+  /** Whether this Pavise started it and it offered tools; config changes apply at the next start. */
+  readonly running: boolean;
+  /** `read:/path`, `write:/path`, `binary:/path`. */
+  readonly permissions: readonly string[];
+  /** Its tools as the host evaluates them (Pavise's names), with the effect kinds the gate sees. */
+  readonly tools: readonly { readonly name: string; readonly effects: readonly string[] }[];
+  /** The owner's tightening, by the server's own tool name. */
+  readonly overrides: Readonly<Record<string, 'ask' | 'deny'>>;
 }
 
 /** What the review sheet shows before the owner trusts a skill's content. */
@@ -279,6 +313,14 @@ export interface PaviseApi {
   addMemory(request: IpcRequest<'memory.add'>): Promise<IpcResult<MemoryView>>;
   forgetMemory(request: IpcRequest<'memory.forget'>): Promise<IpcResult<{ forgotten: number }>>;
   exportMemory(request: IpcRequest<'memory.export'>): Promise<IpcResult<{ filename: string; text: string }>>;
+  /** Stores a secret granted to a skill in the Keychain; the answer says only that it is stored. */
+  setSkillSecret(request: IpcRequest<'skills.setSecret'>): Promise<IpcResult<SkillView[]>>;
+  removeSkillSecret(request: IpcRequest<'skills.removeSecret'>): Promise<IpcResult<SkillView[]>>;
+  listMcpServers(): Promise<IpcResult<McpServerView[]>>;
+  setMcpServerEnabled(request: IpcRequest<'mcp.setEnabled'>): Promise<IpcResult<McpServerView[]>>;
+  removeMcpServer(request: IpcRequest<'mcp.remove'>): Promise<IpcResult<McpServerView[]>>;
+  addMcpServer(request: IpcRequest<'mcp.add'>): Promise<IpcResult<McpServerView[]>>;
+  setMcpToolOverride(request: IpcRequest<'mcp.setToolOverride'>): Promise<IpcResult<McpServerView[]>>;
   onState(listener: (snapshot: Snapshot) => void): () => void;
   onChatEvent(listener: (event: ChatEvent) => void): () => void;
 }

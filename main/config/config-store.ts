@@ -13,6 +13,8 @@ export interface ConfigPatch {
     readonly approvalTimeoutMinutes?: number;
   };
   readonly imessageOwners?: readonly string[];
+  /** MCP servers by name: an object replaces that server's entry in `mcp.servers`, null removes it. */
+  readonly mcpServers?: Readonly<Record<string, Readonly<Record<string, unknown>> | null>>;
 }
 
 type RawConfig = Record<string, Record<string, unknown>>;
@@ -49,6 +51,14 @@ export class ConfigStore {
       const channels = { ...(raw.channels ?? {}) } as RawConfig;
       channels.imessage = { ...(channels.imessage ?? {}), owners: patch.imessageOwners };
       raw.channels = channels;
+    }
+    if (patch.mcpServers) {
+      const servers = { ...((raw.mcp?.servers as Record<string, unknown> | undefined) ?? {}) };
+      for (const [name, entry] of Object.entries(patch.mcpServers)) {
+        if (entry === null) delete servers[name];
+        else servers[name] = entry;
+      }
+      raw.mcp = { ...(raw.mcp ?? {}), servers };
     }
     const text = `${JSON.stringify(raw, null, 2)}\n`;
     parseConfig(text, this.path); // refuses anything invalid before it is written; nothing is lost on a bad edit

@@ -82,6 +82,7 @@ export class TurnRunner {
         request.onEvent?.(event);
       },
     };
+    await request.toolset.ready();
     const result = await runTurn({
       sessionId,
       provider: deps.provider(),

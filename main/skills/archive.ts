@@ -3,13 +3,25 @@ import { join } from 'node:path';
 import { SkillFormatError } from './manifest.js';
 
 /**
- * Unpacks a `.tgz`/`.tar.gz` skill into `into` (an empty private folder) and returns the skill's root: the folder
- * itself, or its single top-level folder. Only regular files and folders are unpacked; links, devices and paths
- * that climb out are refused. `.zip` is not read yet: unpack it and install the folder.
+ * Unpacks a `.zip`, `.tgz` or `.tar.gz` skill into `into` (an empty private folder) and returns the skill's root:
+ * the folder itself, or its single top-level folder. Only regular files and folders are unpacked; links, devices
+ * and paths that climb out are refused, and so are archives that unpack to more than the limits below.
  */
 export async function extractArchive(path: string, into: string): Promise<string> {
-  if (/\.zip$/i.test(path)) throw new SkillFormatError(`.zip archives are not supported yet: unzip ${path} and install the folder.`);
-  if (!/\.(?:tgz|tar\.gz)$/i.test(path)) throw new SkillFormatError(`${path} is neither a folder nor a .tgz/.tar.gz archive.`);
+  if (/\.zip$/i.test(path)) {
+    const { extractZip } = await import('./zip-archive.js');
+    await extractZip(path, into);
+  } else if (/\.(?:tgz|tar\.gz)$/i.test(path)) {
+    await extractTarball(path, into);
+  } else {
+    throw new SkillFormatError(`${path} is neither a folder nor a .zip, .tgz or .tar.gz archive.`);
+  }
+  const top = await readdir(into, { withFileTypes: true });
+  if (top.length === 1 && top[0]?.isDirectory()) return join(into, top[0].name);
+  return into;
+}
+
+async function extractTarball(path: string, into: string): Promise<void> {
   const { x } = await import('tar');
   const refused: string[] = [];
   await x({
@@ -26,7 +38,4 @@ export async function extractArchive(path: string, into: string): Promise<string
     },
   });
   if (refused.length > 0) throw new SkillFormatError(`The archive holds entries that are not plain files or folders: ${refused.slice(0, 5).join(', ')}.`);
-  const top = await readdir(into, { withFileTypes: true });
-  if (top.length === 1 && top[0]?.isDirectory()) return join(into, top[0].name);
-  return into;
 }

@@ -80,6 +80,17 @@ export function effectsFromAnnotations(server: string, tool: McpTool): EffectTem
   return effects;
 }
 
+/**
+ * The owner's override applied on top of the annotations, only ever adding: `ask` adds every effect a tool without
+ * hints gets (it may change things, delete and reach out), so a read-only tool is asked about like any other.
+ */
+export function tightenedEffects(server: string, tool: McpTool, override: 'ask' | undefined): EffectTemplate[] {
+  const effects = effectsFromAnnotations(server, tool);
+  if (override !== 'ask') return effects;
+  const conservative = effectsFromAnnotations(server, { ...tool, annotations: {} });
+  return [...effects, ...conservative.filter((effect) => !effects.some((known) => known.kind === effect.kind))];
+}
+
 export function mcpToolName(server: string, tool: string): string {
   return `${server.replaceAll('-', '_')}__${tool.replace(/[^a-zA-Z0-9_-]/g, '_')}`.slice(0, 64);
 }
@@ -127,13 +138,18 @@ export async function connectMcpServer(name: string, config: McpServerConfig, ac
       activity.record({ skill: name, summary: `MCP server ${name}: tool ${tool.name} left out (its input schema uses ${unsupported.join(', ')})`, decision: 'skipped' });
       continue;
     }
+    const override = config.tools[tool.name];
+    if (override === 'deny') {
+      activity.record({ skill: name, summary: `MCP server ${name}: tool ${tool.name} left out (you denied it)`, decision: 'skipped' });
+      continue;
+    }
     const qualified = mcpToolName(name, tool.name);
     byName.set(qualified, tool.name);
     descriptors.push({
       name: qualified,
       description: `${tool.description ?? tool.name} (from the MCP server "${name}")`.slice(0, 1024),
       inputSchema: schema,
-      effects: effectsFromAnnotations(name, tool),
+      effects: tightenedEffects(name, tool, override),
       summary: `${tool.name} on MCP server ${name}`,
       output: { kind: 'untrusted', source: 'tool_output', detail: `MCP server ${name}` },
     });

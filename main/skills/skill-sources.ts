@@ -23,6 +23,11 @@ export interface SkillHostDeps {
 export interface SkillHost {
   readonly sources: readonly ToolSource[];
   readonly skills: readonly LoadedSkill[];
+  /**
+   * Connects the enabled MCP servers on its first call (once; later calls get the same sources), so start-up never
+   * waits for them: the tool registry joins them at its first `ready()`.
+   */
+  readonly mcp: () => Promise<readonly ToolSource[]>;
   /** Stops every skill process. */
   close(): void;
 }
@@ -51,19 +56,28 @@ export async function loadSkillHost(deps: SkillHostDeps): Promise<SkillHost> {
     if (process) processes.push(process);
     return skillSource(skill, process, deps.activity);
   });
-  const mcp = await connectMcpServers(deps.mcpServers ?? {}, deps.activity, new Set(skills.map((skill) => skill.manifest.name)));
+  let connecting: Promise<readonly McpSourceHandle[]> | undefined;
+  let closed = false;
+  const skillNames = new Set(skills.map((skill) => skill.manifest.name));
   return {
-    sources: [...sources, ...mcp],
+    sources,
     skills,
+    mcp: () => {
+      connecting ??= closed ? Promise.resolve([]) : connectMcpServers(deps.mcpServers ?? {}, deps.activity, skillNames);
+      return connecting;
+    },
     close: () => {
+      closed = true;
       processes.forEach((process) => process.stop());
-      for (const source of mcp) void source.close();
+      void connecting?.then((mcp) => mcp.forEach((source) => void source.close()));
     },
   };
 }
 
+type McpSourceHandle = ToolSource & { close(): Promise<void> };
+
 /** Connects every enabled server at once; one that fails is left out and the log says why. */
-async function connectMcpServers(servers: Readonly<Record<string, McpServerConfig>>, activity: SkillActivity, skillNames: ReadonlySet<string>) {
+async function connectMcpServers(servers: Readonly<Record<string, McpServerConfig>>, activity: SkillActivity, skillNames: ReadonlySet<string>): Promise<McpSourceHandle[]> {
   const enabled = Object.entries(servers).filter(([name, config]) => config.enabled && !skillNames.has(name));
   if (enabled.length === 0) return [];
   const { connectMcpServer } = await import('./mcp-source.js');

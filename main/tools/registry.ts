@@ -23,10 +23,47 @@ export interface RegisteredTool {
  * validates and dispatches calls, and is where the host evaluates descriptors for the gate.
  */
 export class ToolRegistry {
-  readonly #tools: ReadonlyMap<string, RegisteredTool>;
+  readonly #tools: Map<string, RegisteredTool>;
+  #deferred: (() => Promise<readonly ToolSource[]>) | undefined;
+  #joining: Promise<void> | undefined;
 
   constructor(tools: Iterable<RegisteredTool>, readonly host: EffectHost = {}) {
     this.#tools = new Map([...tools].map((tool) => [tool.name, tool]));
+  }
+
+  /**
+   * Sources that are costly to start (MCP servers: a sandboxed process each) are joined at the first `ready()`, not
+   * at start-up. A deferred tool whose name is taken or whose descriptor is bad is left out and `onRefused` says why;
+   * the tools already loaded stay.
+   */
+  defer(load: () => Promise<readonly ToolSource[]>, onRefused: (message: string) => void): void {
+    this.#deferred = async () => {
+      const sources = await load();
+      for (const source of sources) {
+        for (const descriptor of await source.list(new AbortController().signal)) {
+          try {
+            checkDescriptor(descriptor, source.id);
+            if (this.#tools.has(descriptor.name)) throw new Error(`Tool "${descriptor.name}" from source "${source.id}" is left out: the name is taken.`);
+          } catch (error) {
+            onRefused((error as Error).message);
+            continue;
+          }
+          this.#tools.set(descriptor.name, { name: descriptor.name, descriptor: Object.freeze(structuredClone(descriptor)), source });
+        }
+      }
+      return sources;
+    };
+  }
+
+  /** Joins the deferred sources once (every later call waits for the same join); never throws. */
+  ready(): Promise<void> {
+    const load = this.#deferred;
+    if (!load) return Promise.resolve();
+    this.#joining ??= load().then(
+      () => undefined,
+      () => undefined,
+    );
+    return this.#joining;
   }
 
   /** Lists every source once and checks every descriptor; a bad descriptor or a name used twice refuses them all. */

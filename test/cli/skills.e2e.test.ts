@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -115,7 +115,7 @@ describe('pavise skills (built binary)', () => {
     expect(called.stderr).toContain('no skill named "sneaky" is installed');
   });
 
-  it('installs part of what a skill asks for, refuses to grant what it did not ask for, and reads .tgz archives', async () => {
+  it('installs part of what a skill asks for, refuses to grant what it did not ask for, and reads .tgz and .zip archives', async () => {
     const { run, work } = setup();
     const asking = writeSkill(work, {
       name: 'asker',
@@ -138,5 +138,12 @@ describe('pavise skills (built binary)', () => {
     expect(fromArchive.stdout).toContain('Skill: weather  (code skill)');
     expect(fromArchive.stdout).toContain('network:api.open-meteo.com');
     expect((await run('install', archive, '--grant', hashIn(fromArchive.stdout))).code).toBe(0);
+
+    const { buildZip } = await import('../helpers/zip-writer.js');
+    const zipped = join(work, 'slip.zip');
+    writeFileSync(zipped, buildZip([{ name: 'SKILL.md', data: '---\nname: slip\ndescription: Climbs out.\n---\nHi.\n' }, { name: '../outside.txt', data: 'x' }]));
+    const slip = await run('install', zipped);
+    expect(slip.code).toBe(2);
+    expect(slip.stderr).toContain('climb out of it: ../outside.txt');
   });
 });

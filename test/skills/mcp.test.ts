@@ -4,7 +4,8 @@ import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { compose } from '../../main/compose.js';
 import { sandboxSupport } from '../../main/platform/sandbox/sandbox.js';
-import { effectsFromAnnotations } from '../../main/skills/mcp-source.js';
+import { effectsFromAnnotations, tightenedEffects } from '../../main/skills/mcp-source.js';
+import { ConfigStore } from '../../main/config/config-store.js';
 import { FAKE_ANTHROPIC_KEY } from '../helpers/cli.js';
 import { ask } from '../helpers/ask.js';
 import { MemorySecretStore } from '../helpers/memory-secret-store.js';
@@ -34,7 +35,74 @@ describe('MCP annotations map to effects conservatively', () => {
   });
 });
 
+describe("the owner's overrides only tighten", () => {
+  const kinds = (effects: readonly { kind: string }[]) => effects.map((effect) => effect.kind);
+  it('ask adds every effect of a tool without hints to what its annotations say, and removes none', () => {
+    const readOnly = { name: 't', inputSchema: {}, annotations: { readOnlyHint: true, openWorldHint: false } };
+    expect(kinds(tightenedEffects('s', readOnly, undefined))).toEqual(['read_private']);
+    expect(kinds(tightenedEffects('s', readOnly, 'ask'))).toEqual(['read_private', 'write_local', 'delete', 'network']);
+    const plain = { name: 't', inputSchema: {} };
+    expect(kinds(tightenedEffects('s', plain, 'ask'))).toEqual(kinds(effectsFromAnnotations('s', plain)));
+  });
+
+  it('refuses a looser override in config.json, and in the settings store, saying what is allowed and losing nothing', async () => {
+    const home = scratch('pavise-mcp-loose-');
+    const config = join(home, 'config.json');
+    writeFileSync(config, JSON.stringify({ mcp: { servers: { files: { command: 'node', tools: { read_file: 'allow' } } } } }));
+    await expect(compose({ env: { PAVISE_HOME: home, ANTHROPIC_API_KEY: FAKE_ANTHROPIC_KEY }, secrets: new MemorySecretStore(), provider: new ScriptedProvider([]) })).rejects.toThrow(
+      /mcp\.servers\.files\.tools\.read_file is "allow": use one of "ask", "deny"/,
+    );
+    const good = JSON.stringify({ mcp: { servers: { files: { command: 'node', tools: { read_file: 'ask' } } } } });
+    writeFileSync(config, good);
+    const store = new ConfigStore(config);
+    expect(() => store.update({ mcpServers: { files: { command: 'node', tools: { read_file: 'read-only' } } } })).toThrow(/tools\.read_file is "read-only": use one of "ask", "deny"/);
+    expect(readFileSync(config, 'utf8')).toBe(good);
+    store.update({ mcpServers: { files: { command: 'node', tools: { read_file: 'deny' } } } });
+    expect(store.read().mcp.servers.files?.tools).toEqual({ read_file: 'deny' });
+  });
+});
+
 describe.runIf(boxed)('an MCP server from npm, end to end through the gate', () => {
+  it('starts only when its tools are first wanted, and applies the owner\'s tightening: a denied tool is left out, an asked one asks', async () => {
+    const home = scratch('pavise-mcp-home-');
+    const folder = scratch('pavise-mcp-folder-');
+    writeFileSync(join(folder, 'note.txt'), 'a note');
+    writeFileSync(
+      join(home, 'config.json'),
+      JSON.stringify({
+        mcp: {
+          servers: {
+            files: {
+              command: 'node',
+              args: [SERVER, folder],
+              permissions: { files: [{ path: NODE_MODULES, access: 'read' }, { path: folder, access: 'write' }] },
+              tools: { write_file: 'deny', read_text_file: 'ask' },
+            },
+          },
+        },
+      }),
+    );
+    const provider = new ScriptedProvider([() => ({ content: [call('c1', 'files__read_text_file', { path: join(folder, 'note.txt') })] }), () => ({ content: [text('done')] })]);
+    const core = await compose({ env: { PAVISE_HOME: home, ANTHROPIC_API_KEY: FAKE_ANTHROPIC_KEY }, secrets: new MemorySecretStore(), provider, approvalPollMs: 20 });
+    const asked: string[] = [];
+    core.events.on('approval', (approval) => {
+      asked.push(approval.title);
+      setImmediate(() => core.gate.decide(approval.id, 'approve', 'popover'));
+    });
+    try {
+      expect(core.tools.list().some((tool) => tool.name.startsWith('files__'))).toBe(false);
+      const outcome = await ask(core, core.sessions.current('local', true), 'read my note');
+      expect(core.tools.get('files__write_file')).toBeUndefined();
+      expect(core.tools.get('files__read_text_file')?.descriptor.effects.map((effect) => effect.kind)).toEqual(expect.arrayContaining(['write_local', 'delete', 'network']));
+      expect(asked).toEqual(['read_text_file on MCP server files']);
+      expect(outcome.messages.find((message) => message.role === 'toolResult')).toMatchObject({ isError: false, content: 'a note' });
+      expect(core.activity.list({ since: 0, limit: 100 }).some((row) => row.actor === 'skill:files' && /write_file left out \(you denied it\)/.test(row.summary))).toBe(true);
+    } finally {
+      core.close();
+    }
+  });
+
+
   it('writes only after the owner approves, reads back labelled untrusted, and cannot reach outside its folder', async () => {
     const home = scratch('pavise-mcp-home-');
     const folder = scratch('pavise-mcp-folder-');
@@ -67,6 +135,9 @@ describe.runIf(boxed)('an MCP server from npm, end to end through the gate', () 
       setImmediate(() => core.gate.decide(approval.id, 'approve', 'popover'));
     });
     try {
+      expect(core.tools.get('files__write_file')).toBeUndefined();
+      expect(core.activity.list({ since: 0, limit: 100 }).some((row) => row.actor === 'skill:files')).toBe(false);
+      await core.tools.ready();
       expect(core.tools.get('files__write_file')?.descriptor.effects.map((effect) => effect.kind)).toEqual(['write_local', 'delete']);
       const outcome = await ask(core, core.sessions.current('local', true), 'save hello and read it back');
       const results = outcome.messages.filter((message) => message.role === 'toolResult');
@@ -89,6 +160,7 @@ describe.runIf(boxed)('an MCP server from npm, end to end through the gate', () 
     writeFileSync(join(home, 'config.json'), JSON.stringify({ mcp: { servers: { broken: { command: '/nonexistent/mcp-server' } } } }));
     const core = await compose({ env: { PAVISE_HOME: home, ANTHROPIC_API_KEY: FAKE_ANTHROPIC_KEY }, secrets: new MemorySecretStore(), provider: new ScriptedProvider([]) });
     try {
+      await core.tools.ready();
       expect(core.tools.list().some((tool) => tool.name.startsWith('broken__'))).toBe(false);
       expect(core.tools.get('save_note')).toBeDefined();
       expect(core.activity.list({ since: 0, limit: 10 }).find((row) => row.actor === 'skill:broken')?.summary).toMatch(/MCP server broken was not loaded: .*(does not exist|not found)/);

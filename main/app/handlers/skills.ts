@@ -1,31 +1,61 @@
 import type { SkillReviewView, SkillView } from '../../common/ipc.js';
 import { err } from '../../common/result.js';
-import type { ActivityLog } from '../../permissions/activity-log.js';
+import { TELEGRAM_TOKEN_SECRET } from '../../channels/telegram/telegram-channel.js';
+import { PROVIDER_IDS } from '../../common/providers.js';
+import { ACTIVITY_KEY_NAME, type ActivityLog } from '../../permissions/activity-log.js';
+import type { SecretBroker } from '../../permissions/secret-broker.js';
+import type { SecretStore } from '../../secrets/secret-store.js';
 import type { InstalledSkills } from '../../skills/installed-skills.js';
-import { parseGrant, permissionIds } from '../../skills/permissions.js';
+import { grantOnly, parseGrant, permissionIds } from '../../skills/permissions.js';
 import { reviewFolder, stageSkill, type SkillReview } from '../../skills/review.js';
-import { grantOnly } from '../../skills/permissions.js';
+import { HOME_ASSISTANT_SECRET } from '../../tools/home/home-assistant.js';
+import { mailSecretName } from '../../tools/mail/mail-service.js';
 import { toActivityItem } from '../snapshot.js';
 import type { Handlers } from './handler.js';
 
 export interface SkillHandlerDeps {
   readonly skills: InstalledSkills;
   readonly pickSkillPath?: () => Promise<string | undefined>;
-  readonly activity: Pick<ActivityLog, 'list'>;
+  readonly activity: Pick<ActivityLog, 'list' | 'append'>;
   readonly changed: () => void;
+  readonly secrets: Pick<SecretStore, 'set' | 'delete' | 'list'>;
+  readonly broker: Pick<SecretBroker, 'remember'>;
 }
 
+const CORE_SECRETS: readonly string[] = [...PROVIDER_IDS, TELEGRAM_TOKEN_SECRET, HOME_ASSISTANT_SECRET, ACTIVITY_KEY_NAME];
+
+/** Pavise's own keys are set in General and Channels; a skill's row must never replace (or remove) one. */
+function isCoreSecret(name: string): boolean {
+  return CORE_SECRETS.includes(name) || name.startsWith(mailSecretName(''));
+}
+
+type SkillChannels =
+  | 'skills.list'
+  | 'skills.setEnabled'
+  | 'skills.remove'
+  | 'skills.review'
+  | 'skills.trust'
+  | 'skills.pick'
+  | 'skills.install'
+  | 'skills.setSecret'
+  | 'skills.removeSecret';
+
 /** The Skills pane: the installed skills with their state and grants, Enable/Disable/Remove, and the review sheet. */
-export function skillHandlers(
-  deps: SkillHandlerDeps,
-): Handlers<'skills.list' | 'skills.setEnabled' | 'skills.remove' | 'skills.review' | 'skills.trust' | 'skills.pick' | 'skills.install'> {
-  const list = (): SkillView[] => {
+export function skillHandlers(deps: SkillHandlerDeps): Handlers<SkillChannels> {
+  const list = async (): Promise<SkillView[]> => {
     const rows = deps.activity.list({ limit: 2000 });
+    let stored: readonly string[] = [];
+    try {
+      stored = await deps.secrets.list();
+    } catch {
+      // The Keychain is unavailable: every secret shows as not set.
+    }
     return deps.skills.list().map((record) => ({
       name: record.name,
       state: record.state,
       hash: record.contentHash,
       granted: permissionIds(parseGrant(record.granted)),
+      secrets: parseGrant(record.granted).secrets.map((name) => ({ name, stored: stored.includes(name) })),
       source: record.source,
       installedAt: record.installedAt,
       recent: rows
@@ -40,8 +70,30 @@ export function skillHandlers(
     if (!record) return undefined;
     return { record, review: await reviewFolder(deps.skills.dirOf(name), record.source) };
   };
+  /** The secret, if it is one the owner granted this skill and not one of Pavise's own; else what is wrong. */
+  const grantedSecret = (name: string, secret: string): string | undefined => {
+    const record = deps.skills.get(name);
+    if (!record) return `No skill named "${name}" is installed.`;
+    if (!parseGrant(record.granted).secrets.includes(secret)) return `Skill ${name} was not granted the secret "${secret}"; grant it by reinstalling the skill, then set it here.`;
+    if (isCoreSecret(secret)) return `"${secret}" is one of Pavise's own keys; set it in General or Channels, not for a skill.`;
+    return undefined;
+  };
   return {
     'skills.list': () => list(),
+    'skills.setSecret': async ({ name, secret, value }) => {
+      const refused = grantedSecret(name, secret);
+      if (refused) return err('refused', refused);
+      await deps.secrets.set(secret, value);
+      deps.broker.remember(secret, value);
+      deps.activity.append({ kind: 'system', summary: `Stored the secret "${secret}" of skill ${name} in the Keychain`, actor: 'owner:settings' });
+      return list();
+    },
+    'skills.removeSecret': async ({ name, secret }) => {
+      const refused = grantedSecret(name, secret);
+      if (refused) return err('refused', refused);
+      if (await deps.secrets.delete(secret)) deps.activity.append({ kind: 'system', summary: `Removed the secret "${secret}" of skill ${name}`, actor: 'owner:settings' });
+      return list();
+    },
     'skills.setEnabled': async ({ name, enabled }) => {
       const result = deps.skills.setEnabled(name, enabled);
       if (!result.ok) return err('refused', result.message);

@@ -190,6 +190,7 @@ async function call(core: Core, spec: string, inputText: string | undefined, jso
       throw new UsageError(`--input is not JSON: ${(error as Error).message}`);
     }
   }
+  await core.tools.ready();
   const tool = core.tools.get(qualifiedToolName(skill, toolName));
   if (!tool) {
     const record = core.skills.get(skill);

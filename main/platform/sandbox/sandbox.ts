@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { type RunningProcess, type RunProcessError, runProcess, startProcess } from '../run-process.js';
 import { bwrapArgs } from './bwrap-args.js';
+import { MACOS_SHELL, macosLimitArgs } from './macos-limits.js';
 import { type SandboxRule, sandboxRules } from './rules.js';
 import { seatbeltProfile } from './seatbelt-profile.js';
 import { seccompProgram } from './seccomp.js';
@@ -23,8 +24,8 @@ import { seccompProgram } from './seccomp.js';
  * a box that exceeds one is stopped and the call fails with a code naming the limit.
  *
  * Linux: bwrap with a seccomp program and rlimits set by prlimit. macOS: sandbox-exec with a generated profile whose
- * rules mirror the Linux ones one for one (`rules.ts`); rlimits other than wall-clock and output are not applied
- * there yet. Anything else: `sandboxSupport()` says why not, and nothing runs unboxed.
+ * rules mirror the Linux ones one for one (`rules.ts`), started under the same rlimits by a fixed `/bin/sh` script
+ * (`macos-limits.ts`). Anything else: `sandboxSupport()` says why not, and nothing runs unboxed.
  */
 
 export interface SandboxLimits {
@@ -156,8 +157,10 @@ export function planSandbox(spec: SandboxSpec, tempDir: string, support: Sandbox
   const env = { ...(spec.env ?? {}), TMPDIR: resolved.temp };
   const argv = [resolved.executables[0] as string, ...spec.argv.slice(1)];
   const cwd = spec.cwd ?? resolved.temp;
+  const processes = allowFork && process.getuid?.() !== 0 ? limits.processes : undefined;
   if (support.mechanism === 'sandbox-exec') {
-    return { ok: true, value: { command: support.command, args: ['-p', seatbeltProfile(rules), '--', ...argv], extraInputs: [], rules, tempDir: resolved.temp, limits } };
+    const args = macosLimitArgs({ ...limits, processes }, support.command, ['-p', seatbeltProfile(rules), '--', ...argv]);
+    return { ok: true, value: { command: MACOS_SHELL, args, extraInputs: [], rules, tempDir: resolved.temp, limits } };
   }
   const program = seccompProgram({ allowFork }) as Uint8Array;
   const prlimit = findProgram('prlimit') as string;
@@ -166,7 +169,7 @@ export function planSandbox(spec: SandboxSpec, tempDir: string, support: Sandbox
     `--data=${limits.memoryBytes}`,
     `--fsize=${limits.fileBytes}`,
     '--core=0',
-    ...(allowFork && process.getuid?.() !== 0 ? [`--nproc=${limits.processes}`] : []),
+    ...(processes !== undefined ? [`--nproc=${processes}`] : []),
   ];
   const args = [...rlimits, '--', support.command, ...bwrapArgs(rules, { cwd, env, argv, seccompFd: SECCOMP_FD })];
   return { ok: true, value: { command: prlimit, args, extraInputs: [program], rules, tempDir: resolved.temp, limits } };

@@ -7,10 +7,25 @@ import { StatusLine } from './Form.js';
  * A secret in the Keychain: shows only whether one is stored ("Stored in Keychain ✓") and offers Replace / Remove.
  * A typed value goes to the core once and is cleared; nothing can read it back.
  */
-export function SecretField({ id, name, label, stored }: { readonly id: string; readonly name: string; readonly label: string; readonly stored: boolean }) {
+export function SecretField({
+  id,
+  name,
+  label,
+  stored,
+  store,
+}: {
+  readonly id: string;
+  readonly name: string;
+  readonly label: string;
+  readonly stored: boolean;
+  /** Where the value goes instead of Pavise's own secrets (a skill's settings); each answers true when done. */
+  readonly store?: { set(value: string): Promise<boolean>; remove(): Promise<boolean> };
+}) {
   const status = usePavise((state) => state.forms[`secret:${name}`]);
-  const setSecret = usePavise((state) => state.setSecret);
-  const removeSecret = usePavise((state) => state.removeSecret);
+  const setOwnSecret = usePavise((state) => state.setSecret);
+  const removeOwnSecret = usePavise((state) => state.removeSecret);
+  const setSecret = (secret: string, value: string) => (store ? store.set(value) : setOwnSecret(secret, value));
+  const removeSecret = (secret: string) => (store ? store.remove() : removeOwnSecret(secret));
   const [mode, setMode] = useState<'view' | 'edit' | 'confirm-remove'>('view');
   const [value, setValue] = useState('');
   const saving = status?.state === 'saving';

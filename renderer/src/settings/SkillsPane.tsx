@@ -6,6 +6,8 @@ import { revealInvisible } from '../../../main/common/visible-text.js';
 import { clockTime } from '../shared/format.js';
 import { usePavise } from '../store/store.js';
 import { Group } from './Form.js';
+import { McpServers } from './McpServers.js';
+import { SecretField } from './SecretField.js';
 
 const STATE_WORDS: Readonly<Record<SkillView['state'], string>> = {
   enabled: 'On',
@@ -48,6 +50,7 @@ export function SkillsPane() {
           skills.map((skill) => <SkillRow key={skill.name} skill={skill} />)
         )}
       </Group>
+      <McpServers />
       {review ? <ReviewSheet key={`${review.name}:${review.hash}`} review={review} /> : null}
     </div>
   );
@@ -82,6 +85,7 @@ function SkillRow({ skill }: { readonly skill: SkillView }) {
         May: {skill.granted.length === 0 ? 'nothing beyond answering (no network, files, secrets or programs)' : skill.granted.join(', ')} · pinned{' '}
         <code title={skill.hash}>{skill.hash.slice(0, 12)}…</code>
       </p>
+      {skill.secrets.length > 0 ? <SkillSettings skill={skill} /> : null}
       {skill.recent.length > 0 ? (
         <ul className="skill-activity" aria-label={`Recent activity of ${skill.name}`}>
           {skill.recent.map((item) => (
@@ -91,6 +95,30 @@ function SkillRow({ skill }: { readonly skill: SkillView }) {
           ))}
         </ul>
       ) : null}
+    </div>
+  );
+}
+
+/** The secrets granted to a skill: typed here, kept in the Keychain, filled in by the host as its requests leave. */
+function SkillSettings({ skill }: { readonly skill: SkillView }) {
+  const setSkillSecret = usePavise((state) => state.setSkillSecret);
+  const removeSkillSecret = usePavise((state) => state.removeSkillSecret);
+  return (
+    <div className="skill-settings" aria-label={`Settings of ${skill.name}`} role="group">
+      {skill.secrets.map((secret) => (
+        <div className="skill-secret" key={secret.name}>
+          <label className="row-help" htmlFor={`skill-secret-${skill.name}-${secret.name}`}>
+            Secret <code>{secret.name}</code>
+          </label>
+          <SecretField
+            id={`skill-secret-${skill.name}-${secret.name}`}
+            name={secret.name}
+            label={`${secret.name} for ${skill.name}`}
+            stored={secret.stored}
+            store={{ set: (value) => setSkillSecret(skill.name, secret.name, value), remove: () => removeSkillSecret(skill.name, secret.name) }}
+          />
+        </div>
+      ))}
     </div>
   );
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bwrapArgs, bwrapRuleArgs } from '../../../main/platform/sandbox/bwrap-args.js';
 import { type SandboxRule, sandboxRules } from '../../../main/platform/sandbox/rules.js';
+import { MACOS_LIMITS_SCRIPT, macosLimitArgs } from '../../../main/platform/sandbox/macos-limits.js';
 import { planSandbox } from '../../../main/platform/sandbox/sandbox.js';
 import { quote, seatbeltProfile, seatbeltRuleLines } from '../../../main/platform/sandbox/seatbelt-profile.js';
 import { seccompProgram } from '../../../main/platform/sandbox/seccomp.js';
@@ -91,18 +92,46 @@ describe('the sandbox rules, rendered for bwrap and for sandbox-exec', () => {
     expect(args.slice(-3)).toEqual(['--', '/opt/node/bin/node', 'main.js']);
   });
 
-  it('plans a macOS box as sandbox-exec with the generated profile and no rlimit wrapper', async () => {
+  it('plans a macOS box as sandbox-exec with the generated profile, under the fixed rlimit script with the Linux limits', async () => {
     const temp = mkdtempSync(join(tmpdir(), 'pavise-plan-'));
     dirs.push(temp);
-    const plan = planSandbox({ argv: [process.execPath, 'x.js'], readOnly: [temp] }, temp, { ok: true, mechanism: 'sandbox-exec', command: '/usr/bin/sandbox-exec' });
+    const limits = { cpuSeconds: 7, memoryBytes: 512 * 1024 * 1024, fileBytes: 1024 * 1024, processes: 4 };
+    const plan = planSandbox({ argv: [process.execPath, 'x.js'], readOnly: [temp], limits }, temp, { ok: true, mechanism: 'sandbox-exec', command: '/usr/bin/sandbox-exec' });
     expect(plan.ok).toBe(true);
     if (!plan.ok) return;
-    expect(plan.value.command).toBe('/usr/bin/sandbox-exec');
-    expect(plan.value.args[0]).toBe('-p');
-    expect(plan.value.args[1]).toContain('(deny default)');
+    expect(plan.value.command).toBe('/bin/sh');
+    const [flag, script, name, ...rest] = plan.value.args;
+    expect([flag, script, name]).toEqual(['-c', MACOS_LIMITS_SCRIPT, 'pavise-limits']);
+    const forks = process.getuid?.() !== 0 ? '4' : 'none';
+    expect(rest.slice(0, 5)).toEqual(['7', '8', String(512 * 1024), String(2048), forks]);
+    expect(rest[5]).toBe('/usr/bin/sandbox-exec');
+    expect(rest[6]).toBe('-p');
+    expect(rest[7]).toContain('(deny default)');
     const { realpathSync } = await import('node:fs');
-    expect(plan.value.args.slice(2)).toEqual(['--', realpathSync(process.execPath), 'x.js']);
+    expect(rest.slice(8)).toEqual(['--', realpathSync(process.execPath), 'x.js']);
     expect(plan.value.extraInputs).toEqual([]);
+
+    // The same limits, flag for flag, as the Linux plan's prlimit.
+    const linux = planSandbox({ argv: [process.execPath, 'x.js'], readOnly: [temp], limits }, temp, { ok: true, mechanism: 'bwrap', command: '/usr/bin/bwrap' });
+    if (!linux.ok) throw new Error(linux.message);
+    const prlimitFlags = linux.value.args.slice(0, linux.value.args.indexOf('--'));
+    expect(prlimitFlags).toEqual(['--cpu=7:8', `--data=${512 * 1024 * 1024}`, `--fsize=${1024 * 1024}`, '--core=0', ...(forks === 'none' ? [] : ['--nproc=4'])]);
+  });
+
+  it('the rlimit script is fixed text: it sets the limits in a real POSIX shell and passes every argument through unread', async () => {
+    expect(MACOS_LIMITS_SCRIPT).not.toMatch(/\$\(\(|`|eval|\$\{/);
+    const hostile = ['a b', '$(touch /tmp/pavise-limits-pwned)', '"; exit 7; "', '`id`', '*'];
+    const report = 'ulimit -St; ulimit -Ht; ulimit -d; ulimit -f; ulimit -c; printf "%s|" "$@"';
+    const args = macosLimitArgs({ cpuSeconds: 7, memoryBytes: 512 * 1024 * 1024, fileBytes: 1024 * 1024, processes: undefined }, '/bin/sh', ['-c', report, 'probe', ...hostile]);
+    const { runProcess } = await import('../../../main/platform/run-process.js');
+    const result = await runProcess('/bin/sh', args);
+    expect(result.ok, JSON.stringify(result)).toBe(true);
+    if (!result.ok) return;
+    const lines = result.value.stdout.split('\n');
+    expect(lines.slice(0, 5)).toEqual(['7', '8', String(512 * 1024), '2048', '0']);
+    expect(lines[5]).toBe(`${hostile.join('|')}|`);
+    const { existsSync } = await import('node:fs');
+    expect(existsSync('/tmp/pavise-limits-pwned')).toBe(false);
   });
 
   it('writes a seccomp program per known architecture and none for an unknown one', () => {
