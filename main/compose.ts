@@ -41,6 +41,7 @@ import { loadSkillHost } from './skills/skill-sources.js';
 import { MemoryRecall } from './memory/recall.js';
 import { createToolRegistry } from './tools/builtin.js';
 import { fileToolDeps } from './tools/files/setup.js';
+import { CommandResolver } from './tools/terminal/command-resolution.js';
 import { WebFetcher, type WebTransport } from './tools/web/web-fetcher.js';
 import { MailService } from './tools/mail/mail-service.js';
 import { HomeAssistantClient } from './tools/home/home-assistant.js';
@@ -194,12 +195,15 @@ async function wire(parts: {
       ? fileToolDeps({ folders: config.files.folders, ownerFilesPath: paths.ownerFiles, env, platform: options.platform ?? process.platform })
       : undefined;
   const web = { fetcher: new WebFetcher(options.webTransport), httpHosts: config.web.httpHosts };
+  const terminal = files
+    ? { resolver: new CommandResolver(config.files.folders, files.grants.homeDir, config.terminal.readOnlyCommands), platform: options.platform ?? process.platform }
+    : undefined;
   const mail = config.mail.accounts.length > 0 ? new MailService(config.mail.accounts, secrets) : undefined;
   const platform = options.platform ?? process.platform;
   const assistant = config.home.assistant ? new HomeAssistantClient(config.home.assistant.url, secrets) : undefined;
   const home = { ...(assistant ? { assistant } : {}), shortcuts: config.home.shortcuts, platform };
   const tools = await createToolRegistry(
-    { notes: storage.notes, messaging, recall, scheduling, web, home, ...(files ? { files } : {}), ...(mail ? { mail } : {}), ...nativeParts(config, options) },
+    { notes: storage.notes, messaging, recall, scheduling, web, home, ...(files ? { files } : {}), ...(terminal ? { terminal } : {}), ...(mail ? { mail } : {}), ...nativeParts(config, options) },
     [...skillHost.sources, ...(options.extraSources ?? [])],
   );
   const spentTodayUsd = createSpendMeter(storage.sessions, config.model);
