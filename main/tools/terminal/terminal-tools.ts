@@ -10,8 +10,9 @@ import type { CommandResolver } from './command-resolution.js';
 export interface TerminalToolDeps {
   readonly resolver: CommandResolver;
   readonly platform: NodeJS.Platform;
-  /** Tests only: the box runner (the real sandbox otherwise). */
+  /** Tests and benches only: the box runner (the real sandbox otherwise) and tighter caps. */
   readonly spawn?: (spec: SandboxSpec) => Promise<SandboxResult>;
+  readonly limits?: { readonly wallMs?: number; readonly cpuSeconds?: number; readonly memoryBytes?: number; readonly outputBytes?: number };
 }
 
 export const TERMINAL_LIMITS = {
@@ -62,6 +63,7 @@ const runInput = z.object({
  */
 export function createTerminalTools(deps: TerminalToolDeps): readonly Tool[] {
   const spawn = deps.spawn ?? sandboxedSpawn;
+  const limits = { ...TERMINAL_LIMITS, ...deps.limits };
   const runCommand = defineTool({
     name: 'run_command',
     description:
@@ -98,10 +100,10 @@ export function createTerminalTools(deps: TerminalToolDeps): readonly Tool[] {
         executables: readOnlyRun || deps.platform !== 'linux' ? [] : APPROVED_PROGRAM_DIRS.filter((dir) => existsSync(dir)),
         env: COMMAND_ENV,
         limits: {
-          wallMs: TERMINAL_LIMITS.wallMs,
-          cpuSeconds: TERMINAL_LIMITS.cpuSeconds,
-          memoryBytes: TERMINAL_LIMITS.memoryBytes,
-          outputBytes: TERMINAL_LIMITS.outputBytes,
+          wallMs: limits.wallMs,
+          cpuSeconds: limits.cpuSeconds,
+          memoryBytes: limits.memoryBytes,
+          outputBytes: limits.outputBytes,
           processes: readOnlyRun ? 1 : TERMINAL_LIMITS.processes,
         },
         signal: context.signal,

@@ -25,7 +25,9 @@ function effectContent(effect: Effect): ContentPiece[] {
     case 'execute':
       return [
         { kind: 'argv', label: 'Command, argument by argument', argv: effect.argv.map(show), ...(effect.cwd ? { cwd: show(effect.cwd) } : {}) },
-        { kind: 'fields', label: 'Program', fields: [['Path', show(effect.executable ?? 'not found')], ['SHA-256', effect.sha256 ?? 'unknown']] },
+        ...(effect.executable
+          ? [{ kind: 'fields', label: 'Program', fields: [['Path', show(effect.executable)], ['SHA-256', effect.sha256 ?? 'unknown']] } as const]
+          : []),
       ];
     case 'network': {
       const fields: [string, string][] = [
