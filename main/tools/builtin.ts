@@ -88,9 +88,14 @@ function contactRecipient(deps: BuiltinToolDeps, to: string): { recipient: strin
   return { recipient: deps.messaging.resolve('imessage', found.handle) ?? found.handle, name: found.name };
 }
 
-/** The host's resolution of a command for the card and the approval hash; a problem is reported when it runs. */
+/**
+ * The host's resolution of a run_command call for the card and the approval hash; a problem is reported when it runs.
+ * Only run_command (a built-in, so no other source can take its name) runs in the box the resolution describes; any
+ * other tool's execute effect is left as it is and never counts as read-only.
+ */
 function terminalResolution(terminal: TerminalToolDeps): NonNullable<EffectHost['resolveExecute']> {
-  return (argv, cwd) => {
+  return (tool, argv, cwd) => {
+    if (tool !== 'run_command') return { readOnly: false };
     const { problem: _problem, ...resolution } = terminal.resolver.resolve(argv, cwd);
     return resolution;
   };

@@ -41,9 +41,9 @@ export interface EffectHost {
   isOwnAddress?(channel: string, address: string): boolean;
   /**
    * The program and working folder a command really means (after links), the program's SHA-256, and whether it is a
-   * read-only command the owner lets run unasked. Never throws: what cannot be resolved is left out.
+   * read-only command the owner lets run unasked, for the tool `tool`. Never throws: what cannot be resolved is left out.
    */
-  resolveExecute?(argv: readonly string[], cwd: string | undefined): ExecuteResolution;
+  resolveExecute?(tool: string, argv: readonly string[], cwd: string | undefined): ExecuteResolution;
   /** Brings what resolveRecipient reads up to date (the address book) before a call's effects are evaluated. */
   prepare?(descriptor: ToolDescriptor, input: unknown, signal?: AbortSignal): Promise<void>;
 }
@@ -208,7 +208,7 @@ function evaluateEffect(descriptor: ToolDescriptor, template: EffectTemplate, ar
     effect[field] = evaluated;
   }
   if (template.kind === 'send_message') return resolveRecipient(effect as Extract<Effect, { kind: 'send_message' }>, host);
-  if (template.kind === 'execute') return resolveExecute(effect as Extract<Effect, { kind: 'execute' }>, host);
+  if (template.kind === 'execute') return resolveExecute(descriptor.name, effect as Extract<Effect, { kind: 'execute' }>, host);
   return effect as unknown as Effect;
 }
 
@@ -221,9 +221,9 @@ function resolveRecipient(effect: Extract<Effect, { kind: 'send_message' }>, hos
   return { ...effect, recipient, ...(recipient !== to ? { via: to } : {}), ...(name ? { name } : {}) };
 }
 
-function resolveExecute(effect: Extract<Effect, { kind: 'execute' }>, host: EffectHost): Effect {
+function resolveExecute(tool: string, effect: Extract<Effect, { kind: 'execute' }>, host: EffectHost): Effect {
   if (!host.resolveExecute) return effect;
-  const { cwd, executable, sha256, readOnly } = host.resolveExecute(effect.argv, effect.cwd);
+  const { cwd, executable, sha256, readOnly } = host.resolveExecute(tool, effect.argv, effect.cwd);
   return { ...effect, ...(cwd ? { cwd } : {}), ...(executable ? { executable } : {}), ...(sha256 ? { sha256 } : {}), ...(readOnly ? { readOnly } : {}) };
 }
 

@@ -73,7 +73,7 @@ beforeEach(async () => {
     ALL,
   );
   registry = await ToolRegistry.load([zodSource('builtin', createTerminalTools({ resolver, platform: process.platform, limits: { wallMs: 8_000, cpuSeconds: 4 } }))], {
-    resolveExecute: (argv, cwd) => {
+    resolveExecute: (_tool, argv, cwd) => {
       const { problem: _problem, ...rest } = resolver.resolve(argv, cwd);
       return rest;
     },
