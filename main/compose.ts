@@ -195,6 +195,7 @@ async function wire(parts: {
       ? fileToolDeps({ folders: config.files.folders, ownerFilesPath: paths.ownerFiles, env, platform: options.platform ?? process.platform })
       : undefined;
   const web = { fetcher: new WebFetcher(options.webTransport), httpHosts: config.web.httpHosts };
+  const browser = { fetcher: web.fetcher, httpHosts: web.httpHosts, profileDir: paths.browserProfile, screenshotDir: paths.browserScreenshots };
   const terminal = files
     ? { resolver: new CommandResolver(config.files.folders, files.grants.homeDir, config.terminal.readOnlyCommands), platform: options.platform ?? process.platform }
     : undefined;
@@ -203,7 +204,7 @@ async function wire(parts: {
   const assistant = config.home.assistant ? new HomeAssistantClient(config.home.assistant.url, secrets) : undefined;
   const home = { ...(assistant ? { assistant } : {}), shortcuts: config.home.shortcuts, platform };
   const tools = await createToolRegistry(
-    { notes: storage.notes, messaging, recall, scheduling, web, home, ...(files ? { files } : {}), ...(terminal ? { terminal } : {}), ...(mail ? { mail } : {}), ...nativeParts(config, options) },
+    { notes: storage.notes, messaging, recall, scheduling, web, home, ...(files ? { files } : {}), ...(terminal ? { terminal } : {}), browser, ...(mail ? { mail } : {}), ...nativeParts(config, options) },
     [...skillHost.sources, ...(options.extraSources ?? [])],
   );
   const spentTodayUsd = createSpendMeter(storage.sessions, config.model);

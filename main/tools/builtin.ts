@@ -9,6 +9,7 @@ import { createMailTools } from './mail/mail-tools.js';
 import type { MailService } from './mail/mail-service.js';
 import { createHomeTools, type HomeToolDeps } from './home/home-tools.js';
 import { createTerminalTools, type TerminalToolDeps } from './terminal/terminal-tools.js';
+import { createBrowseTools, type BrowseToolDeps } from './browser/browse-tool.js';
 import { createMessageTools, type MessagingLike } from './messages.js';
 import { createNoteTools, type NotesLike } from './notes.js';
 import { createRecallTool, type RecallLike } from './recall.js';
@@ -36,6 +37,8 @@ export interface BuiltinToolDeps {
   readonly mail?: MailService;
   /** run_command in the sandbox, inside the granted folders; left out (no folder granted), there is none. */
   readonly terminal?: TerminalToolDeps;
+  /** browse, in Pavise's own headless Chromium; left out, there is none. */
+  readonly browser?: BrowseToolDeps;
   /** Home Assistant and macOS Shortcuts; left out, there are none. */
   readonly home?: HomeToolDeps;
   /** Memory; without it there is no `recall` tool (tests that need none). */
@@ -53,10 +56,12 @@ export function builtinSource(deps: BuiltinToolDeps): ToolSource {
   const mailTools = deps.mail ? createMailTools(deps.mail) : [];
   const homeTools = deps.home ? createHomeTools(deps.home) : [];
   const terminalTools = deps.terminal ? createTerminalTools(deps.terminal) : [];
+  const browseTools = deps.browser ? createBrowseTools(deps.browser) : [];
   return zodSource('builtin', [
     ...[currentTimeTool, saveNote, listNotes, sendMessage, listConversations, readMessages, ...recall, ...scheduleTools],
     ...[...fileTools, ...webTools, ...mailTools, ...homeTools],
     ...terminalTools,
+    ...browseTools,
   ] as readonly Tool[]);
 }
 
