@@ -44,6 +44,7 @@ import { fetchTransport, type SecretFiller, type Transport } from './skills/netw
 import { loadSkillHost } from './skills/skill-sources.js';
 import { createToolRegistry } from './tools/builtin.js';
 import { fileToolDeps } from './tools/files/setup.js';
+import { CommandResolver } from './tools/terminal/command-resolution.js';
 import { WebFetcher, type WebTransport } from './tools/web/web-fetcher.js';
 import { MailService } from './tools/mail/mail-service.js';
 import { HomeAssistantClient } from './tools/home/home-assistant.js';
@@ -200,6 +201,10 @@ async function wire(parts: {
       ? fileToolDeps({ folders: config.files.folders, ownerFilesPath: paths.ownerFiles, env, platform: options.platform ?? process.platform })
       : undefined;
   const web = { fetcher: new WebFetcher(options.webTransport), httpHosts: config.web.httpHosts };
+  const browser = { fetcher: web.fetcher, httpHosts: web.httpHosts, profileDir: paths.browserProfile, screenshotDir: paths.browserScreenshots };
+  const terminal = files
+    ? { resolver: new CommandResolver(config.files.folders, files.grants.homeDir, config.terminal.readOnlyCommands), platform: options.platform ?? process.platform }
+    : undefined;
   const mail = config.mail.accounts.length > 0 ? new MailService(config.mail.accounts, secrets) : undefined;
   const platform = options.platform ?? process.platform;
   const assistant = config.home.assistant ? new HomeAssistantClient(config.home.assistant.url, secrets) : undefined;
@@ -225,7 +230,7 @@ async function wire(parts: {
     onProblem: (message, sessionId) => activity.append({ kind: 'system', summary: message, sessionId, actor: 'pavise', decision: 'failed' }),
   });
   const tools = await createToolRegistry(
-    { notes: storage.notes, messaging, recall, memory: longTermMemory.tools, scheduling, web, home, ...(files ? { files } : {}), ...(mail ? { mail } : {}), ...nativeParts(config, options) },
+    { notes: storage.notes, messaging, recall, memory: longTermMemory.tools, scheduling, web, home, ...(files ? { files } : {}), ...(terminal ? { terminal } : {}), browser, ...(mail ? { mail } : {}), ...nativeParts(config, options) },
     [...skillHost.sources, ...(options.extraSources ?? [])],
   );
   tools.defer(skillHost.mcp, (message) => skillActivity.record({ skill: 'mcp', summary: message, decision: 'skipped' }));

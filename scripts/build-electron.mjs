@@ -13,8 +13,8 @@ import { deflateSync } from 'node:zlib';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-/** Externals of the main bundle: electron itself and the N-API modules electron-builder ships unpacked. */
-export const MAIN_EXTERNALS = ['electron', 'better-sqlite3', '@napi-rs/keyring'];
+/** Externals of the main bundle: electron itself, the N-API modules electron-builder ships unpacked, and playwright-core (browse, imported at its first call). */
+export const MAIN_EXTERNALS = ['electron', 'better-sqlite3', '@napi-rs/keyring', 'playwright-core'];
 
 export async function buildElectron({ root = ROOT } = {}) {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));

@@ -22,7 +22,8 @@ export function cliBuildOptions() {
     // Smaller code parses faster: start-up is a measured target (bench/startup).
     minify: true,
     keepNames: true,
-    external: ['better-sqlite3', '@napi-rs/keyring', 'electron'],
+    // playwright-core (browse) is loaded from node_modules at the first browse, never bundled.
+    external: ['better-sqlite3', '@napi-rs/keyring', 'electron', 'playwright-core'],
     alias: NODE_SHIMS,
     define: { PAVISE_VERSION: JSON.stringify(pkg.version) },
     // Bundled CommonJS dependencies may call require(); give ESM chunks one.

@@ -233,6 +233,14 @@ export const FilesConfigSchema = z.strictObject({
   folders: z.array(FolderGrantSchema).max(50).default([]),
 });
 
+/** The commands that may run without asking, inside granted folders, when their argv is read-only (see main/tools/terminal). */
+export const READ_ONLY_COMMANDS = ['ls', 'cat', 'head', 'wc', 'grep', 'find', 'git'] as const;
+
+export const TerminalConfigSchema = z.strictObject({
+  /** The owner may only shorten this list: a name not in READ_ONLY_COMMANDS is refused. */
+  readOnlyCommands: z.array(z.enum(READ_ONLY_COMMANDS)).max(READ_ONLY_COMMANDS.length).default([...READ_ONLY_COMMANDS]),
+});
+
 export const WebConfigSchema = z.strictObject({
   /** Hosts web_fetch may reach over plain http (anyone on the way can read and change it); everything else is https. */
   httpHosts: z.array(z.string().min(1).max(253).regex(/^[a-z0-9.-]+$/i, 'must be a host name such as "intranet.example"')).max(50).default([]),
@@ -297,6 +305,7 @@ export const ConfigSchema = z.strictObject({
   schedule: ScheduleConfigSchema.prefault({}),
   mcp: McpConfigSchema.prefault({}),
   files: FilesConfigSchema.prefault({}),
+  terminal: TerminalConfigSchema.prefault({}),
   web: WebConfigSchema.prefault({}),
   mail: MailConfigSchema.prefault({}),
   home: HomeConfigSchema.prefault({}),

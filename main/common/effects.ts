@@ -39,7 +39,16 @@ export type Effect =
       /** The known conversation's name ("Alice Smith"), so "text Alice" counts as the owner naming her. */
       readonly name?: string;
     }
-  | { readonly kind: 'execute'; readonly argv: readonly string[]; readonly cwd?: string }
+  | {
+      readonly kind: 'execute';
+      readonly argv: readonly string[];
+      readonly cwd?: string;
+      /** Set by the host, never by a template: the program argv[0] resolves to (after links) and its SHA-256. */
+      readonly executable?: string;
+      readonly sha256?: string;
+      /** Set by the host: the argv matched the owner's read-only command list and runs in a read-only box. */
+      readonly readOnly?: boolean;
+    }
   | { readonly kind: 'network'; readonly host: string; readonly url?: string; readonly method?: string; readonly body?: string }
   | { readonly kind: 'spend'; readonly amountUsd: number; readonly what: string }
   | { readonly kind: 'modify_calendar'; readonly what: string }

@@ -25,6 +25,9 @@ export interface HomePaths {
   readonly skills: string;
   /** The files the owner created through Pavise (main/tools/files/owner-files.ts). */
   readonly ownerFiles: string;
+  /** browse's own Chromium profile (never the owner's) and the screenshots it takes. */
+  readonly browserProfile: string;
+  readonly browserScreenshots: string;
 }
 
 export function homePaths(home: string): HomePaths {
@@ -35,6 +38,8 @@ export function homePaths(home: string): HomePaths {
     soul: join(home, 'SOUL.md'),
     skills: join(home, 'skills'),
     ownerFiles: join(home, 'owner-files.json'),
+    browserProfile: join(home, 'browser-profile'),
+    browserScreenshots: join(home, 'browser-screenshots'),
   };
 }
 

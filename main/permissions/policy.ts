@@ -138,6 +138,11 @@ export function decide(input: PolicyInput): PolicyVerdict {
   }
 
   if (kind === 'read_private') return allow('low', 'Reading your own data is allowed.');
+  // A command the host matched against the owner's read-only list runs in a read-only box inside granted folders: a
+  // read, like read_file, whoever named its arguments.
+  if (effect.kind === 'execute' && effect.readOnly === true && !input.config.alwaysAsk.includes('execute')) {
+    return allow('low', 'A read-only command inside a folder you granted.');
+  }
 
   if (untrustedArgs.length > 0) {
     const first = untrustedArgs[0] as ArgumentOrigin;

@@ -9,6 +9,8 @@ import { createMailTools } from './mail/mail-tools.js';
 import type { MailService } from './mail/mail-service.js';
 import { createHomeTools, type HomeToolDeps } from './home/home-tools.js';
 import { createMemoryTools, type MemoryToolsLike } from './memory.js';
+import { createTerminalTools, type TerminalToolDeps } from './terminal/terminal-tools.js';
+import { createBrowseTools, type BrowseToolDeps } from './browser/browse-tool.js';
 import { createMessageTools, type MessagingLike } from './messages.js';
 import { createNoteTools, type NotesLike } from './notes.js';
 import { createRecallTool, type RecallLike } from './recall.js';
@@ -34,6 +36,10 @@ export interface BuiltinToolDeps {
   readonly web?: WebToolDeps;
   /** The mail tools, over the accounts in config; left out (no account), there are none. */
   readonly mail?: MailService;
+  /** run_command in the sandbox, inside the granted folders; left out (no folder granted), there is none. */
+  readonly terminal?: TerminalToolDeps;
+  /** browse, in Pavise's own headless Chromium; left out, there is none. */
+  readonly browser?: BrowseToolDeps;
   /** Home Assistant and macOS Shortcuts; left out, there are none. */
   readonly home?: HomeToolDeps;
   /** Memory; without it there is no `recall` tool (tests that need none). */
@@ -53,9 +59,13 @@ export function builtinSource(deps: BuiltinToolDeps): ToolSource {
   const webTools = deps.web ? createWebTools(deps.web) : [];
   const mailTools = deps.mail ? createMailTools(deps.mail) : [];
   const homeTools = deps.home ? createHomeTools(deps.home) : [];
+  const terminalTools = deps.terminal ? createTerminalTools(deps.terminal) : [];
+  const browseTools = deps.browser ? createBrowseTools(deps.browser) : [];
   return zodSource('builtin', [
     ...[currentTimeTool, saveNote, listNotes, sendMessage, listConversations, readMessages, ...recall, ...memory, ...scheduleTools],
     ...[...fileTools, ...webTools, ...mailTools, ...homeTools],
+    ...terminalTools,
+    ...browseTools,
   ] as readonly Tool[]);
 }
 
@@ -87,6 +97,19 @@ function contactRecipient(deps: BuiltinToolDeps, to: string): { recipient: strin
   return { recipient: deps.messaging.resolve('imessage', found.handle) ?? found.handle, name: found.name };
 }
 
+/**
+ * The host's resolution of a run_command call for the card and the approval hash; a problem is reported when it runs.
+ * Only run_command (a built-in, so no other source can take its name) runs in the box the resolution describes; any
+ * other tool's execute effect is left as it is and never counts as read-only.
+ */
+function terminalResolution(terminal: TerminalToolDeps): NonNullable<EffectHost['resolveExecute']> {
+  return (tool, argv, cwd) => {
+    if (tool !== 'run_command') return { readOnly: false };
+    const { problem: _problem, ...resolution } = terminal.resolver.resolve(argv, cwd);
+    return resolution;
+  };
+}
+
 /** Every tool the agent may be given, each descriptor checked by the host. */
 export async function createToolRegistry(deps: BuiltinToolDeps, extra: readonly ToolSource[] = [], signal?: AbortSignal): Promise<ToolRegistry> {
   const own = new Set((deps.ownAddresses ?? []).map((address) => address.trim().toLowerCase()));
@@ -106,6 +129,7 @@ export async function createToolRegistry(deps: BuiltinToolDeps, extra: readonly 
       const me = book?.contacts.find((card) => card.id === book.me);
       return me?.emails.some((email) => email.value.trim().toLowerCase() === wanted) ?? false;
     },
+    ...(deps.terminal ? { resolveExecute: terminalResolution(deps.terminal) } : {}),
     prepare: async (descriptor, _input, prepareSignal) => {
       if (descriptor.effects.some((effect) => effect.kind === 'send_message')) await deps.contacts?.refresh?.(prepareSignal);
     },

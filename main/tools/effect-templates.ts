@@ -39,8 +39,20 @@ export interface EffectHost {
   resolveRecipient?(channel: string, to: string): { readonly recipient: string; readonly name?: string | undefined } | undefined;
   /** Whether `address` is one of the owner's own (an attendee who is the owner is mailed nothing). */
   isOwnAddress?(channel: string, address: string): boolean;
+  /**
+   * The program and working folder a command really means (after links), the program's SHA-256, and whether it is a
+   * read-only command the owner lets run unasked, for the tool `tool`. Never throws: what cannot be resolved is left out.
+   */
+  resolveExecute?(tool: string, argv: readonly string[], cwd: string | undefined): ExecuteResolution;
   /** Brings what resolveRecipient reads up to date (the address book) before a call's effects are evaluated. */
   prepare?(descriptor: ToolDescriptor, input: unknown, signal?: AbortSignal): Promise<void>;
+}
+
+export interface ExecuteResolution {
+  readonly cwd?: string;
+  readonly executable?: string;
+  readonly sha256?: string;
+  readonly readOnly: boolean;
 }
 
 export class DescriptorError extends Error {
@@ -196,6 +208,7 @@ function evaluateEffect(descriptor: ToolDescriptor, template: EffectTemplate, ar
     effect[field] = evaluated;
   }
   if (template.kind === 'send_message') return resolveRecipient(effect as Extract<Effect, { kind: 'send_message' }>, host);
+  if (template.kind === 'execute') return resolveExecute(descriptor.name, effect as Extract<Effect, { kind: 'execute' }>, host);
   return effect as unknown as Effect;
 }
 
@@ -206,6 +219,12 @@ function resolveRecipient(effect: Extract<Effect, { kind: 'send_message' }>, hos
   const recipient = resolved?.recipient ?? to;
   const name = resolved?.name;
   return { ...effect, recipient, ...(recipient !== to ? { via: to } : {}), ...(name ? { name } : {}) };
+}
+
+function resolveExecute(tool: string, effect: Extract<Effect, { kind: 'execute' }>, host: EffectHost): Effect {
+  if (!host.resolveExecute) return effect;
+  const { cwd, executable, sha256, readOnly } = host.resolveExecute(tool, effect.argv, effect.cwd);
+  return { ...effect, ...(cwd ? { cwd } : {}), ...(executable ? { executable } : {}), ...(sha256 ? { sha256 } : {}), ...(readOnly ? { readOnly } : {}) };
 }
 
 /** The approval card's line for one call, from the descriptor's summary and the evaluated effects. */

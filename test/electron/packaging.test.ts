@@ -126,7 +126,7 @@ describe('the bundles', () => {
     // `encoding`: node-fetch (under grammy) tries `require('encoding')` inside a try/catch; it is optional.
     // `canvas`: linkedom (web_fetch's HTML parser, loaded at the first page) tries it the same way and falls back to its shim.
     const optional = ['encoding', 'canvas'];
-    const allowed = new Set(['electron', 'better-sqlite3', '@napi-rs/keyring', ...optional, ...builtinModules, ...builtinModules.map((name) => `node:${name}`)]);
+    const allowed = new Set(['electron', 'better-sqlite3', '@napi-rs/keyring', 'playwright-core', ...optional, ...builtinModules, ...builtinModules.map((name) => `node:${name}`)]);
     expect(externals.main.filter((name) => !allowed.has(name))).toEqual([]);
     expect(externals.main).toEqual(expect.arrayContaining(['electron', 'better-sqlite3', '@napi-rs/keyring']));
     expect(externals.preload).toEqual(['electron']);
@@ -276,7 +276,7 @@ describe('the packaged macOS app (electron-builder --mac dir, stub Electron, off
     expect(state(FuseV1Options.GrantFileProtocolExtraPrivileges)).toBe(FuseState.DISABLE);
   });
 
-  it('app.asar holds the bundles, the renderer and the tray images, and of node_modules only the native modules', () => {
+  it('app.asar holds the bundles, the renderer and the tray images, and of node_modules only the native modules and playwright-core', () => {
     const resources = join(app, 'Contents', 'Resources');
     const files = asar.listPackage(join(resources, 'app.asar'), { isPack: false });
     for (const file of ['/package.json', '/dist/electron/main.js', '/dist/electron/preload.cjs', '/assets/trayTemplate.png', '/assets/trayTemplate@2x.png', '/assets/trayPausedTemplate@2x.png']) {
@@ -284,7 +284,8 @@ describe('the packaged macOS app (electron-builder --mac dir, stub Electron, off
     }
     expect(files.filter((file) => file.endsWith('.map'))).toEqual([]);
     const modules = new Set(files.filter((file) => file.startsWith('/node_modules/')).map((file) => file.split('/').slice(2, file.startsWith('/node_modules/@') ? 4 : 3).join('/')));
-    expect([...modules].filter((name) => !name.startsWith('@napi-rs/keyring') && name !== 'better-sqlite3' && name !== '@napi-rs')).toEqual([]);
+    // playwright-core: browse drives Chromium with it, imported at the first browse (it has no native code).
+    expect([...modules].filter((name) => !name.startsWith('@napi-rs/keyring') && name !== 'better-sqlite3' && name !== '@napi-rs' && name !== 'playwright-core')).toEqual([]);
     expect(modules.has('better-sqlite3')).toBe(true);
     expect(files.some((file) => /prebuilds\/(linux|win32)/.test(file))).toBe(false);
     // Native binaries are unpacked next to the asar, where they can be loaded.

@@ -23,7 +23,12 @@ function effectContent(effect: Effect): ContentPiece[] {
     case 'send_message':
       return [{ kind: 'text', label: 'Message, exactly as it would be sent', text: show(effect.text) }];
     case 'execute':
-      return [{ kind: 'argv', label: 'Command, argument by argument', argv: effect.argv.map(show), ...(effect.cwd ? { cwd: show(effect.cwd) } : {}) }];
+      return [
+        { kind: 'argv', label: 'Command, argument by argument', argv: effect.argv.map(show), ...(effect.cwd ? { cwd: show(effect.cwd) } : {}) },
+        ...(effect.executable
+          ? [{ kind: 'fields', label: 'Program', fields: [['Path', show(effect.executable)], ['SHA-256', effect.sha256 ?? 'unknown']] } as const]
+          : []),
+      ];
     case 'network': {
       const fields: [string, string][] = [
         ['Method', show(effect.method ?? 'GET')],
