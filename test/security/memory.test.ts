@@ -37,9 +37,9 @@ interface MemoryHome {
   readonly turns: FakeReply[];
 }
 
-async function open(decision: 'approve' | 'deny', contextTokens = 2_000): Promise<MemoryHome> {
+async function open(decision: 'approve' | 'deny', contextTokens = 6_000): Promise<MemoryHome> {
   const home = tempHome({ model: { provider: 'anthropic', baseURL: fake.url }, memory: { contextTokens } });
-  const core = await compose({ env: { ...home.env, ANTHROPIC_API_KEY: FAKE_ANTHROPIC_KEY }, secrets: new MemorySecretStore(), approvalPollMs: 5 });
+  const core = await compose({ env: { ...home.env, ANTHROPIC_API_KEY: FAKE_ANTHROPIC_KEY }, secrets: new MemorySecretStore(), approvalPollMs: 5, calendar: false });
   cleanups.push(() => {
     core.close();
     home.cleanup();
@@ -115,7 +115,7 @@ describe('memory poisoning', () => {
   });
 
   it('a compacted summary of a stranger’s text stays untrusted, and a later owner turn’s effects still ask', async () => {
-    const { core, shown, turns } = await open('deny');
+    const { core, shown, turns } = await open('deny', 3_000);
     const session = core.sessions.current('local');
     await ask(core, session, POISON, { provenance: FORWARDED });
     for (let turn = 1; turn <= 16; turn++) await ask(core, session, filler(turn));
