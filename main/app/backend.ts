@@ -14,6 +14,8 @@ import { scheduleHandlers, type ScheduleHandlerDeps } from './handlers/schedule.
 import { settingsHandlers, type SettingsHandlerDeps } from './handlers/settings.js';
 import { shellHandlers } from './handlers/shell.js';
 import { skillHandlers } from './handlers/skills.js';
+import { handsHandlers } from './handlers/hands.js';
+import type { SecretStore } from '../secrets/secret-store.js';
 import { stateHandlers } from './handlers/state.js';
 import { buildSettings, buildSnapshot, type PlatformHooks, type SnapshotDeps } from './snapshot.js';
 
@@ -28,6 +30,7 @@ export interface AppDeps extends SnapshotDeps, ChatSessionDeps, ScheduleHandlerD
   readonly setPaused: (paused: boolean, actor: string) => void;
   readonly events: Pick<Emitter<{ approval: [ApprovalView]; alert: [string] }>, 'on'>;
   readonly skills: Parameters<typeof skillHandlers>[0]['skills'];
+  readonly secrets: SecretStore;
 }
 
 const MAX_NOTICES = 3;
@@ -68,6 +71,7 @@ export class AppBackend {
       ...activityHandlers(deps.activity),
       ...shellHandlers(platform),
       ...scheduleHandlers(deps, changed),
+      ...handsHandlers({ config: deps.config, configStore: this.#configStore, secrets: deps.secrets }),
       ...skillHandlers({ skills: deps.skills, activity: deps.activity, changed, ...(platform.pickSkillPath ? { pickSkillPath: () => platform.pickSkillPath?.() ?? Promise.resolve(undefined) } : {}) }),
     };
     this.#unsubscribe.push(deps.events.on('approval', changed));

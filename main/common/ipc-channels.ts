@@ -29,6 +29,8 @@ export const API_CHANNELS = {
   trustSkill: 'skills.trust',
   pickSkill: 'skills.pick',
   installSkill: 'skills.install',
+  testMail: 'mail.test',
+  testHome: 'home.test',
 } as const;
 
 

@@ -4,6 +4,7 @@ import type { ChannelId } from './channels.js';
 import { API_CHANNELS as CHANNELS_OF_API, type IpcChannelName } from './ipc-channels.js';
 import type { Risk } from './effects.js';
 import { PROVIDER_IDS, type ProviderId } from './providers.js';
+import { FilesConfigSchema, HomeConfigSchema, MailConfigSchema, WebConfigSchema } from './config-schema.js';
 
 /**
  * The one API between the renderer and the core (`window.pavise`). The preload exposes exactly these methods;
@@ -51,6 +52,12 @@ export const IPC_REQUESTS = {
         .optional(),
       imessageOwners: z.array(z.string().trim().min(3).max(200)).max(20).optional(),
       openAtLogin: z.boolean().optional(),
+      folders: FilesConfigSchema.shape.folders.optional(),
+      httpHosts: WebConfigSchema.shape.httpHosts.optional(),
+      mailAccounts: MailConfigSchema.shape.accounts.optional(),
+      /** The Home Assistant address; null removes it. */
+      homeAssistantUrl: HomeConfigSchema.shape.assistant.unwrap().shape.url.nullable().optional(),
+      shortcuts: HomeConfigSchema.shape.shortcuts.optional(),
     })
     .strict(),
   'secrets.set': z.object({ name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/), value: z.string().min(1).max(10_000) }).strict(),
@@ -69,7 +76,7 @@ export const IPC_REQUESTS = {
   'schedule.list': z.object({}).strict(),
   'schedule.remove': z.object({ id: z.int().positive() }).strict(),
   'system.openPane': z.object({ pane: PaneSchema }).strict(),
-  'window.openSettings': z.object({ section: z.enum(['general', 'channels', 'skills', 'memory', 'limits', 'activity']).optional() }).strict(),
+  'window.openSettings': z.object({ section: z.enum(['general', 'channels', 'skills', 'memory', 'limits', 'activity', 'files', 'mail', 'home']).optional() }).strict(),
   'skills.list': z.object({}).strict(),
   'skills.setEnabled': z.object({ name: SkillNameSchema, enabled: z.boolean() }).strict(),
   'skills.remove': z.object({ name: SkillNameSchema }).strict(),
@@ -79,6 +86,8 @@ export const IPC_REQUESTS = {
   'skills.install': z
     .object({ path: z.string().min(1).max(4096), hash: z.string().regex(/^[0-9a-f]{64}$/), grant: z.array(z.string().max(4200)).max(200) })
     .strict(),
+  'mail.test': z.object({ id: MailConfigSchema.shape.accounts.unwrap().element.shape.id }).strict(),
+  'home.test': z.object({}).strict(),
 } as const;
 
 export type IpcChannel = keyof typeof IPC_REQUESTS;
@@ -197,6 +206,36 @@ export interface SettingsView {
   };
   readonly openAtLogin: boolean;
   readonly home: string;
+  /** Files & Web, Mail and Home panes: what config.json grants, and which of their secrets exist (never the values). */
+  readonly hands?: HandsView;
+}
+
+export interface MailServerView {
+  readonly host: string;
+  readonly port: number;
+  readonly tls: 'implicit' | 'starttls' | 'none';
+}
+
+export interface HandsView {
+  readonly folders: readonly { readonly path: string; readonly access: 'read' | 'read-write' }[];
+  readonly httpHosts: readonly string[];
+  readonly mailAccounts: readonly {
+    readonly id: string;
+    readonly address: string;
+    readonly name?: string;
+    readonly user?: string;
+    readonly imap: MailServerView;
+    readonly smtp: MailServerView;
+    readonly passwordStored: boolean;
+  }[];
+  readonly homeAssistant: { readonly url?: string; readonly tokenStored: boolean };
+  readonly shortcuts: readonly string[];
+}
+
+/** What "Test" found: each part in words, `ok` only when every part worked. */
+export interface ConnectionTestView {
+  readonly ok: boolean;
+  readonly parts: readonly { readonly name: string; readonly ok: boolean; readonly detail: string }[];
 }
 
 /** A reminder, briefing or alert as the Schedules pane lists it. */
@@ -236,6 +275,8 @@ export interface PaviseApi {
   trustSkill(request: IpcRequest<'skills.trust'>): Promise<IpcResult<SkillView[]>>;
   pickSkill(): Promise<IpcResult<SkillReviewView | { cancelled: true }>>;
   installSkill(request: IpcRequest<'skills.install'>): Promise<IpcResult<SkillView[]>>;
+  testMail(request: IpcRequest<'mail.test'>): Promise<IpcResult<ConnectionTestView>>;
+  testHome(): Promise<IpcResult<ConnectionTestView>>;
   onState(listener: (snapshot: Snapshot) => void): () => void;
   onChatEvent(listener: (event: ChatEvent) => void): () => void;
 }

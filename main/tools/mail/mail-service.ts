@@ -173,18 +173,7 @@ export class MailService {
 
   async send(accountId: string | undefined, mail: OutgoingMail): Promise<{ readonly messageId: string; readonly accepted: readonly string[] }> {
     const account = this.account(accountId);
-    const pass = await this.#password(account);
-    const { createTransport } = await import('nodemailer');
-    const transport = createTransport({
-      host: account.smtp.host,
-      port: account.smtp.port,
-      secure: account.smtp.tls === 'implicit',
-      requireTLS: account.smtp.tls === 'starttls',
-      ignoreTLS: account.smtp.tls === 'none',
-      auth: { user: account.user ?? account.address, pass },
-      connectionTimeout: TIMEOUT_MS,
-      socketTimeout: TIMEOUT_MS,
-    });
+    const transport = await this.#smtp(account);
     try {
       const info = await transport.sendMail({
         from: account.name ? { name: account.name, address: account.address } : account.address,
@@ -199,6 +188,48 @@ export class MailService {
     } finally {
       transport.close();
     }
+  }
+
+  /** Logs in to IMAP and to SMTP (nothing is sent) and says, for each, what worked or what failed. */
+  async check(accountId: string): Promise<{ readonly imap: string | undefined; readonly smtp: string | undefined }> {
+    const account = this.account(accountId);
+    const imap = await this.#withImap(account.id, async () => undefined).then(
+      () => undefined,
+      (error: unknown) => (error instanceof Error ? error.message : String(error)),
+    );
+    let smtp: string | undefined;
+    try {
+      const transport = await this.#smtp(account);
+      try {
+        await transport.verify();
+      } finally {
+        transport.close();
+      }
+    } catch (error) {
+      const failed = error as { code?: string; message?: string };
+      smtp =
+        failed.code === 'EAUTH'
+          ? `Could not log in to ${account.smtp.host}: the server refused the login for ${account.user ?? account.address}; check the password in the secret ${mailSecretName(account.id)}.`
+          : error instanceof MailError
+            ? error.message
+            : `Could not connect to ${account.smtp.host}:${account.smtp.port}: ${failed.message ?? String(error)}.`;
+    }
+    return { imap, smtp };
+  }
+
+  async #smtp(account: MailAccount) {
+    const pass = await this.#password(account);
+    const { createTransport } = await import('nodemailer');
+    return createTransport({
+      host: account.smtp.host,
+      port: account.smtp.port,
+      secure: account.smtp.tls === 'implicit',
+      requireTLS: account.smtp.tls === 'starttls',
+      ignoreTLS: account.smtp.tls === 'none',
+      auth: { user: account.user ?? account.address, pass },
+      connectionTimeout: TIMEOUT_MS,
+      socketTimeout: TIMEOUT_MS,
+    });
   }
 
   async #password(account: MailAccount): Promise<string> {
