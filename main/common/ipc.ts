@@ -52,12 +52,13 @@ export const IPC_REQUESTS = {
         .optional(),
       imessageOwners: z.array(z.string().trim().min(3).max(200)).max(20).optional(),
       openAtLogin: z.boolean().optional(),
-      folders: FilesConfigSchema.shape.folders.optional(),
-      httpHosts: WebConfigSchema.shape.httpHosts.optional(),
-      mailAccounts: MailConfigSchema.shape.accounts.optional(),
+      // The config schemas' defaults are removed: a field the patch does not name must stay absent, not become [].
+      folders: FilesConfigSchema.shape.folders.unwrap().optional(),
+      httpHosts: WebConfigSchema.shape.httpHosts.unwrap().optional(),
+      mailAccounts: MailConfigSchema.shape.accounts.unwrap().optional(),
       /** The Home Assistant address; null removes it. */
       homeAssistantUrl: HomeConfigSchema.shape.assistant.unwrap().shape.url.nullable().optional(),
-      shortcuts: HomeConfigSchema.shape.shortcuts.optional(),
+      shortcuts: HomeConfigSchema.shape.shortcuts.unwrap().optional(),
     })
     .strict(),
   'secrets.set': z.object({ name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/), value: z.string().min(1).max(10_000) }).strict(),

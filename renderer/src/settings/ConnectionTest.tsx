@@ -15,7 +15,7 @@ export function ConnectionTest({ testKey, label, run }: { readonly testKey: stri
       </button>
       {status?.state === 'error' ? <StatusLine status={status} /> : null}
       {result && !testing ? (
-        <ul className="test-results" aria-label={`${label}: result`} role="status">
+        <ul className="test-results" aria-label={`${label}: result`} aria-live="polite">
           {result.parts.map((part) => (
             <li key={part.name} className={part.ok ? 'test-ok' : 'test-failed'}>
               {part.ok ? <CircleCheck size={12} strokeWidth={2} aria-hidden /> : <CircleAlert size={12} strokeWidth={2} aria-hidden />}
