@@ -109,7 +109,7 @@ describe.each(SCHEMES)('accessibility (%s)', (colorScheme) => {
     }
   });
 
-  it.each(['general', 'channels', 'limits', 'activity', 'skills'])('settings: %s', async (section) => {
+  it.each(['general', 'channels', 'limits', 'activity', 'skills', 'files', 'mail', 'home'])('settings: %s', async (section) => {
     const view = await openView(browser, core, outDir, 'settings', { colorScheme, query: `?section=${section}` });
     try {
       const { page } = view;
