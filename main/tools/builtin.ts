@@ -47,7 +47,7 @@ export function builtinSource(deps: BuiltinToolDeps): ToolSource {
   const scheduleTools = deps.scheduling ? createScheduleTools(deps.scheduling) : [];
   const fileTools = deps.files ? createFileTools(deps.files) : [];
   const webTools = deps.web ? createWebTools(deps.web) : [];
-  const mailTools = deps.mail ? createMailTools(deps.mail) : [];
+  const mailTools = deps.mail ? createMailTools(deps.mail, { isOwnAddress: ownEmail(deps), ...(deps.files ? { grants: deps.files.grants } : {}) }) : [];
   const homeTools = deps.home ? createHomeTools(deps.home) : [];
   return zodSource('builtin', [
     ...[currentTimeTool, saveNote, listNotes, sendMessage, listConversations, readMessages, ...recall, ...scheduleTools],
@@ -83,9 +83,23 @@ function contactRecipient(deps: BuiltinToolDeps, to: string): { recipient: strin
   return { recipient: deps.messaging.resolve('imessage', found.handle) ?? found.handle, name: found.name };
 }
 
+/** Whether an email address is one of the owner's own: config's owner emails, or the "me" card's. */
+function ownEmail(deps: BuiltinToolDeps): (address: string) => boolean {
+  const own = new Set((deps.ownAddresses ?? []).map((address) => address.trim().toLowerCase()));
+  return (address) => {
+    const wanted = address.trim().toLowerCase();
+    if (own.has(wanted)) return true;
+    const book = deps.contacts?.cached();
+    const me = book?.contacts.find((card) => card.id === book.me);
+    return me?.emails.some((email) => email.value.trim().toLowerCase() === wanted) ?? false;
+  };
+}
+
 /** Every tool the agent may be given, each descriptor checked by the host. */
 export async function createToolRegistry(deps: BuiltinToolDeps, extra: readonly ToolSource[] = [], signal?: AbortSignal): Promise<ToolRegistry> {
-  const own = new Set((deps.ownAddresses ?? []).map((address) => address.trim().toLowerCase()));
+  const isOwnEmail = ownEmail(deps);
+  // send_mail checks its attachments against the grants while a call is parsed, synchronously: read them first.
+  await deps.files?.grants.ready();
   const host: EffectHost = {
     resolveRecipient: (channel, to) => {
       if (channel !== 'imessage' && channel !== 'telegram') return undefined;
@@ -94,14 +108,7 @@ export async function createToolRegistry(deps: BuiltinToolDeps, extra: readonly 
       const recipient = deps.messaging.resolve(channel, to) ?? to;
       return { recipient, name: deps.messaging.titleOf(channel, recipient) };
     },
-    isOwnAddress: (channel, address) => {
-      if (channel !== 'email') return false;
-      const wanted = address.trim().toLowerCase();
-      if (own.has(wanted)) return true;
-      const book = deps.contacts?.cached();
-      const me = book?.contacts.find((card) => card.id === book.me);
-      return me?.emails.some((email) => email.value.trim().toLowerCase() === wanted) ?? false;
-    },
+    isOwnAddress: (channel, address) => channel === 'email' && isOwnEmail(address),
     prepare: async (descriptor, _input, prepareSignal) => {
       if (descriptor.effects.some((effect) => effect.kind === 'send_message')) await deps.contacts?.refresh?.(prepareSignal);
     },

@@ -46,6 +46,7 @@ export interface OutgoingMail {
   readonly text: string;
   readonly inReplyTo?: string | undefined;
   readonly references?: string | undefined;
+  readonly attachments?: readonly { readonly filename: string; readonly content: Buffer }[];
 }
 
 const TIMEOUT_MS = 30_000;
@@ -183,6 +184,7 @@ export class MailService {
         text: mail.text,
         ...(mail.inReplyTo ? { inReplyTo: mail.inReplyTo } : {}),
         ...(mail.references ? { references: mail.references } : {}),
+        ...(mail.attachments && mail.attachments.length > 0 ? { attachments: mail.attachments.map((item) => ({ filename: item.filename, content: item.content })) } : {}),
       });
       return { messageId: String(info.messageId), accepted: (info.accepted as unknown[]).map(String) };
     } finally {
