@@ -199,7 +199,7 @@ async function wire(parts: {
   const assistant = config.home.assistant ? new HomeAssistantClient(config.home.assistant.url, secrets) : undefined;
   const home = { ...(assistant ? { assistant } : {}), shortcuts: config.home.shortcuts, platform };
   const tools = await createToolRegistry(
-    { notes: storage.notes, messaging, recall, scheduling, web, home, ...(files ? { files } : {}), ...(mail ? { mail } : {}), ...nativeParts(config, options) },
+    { notes: storage.notes, messaging, recall, scheduling, web, home, ...(files ? { files } : {}), ...(mail ? { mail, mailMemory: storage.memory } : {}), ...nativeParts(config, options) },
     [...skillHost.sources, ...(options.extraSources ?? [])],
   );
   const spentTodayUsd = createSpendMeter(storage.sessions, config.model);

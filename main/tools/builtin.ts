@@ -7,6 +7,7 @@ import { createFileTools, type FileToolDeps } from './files/file-tools.js';
 import { createWebTools, type WebToolDeps } from './web/web-tools.js';
 import { createMailTools } from './mail/mail-tools.js';
 import type { MailService } from './mail/mail-service.js';
+import type { MailMemory } from './mail/mail-memory.js';
 import { createHomeTools, type HomeToolDeps } from './home/home-tools.js';
 import { createMessageTools, type MessagingLike } from './messages.js';
 import { createNoteTools, type NotesLike } from './notes.js';
@@ -33,6 +34,8 @@ export interface BuiltinToolDeps {
   readonly web?: WebToolDeps;
   /** The mail tools, over the accounts in config; left out (no account), there are none. */
   readonly mail?: MailService;
+  /** Where mail read or searched is remembered; left out, it is not. */
+  readonly mailMemory?: MailMemory;
   /** Home Assistant and macOS Shortcuts; left out, there are none. */
   readonly home?: HomeToolDeps;
   /** Memory; without it there is no `recall` tool (tests that need none). */
@@ -47,7 +50,7 @@ export function builtinSource(deps: BuiltinToolDeps): ToolSource {
   const scheduleTools = deps.scheduling ? createScheduleTools(deps.scheduling) : [];
   const fileTools = deps.files ? createFileTools(deps.files) : [];
   const webTools = deps.web ? createWebTools(deps.web) : [];
-  const mailTools = deps.mail ? createMailTools(deps.mail, { isOwnAddress: ownEmail(deps), ...(deps.files ? { grants: deps.files.grants } : {}) }) : [];
+  const mailTools = deps.mail ? createMailTools(deps.mail, { isOwnAddress: ownEmail(deps), ...(deps.files ? { grants: deps.files.grants } : {}), ...(deps.mailMemory ? { memory: deps.mailMemory } : {}) }) : [];
   const homeTools = deps.home ? createHomeTools(deps.home) : [];
   return zodSource('builtin', [
     ...[currentTimeTool, saveNote, listNotes, sendMessage, listConversations, readMessages, ...recall, ...scheduleTools],

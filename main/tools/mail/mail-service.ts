@@ -18,6 +18,7 @@ export interface MailSummary {
   readonly fromAddress: string;
   readonly subject: string;
   readonly seen: boolean;
+  readonly messageId?: string | undefined;
 }
 
 export interface MailMessage extends MailSummary {
@@ -93,6 +94,7 @@ export class MailService {
             fromAddress: sender?.address ?? '',
             subject: message.envelope?.subject ?? '',
             seen: message.flags?.has('\\Seen') ?? false,
+            messageId: message.envelope?.messageId || undefined,
           });
         }
         return found.sort((a, b) => b.uid - a.uid);

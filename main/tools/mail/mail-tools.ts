@@ -6,6 +6,7 @@ import type { FolderGrants } from '../files/folder-grants.js';
 import type { Provenance } from '../../common/messages.js';
 import type { ToolResult } from '../source.js';
 import { defineTool, type Tool } from '../tool.js';
+import { rememberFound, rememberRead, type MailMemory } from './mail-memory.js';
 import { MailError, type MailMessage, type MailService } from './mail-service.js';
 
 const account = z.string().min(1).max(32).optional().describe('The mail account id; default: the first account.');
@@ -94,6 +95,8 @@ export interface MailToolOptions {
   readonly isOwnAddress?: (address: string) => boolean;
   /** The owner's folder grants: send_mail attaches files from these only. */
   readonly grants?: FolderGrants;
+  /** Memory: mail read or searched is remembered there, labelled with its sender. */
+  readonly memory?: MailMemory;
 }
 
 /** `search_mail`, `read_mail`, `draft_reply`, `send_mail` and `move_mail` over the owner's IMAP/SMTP accounts. */
@@ -109,6 +112,7 @@ export function createMailTools(mail: MailService, options: MailToolOptions = {}
       try {
         const found = await mail.search(input.account, { mailbox: input.mailbox, text: input.text, from: input.from, since: input.since, unseen: input.unseen, limit: input.limit });
         const where = `${input.mailbox} of ${mail.account(input.account).address}`;
+        rememberFound(options.memory, mail.account(input.account).address, input.mailbox, found);
         if (found.length === 0) return { content: `No mail in ${where} matches.`, provenance: { kind: 'owner' } };
         const lines = found.map((item) => `UID ${item.uid} · ${item.date.slice(0, 16).replace('T', ' ')} · ${item.from} · ${item.subject}${item.seen ? '' : ' (unread)'}`);
         const senders = [...new Set(found.map((item) => item.fromAddress))].slice(0, 5).join(', ');
@@ -129,6 +133,7 @@ export function createMailTools(mail: MailService, options: MailToolOptions = {}
     execute: async (input) => {
       try {
         const message = await mail.read(input.account, input.mailbox, input.uid);
+        rememberRead(options.memory, mail.account(input.account).address, input.mailbox, message);
         return { content: render(message), provenance: fromSender(message.fromAddress) };
       } catch (error) {
         return failed(error);
