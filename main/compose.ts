@@ -230,7 +230,7 @@ async function wire(parts: {
     onProblem: (message, sessionId) => activity.append({ kind: 'system', summary: message, sessionId, actor: 'pavise', decision: 'failed' }),
   });
   const tools = await createToolRegistry(
-    { notes: storage.notes, messaging, recall, memory: longTermMemory.tools, scheduling, web, home, ...(files ? { files } : {}), ...(terminal ? { terminal } : {}), browser, ...(mail ? { mail } : {}), ...nativeParts(config, options) },
+    { notes: storage.notes, messaging, recall, memory: longTermMemory.tools, scheduling, web, home, ...(files ? { files } : {}), ...(terminal ? { terminal } : {}), browser, ...(mail ? { mail, mailMemory: storage.memory } : {}), ...nativeParts(config, options) },
     [...skillHost.sources, ...(options.extraSources ?? [])],
   );
   tools.defer(skillHost.mcp, (message) => skillActivity.record({ skill: 'mcp', summary: message, decision: 'skipped' }));

@@ -16,6 +16,8 @@ import { settingsHandlers, type SettingsHandlerDeps } from './handlers/settings.
 import { shellHandlers } from './handlers/shell.js';
 import { skillHandlers } from './handlers/skills.js';
 import { mcpHandlers } from './handlers/mcp.js';
+import { handsHandlers } from './handlers/hands.js';
+import type { SecretStore } from '../secrets/secret-store.js';
 import { stateHandlers } from './handlers/state.js';
 import { buildSettings, buildSnapshot, type PlatformHooks, type SnapshotDeps } from './snapshot.js';
 
@@ -30,6 +32,7 @@ export interface AppDeps extends SnapshotDeps, ChatSessionDeps, ScheduleHandlerD
   readonly setPaused: (paused: boolean, actor: string) => void;
   readonly events: Pick<Emitter<{ approval: [ApprovalView]; alert: [string] }>, 'on'>;
   readonly skills: Parameters<typeof skillHandlers>[0]['skills'];
+  readonly secrets: SecretStore;
 }
 
 const MAX_NOTICES = 3;
@@ -73,6 +76,7 @@ export class AppBackend {
       ...scheduleHandlers(deps, changed),
       ...mcpHandlers({ configStore: this.#configStore, tools: deps.tools, activity: deps.activity }),
       ...skillHandlers({ skills: deps.skills, activity: deps.activity, secrets: deps.secrets, broker: deps.broker, changed, ...(platform.pickSkillPath ? { pickSkillPath: () => platform.pickSkillPath?.() ?? Promise.resolve(undefined) } : {}) }),
+      ...handsHandlers({ config: deps.config, configStore: this.#configStore, secrets: deps.secrets }),
     };
     this.#unsubscribe.push(deps.events.on('approval', changed));
     this.#unsubscribe.push(

@@ -40,6 +40,8 @@ export const API_CHANNELS = {
   removeMcpServer: 'mcp.remove',
   addMcpServer: 'mcp.add',
   setMcpToolOverride: 'mcp.setToolOverride',
+  testMail: 'mail.test',
+  testHome: 'home.test',
 } as const;
 
 

@@ -5,6 +5,7 @@ import type { MemoryView } from './memory-view.js';
 import { API_CHANNELS as CHANNELS_OF_API, type IpcChannelName } from './ipc-channels.js';
 import type { Risk } from './effects.js';
 import { PROVIDER_IDS, type ProviderId } from './providers.js';
+import { FilesConfigSchema, HomeConfigSchema, MailConfigSchema, WebConfigSchema } from './config-schema.js';
 
 /**
  * The one API between the renderer and the core (`window.pavise`). The preload exposes exactly these methods;
@@ -52,6 +53,13 @@ export const IPC_REQUESTS = {
         .optional(),
       imessageOwners: z.array(z.string().trim().min(3).max(200)).max(20).optional(),
       openAtLogin: z.boolean().optional(),
+      // The config schemas' defaults are removed: a field the patch does not name must stay absent, not become [].
+      folders: FilesConfigSchema.shape.folders.unwrap().optional(),
+      httpHosts: WebConfigSchema.shape.httpHosts.unwrap().optional(),
+      mailAccounts: MailConfigSchema.shape.accounts.unwrap().optional(),
+      /** The Home Assistant address; null removes it. */
+      homeAssistantUrl: HomeConfigSchema.shape.assistant.unwrap().shape.url.nullable().optional(),
+      shortcuts: HomeConfigSchema.shape.shortcuts.unwrap().optional(),
     })
     .strict(),
   'secrets.set': z.object({ name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/), value: z.string().min(1).max(10_000) }).strict(),
@@ -70,7 +78,7 @@ export const IPC_REQUESTS = {
   'schedule.list': z.object({}).strict(),
   'schedule.remove': z.object({ id: z.int().positive() }).strict(),
   'system.openPane': z.object({ pane: PaneSchema }).strict(),
-  'window.openSettings': z.object({ section: z.enum(['general', 'channels', 'skills', 'memory', 'limits', 'activity']).optional() }).strict(),
+  'window.openSettings': z.object({ section: z.enum(['general', 'channels', 'skills', 'memory', 'limits', 'activity', 'files', 'mail', 'home']).optional() }).strict(),
   'skills.list': z.object({}).strict(),
   'skills.setEnabled': z.object({ name: SkillNameSchema, enabled: z.boolean() }).strict(),
   'skills.remove': z.object({ name: SkillNameSchema }).strict(),
@@ -107,6 +115,8 @@ export const IPC_REQUESTS = {
     .strict(),
   /** Only tighter: `ask` or `deny`, or null to go back to what the annotations say. */
   'mcp.setToolOverride': z.object({ name: SkillNameSchema, tool: z.string().min(1).max(128), override: z.enum(['ask', 'deny']).nullable() }).strict(),
+  'mail.test': z.object({ id: MailConfigSchema.shape.accounts.unwrap().element.shape.id }).strict(),
+  'home.test': z.object({}).strict(),
 } as const;
 
 export type IpcChannel = keyof typeof IPC_REQUESTS;
@@ -243,6 +253,36 @@ export interface SettingsView {
   };
   readonly openAtLogin: boolean;
   readonly home: string;
+  /** Files & Web, Mail and Home panes: what config.json grants, and which of their secrets exist (never the values). */
+  readonly hands?: HandsView;
+}
+
+export interface MailServerView {
+  readonly host: string;
+  readonly port: number;
+  readonly tls: 'implicit' | 'starttls' | 'none';
+}
+
+export interface HandsView {
+  readonly folders: readonly { readonly path: string; readonly access: 'read' | 'read-write' }[];
+  readonly httpHosts: readonly string[];
+  readonly mailAccounts: readonly {
+    readonly id: string;
+    readonly address: string;
+    readonly name?: string;
+    readonly user?: string;
+    readonly imap: MailServerView;
+    readonly smtp: MailServerView;
+    readonly passwordStored: boolean;
+  }[];
+  readonly homeAssistant: { readonly url?: string; readonly tokenStored: boolean };
+  readonly shortcuts: readonly string[];
+}
+
+/** What "Test" found: each part in words, `ok` only when every part worked. */
+export interface ConnectionTestView {
+  readonly ok: boolean;
+  readonly parts: readonly { readonly name: string; readonly ok: boolean; readonly detail: string }[];
 }
 
 /** A reminder, briefing or alert as the Schedules pane lists it. */
@@ -321,6 +361,8 @@ export interface PaviseApi {
   removeMcpServer(request: IpcRequest<'mcp.remove'>): Promise<IpcResult<McpServerView[]>>;
   addMcpServer(request: IpcRequest<'mcp.add'>): Promise<IpcResult<McpServerView[]>>;
   setMcpToolOverride(request: IpcRequest<'mcp.setToolOverride'>): Promise<IpcResult<McpServerView[]>>;
+  testMail(request: IpcRequest<'mail.test'>): Promise<IpcResult<ConnectionTestView>>;
+  testHome(): Promise<IpcResult<ConnectionTestView>>;
   onState(listener: (snapshot: Snapshot) => void): () => void;
   onChatEvent(listener: (event: ChatEvent) => void): () => void;
 }

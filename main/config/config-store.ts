@@ -15,6 +15,12 @@ export interface ConfigPatch {
   readonly imessageOwners?: readonly string[];
   /** MCP servers by name: an object replaces that server's entry in `mcp.servers`, null removes it. */
   readonly mcpServers?: Readonly<Record<string, Readonly<Record<string, unknown>> | null>>;
+  readonly folders?: readonly { readonly path: string; readonly access?: 'read' | 'read-write' | undefined }[];
+  readonly httpHosts?: readonly string[];
+  readonly mailAccounts?: readonly Readonly<Record<string, unknown>>[];
+  /** null removes Home Assistant. */
+  readonly homeAssistantUrl?: string | null;
+  readonly shortcuts?: readonly string[];
 }
 
 type RawConfig = Record<string, Record<string, unknown>>;
@@ -59,6 +65,16 @@ export class ConfigStore {
         else servers[name] = entry;
       }
       raw.mcp = { ...(raw.mcp ?? {}), servers };
+    }
+    if (patch.folders) raw.files = { ...(raw.files ?? {}), folders: patch.folders };
+    if (patch.httpHosts) raw.web = { ...(raw.web ?? {}), httpHosts: patch.httpHosts };
+    if (patch.mailAccounts) raw.mail = { ...(raw.mail ?? {}), accounts: patch.mailAccounts };
+    if (patch.homeAssistantUrl !== undefined || patch.shortcuts) {
+      const home = { ...(raw.home ?? {}) };
+      if (patch.homeAssistantUrl === null) delete home.assistant;
+      else if (patch.homeAssistantUrl !== undefined) home.assistant = { ...((home.assistant as Record<string, unknown> | undefined) ?? {}), url: patch.homeAssistantUrl };
+      if (patch.shortcuts) home.shortcuts = patch.shortcuts;
+      raw.home = home;
     }
     const text = `${JSON.stringify(raw, null, 2)}\n`;
     parseConfig(text, this.path); // refuses anything invalid before it is written; nothing is lost on a bad edit

@@ -7,6 +7,7 @@ import { createFileTools, type FileToolDeps } from './files/file-tools.js';
 import { createWebTools, type WebToolDeps } from './web/web-tools.js';
 import { createMailTools } from './mail/mail-tools.js';
 import type { MailService } from './mail/mail-service.js';
+import type { MailMemory } from './mail/mail-memory.js';
 import { createHomeTools, type HomeToolDeps } from './home/home-tools.js';
 import { createMemoryTools, type MemoryToolsLike } from './memory.js';
 import { createTerminalTools, type TerminalToolDeps } from './terminal/terminal-tools.js';
@@ -40,6 +41,8 @@ export interface BuiltinToolDeps {
   readonly terminal?: TerminalToolDeps;
   /** browse, in Pavise's own headless Chromium; left out, there is none. */
   readonly browser?: BrowseToolDeps;
+  /** Where mail read or searched is remembered; left out, it is not. */
+  readonly mailMemory?: MailMemory;
   /** Home Assistant and macOS Shortcuts; left out, there are none. */
   readonly home?: HomeToolDeps;
   /** Memory; without it there is no `recall` tool (tests that need none). */
@@ -57,7 +60,7 @@ export function builtinSource(deps: BuiltinToolDeps): ToolSource {
   const scheduleTools = deps.scheduling ? createScheduleTools(deps.scheduling) : [];
   const fileTools = deps.files ? createFileTools(deps.files) : [];
   const webTools = deps.web ? createWebTools(deps.web) : [];
-  const mailTools = deps.mail ? createMailTools(deps.mail) : [];
+  const mailTools = deps.mail ? createMailTools(deps.mail, { isOwnAddress: ownEmail(deps), ...(deps.files ? { grants: deps.files.grants } : {}), ...(deps.mailMemory ? { memory: deps.mailMemory } : {}) }) : [];
   const homeTools = deps.home ? createHomeTools(deps.home) : [];
   const terminalTools = deps.terminal ? createTerminalTools(deps.terminal) : [];
   const browseTools = deps.browser ? createBrowseTools(deps.browser) : [];
@@ -110,9 +113,23 @@ function terminalResolution(terminal: TerminalToolDeps): NonNullable<EffectHost[
   };
 }
 
+/** Whether an email address is one of the owner's own: config's owner emails, or the "me" card's. */
+function ownEmail(deps: BuiltinToolDeps): (address: string) => boolean {
+  const own = new Set((deps.ownAddresses ?? []).map((address) => address.trim().toLowerCase()));
+  return (address) => {
+    const wanted = address.trim().toLowerCase();
+    if (own.has(wanted)) return true;
+    const book = deps.contacts?.cached();
+    const me = book?.contacts.find((card) => card.id === book.me);
+    return me?.emails.some((email) => email.value.trim().toLowerCase() === wanted) ?? false;
+  };
+}
+
 /** Every tool the agent may be given, each descriptor checked by the host. */
 export async function createToolRegistry(deps: BuiltinToolDeps, extra: readonly ToolSource[] = [], signal?: AbortSignal): Promise<ToolRegistry> {
-  const own = new Set((deps.ownAddresses ?? []).map((address) => address.trim().toLowerCase()));
+  const isOwnEmail = ownEmail(deps);
+  // send_mail checks its attachments against the grants while a call is parsed, synchronously: read them first.
+  await deps.files?.grants.ready();
   const host: EffectHost = {
     resolveRecipient: (channel, to) => {
       if (channel !== 'imessage' && channel !== 'telegram') return undefined;
@@ -121,14 +138,7 @@ export async function createToolRegistry(deps: BuiltinToolDeps, extra: readonly 
       const recipient = deps.messaging.resolve(channel, to) ?? to;
       return { recipient, name: deps.messaging.titleOf(channel, recipient) };
     },
-    isOwnAddress: (channel, address) => {
-      if (channel !== 'email') return false;
-      const wanted = address.trim().toLowerCase();
-      if (own.has(wanted)) return true;
-      const book = deps.contacts?.cached();
-      const me = book?.contacts.find((card) => card.id === book.me);
-      return me?.emails.some((email) => email.value.trim().toLowerCase() === wanted) ?? false;
-    },
+    isOwnAddress: (channel, address) => channel === 'email' && isOwnEmail(address),
     ...(deps.terminal ? { resolveExecute: terminalResolution(deps.terminal) } : {}),
     prepare: async (descriptor, _input, prepareSignal) => {
       if (descriptor.effects.some((effect) => effect.kind === 'send_message')) await deps.contacts?.refresh?.(prepareSignal);

@@ -110,7 +110,7 @@ describe.each(SCHEMES)('accessibility (%s)', (colorScheme) => {
     }
   });
 
-  it.each(['general', 'channels', 'limits', 'activity', 'skills', 'memory'])('settings: %s', async (section) => {
+  it.each(['general', 'channels', 'limits', 'activity', 'skills', 'memory', 'files', 'mail', 'home'])('settings: %s', async (section) => {
     const view = await openView(browser, core, outDir, 'settings', { colorScheme, query: `?section=${section}` });
     try {
       const { page } = view;

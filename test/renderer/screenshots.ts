@@ -43,6 +43,25 @@ function showOwnersModelSettings(core: Core): void {
   writeFileSync(path, JSON.stringify({ ...config, model: { provider: 'anthropic', name: 'claude-sonnet-5' } }, null, 2));
 }
 
+/** What an owner's Files & Web, Mail and Home panes hold: granted folders, one account, Home Assistant, two scenes. */
+async function showHandsSettings(core: Core): Promise<void> {
+  const result = await core.backend.invoke('settings.update', {
+    folders: [
+      { path: '~/Documents/Pavise', access: 'read-write' },
+      { path: '~/Downloads', access: 'read' },
+    ],
+    httpHosts: ['printer.local'],
+    mailAccounts: [
+      { id: 'personal', address: 'alex.morgan@fastmail.com', name: 'Alex Morgan', imap: { host: 'imap.fastmail.com', port: 993, tls: 'implicit' }, smtp: { host: 'smtp.fastmail.com', port: 465, tls: 'implicit' } },
+    ],
+    homeAssistantUrl: 'http://homeassistant.local:8123',
+    shortcuts: ['Good Night', 'Movie Time'],
+  });
+  if (!result.ok) throw new Error(result.message);
+  await core.secrets.set('mail-personal', 'screenshot-placeholder');
+  await core.secrets.set('home-assistant', 'screenshot-placeholder');
+}
+
 async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
   const executions: Execution[] = [];
@@ -154,6 +173,14 @@ async function main(): Promise<void> {
     }
     await shoot(views, 'settings-activity');
     await closeAll(views);
+
+    await showHandsSettings(core);
+    for (const section of ['files', 'mail', 'home'] as const) {
+      views = await open(browser, core, 'settings', `?section=${section}`);
+      await Promise.all(SCHEMES.map((scheme) => views[scheme].page.locator('.group').first().waitFor()));
+      await shoot(views, `settings-${section}`);
+      await closeAll(views);
+    }
   } finally {
     await browser.close();
     controller.abort();

@@ -8,6 +8,7 @@ import type { SecretBroker } from '../../permissions/secret-broker.js';
 import type { SecretStore } from '../../secrets/secret-store.js';
 import { buildSettings, type PlatformHooks, type SettingsDeps } from '../snapshot.js';
 import type { Handlers } from './handler.js';
+import { handsView } from './hands.js';
 
 const SECRET_LABELS: Readonly<Record<string, string>> = {
   anthropic: 'Anthropic API key',
@@ -28,6 +29,13 @@ type SettingsChannels = 'settings.get' | 'settings.update' | 'secrets.set' | 'se
 
 /** The settings window: config.json, the Keychain (values in, never out), SOUL.md and Telegram pairing codes. */
 export function settingsHandlers(deps: SettingsHandlerDeps, platform: PlatformHooks): Handlers<SettingsChannels> {
+  const savedConfig = () => {
+    try {
+      return deps.configStore.read();
+    } catch {
+      return deps.config;
+    }
+  };
   const withSecrets = async (): Promise<SettingsView> => {
     const view = buildSettings(deps, platform);
     let stored: string[] = [];
@@ -41,6 +49,7 @@ export function settingsHandlers(deps: SettingsHandlerDeps, platform: PlatformHo
       ...view,
       secrets: names.map((name) => ({ name, label: SECRET_LABELS[name] ?? name, stored: stored.includes(name) })),
       channels: { ...view.channels, telegram: { ...view.channels.telegram, tokenStored: stored.includes(TELEGRAM_TOKEN_SECRET) } },
+      hands: handsView(savedConfig(), stored),
     };
   };
   return {

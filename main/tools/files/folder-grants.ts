@@ -1,4 +1,4 @@
-import { constants, type Stats } from 'node:fs';
+import { constants, realpathSync, type Stats } from 'node:fs';
 import { lstat, open, realpath, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { FolderGrant } from '../../common/config-schema.js';
@@ -32,6 +32,8 @@ export interface GrantedPath {
  */
 export class FolderGrants {
   readonly #grants: Promise<readonly ResolvedGrant[]>;
+  /** The grants once resolved, for the synchronous check of a call's input (send_mail's attachments). */
+  #resolved: readonly ResolvedGrant[] | undefined;
 
   constructor(
     grants: readonly FolderGrant[],
@@ -44,7 +46,40 @@ export class FolderGrants {
         const real = await realpath(expanded).catch(() => undefined);
         return real === undefined ? undefined : { configured: grant.path, real, access: grant.access };
       }),
-    ).then((all) => all.filter((grant): grant is ResolvedGrant => grant !== undefined));
+    ).then((all) => (this.#resolved = all.filter((grant): grant is ResolvedGrant => grant !== undefined)));
+  }
+
+  /** Resolves once the grants are read; `existingSync` answers only after that. */
+  async ready(): Promise<void> {
+    await this.#grants;
+  }
+
+  /**
+   * `existing`, synchronously, for checks that run while a call's input is parsed: an existing path after
+   * symlinks, inside a grant with at least `access`. Throws PathRefused otherwise.
+   */
+  existingSync(path: string, access: Access): GrantedPath {
+    const grants = this.#resolved;
+    if (!grants) throw new PathRefused('The granted folders are still being read; try again in a moment.');
+    if (typeof path !== 'string' || path.trim() === '') throw new PathRefused('No path was given.');
+    if (path.includes('\0')) throw new PathRefused('A path may not contain a NUL character.');
+    const expanded = this.expand(path);
+    const first = grants[0];
+    if (!isAbsolute(expanded) && !first) throw new PathRefused('No folder is granted; the owner can add one in Settings › Files & Web.');
+    const absolute = isAbsolute(expanded) ? resolve(expanded) : resolve((first as ResolvedGrant).real, expanded);
+    let real: string;
+    try {
+      real = realpathSync(absolute);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new PathRefused(code === 'ENOENT' ? `${path} does not exist.` : `${path} cannot be opened (${code ?? String(error)}).`);
+    }
+    const grant = grants.find((candidate) => (access === 'read' || candidate.access === 'read-write') && isInside(real, candidate.real));
+    if (!grant) {
+      const folders = grants.map((candidate) => `${candidate.configured} (${candidate.access})`).join(', ') || 'none';
+      throw new PathRefused(`${path} is outside the folders the owner granted (${folders}); Pavise reads and writes nothing else.`);
+    }
+    return { real, grant };
   }
 
   /** The granted folders as the owner wrote them, with their access: what the model is told it may use. */

@@ -18,6 +18,7 @@ export interface MailSummary {
   readonly fromAddress: string;
   readonly subject: string;
   readonly seen: boolean;
+  readonly messageId?: string | undefined;
 }
 
 export interface MailMessage extends MailSummary {
@@ -46,6 +47,7 @@ export interface OutgoingMail {
   readonly text: string;
   readonly inReplyTo?: string | undefined;
   readonly references?: string | undefined;
+  readonly attachments?: readonly { readonly filename: string; readonly content: Buffer }[];
 }
 
 const TIMEOUT_MS = 30_000;
@@ -92,6 +94,7 @@ export class MailService {
             fromAddress: sender?.address ?? '',
             subject: message.envelope?.subject ?? '',
             seen: message.flags?.has('\\Seen') ?? false,
+            messageId: message.envelope?.messageId || undefined,
           });
         }
         return found.sort((a, b) => b.uid - a.uid);
@@ -173,18 +176,7 @@ export class MailService {
 
   async send(accountId: string | undefined, mail: OutgoingMail): Promise<{ readonly messageId: string; readonly accepted: readonly string[] }> {
     const account = this.account(accountId);
-    const pass = await this.#password(account);
-    const { createTransport } = await import('nodemailer');
-    const transport = createTransport({
-      host: account.smtp.host,
-      port: account.smtp.port,
-      secure: account.smtp.tls === 'implicit',
-      requireTLS: account.smtp.tls === 'starttls',
-      ignoreTLS: account.smtp.tls === 'none',
-      auth: { user: account.user ?? account.address, pass },
-      connectionTimeout: TIMEOUT_MS,
-      socketTimeout: TIMEOUT_MS,
-    });
+    const transport = await this.#smtp(account);
     try {
       const info = await transport.sendMail({
         from: account.name ? { name: account.name, address: account.address } : account.address,
@@ -194,11 +186,54 @@ export class MailService {
         text: mail.text,
         ...(mail.inReplyTo ? { inReplyTo: mail.inReplyTo } : {}),
         ...(mail.references ? { references: mail.references } : {}),
+        ...(mail.attachments && mail.attachments.length > 0 ? { attachments: mail.attachments.map((item) => ({ filename: item.filename, content: item.content })) } : {}),
       });
       return { messageId: String(info.messageId), accepted: (info.accepted as unknown[]).map(String) };
     } finally {
       transport.close();
     }
+  }
+
+  /** Logs in to IMAP and to SMTP (nothing is sent) and says, for each, what worked or what failed. */
+  async check(accountId: string): Promise<{ readonly imap: string | undefined; readonly smtp: string | undefined }> {
+    const account = this.account(accountId);
+    const imap = await this.#withImap(account.id, async () => undefined).then(
+      () => undefined,
+      (error: unknown) => (error instanceof Error ? error.message : String(error)),
+    );
+    let smtp: string | undefined;
+    try {
+      const transport = await this.#smtp(account);
+      try {
+        await transport.verify();
+      } finally {
+        transport.close();
+      }
+    } catch (error) {
+      const failed = error as { code?: string; message?: string };
+      smtp =
+        failed.code === 'EAUTH'
+          ? `Could not log in to ${account.smtp.host}: the server refused the login for ${account.user ?? account.address}; check the password in the secret ${mailSecretName(account.id)}.`
+          : error instanceof MailError
+            ? error.message
+            : `Could not connect to ${account.smtp.host}:${account.smtp.port}: ${failed.message ?? String(error)}.`;
+    }
+    return { imap, smtp };
+  }
+
+  async #smtp(account: MailAccount) {
+    const pass = await this.#password(account);
+    const { createTransport } = await import('nodemailer');
+    return createTransport({
+      host: account.smtp.host,
+      port: account.smtp.port,
+      secure: account.smtp.tls === 'implicit',
+      requireTLS: account.smtp.tls === 'starttls',
+      ignoreTLS: account.smtp.tls === 'none',
+      auth: { user: account.user ?? account.address, pass },
+      connectionTimeout: TIMEOUT_MS,
+      socketTimeout: TIMEOUT_MS,
+    });
   }
 
   async #password(account: MailAccount): Promise<string> {

@@ -1,4 +1,4 @@
-import { Activity, AlarmClock, Brain, Gauge, MessageCircle, Puzzle, SlidersHorizontal, CircleAlert } from 'lucide-react';
+import { Activity, AlarmClock, Brain, Gauge, MessageCircle, Puzzle, SlidersHorizontal, CircleAlert, FolderOpen, Mail, House } from 'lucide-react';
 import { useRef, type ComponentType, type KeyboardEvent } from 'react';
 import { SECTIONS, type SectionId } from '../store/settings-slice.js';
 import { usePavise } from '../store/store.js';
@@ -10,12 +10,18 @@ import { LimitsPane } from './LimitsPane.js';
 import { MemoryPane } from './MemoryPane.js';
 import { PlaceholderPane } from './PlaceholderPane.js';
 import { SchedulesPane } from './SchedulesPane.js';
+import { FilesWebPane } from './FilesWebPane.js';
+import { MailPane } from './MailPane.js';
+import { HomePane } from './HomePane.js';
 
 type IconType = ComponentType<{ size?: number; strokeWidth?: number; 'aria-hidden'?: boolean }>;
 
 const SECTION_INFO: Readonly<Record<SectionId, { readonly label: string; readonly icon: IconType }>> = {
   general: { label: 'General', icon: SlidersHorizontal },
   channels: { label: 'Channels', icon: MessageCircle },
+  files: { label: 'Files & Web', icon: FolderOpen },
+  mail: { label: 'Mail', icon: Mail },
+  home: { label: 'Home', icon: House },
   skills: { label: 'Skills', icon: Puzzle },
   memory: { label: 'Memory', icon: Brain },
   schedules: { label: 'Schedules', icon: AlarmClock },
@@ -96,5 +102,11 @@ function Pane({ section }: { readonly section: SectionId }) {
       return <ChannelsPane settings={settings} />;
     case 'limits':
       return <LimitsPane settings={settings} />;
+    case 'files':
+      return <FilesWebPane settings={settings} />;
+    case 'mail':
+      return <MailPane settings={settings} />;
+    case 'home':
+      return <HomePane settings={settings} />;
   }
 }

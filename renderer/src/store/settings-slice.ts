@@ -1,4 +1,4 @@
-import type { ActivityItem, IpcRequest, IpcResult, SettingsView } from '../../../main/common/ipc.js';
+import type { ActivityItem, ConnectionTestView, IpcRequest, IpcResult, SettingsView } from '../../../main/common/ipc.js';
 import { call } from '../api.js';
 import type { SliceCreator } from './types.js';
 
@@ -12,7 +12,7 @@ const PANE_WORDS: Readonly<Record<SystemPaneId, string>> = {
   contacts: 'Privacy & Security › Contacts',
 };
 
-export const SECTIONS = ['general', 'channels', 'skills', 'memory', 'schedules', 'limits', 'activity'] as const;
+export const SECTIONS = ['general', 'channels', 'files', 'mail', 'home', 'skills', 'memory', 'schedules', 'limits', 'activity'] as const;
 export type SectionId = (typeof SECTIONS)[number];
 
 export interface FormStatus {
@@ -39,6 +39,10 @@ export interface SettingsSlice {
   readonly activityState: 'idle' | 'loading' | 'failed';
   readonly verifyResult: VerifyResult | { readonly error: string } | undefined;
   readonly verifying: boolean;
+  /** The last "Test" result per connection ("mail:personal", "home"). */
+  readonly connectionTests: Readonly<Record<string, ConnectionTestView>>;
+  testMail(id: string): Promise<void>;
+  testHome(): Promise<void>;
   setSection(section: SectionId): void;
   loadSettings(): Promise<void>;
   updateSettings(form: string, patch: IpcRequest<'settings.update'>): Promise<boolean>;
@@ -79,6 +83,18 @@ export const createSettingsSlice: SliceCreator<SettingsSlice> = (set, get) => {
     activityState: 'idle',
     verifyResult: undefined,
     verifying: false,
+    connectionTests: {},
+
+    async testMail(id) {
+      const key = `mail:${id}`;
+      set((state) => ({ connectionTests: Object.fromEntries(Object.entries(state.connectionTests).filter(([name]) => name !== key)) }));
+      await run(`test:${key}`, () => call((api) => api.testMail({ id })), '', (result) => set((state) => ({ connectionTests: { ...state.connectionTests, [key]: result } })));
+    },
+
+    async testHome() {
+      set((state) => ({ connectionTests: Object.fromEntries(Object.entries(state.connectionTests).filter(([name]) => name !== 'home')) }));
+      await run('test:home', () => call((api) => api.testHome()), '', (result) => set((state) => ({ connectionTests: { ...state.connectionTests, home: result } })));
+    },
 
     setSection(section) {
       set({ section });
