@@ -32,10 +32,11 @@ describe('migration 0012-delivery-receipts', () => {
     expect(new Outbox(db).byKey('k')).toMatchObject({ status: 'sent', externalIds: undefined });
   });
 
-  it('a Telegram send to a chat Pavise never read from is marked sent (0006\'s trigger failed on its NULL is_group) and remembered', () => {
+  it('a Telegram send to a chat Pavise never read from is marked sent and remembered, before and after 0012 (the memory trigger once failed on its NULL is_group)', () => {
     migrate(db, 11);
     db.prepare(`INSERT INTO outbox (idempotency_key, channel, conversation_id, text, status, created_at, updated_at) VALUES ('a', 'telegram', '4242', 'reminder one', 'sending', 1, 1)`).run();
-    expect(() => db.prepare(`UPDATE outbox SET status = 'sent' WHERE idempotency_key = 'a'`).run()).toThrow(/NOT NULL constraint failed: memory_items.is_group/);
+    db.prepare(`UPDATE outbox SET status = 'sent' WHERE idempotency_key = 'a'`).run();
+    expect(db.prepare(`SELECT is_group, text FROM memory_items WHERE guid LIKE 'outbox:%'`).all()).toEqual([{ is_group: 0, text: 'reminder one' }]);
     migrate(db);
     const outbox = new Outbox(db);
     const second = outbox.enqueue({ channel: 'telegram', conversationId: '4242', text: 'reminder two', idempotencyKey: 'b' }, 3);
