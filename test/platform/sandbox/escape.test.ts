@@ -4,6 +4,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { sandboxedSpawn, sandboxSupport, startSandboxed } from '../../../main/platform/sandbox/sandbox.js';
+import { FAKE_ANTHROPIC_KEY } from '../../helpers/cli.js';
 
 /** Real bwrap, real kernel: each test is a program trying to get out of its box. */
 const NODE = process.execPath;
@@ -108,11 +109,11 @@ describe.runIf(linux)('the sandbox under real bwrap', () => {
   });
 
   it('gets only the environment it is given: no API keys from the host', async () => {
-    process.env.ANTHROPIC_API_KEY = 'sk-ant-test-not-a-real-key-0000';
+    process.env.ANTHROPIC_API_KEY = FAKE_ANTHROPIC_KEY;
     try {
       const seen = await probe(`out.env = process.env;`, { env: { SKILL_MODE: 'test' } });
       expect(Object.keys(seen.env as object).sort()).toEqual(['PWD', 'SKILL_MODE', 'TMPDIR']);
-      expect(JSON.stringify(seen)).not.toContain('sk-ant-');
+      expect(JSON.stringify(seen)).not.toContain(FAKE_ANTHROPIC_KEY);
     } finally {
       delete process.env.ANTHROPIC_API_KEY;
     }
