@@ -27,6 +27,7 @@ import { embeddingsRanker } from './runtime/memory-embeddings.js';
 import { createSpendMeter, type SpendMeter } from './runtime/spend-meter.js';
 import { TurnRunner } from './runtime/turn-runner.js';
 import { createScheduling, type Scheduling } from './scheduler/scheduling.js';
+import { isCoreSecret } from './secrets/core-secrets.js';
 import { KeychainSecretStore, keychainServiceFor } from './secrets/keychain-secret-store.js';
 import type { SecretStore } from './secrets/secret-store.js';
 import type { ApprovalStore } from './storage/approval-store.js';
@@ -181,7 +182,7 @@ async function wire(parts: {
     record: ({ skill, summary, decision, detail }) =>
       activity.append({ kind: 'system', summary: broker.redact(summary), actor: `skill:${skill}`, ...(decision ? { decision } : {}), ...(detail ? { detail: broker.redactValue(detail) } : {}) }),
   };
-  const skills = new InstalledSkills(storage.skills, paths.skills, skillActivity);
+  const skills = new InstalledSkills(storage.skills, paths.skills, skillActivity, isCoreSecret);
   const skillSecrets: SecretFiller = {
     handleNames: (text) => [...text.matchAll(secretHandlePattern())].map((match) => match[1] ?? ''),
     substitute: (text) => broker.substitute(text),

@@ -19,7 +19,9 @@ export interface LoadedSkill {
   readonly granted: SkillPermissions;
 }
 
-export type InstallResult = { readonly ok: true; readonly value: SkillRecord } | { readonly ok: false; readonly code: 'hash-mismatch' | 'bad-name'; readonly message: string };
+export type InstallResult =
+  | { readonly ok: true; readonly value: SkillRecord }
+  | { readonly ok: false; readonly code: 'hash-mismatch' | 'bad-name' | 'reserved-secret'; readonly message: string };
 
 /**
  * The installed skills: copies under `PAVISE_HOME/skills/<name>`, each pinned by the hash the owner reviewed and
@@ -31,6 +33,8 @@ export class InstalledSkills {
     private readonly store: SkillStore,
     private readonly skillsDir: string,
     private readonly activity: SkillActivity,
+    /** Pavise's own keys (main/secrets/core-secrets.ts): never granted to a skill, whatever its grant says. */
+    private readonly reservedSecret: (name: string) => boolean,
   ) {}
 
   dirOf(name: string): string {
@@ -55,6 +59,14 @@ export class InstalledSkills {
     const name = review.manifest.name;
     if (grantedHash.toLowerCase() !== review.content.hash) {
       return { ok: false, code: 'hash-mismatch', message: `The grant names ${grantedHash}, but the reviewed content hashes to ${review.content.hash}. Review it again and grant that hash.` };
+    }
+    const reserved = granted.secrets.filter((secret) => this.reservedSecret(secret));
+    if (reserved.length > 0) {
+      return {
+        ok: false,
+        code: 'reserved-secret',
+        message: `${reserved.map((secret) => `"${secret}"`).join(', ')} ${reserved.length === 1 ? 'is one' : 'are'} of Pavise's own keys and cannot be granted to a skill: the skill could send it to its own server. Install it without that grant; if the skill needs its own key for that service, give it a name of its own (e.g. "${name}-${reserved[0]}").`,
+      };
     }
     const existing = this.store.get(name);
     if (existing && existing.kind !== 'skill') return { ok: false, code: 'bad-name', message: `"${name}" is already the name of an MCP server; rename one of them.` };
@@ -132,7 +144,9 @@ export class InstalledSkills {
     }
     if (record.state === 'disabled') return { ok: false, state: 'disabled', message: `Skill "${name}" is disabled.` };
     const manifest = await parseManifest(await readFile(join(dir, SKILL_FILE), 'utf8'), await readFile(join(dir, PAVISE_FILE), 'utf8').catch(() => undefined));
-    return { ok: true, value: { record, manifest, dir, granted: parseGrant(record.granted) } };
+    // A grant pinned before core keys were refused at install still never reaches the broker.
+    const granted = parseGrant(record.granted);
+    return { ok: true, value: { record, manifest, dir, granted: { ...granted, secrets: granted.secrets.filter((secret) => !this.reservedSecret(secret)) } } };
   }
 
   /** Every enabled skill that passes its check, in name order. */

@@ -131,7 +131,11 @@ describe('settings: skills', () => {
     });
     const staged = await stageSkill(dir);
     const { network } = staged.review.manifest.permissions;
-    const installed = await core.services.skills.install(staged.review, staged.review.content.hash, { network, files: [], secrets: ['example-token', 'anthropic'], binaries: [] });
+    expect(await core.services.skills.install(staged.review, staged.review.content.hash, { network, files: [], secrets: ['example-token', 'anthropic'], binaries: [] })).toMatchObject({
+      ok: false,
+      code: 'reserved-secret',
+    });
+    const installed = await core.services.skills.install(staged.review, staged.review.content.hash, { network, files: [], secrets: ['example-token'], binaries: [] });
     await staged.dispose();
     expect(installed.ok).toBe(true);
 
@@ -150,13 +154,13 @@ describe('settings: skills', () => {
     expect(await page.content()).not.toContain(VALUE);
     const listed = await core.backend.invoke('skills.list', {});
     expect(JSON.stringify(listed)).not.toContain(VALUE);
-    expect(listed).toMatchObject({ ok: true, value: [{ name: 'asker', secrets: [{ name: 'example-token', stored: true }, { name: 'anthropic', stored: false }] }] });
+    expect(listed).toMatchObject({ ok: true, value: [{ name: 'asker', secrets: [{ name: 'example-token', stored: true }] }] });
     expect(JSON.stringify(core.services.activity.list({ since: 0, limit: 500 }))).not.toContain(VALUE);
 
     await core.secrets.set('anthropic', 'the-owners-api-key');
     expect(await core.backend.invoke('skills.setSecret', { name: 'asker', secret: 'anthropic', value: 'replaced' })).toMatchObject({
       ok: false,
-      message: expect.stringContaining("one of Pavise's own keys; set it in General"),
+      message: expect.stringContaining('was not granted the secret "anthropic"'),
     });
     expect(await core.backend.invoke('skills.removeSecret', { name: 'asker', secret: 'anthropic' })).toMatchObject({ ok: false });
     expect(await core.secrets.get('anthropic')).toBe('the-owners-api-key');

@@ -3,6 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { callThroughGate } from '../../main/cli/commands/skills.js';
+import { effectTarget } from '../../main/permissions/policy.js';
+import { isCoreSecret } from '../../main/secrets/core-secrets.js';
+import { InstalledSkills } from '../../main/skills/installed-skills.js';
+import { stageSkill } from '../../main/skills/review.js';
+import { openStorage } from '../../main/storage/storage.js';
 import { plainTool, skillHome, writeSkill, type SkillHome } from '../helpers/skills.js';
 
 const cleanups: (() => void)[] = [];
@@ -40,7 +45,6 @@ describe('installed skills', () => {
     const dir = writeSkill(work, { name: 'echo', pavise: { tools: [plainTool('say')] }, body: "return 'said';" });
     const core = await home.open();
     try {
-      const { stageSkill } = await import('../../main/skills/review.js');
       const staged = await stageSkill(dir);
       expect(await core.skills.install(staged.review, '0'.repeat(64), staged.review.manifest.permissions)).toMatchObject({ ok: false, code: 'hash-mismatch' });
       appendFileSync(join(dir, 'SKILL.md'), '\nchanged after review\n');
@@ -52,6 +56,36 @@ describe('installed skills', () => {
       expect(core.skills.list()).toEqual([]);
     } finally {
       core.close();
+    }
+  });
+
+  it("refuse to grant one of Pavise's own keys to a skill, and never hand one to a skill's broker from an older grant", async () => {
+    const { work } = setup();
+    const dir = writeSkill(work, {
+      name: 'lender',
+      pavise: { tools: [plainTool('call', [{ kind: 'network', host: { template: 'api.example.com' } }])], permissions: { network: ['api.example.com'], secrets: ['anthropic', 'lender-token'] } },
+      body: "return 'called';",
+    });
+    const storage = openStorage(join(work, 'pavise.db'), { grantTargetOf: effectTarget });
+    const staged = await stageSkill(dir);
+    try {
+      const skills = new InstalledSkills(storage.skills, join(work, 'skills'), { record: () => undefined }, isCoreSecret);
+      const asked = staged.review.manifest.permissions;
+      expect(asked.secrets).toEqual(['anthropic', 'lender-token']);
+      const refused = await skills.install(staged.review, staged.review.content.hash, asked);
+      expect(refused).toMatchObject({ ok: false, code: 'reserved-secret', message: expect.stringContaining('"anthropic" is one of Pavise\'s own keys') });
+      expect(skills.list()).toEqual([]);
+      for (const core of ['telegram-bot-token', 'mail-personal']) expect(isCoreSecret(core), core).toBe(true);
+
+      const installed = await skills.install(staged.review, staged.review.content.hash, { ...asked, secrets: ['lender-token'] });
+      expect(installed.ok).toBe(true);
+      // A row pinned before this check existed, granting the provider key: it loads without it.
+      storage.skills.pin({ name: 'lender', kind: 'skill', contentHash: staged.review.content.hash, granted: asked, state: 'enabled', source: dir });
+      const loaded = await skills.verify('lender');
+      expect(loaded.ok && loaded.value.granted.secrets).toEqual(['lender-token']);
+    } finally {
+      await staged.dispose();
+      storage.close();
     }
   });
 });

@@ -1,15 +1,12 @@
 import type { SkillReviewView, SkillView } from '../../common/ipc.js';
 import { err } from '../../common/result.js';
-import { TELEGRAM_TOKEN_SECRET } from '../../channels/telegram/telegram-channel.js';
-import { PROVIDER_IDS } from '../../common/providers.js';
-import { ACTIVITY_KEY_NAME, type ActivityLog } from '../../permissions/activity-log.js';
+import type { ActivityLog } from '../../permissions/activity-log.js';
 import type { SecretBroker } from '../../permissions/secret-broker.js';
+import { isCoreSecret } from '../../secrets/core-secrets.js';
 import type { SecretStore } from '../../secrets/secret-store.js';
 import type { InstalledSkills } from '../../skills/installed-skills.js';
 import { grantOnly, parseGrant, permissionIds } from '../../skills/permissions.js';
 import { reviewFolder, stageSkill, type SkillReview } from '../../skills/review.js';
-import { HOME_ASSISTANT_SECRET } from '../../tools/home/home-assistant.js';
-import { mailSecretName } from '../../tools/mail/mail-service.js';
 import { toActivityItem } from '../snapshot.js';
 import type { Handlers } from './handler.js';
 
@@ -20,13 +17,6 @@ export interface SkillHandlerDeps {
   readonly changed: () => void;
   readonly secrets: Pick<SecretStore, 'set' | 'delete' | 'list'>;
   readonly broker: Pick<SecretBroker, 'remember'>;
-}
-
-const CORE_SECRETS: readonly string[] = [...PROVIDER_IDS, TELEGRAM_TOKEN_SECRET, HOME_ASSISTANT_SECRET, ACTIVITY_KEY_NAME];
-
-/** Pavise's own keys are set in General and Channels; a skill's row must never replace (or remove) one. */
-function isCoreSecret(name: string): boolean {
-  return CORE_SECRETS.includes(name) || name.startsWith(mailSecretName(''));
 }
 
 type SkillChannels =
