@@ -110,6 +110,7 @@ export async function locomoRecall(options: LocomoOptions = {}): Promise<Record<
   const lexical = { evidence: 0, shared: 0 };
   const misses: Miss[] = [];
   let searchMs = 0;
+  let searchCpuMs = 0;
   let importMs = 0;
   for (const id of ids) {
     const data = JSON.parse(readFileSync(join(DATA, `${id}.json`), 'utf8')) as Conversation;
@@ -140,8 +141,11 @@ export async function locomoRecall(options: LocomoOptions = {}): Promise<Record<
       const queriesFile = join(work, 'queries.txt');
       writeFileSync(queriesFile, `${questions.map((qa) => qa.question.replace(/\s+/g, ' ')).join('\n')}\n`);
       started = performance.now();
+      const cpu = process.cpuUsage();
       const lines = await search(env, queriesFile, 10, id);
       searchMs += performance.now() - started;
+      const used = process.cpuUsage(cpu);
+      searchCpuMs += (used.user + used.system) / 1000;
       const deep = options.misses ? await search(env, queriesFile, 100, id) : undefined;
       const lexicalIndex = openDatabase(join(home, 'pavise.db'), { readonly: true });
       const shares = sharesAWord(lexicalIndex, owner, id);
@@ -192,6 +196,8 @@ export async function locomoRecall(options: LocomoOptions = {}): Promise<Record<
     lexicalShare: round(lexical.shared / lexical.evidence),
     importMs: Math.round(importMs),
     searchMsPerQuery: round(searchMs / totals.questions, 2),
+    /** This process's CPU time per query (the machine is shared: steadier than wall time). */
+    searchCpuMsPerQuery: round(searchCpuMs / totals.questions, 2),
     ...(options.misses ? { misses } : {}),
   };
 }
