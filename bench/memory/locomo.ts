@@ -9,7 +9,8 @@
  * Ranking changes are chosen on the tuning pair (conv-26, conv-30) and checked on the held-out three (41, 42, 43):
  * both figures are in the output, and a change that lifts only the first is fit, not better. `lexicalShare` is the
  * share of evidence turns holding at least one of the question's words other than a name, as the index stems them:
- * about what text ranking can find directly (widening reaches some others through the turns beside them).
+ * about what text ranking can find directly (widening reaches some others through the turns beside them);
+ * `recallSharing` and `recallNotSharing` split the figure along that line.
  * `--misses` adds every missed evidence turn with its text and its rank in the top 100 (or null), for analysis.
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -107,7 +108,7 @@ export async function locomoRecall(options: LocomoOptions = {}): Promise<Record<
   const perConversation: Record<string, number> = {};
   const perConversationCategory: Record<string, Record<string, number>> = {};
   const splits: Record<'tuning' | 'heldOut', { evidence: number; found: number }> = { tuning: { evidence: 0, found: 0 }, heldOut: { evidence: 0, found: 0 } };
-  const lexical = { evidence: 0, shared: 0 };
+  const lexical = { evidence: 0, shared: 0, sharedFound: 0, otherFound: 0 };
   const misses: Miss[] = [];
   let searchMs = 0;
   let searchCpuMs = 0;
@@ -162,8 +163,11 @@ export async function locomoRecall(options: LocomoOptions = {}): Promise<Record<
           for (const bucket of buckets) bucket.evidence++;
           split.evidence++;
           lexical.evidence++;
-          if (shares(qa.question, turn)) lexical.shared++;
+          const shared = shares(qa.question, turn);
+          if (shared) lexical.shared++;
           if (returned.has(turn)) {
+            if (shared) lexical.sharedFound++;
+            else lexical.otherFound++;
             for (const bucket of buckets) bucket.found++;
             split.found++;
           } else if (deep) {
@@ -194,6 +198,9 @@ export async function locomoRecall(options: LocomoOptions = {}): Promise<Record<
     tuningSet: splits.tuning.evidence > 0 ? round(splits.tuning.found / splits.tuning.evidence) : null,
     heldOut: splits.heldOut.evidence > 0 ? round(splits.heldOut.found / splits.heldOut.evidence) : null,
     lexicalShare: round(lexical.shared / lexical.evidence),
+    /** Recall among the evidence turns that share a word with their question, and among those that do not. */
+    recallSharing: round(lexical.sharedFound / lexical.shared),
+    recallNotSharing: round(lexical.otherFound / (lexical.evidence - lexical.shared)),
     importMs: Math.round(importMs),
     searchMsPerQuery: round(searchMs / totals.questions, 2),
     /** This process's CPU time per query (the machine is shared: steadier than wall time). */
