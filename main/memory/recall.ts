@@ -86,9 +86,10 @@ export type RecallTuning = typeof TUNING;
 
 /**
  * Recall over everything remembered: FTS5 bm25 over the words, who said them and where; the period a question names
- * boosts items inside it, and so does being said by the person it asks about; each strong hit lends part of its score to its neighbouring turns (an answer is often the
- * reply to the matching line); newer items gain a little; MMR keeps the list diverse. With embeddings configured, the
- * vector ranking is fused in (RRF); when the endpoint fails, recall is text only and says why.
+ * boosts items inside it, and so does being said by the person it asks about; each strong hit lends part of its
+ * score to its neighbouring turns (an answer is often the reply to the matching line); newer items gain a little;
+ * MMR keeps the list diverse. With embeddings configured, the vector ranking is fused in (RRF); when the endpoint
+ * fails, recall is text only and says why.
  */
 export class MemoryRecall {
   readonly #store: MemoryStore;
