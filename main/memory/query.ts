@@ -32,6 +32,13 @@ export interface ParsedQuery {
   readonly namesOwner: boolean;
   /** The time the question is about, when it names one: [from, to] in ms. */
   readonly period?: { readonly from: number; readonly to: number } | undefined;
+  /** The question's words in order (the owner's name as OWNER_TOKEN), each marked when possessive ("Sam's"). */
+  readonly words: readonly QueryWord[];
+}
+
+export interface QueryWord {
+  readonly word: string;
+  readonly possessive: boolean;
 }
 
 export interface ParseOptions {
@@ -59,18 +66,21 @@ export function parseQuery(query: string, options: ParseOptions): ParsedQuery {
     text = text.replace(date.text, ' ');
   }
   const ownerParts = new Set((options.ownerName ?? '').toLowerCase().match(WORD) ?? []);
-  const words = (text.toLowerCase().match(WORD) ?? []).map((word) => word.replace(/['’]s$/, '').replace(/['’]/g, ''));
+  const words = (text.toLowerCase().match(WORD) ?? []).map((raw): QueryWord => {
+    const word = raw.replace(/['’]s$/, '').replace(/['’]/g, '');
+    return { word: ownerParts.has(word) ? OWNER_TOKEN : word, possessive: /['’]s$/.test(raw) };
+  });
   let namesOwner = false;
   const terms: string[] = [];
-  for (const word of words) {
-    if (ownerParts.has(word)) {
+  for (const { word } of words) {
+    if (word === OWNER_TOKEN) {
       namesOwner = true;
       continue;
     }
     if (STOP_WORDS.has(word) || word.length === 0) continue;
     if (!terms.includes(word)) terms.push(word);
   }
-  return { terms, namesOwner, period };
+  return { terms, namesOwner, period, words };
 }
 
 /**
@@ -86,6 +96,20 @@ export function toMatchExpression(parsed: ParsedQuery, who?: string, people: Rea
   const whoWords = who === undefined ? [] : (who.toLowerCase().match(WORD) ?? []);
   if (whoWords.length === 0) return any;
   return `(${any}) AND who : (${whoWords.map(quote).join(' ')})`;
+}
+
+/**
+ * Of the `people` a question names (OWNER_TOKEN for the owner), the ones it asks about as speaking: the first named
+ * other than as a possessive, with anyone joined to them by "and". "What did Sam tell Alex about Jo's trip?" asks
+ * what Sam said; "How do Sam and Alex both relax?" asks both; "What is Sam's job?" (no one else) asks Sam.
+ */
+export function speakersOf(parsed: ParsedQuery, people: ReadonlySet<string>): Set<string> {
+  const words = parsed.words;
+  const first = words.findIndex(({ word, possessive }) => people.has(word) && !possessive);
+  if (first === -1) return new Set(words.filter(({ word }) => people.has(word)).map(({ word }) => word));
+  const speakers = new Set([words[first]!.word]);
+  for (let index = first + 1; words[index]?.word === 'and' && people.has(words[index + 1]?.word ?? ''); index += 2) speakers.add(words[index + 1]!.word);
+  return speakers;
 }
 
 export function quote(word: string): string {

@@ -1,6 +1,6 @@
 import type { Provenance } from '../common/messages.js';
 import type { MemoryItem, MemoryStore } from '../storage/memory-store.js';
-import { OWNER_TOKEN, parseQuery, toMatchExpression, wordSet, type DateParser } from './query.js';
+import { OWNER_TOKEN, parseQuery, speakersOf, toMatchExpression, wordSet, type DateParser } from './query.js';
 import { mmr } from './rerank.js';
 
 /** One recalled item, as the CLI, the `recall` tool and the Memory pane show it. `at` is ms since the epoch. */
@@ -72,7 +72,7 @@ export const TUNING = {
   /** MMR: relevance against novelty. */
   lambda: 0.8,
   rrfK: 60,
-  /** Score multiplier for items said by the person a question names. */
+  /** Score multiplier for items said by the person a question asks about (the speaker, of several named). */
   personBoost: 2,
   /** 1: a sender's name in a query also matches the words said. */
   nameInText: 0,
@@ -86,9 +86,10 @@ export type RecallTuning = typeof TUNING;
 
 /**
  * Recall over everything remembered: FTS5 bm25 over the words, who said them and where; the period a question names
- * boosts items inside it; each strong hit lends part of its score to its neighbouring turns (an answer is often the
- * reply to the matching line); newer items gain a little; MMR keeps the list diverse. With embeddings configured, the
- * vector ranking is fused in (RRF); when the endpoint fails, recall is text only and says why.
+ * boosts items inside it, and so does being said by the person it asks about; each strong hit lends part of its
+ * score to its neighbouring turns (an answer is often the reply to the matching line); newer items gain a little;
+ * MMR keeps the list diverse. With embeddings configured, the vector ranking is fused in (RRF); when the endpoint
+ * fails, recall is text only and says why.
  */
 export class MemoryRecall {
   readonly #store: MemoryStore;
@@ -162,11 +163,13 @@ export class MemoryRecall {
       });
     }
 
+    // Of the people a question names, the one it asks about as speaking ("what did Sam tell Alex…": Sam).
+    const speakers = speakersOf(parsed, new Set([...people, OWNER_TOKEN]));
     const halfLife = this.#tuning.recencyHalfLifeDays * 86_400_000;
     const scored = [...items.values()].map((item) => {
       let score = (scores.get(item.id) ?? 0) + (lent.get(item.id) ?? 0);
       if (parsed.period && item.at >= parsed.period.from && item.at <= parsed.period.to) score *= this.#tuning.periodBoost;
-      if ((parsed.namesOwner && item.fromOwner) || (people.size > 0 && !item.fromOwner && saidBy(item, people))) score *= this.#tuning.personBoost;
+      if (item.fromOwner ? speakers.has(OWNER_TOKEN) : saidBy(item, speakers)) score *= this.#tuning.personBoost;
       const age = Math.max(0, now - item.at);
       score *= 1 + this.#tuning.recencyWeight * Math.pow(0.5, age / halfLife);
       return { item, score };

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Provenance } from '../../main/common/messages.js';
+import { OWNER_TOKEN, parseQuery, speakersOf } from '../../main/memory/query.js';
 import { MemoryRecall } from '../../main/memory/recall.js';
 import type { MemoryItemInput, MemoryStore } from '../../main/storage/memory-store.js';
 import { openStorage, type Storage } from '../../main/storage/storage.js';
@@ -87,6 +88,31 @@ describe('recall', () => {
     ]);
     const found = await texts('cabin wifi password');
     expect(found.slice(0, 2)).toEqual(['What is the wifi password at the cabin?', 'bluefinch77']);
+  });
+
+  it('of two people a question names, favours what the one it asks about said ("what did Sam tell Robin…")', async () => {
+    // The same words from each; the owner's is newer, so recency alone would put it first.
+    store.ingest([
+      item('The trip to Lisbon was wonderful', day(9, 1), { conversation: 'iMessage;-;a' }),
+      item('The trip to Lisbon was exhausting', day(9, 5), { conversation: 'iMessage;-;b', fromOwner: true }),
+    ]);
+    expect((await texts('What did Sam tell Robin about the trip to Lisbon?'))[0]).toBe('The trip to Lisbon was wonderful');
+    expect((await texts('What did Robin tell Sam about the trip to Lisbon?'))[0]).toBe('The trip to Lisbon was exhausting');
+    // A possessive names what the question is about, not who is speaking.
+    expect((await texts('What did Sam say about Robin’s trip to Lisbon?'))[0]).toBe('The trip to Lisbon was wonderful');
+    expect((await texts("What does Robin think of Sam's trip to Lisbon?"))[0]).toBe('The trip to Lisbon was exhausting');
+  });
+
+  it('reads the speakers of a question: the first named, those joined to them by "and", never a possessive', () => {
+    const people = new Set(['sam', 'alex', OWNER_TOKEN]);
+    const speakers = (question: string) => [...speakersOf(parseQuery(question, { ownerName: 'Robin Lake', now: NOW }), people)].sort();
+    expect(speakers('What did Sam tell Alex about the trip?')).toEqual(['sam']);
+    expect(speakers('How do Sam and Alex both relax?')).toEqual(['alex', 'sam']);
+    expect(speakers('How do Sam and Robin both relax?')).toEqual([OWNER_TOKEN, 'sam'].sort());
+    expect(speakers("What did Alex think of Sam's new job?")).toEqual(['alex']);
+    expect(speakers("What is Sam's job?")).toEqual(['sam']);
+    expect(speakers('According to Alex, what makes Sam a good guide?')).toEqual(['alex']);
+    expect(speakers('Where is the cabin?')).toEqual([]);
   });
 
   it('keeps near-duplicates from filling the list (MMR)', async () => {
