@@ -178,7 +178,7 @@ describe.runIf(boxed)('run_command from pavise chat (built binary, real bwrap), 
     chat.say('make a folder trips in my Work folder');
     await chat.answer('n', 'I did not make it.');
     expect(existsSync(join(dir, 'Work', 'trips'))).toBe(false);
-    expect(lastToolResult()).toMatch(/denied/i);
+    expect(lastToolResult()).toContain('the owner denied it');
     expect(lastToolResult()).not.toContain('[exit 0]');
     await chat.exit();
   }, 60_000);
@@ -214,7 +214,7 @@ describe.runIf(chromium)('browse from pavise chat (built binary, real Chromium)'
     chat.say("what's the weather in Lisbon?");
     const card = await chat.answer('n', 'I did not open it.');
     expect(card).toContain('Approval needed: Open https://weather.example.net/lisbon in the browser');
-    expect(lastToolResult()).toMatch(/denied/i);
+    expect(lastToolResult()).toContain('the owner denied it');
     // No screenshot was taken: the browser never ran.
     expect(existsSync(join(dir, 'browser-screenshots'))).toBe(false);
     await chat.exit();

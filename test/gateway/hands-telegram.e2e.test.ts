@@ -1,5 +1,6 @@
 import { ImapFlow } from 'imapflow';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TelegramChannel } from '../../main/channels/telegram/telegram-channel.js';
@@ -13,6 +14,7 @@ import { startDovecot, type DovecotServer } from '../helpers/dovecot.js';
 import { startLoopbackHttps, type LoopbackServer } from '../helpers/loopback-https.js';
 import { MemorySecretStore } from '../helpers/memory-secret-store.js';
 import { until } from '../helpers/wait.js';
+import { sandboxSupport } from '../../main/platform/sandbox/sandbox.js';
 
 /*
  * Each tool family driven from a Telegram owner message through the real gateway (fake Bot API, fake model) against
@@ -24,6 +26,17 @@ const HA_TOKEN = 'ha-long-lived-token-for-tests';
 let dovecot: DovecotServer;
 let assistant: FakeHomeAssistant;
 let web: LoopbackServer;
+/** What the web server was asked for, as "host path". */
+let webHits: string[] = [];
+/** A plain HTTP service on the host's loopback, for a command granted network access to reach. */
+let service: Server;
+let servicePort = 0;
+let serviceHits = 0;
+
+/** A page whose text exists only after its script runs; a click reveals more. */
+const SCRIPTED_PAGE = `<!doctype html><html><head><title>Tides</title></head><body><article><h1>Tides in Lisbon</h1>
+<p id="text">Loading…</p><button id="more" onclick="document.getElementById('extra').textContent='Low water at 20:17.'">More</button><p id="extra"></p>
+<script>document.getElementById('text').textContent = 'High water at 14:05, 3.4 metres.';</script></article></body></html>`;
 
 beforeAll(async () => {
   dovecot = await startDovecot();
@@ -32,11 +45,20 @@ beforeAll(async () => {
   await seed.append('INBOX', `From: Harbour Master <harbour@marina.example>\r\nTo: ${dovecot.user}\r\nSubject: Mooring renewal\r\nMessage-ID: <mooring@marina.example>\r\n\r\nRenews on 1 June.\r\n`);
   await seed.logout();
   assistant = await startFakeHomeAssistant(HA_TOKEN, homeEntities());
-  web = await startLoopbackHttps(['weather.test'], (_request, response) => {
+  web = await startLoopbackHttps(['weather.test', 'tides.test'], (request, response) => {
+    webHits.push(`${request.headers.host?.split(':')[0]} ${request.url}`);
+    if (request.url === '/tides') return void response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(SCRIPTED_PAGE);
     response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<html><head><title>Lisbon</title></head><body><article><h1>Lisbon today</h1><p>Sunny, 24 degrees, light wind from the north.</p></article></body></html>');
   });
+  service = createServer((_request, response) => {
+    serviceHits++;
+    response.end('tide tables: high water 14:05');
+  });
+  await new Promise<void>((resolve) => service.listen(0, '127.0.0.1', resolve));
+  servicePort = (service.address() as { port: number }).port;
 }, 60_000);
 afterAll(async () => {
+  await new Promise((resolve) => service?.close(resolve));
   await dovecot?.stop();
   await assistant?.close();
   await web?.close();
@@ -125,4 +147,105 @@ describe('hands from a Telegram owner message', () => {
     expect(result).toContain('light.kitchen');
     expect(result).not.toContain(HA_TOKEN);
   });
+});
+
+const boxed = process.platform === 'linux' && sandboxSupport().ok;
+const chromium = existsSync('/usr/bin/chromium');
+
+/** The owner asks; the model calls one tool; the turn stops for an approval, announced in the chat first. */
+async function askForApproval(running: Awaited<ReturnType<typeof start>>, ask: string, tool: string, input: unknown, closing: string) {
+  running.llm.enqueue(anthropicToolUse('t1', tool, input), anthropicText(closing));
+  running.say(ask);
+  await until(() => running.bot.sent.length > 0, 'the approval notice in Telegram');
+  const [pending] = running.services.approvals.pending();
+  if (!pending) throw new Error('no approval is pending');
+  return { notice: running.bot.sent[0]!, pending };
+}
+
+/** After the decision: the closing reply reaches the chat; answers what the model was given back. */
+async function finish(running: Awaited<ReturnType<typeof start>>, closing: string): Promise<string> {
+  await until(() => running.bot.sent.some((message) => message.text === closing), 'the reply in Telegram');
+  const body = JSON.stringify(running.llm.requests.at(-1)?.body);
+  expect(body).toContain('tool_result');
+  return body;
+}
+
+describe.runIf(boxed)('run_command from a Telegram owner message (real bwrap): high risk, decided on the Mac', () => {
+  const work = (home: string) => {
+    mkdirSync(join(home, 'Work'));
+    return { files: { folders: [{ path: join(home, 'Work'), access: 'read-write' }] } };
+  };
+
+  it('the notice offers no buttons; approved on the Mac, the command runs and its output reaches the model', async () => {
+    const running = await start(work);
+    const cwd = join(running.home, 'Work');
+    const { notice, pending } = await askForApproval(running, 'make a folder trips in my Work folder', 'run_command', { argv: ['mkdir', 'trips'], cwd }, 'Made it.');
+    expect(notice.text).toContain(`Waiting for your approval: Run mkdir trips in ${cwd}. High risk: decide on the Mac`);
+    expect(notice.reply_markup).toBeUndefined();
+    expect(pending.effects).toMatchObject([{ kind: 'execute', argv: ['mkdir', 'trips'], cwd, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) }, { kind: 'read_private' }]);
+    expect(running.services.gate.decide(pending.id, 'approve', 'popover').ok).toBe(true);
+    expect(await finish(running, 'Made it.')).toContain('[exit 0]');
+    expect(existsSync(join(cwd, 'trips'))).toBe(true);
+    expect(running.services.approvals.get(pending.id)).toMatchObject({ status: 'used', decidedBy: 'popover' });
+  });
+
+  it('denied on the Mac: nothing runs and the model is told', async () => {
+    const running = await start(work);
+    const cwd = join(running.home, 'Work');
+    const { pending } = await askForApproval(running, 'make a folder trips in my Work folder', 'run_command', { argv: ['mkdir', 'trips'], cwd }, 'I did not make it.');
+    expect(running.services.gate.decide(pending.id, 'deny', 'popover').ok).toBe(true);
+    const body = await finish(running, 'I did not make it.');
+    expect(body).toContain('the owner denied it');
+    expect(existsSync(join(cwd, 'trips'))).toBe(false);
+  });
+
+  it('with network: the notice says WITH NETWORK ACCESS; approved, the command reaches a service on the host', async () => {
+    const running = await start(work);
+    const cwd = join(running.home, 'Work');
+    const url = `http://127.0.0.1:${servicePort}/tides`;
+    const before = serviceHits;
+    const { notice, pending } = await askForApproval(running, `run curl -s ${url} with network`, 'run_command', { argv: ['curl', '-s', url], cwd, network: true }, 'High water at 14:05.');
+    expect(notice.text).toContain(`Run curl -s ${url} in ${cwd} WITH NETWORK ACCESS`);
+    expect(pending.risk).toBe('high');
+    expect(serviceHits).toBe(before);
+    running.services.gate.decide(pending.id, 'approve', 'popover');
+    expect(await finish(running, 'High water at 14:05.')).toContain('tide tables: high water 14:05');
+    expect(serviceHits).toBe(before + 1);
+  });
+});
+
+describe.runIf(chromium)('browse from a Telegram owner message (real Chromium, HTTPS on loopback)', () => {
+  it('a page the owner named renders after its script runs, with a click; only that host is asked for', async () => {
+    const running = await start(() => ({}));
+    const url = web.url('tides.test', '/tides');
+    webHits = [];
+    const body = await drive(running, `what do the tides look like? ${url}`, 'browse', { url, actions: [{ type: 'click', selector: '#more' }] });
+    expect(body).toContain('High water at 14:05, 3.4 metres.');
+    expect(body).toContain('Low water at 20:17.');
+    expect(body).toMatch(/screenshot: \S+\.png/);
+    expect(webHits.length).toBeGreaterThan(0);
+    expect(webHits.every((hit) => hit.startsWith('tides.test '))).toBe(true);
+  }, 60_000);
+
+  it('a host the owner did not name asks with bound buttons; the owner denies in Telegram and no request leaves', async () => {
+    const running = await start(() => ({}));
+    webHits = [];
+    const { notice, pending } = await askForApproval(running, 'how are the tides today?', 'browse', { url: web.url('tides.test', '/tides') }, 'I did not open it.');
+    expect(pending.risk).toBe('medium');
+    expect(notice.text).toContain('Waiting for your approval: Open https://tides.test');
+    running.bot.tap(notice, { button: 'Deny' });
+    expect(await finish(running, 'I did not open it.')).toContain('the owner denied it');
+    expect(webHits).toEqual([]);
+    expect(running.services.approvals.get(pending.id)).toMatchObject({ status: 'denied', decidedBy: 'telegram' });
+  }, 60_000);
+
+  it('the same, approved in Telegram: the page opens and its text reaches the model', async () => {
+    const running = await start(() => ({}));
+    webHits = [];
+    const { notice, pending } = await askForApproval(running, 'how are the tides today?', 'browse', { url: web.url('tides.test', '/tides') }, 'High water at 14:05.');
+    running.bot.tap(notice, { button: 'Approve' });
+    expect(await finish(running, 'High water at 14:05.')).toContain('High water at 14:05, 3.4 metres.');
+    expect(webHits.every((hit) => hit.startsWith('tides.test '))).toBe(true);
+    expect(running.services.approvals.get(pending.id)).toMatchObject({ status: 'used', decidedBy: 'telegram' });
+  }, 60_000);
 });
