@@ -10,9 +10,10 @@ import { anthropicText, anthropicToolUse, startFakeAnthropic, type FakeLlmServer
 import { startFakeBotApi, TEST_BOT_TOKEN, type FakeBotApi } from '../fakes/fake-bot-api.js';
 import { homeEntities, startFakeHomeAssistant, type FakeHomeAssistant } from '../fakes/fake-home-assistant.js';
 import { FAKE_ANTHROPIC_KEY, tempHome } from '../helpers/cli.js';
-import { startDovecot, type DovecotServer } from '../helpers/dovecot.js';
+import { mailboxSubjects, startDovecot, type DovecotServer } from '../helpers/dovecot.js';
 import { startLoopbackHttps, type LoopbackServer } from '../helpers/loopback-https.js';
 import { MemorySecretStore } from '../helpers/memory-secret-store.js';
+import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 import { until } from '../helpers/wait.js';
 import { sandboxSupport } from '../../main/platform/sandbox/sandbox.js';
 
@@ -26,6 +27,7 @@ const HA_TOKEN = 'ha-long-lived-token-for-tests';
 let dovecot: DovecotServer;
 let assistant: FakeHomeAssistant;
 let web: LoopbackServer;
+let smtp: SmtpSink;
 /** What the web server was asked for, as "host path". */
 let webHits: string[] = [];
 /** A plain HTTP service on the host's loopback, for a command granted network access to reach. */
@@ -43,7 +45,9 @@ beforeAll(async () => {
   const seed = new ImapFlow({ host: '127.0.0.1', port: dovecot.port, secure: false, doSTARTTLS: false, auth: { user: dovecot.user, pass: dovecot.password }, logger: false } as never);
   await seed.connect();
   await seed.append('INBOX', `From: Harbour Master <harbour@marina.example>\r\nTo: ${dovecot.user}\r\nSubject: Mooring renewal\r\nMessage-ID: <mooring@marina.example>\r\n\r\nRenews on 1 June.\r\n`);
+  await seed.append('INBOX', `From: Boatyard <yard@marina.example>\r\nTo: ${dovecot.user}\r\nSubject: Hull cleaning\r\nMessage-ID: <hull@marina.example>\r\n\r\nBooked for Thursday.\r\n`);
   await seed.logout();
+  smtp = await startSmtpSink(dovecot.user, dovecot.password);
   assistant = await startFakeHomeAssistant(HA_TOKEN, homeEntities());
   web = await startLoopbackHttps(['weather.test', 'tides.test'], (request, response) => {
     webHits.push(`${request.headers.host?.split(':')[0]} ${request.url}`);
@@ -59,6 +63,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => {
   await new Promise((resolve) => service?.close(resolve));
+  await smtp?.close();
   await dovecot?.stop();
   await assistant?.close();
   await web?.close();
@@ -247,5 +252,88 @@ describe.runIf(chromium)('browse from a Telegram owner message (real Chromium, H
     expect(await finish(running, 'High water at 14:05.')).toContain('High water at 14:05, 3.4 metres.');
     expect(webHits.every((hit) => hit.startsWith('tides.test '))).toBe(true);
     expect(running.services.approvals.get(pending.id)).toMatchObject({ status: 'used', decidedBy: 'telegram' });
+  }, 60_000);
+});
+
+/**
+ * Every other tool, one owner message each, against the same real parts. Whatever approval the gate asks for is
+ * given the way the owner would: a high-risk one on the Mac, a low or medium one with the Telegram Approve button.
+ */
+async function driveApproving(running: Awaited<ReturnType<typeof start>>, ask: string, tool: string, input: unknown): Promise<{ body: string; decided: string[] }> {
+  running.llm.enqueue(anthropicToolUse('t1', tool, input), anthropicText('Done.'));
+  running.say(ask);
+  const decided: string[] = [];
+  await until(() => {
+    const [pending] = running.services.approvals.pending();
+    if (pending && !decided.includes(pending.id)) {
+      // The notice comes first; a low or medium one carries the buttons, a high one sends the owner to the Mac.
+      const notice = running.bot.sent.find((message) => message.text.includes(pending.title));
+      if (notice && pending.risk === 'high') running.services.gate.decide(pending.id, 'approve', 'popover');
+      else if (notice) running.bot.tap(notice, { button: 'Approve' });
+      if (notice) decided.push(pending.id);
+    }
+    return running.bot.sent.some((message) => message.text === 'Done.');
+  }, 'the reply in Telegram');
+  const body = JSON.stringify(running.llm.requests.at(-1)?.body);
+  expect(body).toContain('tool_result');
+  return { body, decided: decided.map((id) => `${running.services.approvals.get(id)?.status}:${running.services.approvals.get(id)?.decidedBy}`) };
+}
+
+describe('every other hand from a Telegram owner message', () => {
+  const docs = (home: string) => {
+    mkdirSync(join(home, 'Docs'));
+    writeFileSync(join(home, 'Docs', 'mooring.txt'), 'Mooring B12, renewal due 1 June.\n');
+    return { files: { folders: [{ path: join(home, 'Docs'), access: 'read-write' }] } };
+  };
+  const mailConfig = () => ({
+    mail: { accounts: [{ id: 'personal', address: dovecot.user, imap: { host: '127.0.0.1', port: dovecot.port, tls: 'none' }, smtp: { host: '127.0.0.1', port: smtp.port, tls: 'none' } }] },
+  });
+
+  it('files: read_file, search_files, write_file, move_file run; trash_file asks and, approved, moves to the Trash', async () => {
+    const read = await start(docs);
+    expect((await driveApproving(read, 'read my mooring note', 'read_file', { path: join(read.home, 'Docs', 'mooring.txt') })).body).toContain('renewal due 1 June');
+    const search = await start(docs);
+    expect((await driveApproving(search, 'find "renewal" in my Docs', 'search_files', { path: join(search.home, 'Docs'), query: 'renewal' })).body).toContain('mooring.txt');
+    const write = await start(docs);
+    const written = await driveApproving(write, 'write "pay the marina" to Docs/todo.txt', 'write_file', { path: join(write.home, 'Docs', 'todo.txt'), content: 'pay the marina\n' });
+    expect(written.decided).toEqual([]);
+    expect(existsSync(join(write.home, 'Docs', 'todo.txt'))).toBe(true);
+    const move = await start(docs);
+    await driveApproving(move, 'move Docs/mooring.txt to Docs/boat.txt', 'move_file', { from: join(move.home, 'Docs', 'mooring.txt'), to: join(move.home, 'Docs', 'boat.txt') });
+    expect(existsSync(join(move.home, 'Docs', 'boat.txt'))).toBe(true);
+    const trash = await start(docs);
+    const trashed = await driveApproving(trash, 'trash Docs/mooring.txt', 'trash_file', { path: join(trash.home, 'Docs', 'mooring.txt') });
+    expect(trashed.decided).toEqual(['used:popover']);
+    expect(existsSync(join(trash.home, 'Docs', 'mooring.txt'))).toBe(false);
+  }, 60_000);
+
+  it('mail: read_mail, draft_reply, send_mail (approved in Telegram, received by SMTP), move_mail on the real Dovecot', async () => {
+    const secrets = { 'mail-personal': dovecot.password };
+    const read = await start(mailConfig, secrets);
+    expect((await driveApproving(read, 'read the mooring mail', 'read_mail', { account: 'personal', mailbox: 'INBOX', uid: 1 })).body).toContain('Renews on 1 June.');
+    const draft = await start(mailConfig, secrets);
+    const drafted = await driveApproving(draft, 'draft a reply to the mooring mail: thanks, paid', 'draft_reply', { account: 'personal', mailbox: 'INBOX', uid: 1, text: 'Thanks, paid.' });
+    expect(drafted.decided).toEqual([]);
+    expect(await mailboxSubjects(dovecot, 'Drafts')).toContain('Re: Mooring renewal');
+    const send = await start(mailConfig, secrets);
+    const before = smtp.received.length;
+    const sent = await driveApproving(send, 'email harbour@marina.example: see you in June', 'send_mail', { account: 'personal', to: ['harbour@marina.example'], subject: 'June', text: 'See you in June.' });
+    expect(sent.decided).toEqual(['used:telegram']);
+    expect(smtp.received.slice(before).map((mail) => mail.to)).toEqual([['harbour@marina.example']]);
+    const move = await start(mailConfig, secrets);
+    const moved = await driveApproving(move, 'archive the hull cleaning mail', 'move_mail', { account: 'personal', mailbox: 'INBOX', uid: 2, to: 'Trash' });
+    expect(moved.decided).toEqual([]);
+    expect(await mailboxSubjects(dovecot, 'INBOX')).not.toContain('Hull cleaning');
+    expect(await mailboxSubjects(dovecot, 'Trash')).toContain('Hull cleaning');
+  }, 60_000);
+
+  it('home: get_state and call_service on the fake Home Assistant', async () => {
+    const config = () => ({ home: { assistant: { url: assistant.url } } });
+    const state = await start(config, { 'home-assistant': HA_TOKEN });
+    expect((await driveApproving(state, 'is light.kitchen on?', 'get_state', { entity: 'light.kitchen' })).body).toContain('light.kitchen');
+    const control = await start(config, { 'home-assistant': HA_TOKEN });
+    const calls = assistant.calls.length;
+    await driveApproving(control, 'turn off light.kitchen', 'call_service', { domain: 'light', service: 'turn_off', entity: 'light.kitchen' });
+    expect(assistant.calls.slice(calls)).toMatchObject([{ domain: 'light', service: 'turn_off', data: { entity_id: 'light.kitchen' } }]);
   }, 60_000);
 });
