@@ -16,6 +16,13 @@ export function formatApprovalCard(approval: ApprovalView, style: CardStyle = PL
   lines.push(`${style.bold(`Approval needed: ${approval.title}`)}${badge}`);
   lines.push(`  risk: ${approval.risk.toUpperCase()}   id: ${approval.id}   expires in ${Math.max(0, Math.round((approval.expiresAt - now) / 60_000))} min`);
   lines.push(`  why: ${approval.reason}`);
+  // A command: the program it really runs and its hash (what the approval binds), and network access first of all.
+  for (const effect of approval.effects) {
+    if (effect.kind !== 'execute') continue;
+    if (effect.network === true) lines.push(style.warn('  WITH NETWORK ACCESS: this command can reach any server on the internet or your network.'));
+    if (effect.executable) lines.push(`  program: ${revealInvisible(effect.executable)}   SHA-256: ${effect.sha256 ?? 'unknown'}`);
+    if (effect.cwd) lines.push(`  in: ${revealInvisible(effect.cwd)}`);
+  }
   lines.push('  exact action:');
   for (const line of revealInvisible(JSON.stringify(approval.input, null, 2)).split('\n')) lines.push(`    ${line}`);
   const notable = approval.origins.filter((origin) => origin.origin !== 'owner');

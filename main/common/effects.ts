@@ -48,6 +48,11 @@ export type Effect =
       readonly sha256?: string;
       /** Set by the host: the argv matched the owner's read-only command list and runs in a read-only box. */
       readonly readOnly?: boolean;
+      /**
+       * The call asks for the host's network in its box (all or nothing: the host cannot see which servers a program
+       * contacts). Present only when true; such a command always asks and is never read-only.
+       */
+      readonly network?: boolean;
     }
   | { readonly kind: 'network'; readonly host: string; readonly url?: string; readonly method?: string; readonly body?: string }
   | { readonly kind: 'spend'; readonly amountUsd: number; readonly what: string }

@@ -5,7 +5,7 @@ import type { MemoryView } from './memory-view.js';
 import { API_CHANNELS as CHANNELS_OF_API, type IpcChannelName } from './ipc-channels.js';
 import type { Risk } from './effects.js';
 import { PROVIDER_IDS, type ProviderId } from './providers.js';
-import { FilesConfigSchema, HomeConfigSchema, MailConfigSchema, WebConfigSchema } from './config-schema.js';
+import { FilesConfigSchema, HomeConfigSchema, MailConfigSchema, TerminalConfigSchema, WebConfigSchema } from './config-schema.js';
 
 /**
  * The one API between the renderer and the core (`window.pavise`). The preload exposes exactly these methods;
@@ -60,6 +60,8 @@ export const IPC_REQUESTS = {
       /** The Home Assistant address; null removes it. */
       homeAssistantUrl: HomeConfigSchema.shape.assistant.unwrap().shape.url.nullable().optional(),
       shortcuts: HomeConfigSchema.shape.shortcuts.unwrap().optional(),
+      /** The read-only commands that run unasked: only names from the built-in list, so it can only get shorter. */
+      readOnlyCommands: TerminalConfigSchema.shape.readOnlyCommands.unwrap().optional(),
     })
     .strict(),
   'secrets.set': z.object({ name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/), value: z.string().min(1).max(10_000) }).strict(),
@@ -277,6 +279,8 @@ export interface HandsView {
   }[];
   readonly homeAssistant: { readonly url?: string; readonly tokenStored: boolean };
   readonly shortcuts: readonly string[];
+  /** The read-only commands run_command may run without asking (a subset of READ_ONLY_COMMANDS). */
+  readonly readOnlyCommands: readonly string[];
 }
 
 /** What "Test" found: each part in words, `ok` only when every part worked. */

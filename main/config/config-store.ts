@@ -21,6 +21,7 @@ export interface ConfigPatch {
   /** null removes Home Assistant. */
   readonly homeAssistantUrl?: string | null;
   readonly shortcuts?: readonly string[];
+  readonly readOnlyCommands?: readonly string[];
 }
 
 type RawConfig = Record<string, Record<string, unknown>>;
@@ -68,6 +69,7 @@ export class ConfigStore {
     }
     if (patch.folders) raw.files = { ...(raw.files ?? {}), folders: patch.folders };
     if (patch.httpHosts) raw.web = { ...(raw.web ?? {}), httpHosts: patch.httpHosts };
+    if (patch.readOnlyCommands) raw.terminal = { ...(raw.terminal ?? {}), readOnlyCommands: patch.readOnlyCommands };
     if (patch.mailAccounts) raw.mail = { ...(raw.mail ?? {}), accounts: patch.mailAccounts };
     if (patch.homeAssistantUrl !== undefined || patch.shortcuts) {
       const home = { ...(raw.home ?? {}) };

@@ -128,6 +128,22 @@ export function decide(input: PolicyInput): PolicyVerdict {
         'that data away in its address. Refused — name the site yourself to allow it.',
     );
   }
+  // A command with network access can reach any server (the box shares the host's network: it cannot be held to one
+  // host) and can read every granted folder, so the host sees neither where it connects nor what it sends. It is the
+  // web rule with the host unseen: once the conversation has read private data or untrusted text, such a command is
+  // refused unless the owner wrote every argument of it — then it is the owner's command, not one the model or a
+  // page composed around their data. Otherwise it asks, at high risk, saying it has network access.
+  if (effect.kind === 'execute' && effect.network === true && (provenance.readPrivateData || provenance.tainted)) {
+    const argv = origins.filter((origin) => origin.path.startsWith(`effect${input.effectIndex}.argv[`));
+    const notOwners = argv.find((origin) => origin.origin.kind !== 'owner');
+    if (notOwners || argv.length === 0) {
+      return deny(
+        `This command asks for network access after this conversation read ${provenance.readPrivateData ? 'your private data' : taintWords(provenance)}, ` +
+          `and ${notOwners ? `"${notOwners.value}" came from ${describeOrigin(notOwners.origin)}` : 'you did not write it'}: with network it could carry that ` +
+          'data to any server. Refused — write the whole command yourself (or start a new conversation) to allow it.',
+      );
+    }
+  }
   if (EXFILTRATING.has(kind) && input.carriesSecret) {
     return ask('high', `It would send a secret off this Mac.${provenance.tainted ? ` This request has read ${taintWords(provenance)}.` : ''}`);
   }
@@ -140,7 +156,7 @@ export function decide(input: PolicyInput): PolicyVerdict {
   if (kind === 'read_private') return allow('low', 'Reading your own data is allowed.');
   // A command the host matched against the owner's read-only list runs in a read-only box inside granted folders: a
   // read, like read_file, whoever named its arguments.
-  if (effect.kind === 'execute' && effect.readOnly === true && !input.config.alwaysAsk.includes('execute')) {
+  if (effect.kind === 'execute' && effect.readOnly === true && effect.network !== true && !input.config.alwaysAsk.includes('execute')) {
     return allow('low', 'A read-only command inside a folder you granted.');
   }
 
@@ -158,6 +174,10 @@ export function decide(input: PolicyInput): PolicyVerdict {
     return ask('high', `${effect.entity} is a lock, alarm, camera, door or garage: Pavise always asks before controlling it.`, false);
   }
 
+  if (effect.kind === 'execute' && effect.network === true) {
+    const read = provenance.tainted ? ` This request has read ${taintWords(provenance)}.` : '';
+    return ask('high', `Running a command WITH NETWORK ACCESS always needs your approval: it can reach any server.${read}`);
+  }
   if (ALWAYS_ASK.has(kind) && !provenance.tainted) {
     const what = { execute: 'Running a command', spend: 'Spending money', delete: 'Deleting' }[kind as 'execute' | 'spend' | 'delete'];
     return ask('high', `${what} always needs your approval.`);

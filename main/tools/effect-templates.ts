@@ -8,7 +8,7 @@ import type { EffectTemplate, OutputLabel, ToolDescriptor, ToolResult, ValueTemp
  * against a call's input, writes the approval line, and applies the output label. Tools never run any of this.
  */
 
-type FieldType = 'string' | 'number' | 'string[]';
+type FieldType = 'string' | 'number' | 'string[]' | 'boolean';
 interface FieldSpec {
   readonly type: FieldType;
   readonly required: boolean;
@@ -22,7 +22,7 @@ const FIELDS: Readonly<Record<EffectKind, Readonly<Record<string, FieldSpec>>>> 
   read_private: { what: S },
   write_local: { what: S, path: OPTIONAL_S },
   send_message: { channel: S, recipient: S, text: S },
-  execute: { argv: { type: 'string[]', required: true }, cwd: OPTIONAL_S },
+  execute: { argv: { type: 'string[]', required: true }, cwd: OPTIONAL_S, network: { type: 'boolean', required: false } },
   network: { host: S, url: OPTIONAL_S, method: OPTIONAL_S, body: OPTIONAL_S },
   spend: { amountUsd: { type: 'number', required: true }, what: S },
   modify_calendar: { what: S },
@@ -31,7 +31,7 @@ const FIELDS: Readonly<Record<EffectKind, Readonly<Record<string, FieldSpec>>>> 
 };
 
 const UNTRUSTED_SOURCES: readonly UntrustedSource[] = ['non_owner_sender', 'web', 'email', 'calendar_invite', 'file', 'tool_output'];
-const SUMMARY_FILTERS = ['channel_name', 'recipient', 'first', 'words'] as const;
+const SUMMARY_FILTERS = ['channel_name', 'recipient', 'first', 'words', 'flag'] as const;
 const TOOL_NAME = /^[a-zA-Z][a-zA-Z0-9_-]{0,63}$/;
 
 /** What the host knows that a template cannot: which conversation a name or handle means. */
@@ -154,6 +154,7 @@ function jsonType(schema: unknown): FieldType | 'other' {
   const { type, enum: values, items } = schema as { type?: unknown; enum?: unknown; items?: unknown };
   if (type === 'string' || (type === undefined && Array.isArray(values) && values.every((item) => typeof item === 'string'))) return 'string';
   if (type === 'number' || type === 'integer') return 'number';
+  if (type === 'boolean') return 'boolean';
   if (type === 'array' && jsonType(items) === 'string') return 'string[]';
   return 'other';
 }
@@ -222,9 +223,14 @@ function resolveRecipient(effect: Extract<Effect, { kind: 'send_message' }>, hos
 }
 
 function resolveExecute(tool: string, effect: Extract<Effect, { kind: 'execute' }>, host: EffectHost): Effect {
-  if (!host.resolveExecute) return effect;
+  // Network is recorded only when granted, so "no network" has one form and an approval binds either one exactly.
+  const { network, ...rest } = effect;
+  const base = network === true ? { ...rest, network } : rest;
+  if (!host.resolveExecute) return base;
   const { cwd, executable, sha256, readOnly } = host.resolveExecute(tool, effect.argv, effect.cwd);
-  return { ...effect, ...(cwd ? { cwd } : {}), ...(executable ? { executable } : {}), ...(sha256 ? { sha256 } : {}), ...(readOnly ? { readOnly } : {}) };
+  // A command with network is never a read-only one: it could carry what it reads anywhere.
+  const quiet = readOnly && network !== true;
+  return { ...base, ...(cwd ? { cwd } : {}), ...(executable ? { executable } : {}), ...(sha256 ? { sha256 } : {}), ...(quiet ? { readOnly: quiet } : {}) };
 }
 
 /** The approval card's line for one call, from the descriptor's summary and the evaluated effects. */
@@ -236,6 +242,8 @@ export function summarize(descriptor: ToolDescriptor, input: unknown, effects: r
       value === 'imessage' ? `${CHANNEL_DISPLAY_NAMES.imessage}` : value === 'telegram' ? `${CHANNEL_DISPLAY_NAMES.telegram} message` : render(value),
     first: (value: unknown) => render(Array.isArray(value) ? value[0] : value),
     words: (value: unknown) => (Array.isArray(value) ? value.map(String).join(' ') : render(value)),
+    // A switch: its `[...]` segment shows when it is on (false counts as absent), the value itself never.
+    flag: () => '',
     recipient: (value: unknown) => {
       const send = effects.find((effect) => effect.kind === 'send_message');
       if (send?.kind !== 'send_message') return render(value);
@@ -287,6 +295,7 @@ function evaluateValue(value: ValueTemplate, args: Readonly<Record<string, unkno
 function hasType(value: unknown, type: FieldType): boolean {
   if (type === 'string') return typeof value === 'string';
   if (type === 'number') return typeof value === 'number' && Number.isFinite(value);
+  if (type === 'boolean') return typeof value === 'boolean';
   return Array.isArray(value) && value.every((item) => typeof item === 'string');
 }
 
@@ -301,7 +310,7 @@ function placeholders(template: string): { name: string; filter: string | undefi
 }
 
 function absent(value: unknown): boolean {
-  return value === undefined || value === null || (Array.isArray(value) && value.length === 0);
+  return value === undefined || value === null || value === false || (Array.isArray(value) && value.length === 0);
 }
 
 /**

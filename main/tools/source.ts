@@ -15,7 +15,7 @@ export type EffectTemplate =
   | { readonly kind: 'read_private'; readonly what: ValueTemplate }
   | { readonly kind: 'write_local'; readonly what: ValueTemplate; readonly path?: ValueTemplate }
   | { readonly kind: 'send_message'; readonly channel: ValueTemplate; readonly recipient: ValueTemplate; readonly text: ValueTemplate }
-  | { readonly kind: 'execute'; readonly argv: ValueTemplate; readonly cwd?: ValueTemplate }
+  | { readonly kind: 'execute'; readonly argv: ValueTemplate; readonly cwd?: ValueTemplate; readonly network?: ValueTemplate }
   | {
       readonly kind: 'network';
       readonly host: ValueTemplate;

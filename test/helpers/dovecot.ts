@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { ImapFlow } from 'imapflow';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
@@ -109,4 +110,24 @@ export async function startDovecot(user = 'owner@example.com', password = 'imap-
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The subjects in one mailbox, read over IMAP (none when the mailbox does not exist). */
+export async function mailboxSubjects(server: DovecotServer, mailbox: string): Promise<string[]> {
+  const client = new ImapFlow({ host: '127.0.0.1', port: server.port, secure: false, doSTARTTLS: false, auth: { user: server.user, pass: server.password }, logger: false } as never);
+  await client.connect();
+  try {
+    const lock = await client.getMailboxLock(mailbox);
+    try {
+      const found: string[] = [];
+      for await (const message of client.fetch('1:*', { envelope: true })) found.push(message.envelope?.subject ?? '');
+      return found;
+    } finally {
+      lock.release();
+    }
+  } catch {
+    return [];
+  } finally {
+    await client.logout();
+  }
 }

@@ -52,7 +52,7 @@ async function pane(section: string, options: CoreOptions = {}): Promise<{ core:
   return { core, view, page: view.page };
 }
 
-type Saved = { files?: { folders?: unknown[] }; web?: { httpHosts?: string[] }; mail?: { accounts?: Record<string, unknown>[] }; home?: { assistant?: { url: string }; shortcuts?: string[] } };
+type Saved = { terminal?: { readOnlyCommands?: string[] }; files?: { folders?: unknown[] }; web?: { httpHosts?: string[] }; mail?: { accounts?: Record<string, unknown>[] }; home?: { assistant?: { url: string }; shortcuts?: string[] } };
 const configOf = (core: Core) => JSON.parse(readFileSync(join(core.home, 'config.json'), 'utf8')) as Saved;
 
 describe('settings: Files & Web', () => {
@@ -88,6 +88,23 @@ describe('settings: Files & Web', () => {
     await expect.poll(() => configOf(core).files?.folders).toEqual([]);
     // Each change names only its own field: nothing else in config.json appears or changes.
     expect(Object.keys(configOf(core)).sort()).toEqual(['files', 'model', 'web']);
+  });
+
+  it('the read-only commands can be turned off one by one, and never extended beyond the built-in list', async () => {
+    const { core, page } = await pane('files');
+    const git = page.getByLabel('git status, log and diff (never with -c, --output or an external diff)');
+    await expect.poll(() => git.isChecked()).toBe(true);
+    await git.uncheck();
+    await expect.poll(() => configOf(core).terminal?.readOnlyCommands).toEqual(['ls', 'cat', 'head', 'wc', 'grep', 'find']);
+    await page.getByLabel('cat — show a file').uncheck();
+    await expect.poll(() => configOf(core).terminal?.readOnlyCommands).toEqual(['ls', 'head', 'wc', 'grep', 'find']);
+    await git.check();
+    await expect.poll(() => configOf(core).terminal?.readOnlyCommands).toEqual(['ls', 'head', 'wc', 'grep', 'find', 'git']);
+    // The core refuses a name outside the built-in list, and config.json keeps what it had.
+    const before = readFileSync(join(core.home, 'config.json'), 'utf8');
+    const answer = await core.backend.invoke('settings.update', { readOnlyCommands: ['ls', 'rm'] } as never);
+    expect(answer).toMatchObject({ ok: false });
+    expect(readFileSync(join(core.home, 'config.json'), 'utf8')).toBe(before);
   });
 
   it('the core refuses a key-shaped value in any of these fields, and config.json keeps what it had', async () => {

@@ -127,6 +127,11 @@ describe('approval card content', () => {
     expect(contentOf({ effects: [{ kind: 'execute', argv: ['rm', '-rf', '/tmp/x y'] }], input: {} })).toEqual([
       { kind: 'argv', label: 'Command, argument by argument', argv: ['rm', '-rf', '/tmp/x y'] },
     ]);
+    // A command with network access says so first, before the command itself.
+    expect(contentOf({ effects: [{ kind: 'execute', argv: ['git', 'pull'], network: true }], input: {} })).toEqual([
+      { kind: 'fields', label: 'WITH NETWORK ACCESS', fields: [['Network', 'This command can reach any server on the internet or your network.']] },
+      { kind: 'argv', label: 'Command, argument by argument', argv: ['git', 'pull'] },
+    ]);
     expect(contentOf({ effects: [], input: { channel: 'telegram', sender: '12345' } })).toEqual([
       { kind: 'fields', label: 'Exact request', fields: [['Channel', 'telegram'], ['Sender', '12345']] },
     ]);

@@ -38,6 +38,7 @@ export function handsView(config: Config, stored: readonly string[]): HandsView 
     })),
     homeAssistant: { ...(config.home.assistant ? { url: config.home.assistant.url } : {}), tokenStored: stored.includes(HOME_ASSISTANT_SECRET) },
     shortcuts: config.home.shortcuts,
+    readOnlyCommands: config.terminal.readOnlyCommands,
   };
 }
 

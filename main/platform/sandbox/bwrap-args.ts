@@ -20,6 +20,9 @@ export function bwrapRuleArgs(rule: SandboxRule, seccompFd: number): string[] {
       return ['--bind', rule.path, rule.path, '--setenv', 'TMPDIR', rule.path];
     case 'no-network':
       return ['--unshare-net'];
+    case 'network':
+      // The host's own network namespace (its loopback too): what a name resolves with comes from the system paths.
+      return ['--share-net'];
     case 'no-listen':
       return ['--seccomp', String(seccompFd)];
     case 'isolated-processes':

@@ -11,6 +11,12 @@ export type SandboxRule =
   | { readonly kind: 'exec'; readonly path: string }
   | { readonly kind: 'devices' }
   | { readonly kind: 'no-network' }
+  /**
+   * The owner granted network for this one box (a terminal command approved "with network access"). All or nothing:
+   * bwrap can share the host's network namespace or not, and the macOS profile can allow outbound traffic or not;
+   * neither can limit it to one host, so the gate treats such a box as able to reach any server (policy.ts).
+   */
+  | { readonly kind: 'network' }
   | { readonly kind: 'no-listen' }
   | { readonly kind: 'isolated-processes' }
   | { readonly kind: 'processes'; readonly fork: boolean };
@@ -22,6 +28,8 @@ export interface RuleInput {
   readonly readWrite: readonly string[];
   readonly tempDir: string;
   readonly allowFork: boolean;
+  /** Share the host's network (granted per call by the owner); absent or false: the box has none. */
+  readonly network?: boolean;
 }
 
 /** The rules for one box, in the order both renderers apply them (later binds win on Linux). */
@@ -33,7 +41,7 @@ export function sandboxRules(input: RuleInput): SandboxRule[] {
     ...input.readOnly.map((path) => ({ kind: 'read', path }) as const),
     ...input.readWrite.map((path) => ({ kind: 'write', path }) as const),
     { kind: 'temp', path: input.tempDir },
-    { kind: 'no-network' },
+    input.network === true ? { kind: 'network' } : { kind: 'no-network' },
     { kind: 'no-listen' },
     { kind: 'isolated-processes' },
     { kind: 'processes', fork: input.allowFork },

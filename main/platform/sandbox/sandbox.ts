@@ -18,7 +18,8 @@ import { seccompProgram } from './seccomp.js';
  * Inside the box a program sees: the system libraries read-only (no /bin, /usr/bin, /etc, home), `argv[0]` and
  * `executables` (read-only, runnable), `readOnly` and `readWrite` (at the same paths as outside), a private empty
  * temp folder (`TMPDIR`, removed afterwards), `/dev/null`-style devices, and exactly the environment in `env`
- * (nothing is inherited). It has no network (its requests go through the host over stdio), cannot listen, trace
+ * (nothing is inherited). It has no network (its requests go through the host over stdio) unless `network` is true
+ * (a terminal command the owner approved with network: the host's network, all of it), cannot listen, trace
  * or reach the kernel keyring, sees no other process, and is an unprivileged user. Unless `limits.processes` is above
  * 1 it cannot fork at all (threads work). CPU seconds, data memory, file size, wall-clock time and output are capped;
  * a box that exceeds one is stopped and the call fails with a code naming the limit.
@@ -52,8 +53,11 @@ export interface SandboxSpec {
   readonly readWrite?: readonly string[];
   /** Further programs the box may run (absolute paths). */
   readonly executables?: readonly string[];
-  /** A box never has network of its own; its requests go through the host's broker. */
-  readonly network?: false;
+  /**
+   * Skills and MCP servers never have network of their own (their requests go through the host's broker). Only a
+   * terminal command the owner approved "with network access" gets `true`: the host's whole network, all or nothing.
+   */
+  readonly network?: boolean;
   /** The whole environment of the program. */
   readonly env?: Readonly<Record<string, string>>;
   readonly limits?: SandboxLimits;
@@ -91,6 +95,9 @@ export const DEFAULT_SANDBOX_LIMITS: Required<Omit<SandboxLimits, 'wallMs'>> & {
 const SEARCH_PATH = ['/usr/bin', '/bin', '/usr/local/bin', '/usr/sbin'];
 const LINUX_SYSTEM_PATHS = ['/usr/lib', '/usr/lib64', '/usr/lib32', '/lib', '/lib64', '/lib32', '/etc/ld.so.cache', '/usr/share/zoneinfo'];
 const MACOS_SYSTEM_PATHS = ['/usr/lib', '/System/Library', '/private/var/db/dyld', '/private/var/db/timezone', '/usr/share/zoneinfo'];
+/** What a box with network needs to resolve names and check certificates (read-only, added only then). */
+const LINUX_NETWORK_PATHS = ['/etc/resolv.conf', '/etc/hosts', '/etc/nsswitch.conf', '/etc/gai.conf', '/etc/ssl', '/etc/ca-certificates', '/usr/share/ca-certificates'];
+const MACOS_NETWORK_PATHS = ['/private/etc/hosts', '/private/etc/ssl', '/private/var/run/resolv.conf'];
 const SANDBOX_EXEC = '/usr/bin/sandbox-exec';
 const SECCOMP_FD = 3;
 /** How long a stopped box gets between SIGTERM and SIGKILL: nothing in it needs to clean up. */
@@ -147,12 +154,16 @@ export function planSandbox(spec: SandboxSpec, tempDir: string, support: Sandbox
   }
   const allowFork = limits.processes > 1;
   const rules = sandboxRules({
-    systemPaths: support.mechanism === 'bwrap' ? LINUX_SYSTEM_PATHS : MACOS_SYSTEM_PATHS,
+    systemPaths: [
+      ...(support.mechanism === 'bwrap' ? LINUX_SYSTEM_PATHS : MACOS_SYSTEM_PATHS),
+      ...(spec.network === true ? (support.mechanism === 'bwrap' ? LINUX_NETWORK_PATHS : MACOS_NETWORK_PATHS) : []),
+    ],
     executables: resolved.executables,
     readOnly: resolved.readOnly,
     readWrite: resolved.readWrite,
     tempDir: resolved.temp,
     allowFork,
+    network: spec.network === true,
   });
   const env = { ...(spec.env ?? {}), TMPDIR: resolved.temp };
   const argv = [resolved.executables[0] as string, ...spec.argv.slice(1)];
@@ -180,7 +191,7 @@ function checkSpec(spec: SandboxSpec, limits: typeof DEFAULT_SANDBOX_LIMITS): st
   const paths = [...(spec.readOnly ?? []), ...(spec.readWrite ?? []), ...(spec.executables ?? []), ...(spec.cwd ? [spec.cwd] : [])];
   const relative = paths.find((path) => !isAbsolute(path));
   if (relative !== undefined) return `Sandbox paths must be absolute: "${relative}".`;
-  if ((spec.network as unknown) === true) return 'A sandbox never gets network of its own; send requests through the host broker.';
+  if (spec.network !== undefined && typeof spec.network !== 'boolean') return 'The sandbox network setting must be true or false.';
   for (const [name, value] of Object.entries(limits)) {
     if (!Number.isSafeInteger(value) || value < 1) return `The sandbox limit ${name} must be a positive integer, not ${String(value)}.`;
   }

@@ -21,6 +21,9 @@ export function seatbeltRuleLines(rule: SandboxRule): string[] {
       return [`(allow file-read* file-write* (subpath ${quote(rule.path)}))`];
     case 'no-network':
       return ['(deny network*)'];
+    case 'network':
+      // Outbound only (listening stays denied by the next rule), plus the system resolver's service for names.
+      return ['(allow network-outbound)', '(allow system-socket)', '(allow mach-lookup (global-name "com.apple.dnssd.service"))'];
     case 'no-listen':
       return ['(deny network-bind network-inbound)'];
     case 'isolated-processes':

@@ -50,13 +50,18 @@ const runInput = z.object({
     .max(256)
     .describe('The program and its arguments, one item each (never a shell line): ["git", "status"], ["grep", "-rn", "TODO", "."].'),
   cwd: z.string().min(1).max(4096).optional().describe('The working folder, inside a granted folder; default the first granted folder.'),
+  network: z
+    .boolean()
+    .optional()
+    .describe('true only if this command needs the internet (git pull, npm install, curl). The owner is always asked, and the card says "with network access"; without it the command has no network.'),
 });
 
 /**
- * `run_command`: one program with its arguments in the OS sandbox, inside the owner's granted folders. No network,
+ * `run_command`: one program with its arguments in the OS sandbox, inside the owner's granted folders. No network
+ * unless the call asks for it (`network: true`, then the host's whole network: the box cannot limit it to one host),
  * writes only in folders granted read-write and a private temp folder, time, memory and output caps. The gate binds
- * the approval to the argv, the real working folder, the real program and its SHA-256; the call re-resolves all of
- * them just before starting and runs nothing if any differs from what was approved.
+ * the approval to the argv, the real working folder, the real program and its SHA-256, and whether it has network;
+ * the call re-resolves all of them just before starting and runs nothing if any differs from what was approved.
  *
  * Its output is untrusted (source "file"): a command reads files and folder names whose authors Pavise does not
  * know, so its output is as trusted as the least trusted file it could have read, which cannot be told apart.
@@ -67,21 +72,26 @@ export function createTerminalTools(deps: TerminalToolDeps): readonly Tool[] {
   const runCommand = defineTool({
     name: 'run_command',
     description:
-      'Run one program with its arguments inside a granted folder, in a sandbox with no network that can write only in folders granted for reading and writing. ' +
+      'Run one program with its arguments inside a granted folder, in a sandbox that can write only in folders granted for reading and writing and has no network unless you set network: true (which always asks the owner). ' +
       'Give argv as a list, never a shell line. ls, cat, head, wc, grep, find (without -exec or -delete) and git status/log/diff run without asking; anything else asks the owner.',
     input: runInput,
     effects: [
-      { kind: 'execute', argv: { arg: 'argv' }, cwd: { arg: 'cwd' } },
+      { kind: 'execute', argv: { arg: 'argv' }, cwd: { arg: 'cwd' }, network: { arg: 'network' } },
       { kind: 'read_private', what: { template: 'your files' } },
     ],
-    summary: ['Run {argv|words} in {cwd}', 'Run {argv|words}'],
+    summary: ['Run {argv|words} in {cwd}[ WITH NETWORK ACCESS{network|flag}]', 'Run {argv|words}[ WITH NETWORK ACCESS{network|flag}]'],
     output: { kind: 'per-result' },
-    execute: async ({ argv, cwd }, context) => {
+    execute: async ({ argv, cwd, network: asked }, context) => {
       const approved = context.effects?.find((effect): effect is Extract<Effect, { kind: 'execute' }> => effect.kind === 'execute');
       if (!approved) return { content: 'Not run: this command did not pass the permission gate.', isError: true };
+      const network = asked === true;
+      if (network !== (approved.network === true)) {
+        return { content: `Not run: it was approved ${approved.network === true ? 'with' : 'without'} network access. Ask again to see the command as it is now.`, isError: true };
+      }
       // Re-resolved and re-hashed now, just before the box starts: a program swapped after approval does not run.
-      const now = deps.resolver.resolve(argv, cwd);
-      if (now.problem) return { content: `Not run: ${now.problem}`, isError: true };
+      const resolved = deps.resolver.resolve(argv, cwd);
+      if (resolved.problem) return { content: `Not run: ${resolved.problem}`, isError: true };
+      const now = { ...resolved, readOnly: resolved.readOnly && !network };
       const changed = (['cwd', 'executable', 'sha256'] as const).find((field) => now[field] !== approved[field]);
       if (changed || now.readOnly !== (approved.readOnly === true)) {
         return {
@@ -99,6 +109,7 @@ export function createTerminalTools(deps: TerminalToolDeps): readonly Tool[] {
         readWrite: readOnlyRun ? [] : grants.filter((grant) => grant.access === 'read-write').map((grant) => grant.real),
         executables: readOnlyRun || deps.platform !== 'linux' ? [] : APPROVED_PROGRAM_DIRS.filter((dir) => existsSync(dir)),
         env: COMMAND_ENV,
+        network,
         limits: {
           wallMs: limits.wallMs,
           cpuSeconds: limits.cpuSeconds,

@@ -24,6 +24,10 @@ function effectContent(effect: Effect): ContentPiece[] {
       return [{ kind: 'text', label: 'Message, exactly as it would be sent', text: show(effect.text) }];
     case 'execute':
       return [
+        // First, before the command itself: a networked command can reach any server.
+        ...(effect.network === true
+          ? [{ kind: 'fields', label: 'WITH NETWORK ACCESS', fields: [['Network', 'This command can reach any server on the internet or your network.']] } as const]
+          : []),
         { kind: 'argv', label: 'Command, argument by argument', argv: effect.argv.map(show), ...(effect.cwd ? { cwd: show(effect.cwd) } : {}) },
         ...(effect.executable
           ? [{ kind: 'fields', label: 'Program', fields: [['Path', show(effect.executable)], ['SHA-256', effect.sha256 ?? 'unknown']] } as const]

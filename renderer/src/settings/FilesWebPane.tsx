@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { READ_ONLY_COMMANDS } from '../../../main/common/config-schema.js';
 import type { HandsView, SettingsView } from '../../../main/common/ipc.js';
 import { usePavise } from '../store/store.js';
 import { describedBy, Group, Row, StatusLine } from './Form.js';
@@ -7,7 +8,7 @@ import { validateUpdate } from './validate-settings.js';
 
 type Folder = HandsView['folders'][number];
 
-const EMPTY: HandsView = { folders: [], httpHosts: [], mailAccounts: [], homeAssistant: { tokenStored: false }, shortcuts: [] };
+const EMPTY: HandsView = { folders: [], httpHosts: [], mailAccounts: [], homeAssistant: { tokenStored: false }, shortcuts: [], readOnlyCommands: [] };
 
 /** Files & Web: the folders Pavise may use (read, or read and write) and the hosts web_fetch may reach over plain http. */
 export function FilesWebPane({ settings }: { readonly settings: SettingsView }) {
@@ -21,6 +22,7 @@ export function FilesWebPane({ settings }: { readonly settings: SettingsView }) 
   return (
     <>
       <FoldersGroup folders={hands.folders} />
+      <ReadOnlyCommandsGroup enabled={hands.readOnlyCommands} />
       <Group title="Web" description="web_fetch reaches any public https address; private and local addresses are always refused.">
         <ListField
           id="http-host"
@@ -119,6 +121,40 @@ function FoldersGroup({ folders }: { readonly folders: readonly Folder[] }) {
           </button>
         </div>
       </Row>
+    </Group>
+  );
+}
+
+/** Words for each read-only command as the owner sees it; the matching itself is on the parsed argv (read-only-commands.ts). */
+const COMMAND_WORDS: Readonly<Record<(typeof READ_ONLY_COMMANDS)[number], string>> = {
+  ls: 'ls — list a folder',
+  cat: 'cat — show a file',
+  head: 'head — show the start of a file',
+  wc: 'wc — count lines and words',
+  grep: 'grep — search text in files',
+  find: 'find — find files by name (never with -exec or -delete)',
+  git: 'git status, log and diff (never with -c, --output or an external diff)',
+};
+
+/** The read-only commands that run without asking; the owner can only turn them off (the list never grows). */
+function ReadOnlyCommandsGroup({ enabled }: { readonly enabled: readonly string[] }) {
+  const status = usePavise((state) => state.forms.readOnlyCommands);
+  const updateSettings = usePavise((state) => state.updateSettings);
+  const toggle = (name: (typeof READ_ONLY_COMMANDS)[number], on: boolean) => {
+    const next = READ_ONLY_COMMANDS.filter((command) => (command === name ? on : enabled.includes(command)));
+    void updateSettings('readOnlyCommands', { readOnlyCommands: next });
+  };
+  return (
+    <Group
+      title="Commands that run without asking"
+      description="Inside granted folders, in a read-only box with no network. Turn any of them off to be asked every time; every other command always asks."
+      footer={<StatusLine status={status} />}
+    >
+      {READ_ONLY_COMMANDS.map((name) => (
+        <Row key={name} label={COMMAND_WORDS[name]} htmlFor={`read-only-${name}`}>
+          <input id={`read-only-${name}`} type="checkbox" className="checkbox" checked={enabled.includes(name)} onChange={(event) => toggle(name, event.target.checked)} />
+        </Row>
+      ))}
     </Group>
   );
 }

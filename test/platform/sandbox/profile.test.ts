@@ -76,6 +76,45 @@ describe('the sandbox rules, rendered for bwrap and for sandbox-exec', () => {
     expect(seatbeltProfile(granted)).not.toContain('(deny process-fork)');
   });
 
+  it('grants network per box, all or nothing, on both platforms: outbound only, listening still denied', () => {
+    const networked = sandboxRules({ systemPaths: [], executables: ['/usr/bin/git'], readOnly: [], readWrite: ['/Users/me/project'], tempDir: '/t', allowFork: true, network: true });
+    const kinds = networked.map((rule) => rule.kind);
+    expect(kinds).toContain('network');
+    expect(kinds).not.toContain('no-network');
+    expect(kinds).toContain('no-listen');
+    expect(rules.map((rule) => rule.kind)).not.toContain('network');
+
+    const args = bwrapArgs(networked, { cwd: '/Users/me/project', env: {}, argv: ['/usr/bin/git', 'pull'], seccompFd: 3 });
+    expect(args).toContain('--share-net');
+    expect(args).not.toContain('--unshare-net');
+    expect(args.slice(args.indexOf('--seccomp'), args.indexOf('--seccomp') + 2)).toEqual(['--seccomp', '3']);
+
+    const profile = seatbeltProfile(networked);
+    expect(profile).toContain('(allow network-outbound)');
+    expect(profile).not.toContain('(deny network*)');
+    expect(profile).not.toMatch(/\(allow network\*|\(allow network-inbound|\(allow network-bind/);
+    // Listening stays denied, after the allow, so it wins for binds and inbound traffic.
+    expect(profile.indexOf('(deny network-bind network-inbound)')).toBeGreaterThan(profile.indexOf('(allow network-outbound)'));
+  });
+
+  it('adds the resolver and certificate files to a box only when it has network', () => {
+    const temp = mkdtempSync(join(tmpdir(), 'pavise-plan-'));
+    dirs.push(temp);
+    const support = { ok: true, mechanism: 'bwrap', command: '/usr/bin/bwrap' } as const;
+    const plain = planSandbox({ argv: [process.execPath] }, temp, support);
+    const networked = planSandbox({ argv: [process.execPath], network: true }, temp, support);
+    if (!plain.ok || !networked.ok) throw new Error('plan failed');
+    const systemPaths = (plan: typeof plain) => (plan.ok ? plan.value.rules.flatMap((rule) => (rule.kind === 'system' ? [rule.path] : [])) : []);
+    expect(systemPaths(plain)).not.toContain('/etc/resolv.conf');
+    expect(systemPaths(networked)).toEqual(expect.arrayContaining(['/etc/resolv.conf', '/etc/hosts', '/etc/ssl']));
+    expect(networked.value.args).toContain('--share-net');
+    expect(plain.value.args).toContain('--unshare-net');
+    const mac = planSandbox({ argv: [process.execPath], network: true }, temp, { ok: true, mechanism: 'sandbox-exec', command: '/usr/bin/sandbox-exec' });
+    if (!mac.ok) throw new Error(mac.message);
+    expect(mac.value.args.find((arg) => arg.includes('(version 1)'))).toContain('(allow network-outbound)');
+    expect(mac.value.args.find((arg) => arg.includes('(version 1)'))).toContain('(subpath "/private/etc/ssl")');
+  });
+
   it('cannot be broken out of by a path: quotes are escaped and control characters refused', () => {
     expect(quote('/a/"b"\\c')).toBe('"/a/\\"b\\"\\\\c"');
     expect(() => quote('/a\n(allow default)')).toThrow(/control characters/);

@@ -81,7 +81,9 @@ beforeEach(async () => {
 });
 afterEach(() => rmSync(root, { recursive: true, force: true }));
 
-function evaluate(input: { argv: string[]; cwd?: string }): Extract<Effect, { kind: 'execute' }> {
+type RunInput = { argv: string[]; cwd?: string; network?: boolean };
+
+function evaluate(input: RunInput): Extract<Effect, { kind: 'execute' }> {
   const tool = registry.get('run_command');
   if (!tool) throw new Error('run_command did not register');
   const effect = registry.evaluate(tool, input).effects.find((candidate) => candidate.kind === 'execute');
@@ -90,7 +92,7 @@ function evaluate(input: { argv: string[]; cwd?: string }): Extract<Effect, { ki
 }
 
 /** Evaluates (as the gate does when it asks) and then runs, as the gate does after approval. */
-async function run(input: { argv: string[]; cwd?: string }, effects?: readonly Effect[]) {
+async function run(input: RunInput, effects?: readonly Effect[]) {
   const tool = registry.get('run_command');
   if (!tool) throw new Error('run_command did not register');
   const bound = effects ?? registry.evaluate(tool, input).effects;
@@ -123,6 +125,27 @@ describe('run_command: what the approval binds', () => {
     expect(linked.content).toContain('outside the folders the owner granted');
     const missing = await run({ argv: ['no-such-program-here'], cwd: docs });
     expect(missing.content).toContain('No program "no-such-program-here"');
+  });
+
+  it('binds network access: recorded only when asked, never read-only, on the card, and an approval without it does not run it with it', async () => {
+    const tool = registry.get('run_command');
+    if (!tool) throw new Error('run_command did not register');
+    const plain = evaluate({ argv: ['ls'], cwd: docs });
+    expect('network' in plain).toBe(false);
+    expect('network' in evaluate({ argv: ['ls'], cwd: docs, network: false })).toBe(false);
+    const networked = evaluate({ argv: ['ls'], cwd: docs, network: true });
+    expect(networked.network).toBe(true);
+    expect(networked.readOnly).toBeUndefined();
+    expect(registry.evaluate(tool, { argv: ['ls'], cwd: docs, network: true }).title).toBe(`Run ls in ${docs} WITH NETWORK ACCESS`);
+    expect(registry.evaluate(tool, { argv: ['ls'], cwd: docs, network: false }).title).toBe(`Run ls in ${docs}`);
+    // The effects approved without network do not run the call with network, nor the other way round.
+    const withNet = await run({ argv: ['ls'], cwd: docs, network: true }, [{ ...plain }]);
+    expect(withNet.isError).toBe(true);
+    expect(withNet.content).toContain('approved without network access');
+    const withoutNet = await run({ argv: ['touch', 'x'], cwd: docs }, [evaluate({ argv: ['touch', 'x'], cwd: docs, network: true })]);
+    expect(withoutNet.isError).toBe(true);
+    expect(withoutNet.content).toContain('approved with network access');
+    expect(existsSync(join(docs, 'x'))).toBe(false);
   });
 
   it('runs nothing without the effects the gate evaluated', async () => {
@@ -160,6 +183,24 @@ describe.runIf(linux)('run_command under real bwrap: escape attempts', () => {
     expect(result.content).toMatch(/ERR (ECONNREFUSED|ENETUNREACH)/);
     expect(result.content).not.toMatch(/^CONNECTED$/m);
     expect(connections).toBe(0);
+  });
+
+  it('with network granted for the call, reaches a service on the host; the same command without it cannot', async () => {
+    const script = `require('net').connect(${port}, '127.0.0.1').on('error', (e) => console.log('ERR', e.code)).on('data', (d) => console.log('GOT', String(d)))`;
+    const before = connections;
+    const granted = await run({ argv: [process.execPath, '-e', script], cwd: docs, network: true });
+    expect(granted.isError, granted.content).not.toBe(true);
+    expect(granted.content).toContain('GOT hello');
+    expect(connections).toBe(before + 1);
+    const refused = await run({ argv: [process.execPath, '-e', script], cwd: docs });
+    expect(refused.content).toMatch(/ERR (ECONNREFUSED|ENETUNREACH)/);
+    expect(connections).toBe(before + 1);
+    // Network does not loosen anything else: still no listening, still no writes outside the grants.
+    const listen = await run({ argv: [process.execPath, '-e', `require('net').createServer().listen(0, '127.0.0.1').on('error', (e) => console.log('ERR', e.code)).on('listening', () => { console.log('LISTENING'); process.exit(0); })`], cwd: docs, network: true });
+    expect(listen.content).toMatch(/ERR (EPERM|EACCES)/);
+    expect(listen.content).not.toMatch(/^LISTENING$/m);
+    const write = await run({ argv: [process.execPath, '-e', `try { require('fs').writeFileSync(${JSON.stringify(join(user, 'x.txt'))}, 'x'); console.log('WROTE') } catch (e) { console.log('ERR', e.code) }`], cwd: docs, network: true });
+    expect(write.content).toMatch(/ERR (EROFS|EACCES|ENOENT|EPERM)/);
   });
 
   it('writes only inside read-write grants: not in a read grant, not in the home folder; a read-only command writes nowhere', async () => {
