@@ -26,7 +26,10 @@ import { createMessaging, knownRecipient } from './runtime/messaging.js';
 import { embeddingsRanker } from './runtime/memory-embeddings.js';
 import { createSpendMeter, type SpendMeter } from './runtime/spend-meter.js';
 import { TurnRunner } from './runtime/turn-runner.js';
-import { createScheduling, type Scheduling } from './scheduler/scheduling.js';
+import { calendarSource } from './scheduler/calendar-source.js';
+import { createScheduling, ownerTimeZone, type Scheduling } from './scheduler/scheduling.js';
+import { NO_CALENDAR, type ScheduleSources } from './scheduler/sources.js';
+import { skillWeather } from './scheduler/weather-source.js';
 import { KeychainSecretStore, keychainServiceFor } from './secrets/keychain-secret-store.js';
 import type { SecretStore } from './secrets/secret-store.js';
 import type { ApprovalStore } from './storage/approval-store.js';
@@ -110,6 +113,8 @@ export interface Core {
   readonly jobs: JobStore;
   /** Creates and changes reminders, alerts and briefings (the scheduler that fires them runs in the gateway). */
   readonly scheduling: Scheduling;
+  /** The calendar and weather the briefing and alerts read (the scheduler runs in the gateway and the app alike). */
+  readonly scheduleSources: ScheduleSources;
   /** Everything remembered, and recall over it. */
   readonly memory: MemoryStore;
   readonly recall: MemoryRecall;
@@ -229,8 +234,9 @@ async function wire(parts: {
     search: (query, limit) => recall.search(query, { limit }),
     onProblem: (message, sessionId) => activity.append({ kind: 'system', summary: message, sessionId, actor: 'pavise', decision: 'failed' }),
   });
+  const native = options.calendar === false ? undefined : new NativeCalendar({ platform, ...options.calendar });
   const tools = await createToolRegistry(
-    { notes: storage.notes, messaging, recall, memory: longTermMemory.tools, scheduling, web, home, ...(files ? { files } : {}), ...(terminal ? { terminal } : {}), browser, ...(mail ? { mail, mailMemory: storage.memory } : {}), ...nativeParts(config, options) },
+    { notes: storage.notes, messaging, recall, memory: longTermMemory.tools, scheduling, web, home, ...(files ? { files } : {}), ...(terminal ? { terminal } : {}), browser, ...(mail ? { mail, mailMemory: storage.memory } : {}), ...nativeParts(config, native) },
     [...skillHost.sources, ...(options.extraSources ?? [])],
   );
   tools.defer(skillHost.mcp, (message) => skillActivity.record({ skill: 'mcp', summary: message, decision: 'skipped' }));
@@ -253,6 +259,11 @@ async function wire(parts: {
     onAlert: (message) => events.emit('alert', message),
     ...(options.approvalPollMs ? { pollMs: options.approvalPollMs } : {}),
   });
+  // What the briefing and calendar alerts read: the same calendar the tools use, the owner's .ics files, the weather skill.
+  const scheduleSources: ScheduleSources = {
+    calendar: calendarSource({ ...(native ? { native } : {}), icsFiles: config.schedule.icsCalendars, ownerTimeZone: ownerTimeZone(config) }) ?? NO_CALENDAR,
+    weather: skillWeather({ gate, tools, sessions: storage.sessions, skills }, config.schedule.briefing.weather),
+  };
   const runner = new TurnRunner({
     provider: loadProvider,
     model: { name: config.model.name, maxOutputTokens: config.model.maxOutputTokens },
@@ -282,6 +293,7 @@ async function wire(parts: {
     outbox: storage.outbox,
     jobs: storage.jobs,
     scheduling,
+    scheduleSources,
     memory: storage.memory,
     recall,
     pairing: new PairingCodes(storage.pairingDatabase),
@@ -302,9 +314,8 @@ async function wire(parts: {
 }
 
 /** The calendar and contacts the tools use: the native helper (on Linux it answers that it needs a Mac). */
-function nativeParts(config: Config, options: ComposeOptions) {
-  if (options.calendar === false) return {};
-  const native = new NativeCalendar({ platform: options.platform ?? process.platform, ...options.calendar });
+function nativeParts(config: Config, native: NativeCalendar | undefined) {
+  if (!native) return {};
   const timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   const ownAddresses = [...config.owner.emails, ...config.channels.imessage.owners.filter((handle) => handle.includes('@'))];
   return { calendar: nativeCalendarStore(native, timeZone), contacts: new NativeContacts(native, ownerRegion(config)), ownAddresses };

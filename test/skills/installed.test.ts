@@ -2,7 +2,7 @@ import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { callThroughGate } from '../../main/cli/commands/skills.js';
+import { callThroughGate } from '../../main/runtime/owner-tool-call.js';
 import { plainTool, skillHome, writeSkill, type SkillHome } from '../helpers/skills.js';
 
 const cleanups: (() => void)[] = [];
