@@ -27,6 +27,7 @@ import { embeddingsRanker } from './runtime/memory-embeddings.js';
 import { createSpendMeter, type SpendMeter } from './runtime/spend-meter.js';
 import { TurnRunner } from './runtime/turn-runner.js';
 import { calendarSource } from './scheduler/calendar-source.js';
+import { createScheduler } from './scheduler/service.js';
 import { createScheduling, ownerTimeZone, type Scheduling } from './scheduler/scheduling.js';
 import { NO_CALENDAR, type ScheduleSources } from './scheduler/sources.js';
 import { skillWeather } from './scheduler/weather-source.js';
@@ -34,7 +35,7 @@ import { KeychainSecretStore, keychainServiceFor } from './secrets/keychain-secr
 import type { SecretStore } from './secrets/secret-store.js';
 import type { ApprovalStore } from './storage/approval-store.js';
 import type { ChannelStore } from './storage/channel-store.js';
-import type { JobStore } from './storage/job-store.js';
+import type { JobRun, JobStore } from './storage/job-store.js';
 import type { MemoriesStore } from './storage/memories-store.js';
 import type { MemoryStore } from './storage/memory-store.js';
 import type { NotesStore } from './storage/notes-store.js';
@@ -131,6 +132,8 @@ export interface Core {
   readonly transaction: Storage['transaction'];
   /** The pause switch (permissions/pause.ts). */
   setPaused(paused: boolean, actor: string): void;
+  /** Runs a scheduled job once now, whatever its schedule (`pavise schedule run`, the Schedules pane's "Run now"). */
+  runScheduledNow(id: number): Promise<JobRun | undefined>;
   close(): void;
 }
 
@@ -275,7 +278,7 @@ async function wire(parts: {
     limits: { maxSteps: config.limits.maxStepsPerTurn, maxTokens: config.limits.maxTokensPerTurn },
     memory: longTermMemory,
   });
-  return {
+  const core: Core = {
     paths,
     config,
     env,
@@ -306,11 +309,14 @@ async function wire(parts: {
     spentTodayUsd,
     transaction: (work) => storage.transaction(work),
     setPaused: (paused, actor) => setPaused({ switches: storage.switches, activity }, paused, actor),
+    // A scheduler of its own for one run, as in another process: the running one finishes the run when it is delivered.
+    runScheduledNow: (id) => createScheduler(core).runNow(id),
     close: () => {
       skillHost.close();
       storage.close();
     },
   };
+  return core;
 }
 
 /** The calendar and contacts the tools use: the native helper (on Linux it answers that it needs a Mac). */

@@ -1,6 +1,5 @@
 import { compose } from '../../compose.js';
 import type { JobRun } from '../../storage/job-store.js';
-import { createScheduler } from '../../scheduler/service.js';
 import { splitReminder } from '../../scheduler/times.js';
 import { EXIT, UsageError, type CliIO } from '../io.js';
 import { parseCommandArgs } from '../args.js';
@@ -62,7 +61,7 @@ export async function scheduleCommand(args: string[], io: CliIO): Promise<number
       io.stdout.write(`Removed #${id}.\n`);
       return EXIT.ok;
     }
-    const run = await createScheduler(services).runNow(id as number);
+    const run = await services.runScheduledNow(id as number);
     if (!run) {
       io.stderr.write(`pavise: nothing scheduled has id #${id}; \`pavise schedule list\` shows the ids.\n`);
       return EXIT.failure;
