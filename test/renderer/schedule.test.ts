@@ -89,8 +89,8 @@ describe('the Schedules pane: add, edit, pause, run now', () => {
     open.push({ core, view });
     const page = view.page;
     await page.getByText('Nothing is scheduled.').waitFor();
-    await page.getByLabel('Remind me to').fill('water the plants');
-    await page.getByLabel('When').fill('tomorrow at 9');
+    await page.getByLabel('Remind me to', { exact: true }).fill('water the plants');
+    await page.getByLabel('When', { exact: true }).fill('tomorrow at 9');
     const hint = page.locator('#reminder-when-hint');
     await expect.poll(() => hint.textContent()).toMatch(/^At: .* 09:00/);
     // What the pane shows is what the core's parser answers for the same words.
@@ -102,7 +102,7 @@ describe('the Schedules pane: add, edit, pause, run now', () => {
     await expect.poll(() => rows.count()).toBe(1);
     expect(await rows.first().textContent()).toContain('water the plants');
     expect(await page.getByRole('status').textContent()).toContain('Added “water the plants”');
-    expect(await page.getByLabel('Remind me to').inputValue()).toBe('');
+    expect(await page.getByLabel('Remind me to', { exact: true }).inputValue()).toBe('');
     const [job] = core.services.jobs.list();
     expect(job).toMatchObject({ kind: 'reminder', title: 'water the plants', provenance: { kind: 'owner' }, status: 'active' });
     expect(job?.deliverTo).toBeUndefined();
@@ -113,14 +113,14 @@ describe('the Schedules pane: add, edit, pause, run now', () => {
     const view = await openView(browser, core, outDir, 'settings', { query: '?section=schedules' });
     open.push({ core, view });
     const page = view.page;
-    await page.getByLabel('Remind me to').fill('call the bank');
-    await page.getByLabel('When').fill('when pigs fly');
+    await page.getByLabel('Remind me to', { exact: true }).fill('call the bank');
+    await page.getByLabel('When', { exact: true }).fill('when pigs fly');
     const problem = page.locator('#reminder-when-hint[role=alert]');
     await expect.poll(() => problem.textContent()).toContain('"when pigs fly" is not a time Pavise understands');
     expect(await problem.textContent()).toMatch(/tomorrow at 9|in 20 minutes/);
     expect(await page.getByRole('button', { name: 'Add', exact: true }).isDisabled()).toBe(true);
-    expect(await page.getByLabel('Remind me to').inputValue()).toBe('call the bank');
-    expect(await page.getByLabel('When').inputValue()).toBe('when pigs fly');
+    expect(await page.getByLabel('Remind me to', { exact: true }).inputValue()).toBe('call the bank');
+    expect(await page.getByLabel('When', { exact: true }).inputValue()).toBe('when pigs fly');
     // Main checks it again whatever the renderer does, and every argument's shape.
     expect(await core.backend.invoke('schedule.add', { text: 'call the bank', when: 'when pigs fly' })).toMatchObject({ ok: false, code: 'bad_time' });
     expect(await core.backend.invoke('schedule.add', { text: '   ', when: 'tomorrow at 9' })).toMatchObject({ ok: false, code: 'bad_request' });
@@ -149,7 +149,7 @@ describe('the Schedules pane: add, edit, pause, run now', () => {
     expect((edited?.nextRunAt ?? 0) - Date.now()).toBeGreaterThan(4.9 * 3_600_000);
 
     await page.getByRole('button', { name: 'Pause call the plumber about the boiler' }).click();
-    await expect.poll(() => row.textContent()).toContain('(paused)');
+    await expect.poll(() => row.textContent()).toContain('paused');
     expect(core.services.jobs.get(made.id)).toMatchObject({ status: 'paused', nextRunAt: undefined });
     await page.getByRole('button', { name: 'Resume call the plumber about the boiler' }).click();
     await expect.poll(() => row.textContent()).not.toContain('paused');

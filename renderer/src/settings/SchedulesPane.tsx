@@ -98,10 +98,11 @@ export function SchedulesPane() {
                     <td title={revealInvisible(item.title)}>{revealInvisible(item.title)}</td>
                     <td>
                       {KIND_WORDS[item.kind]}
-                      {item.status === 'active' ? '' : ` (${item.status})`}
+                      {item.status === 'active' || item.status === 'paused' ? '' : ` (${item.status})`}
                     </td>
                     <td title={item.when}>{item.status === 'paused' ? 'paused' : item.when}</td>
-                    <td className="schedule-actions">
+                    <td>
+                      <div className="schedule-actions">
                       {item.kind === 'reminder' && (
                         <button type="button" className="icon-button" aria-label={`Edit ${item.title}`} title="Edit" onClick={() => setEditing(item.id)}>
                           <Pencil size={14} strokeWidth={1.75} aria-hidden />
@@ -122,6 +123,7 @@ export function SchedulesPane() {
                       <button type="button" className="icon-button" aria-label={`Remove ${item.title}`} title="Remove" onClick={() => void remove(item)}>
                         <Trash2 size={14} strokeWidth={1.75} aria-hidden />
                       </button>
+                      </div>
                     </td>
                   </tr>
                 ),
