@@ -117,6 +117,17 @@ describe('the menu-bar shell', () => {
     expect(popoverWindow(shell).loaded).toEqual(['app://pavise/popover.html']);
   });
 
+  it('runs the doctor at start: each failure reaches the popover as a notice that says what to do', async () => {
+    // Here (a "Mac" without osascript) the Calendar helper cannot answer, and the model's address refuses connections.
+    const { shell } = await start({ model: { provider: 'anthropic', baseURL: 'http://127.0.0.1:9' } });
+    const notices = () => (shell.backend.snapshot().notices ?? []).map((notice) => notice.text);
+    await until(() => notices().some((text) => text.includes('Calendar and Contacts helper')), 'the doctor notices', 20_000);
+    expect(notices()).toContainEqual(expect.stringMatching(/^the Calendar and Contacts helper does not answer: .*\. Reinstall Pavise/));
+    // Only failures become notices (a warning such as the login item does not), and each says what to do.
+    expect(notices().every((text) => /\. (Reinstall|Run|Store|Check|Give|Set|Get|Allow|Turn|Open)/.test(text))).toBe(true);
+    expect(notices().some((text) => text.includes('open at login'))).toBe(false);
+  }, 30_000);
+
   it('a second instance focuses the popover of the first', async () => {
     const { shell } = await start();
     app.emit('second-instance', new FakeEvent(), ['Pavise'], '/');
