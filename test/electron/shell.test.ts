@@ -122,7 +122,7 @@ describe('the menu-bar shell', () => {
     const { shell } = await start({ model: { provider: 'anthropic', baseURL: 'http://127.0.0.1:9' } });
     const notices = () => (shell.backend.snapshot().notices ?? []).map((notice) => notice.text);
     await until(() => notices().some((text) => text.includes('Calendar and Contacts helper')), 'the doctor notices', 20_000);
-    expect(notices()).toContainEqual(expect.stringMatching(/^the Calendar and Contacts helper does not answer: .*\. Reinstall Pavise/));
+    expect(notices()).toContainEqual(expect.stringMatching(/^the Calendar and Contacts helper does not answer: .*[^.]\. Reinstall Pavise/));
     // Only failures become notices (a warning such as the login item does not), and each says what to do.
     expect(notices().every((text) => /\. (Reinstall|Run|Store|Check|Give|Set|Get|Allow|Turn|Open)/.test(text))).toBe(true);
     expect(notices().some((text) => text.includes('open at login'))).toBe(false);
