@@ -26,7 +26,7 @@ export async function callThroughGate(
 ): Promise<{ ok: true; message: ToolResultMessage } | { ok: false; reason: string }> {
   const frozen = Object.freeze(input);
   const sessionId = core.sessions.current('local', false);
-  const callId = `cli-${randomUUID()}`;
+  const callId = `owner-${randomUUID()}`;
   const context: Message[] = [{ role: 'user', content: ownerText, provenance: OWNER, timestamp: Date.now() }];
   const request: ToolCallRequest = { sessionId, call: { type: 'toolCall', id: callId, name: tool.name, input: frozen }, tool, input: frozen, context, signal };
   const decision = await core.gate.check(request);
