@@ -8,6 +8,7 @@ vi.mock('electron', () => import('./electron-mock.js'));
 import type { ApprovalView } from '../../main/common/approvals.js';
 import type { Snapshot } from '../../main/common/ipc.js';
 import { startShell, type Shell, type ShellOptions } from '../../electron/shell.js';
+import { Gateway } from '../../main/gateway/gateway.js';
 import { SYSTEM_PANE_URLS } from '../../electron/platform.js';
 import { FAKE_ANTHROPIC_KEY } from '../helpers/cli.js';
 import { ScriptedProvider } from '../helpers/scripted-provider.js';
@@ -450,6 +451,24 @@ describe('the menu-bar shell', () => {
     it('runs the gateway when a channel is enabled, and its status reaches the snapshot', async () => {
       const { shell } = await start({ channels: { telegram: { enabled: true, apiRoot: 'http://127.0.0.1:9' } } });
       await until(() => shell.backend.snapshot().channels.some((dot) => dot.channel === 'telegram' && dot.state === 'needs_setup'), 'the telegram status');
+    });
+
+    it('starts a gateway that dies again after a delay, and tells the owner in the popover', async () => {
+      const original = Gateway.prototype.run;
+      let runs = 0;
+      const spy = vi.spyOn(Gateway.prototype, 'run').mockImplementation(function (this: Gateway, signal: AbortSignal) {
+        runs += 1;
+        return runs === 1 ? Promise.reject(new Error('the database went away')) : original.call(this, signal);
+      });
+      try {
+        const { shell } = await start({ channels: { telegram: { enabled: true, apiRoot: 'http://127.0.0.1:9' } } });
+        const notices = () => (shell.backend.snapshot().notices ?? []).map((notice) => notice.text);
+        await until(() => notices().includes('The gateway stopped (the database went away); restarting it in 1 s.'), 'the notice');
+        await until(() => runs === 2, 'the restart', 5_000);
+        await until(() => shell.backend.snapshot().channels.some((dot) => dot.channel === 'telegram' && dot.state === 'needs_setup'), 'the restarted gateway');
+      } finally {
+        spy.mockRestore();
+      }
     });
 
     it('keeps running when another gateway already holds this home, and says so on the channel dot', async () => {
