@@ -34,11 +34,18 @@ export function skillWeather(deps: SkillWeatherDeps, place: WeatherPlace | undef
       if (!tool) return undefined;
       const input = deps.tools.validate(tool, { latitude: place.latitude, longitude: place.longitude, days: 1 });
       if (!input.success) throw new Error(`the configured place does not fit the weather skill: ${input.problems}`);
-      // The owner's standing request: they turned the weather on for their briefing, at this place, from the host
-      // they granted the skill when they installed it.
+      // The owner's standing request: they turned the weather on for their briefing, at this place, from the hosts
+      // they granted the skill when they installed it. A host they did not grant is not named (nor asked about at
+      // briefing time): the line says what to do instead.
+      const hosts = hostsOf(tool);
+      const granted = grantedHosts(deps.skills.get(SKILL)?.granted);
+      const refused = hosts.filter((host) => !granted.includes(host));
+      if (hosts.length === 0 || refused.length > 0) {
+        throw new Error(`it may not reach ${refused.join(', ') || 'any fixed host'}; review its permissions in Settings › Skills`);
+      }
       const ownerText =
         `My morning briefing includes the weather (schedule.briefing.weather in my config): ` +
-        `${SKILL}.${TOOL} at ${place.latitude}, ${place.longitude} from ${hostsOf(tool)}.`;
+        `${SKILL}.${TOOL} at ${place.latitude}, ${place.longitude} from ${hosts.join(', ')}.`;
       const outcome = await callThroughGate(deps, tool, input.data, ownerText, AbortSignal.any([signal, AbortSignal.timeout(WEATHER_TIMEOUT_MS)]));
       if (!outcome.ok) throw new Error(outcome.reason);
       if (outcome.message.isError) throw new Error(outcome.message.content.split('\n')[0] ?? 'it failed');
@@ -47,10 +54,15 @@ export function skillWeather(deps: SkillWeatherDeps, place: WeatherPlace | undef
   };
 }
 
-/** The fixed hosts the tool declares it reaches (the skill's manifest, reviewed and granted at install). */
-function hostsOf(tool: RegisteredTool): string {
-  const hosts = tool.descriptor.effects.flatMap((effect) => (effect.kind === 'network' && 'template' in effect.host ? [effect.host.template] : []));
-  return hosts.length > 0 ? hosts.join(', ') : 'the hosts granted to it';
+/** The fixed hosts the tool declares it reaches (the skill's manifest, reviewed at install). */
+function hostsOf(tool: RegisteredTool): string[] {
+  return tool.descriptor.effects.flatMap((effect) => (effect.kind === 'network' && 'template' in effect.host ? [effect.host.template] : []));
+}
+
+/** The hosts the owner granted the skill at install (its stored grant). */
+function grantedHosts(granted: unknown): string[] {
+  const network = (granted as { network?: unknown } | undefined)?.network;
+  return Array.isArray(network) ? network.filter((host): host is string => typeof host === 'string') : [];
 }
 
 /** The skill's "Now: …" line and today's line, as one line for the briefing. */

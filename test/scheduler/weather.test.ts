@@ -84,16 +84,19 @@ describe.runIf(boxed)("the briefing's weather line", () => {
     expect(meteo.requests.length).toBe(before);
   }, 60_000);
 
-  it('says the skill did not answer when its host was not granted, and the rest of the briefing still goes', async () => {
+  it('says what to do, asking nothing and reaching nothing, when its host was not granted; the rest of the briefing still goes', async () => {
     home = skillHome();
     writeFileSync(join(home.home, 'config.json'), JSON.stringify({ schedule: { briefing: { weather: BERLIN } } }));
     await home.install(join(FIRST_PARTY_SKILLS, 'weather'), { network: [], files: [], secrets: [], binaries: [] });
     const core = await home.open({ transport: meteo.transport });
     open.push(core);
+    const approvals: string[] = [];
+    core.events.on('approval', (approval) => approvals.push(approval.title));
     const before = meteo.requests.length;
     const { facts } = await briefingFacts(core);
     expect(facts).toContain('• No events today.');
-    expect(facts).toMatch(/• The weather skill did not answer: .*api\.open-meteo\.com is not a host the owner granted to skill weather/);
+    expect(facts).toContain('• The weather skill did not answer: it may not reach api.open-meteo.com; review its permissions in Settings › Skills');
     expect(meteo.requests.length).toBe(before);
+    expect(approvals).toEqual([]);
   }, 60_000);
 });
