@@ -36,10 +36,14 @@ export function SchedulesPane() {
     void load();
   }, [load]);
 
-  const act = async (run: () => Promise<{ ok: true; value: unknown } | { ok: false; message: string }>, done?: (value: unknown) => string) => {
-    const result = await run();
-    setStatus(result.ok ? done?.(result.value) : result.message);
+  /** Says what happened (or why not) and reads the list again. */
+  const settle = async (message: string | undefined) => {
+    setStatus(message);
     await load();
+  };
+  const act = async <T,>(run: () => Promise<{ ok: true; value: T } | { ok: false; message: string }>, done: (value: T) => string) => {
+    const result = await run();
+    await settle(result.ok ? done(result.value) : result.message);
   };
   const remove = (item: ScheduleItemView) => act(() => call((api) => api.removeScheduled({ id: item.id })), () => `Removed “${item.title}”.`);
   const pause = (item: ScheduleItemView, paused: boolean) =>
@@ -47,10 +51,7 @@ export function SchedulesPane() {
   const runNow = (item: ScheduleItemView) =>
     act(
       () => call((api) => api.runScheduledNow({ id: item.id })),
-      (value) => {
-        const run = value as { status: string; detail?: string };
-        return `Ran “${item.title}”: ${RUN_WORDS[run.status] ?? run.status}${run.status === 'failed' && run.detail ? ` — ${run.detail}` : ''}.`;
-      },
+      (run) => `Ran “${item.title}”: ${RUN_WORDS[run.status] ?? run.status}${run.status === 'failed' && run.detail ? ` — ${run.detail}` : ''}.`,
     );
 
   if (error) {
@@ -64,7 +65,7 @@ export function SchedulesPane() {
   if (!items) return null;
   return (
     <div className="schedules">
-      <AddReminder onAdded={(item) => act(async () => ({ ok: true, value: item }), () => `Added “${item.title}” — ${item.when}.`)} />
+      <AddReminder onAdded={(item) => settle(`Added “${item.title}” — ${item.when}.`)} />
       {status && (
         <p className="secondary schedules-status" role="status">
           {status}
@@ -92,7 +93,10 @@ export function SchedulesPane() {
             <tbody>
               {items.map((item) =>
                 editing === item.id ? (
-                  <EditRow key={item.id} item={item} onDone={(message) => void act(async () => ({ ok: true, value: undefined }), () => message).then(() => setEditing(undefined))} onCancel={() => setEditing(undefined)} />
+                  <EditRow key={item.id} item={item} onDone={(message) => {
+                      setEditing(undefined);
+                      void settle(message);
+                    }} onCancel={() => setEditing(undefined)} />
                 ) : (
                   <tr key={item.id} data-job-id={item.id} className={item.status === 'paused' ? 'paused' : undefined}>
                     <td title={revealInvisible(item.title)}>{revealInvisible(item.title)}</td>
