@@ -1,10 +1,13 @@
 /**
  * Zero tokens while idle: a gateway with both channels (iMessage on a chat.db in WAL mode, Telegram long polling a
- * local Bot API), a morning briefing and three alerts scheduled, and its scheduler on a fake clock moved through 10
+ * local Bot API), a morning briefing and three alerts scheduled (one reads an .ics calendar through the composed
+ * calendar source), and its scheduler on a fake clock moved through 10
  * minutes (two precondition checks of each alert) over a real quiet window. Reports model calls (target 0), the
  * checks that ran, and CPU and RSS of the process (which also hosts the fake Bot API and model server).
  * Usage: npm run bench -- idle [SECONDS]   (default 30)
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { compose } from '../main/compose.js';
 import { createChannels } from '../main/channels/registry.js';
 import { Gateway } from '../main/gateway/gateway.js';
@@ -26,10 +29,17 @@ const chatDb = createChatDb();
 const owner = '+15550001111';
 const handle = chatDb.addHandle(owner);
 chatDb.addChat({ guid: `iMessage;-;${owner}`, handles: [handle] });
+// The calendar alert reads a real calendar: an .ics file with a weekly meeting, as the owner configures one.
+const calendarDir = tempHome();
+const icsPath = join(calendarDir.home, 'work.ics');
+writeFileSync(
+  icsPath,
+  ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//bench//EN', 'BEGIN:VEVENT', 'UID:weekly@bench', 'DTSTAMP:20260101T000000Z', 'DTSTART:20260101T100000Z', 'DTEND:20260101T110000Z', 'RRULE:FREQ=DAILY', 'SUMMARY:Stand-up', 'END:VEVENT', 'END:VCALENDAR'].join('\r\n'),
+);
 const made = tempHome({
   model: { provider: 'anthropic', baseURL: llm.url },
   channels: { imessage: { enabled: true, owners: [owner], chatDbPath: chatDb.path }, telegram: { enabled: true, owners: [1], apiRoot: bot.apiRoot } },
-  schedule: { timeZone: 'UTC', briefing: { enabled: true, times: { mon: '07:30', tue: '07:30', wed: '07:30', thu: '07:30', fri: '07:30', sat: '09:00', sun: '09:00' } } },
+  schedule: { timeZone: 'UTC', icsCalendars: [icsPath], briefing: { enabled: true, times: { mon: '07:30', tue: '07:30', wed: '07:30', thu: '07:30', fri: '07:30', sat: '09:00', sun: '09:00' } } },
 });
 const env = { ...made.env, ANTHROPIC_API_KEY: FAKE_ANTHROPIC_KEY, PAVISE_OSASCRIPT: '/bin/true' };
 const secrets = new MemorySecretStore();
@@ -90,6 +100,7 @@ try {
   core.close();
   chatDb.cleanup();
   made.cleanup();
+  calendarDir.cleanup();
   await bot.close();
   await llm.close();
 }

@@ -164,7 +164,7 @@ export async function startShell(options: ShellOptions): Promise<Shell | undefin
   // Whether Pavise works here: failures reach the popover as notices, each saying what to do.
   void runDoctor({ home: services.paths.home, config: services.config, secrets: services.secrets, env: options.env, platform, openAtLogin: () => shellPlatform.getOpenAtLogin?.() ?? false })
     .then((checks) => {
-      for (const check of checks.filter((item) => item.status === 'fail' && item.id !== 'gateway')) services.events.emit('alert', `${check.message}. ${check.fix}`);
+      for (const check of checks.filter((item) => item.status === 'fail' && item.id !== 'gateway')) services.events.emit('alert', `${check.message.replace(/\.$/, '')}. ${check.fix}`);
     })
     .catch((error: unknown) => log(`doctor: ${String(error)}`));
 

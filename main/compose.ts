@@ -26,13 +26,17 @@ import { createMessaging, knownRecipient } from './runtime/messaging.js';
 import { embeddingsRanker } from './runtime/memory-embeddings.js';
 import { createSpendMeter, type SpendMeter } from './runtime/spend-meter.js';
 import { TurnRunner } from './runtime/turn-runner.js';
-import { createScheduling, type Scheduling } from './scheduler/scheduling.js';
+import { calendarSource } from './scheduler/calendar-source.js';
+import { createScheduler } from './scheduler/service.js';
+import { createScheduling, ownerTimeZone, type Scheduling } from './scheduler/scheduling.js';
+import { NO_CALENDAR, type ScheduleSources } from './scheduler/sources.js';
+import { skillWeather } from './scheduler/weather-source.js';
 import { isCoreSecret } from './secrets/core-secrets.js';
 import { KeychainSecretStore, keychainServiceFor } from './secrets/keychain-secret-store.js';
 import type { SecretStore } from './secrets/secret-store.js';
 import type { ApprovalStore } from './storage/approval-store.js';
 import type { ChannelStore } from './storage/channel-store.js';
-import type { JobStore } from './storage/job-store.js';
+import type { JobRun, JobStore } from './storage/job-store.js';
 import type { MemoriesStore } from './storage/memories-store.js';
 import type { MemoryStore } from './storage/memory-store.js';
 import type { NotesStore } from './storage/notes-store.js';
@@ -111,6 +115,8 @@ export interface Core {
   readonly jobs: JobStore;
   /** Creates and changes reminders, alerts and briefings (the scheduler that fires them runs in the gateway). */
   readonly scheduling: Scheduling;
+  /** The calendar and weather the briefing and alerts read (the scheduler runs in the gateway and the app alike). */
+  readonly scheduleSources: ScheduleSources;
   /** Everything remembered, and recall over it. */
   readonly memory: MemoryStore;
   readonly recall: MemoryRecall;
@@ -127,6 +133,8 @@ export interface Core {
   readonly transaction: Storage['transaction'];
   /** The pause switch (permissions/pause.ts). */
   setPaused(paused: boolean, actor: string): void;
+  /** Runs a scheduled job once now, whatever its schedule (`pavise schedule run`, the Schedules pane's "Run now"). */
+  runScheduledNow(id: number): Promise<JobRun | undefined>;
   close(): void;
 }
 
@@ -230,8 +238,9 @@ async function wire(parts: {
     search: (query, limit) => recall.search(query, { limit }),
     onProblem: (message, sessionId) => activity.append({ kind: 'system', summary: message, sessionId, actor: 'pavise', decision: 'failed' }),
   });
+  const native = options.calendar === false ? undefined : new NativeCalendar({ platform, ...options.calendar });
   const tools = await createToolRegistry(
-    { notes: storage.notes, messaging, recall, memory: longTermMemory.tools, scheduling, web, home, ...(files ? { files } : {}), ...(terminal ? { terminal } : {}), browser, ...(mail ? { mail, mailMemory: storage.memory } : {}), ...nativeParts(config, options) },
+    { notes: storage.notes, messaging, recall, memory: longTermMemory.tools, scheduling, web, home, ...(files ? { files } : {}), ...(terminal ? { terminal } : {}), browser, ...(mail ? { mail, mailMemory: storage.memory } : {}), ...nativeParts(config, native) },
     [...skillHost.sources, ...(options.extraSources ?? [])],
   );
   tools.defer(skillHost.mcp, (message) => skillActivity.record({ skill: 'mcp', summary: message, decision: 'skipped' }));
@@ -254,6 +263,11 @@ async function wire(parts: {
     onAlert: (message) => events.emit('alert', message),
     ...(options.approvalPollMs ? { pollMs: options.approvalPollMs } : {}),
   });
+  // What the briefing and calendar alerts read: the same calendar the tools use, the owner's .ics files, the weather skill.
+  const scheduleSources: ScheduleSources = {
+    calendar: calendarSource({ ...(native ? { native } : {}), icsFiles: config.schedule.icsCalendars, ownerTimeZone: ownerTimeZone(config) }) ?? NO_CALENDAR,
+    weather: skillWeather({ gate, tools, sessions: storage.sessions, skills }, config.schedule.briefing.weather),
+  };
   const runner = new TurnRunner({
     provider: loadProvider,
     model: { name: config.model.name, maxOutputTokens: config.model.maxOutputTokens },
@@ -265,7 +279,7 @@ async function wire(parts: {
     limits: { maxSteps: config.limits.maxStepsPerTurn, maxTokens: config.limits.maxTokensPerTurn },
     memory: longTermMemory,
   });
-  return {
+  const core: Core = {
     paths,
     config,
     env,
@@ -283,6 +297,7 @@ async function wire(parts: {
     outbox: storage.outbox,
     jobs: storage.jobs,
     scheduling,
+    scheduleSources,
     memory: storage.memory,
     recall,
     pairing: new PairingCodes(storage.pairingDatabase),
@@ -295,17 +310,19 @@ async function wire(parts: {
     spentTodayUsd,
     transaction: (work) => storage.transaction(work),
     setPaused: (paused, actor) => setPaused({ switches: storage.switches, activity }, paused, actor),
+    // A scheduler of its own for one run, as in another process: the running one finishes the run when it is delivered.
+    runScheduledNow: (id) => createScheduler(core).runNow(id),
     close: () => {
       skillHost.close();
       storage.close();
     },
   };
+  return core;
 }
 
 /** The calendar and contacts the tools use: the native helper (on Linux it answers that it needs a Mac). */
-function nativeParts(config: Config, options: ComposeOptions) {
-  if (options.calendar === false) return {};
-  const native = new NativeCalendar({ platform: options.platform ?? process.platform, ...options.calendar });
+function nativeParts(config: Config, native: NativeCalendar | undefined) {
+  if (!native) return {};
   const timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   const ownAddresses = [...config.owner.emails, ...config.channels.imessage.owners.filter((handle) => handle.includes('@'))];
   return { calendar: nativeCalendarStore(native, timeZone), contacts: new NativeContacts(native, ownerRegion(config)), ownAddresses };

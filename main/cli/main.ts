@@ -28,7 +28,7 @@ Usage:
   pavise memory show ID [--json] | forget ID | add TEXT   one memory: its sources and history; delete it; write one
   pavise memory export [--format jsonl|md]   every memory, replaced ones included
   pavise calendar events --ics FILE --from DATE --to DATE [--json]   occurrences in [from, to)
-  pavise schedule list [--json] | add TEXT [--at WHEN] | remove ID | run ID   reminders, alerts, briefings
+  pavise schedule list [--json] | add TEXT [--at WHEN] | edit ID | pause ID | resume ID | remove ID | run ID   reminders, alerts, briefings
   pavise skills install PATH [--grant SHA256] [--only ID,ID | --none]   review, then pin a skill (folder, .zip or .tgz)
   pavise skills list [--json] | show NAME | enable NAME [--grant SHA256] | disable NAME | remove NAME
   pavise skills call NAME.TOOL --input JSON [--json]   run one skill tool through the gate, as the owner

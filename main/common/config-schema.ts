@@ -187,8 +187,15 @@ export const ScheduleConfigSchema = z.strictObject({
       important: z.array(z.string().min(1)).default([]),
       /** The most the model may write when phrasing the briefing. */
       maxTokens: z.int().min(100).max(4_000).default(600),
+      /** Where the weather line is for, when the weather skill is installed and enabled; without it, no weather line. */
+      weather: z.strictObject({ latitude: z.number().min(-90).max(90), longitude: z.number().min(-180).max(180) }).optional(),
     })
     .prefault({}),
+  /**
+   * .ics files (an export, or a copy a sync tool keeps) whose events the briefing and calendar alerts read besides
+   * the Mac's own calendars. Absolute paths; their events count as other people's words.
+   */
+  icsCalendars: z.array(z.string().startsWith('/', 'must be an absolute path, e.g. "/Users/me/Calendars/work.ics"')).max(20).default([]),
   /** A job whose runs fail this many times in a row is paused and the owner told. */
   pauseAfterFailures: z.int().min(1).max(20).default(3),
 });

@@ -79,6 +79,16 @@ export const IPC_REQUESTS = {
   'activity.verify': z.object({}).strict(),
   'schedule.list': z.object({}).strict(),
   'schedule.remove': z.object({ id: z.int().positive() }).strict(),
+  /** A time in words, read by the parser `pavise schedule add` uses; answers what it means, or why it cannot. */
+  'schedule.preview': z.object({ when: z.string().trim().min(1).max(200) }).strict(),
+  /** A reminder from settings: the owner's own words, delivered to their preferred chat. */
+  'schedule.add': z.object({ text: z.string().trim().min(1).max(1_000), when: z.string().trim().min(1).max(200) }).strict(),
+  'schedule.edit': z
+    .object({ id: z.int().positive(), text: z.string().trim().min(1).max(1_000).optional(), when: z.string().trim().min(1).max(200).optional() })
+    .strict()
+    .refine((edit) => edit.text !== undefined || edit.when !== undefined, 'give the new text, the new time, or both'),
+  'schedule.setPaused': z.object({ id: z.int().positive(), paused: z.boolean() }).strict(),
+  'schedule.runNow': z.object({ id: z.int().positive() }).strict(),
   'system.openPane': z.object({ pane: PaneSchema }).strict(),
   'window.openSettings': z.object({ section: z.enum(['general', 'channels', 'skills', 'memory', 'limits', 'activity', 'files', 'mail', 'home']).optional() }).strict(),
   'skills.list': z.object({}).strict(),
@@ -299,6 +309,19 @@ export interface ScheduleItemView {
   readonly status: string;
 }
 
+/** What a time in words means before it is saved. */
+export interface SchedulePreview {
+  readonly when: string;
+  readonly firstRunAt: number;
+  readonly recurring: boolean;
+}
+
+/** A job run from settings: `delivered`, `failed`, `nothing` (its precondition found nothing), or still `running`. */
+export interface ScheduleRunView {
+  readonly status: string;
+  readonly detail?: string;
+}
+
 /** Whose words memories hold: the owner, each contact, each untrusted source; `key` filters `memory.list`. */
 export interface MemoryPerson {
   readonly key: string;
@@ -346,6 +369,11 @@ export interface PaviseApi {
   openSettings(request?: IpcRequest<'window.openSettings'>): Promise<IpcResult<{ opened: true }>>;
   listSchedule(): Promise<IpcResult<ScheduleItemView[]>>;
   removeScheduled(request: IpcRequest<'schedule.remove'>): Promise<IpcResult<{ removed: boolean }>>;
+  previewScheduleTime(request: IpcRequest<'schedule.preview'>): Promise<IpcResult<SchedulePreview>>;
+  addScheduled(request: IpcRequest<'schedule.add'>): Promise<IpcResult<ScheduleItemView>>;
+  editScheduled(request: IpcRequest<'schedule.edit'>): Promise<IpcResult<ScheduleItemView>>;
+  setScheduledPaused(request: IpcRequest<'schedule.setPaused'>): Promise<IpcResult<ScheduleItemView>>;
+  runScheduledNow(request: IpcRequest<'schedule.runNow'>): Promise<IpcResult<ScheduleRunView>>;
   listSkills(): Promise<IpcResult<SkillView[]>>;
   setSkillEnabled(request: IpcRequest<'skills.setEnabled'>): Promise<IpcResult<SkillView[]>>;
   removeSkill(request: IpcRequest<'skills.remove'>): Promise<IpcResult<SkillView[]>>;

@@ -1,8 +1,10 @@
+import { weakest } from '../common/labels.js';
 import type { Provenance } from '../common/messages.js';
+import { revealInvisible } from '../common/visible-text.js';
 import type { Job, JobStore } from '../storage/job-store.js';
 import type { JobOutput } from './scheduler.js';
-import type { CalendarSource } from './sources.js';
-import { wallTime } from './zoned-time.js';
+import { OUTSIDERS_EVENT, type CalendarEventLike, type CalendarSource } from './sources.js';
+import { instantOf, wallTime } from './zoned-time.js';
 
 /** A standing rule in structured form: what the owner said ("tell me when Sam writes") as a cheap precondition. */
 export type AlertRule =
@@ -72,13 +74,50 @@ async function check(
     return { output: { text: `Alert — ${name} wrote on ${first.channel}${more}: “${first.text.slice(0, 280)}”`, provenance } };
   }
   const day = wallTime(now + (payload.day === 'tomorrow' ? 86_400_000 : 0), job.timeZone);
-  const from = Date.UTC(day.year, day.month - 1, day.day) - 14 * 3_600_000;
-  const events = await deps.calendar.eventsBetween(from, from + 52 * 3_600_000, signal);
-  const seen = JSON.stringify(events.map((event) => [event.title, event.start, event.end]));
+  const from = instantOf({ year: day.year, month: day.month, day: day.day, hour: 0, minute: 0, second: 0 }, job.timeZone);
+  const next = wallTime(from + 36 * 3_600_000, job.timeZone);
+  const to = instantOf({ year: next.year, month: next.month, day: next.day, hour: 0, minute: 0, second: 0 }, job.timeZone);
+  const events = await deps.calendar.eventsBetween(from, to, signal);
+  const seen = JSON.stringify(events.map((event): SeenEvent => [event.title, event.start, event.end]));
   if (payload.seen === undefined || payload.seen === seen) return { seen };
-  // Event titles come from whoever sent the invitation: the alert says so.
-  const provenance: Provenance = { kind: 'untrusted', source: 'calendar_invite', detail: 'calendar' };
-  return { seen, output: { text: `Alert — your calendar for ${payload.day} changed: ${events.map((event) => event.title).join(', ') || 'now empty'}`, provenance } };
+  const changes = describeChanges(parseSeen(payload.seen), events, job.timeZone);
+  // The words come from whoever wrote the events that changed: an invitation's title is its organiser's.
+  // A removed event's title is no longer there to ask whose it was: it counts as an outsider's.
+  const changed = events.filter((event) => changes.titles.has(event.title));
+  const provenance = weakest([...changed.map((event) => event.provenance ?? OUTSIDERS_EVENT), ...(changes.anyGone ? [OUTSIDERS_EVENT] : [])]);
+  return { seen, output: { text: `Alert — your calendar for ${payload.day} changed: ${changes.lines.join('; ')}`, provenance } };
+}
+
+type SeenEvent = [title: string, start: number, end: number];
+
+function parseSeen(seen: string): SeenEvent[] {
+  try {
+    const parsed: unknown = JSON.parse(seen);
+    return Array.isArray(parsed) ? (parsed as SeenEvent[]) : [];
+  } catch {
+    return [];
+  }
+}
+
+/** What differs between the day as last seen and now: an event moved (same title, other time), added or removed. */
+function describeChanges(before: readonly SeenEvent[], now: readonly CalendarEventLike[], zone: string): { lines: string[]; titles: Set<string>; anyGone: boolean } {
+  const time = (instant: number) => new Intl.DateTimeFormat('en-GB', { timeZone: zone, hour: '2-digit', minute: '2-digit' }).format(new Date(instant));
+  const same = (a: SeenEvent, b: CalendarEventLike) => a[0] === b.title && a[1] === b.start && a[2] === b.end;
+  const gone = before.filter((old) => !now.some((event) => same(old, event)));
+  const added = now.filter((event) => !before.some((old) => same(old, event)));
+  const lines: string[] = [];
+  const titles = new Set<string>();
+  for (const event of added) {
+    const was = gone.findIndex((old) => old[0] === event.title);
+    const title = `“${revealInvisible(event.title)}”`;
+    titles.add(event.title);
+    if (was >= 0) {
+      const [old] = gone.splice(was, 1) as [SeenEvent];
+      lines.push(`${title} moved from ${time(old[1])} to ${time(event.start)}`);
+    } else lines.push(`${title} added at ${time(event.start)}`);
+  }
+  for (const old of gone) lines.push(`“${revealInvisible(old[0])}” at ${time(old[1])} is gone`);
+  return { lines, titles, anyGone: gone.length > 0 };
 }
 
 function pickState(payload: AlertPayload): AlertState {

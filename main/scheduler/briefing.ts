@@ -1,8 +1,9 @@
 import { weakest } from '../common/labels.js';
 import type { Provenance } from '../common/messages.js';
+import { revealInvisible } from '../common/visible-text.js';
 import type { Job, JobStore } from '../storage/job-store.js';
 import type { JobOutput } from './scheduler.js';
-import type { CalendarSource, WeatherSource } from './sources.js';
+import { OUTSIDERS_EVENT, type CalendarSource, type WeatherSource } from './sources.js';
 import { wallTime, instantOf } from './zoned-time.js';
 
 export interface BriefingDeps {
@@ -49,9 +50,14 @@ export async function assemble(job: Job, now: number, deps: BriefingDeps, signal
   const lines: string[] = [`Good morning. Your briefing for ${new Intl.DateTimeFormat('en-GB', { timeZone: job.timeZone, dateStyle: 'full' }).format(new Date(now))}:`];
   const labels: Provenance[] = [];
 
-  const events = await deps.calendar.eventsBetween(start, end, signal);
-  lines.push(events.length === 0 ? '• No events today.' : `• Today: ${events.map((event) => `${time(event.start)} ${event.title}`).join('; ')}`);
-  if (events.length > 0) labels.push({ kind: 'untrusted', source: 'calendar_invite', detail: 'calendar' });
+  try {
+    const events = await deps.calendar.eventsBetween(start, end, signal);
+    lines.push(events.length === 0 ? '• No events today.' : `• Today: ${events.map((event) => `${time(event.start)} ${revealInvisible(event.title)}`).join('; ')}`);
+    labels.push(...events.map((event) => event.provenance ?? OUTSIDERS_EVENT));
+  } catch (error) {
+    // The rest of the briefing still goes; the owner learns why the events are missing.
+    lines.push(`• Your calendar could not be read: ${error instanceof Error ? error.message : String(error)}`);
+  }
 
   const reminders = deps.jobs.scheduled().filter((item) => item.kind === 'reminder' && (item.nextRunAt ?? Infinity) < end);
   if (reminders.length > 0) {
@@ -70,10 +76,15 @@ export async function assemble(job: Job, now: number, deps: BriefingDeps, signal
     }
   }
 
-  const weather = await deps.weather.today(signal);
+  let weather: string | undefined;
+  try {
+    weather = await deps.weather.today(signal);
+  } catch (error) {
+    lines.push(`• The weather skill did not answer: ${error instanceof Error ? error.message : String(error)}`);
+  }
   if (weather) {
     lines.push(`• Weather: ${weather}`);
-    labels.push({ kind: 'untrusted', source: 'tool_output', detail: 'weather skill' });
+    labels.push({ kind: 'untrusted', source: 'tool_output', detail: 'skill weather' });
   }
   return { facts: lines.join('\n'), provenance: weakest(labels) };
 }

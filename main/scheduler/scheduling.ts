@@ -6,7 +6,7 @@ import type { ChannelStore } from '../storage/channel-store.js';
 import type { DeliveryTarget, Job, JobStore } from '../storage/job-store.js';
 import type { ScheduledItem, SchedulingLike } from '../tools/schedule.js';
 import { ALERT_CHECK_MINUTES, describeRule, type AlertRule } from './alerts.js';
-import { describeInstant, parseWhen } from './times.js';
+import { describeInstant, nextCronRun, parseWhen } from './times.js';
 
 /** The file a change to the schedule touches, so a scheduler in another process (the gateway) looks again. */
 export const SCHEDULE_CHANGED_FILE = 'schedule.changed';
@@ -22,6 +22,15 @@ export interface SchedulingDeps {
 export interface Scheduling extends SchedulingLike {
   /** A reminder from the CLI or the popover: the owner's own words, delivered to their preferred chat. */
   remindOwner(text: string, when: string): Promise<ScheduledItem>;
+  /** What a time in words means, as `remindOwner` would read it; throws a WhenError that says what to write. */
+  preview(when: string): Promise<{ readonly when: string; readonly firstRunAt: number; readonly recurring: boolean }>;
+  /**
+   * A reminder's new words or time (settings, `pavise schedule edit`). New words are the owner's own, so the reminder
+   * becomes theirs; a new time alone keeps whose it was. Undefined when there is no such reminder.
+   */
+  editReminder(id: number, change: { readonly text?: string; readonly when?: string }): Promise<ScheduledItem | undefined>;
+  /** Pauses a job (it keeps its schedule and fires nothing) or resumes it from now. Undefined when there is no such job. */
+  setPaused(id: number, paused: boolean): Promise<ScheduledItem | undefined>;
   /** Called after every change in this process (the running scheduler re-arms its timer). */
   onChange(listener: () => void): void;
   item(job: Job): ScheduledItem;
@@ -71,7 +80,7 @@ export function createScheduling(deps: SchedulingDeps): Scheduling {
     const job = deps.jobs.add(
       {
         kind: 'reminder',
-        title: text.length > 80 ? `${text.slice(0, 79)}…` : text,
+        title: titleOf(text),
         payload: { text },
         schedule: parsed.schedule,
         timeZone: zone,
@@ -128,6 +137,34 @@ export function createScheduling(deps: SchedulingDeps): Scheduling {
       changed();
       return item(deps.jobs.get(job.id) as Job);
     },
+    preview: async (when) => {
+      const parsed = await parseWhen(when, now(), zone);
+      return { when: parsed.description, firstRunAt: parsed.firstRunAt, recurring: parsed.schedule.type !== 'once' };
+    },
+    editReminder: async (id, change) => {
+      const job = deps.jobs.get(id);
+      if (!job || job.kind !== 'reminder' || (job.status !== 'active' && job.status !== 'paused')) return undefined;
+      const parsed = change.when === undefined ? undefined : await parseWhen(change.when, now(), zone);
+      const text = change.text?.trim();
+      deps.jobs.edit(
+        id,
+        {
+          ...(text ? { title: titleOf(text), payload: { ...job.payload, text }, provenance: { kind: 'owner' } } : {}),
+          ...(parsed ? { schedule: parsed.schedule, nextRunAt: parsed.firstRunAt } : {}),
+        },
+        now(),
+      );
+      changed();
+      return item(deps.jobs.get(id) as Job);
+    },
+    setPaused: async (id, paused) => {
+      const job = deps.jobs.get(id);
+      if (!job || (job.status !== 'active' && job.status !== 'paused')) return undefined;
+      if (paused) deps.jobs.setStatus(id, 'paused', undefined, now());
+      else deps.jobs.setStatus(id, 'active', (await resumeAt(job, now())) ?? now(), now());
+      changed();
+      return item(deps.jobs.get(id) as Job);
+    },
     list: () => deps.jobs.list().map(item),
     remove: (id) => {
       const removed = deps.jobs.setStatus(id, 'removed', undefined, now());
@@ -135,4 +172,15 @@ export function createScheduling(deps: SchedulingDeps): Scheduling {
       return removed;
     },
   };
+}
+
+function titleOf(text: string): string {
+  return text.length > 80 ? `${text.slice(0, 79)}…` : text;
+}
+
+/** When a resumed job is next due: its own time if one-shot (now, if that passed while paused), else its next from now. */
+async function resumeAt(job: Job, now: number): Promise<number | undefined> {
+  if (job.schedule.type === 'once') return Math.max(job.schedule.at, now);
+  if (job.schedule.type === 'every') return now + job.schedule.everyMinutes * 60_000;
+  return nextCronRun(job.schedule.expression, job.timeZone, now);
 }

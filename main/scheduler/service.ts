@@ -16,7 +16,7 @@ import { systemClock, type Clock } from './clock.js';
 import { ownerTargets } from './delivery.js';
 import { Scheduler } from './scheduler.js';
 import { ownerTimeZone, SCHEDULE_CHANGED_FILE, type Scheduling } from './scheduling.js';
-import { NO_CALENDAR, NO_WEATHER, type CalendarSource, type WeatherSource } from './sources.js';
+import { NO_CALENDAR, NO_WEATHER, type CalendarSource, type ScheduleSources, type WeatherSource } from './sources.js';
 import { nextCronRun } from './times.js';
 
 /** What the running scheduler uses from the core. */
@@ -34,6 +34,8 @@ export interface SchedulerServiceDeps {
   readonly tools: ToolRegistry;
   readonly contactTools: ToolRegistry;
   readonly events: Pick<Emitter<{ alert: [string] }>, 'emit'>;
+  /** The calendar and weather composed for this home; a test's `options` override them. */
+  readonly scheduleSources?: ScheduleSources;
 }
 
 export interface SchedulerServiceOptions {
@@ -73,7 +75,7 @@ export async function startScheduler(deps: SchedulerServiceDeps, signal: AbortSi
 /** A scheduler of one home, not started: `pavise schedule run` uses it for one run; the gateway starts it. */
 export function createScheduler(deps: SchedulerServiceDeps, options: SchedulerServiceOptions = {}): Scheduler {
   const clock = options.clock ?? systemClock;
-  const calendar = options.calendar ?? NO_CALENDAR;
+  const calendar = options.calendar ?? deps.scheduleSources?.calendar ?? NO_CALENDAR;
   /** `budget`: a fresh session (no history grows the input) and a cap on the answer. */
   const runTurn = async (sessionKey: string, text: string, trigger: Provenance, toolset: ToolRegistry, turnSignal: AbortSignal, budget?: { maxOutputTokens: number }) => {
     const result = await deps.runner.run({
@@ -103,7 +105,7 @@ export function createScheduler(deps: SchedulerServiceDeps, options: SchedulerSe
         briefing: briefingProducer({
           jobs: deps.jobs,
           calendar,
-          weather: options.weather ?? NO_WEATHER,
+          weather: options.weather ?? deps.scheduleSources?.weather ?? NO_WEATHER,
           important: () => deps.config.schedule.briefing.important,
           maxTokens: () => deps.config.schedule.briefing.maxTokens,
           now: () => clock.now(),

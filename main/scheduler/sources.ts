@@ -1,6 +1,8 @@
+import type { Provenance } from '../common/messages.js';
+
 /**
- * Seams for what other parts of Pavise will provide: the calendar (issue 13), mail (14) and skills such as the
- * weather (12). Each answers with nothing until its provider is wired in compose.ts.
+ * Seams for what other parts of Pavise provide: the calendar (the Mac's store and .ics files, calendar-source.ts)
+ * and the weather skill (weather-source.ts). compose.ts wires them; each answers with nothing where there is none.
  */
 
 export interface CalendarEventLike {
@@ -8,6 +10,8 @@ export interface CalendarEventLike {
   readonly start: number;
   readonly end: number;
   readonly location?: string;
+  /** Whose words the title is; an event without one counts as an outsider's (an invitation). */
+  readonly provenance?: Provenance;
 }
 
 export interface CalendarSource {
@@ -20,5 +24,14 @@ export interface WeatherSource {
   today(signal: AbortSignal): Promise<string | undefined>;
 }
 
+/** An event whose source did not say whose it is counts as an invitation: its title is someone else's words. */
+export const OUTSIDERS_EVENT: Provenance = { kind: 'untrusted', source: 'calendar_invite', detail: 'calendar' };
+
 export const NO_CALENDAR: CalendarSource = { eventsBetween: async () => [] };
 export const NO_WEATHER: WeatherSource = { today: async () => undefined };
+
+/** What compose.ts gives the scheduler to read. */
+export interface ScheduleSources {
+  readonly calendar: CalendarSource;
+  readonly weather: WeatherSource;
+}

@@ -314,6 +314,33 @@ export class JobStore {
     );
   }
 
+  /**
+   * A job's new words or time (the owner edited it): the fields given replace the stored ones. A new schedule sets
+   * the next run only while the job is active; a paused job keeps none until it resumes.
+   */
+  edit(
+    id: number,
+    change: { readonly title?: string; readonly payload?: Readonly<Record<string, unknown>>; readonly schedule?: JobSchedule; readonly nextRunAt?: number; readonly provenance?: Provenance },
+    now = Date.now(),
+  ): boolean {
+    return (
+      this.#sql(
+        `UPDATE jobs SET title = COALESCE(?, title), payload = COALESCE(?, payload), schedule = COALESCE(?, schedule), provenance = COALESCE(?, provenance),
+           next_run_at = CASE WHEN ? AND status = 'active' THEN ? ELSE next_run_at END, updated_at = ?
+         WHERE id = ? AND status IN ('active', 'paused')`,
+      ).run(
+        change.title ?? null,
+        change.payload ? JSON.stringify(change.payload) : null,
+        change.schedule ? JSON.stringify(change.schedule) : null,
+        change.provenance ? JSON.stringify(change.provenance) : null,
+        change.schedule ? 1 : 0,
+        change.nextRunAt ?? null,
+        now,
+        id,
+      ).changes === 1
+    );
+  }
+
   /** Alert state (last check, fired today) kept in the payload. */
   updatePayload(id: number, payload: Readonly<Record<string, unknown>>, now = Date.now()): void {
     this.#sql('UPDATE jobs SET payload = ?, updated_at = ? WHERE id = ?').run(JSON.stringify(payload), now, id);

@@ -8,6 +8,7 @@ vi.mock('electron', () => import('./electron-mock.js'));
 import type { ApprovalView } from '../../main/common/approvals.js';
 import type { Snapshot } from '../../main/common/ipc.js';
 import { startShell, type Shell, type ShellOptions } from '../../electron/shell.js';
+import { Gateway } from '../../main/gateway/gateway.js';
 import { SYSTEM_PANE_URLS } from '../../electron/platform.js';
 import { FAKE_ANTHROPIC_KEY } from '../helpers/cli.js';
 import { ScriptedProvider } from '../helpers/scripted-provider.js';
@@ -116,6 +117,17 @@ describe('the menu-bar shell', () => {
     expect(popoverWindow(shell).isVisible()).toBe(false);
     expect(popoverWindow(shell).loaded).toEqual(['app://pavise/popover.html']);
   });
+
+  it('runs the doctor at start: each failure reaches the popover as a notice that says what to do', async () => {
+    // Here (a "Mac" without osascript) the Calendar helper cannot answer, and the model's address refuses connections.
+    const { shell } = await start({ model: { provider: 'anthropic', baseURL: 'http://127.0.0.1:9' } });
+    const notices = () => (shell.backend.snapshot().notices ?? []).map((notice) => notice.text);
+    await until(() => notices().some((text) => text.includes('Calendar and Contacts helper')), 'the doctor notices', 20_000);
+    expect(notices()).toContainEqual(expect.stringMatching(/^the Calendar and Contacts helper does not answer: .*[^.]\. Reinstall Pavise/));
+    // Only failures become notices (a warning such as the login item does not), and each says what to do.
+    expect(notices().every((text) => /\. (Reinstall|Run|Store|Check|Give|Set|Get|Allow|Turn|Open)/.test(text))).toBe(true);
+    expect(notices().some((text) => text.includes('open at login'))).toBe(false);
+  }, 30_000);
 
   it('a second instance focuses the popover of the first', async () => {
     const { shell } = await start();
@@ -439,6 +451,24 @@ describe('the menu-bar shell', () => {
     it('runs the gateway when a channel is enabled, and its status reaches the snapshot', async () => {
       const { shell } = await start({ channels: { telegram: { enabled: true, apiRoot: 'http://127.0.0.1:9' } } });
       await until(() => shell.backend.snapshot().channels.some((dot) => dot.channel === 'telegram' && dot.state === 'needs_setup'), 'the telegram status');
+    });
+
+    it('starts a gateway that dies again after a delay, and tells the owner in the popover', async () => {
+      const original = Gateway.prototype.run;
+      let runs = 0;
+      const spy = vi.spyOn(Gateway.prototype, 'run').mockImplementation(function (this: Gateway, signal: AbortSignal) {
+        runs += 1;
+        return runs === 1 ? Promise.reject(new Error('the database went away')) : original.call(this, signal);
+      });
+      try {
+        const { shell } = await start({ channels: { telegram: { enabled: true, apiRoot: 'http://127.0.0.1:9' } } });
+        const notices = () => (shell.backend.snapshot().notices ?? []).map((notice) => notice.text);
+        await until(() => notices().includes('The gateway stopped (the database went away); restarting it in 1 s.'), 'the notice');
+        await until(() => runs === 2, 'the restart', 5_000);
+        await until(() => shell.backend.snapshot().channels.some((dot) => dot.channel === 'telegram' && dot.state === 'needs_setup'), 'the restarted gateway');
+      } finally {
+        spy.mockRestore();
+      }
     });
 
     it('keeps running when another gateway already holds this home, and says so on the channel dot', async () => {

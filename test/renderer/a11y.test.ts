@@ -110,7 +110,12 @@ describe.each(SCHEMES)('accessibility (%s)', (colorScheme) => {
     }
   });
 
-  it.each(['general', 'channels', 'limits', 'activity', 'skills', 'memory', 'files', 'mail', 'home'])('settings: %s', async (section) => {
+  it.each(['general', 'channels', 'limits', 'activity', 'skills', 'memory', 'files', 'mail', 'home', 'schedules'])('settings: %s', async (section) => {
+    if (section === 'schedules' && core.services.jobs.list().length === 0) {
+      await core.services.scheduling.remindOwner('call the plumber', 'in 2 hours');
+      const stretch = await core.services.scheduling.remindOwner('stretch', 'weekdays at 15:00');
+      await core.services.scheduling.setPaused(stretch.id, true);
+    }
     const view = await openView(browser, core, outDir, 'settings', { colorScheme, query: `?section=${section}` });
     try {
       const { page } = view;
@@ -129,6 +134,12 @@ describe.each(SCHEMES)('accessibility (%s)', (colorScheme) => {
         await page.locator('.memory-item').first().waitFor();
         await page.getByRole('button', { name: /^Forget memory/ }).first().click();
         await page.getByRole('button', { name: 'Keep' }).waitFor();
+      }
+      if (section === 'schedules') {
+        // A paused row, an open editor, and a time that cannot be read.
+        await page.getByRole('button', { name: 'Edit call the plumber' }).click();
+        await page.getByLabel('When', { exact: true }).fill('when pigs fly');
+        await page.locator('#reminder-when-hint[role=alert]').waitFor();
       }
       if (section === 'activity') {
         await page.locator('.table tbody tr').first().waitFor();

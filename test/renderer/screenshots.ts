@@ -62,6 +62,16 @@ async function showHandsSettings(core: Core): Promise<void> {
   await core.secrets.set('home-assistant', 'screenshot-placeholder');
 }
 
+/** Reminders (one paused) and an alert, made through the same functions the pane and the CLI use. */
+async function seedSchedule(core: Core): Promise<void> {
+  const scheduling = core.services.scheduling;
+  await scheduling.remindOwner('renew the passport', 'in 3 hours');
+  const stretch = await scheduling.remindOwner('stretch and drink some water', 'weekdays at 15:00');
+  await scheduling.setPaused(stretch.id, true);
+  scheduling.addAlert({ rule: 'message_from', who: 'Trattoria Roma' }, { cooldownMinutes: 60 }, core.services.sessions.current('local', false));
+  scheduling.addAlert({ rule: 'calendar_change', day: 'tomorrow' }, {}, core.services.sessions.current('local', false));
+}
+
 async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
   const executions: Execution[] = [];
@@ -181,6 +191,21 @@ async function main(): Promise<void> {
       await shoot(views, `settings-${section}`);
       await closeAll(views);
     }
+
+    // Last, so the popover's "Next up" above is unchanged: what an owner has scheduled, and a reminder being added.
+    await seedSchedule(core);
+    views = await open(browser, core, 'settings', '?section=schedules');
+    for (const scheme of SCHEMES) {
+      const { page } = views[scheme];
+      await page.locator('tr[data-job-id]').first().waitFor();
+      await page.getByLabel('Remind me to', { exact: true }).fill('book a table for Mum’s birthday');
+      await page.getByLabel('When', { exact: true }).fill('tomorrow at 10');
+      const hint = page.locator('#reminder-when-hint');
+      await hint.filter({ hasNotText: 'A time in words' }).waitFor();
+      if (!(await hint.textContent())?.startsWith('At:')) throw new Error(`the time was not read: ${await hint.textContent()}`);
+    }
+    await shoot(views, 'settings-schedules');
+    await closeAll(views);
   } finally {
     await browser.close();
     controller.abort();

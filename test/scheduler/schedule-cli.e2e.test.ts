@@ -103,6 +103,33 @@ describe('pavise schedule (built binary)', () => {
     expect(after.jobs.map((item) => item.title)).toEqual(['water the plants']);
   }, 60_000);
 
+  it('edits, pauses and resumes a reminder through the same functions as the Schedules pane, and explains bad input', async () => {
+    const env = await home();
+    const job = await add(env, 'stretch', 'in 2 hours');
+    const edited = await runCli(['schedule', 'edit', String(job.id), '--text', 'stretch and drink water', '--at', 'in 3 hours', '--json'], { env });
+    expect(edited.stderr).toBe('');
+    const after = (JSON.parse(edited.stdout) as { job: { title: string; nextRunAt: number } }).job;
+    expect(after.title).toBe('stretch and drink water');
+    expect(after.nextRunAt - job.nextRunAt).toBeGreaterThan(50 * 60_000);
+    const paused = await runCli(['schedule', 'pause', String(job.id)], { env });
+    expect(paused.stdout).toBe(`Paused #${job.id} “stretch and drink water”\n`);
+    expect((await runCli(['schedule', 'list'], { env })).stdout).toContain('[paused]');
+    const resumed = await runCli(['schedule', 'resume', String(job.id), '--json'], { env });
+    expect(JSON.parse(resumed.stdout)).toMatchObject({ job: { id: job.id, status: 'active', nextRunAt: after.nextRunAt } });
+
+    const unreadable = await runCli(['schedule', 'edit', String(job.id), '--at', 'when pigs fly'], { env });
+    expect(unreadable.code).toBe(2);
+    expect(unreadable.stderr).toContain('"when pigs fly" is not a time Pavise understands');
+    const nothing = await runCli(['schedule', 'edit', String(job.id)], { env });
+    expect(nothing.code).toBe(2);
+    expect(nothing.stderr).toContain('Say what changes');
+    const missing = await runCli(['schedule', 'pause', '999'], { env });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('nothing scheduled has id #999');
+    // The failed edit lost nothing.
+    expect(JSON.parse((await runCli(['schedule', 'list', '--json'], { env })).stdout)).toMatchObject({ jobs: [{ title: 'stretch and drink water', nextRunAt: after.nextRunAt }] });
+  }, 60_000);
+
   it('schedule run ID: queued beside no gateway, delivered once when it starts, and recorded delivered there', async () => {
     const env = await home();
     const job = await add(env, 'check the smoke alarm', 'every monday at 10');

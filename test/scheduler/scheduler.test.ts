@@ -7,7 +7,7 @@ import { startScheduler } from '../../main/scheduler/service.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import type { OutboundMessage, SendResult } from '../../main/channels/channel.js';
 import { FakeChannel } from '../helpers/fake-channel.js';
-import { tempHome } from '../helpers/cli.js';
+import { FAKE_ANTHROPIC_KEY, tempHome } from '../helpers/cli.js';
 import { MemorySecretStore } from '../helpers/memory-secret-store.js';
 import { until } from '../helpers/wait.js';
 
@@ -162,6 +162,54 @@ describe('scheduler', () => {
     expect(channel.sent.find((message) => message.text.includes('Sam Lee wrote'))?.text).toContain('are we still on for tomorrow?');
     expect(core.jobs.get(alert.id)?.status).toBe('active');
   });
+
+  it("keeps to an alert's daily cap, and counts again on the owner's next day", async () => {
+    const clock = new FakeClock('2026-06-02T14:00:00Z'); // 10:00 in New York
+    const { core, scheduling, channel } = await start(home(), clock);
+    const alert = scheduling.addAlert({ rule: 'message_from', who: 'Sam' }, { cooldownMinutes: 0, dailyCap: 2 }, core.sessions.current('test'));
+    const fired = () => channel.sent.filter((message) => message.text.includes('Sam Lee wrote')).length;
+    const settled = (count: number) => core.jobs.runs(alert.id).length === count && core.jobs.runs(alert.id).every((run) => run.status !== 'running');
+    await channel.receive({ sender: '+15550002222', senderName: 'Sam Lee', text: 'one' });
+    for (let check = 1; check <= 3; check += 1) {
+      await clock.advance(5 * 60_000, pause);
+      await until(() => settled(check), `check ${check}`);
+    }
+    await pause(100);
+    expect(fired()).toBe(2);
+    expect(core.jobs.runs(alert.id).map((run) => run.status).sort()).toEqual(['delivered', 'delivered', 'nothing']);
+    // Just after midnight in New York a new count starts (the checks missed meanwhile are skipped, not run late).
+    clock.set('2026-06-03T04:10:00Z');
+    for (let minute = 0; minute < 12 && fired() < 3; minute += 1) {
+      await clock.advance(60_000, pause);
+      await pause(50);
+    }
+    await until(() => fired() === 3, 'the alert on the next day');
+  }, 30_000);
+
+  it('a scheduled turn counts against the daily spend cap: refused before any model call, the run failed and the owner told', async () => {
+    const made = tempHome({ channels: { imessage: { enabled: true, owners: [OWNER_PHONE] } }, schedule: { timeZone: ZONE }, limits: { dailySpendUsd: 0 } });
+    cleanups.push(made.cleanup);
+    const clock = new FakeClock('2026-06-02T14:00:00Z');
+    const { core, channel, alerts, scheduler } = await start({ env: { ...made.env, ANTHROPIC_API_KEY: FAKE_ANTHROPIC_KEY }, secrets: new MemorySecretStore() }, clock);
+    const job = core.jobs.add({
+      kind: 'turn',
+      title: 'weekly digest',
+      payload: { prompt: 'summarise my week' },
+      schedule: { type: 'once', at: clock.now() + 60_000 },
+      timeZone: ZONE,
+      nextRunAt: clock.now() + 60_000,
+      missedPolicy: 'once',
+      urgent: true,
+      provenance: { kind: 'owner' },
+    });
+    await scheduler.wake();
+    await clock.advance(2 * 60_000, pause);
+    await until(() => core.jobs.runs(job.id)[0]?.status === 'failed', 'the refused run');
+    expect(core.jobs.runs(job.id)[0]?.detail).toContain('Daily spend cap reached');
+    expect(alerts.at(-1)).toMatch(/could not deliver turn #\d+ \(weekly digest\): .*Daily spend cap reached/);
+    expect(core.activity.list({ since: 0, limit: 50 }).filter((row) => row.kind === 'model_call_refused')).toHaveLength(1);
+    expect(channel.sent).toEqual([]);
+  }, 30_000);
 
   it('follows the missed-run policy: skip records the misses, "all" catches up each one', async () => {
     const clock = new FakeClock('2026-06-01T12:00:00Z');

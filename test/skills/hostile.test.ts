@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { callThroughGate } from '../../main/cli/commands/skills.js';
+import { callThroughGate } from '../../main/runtime/owner-tool-call.js';
 import type { Core } from '../../main/compose.js';
 import { sandboxSupport } from '../../main/platform/sandbox/sandbox.js';
 import type { BrokerRequest, Transport } from '../../main/skills/network-broker.js';

@@ -2,7 +2,7 @@ import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { callThroughGate } from '../../main/cli/commands/skills.js';
+import { callThroughGate } from '../../main/runtime/owner-tool-call.js';
 import { effectTarget } from '../../main/permissions/policy.js';
 import { isCoreSecret } from '../../main/secrets/core-secrets.js';
 import { InstalledSkills } from '../../main/skills/installed-skills.js';

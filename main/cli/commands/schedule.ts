@@ -1,27 +1,32 @@
 import { compose } from '../../compose.js';
 import type { JobRun } from '../../storage/job-store.js';
-import { createScheduler } from '../../scheduler/service.js';
 import { splitReminder } from '../../scheduler/times.js';
 import { EXIT, UsageError, type CliIO } from '../io.js';
 import { parseCommandArgs } from '../args.js';
 
-const USAGE = 'list [--json] | add TEXT [--at WHEN] | remove ID | run ID';
+const USAGE = 'list [--json] | add TEXT [--at WHEN] | edit ID [--text TEXT] [--at WHEN] | pause ID | resume ID | remove ID | run ID';
+const ACTIONS = ['list', 'add', 'edit', 'pause', 'resume', 'remove', 'run'] as const;
+/** The actions that name one job by its id. */
+const BY_ID = new Set<string>(['edit', 'pause', 'resume', 'remove', 'run']);
 
 /** Reminders, alerts and briefings from the terminal; works beside a running gateway (it fires them). */
 export async function scheduleCommand(args: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parseCommandArgs(
     'schedule',
     args,
-    { json: { type: 'boolean', default: false }, at: { type: 'string' } },
+    { json: { type: 'boolean', default: false }, at: { type: 'string' }, text: { type: 'string' } },
     { min: 1, max: 64, usage: USAGE },
   );
   const [action, ...rest] = positionals;
-  if (action !== 'list' && action !== 'add' && action !== 'remove' && action !== 'run') {
+  if (!(ACTIONS as readonly (string | undefined)[]).includes(action)) {
     throw new UsageError(`Unknown schedule action "${action ?? ''}". Usage: pavise schedule ${USAGE}`);
   }
   if (action === 'list' && rest.length > 0) throw new UsageError(`Usage: pavise schedule ${USAGE}`);
   if (action === 'add' && rest.length === 0) throw new UsageError('Say what and when: pavise schedule add "call the plumber tomorrow at 9"');
-  const id = action === 'remove' || action === 'run' ? Number(rest[0]) : undefined;
+  if (action === 'edit' && values.text === undefined && values.at === undefined) {
+    throw new UsageError('Say what changes: pavise schedule edit 12 --text "call the plumber" --at "tomorrow at 9" (either or both)');
+  }
+  const id = BY_ID.has(action as string) ? Number(rest[0]) : undefined;
   if (id !== undefined && (!Number.isSafeInteger(id) || id < 1 || rest.length !== 1)) {
     throw new UsageError(`Give one job id: pavise schedule ${action} 12  (see \`pavise schedule list\`)`);
   }
@@ -54,19 +59,37 @@ export async function scheduleCommand(args: string[], io: CliIO): Promise<number
         throw error;
       }
     }
-    if (action === 'remove') {
-      if (!services.scheduling.remove(id as number)) {
-        io.stderr.write(`pavise: nothing scheduled has id #${id}; \`pavise schedule list\` shows the ids.\n`);
-        return EXIT.failure;
+    const missing = () => {
+      io.stderr.write(`pavise: nothing scheduled has id #${id}; \`pavise schedule list\` shows the ids.\n`);
+      return EXIT.failure;
+    };
+    if (action === 'edit') {
+      try {
+        const item = await services.scheduling.editReminder(id as number, { ...(values.text === undefined ? {} : { text: values.text }), ...(values.at === undefined ? {} : { when: values.at }) });
+        if (!item) return missing();
+        io.stdout.write(values.json ? `${JSON.stringify({ job: item })}\n` : `Reminder #${item.id} “${item.title}” — ${item.when}\n`);
+        return EXIT.ok;
+      } catch (error) {
+        if (error instanceof Error && error.name === 'WhenError') {
+          io.stderr.write(`pavise: ${error.message}\n`);
+          return EXIT.usage;
+        }
+        throw error;
       }
+    }
+    if (action === 'pause' || action === 'resume') {
+      const item = await services.scheduling.setPaused(id as number, action === 'pause');
+      if (!item) return missing();
+      io.stdout.write(values.json ? `${JSON.stringify({ job: item })}\n` : `${action === 'pause' ? 'Paused' : 'Resumed'} #${item.id} “${item.title}”${action === 'resume' ? ` — ${item.when}` : ''}\n`);
+      return EXIT.ok;
+    }
+    if (action === 'remove') {
+      if (!services.scheduling.remove(id as number)) return missing();
       io.stdout.write(`Removed #${id}.\n`);
       return EXIT.ok;
     }
-    const run = await createScheduler(services).runNow(id as number);
-    if (!run) {
-      io.stderr.write(`pavise: nothing scheduled has id #${id}; \`pavise schedule list\` shows the ids.\n`);
-      return EXIT.failure;
-    }
+    const run = await services.runScheduledNow(id as number);
+    if (!run) return missing();
     const state = run.status === 'running' ? 'queued; the gateway delivers it (pavise gateway)' : `${run.status}${run.detail ? ` — ${run.detail}` : ''}`;
     io.stdout.write(values.json ? `${JSON.stringify({ run })}\n` : `Ran #${id}: ${state}\n`);
     return run.status === 'failed' ? EXIT.failure : EXIT.ok;

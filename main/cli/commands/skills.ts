@@ -1,12 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline/promises';
-import type { ToolCallRequest } from '../../agent/loop.js';
-import { OWNER, type Message, type ToolResultMessage } from '../../common/messages.js';
 import { compose, type Core } from '../../compose.js';
 import { grantOnly, NO_PERMISSIONS, parseGrant, permissionIds, type SkillPermissions } from '../../skills/permissions.js';
 import { reviewFolder, stageSkill } from '../../skills/review.js';
+import { callThroughGate } from '../../runtime/owner-tool-call.js';
 import { qualifiedToolName } from '../../skills/tool-descriptor.js';
-import type { RegisteredTool } from '../../tools/registry.js';
 import { formatApprovalCard } from '../approval-card.js';
 import { parseCommandArgs } from '../args.js';
 import { EXIT, UsageError, type CliIO } from '../io.js';
@@ -220,27 +217,4 @@ async function call(core: Core, spec: string, inputText: string | undefined, jso
   } finally {
     stop();
   }
-}
-
-/**
- * One tool call the owner asked for by name, through the same gate and registry a turn uses: the gate decides on the
- * host's evaluation of the input (and may ask), the tool runs, the gate scrubs and records the result.
- */
-export async function callThroughGate(
-  core: Pick<Core, 'gate' | 'tools' | 'sessions'>,
-  tool: RegisteredTool,
-  input: unknown,
-  ownerText: string,
-  signal: AbortSignal = new AbortController().signal,
-): Promise<{ ok: true; message: ToolResultMessage } | { ok: false; reason: string }> {
-  const frozen = Object.freeze(input);
-  const sessionId = core.sessions.current('local', false);
-  const callId = `cli-${randomUUID()}`;
-  const context: Message[] = [{ role: 'user', content: ownerText, provenance: OWNER, timestamp: Date.now() }];
-  const request: ToolCallRequest = { sessionId, call: { type: 'toolCall', id: callId, name: tool.name, input: frozen }, tool, input: frozen, context, signal };
-  const decision = await core.gate.check(request);
-  if (decision.action === 'deny') return { ok: false, reason: decision.reason };
-  const result = await core.tools.call(tool, frozen, { sessionId, callId, signal });
-  const raw: ToolResultMessage = { role: 'toolResult', toolCallId: callId, toolName: tool.name, content: result.content, isError: result.isError ?? false, provenance: result.provenance ?? OWNER, timestamp: Date.now() };
-  return { ok: true, message: core.gate.afterToolCall(raw, request) };
 }
