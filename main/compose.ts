@@ -320,9 +320,12 @@ async function wire(parts: {
   return core;
 }
 
-/** The calendar and contacts the tools use: the native helper (on Linux it answers that it needs a Mac). */
+/**
+ * The calendar and contacts the tools use: the native helper. Where it cannot run (off a Mac) the seven tools are not
+ * offered at all: each could only answer that it needs a Mac, at a fixed cost in every turn's prompt.
+ */
 function nativeParts(config: Config, native: NativeCalendar | undefined) {
-  if (!native) return {};
+  if (!native?.available) return {};
   const timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   const ownAddresses = [...config.owner.emails, ...config.channels.imessage.owners.filter((handle) => handle.includes('@'))];
   return { calendar: nativeCalendarStore(native, timeZone), contacts: new NativeContacts(native, ownerRegion(config)), ownAddresses };

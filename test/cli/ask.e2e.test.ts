@@ -60,8 +60,7 @@ describe('pavise ask --json (built binary, real Anthropic SDK, fake API)', () =>
     expect(first.tools.map((tool) => tool.name)).toEqual([
       'current_time', 'save_note', 'list_notes', 'send_message', 'list_conversations', 'read_messages', 'recall', 'remember', 'forget',
       'remind', 'add_alert', 'snooze_reminder', 'list_schedule', 'cancel_scheduled', 'web_fetch', 'browse',
-      // The native source: on Linux these answer that they need a Mac.
-      'list_events', 'find_free_time', 'create_event', 'move_event', 'delete_event', 'respond_to_invitation', 'find_contact',
+      // No native source: off a Mac the calendar and contacts tools are not offered.
     ]);
     expect(first.tools.at(-1)?.cache_control).toEqual({ type: 'ephemeral' });
     expect(fake.requests[0]?.apiKey).toBe(FAKE_ANTHROPIC_KEY);
