@@ -90,3 +90,46 @@ describe('MemoryStore ingest indexing', () => {
     expect(cacheSize()).toBe(usual);
   });
 });
+
+describe('MemoryStore textSearch with common words', () => {
+  const at = (index: number) => Date.UTC(2024, 0, 1) + index * 60_000;
+  // 5,200 items say "weather" (over the 5,000 that make a word common), every 20th of them "tomato" too; 100 long
+  // items say only "tomato"; 10,000 say neither, so that "weather" still weighs something in bm25.
+  beforeEach(() => {
+    const items = Array.from({ length: 5_200 }, (_, index) => item(`W${index}`, index % 20 === 0 ? 'tomato weather' : 'weather weather', { at: at(index) }));
+    for (let index = 0; index < 100; index++) items.push(item(`T${index}`, `tomato ${'in the long bed by the shed '.repeat(8)}`, { at: at(6_000 + index) }));
+    for (let index = 0; index < 10_000; index++) items.push(item(`F${index}`, 'the garden', { at: at(7_000 + index) }));
+    storage.memory.ingest(items);
+  });
+
+  const withTomato = () => new Set(storage.memory.textSearch('"tomato"', { limit: 10_000 }).map((hit) => hit.id));
+
+  it('ranks the items with a rare word by their exact bm25 for the whole query, leaving out those with only the common word', () => {
+    const tomato = withTomato();
+    expect(tomato.size).toBe(360);
+    const whole = storage.memory.textSearch('"weather" OR "tomato"', { limit: 10_000 });
+    // Ranked whole, items saying only "weather weather" beat the long ones saying only "tomato".
+    expect(whole.slice(0, 300).some((hit) => !tomato.has(hit.id))).toBe(true);
+    const expected = whole.filter((hit) => tomato.has(hit.id)).slice(0, 300);
+    const got = storage.memory.textSearch({ anyOf: ['"weather"', '"tomato"'] }, { limit: 300 });
+    expect(got.map((hit) => hit.id)).toEqual(expected.map((hit) => hit.id));
+    got.forEach((hit, index) => expect(hit.score).toBeCloseTo(expected[index]!.score, 9));
+  });
+
+  it('keeps to [from, to] on the common-words path too', () => {
+    const options = { limit: 20, from: at(40), to: at(6_049) };
+    const tomato = withTomato();
+    const expected = storage.memory.textSearch('"weather" OR "tomato"', { ...options, limit: 10_000 }).filter((hit) => tomato.has(hit.id)).slice(0, 20);
+    const got = storage.memory.textSearch({ anyOf: ['"weather"', '"tomato"'] }, options);
+    expect(got.map((hit) => hit.id)).toEqual(expected.map((hit) => hit.id));
+    const items = storage.memory.getMany(got.map((hit) => hit.id));
+    expect(items.every((found) => found.at >= options.from && found.at <= options.to)).toBe(true);
+  });
+
+  it('ranks the whole query when fewer items than asked for have a rare word, and when every word is common', () => {
+    const whole = storage.memory.textSearch('"weather" OR "tomato"', { limit: 500 });
+    expect(storage.memory.textSearch({ anyOf: ['"weather"', '"tomato"'] }, { limit: 500 })).toEqual(whole);
+    const common = storage.memory.textSearch('"weather" OR "garden"', { limit: 50 });
+    expect(storage.memory.textSearch({ anyOf: ['"weather"', '"garden"'] }, { limit: 50 })).toEqual(common);
+  });
+});
