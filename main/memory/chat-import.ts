@@ -61,7 +61,8 @@ export interface ImportOutcome {
 
 /**
  * Messages per batch (one transaction with its checkpoint). Larger batches write fewer, larger FTS5 segments, so less
- * merging: 50,000 imported 1M messages a sixth faster than 10,000, and Ctrl-C still stops within about a second.
+ * merging: at 1M messages, 50,000 took a sixth less wall time than 10,000 (4% less CPU), and Ctrl-C still stops
+ * within about a second.
  */
 const DEFAULT_BATCH = 50_000;
 

@@ -132,7 +132,7 @@ export class MemoryStore {
 
   /**
    * Runs a bulk import with a page cache of IMPORT_CACHE_KIB, restored when `work` settles: at 1M messages the
-   * indexes outgrow the connection's usual 2 MiB, and re-reading their pages cost 7% of the import.
+   * indexes outgrow the connection's usual 2 MiB, and re-reading their pages cost about 6% of the import's CPU.
    */
   async withImportCache<T>(work: () => Promise<T>): Promise<T> {
     const usual = this.db.pragma('cache_size', { simple: true }) as number;
