@@ -62,7 +62,7 @@ function word(next: () => number): string {
   return words[low]!;
 }
 
-function generate(dir: string, count: number): { path: string; ms: number } {
+export function generate(dir: string, count: number): { path: string; ms: number } {
   const started = performance.now();
   const fixture = createChatDb({ dir });
   const db = fixture.db;
@@ -107,7 +107,7 @@ function round(value: number, digits = 2): number {
   return Math.round(value * 10 ** digits) / 10 ** digits;
 }
 
-function queries(count: number): string[] {
+export function queries(count: number): string[] {
   const next = random(99);
   const months = ['March', 'May 2021', 'last June', 'in 2020'];
   return Array.from({ length: count }, (_, index) => {
@@ -210,7 +210,7 @@ export async function scale(options: { messages: number; vectors: number }): Pro
         generateMs: Math.round(generated.ms),
       },
       textSearch: { ...textSearch, items, targetP95Ms: 20 },
-      hybridSearch: { ...hybridSearch, vectors: stored, dimensions: DIMENSIONS, embedMsForSubset: Math.round(embedMs), targetP95Ms: 50, store: 'brute-force cosine over float32 blobs' },
+      hybridSearch: { ...hybridSearch, vectors: stored, dimensions: DIMENSIONS, embedMsForSubset: Math.round(embedMs), targetP95Ms: 50, store: 'brute-force cosine: float32 blobs in SQLite, scanned in memory by a WebAssembly SIMD loop' },
       vectorScanOnly: { ...vectorOnly, vectors: stored },
     };
   } finally {

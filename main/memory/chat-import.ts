@@ -59,7 +59,12 @@ export interface ImportOutcome {
   readonly interrupted: boolean;
 }
 
-const DEFAULT_BATCH = 10_000;
+/**
+ * Messages per batch (one transaction with its checkpoint). Larger batches write fewer, larger FTS5 segments, so less
+ * merging (at 1M messages, 50,000 took a sixth less wall time than 10,000, 4% less CPU); 25,000 keeps Ctrl-C to
+ * about half a second and leaves a small import batches to stop between.
+ */
+const DEFAULT_BATCH = 25_000;
 
 /**
  * Copies a message history into memory, batch by batch; each batch is stored together with the checkpoint, so an
@@ -68,7 +73,11 @@ const DEFAULT_BATCH = 10_000;
  * configured owner handle) are the owner's; a contact's are the contact's; everything else, and anything anyone
  * but the owner wrote in a group, is untrusted text labelled with who wrote it.
  */
-export async function importMessages(source: MessageSource, store: MemoryStore, options: ImportOptions): Promise<ImportOutcome> {
+export function importMessages(source: MessageSource, store: MemoryStore, options: ImportOptions): Promise<ImportOutcome> {
+  return store.withImportCache(() => importAll(source, store, options));
+}
+
+async function importAll(source: MessageSource, store: MemoryStore, options: ImportOptions): Promise<ImportOutcome> {
   const batchSize = options.batchSize ?? DEFAULT_BATCH;
   const now = options.now ?? Date.now;
   const started = now();
@@ -84,6 +93,14 @@ export async function importMessages(source: MessageSource, store: MemoryStore, 
     if (role === undefined) roles.set(sender, (role = options.roleOf(sender)));
     return role;
   };
+  // One label object per sender (and group): the store stringifies each distinct label once per batch.
+  const labels = new Map<string, Provenance>();
+  const labelFor = (message: ImportableMessage, role: SenderRole, name: string | undefined) => {
+    const key = `${role}\u0000${message.isGroup ? (message.chatId ?? '') : ''}\u0000${message.sender}\u0000${name ?? ''}`;
+    let label = labels.get(key);
+    if (label === undefined) labels.set(key, (label = labelOf(message, role, name)));
+    return label;
+  };
   while (!options.signal?.aborted) {
     const messages = source.readSince(lastRowid, batchSize);
     if (messages.length === 0) break;
@@ -91,7 +108,7 @@ export async function importMessages(source: MessageSource, store: MemoryStore, 
     for (const message of messages) {
       if (message.text.trim() === '' || message.itemType !== 0 || message.kind === 'reaction') continue;
       if (options.since !== undefined && message.date < options.since) continue;
-      items.push(toItem(message, message.isFromMe ? 'owner' : roleOf(message.sender), options.nameOf));
+      items.push(toItem(message, message.isFromMe ? 'owner' : roleOf(message.sender), options.nameOf, labelFor));
     }
     lastRowid = messages.at(-1)!.rowid;
     const added = store.ingestBatch(options.sourceKey, items, lastRowid, now());
@@ -105,7 +122,12 @@ export async function importMessages(source: MessageSource, store: MemoryStore, 
   return { imported, importedEver, read, lastRowid, interrupted: options.signal?.aborted === true };
 }
 
-function toItem(message: ImportableMessage, role: SenderRole, nameOf: ImportOptions['nameOf']): MemoryItemInput {
+function toItem(
+  message: ImportableMessage,
+  role: SenderRole,
+  nameOf: ImportOptions['nameOf'],
+  label: (message: ImportableMessage, role: SenderRole, name: string | undefined) => Provenance,
+): MemoryItemInput {
   const name = message.isFromMe ? undefined : nameOf?.(message.sender);
   const conversation = message.chatId ?? `handle:${message.sender}`;
   return {
@@ -119,7 +141,7 @@ function toItem(message: ImportableMessage, role: SenderRole, nameOf: ImportOpti
     isGroup: message.isGroup,
     text: message.text,
     at: message.date,
-    provenance: labelOf(message, role, name),
+    provenance: label(message, role, name),
   };
 }
 

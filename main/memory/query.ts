@@ -1,4 +1,4 @@
-import { OWNER_WORD } from '../storage/memory-store.js';
+import { matchExpression, OWNER_WORD, type TextQuery } from '../storage/memory-store.js';
 
 /**
  * Turns the owner's question into what the index can use: the words worth matching (question words and stop words
@@ -84,18 +84,23 @@ export function parseQuery(query: string, options: ParseOptions): ParsedQuery {
 }
 
 /**
- * An FTS5 expression matching any of the terms (bm25 ranks items matching more of them higher). `people` are terms
+ * An FTS5 query matching any of the terms (bm25 ranks items matching more of them higher). `people` are terms
  * that name a sender: they match only who said something, not the words said (a question naming Sam is about what
- * Sam said, not every greeting to Sam).
+ * Sam said, not every greeting to Sam). Kept as its alternatives so the store can rank the rare ones first
+ * (MemoryStore.textSearch).
  */
-export function toMatchExpression(parsed: ParsedQuery, who?: string, people: ReadonlySet<string> = new Set()): string | undefined {
+export function toMatch(parsed: ParsedQuery, who?: string, people: ReadonlySet<string> = new Set()): TextQuery | undefined {
   const parts = parsed.terms.map((term) => (people.has(term) ? `who : ${quote(term)}` : quote(term)));
   if (parsed.namesOwner) parts.push(`who : ${quote(OWNER_TOKEN)}`);
   if (parts.length === 0) return undefined;
-  const any = parts.join(' OR ');
   const whoWords = who === undefined ? [] : (who.toLowerCase().match(WORD) ?? []);
-  if (whoWords.length === 0) return any;
-  return `(${any}) AND who : (${whoWords.map(quote).join(' ')})`;
+  return whoWords.length === 0 ? { anyOf: parts } : { anyOf: parts, filter: `who : (${whoWords.map(quote).join(' ')})` };
+}
+
+/** The same query as one FTS5 expression. */
+export function toMatchExpression(parsed: ParsedQuery, who?: string, people: ReadonlySet<string> = new Set()): string | undefined {
+  const match = toMatch(parsed, who, people);
+  return match && matchExpression(match);
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Provenance } from '../common/messages.js';
 import type { MemoryItem, MemoryStore } from '../storage/memory-store.js';
-import { OWNER_TOKEN, parseQuery, speakersOf, toMatchExpression, wordSet, type DateParser } from './query.js';
+import { OWNER_TOKEN, parseQuery, speakersOf, toMatch, wordSet, type DateParser } from './query.js';
 import { mmr } from './rerank.js';
 
 /** One recalled item, as the CLI, the `recall` tool and the Memory pane show it. `at` is ms since the epoch. */
@@ -131,7 +131,7 @@ export class MemoryRecall {
     const now = this.#now();
     const parsed = parseQuery(query, { ownerName: this.#ownerName, now, parseDate: this.#parseDate });
     const people = new Set(parsed.terms.filter((term) => this.#store.isSenderWord(term)));
-    const match = toMatchExpression(parsed, this.#whoExpression(options.who), this.#tuning.nameInText ? new Set() : people);
+    const match = toMatch(parsed, this.#whoExpression(options.who), this.#tuning.nameInText ? new Set() : people);
     if (match === undefined) return [];
     const matches = this.#store.textSearch(match, { limit: this.#tuning.candidates, from: options.from, to: options.to });
     if (matches.length === 0) return [];

@@ -1,0 +1,135 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { MemoryItemInput } from '../../main/storage/memory-store.js';
+import { OWNER_WORD } from '../../main/storage/memory-store.js';
+import { openStorage, type Storage } from '../../main/storage/storage.js';
+
+let dir: string;
+let storage: Storage;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'pavise-memstore-'));
+  storage = openStorage(join(dir, 'pavise.db'), { grantTargetOf: () => '' });
+});
+afterEach(() => {
+  storage.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function item(guid: string, text: string, fields: Partial<MemoryItemInput> = {}): MemoryItemInput {
+  return {
+    kind: 'message',
+    channel: 'imessage',
+    conversation: 'iMessage;+;chat42',
+    conversationName: 'Allotment crew',
+    guid,
+    sender: '+15550001111',
+    senderName: 'Sam Weller',
+    fromOwner: false,
+    isGroup: true,
+    text,
+    at: Date.UTC(2024, 0, 1),
+    provenance: { kind: 'untrusted', source: 'non_owner_sender', detail: 'imessage group iMessage;+;chat42: Sam Weller (+15550001111)' },
+    ...fields,
+  };
+}
+
+const ids = (match: string) => storage.memory.textSearch(match, { limit: 100 }).map((hit) => hit.id).sort((a, b) => a - b);
+const ftsRows = () => (storage.pairingDatabase.prepare('SELECT count(*) AS n FROM memory_fts').get() as { n: number }).n;
+
+describe('MemoryStore ingest indexing', () => {
+  it('indexes each new item once by its words, who said it and where, and a repeated guid not at all', () => {
+    expect(storage.memory.ingest([item('G1', 'parsnips in the raised bed'), item('G2', 'rhubarb by the shed')])).toBe(2);
+    // G1 again (a re-import) and a new owner item in the same batch: only the new one is stored and indexed.
+    expect(storage.memory.ingest([item('G1', 'parsnips in the raised bed'), item('G3', 'bring the twine', { sender: 'robin@example.com', senderName: undefined, fromOwner: true, provenance: { kind: 'owner' } })])).toBe(1);
+    expect(storage.memory.count()).toBe(3);
+    expect(ftsRows()).toBe(3);
+    const [g1, g2, g3] = ['G1', 'G2', 'G3'].map((guid) => storage.memory.getMany(ids('parsnip OR rhubarb OR twine')).find((found) => found.guid === guid)!.id);
+    expect(ids('"parsnip"')).toEqual([g1]);
+    expect(ids('who : "weller"')).toEqual([g1, g2]);
+    expect(ids(`who : "${OWNER_WORD}"`)).toEqual([g3]);
+    expect(ids('place : "allotment"')).toEqual([g1, g2, g3]);
+  });
+
+  it('indexes new items above a gap left by a forgotten newest item, and never re-indexes the survivors', () => {
+    storage.memory.ingest([item('G1', 'first apple'), item('G2', 'second apple')]);
+    const newest = ids('"apple"').at(-1)!;
+    storage.pairingDatabase.prepare('DELETE FROM memory_items WHERE id = ?').run(newest);
+    expect(ftsRows()).toBe(1);
+    storage.memory.ingest([item('G3', 'third apple')]);
+    expect(ftsRows()).toBe(2);
+    expect(storage.memory.getMany(ids('"apple"')).map((found) => found.text)).toEqual(['first apple', 'third apple']);
+  });
+
+  it('stores a batch and its import checkpoint together, and the same batch again adds nothing', () => {
+    const batch = [item('G1', 'quince jelly'), item('G2', 'medlar jelly')];
+    expect(storage.memory.ingestBatch('imessage:/chat.db', batch, 7)).toBe(2);
+    expect(storage.memory.ingestBatch('imessage:/chat.db', batch, 9)).toBe(0);
+    expect(storage.memory.checkpoint('imessage:/chat.db')).toEqual({ lastRowid: 9, imported: 2 });
+    expect(ids('"jelly"')).toHaveLength(2);
+    expect(ftsRows()).toBe(2);
+  });
+
+  it('gives a bulk import a larger page cache and restores the usual one after, also when the import fails', async () => {
+    const cacheSize = () => storage.pairingDatabase.pragma('cache_size', { simple: true }) as number;
+    const usual = cacheSize();
+    let during = 0;
+    await storage.memory.withImportCache(async () => {
+      during = cacheSize();
+    });
+    expect(during).toBeLessThan(usual);
+    expect(-during * 1024).toBeGreaterThanOrEqual(64 * 1024 * 1024);
+    expect(cacheSize()).toBe(usual);
+    await expect(
+      storage.memory.withImportCache(async () => {
+        throw new Error('chat.db vanished');
+      }),
+    ).rejects.toThrow('chat.db vanished');
+    expect(cacheSize()).toBe(usual);
+  });
+});
+
+describe('MemoryStore textSearch with common words', () => {
+  const at = (index: number) => Date.UTC(2024, 0, 1) + index * 60_000;
+  // 5,200 items say "weather" (over the 5,000 that make a word common), every 20th of them "tomato" too; 100 long
+  // items say only "tomato"; 10,000 say neither, so that "weather" still weighs something in bm25.
+  beforeEach(() => {
+    const items = Array.from({ length: 5_200 }, (_, index) => item(`W${index}`, index % 20 === 0 ? 'tomato weather' : 'weather weather', { at: at(index) }));
+    for (let index = 0; index < 100; index++) items.push(item(`T${index}`, `tomato ${'in the long bed by the shed '.repeat(8)}`, { at: at(6_000 + index) }));
+    for (let index = 0; index < 10_000; index++) items.push(item(`F${index}`, 'the garden', { at: at(7_000 + index) }));
+    storage.memory.ingest(items);
+  });
+
+  const withTomato = () => new Set(storage.memory.textSearch('"tomato"', { limit: 10_000 }).map((hit) => hit.id));
+
+  it('ranks the items with a rare word by their exact bm25 for the whole query, leaving out those with only the common word', () => {
+    const tomato = withTomato();
+    expect(tomato.size).toBe(360);
+    const whole = storage.memory.textSearch('"weather" OR "tomato"', { limit: 10_000 });
+    // Ranked whole, items saying only "weather weather" beat the long ones saying only "tomato".
+    expect(whole.slice(0, 300).some((hit) => !tomato.has(hit.id))).toBe(true);
+    const expected = whole.filter((hit) => tomato.has(hit.id)).slice(0, 300);
+    const got = storage.memory.textSearch({ anyOf: ['"weather"', '"tomato"'] }, { limit: 300 });
+    expect(got.map((hit) => hit.id)).toEqual(expected.map((hit) => hit.id));
+    got.forEach((hit, index) => expect(hit.score).toBeCloseTo(expected[index]!.score, 9));
+  });
+
+  it('keeps to [from, to] on the common-words path too', () => {
+    const options = { limit: 20, from: at(40), to: at(6_049) };
+    const tomato = withTomato();
+    const expected = storage.memory.textSearch('"weather" OR "tomato"', { ...options, limit: 10_000 }).filter((hit) => tomato.has(hit.id)).slice(0, 20);
+    const got = storage.memory.textSearch({ anyOf: ['"weather"', '"tomato"'] }, options);
+    expect(got.map((hit) => hit.id)).toEqual(expected.map((hit) => hit.id));
+    const items = storage.memory.getMany(got.map((hit) => hit.id));
+    expect(items.every((found) => found.at >= options.from && found.at <= options.to)).toBe(true);
+  });
+
+  it('ranks the whole query when fewer items than asked for have a rare word, and when every word is common', () => {
+    const whole = storage.memory.textSearch('"weather" OR "tomato"', { limit: 500 });
+    expect(storage.memory.textSearch({ anyOf: ['"weather"', '"tomato"'] }, { limit: 500 })).toEqual(whole);
+    const common = storage.memory.textSearch('"weather" OR "garden"', { limit: 50 });
+    expect(storage.memory.textSearch({ anyOf: ['"weather"', '"garden"'] }, { limit: 50 })).toEqual(common);
+  });
+});
