@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { READ_ONLY_COMMANDS } from '../../../main/common/config-schema.js';
 import type { HandsView, SettingsView } from '../../../main/common/ipc.js';
 import { usePavise } from '../store/store.js';
@@ -140,9 +140,17 @@ const COMMAND_WORDS: Readonly<Record<(typeof READ_ONLY_COMMANDS)[number], string
 function ReadOnlyCommandsGroup({ enabled }: { readonly enabled: readonly string[] }) {
   const status = usePavise((state) => state.forms.readOnlyCommands);
   const updateSettings = usePavise((state) => state.updateSettings);
+  // What the boxes show: the click at once, then the saved list when it arrives (or again, if saving failed). Two quick
+  // clicks each build on the one before, not on a saved list that has not caught up yet.
+  const [shown, setShown] = useState(enabled);
+  const saved = enabled.join(' ');
+  useEffect(() => setShown(saved === '' ? [] : saved.split(' ')), [saved]);
   const toggle = (name: (typeof READ_ONLY_COMMANDS)[number], on: boolean) => {
-    const next = READ_ONLY_COMMANDS.filter((command) => (command === name ? on : enabled.includes(command)));
-    void updateSettings('readOnlyCommands', { readOnlyCommands: next });
+    const next = READ_ONLY_COMMANDS.filter((command) => (command === name ? on : shown.includes(command)));
+    setShown(next);
+    void updateSettings('readOnlyCommands', { readOnlyCommands: next }).then((ok) => {
+      if (!ok) setShown(saved === '' ? [] : saved.split(' '));
+    });
   };
   return (
     <Group
@@ -152,7 +160,7 @@ function ReadOnlyCommandsGroup({ enabled }: { readonly enabled: readonly string[
     >
       {READ_ONLY_COMMANDS.map((name) => (
         <Row key={name} label={COMMAND_WORDS[name]} htmlFor={`read-only-${name}`}>
-          <input id={`read-only-${name}`} type="checkbox" className="checkbox" checked={enabled.includes(name)} onChange={(event) => toggle(name, event.target.checked)} />
+          <input id={`read-only-${name}`} type="checkbox" className="checkbox" checked={shown.includes(name)} onChange={(event) => toggle(name, event.target.checked)} />
         </Row>
       ))}
     </Group>
