@@ -1,5 +1,6 @@
 import { compose } from '../../compose.js';
 import type { JobRun } from '../../storage/job-store.js';
+import type { ScheduledItem } from '../../tools/schedule.js';
 import { splitReminder } from '../../scheduler/times.js';
 import { EXIT, UsageError, type CliIO } from '../io.js';
 import { parseCommandArgs } from '../args.js';
@@ -31,6 +32,22 @@ export async function scheduleCommand(args: string[], io: CliIO): Promise<number
     throw new UsageError(`Give one job id: pavise schedule ${action} 12  (see \`pavise schedule list\`)`);
   }
 
+  /** Saves a reminder and prints it; a time that cannot be read is a usage error in the parser's words. */
+  const saveReminder = async (save: () => Promise<ScheduledItem | undefined>, missing?: () => number): Promise<number> => {
+    try {
+      const item = await save();
+      if (!item) return missing?.() ?? EXIT.failure;
+      io.stdout.write(values.json ? `${JSON.stringify({ job: item })}\n` : `Reminder #${item.id} “${item.title}” — ${item.when}\n`);
+      return EXIT.ok;
+    } catch (error) {
+      if (error instanceof Error && error.name === 'WhenError') {
+        io.stderr.write(`pavise: ${error.message}\n`);
+        return EXIT.usage;
+      }
+      throw error;
+    }
+  };
+
   const services = await compose({ env: io.env, loadProviderAtFirstCall: true });
   try {
     if (action === 'list') {
@@ -47,35 +64,14 @@ export async function scheduleCommand(args: string[], io: CliIO): Promise<number
         io.stderr.write(`pavise: no time found in "${sentence}"; add one ("… tomorrow at 9", "… in 20 minutes", "… weekdays at 7:30") or give it with --at.\n`);
         return EXIT.usage;
       }
-      try {
-        const item = await services.scheduling.remindOwner(split.text, split.when);
-        io.stdout.write(values.json ? `${JSON.stringify({ job: item })}\n` : `Reminder #${item.id} “${item.title}” — ${item.when}\n`);
-        return EXIT.ok;
-      } catch (error) {
-        if (error instanceof Error && error.name === 'WhenError') {
-          io.stderr.write(`pavise: ${error.message}\n`);
-          return EXIT.usage;
-        }
-        throw error;
-      }
+      return await saveReminder(() => services.scheduling.remindOwner(split.text, split.when));
     }
     const missing = () => {
       io.stderr.write(`pavise: nothing scheduled has id #${id}; \`pavise schedule list\` shows the ids.\n`);
       return EXIT.failure;
     };
     if (action === 'edit') {
-      try {
-        const item = await services.scheduling.editReminder(id as number, { ...(values.text === undefined ? {} : { text: values.text }), ...(values.at === undefined ? {} : { when: values.at }) });
-        if (!item) return missing();
-        io.stdout.write(values.json ? `${JSON.stringify({ job: item })}\n` : `Reminder #${item.id} “${item.title}” — ${item.when}\n`);
-        return EXIT.ok;
-      } catch (error) {
-        if (error instanceof Error && error.name === 'WhenError') {
-          io.stderr.write(`pavise: ${error.message}\n`);
-          return EXIT.usage;
-        }
-        throw error;
-      }
+      return await saveReminder(() => services.scheduling.editReminder(id as number, { ...(values.text === undefined ? {} : { text: values.text }), ...(values.at === undefined ? {} : { when: values.at }) }), missing);
     }
     if (action === 'pause' || action === 'resume') {
       const item = await services.scheduling.setPaused(id as number, action === 'pause');
