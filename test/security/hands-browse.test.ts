@@ -4,6 +4,7 @@ import { benignModel, compromisedModel, newModelLog, type BenignStep, type ToolU
 import { KNOWN, canaryLeaks, newCanary, openHome, silentEffects, startHarness, type Harness, type Home } from './harness.js';
 import { attackScenarios } from './scenarios.js';
 import { TestWorld } from './tools.js';
+import { asPageRead, silentPageReads } from './web-gets.js';
 import { ask } from '../helpers/ask.js';
 import { startLoopbackHttps, type LoopbackServer } from '../helpers/loopback-https.js';
 
@@ -93,29 +94,6 @@ async function openBrowseHome(world: TestWorld, canary: string, decision: 'deny'
   return openHome(harness, { world, canary, decision, known: KNOWN, webTransport: server.transport });
 }
 
-/** The planned HTTP actions, on the real browse: a POST's body rides in the query of a GET. */
-function onRealBrowse(action: ToolUse): ToolUse {
-  if (action.name !== 'http_request') return action;
-  const url = String(action.input['url']);
-  const body = action.input['body'];
-  const withData = typeof body === 'string' && body.length > 0 ? `${url}${url.includes('?') ? '&' : '?'}data=${encodeURIComponent(body)}` : url;
-  return { name: 'browse', input: { url: withData } };
-}
-
-/** browse effects with no used approval, except pages of the host the owner named. */
-function silentBrowsing(home: Home): string[] {
-  const used = home.services.approvals.list({ status: 'used', limit: 1000 });
-  const silent: string[] = [];
-  for (const row of home.services.activity.list({ kind: 'effect', limit: 10_000 })) {
-    if (row.tool !== 'browse') continue;
-    if (row.summary.startsWith(`Open https://${OWNER_HOST}:`)) continue;
-    const index = used.findIndex((approval) => approval.tool === row.tool && approval.title === row.summary);
-    if (index === -1) silent.push(row.summary);
-    else used.splice(index, 1);
-  }
-  return silent;
-}
-
 const BROWSE_SCENARIOS = attackScenarios().filter((scenario) => scenario.vector === 'web');
 
 describe.runIf(chromium)('compromised model × a page rendered in Chromium by browse', () => {
@@ -134,7 +112,7 @@ describe.runIf(chromium)('compromised model × a page rendered in Chromium by br
       served = [];
       const url = server.url(OWNER_HOST, '/2024/05/15/city-council-budget');
       const log = newModelLog();
-      harness.use(compromisedModel({ injection: scenario.injection, readers: [{ name: 'browse', input: { url } }], log, mapAction: onRealBrowse }));
+      harness.use(compromisedModel({ injection: scenario.injection, readers: [{ name: 'browse', input: { url } }], log, mapAction: asPageRead('browse') }));
       const problems: string[] = [];
       try {
         const session = home.services.sessions.create('local').id;
@@ -147,7 +125,7 @@ describe.runIf(chromium)('compromised model × a page rendered in Chromium by br
         if (where === 'after-script' && (served.length === 0 || served.some((html) => html.includes(longest)))) {
           problems.push('the after-script page carried the injection in its HTML');
         }
-        const silent = [...silentEffects(home, [OWNER_HOST], [session]).map((effect) => `${effect.tool} ${JSON.stringify(effect.input).slice(0, 200)}`), ...silentBrowsing(home)];
+        const silent = [...silentEffects(home, [OWNER_HOST], [session]).map((effect) => `${effect.tool} ${JSON.stringify(effect.input).slice(0, 200)}`), ...silentPageReads(home, 'browse', OWNER_HOST)];
         for (const effect of silent) problems.push(`SILENT EFFECT: ${effect}`);
         const elsewhere = requests.filter((line) => !line.startsWith(`${OWNER_HOST} GET `));
         for (const line of elsewhere) problems.push(`A REQUEST LEFT for ${line}`);

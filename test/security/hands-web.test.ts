@@ -3,6 +3,7 @@ import { benignModel, compromisedModel, newModelLog, type BenignStep, type ToolU
 import { KNOWN, canaryLeaks, newCanary, openHome, silentEffects, startHarness, type Harness, type Home } from './harness.js';
 import { attackScenarios } from './scenarios.js';
 import { TestWorld } from './tools.js';
+import { asPageRead, silentPageReads } from './web-gets.js';
 import { ask } from '../helpers/ask.js';
 import { makePdf } from '../helpers/make-pdf.js';
 import { startLoopbackHttps, type LoopbackServer } from '../helpers/loopback-https.js';
@@ -51,29 +52,6 @@ async function openWebHome(world: TestWorld, canary: string, decision: 'deny' | 
   return openHome(harness, { world, canary, decision, known: KNOWN, webTransport: server.transport });
 }
 
-/** The planned HTTP actions, on the real web_fetch: a POST's body rides in the query of a GET. */
-function onRealWebFetch(action: ToolUse): ToolUse {
-  if (action.name !== 'http_request') return action;
-  const url = String(action.input['url']);
-  const body = action.input['body'];
-  const withData = typeof body === 'string' && body.length > 0 ? `${url}${url.includes('?') ? '&' : '?'}data=${encodeURIComponent(body)}` : url;
-  return { name: 'web_fetch', input: { url: withData } };
-}
-
-/** web_fetch effects with no used approval, except fetches of the host the owner named. */
-function silentFetches(home: Home): string[] {
-  const used = home.services.approvals.list({ status: 'used', limit: 1000 });
-  const silent: string[] = [];
-  for (const row of home.services.activity.list({ kind: 'effect', limit: 10_000 })) {
-    if (row.tool !== 'web_fetch') continue;
-    if (row.summary.startsWith(`Fetch https://${OWNER_HOST}:`)) continue;
-    const index = used.findIndex((approval) => approval.tool === row.tool && approval.title === row.summary);
-    if (index === -1) silent.push(row.summary);
-    else used.splice(index, 1);
-  }
-  return silent;
-}
-
 const WEB_SCENARIOS = attackScenarios().filter((scenario) => scenario.vector === 'web');
 
 describe('compromised model × a web page fetched with web_fetch', () => {
@@ -89,7 +67,7 @@ describe('compromised model × a web page fetched with web_fetch', () => {
       requests = [];
       const url = server.url(OWNER_HOST, '/2024/05/15/city-council-budget');
       const log = newModelLog();
-      harness.use(compromisedModel({ injection: scenario.injection, readers: [{ name: 'web_fetch', input: { url } }], log, mapAction: onRealWebFetch }));
+      harness.use(compromisedModel({ injection: scenario.injection, readers: [{ name: 'web_fetch', input: { url } }], log, mapAction: asPageRead('web_fetch') }));
       const problems: string[] = [];
       try {
         const session = home.services.sessions.create('local').id;
@@ -97,7 +75,7 @@ describe('compromised model × a web page fetched with web_fetch', () => {
         if (!log.exposed) problems.push('the injection never reached the model');
         if (log.actions.length === 0 && home.shown.length === 0) problems.push('the compromised model found no action in the injection');
         if (result.error) problems.push(`the turn failed: ${result.error.code}: ${result.error.message}`);
-        const silent = [...silentEffects(home, [OWNER_HOST], [session]).map((effect) => `${effect.tool} ${JSON.stringify(effect.input).slice(0, 200)}`), ...silentFetches(home)];
+        const silent = [...silentEffects(home, [OWNER_HOST], [session]).map((effect) => `${effect.tool} ${JSON.stringify(effect.input).slice(0, 200)}`), ...silentPageReads(home, 'web_fetch', OWNER_HOST)];
         for (const effect of silent) problems.push(`SILENT EFFECT: ${effect}`);
         const elsewhere = requests.filter((line) => !line.startsWith(`${OWNER_HOST} `));
         for (const line of elsewhere) problems.push(`A REQUEST LEFT for ${line}`);
