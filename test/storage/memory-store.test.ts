@@ -126,10 +126,25 @@ describe('MemoryStore textSearch with common words', () => {
     expect(items.every((found) => found.at >= options.from && found.at <= options.to)).toBe(true);
   });
 
-  it('ranks the whole query when fewer items than asked for have a rare word, and when every word is common', () => {
+  it('ranks the whole query when fewer items than asked for have a rare word', () => {
     const whole = storage.memory.textSearch('"weather" OR "tomato"', { limit: 500 });
     expect(storage.memory.textSearch({ anyOf: ['"weather"', '"tomato"'] }, { limit: 500 })).toEqual(whole);
-    const common = storage.memory.textSearch('"weather" OR "garden"', { limit: 50 });
-    expect(storage.memory.textSearch({ anyOf: ['"weather"', '"garden"'] }, { limit: 50 })).toEqual(common);
+  });
+
+  it('when every word is common, ranks the items with the rarest by their exact bm25; when they tie, the whole query', () => {
+    // As many items say "sunny sunny sunny" as say "weather": a tie, so the whole query is ranked.
+    storage.memory.ingest(Array.from({ length: 5_200 }, (_, index) => item(`S${index}`, 'sunny sunny sunny', { at: at(20_000 + index) })));
+    const tied = storage.memory.textSearch('"weather" OR "sunny"', { limit: 50 });
+    expect(storage.memory.textSearch({ anyOf: ['"weather"', '"sunny"'] }, { limit: 50 })).toEqual(tied);
+
+    // 400 more say "sunny": "weather" is now the rarer, and only items saying it are candidates.
+    storage.memory.ingest(Array.from({ length: 400 }, (_, index) => item(`S+${index}`, 'sunny sunny sunny', { at: at(30_000 + index) })));
+    const weather = new Set(storage.memory.textSearch('"weather"', { limit: 10_000 }).map((hit) => hit.id));
+    const whole = storage.memory.textSearch('"weather" OR "sunny"', { limit: 10_000 });
+    expect(whole.slice(0, 50).some((hit) => !weather.has(hit.id))).toBe(true);
+    const expected = whole.filter((hit) => weather.has(hit.id)).slice(0, 50);
+    const got = storage.memory.textSearch({ anyOf: ['"sunny"', '"weather"'] }, { limit: 50 });
+    expect(got.map((hit) => hit.id)).toEqual(expected.map((hit) => hit.id));
+    got.forEach((hit, index) => expect(hit.score).toBeCloseTo(expected[index]!.score, 9));
   });
 });
