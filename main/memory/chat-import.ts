@@ -16,11 +16,11 @@ export interface ImportableMessage {
   readonly itemType: number;
 }
 
-/** Reads a message history in ROWID order (the chat.db reader fits). */
+/** Reads a message history in ROWID order (the chat.db reader fits). Memory keeps text only: no attachments asked. */
 export interface MessageSource {
   readonly path: string;
   latestRowId(): number;
-  readSince(rowid: number, limit: number): readonly ImportableMessage[];
+  readSince(rowid: number, limit: number, options: { readonly attachments: false }): readonly ImportableMessage[];
 }
 
 export type SenderRole = 'owner' | 'contact' | 'stranger';
@@ -74,7 +74,7 @@ const DEFAULT_BATCH = 25_000;
  * but the owner wrote in a group, is untrusted text labelled with who wrote it.
  */
 export function importMessages(source: MessageSource, store: MemoryStore, options: ImportOptions): Promise<ImportOutcome> {
-  return store.withImportCache(() => importAll(source, store, options));
+  return store.withBulkImport(() => importAll(source, store, options));
 }
 
 async function importAll(source: MessageSource, store: MemoryStore, options: ImportOptions): Promise<ImportOutcome> {
@@ -102,7 +102,7 @@ async function importAll(source: MessageSource, store: MemoryStore, options: Imp
     return label;
   };
   while (!options.signal?.aborted) {
-    const messages = source.readSince(lastRowid, batchSize);
+    const messages = source.readSince(lastRowid, batchSize, { attachments: false });
     if (messages.length === 0) break;
     const items: MemoryItemInput[] = [];
     for (const message of messages) {

@@ -72,22 +72,24 @@ describe('MemoryStore ingest indexing', () => {
     expect(ftsRows()).toBe(2);
   });
 
-  it('gives a bulk import a larger page cache and restores the usual one after, also when the import fails', async () => {
+  it('gives a bulk import a larger page cache and write-ahead log and restores the usual ones after, also when the import fails', async () => {
     const cacheSize = () => storage.pairingDatabase.pragma('cache_size', { simple: true }) as number;
-    const usual = cacheSize();
-    let during = 0;
-    await storage.memory.withImportCache(async () => {
-      during = cacheSize();
+    const walPages = () => storage.pairingDatabase.pragma('wal_autocheckpoint', { simple: true }) as number;
+    const usual = { cache: cacheSize(), wal: walPages() };
+    let during = { cache: 0, wal: 0 };
+    await storage.memory.withBulkImport(async () => {
+      during = { cache: cacheSize(), wal: walPages() };
     });
-    expect(during).toBeLessThan(usual);
-    expect(-during * 1024).toBeGreaterThanOrEqual(64 * 1024 * 1024);
-    expect(cacheSize()).toBe(usual);
+    expect(during.cache).toBeLessThan(usual.cache);
+    expect(-during.cache * 1024).toBeGreaterThanOrEqual(64 * 1024 * 1024);
+    expect(during.wal).toBeGreaterThan(usual.wal);
+    expect({ cache: cacheSize(), wal: walPages() }).toEqual(usual);
     await expect(
-      storage.memory.withImportCache(async () => {
+      storage.memory.withBulkImport(async () => {
         throw new Error('chat.db vanished');
       }),
     ).rejects.toThrow('chat.db vanished');
-    expect(cacheSize()).toBe(usual);
+    expect({ cache: cacheSize(), wal: walPages() }).toEqual(usual);
   });
 });
 

@@ -151,6 +151,7 @@ type Statement = BetterSqlite3.Statement<unknown[], Row>;
 
 export class ChatDbReader {
   private readonly since: Statement;
+  private readonly sinceWithoutAttachments: Statement;
   private readonly latest: Statement;
   private readonly maxRowId: BetterSqlite3.Statement<[], { rowid: number | null }>;
   private readonly home: string;
@@ -165,20 +166,21 @@ export class ChatDbReader {
     this.platform = options.platform ?? process.platform;
     const columns = new Set(db.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('message')").all().map((row) => row.name));
     const column = (name: keyof typeof OPTIONAL_COLUMNS) => (columns.has(name) ? `m.${name}` : OPTIONAL_COLUMNS[name]);
-    const select = `
+    const attachments = `(SELECT json_group_array(json_array(f.filename, f.mime_type, f.transfer_name)) FROM (
+           SELECT a.filename, a.mime_type, a.transfer_name FROM message_attachment_join j
+           JOIN attachment a ON a.ROWID = j.attachment_id WHERE j.message_id = m.ROWID ORDER BY a.ROWID) f)`;
+    const select = (withAttachments: boolean) => `
       SELECT m.ROWID AS rowid, m.guid AS guid, m.text AS text, ${column('attributedBody')} AS body, m.date AS date,
         m.is_from_me AS fromMe, ${column('service')} AS service, ${column('account')} AS account,
         ${column('destination_caller_id')} AS callerId, ${column('associated_message_type')} AS assocType,
         ${column('associated_message_guid')} AS assocGuid, ${column('date_edited')} AS edited, ${column('item_type')} AS itemType,
-        h.id AS handle, c.guid AS chatGuid, c.style AS chatStyle,
-        (SELECT json_group_array(json_array(f.filename, f.mime_type, f.transfer_name)) FROM (
-           SELECT a.filename, a.mime_type, a.transfer_name FROM message_attachment_join j
-           JOIN attachment a ON a.ROWID = j.attachment_id WHERE j.message_id = m.ROWID ORDER BY a.ROWID) f) AS attachments
+        h.id AS handle, c.guid AS chatGuid, c.style AS chatStyle, ${withAttachments ? attachments : 'NULL'} AS attachments
       FROM message m
       LEFT JOIN handle h ON h.ROWID = m.handle_id
       LEFT JOIN chat c ON c.ROWID = (SELECT cmj.chat_id FROM chat_message_join cmj WHERE cmj.message_id = m.ROWID ORDER BY cmj.chat_id LIMIT 1)`;
-    this.since = db.prepare<unknown[], Row>(`${select} WHERE m.ROWID > ? ORDER BY m.ROWID LIMIT ?`);
-    this.latest = db.prepare<unknown[], Row>(`${select} ORDER BY m.ROWID DESC LIMIT ?`);
+    this.since = db.prepare<unknown[], Row>(`${select(true)} WHERE m.ROWID > ? ORDER BY m.ROWID LIMIT ?`);
+    this.sinceWithoutAttachments = db.prepare<unknown[], Row>(`${select(false)} WHERE m.ROWID > ? ORDER BY m.ROWID LIMIT ?`);
+    this.latest = db.prepare<unknown[], Row>(`${select(true)} ORDER BY m.ROWID DESC LIMIT ?`);
     this.maxRowId = db.prepare<[], { rowid: number | null }>('SELECT MAX(ROWID) AS rowid FROM message');
   }
 
@@ -220,11 +222,16 @@ export class ChatDbReader {
     return this.read(() => this.maxRowId.get()?.rowid ?? 0);
   }
 
-  /** Up to `limit` messages with ROWID greater than `rowid`, oldest first. */
-  readSince(rowid: number, limit: number): ChatDbMessage[] {
+  /**
+   * Up to `limit` messages with ROWID greater than `rowid`, oldest first. `attachments: false` leaves every message's
+   * attachment list empty without reading it (a history import keeps only text; the lookups were an eighth of its
+   * reading).
+   */
+  readSince(rowid: number, limit: number, options: { readonly attachments?: boolean } = {}): ChatDbMessage[] {
     if (!Number.isSafeInteger(rowid) || rowid < 0) throw new RangeError(`rowid must be a non-negative integer, not ${rowid}.`);
     checkLimit(limit);
-    return this.read(() => this.since.all(rowid, limit)).map((row) => this.decode(row));
+    const statement = options.attachments === false ? this.sinceWithoutAttachments : this.since;
+    return this.read(() => statement.all(rowid, limit)).map((row) => this.decode(row));
   }
 
   /** The newest `limit` messages, oldest first. */

@@ -142,6 +142,13 @@ describe('ChatDbReader', () => {
       { path: null, mimeType: null, name: null },
     ]);
     expect(plain?.attachments).toEqual([]);
+    // A history import asks for text only: the same messages, attachment lists left unread.
+    const textOnly = open().readSince(0, 10, { attachments: false });
+    expect(textOnly.map((message) => message.attachments)).toEqual([[], []]);
+    expect(textOnly.map(({ attachments: _, ...rest }) => rest)).toEqual([withFiles, plain].map((message) => {
+      const { attachments: _, ...rest } = message!;
+      return rest;
+    }));
   });
 
   it('recognises tapbacks as reactions and edited messages as edits', () => {

@@ -25,7 +25,7 @@ describe('migration 0012-delivery-receipts', () => {
   it('adds the channel\'s answer to the outbox and job runs, keeping what version 11 wrote', () => {
     migrate(db, 11);
     db.prepare(`INSERT INTO outbox (idempotency_key, channel, conversation_id, text, status, created_at, updated_at) VALUES ('k', 'telegram', '42', 'hi', 'sent', 1, 1)`).run();
-    expect(migrate(db)).toBe(12);
+    expect(migrate(db, 12)).toBe(12);
     expect(columns('outbox')).toContain('external_ids');
     expect(columns('job_runs').slice(-2)).toEqual(['delivered_via', 'channel_message_ids']);
     // Rows sent before the migration have no recorded answer: undefined, not an invented empty list.
