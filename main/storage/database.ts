@@ -23,13 +23,6 @@ const MEMORY = ':memory:';
  * touches every page of a growing database during a flood, and memory malloc has handed out stays in the process.
  */
 const PAGE_CACHE_KIB = 2048;
-/**
- * Pages are read straight from a memory map of the file (SQLite still writes through its own I/O). A memory search
- * at 1M items reads a few thousand scattered pages, which the small page cache above cannot hold: mapped, they cost
- * no read call and no copy (1M items, 200 queries, interleaved: p50 13.7 → 10.6 ms, p95 23.0 → 18.8 ms). Address
- * space only; what is touched is the OS's file cache, shared and reclaimable (the flood bench's RSS is unchanged).
- */
-const MMAP_BYTES = 2 ** 30;
 
 /**
  * Opens (creating if needed, with mode 0600 in a 0700 folder) the Pavise database and brings its schema to the
@@ -71,7 +64,6 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): D
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     db.pragma(`cache_size = ${-PAGE_CACHE_KIB}`);
-    if (path !== MEMORY) db.pragma(`mmap_size = ${MMAP_BYTES}`);
     if (readonly) {
       const version = schemaVersion(db);
       if (version < LATEST_VERSION) {
