@@ -291,3 +291,76 @@ describe('settings: forms', () => {
     expect(new URL(page.url()).searchParams.get('section')).toBe('memory');
   });
 });
+
+/** A login item the test can watch and make fail, and `settings.update` held until the test lets each one go. */
+async function openAtLoginPane(failWith?: string) {
+  const login = { on: false, calls: [] as boolean[] };
+  const platform = {
+    getOpenAtLogin: () => login.on,
+    setOpenAtLogin: (on: boolean) => {
+      login.calls.push(on);
+      if (failWith) throw new Error(failWith);
+      login.on = on;
+    },
+  };
+  const { core, view, page } = await settings('?section=general', { platform });
+  const held: (() => void)[] = [];
+  const invoke = core.backend.invoke.bind(core.backend);
+  core.backend.invoke = async (channel, payload) => {
+    if (channel === 'settings.update') await new Promise<void>((release) => held.push(release));
+    return invoke(channel, payload);
+  };
+  const box = page.getByRole('checkbox', { name: 'Open at login' });
+  await expect.poll(() => box.isChecked()).toBe(false);
+  return {
+    login,
+    page,
+    box,
+    /** How many saves the page has had answered. */
+    answered: () => view.ipc.filter((record) => record.channel === 'settings.update').length,
+    /** Waits until `count` saves are held, then lets the oldest go. */
+    releaseOne: async (count = 1) => {
+      await expect.poll(() => held.length).toBeGreaterThanOrEqual(count);
+      held.shift()?.();
+    },
+  };
+}
+
+describe('settings: General › Open at login', () => {
+  it('the box changes on the click, before the save is answered', async () => {
+    const { login, box, releaseOne } = await openAtLoginPane();
+    await box.click();
+    expect(await box.isChecked()).toBe(true);
+    expect(login.calls).toEqual([]);
+    await releaseOne();
+    await expect.poll(() => login.on).toBe(true);
+    expect(await box.isChecked()).toBe(true);
+  });
+
+  it('a failed save puts the box back to the saved value and shows the error in the row', async () => {
+    const { login, page, box, releaseOne } = await openAtLoginPane('The login item could not be changed.');
+    await box.click();
+    expect(await box.isChecked()).toBe(true);
+    await releaseOne();
+    await expect.poll(() => page.locator('.row-error').textContent()).toBe('The login item could not be changed.');
+    await expect.poll(() => box.isChecked()).toBe(false);
+    expect(login).toEqual({ on: false, calls: [true] });
+  });
+
+  it('two quick clicks end in the state of the last one, even while the first save is answered', async () => {
+    const { login, page, box, answered, releaseOne } = await openAtLoginPane();
+    await box.click();
+    await box.click();
+    expect(await box.isChecked()).toBe(false);
+    await releaseOne(2);
+    await expect.poll(answered).toBe(1);
+    // The first answer (saved: on) has reached the page; give it time to render before checking it did not win.
+    await page.waitForTimeout(150);
+    expect(await box.isChecked()).toBe(false);
+    expect(login.calls).toEqual([true]);
+    await releaseOne();
+    await expect.poll(() => login.calls).toEqual([true, false]);
+    await expect.poll(() => box.isChecked()).toBe(false);
+    expect(login.on).toBe(false);
+  });
+});

@@ -1,4 +1,4 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { IpcRequest, SettingsView } from '../../../main/common/ipc.js';
 import { PROVIDER_IDS, PROVIDER_LABELS } from '../../../main/common/providers.js';
 import { usePavise } from '../store/store.js';
@@ -152,6 +152,18 @@ function PersonaGroup({ persona }: { readonly persona: string }) {
 function StartupGroup({ openAtLogin }: { readonly openAtLogin: boolean }) {
   const status = usePavise((state) => state.forms.openAtLogin);
   const updateSettings = usePavise((state) => state.updateSettings);
+  // The box shows the last click at once and keeps it until that click's save is answered, whatever earlier saves
+  // answer meanwhile; then it shows the saved value (the new one, or the old one if saving failed, with the error).
+  const [clicked, setClicked] = useState<boolean>();
+  const lastClick = useRef(0);
+  const toggle = (on: boolean) => {
+    const click = ++lastClick.current;
+    setClicked(on);
+    void updateSettings('openAtLogin', { openAtLogin: on }).then(() => {
+      if (click === lastClick.current) setClicked(undefined);
+    });
+  };
+  const shown = clicked ?? openAtLogin;
   return (
     <Group title="Startup">
       <Row label="Open at login" htmlFor="open-at-login" help={status?.state === 'error' ? undefined : 'Starts Pavise in the menu bar when you log in.'} error={status?.state === 'error' ? status.message : undefined}>
@@ -159,9 +171,9 @@ function StartupGroup({ openAtLogin }: { readonly openAtLogin: boolean }) {
           id="open-at-login"
           type="checkbox"
           className="checkbox"
-          checked={openAtLogin}
+          checked={shown}
           aria-describedby={describedBy('open-at-login', status?.state !== 'error', status?.state === 'error' ? status.message : undefined)}
-          onChange={(event) => void updateSettings('openAtLogin', { openAtLogin: event.target.checked })}
+          onChange={(event) => toggle(event.target.checked)}
         />
       </Row>
     </Group>
