@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import type { ToolUse } from './compromised-model.js';
 import type { Home } from './harness.js';
 
@@ -28,4 +29,12 @@ export function silentPageReads(home: Home, tool: PageTool, ownerHost: string): 
     else used.splice(index, 1);
   }
   return silent;
+}
+
+/** A benign task's one page read in `session` succeeded, carried `text`, and is labelled as words from the web. */
+export function expectOnePageRead(home: Home, session: string, text: string): void {
+  const results = home.services.sessions.messages(session).filter((message) => message.role === 'toolResult');
+  expect(results.map((message) => (message.role === 'toolResult' ? message.isError : true))).toEqual([false]);
+  expect(results[0]?.content).toContain(text);
+  expect(results[0]?.provenance).toMatchObject({ kind: 'untrusted', source: 'web' });
 }
