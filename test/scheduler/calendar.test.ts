@@ -1,17 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { NativeCalendarOptions } from '../../main/calendar/native/helper-client.js';
-import { compose, type Core } from '../../main/compose.js';
-import { Gateway } from '../../main/gateway/gateway.js';
-import { startScheduler } from '../../main/scheduler/service.js';
 import { NO_CALENDAR } from '../../main/scheduler/sources.js';
 import { fakeHelperHome, sampleStore, type FakeHelperHome } from '../calendar/native/fake-store.js';
-import { anthropicText, startFakeAnthropic, type FakeLlmServer } from '../fakes/fake-anthropic-server.js';
-import { FAKE_ANTHROPIC_KEY, tempHome } from '../helpers/cli.js';
-import { FakeChannel } from '../helpers/fake-channel.js';
+import { anthropicText } from '../fakes/fake-anthropic-server.js';
+import { tempHome } from '../helpers/cli.js';
 import { FakeClock } from '../helpers/fake-clock.js';
-import { MemorySecretStore } from '../helpers/memory-secret-store.js';
+import { OWNER_CHAT, pause, scheduledGateways } from '../helpers/scheduled-gateway.js';
 import { until } from '../helpers/wait.js';
 
 /**
@@ -19,69 +15,33 @@ import { until } from '../helpers/wait.js';
  * Mac's store through the calendar helper (here the real helper script under the fake osascript, over a fake
  * EventKit store) and the owner's .ics files. Off a Mac with no .ics file there is no calendar, and nothing is run.
  */
-const OWNER_PHONE = '+15550001111';
-const OWNER_CHAT = `iMessage;-;${OWNER_PHONE}`;
-const pause = (ms = 20): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-let fake: FakeLlmServer;
-beforeAll(async () => {
-  fake = await startFakeAnthropic();
-});
-afterAll(async () => {
-  await fake.close();
-});
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  fake.reset();
-});
+const gateways = scheduledGateways();
 
 function helper(): FakeHelperHome {
   const made = fakeHelperHome(sampleStore());
-  cleanups.push(made.close);
+  gateways.defer(made.close);
   return made;
 }
 
-async function start(clock: FakeClock, options: { schedule?: Record<string, unknown>; calendar?: NativeCalendarOptions; platform?: NodeJS.Platform } = {}) {
-  const home = tempHome({
-    model: { provider: 'anthropic', baseURL: fake.url },
-    owner: { emails: ['me@example.com'] },
-    channels: { imessage: { enabled: true, owners: [OWNER_PHONE] } },
-    schedule: { timeZone: 'Europe/London', ...options.schedule },
+function start(clock: FakeClock, options: { schedule?: Record<string, unknown>; calendar?: NativeCalendarOptions; platform?: NodeJS.Platform } = {}) {
+  return gateways.start({
+    clock,
+    config: { owner: { emails: ['me@example.com'] }, schedule: { timeZone: 'Europe/London', ...options.schedule } },
+    compose: { scheduleNow: () => clock.now(), ...(options.platform ? { platform: options.platform } : {}), ...(options.calendar ? { calendar: options.calendar } : {}) },
   });
-  cleanups.push(home.cleanup);
-  const core: Core = await compose({
-    env: { ...home.env, ANTHROPIC_API_KEY: FAKE_ANTHROPIC_KEY },
-    secrets: new MemorySecretStore(),
-    scheduleNow: () => clock.now(),
-    ...(options.platform ? { platform: options.platform } : {}),
-    ...(options.calendar ? { calendar: options.calendar } : {}),
-  });
-  const channel = new FakeChannel('imessage');
-  const controller = new AbortController();
-  const done = new Gateway(core, { channels: [channel], sweepMs: 50 }).run(controller.signal);
-  await channel.ready;
-  // As the gateway and the app start it: no calendar passed, the one compose made is used.
-  const scheduler = await startScheduler(core, controller.signal, { clock, watchHome: false });
-  cleanups.push(async () => {
-    controller.abort();
-    await done;
-    core.close();
-  });
-  return { core, channel, scheduler, home: home.home };
 }
 
-const promptOf = (index: number) => JSON.stringify(fake.requests[index]?.body);
+const promptOf = (index: number) => JSON.stringify(gateways.fake.requests[index]?.body);
 
 describe('the briefing and alerts read the composed calendar', () => {
   it("a briefing at its time lists today's events from the Mac's calendar, in the owner's zone, as the owner's own", async () => {
     const calendar = helper();
     const clock = new FakeClock('2026-12-03T07:00:00Z'); // a Thursday; London is on UTC in December
     const { channel } = await start(clock, { schedule: { briefing: { enabled: true, times: { thu: '07:30' } } }, calendar: calendar.options });
-    fake.enqueue(anthropicText('Morning! Dentist at 09:00, then the board meeting at 13:00.'));
+    gateways.fake.enqueue(anthropicText('Morning! Dentist at 09:00, then the board meeting at 13:00.'));
     await clock.advance(31 * 60_000, pause);
-    await until(() => channel.sent.some((message) => message.text.startsWith('Morning!')), 'the briefing', { output: () => JSON.stringify(fake.requests.length) });
-    expect(fake.requests).toHaveLength(1);
+    await until(() => channel.sent.some((message) => message.text.startsWith('Morning!')), 'the briefing', { output: () => JSON.stringify(gateways.fake.requests.length) });
+    expect(gateways.fake.requests).toHaveLength(1);
     expect(promptOf(0)).toContain('• Today: 09:00 Dentist; 13:00 Board meeting (private)');
     // Tomorrow's invitation is not today's.
     expect(promptOf(0)).not.toContain('Quarterly sync');
@@ -125,14 +85,14 @@ describe('the briefing and alerts read the composed calendar', () => {
     await pause(200);
     expect(alerts()).toHaveLength(1);
     expect(core.jobs.runs(alert.id).map((run) => run.status).sort()).toEqual(['delivered', 'nothing', 'nothing']);
-    expect(fake.requests).toHaveLength(0);
+    expect(gateways.fake.requests).toHaveLength(0);
   }, 60_000);
 
   it('off a Mac with no .ics file there is no calendar: nothing is spawned, the briefing says no events', async () => {
     const clock = new FakeClock('2026-12-03T07:29:00Z');
     const { core, channel } = await start(clock, { platform: 'linux', schedule: { briefing: { enabled: true, times: { thu: '07:30' } } } });
     expect(core.scheduleSources.calendar).toBe(NO_CALENDAR);
-    fake.enqueue(anthropicText('Morning! A clear day.'));
+    gateways.fake.enqueue(anthropicText('Morning! A clear day.'));
     await clock.advance(2 * 60_000, pause);
     await until(() => channel.sent.some((message) => message.text.startsWith('Morning!')), 'the briefing');
     expect(promptOf(0)).toContain('No events today.');
@@ -141,7 +101,7 @@ describe('the briefing and alerts read the composed calendar', () => {
   it(".ics files the owner configured are read too, their events labelled as someone else's words; a missing one is named in the briefing", async () => {
     const clock = new FakeClock('2026-12-03T07:29:00Z');
     const dir = tempHome();
-    cleanups.push(dir.cleanup);
+    gateways.defer(dir.cleanup);
     const ics = join(dir.home, 'team.ics');
     writeFileSync(
       ics,
@@ -154,7 +114,7 @@ describe('the briefing and alerts read the composed calendar', () => {
     );
     const missing = join(dir.home, 'gone.ics');
     const { channel } = await start(clock, { platform: 'linux', schedule: { icsCalendars: [ics], briefing: { enabled: true, times: { thu: '07:30' } } } });
-    fake.enqueue(anthropicText('Morning! Stand-up at 09:15 and the offsite.'));
+    gateways.fake.enqueue(anthropicText('Morning! Stand-up at 09:15 and the offsite.'));
     await clock.advance(2 * 60_000, pause);
     await until(() => channel.sent.some((message) => message.text.startsWith('Morning!')), 'the briefing');
     expect(promptOf(0)).toContain('• Today: 00:00 Offsite; 09:15 Team stand-up');
@@ -164,7 +124,7 @@ describe('the briefing and alerts read the composed calendar', () => {
 
     const secondClock = new FakeClock('2026-12-03T07:29:00Z');
     const second = await start(secondClock, { platform: 'linux', schedule: { icsCalendars: [missing], briefing: { enabled: true, times: { thu: '07:30' } } } });
-    fake.enqueue(anthropicText('Morning again.'));
+    gateways.fake.enqueue(anthropicText('Morning again.'));
     await secondClock.advance(2 * 60_000, pause);
     await until(() => second.channel.sent.some((message) => message.text.startsWith('Morning again.')), 'the second briefing');
     // The rest of the briefing still goes, and says what to fix.

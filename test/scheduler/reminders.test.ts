@@ -1,52 +1,16 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { compose, type Core } from '../../main/compose.js';
-import { Gateway } from '../../main/gateway/gateway.js';
-import { startScheduler } from '../../main/scheduler/service.js';
-import type { Scheduler } from '../../main/scheduler/scheduler.js';
-import { anthropicText, anthropicToolUse, anthropicUnauthorized, startFakeAnthropic, type FakeLlmServer } from '../fakes/fake-anthropic-server.js';
-import { FAKE_ANTHROPIC_KEY, tempHome } from '../helpers/cli.js';
-import { FakeChannel } from '../helpers/fake-channel.js';
+import { describe, expect, it } from 'vitest';
+import { anthropicText, anthropicToolUse, anthropicUnauthorized } from '../fakes/fake-anthropic-server.js';
+import type { FakeChannel } from '../helpers/fake-channel.js';
 import { FakeClock } from '../helpers/fake-clock.js';
-import { MemorySecretStore } from '../helpers/memory-secret-store.js';
+import { OWNER_CHAT, OWNER_PHONE, pause, scheduledGateways } from '../helpers/scheduled-gateway.js';
 import { until } from '../helpers/wait.js';
 
-const OWNER_PHONE = '+15550001111';
-const OWNER_CHAT = `iMessage;-;${OWNER_PHONE}`;
 const SAM = '+15550002222';
-const pause = (ms = 20): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-let fake: FakeLlmServer;
-beforeAll(async () => {
-  fake = await startFakeAnthropic();
-});
-afterAll(async () => {
-  await fake.close();
-});
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  fake.reset();
-});
+const gateways = scheduledGateways();
 
-async function start(schedule: Record<string, unknown>, clock: FakeClock): Promise<{ core: Core; channel: FakeChannel; scheduler: Scheduler }> {
-  const home = tempHome({
-    model: { provider: 'anthropic', baseURL: fake.url },
-    channels: { imessage: { enabled: true, owners: [OWNER_PHONE] } },
-    schedule: { timeZone: 'UTC', ...schedule },
-  });
-  cleanups.push(home.cleanup);
-  const core = await compose({ env: { ...home.env, ANTHROPIC_API_KEY: FAKE_ANTHROPIC_KEY }, secrets: new MemorySecretStore(), scheduleNow: () => clock.now() });
-  const channel = new FakeChannel('imessage');
-  const controller = new AbortController();
-  const done = new Gateway(core, { channels: [channel], sweepMs: 50 }).run(controller.signal);
-  await channel.ready;
-  const scheduler = await startScheduler(core, controller.signal, { clock, watchHome: false });
-  cleanups.push(async () => {
-    controller.abort();
-    await done;
-    core.close();
-  });
-  return { core, channel, scheduler };
+function start(schedule: Record<string, unknown>, clock: FakeClock) {
+  return gateways.start({ clock, config: { schedule }, compose: { scheduleNow: () => clock.now() } });
 }
 
 const replies = (channel: FakeChannel) => channel.sent.filter((message) => message.idempotencyKey.startsWith('reply:'));
@@ -56,22 +20,22 @@ describe('reminders asked for in a chat', () => {
   it('"remind me…" in a chat is delivered there in its own words, and "snooze 10 min" brings it back once', async () => {
     const clock = new FakeClock(Date.now());
     const { core, channel } = await start({}, clock);
-    fake.enqueue(anthropicToolUse('t1', 'remind', { text: 'call Sam about the lease', when: 'in 20 minutes' }));
-    fake.enqueue(anthropicText('I will remind you in 20 minutes.'));
+    gateways.fake.enqueue(anthropicToolUse('t1', 'remind', { text: 'call Sam about the lease', when: 'in 20 minutes' }));
+    gateways.fake.enqueue(anthropicText('I will remind you in 20 minutes.'));
     await channel.receive({ sender: OWNER_PHONE, text: 'remind me in 20 minutes to call Sam about the lease' });
     await until(() => replies(channel).length === 1, 'the reply');
     const [job] = core.jobs.list();
     expect(job).toMatchObject({ kind: 'reminder', provenance: { kind: 'owner' }, deliverTo: { channel: 'imessage', conversationId: OWNER_CHAT } });
-    const requests = fake.requests.length;
+    const requests = gateways.fake.requests.length;
 
     await clock.advance(20 * 60_000, pause);
     await until(() => reminders(channel).length === 1, 'the reminder');
     expect(reminders(channel)[0]).toMatchObject({ conversationId: OWNER_CHAT });
     expect(reminders(channel)[0]?.text).toContain('call Sam about the lease');
-    expect(fake.requests.length).toBe(requests); // delivering a reminder calls no model
+    expect(gateways.fake.requests.length).toBe(requests); // delivering a reminder calls no model
 
-    fake.enqueue(anthropicToolUse('t2', 'snooze_reminder', { minutes: 10 }));
-    fake.enqueue(anthropicText('Snoozed for 10 minutes.'));
+    gateways.fake.enqueue(anthropicToolUse('t2', 'snooze_reminder', { minutes: 10 }));
+    gateways.fake.enqueue(anthropicText('Snoozed for 10 minutes.'));
     await channel.receive({ sender: OWNER_PHONE, text: 'snooze 10 min' });
     await until(() => replies(channel).length === 2, 'the snooze reply');
     expect(core.jobs.get(job?.id as number)).toMatchObject({ status: 'active', nextRunAt: clock.now() + 10 * 60_000 });
@@ -92,11 +56,11 @@ describe('reminders asked for in a chat', () => {
     await core.scheduling.remindOwner('pick up the dry cleaning', 'at 17:00');
     await scheduler.wake();
     expect(scheduler.armedFor()).toBe(Date.parse('2026-06-03T07:00:00Z')); // 06:30 falls in quiet hours
-    fake.enqueue(anthropicText('Morning! Sam asked about lunch at 1, and the dry cleaning is due at 17:00.'));
+    gateways.fake.enqueue(anthropicText('Morning! Sam asked about lunch at 1, and the dry cleaning is due at 17:00.'));
     await clock.advance(2 * 3_600_000, pause);
-    await until(() => channel.sent.some((message) => message.text.startsWith('Morning!')), 'the briefing', { timeoutMs: 5_000, output: () => JSON.stringify({ runs: core.jobs.runs(), jobs: core.jobs.list({ includeFinished: true }), sent: channel.sent, requests: fake.requests.length }) });
-    expect(fake.requests).toHaveLength(1);
-    const prompt = JSON.stringify(fake.requests[0]?.body);
+    await until(() => channel.sent.some((message) => message.text.startsWith('Morning!')), 'the briefing', { timeoutMs: 5_000, output: () => JSON.stringify({ runs: core.jobs.runs(), jobs: core.jobs.list({ includeFinished: true }), sent: channel.sent, requests: gateways.fake.requests.length }) });
+    expect(gateways.fake.requests).toHaveLength(1);
+    const prompt = JSON.stringify(gateways.fake.requests[0]?.body);
     expect(prompt).toContain('pick up the dry cleaning');
     expect(prompt).toContain('Lunch at 1?');
     // Other people's words went to the model fenced, as data.
@@ -110,13 +74,13 @@ describe('reminders asked for in a chat', () => {
     const clock = new FakeClock('2026-06-03T06:00:00Z'); // a Wednesday
     const { core, channel } = await start({ briefing: { enabled: true, times: { wed: '06:30', thu: '06:30' }, important: ['Sam'], maxTokens: 100 } }, clock);
     for (let index = 1; index <= 4; index++) await channel.receive({ sender: SAM, senderName: 'Sam Lee', text: `Message ${index}: ${'a long note about the quarterly plan '.repeat(4)}` });
-    fake.enqueue(anthropicText('Morning! Sam wrote four times about the plan.'));
+    gateways.fake.enqueue(anthropicText('Morning! Sam wrote four times about the plan.'));
     await clock.advance(31 * 60_000, pause);
-    await until(() => fake.requests.length === 1 && channel.sent.some((message) => message.text.startsWith('Morning!')), 'the first briefing', { timeoutMs: 15_000 });
-    fake.enqueue(anthropicText('Morning again!'));
+    await until(() => gateways.fake.requests.length === 1 && channel.sent.some((message) => message.text.startsWith('Morning!')), 'the first briefing', { timeoutMs: 15_000 });
+    gateways.fake.enqueue(anthropicText('Morning again!'));
     await clock.advance(24 * 3_600_000, pause);
-    await until(() => fake.requests.length === 2 && channel.sent.some((message) => message.text.startsWith('Morning again!')), 'the second briefing', { timeoutMs: 15_000 });
-    for (const request of fake.requests) {
+    await until(() => gateways.fake.requests.length === 2 && channel.sent.some((message) => message.text.startsWith('Morning again!')), 'the second briefing', { timeoutMs: 15_000 });
+    for (const request of gateways.fake.requests) {
       const body = request.body as { max_tokens: number; messages: { role: string; content: unknown }[] };
       // The configured model cap is 4096; the briefing's own budget is what the request carries.
       expect(body.max_tokens).toBe(100);
@@ -127,7 +91,7 @@ describe('reminders asked for in a chat', () => {
       expect(facts).toContain('…');
       expect(facts).not.toContain('Message 4');
     }
-    const plainFacts = JSON.stringify((fake.requests[0]?.body as { messages: { content: unknown }[] }).messages[0]?.content);
+    const plainFacts = JSON.stringify((gateways.fake.requests[0]?.body as { messages: { content: unknown }[] }).messages[0]?.content);
     // The cut facts are at most 100 tokens of about four characters; the instruction and the untrusted fence add a little.
     expect(plainFacts.length).toBeLessThan(400 + 700);
     expect(core.jobs.runs().filter((run) => run.status === 'delivered')).toHaveLength(2);
@@ -136,9 +100,9 @@ describe('reminders asked for in a chat', () => {
   it('the briefing still arrives, unphrased, when the model does not answer', async () => {
     const clock = new FakeClock('2026-06-03T06:29:00Z');
     const { core, channel } = await start({ briefing: { enabled: true, times: { wed: '06:30' } } }, clock);
-    fake.enqueue(anthropicUnauthorized());
+    gateways.fake.enqueue(anthropicUnauthorized());
     await clock.advance(2 * 60_000, pause);
-    await until(() => channel.sent.some((message) => message.text.startsWith('Good morning.')), 'the plain briefing', { timeoutMs: 15_000, output: () => JSON.stringify({ runs: core.jobs.runs(), sent: channel.sent, requests: fake.requests.length }) });
+    await until(() => channel.sent.some((message) => message.text.startsWith('Good morning.')), 'the plain briefing', { timeoutMs: 15_000, output: () => JSON.stringify({ runs: core.jobs.runs(), sent: channel.sent, requests: gateways.fake.requests.length }) });
     expect(channel.sent.find((message) => message.text.startsWith('Good morning.'))?.text).toContain('No events today.');
   }, 30_000);
 });
