@@ -107,6 +107,75 @@ describe('settings: Files & Web', () => {
     expect(readFileSync(join(core.home, 'config.json'), 'utf8')).toBe(before);
   });
 
+  /** The Files & Web pane with `settings.update` held until the test lets each one go; `refuse` makes the core say no. */
+  async function heldReadOnlyPane() {
+    const { core, view, page } = await pane('files');
+    const held: (() => void)[] = [];
+    const refused = new Set<number>();
+    let calls = 0;
+    const invoke = core.backend.invoke.bind(core.backend);
+    core.backend.invoke = async (channel, payload) => {
+      if (channel !== 'settings.update') return invoke(channel, payload);
+      const call = calls++;
+      await new Promise<void>((release) => held.push(release));
+      // A name outside the built-in list: the core's own refusal, as a failed save.
+      const sent = payload as { readOnlyCommands: string[] };
+      return invoke(channel, (refused.has(call) ? { readOnlyCommands: [...sent.readOnlyCommands, 'rm'] } : payload) as never);
+    };
+    const git = page.getByLabel('git status, log and diff (never with -c, --output or an external diff)');
+    await expect.poll(() => git.isChecked()).toBe(true);
+    return {
+      core,
+      page,
+      git,
+      refuse: (call: number) => refused.add(call),
+      answered: () => view.ipc.filter((record) => record.channel === 'settings.update').length,
+      releaseOne: async (count = 1) => {
+        await expect.poll(() => held.length).toBeGreaterThanOrEqual(count);
+        held.shift()?.();
+      },
+    };
+  }
+
+  it('a read-only command box changes on the click, before the save is answered', async () => {
+    const { core, git, releaseOne } = await heldReadOnlyPane();
+    await git.click();
+    expect(await git.isChecked()).toBe(false);
+    expect(configOf(core).terminal).toBeUndefined();
+    await releaseOne();
+    await expect.poll(() => configOf(core).terminal?.readOnlyCommands).toEqual(['ls', 'cat', 'head', 'wc', 'grep', 'find']);
+    expect(await git.isChecked()).toBe(false);
+  });
+
+  it('a refused save puts the read-only command box back and says why', async () => {
+    const { core, page, git, refuse, releaseOne } = await heldReadOnlyPane();
+    refuse(0);
+    await git.click();
+    expect(await git.isChecked()).toBe(false);
+    await releaseOne();
+    await expect.poll(() => page.locator('.status-line-text.error').count()).toBe(1);
+    await expect.poll(() => git.isChecked()).toBe(true);
+    expect(configOf(core).terminal).toBeUndefined();
+  });
+
+  it('two quick clicks on read-only command boxes end as the last one, even when the first save is refused', async () => {
+    const { core, page, git, refuse, answered, releaseOne } = await heldReadOnlyPane();
+    const cat = page.getByLabel('cat — show a file');
+    refuse(0);
+    await git.click();
+    await cat.click();
+    expect([await git.isChecked(), await cat.isChecked()]).toEqual([false, false]);
+    await releaseOne(2);
+    await expect.poll(answered).toBe(1);
+    // The first answer (refused: the saved list, git on) has reached the page; give it time to render before
+    // checking it did not win over the second click.
+    await page.waitForTimeout(150);
+    expect([await git.isChecked(), await cat.isChecked()]).toEqual([false, false]);
+    await releaseOne();
+    await expect.poll(() => configOf(core).terminal?.readOnlyCommands).toEqual(['ls', 'head', 'wc', 'grep', 'find']);
+    expect([await git.isChecked(), await cat.isChecked()]).toEqual([false, false]);
+  });
+
   it('the core refuses a key-shaped value in any of these fields, and config.json keeps what it had', async () => {
     const core = await startCore();
     try {

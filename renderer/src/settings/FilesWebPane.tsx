@@ -4,6 +4,7 @@ import type { HandsView, SettingsView } from '../../../main/common/ipc.js';
 import { usePavise } from '../store/store.js';
 import { describedBy, Group, Row, StatusLine } from './Form.js';
 import { fieldProblem, ListField } from './ListField.js';
+import { useLastClick } from './use-last-click.js';
 import { validateUpdate } from './validate-settings.js';
 
 type Folder = HandsView['folders'][number];
@@ -140,17 +141,11 @@ const COMMAND_WORDS: Readonly<Record<(typeof READ_ONLY_COMMANDS)[number], string
 function ReadOnlyCommandsGroup({ enabled }: { readonly enabled: readonly string[] }) {
   const status = usePavise((state) => state.forms.readOnlyCommands);
   const updateSettings = usePavise((state) => state.updateSettings);
-  // What the boxes show: the click at once, then the saved list when it arrives (or again, if saving failed). Two quick
-  // clicks each build on the one before, not on a saved list that has not caught up yet.
-  const [shown, setShown] = useState(enabled);
-  const saved = enabled.join(' ');
-  useEffect(() => setShown(saved === '' ? [] : saved.split(' ')), [saved]);
+  // Two quick clicks each build on the one before, not on a saved list that has not caught up yet.
+  const [shown, click] = useLastClick(enabled);
   const toggle = (name: (typeof READ_ONLY_COMMANDS)[number], on: boolean) => {
     const next = READ_ONLY_COMMANDS.filter((command) => (command === name ? on : shown.includes(command)));
-    setShown(next);
-    void updateSettings('readOnlyCommands', { readOnlyCommands: next }).then((ok) => {
-      if (!ok) setShown(saved === '' ? [] : saved.split(' '));
-    });
+    click(next, () => updateSettings('readOnlyCommands', { readOnlyCommands: next }));
   };
   return (
     <Group

@@ -1,7 +1,8 @@
-import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import type { IpcRequest, SettingsView } from '../../../main/common/ipc.js';
 import { PROVIDER_IDS, PROVIDER_LABELS } from '../../../main/common/providers.js';
 import { usePavise } from '../store/store.js';
+import { useLastClick } from './use-last-click.js';
 import { describedBy, Group, Row, StatusLine } from './Form.js';
 import { SecretField } from './SecretField.js';
 import { validateUpdate } from './validate-settings.js';
@@ -152,18 +153,8 @@ function PersonaGroup({ persona }: { readonly persona: string }) {
 function StartupGroup({ openAtLogin }: { readonly openAtLogin: boolean }) {
   const status = usePavise((state) => state.forms.openAtLogin);
   const updateSettings = usePavise((state) => state.updateSettings);
-  // The box shows the last click at once and keeps it until that click's save is answered, whatever earlier saves
-  // answer meanwhile; then it shows the saved value (the new one, or the old one if saving failed, with the error).
-  const [clicked, setClicked] = useState<boolean>();
-  const lastClick = useRef(0);
-  const toggle = (on: boolean) => {
-    const click = ++lastClick.current;
-    setClicked(on);
-    void updateSettings('openAtLogin', { openAtLogin: on }).then(() => {
-      if (click === lastClick.current) setClicked(undefined);
-    });
-  };
-  const shown = clicked ?? openAtLogin;
+  const [shown, click] = useLastClick(openAtLogin);
+  const toggle = (on: boolean) => click(on, () => updateSettings('openAtLogin', { openAtLogin: on }));
   return (
     <Group title="Startup">
       <Row label="Open at login" htmlFor="open-at-login" help={status?.state === 'error' ? undefined : 'Starts Pavise in the menu bar when you log in.'} error={status?.state === 'error' ? status.message : undefined}>
