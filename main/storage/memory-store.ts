@@ -97,7 +97,7 @@ const RAREST_COUNT_CAP = 20_000;
 const IMPORT_CACHE_KIB = 65_536;
 /**
  * How many pages the write-ahead log may hold before a commit copies it into the database, during a bulk import
- * (SQLite's usual is 1,000, which a 25,000-message batch passes every time). The last batches' index pages are
+ * (SQLite's usual is 1,000, which every import batch passes). The last batches' index pages are
  * rewritten by the next ones, so copying less often copies each fewer times: about a twentieth of an import at 1M.
  */
 const IMPORT_WAL_PAGES = 16_384;

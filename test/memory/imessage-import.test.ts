@@ -185,7 +185,7 @@ describe('pavise imessage import', () => {
     const chat = fixture.addChat({ guid: 'iMessage;-;sam@example.com', handles: [sam] });
     const insert = fixture.db.prepare('INSERT INTO message (guid, text, handle_id, date, is_from_me) VALUES (?, ?, ?, ?, 0)');
     const join_ = fixture.db.prepare('INSERT INTO chat_message_join (chat_id, message_id, message_date) VALUES (?, ?, ?)');
-    const total = 60_000;
+    const total = 200_000; // four import batches: Ctrl-C lands after the first is stored
     fixture.db.transaction(() => {
       for (let i = 1; i <= total; i++) {
         const rowid = insert.run(`BULK-${i}`, `message ${i} about the harbour walk`, sam, i).lastInsertRowid;
