@@ -44,12 +44,14 @@ export function MemoryPane() {
 
   return (
     <div className="memory">
+      {/* Three rows that fit the settings window's narrowest width without clipping a placeholder: what to look for,
+          what to show and take away, what to add. */}
       <div className="toolbar">
         <form className="toolbar-field memory-search" role="search" onSubmit={search}>
           <label htmlFor="memory-query" className="sr-only">
             Search memories and messages
           </label>
-          <input id="memory-query" className="input" type="search" placeholder="Search memories and messages" value={query} onChange={(event) => setQuery(event.target.value)} />
+          <input id="memory-query" className="input" type="search" placeholder="Search" value={query} onChange={(event) => setQuery(event.target.value)} />
           <button type="submit" className="btn" aria-label="Search">
             <Search size={14} strokeWidth={1.75} aria-hidden />
           </button>
@@ -65,6 +67,8 @@ export function MemoryPane() {
             ))}
           </select>
         </div>
+      </div>
+      <div className="toolbar">
         <label className="toolbar-field">
           <input type="checkbox" className="checkbox" checked={filter.includeReplaced} onChange={(event) => void setFilter({ includeReplaced: event.target.checked })} />
           Show replaced
@@ -193,7 +197,7 @@ function AddMemory() {
       <label htmlFor="memory-add" className="sr-only">
         Something Pavise should remember
       </label>
-      <input id="memory-add" ref={input} className="input" placeholder="Something Pavise should remember, e.g. “Mum’s birthday is 12 March”" maxLength={2000} value={text} onChange={(event) => setText(event.target.value)} />
+      <input id="memory-add" ref={input} className="input" placeholder="Add a memory, e.g. “Mum’s birthday is 12 March”" maxLength={2000} value={text} onChange={(event) => setText(event.target.value)} />
       <button type="submit" className="btn" disabled={busy || !text.trim()}>
         Remember
       </button>
