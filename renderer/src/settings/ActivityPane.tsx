@@ -73,10 +73,10 @@ export function ActivityPane() {
                     <time dateTime={new Date(item.ts).toISOString()}>{clockTime(item.ts)}</time>
                   </td>
                   <td className="col-what" title={summary}>
-                    {summary}
+                    <span className="clamp-2">{summary}</span>
                   </td>
                   <td className="col-to" title={item.target}>
-                    {item.target ? revealInvisible(item.target) : '—'}
+                    <span className="clamp-2">{item.target ? revealInvisible(item.target) : '—'}</span>
                   </td>
                   <td className="col-decision">
                     <span className={`decision decision-${item.decision ?? 'none'}`}>{decisionWords(item.decision)}</span>
