@@ -54,7 +54,7 @@ export function ActivityPane() {
         </p>
       ) : null}
       <div className="table-wrap" tabIndex={0} role="region" aria-label="Activity log">
-        <table className="table">
+        <table className="table table-wraps">
           <thead>
             <tr>
               <th scope="col" className="col-time">Time</th>

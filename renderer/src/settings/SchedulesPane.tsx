@@ -75,7 +75,7 @@ export function SchedulesPane() {
         <PlaceholderPane icon={AlarmClock} title="Nothing is scheduled." detail="Add a reminder above, ask Pavise “remind me to call Sam tomorrow at 9”, or run pavise schedule add." />
       ) : (
         <div className="table-wrap" tabIndex={0} role="region" aria-label="Scheduled">
-          <table className="table">
+          <table className="table table-wraps">
             <thead>
               <tr>
                 <th scope="col">What</th>
@@ -99,12 +99,16 @@ export function SchedulesPane() {
                     }} onCancel={() => setEditing(undefined)} />
                 ) : (
                   <tr key={item.id} data-job-id={item.id} className={item.status === 'paused' ? 'paused' : undefined}>
-                    <td title={revealInvisible(item.title)}>{revealInvisible(item.title)}</td>
+                    <td title={revealInvisible(item.title)}>
+                      <span className="clamp-2">{revealInvisible(item.title)}</span>
+                    </td>
                     <td>
                       {KIND_WORDS[item.kind]}
                       {item.status === 'active' || item.status === 'paused' ? '' : ` (${item.status})`}
                     </td>
-                    <td title={item.when}>{item.status === 'paused' ? 'paused' : item.when}</td>
+                    <td title={item.when}>
+                      <span className="clamp-2">{item.status === 'paused' ? 'paused' : item.when}</span>
+                    </td>
                     <td>
                       <div className="schedule-actions">
                       {item.kind === 'reminder' && (
