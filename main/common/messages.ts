@@ -88,6 +88,12 @@ export interface UserMessage {
 export interface AssistantMessage {
   readonly role: 'assistant';
   readonly content: readonly (TextBlock | ToolCallBlock)[];
+  /**
+   * Set when the model wrote this having been shown something less trusted than the owner that is not itself a
+   * stored message (a memory or summary in the turn's memory preamble): what the model repeats from it keeps its
+   * label in later turns, summaries and recall. Absent: the model's words are as trusted as the history around them.
+   */
+  readonly provenance?: Provenance;
   readonly stopReason: StopReason;
   readonly usage: Usage;
   readonly provider: string;

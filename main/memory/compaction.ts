@@ -62,7 +62,7 @@ export class Compactor {
   async compact(sessionId: string, chunk: readonly Message[], throughSeq: number, signal: AbortSignal): Promise<CompactionResult> {
     const previous = this.deps.store.summary(sessionId);
     const fromSeq = (previous?.throughSeq ?? 0) + 1;
-    const chunkLabel = weakest([previous?.provenance, ...chunk.map((message) => (message.role === 'assistant' ? undefined : message.provenance))]);
+    const chunkLabel = weakest([previous?.provenance, ...chunk.map((message) => message.provenance)]);
     // Only memories of the chunk's own trust are shown: weaker ones would taint what comes back, stronger ones
     // cannot be replaced by it anyway.
     const shown = this.deps.store.list({ label: chunkLabel.kind, limit: EXISTING_SHOWN }).filter((memory) => sameLabel(memory.provenance, chunkLabel));

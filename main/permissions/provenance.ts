@@ -57,7 +57,8 @@ export function analyzeTurn(context: readonly Message[], privateReaders: Readonl
   };
   let readPrivateData = false;
   for (const message of context) {
-    if (message.role === 'assistant') continue;
+    // A reply carries a label only when the model wrote it after reading someone else's memory (TurnRunner).
+    if (message.provenance === undefined) continue;
     if (message.provenance.kind === 'untrusted') addSource(message.provenance.source, message.provenance.detail);
     if (message.provenance.kind === 'contact') addSource('non_owner_sender', `your contact ${message.provenance.contactId}`);
     if (message.role === 'toolResult' && !message.isError && privateReaders.has(message.toolName)) readPrivateData = true;

@@ -1,6 +1,7 @@
 import { runTurn, type AgentHooks, type TurnResult } from '../agent/loop.js';
 import type { AgentEvent } from '../agent/events.js';
-import type { Provenance, UserMessage } from '../common/messages.js';
+import { weakest } from '../common/labels.js';
+import type { Message, Provenance, UserMessage } from '../common/messages.js';
 import type { Provider } from '../llm/provider.js';
 import type { PreparedContext } from '../memory/context.js';
 import type { Memory } from '../memory/memory.js';
@@ -77,8 +78,10 @@ export class TurnRunner {
       beforeModelCall: (modelRequest) => deps.gate.beforeModelCall(modelRequest),
       transformContext: (messages) => deps.gate.transformContext(prepared ? prepared.fit(messages) : messages),
       onEvent: (event) => {
-        // What is stored is scrubbed too: a secret the model decoded must not live on in the history.
-        if (event.type === 'message') deps.sessions.append(sessionId, deps.broker.redactValue(event.message));
+        // What is stored is scrubbed too: a secret the model decoded must not live on in the history. A reply written
+        // after the preamble showed someone else's memory is stored with that label: the preamble is not stored, and
+        // what the model repeated from it must not come back later as the owner's.
+        if (event.type === 'message') deps.sessions.append(sessionId, deps.broker.redactValue(labelled(event.message, prepared?.preambleLabel)));
         request.onEvent?.(event);
       },
     };
@@ -98,4 +101,10 @@ export class TurnRunner {
     });
     return { ...result, reply: deps.broker.redact(result.reply), ...(request.replyTo ? { replyTo: request.replyTo } : {}) };
   }
+}
+
+/** An assistant message labelled with what the preamble showed, when that was less trusted than the owner. */
+function labelled(message: Message, shown: Provenance | undefined): Message {
+  if (message.role !== 'assistant' || shown === undefined || shown.kind === 'owner') return message;
+  return { ...message, provenance: weakest([message.provenance, shown]) };
 }

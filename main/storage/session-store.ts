@@ -221,7 +221,7 @@ function encode(message: Message): EncodedMessage {
   if (typeof content !== 'string') throw new Error('A message must be a JSON-encodable object.');
   return {
     content,
-    provenance: message.role === 'assistant' ? null : JSON.stringify(message.provenance),
+    provenance: message.role === 'assistant' && message.provenance === undefined ? null : JSON.stringify(message.provenance),
     toolCalls: message.role === 'assistant' ? encodeToolCalls(message) : [],
   };
 }
