@@ -137,7 +137,15 @@ export class MemoryRecall {
     if (matches.length === 0) return [];
     const best = -matches[0]!.score || 1;
     const scores = new Map(matches.map((match) => [match.id, -match.score / best]));
-    const items = new Map(this.#store.getMany(matches.map((match) => match.id)).map((item) => [item.id, item]));
+    // The index's owner word is only text in `who`: anyone may take it as a display name. The owner's words are
+    // those stored as the owner's.
+    const ownerOnly = options.who !== undefined && this.#isOwnerName(options.who);
+    const items = new Map(
+      this.#store
+        .getMany(matches.map((match) => match.id))
+        .filter((item) => !ownerOnly || item.fromOwner)
+        .map((item) => [item.id, item]),
+    );
 
     // Widening: a strong hit lends part of its score to the turns around it.
     const lent = new Map<number, number>();
