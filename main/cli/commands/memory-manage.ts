@@ -1,4 +1,5 @@
 import { describeLabel, ORIGIN_WORDS } from '../../common/memory-view.js';
+import { revealInvisible } from '../../common/visible-text.js';
 import { OWNER } from '../../common/messages.js';
 import { LongTermMemories } from '../../memory/memories.js';
 import { exportMarkdown } from '../../memory/export.js';
@@ -28,11 +29,19 @@ function memoryId(raw: string | undefined, usage: string): number {
   return id;
 }
 
+/**
+ * A memory's words are often someone else's: terminal escapes and invisible characters are shown, never sent to the
+ * terminal, and a line break continues indented, so the text cannot hide its label or pose as another memory.
+ */
+function printable(text: string): string {
+  return revealInvisible(text).replace(/\n/g, '\n    ');
+}
+
 function line(memory: Memory): string {
   const date = new Date(memory.updatedAt).toISOString().slice(0, 10);
-  const from = memory.provenance.kind === 'owner' ? '' : `  [from ${describeLabel(memory.provenance)}]`;
+  const from = memory.provenance.kind === 'owner' ? '' : `  [from ${printable(describeLabel(memory.provenance))}]`;
   const old = memory.supersededBy !== undefined ? `  (replaced by #${memory.supersededBy})` : '';
-  return `#${memory.id}  ${date}  ${memory.text}${from}${old}\n`;
+  return `#${memory.id}  ${date}  ${printable(memory.text)}${from}${old}\n`;
 }
 
 const LIST_USAGE = 'list [--json] [--all] [--label owner|contact|untrusted] [--limit N]';
@@ -77,12 +86,12 @@ export async function memoryShowCommand(args: string[], io: CliIO): Promise<numb
       return EXIT.ok;
     }
     const out = [
-      `Memory #${memory.id}: ${memory.text}`,
-      `From: ${describeLabel(memory.provenance)}`,
+      `Memory #${memory.id}: ${printable(memory.text)}`,
+      `From: ${printable(describeLabel(memory.provenance))}`,
       `How: ${ORIGIN_WORDS[memory.origin]}`,
       `Created: ${new Date(memory.createdAt).toISOString()}  Updated: ${new Date(memory.updatedAt).toISOString()}`,
       ...(memory.supersededBy !== undefined ? [`Replaced by: #${memory.supersededBy}`] : []),
-      `Sources: ${memory.sources.length === 0 ? 'none recorded' : memory.sources.map((source) => `${source.kind} ${source.ref}`).join(', ')}`,
+      `Sources: ${memory.sources.length === 0 ? 'none recorded' : memory.sources.map((source) => `${source.kind} ${printable(source.ref)}`).join(', ')}`,
       ...(history.length > 0 ? ['Earlier versions:', ...history.map((version) => `  ${line(version).trimEnd()}`)] : []),
     ];
     io.stdout.write(`${out.join('\n')}\n`);
