@@ -57,6 +57,17 @@ const MAY_NAME_A_DATE =
 
 const WORD = /[\p{L}\p{N}][\p{L}\p{N}'’]*/gu;
 
+/**
+ * The most words a query matches on. A question names a few things; a pasted page would otherwise become an FTS5
+ * query of thousands of alternatives, each counted and ranked (seconds per turn, as the preamble recalls on every one).
+ */
+const MAX_TERMS = 64;
+
+/** The words of a `who` filter, as the index compares them; none when it names no one ("*", quotes, NUL). */
+export function whoWords(who: string): string[] {
+  return who.toLowerCase().match(WORD) ?? [];
+}
+
 export function parseQuery(query: string, options: ParseOptions): ParsedQuery {
   let text = query;
   let period: ParsedQuery['period'];
@@ -78,7 +89,7 @@ export function parseQuery(query: string, options: ParseOptions): ParsedQuery {
       continue;
     }
     if (STOP_WORDS.has(word) || word.length === 0) continue;
-    if (!terms.includes(word)) terms.push(word);
+    if (terms.length < MAX_TERMS && !terms.includes(word)) terms.push(word);
   }
   return { terms, namesOwner, period, words };
 }
@@ -93,8 +104,8 @@ export function toMatch(parsed: ParsedQuery, who?: string, people: ReadonlySet<s
   const parts = parsed.terms.map((term) => (people.has(term) ? `who : ${quote(term)}` : quote(term)));
   if (parsed.namesOwner) parts.push(`who : ${quote(OWNER_TOKEN)}`);
   if (parts.length === 0) return undefined;
-  const whoWords = who === undefined ? [] : (who.toLowerCase().match(WORD) ?? []);
-  return whoWords.length === 0 ? { anyOf: parts } : { anyOf: parts, filter: `who : (${whoWords.map(quote).join(' ')})` };
+  const words = who === undefined ? [] : whoWords(who);
+  return words.length === 0 ? { anyOf: parts } : { anyOf: parts, filter: `who : (${words.map(quote).join(' ')})` };
 }
 
 /** The same query as one FTS5 expression. */

@@ -1,6 +1,6 @@
 import type { Provenance } from '../common/messages.js';
 import type { MemoryItem, MemoryStore } from '../storage/memory-store.js';
-import { OWNER_TOKEN, parseQuery, speakersOf, toMatch, wordSet, type DateParser } from './query.js';
+import { OWNER_TOKEN, parseQuery, speakersOf, toMatch, whoWords, wordSet, type DateParser } from './query.js';
 import { mmr } from './rerank.js';
 
 /** One recalled item, as the CLI, the `recall` tool and the Memory pane show it. `at` is ms since the epoch. */
@@ -128,6 +128,8 @@ export class MemoryRecall {
 
   /** The text ranking alone (synchronous once the date parser is loaded; tests and the bench use it through search). */
   #textRanking(query: string, options: RecallOptions, limit: number): MemoryItem[] {
+    // A filter that names no one matches no one: it is never dropped.
+    if (options.who !== undefined && !this.#isOwnerName(options.who) && whoWords(options.who).length === 0) return [];
     const now = this.#now();
     const parsed = parseQuery(query, { ownerName: this.#ownerName, now, parseDate: this.#parseDate });
     const people = new Set(parsed.terms.filter((term) => this.#store.isSenderWord(term)));
@@ -202,11 +204,8 @@ export class MemoryRecall {
     if (who === undefined) return true;
     if (this.#isOwnerName(who)) return item.fromOwner;
     const haystack = `${item.senderName ?? ''} ${item.sender}`.toLowerCase();
-    return who
-      .toLowerCase()
-      .split(/\s+/)
-      .filter(Boolean)
-      .every((word) => haystack.includes(word));
+    const words = whoWords(who);
+    return words.length > 0 && words.every((word) => haystack.includes(word));
   }
 }
 

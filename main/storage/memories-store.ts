@@ -214,7 +214,8 @@ export class MemoriesStore {
   relevant(words: readonly string[], limit: number): Memory[] {
     checkLimit(limit);
     if (words.length === 0) return [];
-    const query = words.map((word) => `"${word.replaceAll('"', '""')}"`).join(' OR ');
+    // FTS5 reads a NUL as the end of the query: it is left out, never allowed to cut the quoting short.
+    const query = words.map((word) => `"${word.replaceAll('\u0000', '').replaceAll('"', '""')}"`).join(' OR ');
     return this.#relevant.all(query, limit).map((row) => this.#toMemory(row));
   }
 

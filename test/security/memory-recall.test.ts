@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Provenance } from '../../main/common/messages.js';
+import { LongTermMemories } from '../../main/memory/memories.js';
 import { MemoryRecall } from '../../main/memory/recall.js';
 import type { MemoryItemInput, MemoryStore } from '../../main/storage/memory-store.js';
 import { openStorage, type Storage } from '../../main/storage/storage.js';
@@ -61,5 +62,72 @@ describe('recall filters hold against what strangers write', () => {
       expect(hits.map((hit) => hit.text)).toEqual(['The spare key is under the blue pot']);
       for (const hit of hits) expect(hit.provenance.kind).toBe('owner');
     }
+  });
+});
+
+describe('FTS5 syntax in queries, filters and remembered text is only ever searched for', () => {
+  const HOSTILE = [
+    '"',
+    '""',
+    '" OR "',
+    'key" OR text : "a',
+    'NEAR(spare key, 2)',
+    'text : spare',
+    'who : paviseowner',
+    '{text who} : key',
+    '- key',
+    'spare*',
+    '*',
+    '^spare',
+    '(spare',
+    'spare)',
+    'spare AND',
+    'NOT spare',
+    'spare\u0000key',
+    '\u0000',
+    "spare' key",
+    'spare’s key',
+    'spare + key',
+    'rank MATCH 1',
+    "'; DROP TABLE memory_items; --",
+    '\ud800 unpaired surrogate',
+    '²³ ⅷ ① ꧐',
+  ];
+
+  it('recall answers every hostile query and filter with a result, never an FTS5 error, and nothing across a filter', async () => {
+    store.ingest([
+      item('The spare key is under the blue pot', { sender: 'robin', fromOwner: true, provenance: OWNER, channel: 'imessage', conversation: 'c1' }),
+      item('NEAR(spare key) "text : who" * ^ ( ) the spare key', {}),
+    ]);
+    for (const query of HOSTILE) {
+      for (const who of [undefined, query, 'me']) {
+        const result = await recall().search(`${query} spare key`, who === undefined ? {} : { who });
+        if (who === 'me') for (const hit of result.hits) expect(hit.fromOwner).toBe(true);
+        // A hostile filter is matched as words of who said it: the stranger never passes a filter naming no word of
+        // theirs, and a filter naming no one ("*", quotes, NUL) matches no one rather than being dropped.
+        if (who === query) expect(result.hits).toEqual([]);
+      }
+    }
+  });
+
+  it('long-term memories are searched for hostile words without error, and a superseded memory is never current', () => {
+    const memories = storage.memories;
+    const longTerm = new LongTermMemories(memories, (work) => storage.transaction(work));
+    const first = memories.insert({ text: 'The spare key is under the blue pot', subject: 'the spare key', provenance: OWNER, origin: 'owner' });
+    const second = memories.insert({ text: 'The spare key is with Sam', subject: 'the spare key', provenance: OWNER, origin: 'owner' });
+    memories.supersede(first.id, second.id);
+    for (const query of HOSTILE) {
+      expect(memories.relevant([query, 'spare', 'key'], 50).map((memory) => memory.id)).toEqual([second.id]);
+      expect(longTerm.relevantTo(`${query} spare key`, 50).map((memory) => memory.id)).toEqual([second.id]);
+    }
+  });
+
+  it('a huge query (every word distinct) is answered promptly', async () => {
+    store.ingest([item('The spare key is under the blue pot', { fromOwner: true, provenance: OWNER })]);
+    const words = Array.from({ length: 40_000 }, (_, index) => `w${index.toString(36)}x`).join(' ');
+    const started = performance.now();
+    const result = await recall().search(`spare key ${words}`, {});
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(result.hits.map((hit) => hit.text)).toContain('The spare key is under the blue pot');
   });
 });
