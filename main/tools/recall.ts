@@ -25,6 +25,12 @@ export interface RecallLike {
 }
 
 const DEFAULT_LIMIT = 10;
+/** The most of one item's text, and of the whole answer, handed to the model (about 500 and 5,000 tokens). */
+const MAX_ITEM_CHARS = 2_000;
+const MAX_OUTPUT_CHARS = 20_000;
+const MAX_NAME_CHARS = 200;
+
+const clip = (text: string): string => (text.length > MAX_NAME_CHARS ? `${text.slice(0, MAX_NAME_CHARS)}…` : text);
 
 const day = z
   .string()
@@ -59,19 +65,37 @@ export function createRecallTool(memory: RecallLike): Tool<RecallInput> {
       const range = { ...(from ? { from: Date.parse(from) } : {}), ...(to ? { to: endOf(to) } : {}) };
       const result = await memory.search(query, { limit, ...range, ...(who ? { who } : {}) }, signal);
       if (result.hits.length === 0) return result.notice ? `Nothing remembered matches that. (${result.notice})` : 'Nothing remembered matches that.';
-      const content = JSON.stringify({
-        ...(result.notice ? { notice: result.notice } : {}),
-        items: result.hits.map((hit) => ({
+      // Remembered text is anyone's and any length (an imported paste of megabytes): each item is cut, and items stop
+      // once the answer would outgrow a turn's context.
+      const items: Record<string, unknown>[] = [];
+      const shown: RecalledLike[] = [];
+      let size = 0;
+      let cut = false;
+      for (const hit of result.hits) {
+        const text = hit.text.length > MAX_ITEM_CHARS ? `${hit.text.slice(0, MAX_ITEM_CHARS)} …(cut: ${hit.text.length - MAX_ITEM_CHARS} more characters)` : hit.text;
+        cut ||= text !== hit.text;
+        const item = {
           id: hit.id,
           at: new Date(hit.at).toISOString(),
-          from: hit.fromOwner ? 'owner' : (hit.senderName ?? hit.sender),
-          channel: hit.ref.channel,
-          conversation: hit.ref.conversation,
+          from: hit.fromOwner ? 'owner' : clip(hit.senderName ?? hit.sender),
+          channel: clip(hit.ref.channel),
+          conversation: clip(hit.ref.conversation),
           label: hit.provenance.kind,
-          text: hit.text,
-        })),
-      });
-      const label = weakest(result.hits.map((hit) => hit.provenance));
+          text,
+        };
+        size += JSON.stringify(item).length;
+        if (size > MAX_OUTPUT_CHARS && items.length > 0) break;
+        items.push(item);
+        shown.push(hit);
+      }
+      const left = result.hits.length - items.length;
+      const notices = [
+        result.notice,
+        cut ? 'Long items were cut.' : undefined,
+        left > 0 ? `${left} more matching item(s) were left out to keep this short; ask for fewer or narrow the search.` : undefined,
+      ].filter((notice): notice is string => notice !== undefined);
+      const content = JSON.stringify({ ...(notices.length > 0 ? { notice: notices.join(' ') } : {}), items });
+      const label = weakest(shown.map((hit) => hit.provenance));
       return label.kind === 'owner' ? content : { content, provenance: label };
     },
   });
