@@ -53,7 +53,12 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   audit: async () => (await import('./commands/audit.js')).auditCommand,
   doctor: async () => (await import('./commands/doctor.js')).doctorCommand,
   imessage: async () => (await import('./commands/imessage.js')).imessageCommand,
-  gateway: async () => (await import('./commands/gateway.js')).gatewayCommand,
+  gateway: async () => {
+    // Before the gateway's modules load: loading them is what grows the heap that these limits keep small. Its own
+    // chunk, so that other commands do not load node:v8.
+    (await import('./gateway-heap.js')).limitGatewayHeap();
+    return (await import('./commands/gateway.js')).gatewayCommand;
+  },
   pair: async () => (await import('./commands/pair.js')).pairCommand,
   calendar: async () => (await import('./commands/calendar.js')).calendarCommand,
   schedule: async () => (await import('./commands/schedule.js')).scheduleCommand,

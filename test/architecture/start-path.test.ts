@@ -6,7 +6,7 @@
  * `import()` is loaded at first use and is not in that path.
  */
 import { pathToFileURL } from 'node:url';
-import { resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { build, type BuildOptions, type Metafile } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
 
@@ -43,13 +43,17 @@ const ENTRY_BUDGET_KIB = 16;
 const COMMAND_BUDGET_KIB = 1152;
 
 let metafile: Metafile;
+/** Each output chunk's text, by its path relative to the project (as the metafile names it). */
+const texts = new Map<string, string>();
 beforeAll(async () => {
   const { cliBuildOptions } = (await import(pathToFileURL(resolve(ROOT, 'scripts/cli-build-options.mjs')).href)) as {
     cliBuildOptions: () => BuildOptions;
   };
   const options = cliBuildOptions();
   // Same inputs and chunking as the real build; written nowhere.
-  metafile = (await build({ ...options, sourcemap: false, write: false, metafile: true, outdir: resolve(ROOT, 'dist/start-path-test') })).metafile;
+  const result = await build({ ...options, sourcemap: false, write: false, metafile: true, outdir: resolve(ROOT, 'dist/start-path-test') });
+  metafile = result.metafile;
+  for (const file of result.outputFiles) texts.set(relative(ROOT, file.path), file.text);
 }, 120_000);
 
 function outputFor(entryPoint: string): string {
@@ -132,6 +136,24 @@ describe('what a start loads', () => {
       .filter(([, size]) => size > COMMAND_BUDGET_KIB)
       .map(([command, size]) => `${command}: ${size} KiB`);
     expect(over).toEqual([]);
+  });
+
+  it("the gateway's heap limits are a chunk of their own: the entry imports it as it does the gateway command, no start path holds it", () => {
+    const limits = outputFor('main/cli/gateway-heap.ts');
+    const gateway = outputFor('main/cli/commands/gateway.ts');
+    // Not in any start path: main.ts loads it with import() for the gateway alone, before the gateway's chunk.
+    for (const command of commands()) expect(reachable([ENTRY, command])).not.toContain(limits);
+    const fromEntry = metafile.outputs[outputFor(ENTRY)]?.imports.filter((imported) => imported.kind === 'dynamic-import').map((imported) => imported.path);
+    expect(fromEntry).toContain(limits);
+    expect(fromEntry).toContain(gateway);
+  });
+
+  it('the code a start loads is ASCII (V8 holds a source with one other character at two bytes a character)', () => {
+    const chunks = new Set(commands().flatMap((command) => [...reachable([ENTRY, command])]));
+    expect(chunks.size).toBeGreaterThan(1);
+    for (const chunk of chunks) expect(texts.has(chunk), chunk).toBe(true);
+    const nonAscii = [...chunks].filter((chunk) => /[^\x00-\x7f]/.test(texts.get(chunk) ?? '')).map((chunk) => `${chunk} (${Object.keys(metafile.outputs[chunk]?.inputs ?? {}).join(', ')})`);
+    expect(nonAscii).toEqual([]);
   });
 
   it('phone numbers are compared with the small metadata of libphonenumber-js, not the full one', () => {

@@ -1,6 +1,5 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
 import { GATEWAY_HEARTBEAT_FILE, HEARTBEAT_EVERY_MS } from '../../audit/doctor.js';
 import { createChannels } from '../../channels/registry.js';
 import { Gateway } from '../../gateway/gateway.js';
@@ -14,15 +13,6 @@ import { parseCommandArgs } from '../args.js';
 /** `pavise gateway`: every enabled channel in the foreground, until Ctrl-C or SIGTERM. */
 export async function gatewayCommand(args: string[], io: CliIO): Promise<number> {
   parseCommandArgs('gateway', args, {}, { min: 0, max: 0, usage: '' });
-  // A long-running process that is idle most of the time: V8 would otherwise grow the young generation to 64 MB
-  // during a burst of messages and keep it (measured by `npm run bench -- flood`: ~85 MB of the peak). Growth
-  // factor 1 keeps it at its start size; read by V8 at each resize, so setting it now takes effect.
-  setFlagsFromString('--semi-space-growth-factor=1');
-  // Likewise the old generation: by default V8 lets it reach several times what is live before a full collection
-  // (a burst's garbage took the heap from 30 to 90 MB, and the pages stayed). 15 % over what survived the last
-  // collection keeps it near the live size (flood bench: second burst +1.2 MB instead of +9 to +47 MB), at the
-  // price of more frequent full collections during a burst. Read at each collection, so setting it now works.
-  setFlagsFromString('--heap-growing-percent=15');
   const services = await compose({ env: io.env, loadProviderAtFirstCall: true });
   const controller = new AbortController();
   const stop = (): void => controller.abort();
