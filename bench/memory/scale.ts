@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { unixMsToAppleNanoseconds } from '../../main/channels/imessage/apple-time.js';
 import { ChatDbReader } from '../../main/channels/imessage/chat-db-reader.js';
 import { runImport } from '../../main/cli/commands/imessage-import.js';
+import { SecretBroker } from '../../main/permissions/secret-broker.js';
 import { loadConfig } from '../../main/config/config.js';
 import { BruteForceVectorIndex, normalise, type Embedder } from '../../main/memory/embeddings.js';
 import { MemoryRecall } from '../../main/memory/recall.js';
@@ -177,6 +178,21 @@ async function againstExactRanking(store: MemoryStore, recall: MemoryRecall, lis
   }
 }
 
+/**
+ * The import scrubs every message of the secrets Pavise holds, as `pavise imessage import` does; a home holds a few:
+ * a model API key, a Telegram bot token, the activity log's key, a mail password (values of their real shapes).
+ */
+async function scrubberAsAtHome(): Promise<SecretBroker> {
+  const broker = new SecretBroker({ list: () => Promise.resolve([]), get: () => Promise.resolve(undefined), set: () => Promise.resolve(), delete: () => Promise.resolve(false) });
+  await broker.load({
+    anthropic: `sk-ant-api03-${'Q'.repeat(86)}AA`,
+    telegram: `7312345678:AAF${'x'.repeat(32)}`,
+    'activity-log-key': 'f'.repeat(64),
+    'mail-password': 'correct-horse-battery',
+  });
+  return broker;
+}
+
 export async function scale(options: { messages: number; vectors: number }): Promise<Record<string, unknown>> {
   const work = mkdtempSync(join(tmpdir(), 'pavise-bench-memory-'));
   try {
@@ -187,9 +203,10 @@ export async function scale(options: { messages: number; vectors: number }): Pro
     const config = loadConfig(join(home, 'config.json'));
     const storage = openStorage(join(home, 'pavise.db'), { grantTargetOf: () => '' });
     const reader = ChatDbReader.open(generated.path);
+    const broker = await scrubberAsAtHome();
     let started = performance.now();
     const cpuStarted = process.cpuUsage();
-    const outcome = await runImport(reader, storage, config);
+    const outcome = await runImport(reader, storage, config, { redact: (text) => broker.redact(text) });
     const importMs = performance.now() - started;
     const importCpu = process.cpuUsage(cpuStarted);
     const importCpuMs = (importCpu.user + importCpu.system) / 1000;

@@ -44,6 +44,11 @@ export interface ImportOptions {
   readonly roleOf: (sender: string) => SenderRole;
   /** A person's name for a handle, when the owner's contacts give one. */
   readonly nameOf?: (sender: string) => string | undefined;
+  /**
+   * Scrubs known secret values from a message's text before it is stored, as the gateway does for every live message
+   * (invariant 2): a key the owner once texted must not rest in the database because the history was imported.
+   */
+  readonly redact?: ((text: string) => string) | undefined;
   readonly batchSize?: number;
   readonly signal?: AbortSignal | undefined;
   readonly onProgress?: (progress: ImportProgress) => void;
@@ -108,7 +113,8 @@ async function importAll(source: MessageSource, store: MemoryStore, options: Imp
     for (const message of messages) {
       if (message.text.trim() === '' || message.itemType !== 0 || message.kind === 'reaction') continue;
       if (options.since !== undefined && message.date < options.since) continue;
-      items.push(toItem(message, message.isFromMe ? 'owner' : roleOf(message.sender), options.nameOf, labelFor));
+      const item = toItem(message, message.isFromMe ? 'owner' : roleOf(message.sender), options.nameOf, labelFor);
+      items.push(options.redact ? { ...item, text: options.redact(item.text) } : item);
     }
     lastRowid = messages.at(-1)!.rowid;
     const added = store.ingestBatch(options.sourceKey, items, lastRowid, now());

@@ -26,14 +26,19 @@ afterEach(() => {
   home.cleanup();
 });
 
-async function run(args: string[], env = home.env) {
+/** The Keychain tests need the throwaway keyring scripts/test.sh provides (or a Mac). */
+const keyring = process.env.PAVISE_TEST_KEYRING === '1' || process.platform === 'darwin';
+
+async function run(args: string[], env = home.env, input = '') {
+  const stdin = new PassThrough();
+  stdin.end(input);
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   let out = '';
   let err = '';
   stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
   stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
-  const code = await main(args, { stdin: new PassThrough(), stdout, stderr, env });
+  const code = await main(args, { stdin, stdout, stderr, env });
   return { code, stdout: out, stderr: err };
 }
 
@@ -178,6 +183,32 @@ describe('pavise imessage import', () => {
     fixture.db.exec('COMMIT');
     expect((await run(['imessage', 'import', '--db', fixture.path])).code).toBe(0);
     expect(memoryRows()).toHaveLength(5);
+  });
+
+  it('an API key in the environment is scrubbed from imported text, as from every live message', async () => {
+    const key = 'sk-ant-api03-imported-' + 'z'.repeat(40);
+    const sam = fixture.addHandle('sam@example.com');
+    const chat = fixture.addChat({ guid: 'iMessage;-;sam@example.com', handles: [sam] });
+    fixture.addMessage({ chat, handle: sam, text: `here is the key: ${key}`, isFromMe: true, date: T0, guid: 'K-1' });
+    fixture.addMessage({ chat, handle: sam, text: `and once more in base64: ${Buffer.from(key).toString('base64')}`, date: T0 + 1, guid: 'K-2' });
+    const imported = await run(['imessage', 'import', '--db', fixture.path], { ...home.env, ANTHROPIC_API_KEY: key });
+    expect(imported.code).toBe(0);
+    const texts = memoryRows().map((row) => row.text);
+    expect(texts).toEqual(['here is the key: [secret:env:ANTHROPIC_API_KEY]', 'and once more in base64: [secret:env:ANTHROPIC_API_KEY]']);
+    const database = readFileSync(join(home.home, 'pavise.db')).toString('latin1');
+    expect(database).not.toContain(key);
+  });
+
+  it.runIf(keyring)('a secret kept in the Keychain is scrubbed from imported text; the rest of the message is kept', async () => {
+    const token = 'door-code-token-' + 'q7'.repeat(12);
+    expect((await run(['secrets', 'set', 'front-door'], home.env, `${token}\n`)).code).toBe(0);
+    const sam = fixture.addHandle('sam@example.com');
+    const chat = fixture.addChat({ guid: 'iMessage;-;sam@example.com', handles: [sam] });
+    fixture.addMessage({ chat, handle: sam, text: `The door token is ${token}, see you at 8`, date: T0, guid: 'K-3' });
+    const imported = await run(['imessage', 'import', '--db', fixture.path]);
+    expect(imported.code).toBe(0);
+    expect(memoryRows().map((row) => row.text)).toEqual(['The door token is [secret:front-door], see you at 8']);
+    expect(readFileSync(join(home.home, 'pavise.db')).toString('latin1')).not.toContain(token);
   });
 
   it('Ctrl-C stops after a stored batch; running again resumes with nothing lost or stored twice', { timeout: 120_000 }, async () => {

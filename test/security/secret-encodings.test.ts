@@ -31,6 +31,8 @@ describe('secrets are scrubbed in every encoding', () => {
   it('in base64 wrapped over lines', () => expectScrubbed(base64At(1).replace(/(.{16})/g, '$1\n')));
   it('URL-encoded', () => expectScrubbed(encodeURIComponent(SECRET).replace(/[A-Za-z0-9_]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`)));
   it('with spaces in between', () => expectScrubbed(SECRET.split('').join(' ')));
+  // Plain ASCII takes the quick path (no folding); every ASCII separator folding drops must still be seen through.
+  it('with tabs, line breaks, vertical tabs and form feeds in between', () => expectScrubbed(SECRET.split('').join('\t\n\v\f\r')));
   it('with zero-width characters in between', () => expectScrubbed(SECRET.split('').join('\u200B')));
   it('with a soft hyphen and word joiners in between', () => expectScrubbed(SECRET.split('').join('\u00AD\u2060')));
   it('in full-width characters', () => expectScrubbed(fullWidth(SECRET)));
