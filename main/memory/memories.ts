@@ -24,6 +24,11 @@ export const MAX_MEMORY_CHARS = 2_000;
 
 const RANK = { owner: 0, contact: 1, untrusted: 2 } as const;
 
+/** How many ranked memories are read per place shown, so the owner's own can be found behind others' claims. */
+const OTHERS_LOOKAHEAD = 4;
+/** The store's limit on one lookup. */
+const MAX_CANDIDATES = 100;
+
 /**
  * May a memory labelled `next` replace one labelled `previous`? Only when it is at least as trusted: a stranger's
  * claim never overwrites what the owner said (memory poisoning), and one contact never overwrites another's words.
@@ -132,8 +137,25 @@ export class LongTermMemories {
   }
 
   /** Current memories relevant to `text`, best first; owner's before others' at equal rank is left to the search. */
+  /**
+   * The memories most relevant to `text`, best first. Others' memories (a contact's, or facts kept from a stranger's
+   * text without asking anyone) take at most half of the places while the owner's own are there to fill them, so
+   * a flood of someone else's relevant-sounding claims cannot push out what the owner told Pavise.
+   */
   relevantTo(text: string, limit: number): Memory[] {
-    return this.store.relevant(searchWords(text), limit);
+    const ranked = this.store.relevant(searchWords(text), Math.min(limit * OTHERS_LOOKAHEAD, MAX_CANDIDATES));
+    const ownersShown = ranked.filter((memory) => memory.provenance.kind === 'owner').slice(0, limit).length;
+    let othersLeft = Math.max(Math.ceil(limit / 2), limit - ownersShown);
+    const shown: Memory[] = [];
+    for (const memory of ranked) {
+      if (shown.length === limit) break;
+      if (memory.provenance.kind !== 'owner') {
+        if (othersLeft === 0) continue;
+        othersLeft--;
+      }
+      shown.push(memory);
+    }
+    return shown;
   }
 
   forget(id: number): number {

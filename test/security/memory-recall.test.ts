@@ -123,6 +123,32 @@ describe('FTS5 syntax in queries, filters and remembered text is only ever searc
     }
   });
 
+  it('a flood of others’ relevant-sounding memories cannot push the owner’s own out of a turn’s memories', () => {
+    const memories = storage.memories;
+    const longTerm = new LongTermMemories(memories, (work) => storage.transaction(work));
+    // Kept from a stranger's chats without asking anyone, each worded to match a passport question better than the
+    // owner's own facts do.
+    for (let index = 0; index < 30; index++) {
+      memories.insert({ text: `Passport passport renewal passport office number ${index}`, subject: `passport ${index}`, provenance: STRANGER, origin: 'extraction' });
+    }
+    const owners = [
+      memories.insert({ text: 'My passport expires in June 2027', subject: 'my passport', provenance: OWNER, origin: 'owner' }),
+      memories.insert({ text: 'The passport photos are in the desk drawer', subject: 'the passport photos', provenance: OWNER, origin: 'owner' }),
+    ];
+    expect(memories.relevant(['passport'], 12).some((memory) => memory.provenance.kind === 'owner')).toBe(false);
+    const shown = longTerm.relevantTo('when does my passport expire?', 12);
+    expect(shown).toHaveLength(12);
+    expect(shown.filter((memory) => memory.provenance.kind === 'owner').map((memory) => memory.id).sort()).toEqual(owners.map((memory) => memory.id).sort());
+
+    // With as many of the owner's own, others' take at most half of the places.
+    for (let index = 0; index < 12; index++) {
+      memories.insert({ text: `Robin's passport note ${index}`, subject: `robin passport ${index}`, provenance: OWNER, origin: 'owner' });
+    }
+    const crowded = longTerm.relevantTo('passport', 12);
+    expect(crowded).toHaveLength(12);
+    expect(crowded.filter((memory) => memory.provenance.kind !== 'owner').length).toBeLessThanOrEqual(6);
+  });
+
   it('a huge query (every word distinct) is answered promptly', async () => {
     store.ingest([item('The spare key is under the blue pot', { fromOwner: true, provenance: OWNER })]);
     const words = Array.from({ length: 40_000 }, (_, index) => `w${index.toString(36)}x`).join(' ');
