@@ -1,30 +1,20 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { Provenance } from '../../main/common/messages.js';
 import { OWNER_TOKEN, parseQuery, speakersOf } from '../../main/memory/query.js';
 import { MemoryRecall } from '../../main/memory/recall.js';
 import type { MemoryItemInput, MemoryStore } from '../../main/storage/memory-store.js';
-import { openStorage, type Storage } from '../../main/storage/storage.js';
+import { useTempStorage } from '../helpers/temp-storage.js';
 
 const OWNER: Provenance = { kind: 'owner' };
 const STRANGER: Provenance = { kind: 'untrusted', source: 'non_owner_sender', detail: 'imessage +15550009999' };
 const NOW = Date.UTC(2024, 8, 1, 12);
 
-let dir: string;
-let storage: Storage;
+const currentStorage = useTempStorage('pavise-recall-');
 let store: MemoryStore;
 let guid = 0;
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'pavise-recall-'));
-  storage = openStorage(join(dir, 'pavise.db'), { grantTargetOf: () => '' });
-  store = storage.memory;
-});
-afterEach(() => {
-  storage.close();
-  rmSync(dir, { recursive: true, force: true });
+  store = currentStorage().memory;
 });
 
 function item(text: string, at: number, fields: Partial<MemoryItemInput> = {}): MemoryItemInput {

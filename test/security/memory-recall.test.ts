@@ -1,13 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { Provenance } from '../../main/common/messages.js';
 import { LongTermMemories } from '../../main/memory/memories.js';
 import { MemoryRecall } from '../../main/memory/recall.js';
 import { createRecallTool } from '../../main/tools/recall.js';
 import type { MemoryItemInput, MemoryStore } from '../../main/storage/memory-store.js';
-import { openStorage, type Storage } from '../../main/storage/storage.js';
+import type { Storage } from '../../main/storage/storage.js';
+import { useTempStorage } from '../helpers/temp-storage.js';
 
 /**
  * Recall's boundaries against hostile remembered text: anyone can put words (and a display name) into the index, so
@@ -18,19 +16,14 @@ const OWNER: Provenance = { kind: 'owner' };
 const STRANGER: Provenance = { kind: 'untrusted', source: 'non_owner_sender', detail: 'telegram 4242' };
 const NOW = Date.UTC(2024, 8, 1, 12);
 
-let dir: string;
+const currentStorage = useTempStorage('pavise-sec-recall-');
 let storage: Storage;
 let store: MemoryStore;
 let guid = 0;
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'pavise-sec-recall-'));
-  storage = openStorage(join(dir, 'pavise.db'), { grantTargetOf: () => '' });
+  storage = currentStorage();
   store = storage.memory;
-});
-afterEach(() => {
-  storage.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 function item(text: string, fields: Partial<MemoryItemInput> = {}): MemoryItemInput {
