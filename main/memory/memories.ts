@@ -144,8 +144,8 @@ export class LongTermMemories {
    */
   relevantTo(text: string, limit: number): Memory[] {
     const ranked = this.store.relevant(searchWords(text), Math.min(limit * OTHERS_LOOKAHEAD, MAX_CANDIDATES));
-    const ownersShown = ranked.filter((memory) => memory.provenance.kind === 'owner').slice(0, limit).length;
-    let othersLeft = Math.max(Math.ceil(limit / 2), limit - ownersShown);
+    const owners = ranked.filter((memory) => memory.provenance.kind === 'owner').length;
+    let othersLeft = Math.max(Math.ceil(limit / 2), limit - owners);
     const shown: Memory[] = [];
     for (const memory of ranked) {
       if (shown.length === limit) break;
