@@ -5,7 +5,7 @@ export interface MemoryView {
   readonly id: number;
   readonly text: string;
   readonly provenance: Provenance;
-  /** The label in plain words: "you", "your contact imessage:+1555…", "a message from someone who is not you (…)". */
+  /** The label in plain words, read after "from": "you", "your contact imessage:+1555…", "someone who is not you — imessage Sam (+1555…)". */
   readonly from: string;
   readonly origin: 'tool' | 'owner' | 'extraction';
   readonly createdAt: number;
@@ -15,7 +15,7 @@ export interface MemoryView {
 }
 
 const SOURCE_WORDS = {
-  non_owner_sender: 'a message from someone who is not you',
+  non_owner_sender: 'someone who is not you',
   web: 'a web page',
   email: 'an email',
   calendar_invite: 'a calendar invite',
@@ -30,7 +30,7 @@ export function describeLabel(provenance: Provenance): string {
     case 'contact':
       return `your contact ${provenance.contactId}`;
     case 'untrusted':
-      return `${SOURCE_WORDS[provenance.source]}${provenance.detail ? ` (${provenance.detail})` : ''}`;
+      return `${SOURCE_WORDS[provenance.source]}${provenance.detail ? ` — ${provenance.detail}` : ''}`;
   }
 }
 

@@ -48,7 +48,7 @@ describe('pavise memory list | show | forget | export | add', () => {
     expect(list.stdout).toContain(`#${mum}`);
     expect(list.stdout).toContain("Mum's birthday is 13 March");
     expect(list.stdout).not.toContain('12 March');
-    expect(list.stdout).toMatch(/notes sent to \+15559990000 {2}\[from a message from someone who is not you \(imessage Sam\)\]/);
+    expect(list.stdout).toMatch(/notes sent to \+15559990000 {2}\[from someone who is not you — imessage Sam\]/);
     const all = await pavise('memory', 'list', '--all');
     expect(all.stdout).toMatch(/12 March {2}\(replaced by #\d+\)/);
     const json = JSON.parse((await pavise('memory', 'list', '--json', '--label', 'untrusted')).stdout) as { text: string; from: string }[];

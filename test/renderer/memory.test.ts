@@ -47,7 +47,7 @@ describe('settings: memory', () => {
     expect(shown).not.toContain("Mum's birthday is 21 March");
     const claim = page.locator(`[data-memory-id="${ids.claim}"]`);
     expect(await claim.locator('.untrusted-badge').textContent()).toBe('Not from you');
-    expect(await claim.locator('.memory-meta').textContent()).toContain('from a message from someone who is not you (imessage Sam (+15559990000))');
+    expect(await claim.locator('.memory-meta').textContent()).toContain('from someone who is not you — imessage Sam (+15559990000)');
     const birthday = page.locator(`[data-memory-id="${ids.birthday}"]`);
     expect(await birthday.locator('.untrusted-badge').count()).toBe(0);
     expect(await birthday.locator('.memory-meta').textContent()).toMatch(/from you · remembered in a conversation · .* · source: conversation chat#14/);
@@ -103,7 +103,7 @@ describe('settings: memory', () => {
     expect(markdown.suggestedFilename()).toMatch(/^pavise-memories-\d{4}-\d{2}-\d{2}\.md$/);
     const md = readFileSync((await markdown.path()) ?? '', 'utf8');
     expect(md).toContain('4 current, 1 replaced');
-    expect(md).toContain('from a message from someone who is not you');
+    expect(md).toContain('from someone who is not you — imessage Sam');
     const [jsonl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'JSON lines' }).click()]);
     const rows = readFileSync((await jsonl.path()) ?? '', 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { text: string });
     expect(rows).toHaveLength(5);
