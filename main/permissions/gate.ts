@@ -149,6 +149,13 @@ export class PermissionGate {
     }
     const consumed = this.options.approvals.consume(approval.id, approvalHash(tool.name, input, provenance, effectsNow), this.#now());
     if (!consumed.ok) return { action: 'deny', reason: consumed.message };
+    // The approval is spent either way; the pause switch and the runaway guards are read again now, since the wait
+    // may have lasted minutes: an approval given after the owner paused (or after a cap tripped the breaker) runs nothing.
+    if (this.options.switches.get('paused').on) {
+      return { action: 'deny', reason: 'Pavise was paused while this waited for approval; nothing ran. Run `pavise resume` and ask again.' };
+    }
+    const guarded = this.#applyRunawayGuards(effectsNow, verdict);
+    if (guarded.decision === 'deny') return { action: 'deny', reason: guarded.reason };
     this.#allowed.set(call.id, { effects, tainted: provenance.tainted });
     return { action: 'allow', ownerDirected };
   }

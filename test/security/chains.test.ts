@@ -1,0 +1,113 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ApprovalView } from '../../main/common/approvals.js';
+import { compose, type Core } from '../../main/compose.js';
+import { defineTool } from '../../main/tools/tool.js';
+import { ask } from '../helpers/ask.js';
+import { MemorySecretStore } from '../helpers/memory-secret-store.js';
+import { ScriptedProvider, call, text } from '../helpers/scripted-provider.js';
+import { testSource } from '../helpers/tool-source.js';
+
+/**
+ * Chains: one capability's output, or one moment's decision, becoming another's input later. Each test is an attack
+ * across a boundary of time or capability (an approval outliving the pause switch, a reply's link fetched by a third
+ * party, a schedule or stored text carrying a stranger's words into a later turn).
+ */
+
+let dir: string | undefined;
+let services: Core | undefined;
+afterEach(() => {
+  services?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  services = undefined;
+  dir = undefined;
+});
+
+type Step = ConstructorParameters<typeof ScriptedProvider>[0][number];
+
+/** Every run of the test's effectful tools, in order. */
+const ran: { tool: string; input: unknown }[] = [];
+
+/** An effect the gate always asks about (a purchase), recording each run. */
+const purchase = defineTool({
+  name: 'buy_item',
+  description: 'Buy an item for the owner.',
+  input: z.object({ item: z.string(), amountUsd: z.number() }),
+  effects: [{ kind: 'spend', what: { template: 'Buy {item}' }, amountUsd: { arg: 'amountUsd' } }],
+  summary: 'Buy {item} for ${amountUsd}',
+  output: { kind: 'trigger' },
+  execute: (input) => {
+    ran.push({ tool: 'buy_item', input });
+    return 'bought';
+  },
+});
+
+/** An email send outside the outbox (as send_mail is), recording each run. */
+const email = defineTool({
+  name: 'email_someone',
+  description: 'Email someone.',
+  input: z.object({ to: z.string(), text: z.string() }),
+  effects: [{ kind: 'send_message', channel: { template: 'email' }, recipient: { arg: 'to' }, text: { arg: 'text' } }],
+  summary: 'Email {to}: "{text}"',
+  output: { kind: 'trigger' },
+  execute: (input) => {
+    ran.push({ tool: 'email_someone', input });
+    return 'sent';
+  },
+});
+
+async function open(steps: Step[]): Promise<Core> {
+  ran.length = 0;
+  dir = mkdtempSync(join(tmpdir(), 'pavise-chains-'));
+  services = await compose({
+    env: { PAVISE_HOME: dir, ANTHROPIC_API_KEY: 'test-key-not-real' },
+    secrets: new MemorySecretStore(),
+    provider: new ScriptedProvider(steps),
+    extraSources: [testSource([purchase, email])],
+    approvalPollMs: 5,
+  });
+  return services;
+}
+
+describe('the pause switch outlives an approval that was waiting when it was flipped', () => {
+  it('an approval given after the owner paused runs nothing: the effect is refused, and the refusal says paused', async () => {
+    const core = await open([
+      () => ({ content: [call('c1', 'buy_item', { item: 'a gift card', amountUsd: 500 })] }),
+      () => ({ content: [text('done')] }),
+    ]);
+    const shown: ApprovalView[] = [];
+    core.events.on('approval', (approval) => {
+      shown.push(approval);
+      // The owner sees a runaway and pauses everything; the card still shows, and is approved (a stale tap).
+      setImmediate(() => {
+        core.setPaused(true, 'owner:popover');
+        core.gate.decide(approval.id, 'approve', 'popover');
+      });
+    });
+    const outcome = await ask(core, core.sessions.current('local', false), 'buy me a gift card for $500');
+    expect(shown.map((approval) => approval.tool)).toEqual(['buy_item']);
+    expect(ran).toEqual([]);
+    const session = core.sessions.messages(core.sessions.current('local', false));
+    const result = session.find((message) => message.role === 'toolResult');
+    expect(result && 'content' in result ? result.content : '').toMatch(/paused/i);
+    expect(outcome.reply ?? '').not.toContain('bought');
+  });
+
+  it('an email approved after the circuit breaker tripped (a runaway elsewhere) is not sent', async () => {
+    const core = await open([
+      () => ({ content: [call('c1', 'email_someone', { to: 'newperson@example.org', text: 'hello' })] }),
+      () => ({ content: [text('done')] }),
+    ]);
+    core.events.on('approval', (approval) => {
+      setImmediate(() => {
+        core.switches.set('outbound_tripped', true, 'a cap was hit');
+        core.gate.decide(approval.id, 'approve', 'popover');
+      });
+    });
+    await ask(core, core.sessions.current('local', false), 'email newperson@example.org hello');
+    expect(ran).toEqual([]);
+  });
+});
