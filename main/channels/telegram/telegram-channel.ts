@@ -53,6 +53,12 @@ const ALLOWED_UPDATES = ['message', 'edited_message', 'message_reaction', 'callb
 const SEND_TIMEOUT_SECONDS = 30;
 const MAX_SEND_ATTEMPTS = 4;
 const REMEMBERED_SENDS = 200;
+/**
+ * No link previews, ever: to build one Telegram's servers fetch the first address in the message, so a link the model
+ * wrote (after reading the owner's notes, or because a page told it to) would carry its query string to that host
+ * with no effect passing the gate. Links still work when the owner taps them.
+ */
+const NO_PREVIEW = { link_preview_options: { is_disabled: true } } as const;
 
 interface PollState {
   /** The last update_id delivered or recorded; undefined before the first run. */
@@ -292,7 +298,7 @@ export class TelegramChannel implements Channel {
     const messageId = Number(externalId);
     if (token === undefined || token.trim() === '' || !Number.isSafeInteger(messageId)) return false;
     try {
-      await this.api(token, SEND_TIMEOUT_SECONDS).editMessageText(toChatId(conversationId), messageId, text, {}, grammySignal(signal));
+      await this.api(token, SEND_TIMEOUT_SECONDS).editMessageText(toChatId(conversationId), messageId, text, NO_PREVIEW, grammySignal(signal));
       return true;
     } catch {
       return false;
@@ -307,7 +313,7 @@ export class TelegramChannel implements Channel {
     buttons?: InlineKeyboardMarkup,
   ): Promise<{ readonly ok: true; readonly id: string } | Extract<SendResult, { ok: false }>> {
     let plain = false;
-    const markup = buttons ? { reply_markup: buttons } : {};
+    const markup = { ...NO_PREVIEW, ...(buttons ? { reply_markup: buttons } : {}) };
     for (let attempt = 1; ; attempt++) {
       try {
         const sent = plain

@@ -78,8 +78,8 @@ describe('TelegramChannel.send', () => {
 
     const calls = fake.callsTo('sendMessage').map((call) => call.params);
     expect(calls).toEqual([
-      { chat_id: 5550100, text: '<b>Bold</b> &amp; &lt;tag&gt; <a href="https://example.com">link</a>', parse_mode: 'HTML' },
-      { chat_id: 5550100, text: 'Bold & <tag> link' },
+      { chat_id: 5550100, text: '<b>Bold</b> &amp; &lt;tag&gt; <a href="https://example.com">link</a>', parse_mode: 'HTML', link_preview_options: { is_disabled: true } },
+      { chat_id: 5550100, text: 'Bold & <tag> link', link_preview_options: { is_disabled: true } },
     ]);
     expect(result).toEqual({ ok: true, externalIds: [String(fake.sent[0]!.message_id)] });
   });
