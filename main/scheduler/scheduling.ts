@@ -74,6 +74,7 @@ export function createScheduling(deps: SchedulingDeps): Scheduling {
             : 'done',
     nextRunAt: job.nextRunAt,
     status: job.status,
+    provenance: job.provenance,
   });
   const addReminder = async (text: string, when: string, provenance: Provenance, sessionId: string | undefined, deliverTo: DeliveryTarget | undefined) => {
     const parsed = await parseWhen(when, now(), zone);

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { weakest } from '../common/labels.js';
+import type { Provenance } from '../common/messages.js';
 import { defineTool } from './tool.js';
 
 /** A job as the schedule tools show it. */
@@ -9,6 +11,8 @@ export interface ScheduledItem {
   readonly when: string;
   readonly nextRunAt: number | undefined;
   readonly status: string;
+  /** Whose words the job carries (a reminder set from a forward is the forward's author's). */
+  readonly provenance?: Provenance;
 }
 
 /** What the schedule tools need; implemented by main/scheduler/scheduling.ts and injected in compose.ts. */
@@ -90,7 +94,11 @@ export function createScheduleTools(scheduling: SchedulingLike) {
     execute: () => {
       const items = scheduling.list();
       if (items.length === 0) return 'Nothing is scheduled.';
-      return items.map((item) => `#${item.id} ${item.kind} — ${item.title} — ${item.when}${item.status === 'active' ? '' : ` (${item.status})`}`).join('\n');
+      const content = items.map((item) => `#${item.id} ${item.kind} — ${item.title} — ${item.when}${item.status === 'active' ? '' : ` (${item.status})`}`).join('\n');
+      // Titles are the words a job was made from: the list is as trusted as its least trusted job, so an address in a
+      // reminder a stranger's forward set up never reads later as one the owner named.
+      const label = weakest(items.map((item) => item.provenance));
+      return label.kind === 'owner' ? content : { content, provenance: label };
     },
   });
   const cancel = defineTool({
