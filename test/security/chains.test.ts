@@ -165,7 +165,7 @@ describe('a schedule made from a stranger’s words stays theirs when it is list
     const later = core.sessions.current('local', false);
     await ask(core, later, "what's on my schedule?");
     const listed = core.sessions.messages(later).find((message) => message.role === 'toolResult' && message.toolName === 'list_schedule');
-    expect(listed?.provenance.kind).toBe('untrusted');
+    expect(listed?.provenance?.kind).toBe('untrusted');
     const fetchDecisions = core.activity.list({ limit: 100 }).filter((row) => row.kind === 'decision' && row.tool === 'web_fetch');
     expect(fetchDecisions.map((row) => row.decision)).toEqual(['deny']);
   });
