@@ -156,7 +156,8 @@ export function createMailTools(mail: MailService, options: MailToolOptions = {}
         const subject = /^re:/i.test(original.subject) ? original.subject : `Re: ${original.subject}`;
         const references = [original.references, original.messageId].filter(Boolean).join(' ') || undefined;
         const drafts = await mail.saveDraft(input.account, { to: [to], subject, text: input.text, inReplyTo: original.messageId, references });
-        return `Saved a draft reply to ${to} ("${subject}") in ${drafts}; it has not been sent.`;
+        // The address (the mail's Reply-To) and the subject are the sender's words, whoever asked for the draft.
+        return { content: `Saved a draft reply to ${to} ("${subject}") in ${drafts}; it has not been sent.`, provenance: fromSender(original.fromAddress) };
       } catch (error) {
         return failed(error);
       }
