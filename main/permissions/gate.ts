@@ -287,9 +287,12 @@ export class PermissionGate {
   /** Pacing and the breaker override the policy for outbound messages: a runaway is stopped even if approved. */
   #applyRunawayGuards(effects: readonly Effect[], verdict: PolicyVerdict): PolicyVerdict {
     if (verdict.decision === 'deny') return verdict;
-    for (const effect of effects) {
-      if (effect.kind !== 'send_message') continue;
-      const outbound = this.checkOutbound(effect.channel, effect.recipient);
+    // Each send of the call counts the ones before it: one call to forty people is forty messages against the caps.
+    const sends = effects.filter((effect): effect is Extract<Effect, { kind: 'send_message' }> => effect.kind === 'send_message');
+    for (const [index, effect] of sends.entries()) {
+      const before = sends.slice(0, index);
+      const pending = { overall: before.length, toRecipient: before.filter((other) => other.channel === effect.channel && other.recipient === effect.recipient).length };
+      const outbound = this.checkOutbound(effect.channel, effect.recipient, pending);
       if (!outbound.ok) return { decision: 'deny', risk: 'high', grantable: false, reason: outbound.reason };
     }
     return verdict;
@@ -299,12 +302,16 @@ export class PermissionGate {
    * May one more message leave for this recipient now? The one runaway check for every outbound message — tool
    * sends here, and the gateway's replies from its outbox. An hourly cap trips the breaker, which stops all sends.
    */
-  checkOutbound(channel: string, recipient: string): { readonly ok: true } | { readonly ok: false; readonly reason: string } {
+  checkOutbound(
+    channel: string,
+    recipient: string,
+    pending?: { readonly overall: number; readonly toRecipient: number },
+  ): { readonly ok: true } | { readonly ok: false; readonly reason: string } {
     const tripped = this.options.switches.get('outbound_tripped');
     if (tripped.on) {
       return { ok: false, reason: `Outbound messages are stopped by the circuit breaker (${tripped.reason ?? 'a cap was hit'}); run \`pavise resume\` after checking the activity log.` };
     }
-    const pacing = this.options.pacer.check(channel, recipient, this.#now());
+    const pacing = this.options.pacer.check(channel, recipient, this.#now(), pending);
     if (pacing.ok) return { ok: true };
     if (pacing.tripsBreaker) {
       this.options.switches.set('outbound_tripped', true, pacing.reason, this.#now());

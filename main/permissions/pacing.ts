@@ -21,9 +21,13 @@ export class Pacer {
     private readonly limits: PacingLimits,
   ) {}
 
-  check(channel: string, recipient: string, now = Date.now()): PacingVerdict {
+  /**
+   * `pending`: sends of the same call checked before this one (one email to many is one send per recipient), which
+   * count as sent: a call to more people than the hour has left must not pass because none of them is recorded yet.
+   */
+  check(channel: string, recipient: string, now = Date.now(), pending: { readonly overall: number; readonly toRecipient: number } = { overall: 0, toRecipient: 0 }): PacingVerdict {
     const count = (since: number, forRecipient: boolean): number =>
-      forRecipient ? this.sent.countToSince(channel, recipient, since) : this.sent.countSince(since);
+      forRecipient ? this.sent.countToSince(channel, recipient, since) + pending.toRecipient : this.sent.countSince(since) + pending.overall;
     if (count(now - HOUR, false) >= this.limits.overallPerHour) {
       return { ok: false, tripsBreaker: true, reason: `Pavise has sent ${this.limits.overallPerHour} messages in the last hour (limits.pacing.overallPerHour).` };
     }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -63,14 +63,29 @@ const email = defineTool({
   },
 });
 
-async function open(steps: Step[]): Promise<Core> {
+/** One email to many, each recipient its own send (as send_mail and create_event's attendees are). */
+const mailMany = defineTool({
+  name: 'email_many',
+  description: 'Email several people.',
+  input: z.object({ to: z.array(z.string()).min(1), text: z.string() }),
+  effects: [{ kind: 'send_message', channel: { template: 'email' }, recipient: { eachOf: 'to' }, text: { arg: 'text' } }],
+  summary: 'Email {to}: "{text}"',
+  output: { kind: 'trigger' },
+  execute: (input) => {
+    ran.push({ tool: 'email_many', input });
+    return 'sent';
+  },
+});
+
+async function open(steps: Step[], config?: unknown): Promise<Core> {
   ran.length = 0;
   dir = mkdtempSync(join(tmpdir(), 'pavise-chains-'));
+  if (config !== undefined) writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
   services = await compose({
     env: { PAVISE_HOME: dir, ANTHROPIC_API_KEY: 'test-key-not-real' },
     secrets: new MemorySecretStore(),
     provider: new ScriptedProvider(steps),
-    extraSources: [testSource([purchase, email])],
+    extraSources: [testSource([purchase, email, mailMany])],
     approvalPollMs: 5,
   });
   return services;
@@ -192,5 +207,24 @@ describe('a tool that echoes stored mail labels the echo with its sender', () =>
     const result = await draft?.execute({ mailbox: 'INBOX', uid: 42, text: "I'll be there" }, { sessionId: 's', callId: 'c', signal: new AbortController().signal } as never);
     expect(typeof result === 'object' ? result.content : result).toContain('drop@collector.evil.test');
     expect(typeof result === 'object' ? result.provenance : undefined).toMatchObject({ kind: 'untrusted', source: 'email' });
+  });
+});
+
+describe('the hourly caps count every recipient of one call', () => {
+  it('one call to more people than the hour has left is refused before it is asked about, and trips the breaker', async () => {
+    const to = ['a@example.org', 'b@example.org', 'c@example.org', 'd@example.org', 'e@example.org'];
+    const core = await open(
+      [() => ({ content: [call('c1', 'email_many', { to, text: 'hello' })] }), () => ({ content: [text('done')] })],
+      { limits: { pacing: { overallPerHour: 3 } } },
+    );
+    const shown: ApprovalView[] = [];
+    core.events.on('approval', (approval) => {
+      shown.push(approval);
+      setImmediate(() => core.gate.decide(approval.id, 'approve', 'popover'));
+    });
+    await ask(core, core.sessions.current('local', false), `email ${to.join(', ')}: hello`);
+    expect(ran).toEqual([]);
+    expect(shown).toEqual([]);
+    expect(core.switches.get('outbound_tripped').on).toBe(true);
   });
 });
