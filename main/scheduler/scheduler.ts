@@ -52,7 +52,10 @@ export class Scheduler {
   readonly #clock: Clock;
   readonly #log: (line: string) => void;
   /** Outbox keys of runs waiting for the channel's answer. */
-  readonly #watching = new Map<string, { readonly runId: number; readonly jobId: number; readonly remaining: DeliveryTarget[]; readonly text: string; readonly attempt: number }>();
+  readonly #watching = new Map<
+    string,
+    { readonly runId: number; readonly jobId: number; readonly remaining: DeliveryTarget[]; readonly text: string; readonly attempt: number; readonly provenance?: Provenance }
+  >();
   #cancelTimer: (() => void) | undefined;
   #signal: AbortSignal | undefined;
   #stopSettled: (() => void) | undefined;
@@ -204,10 +207,10 @@ export class Scheduler {
     }
     const text = labelled(output);
     const targets = this.deps.targets(job.deliverTo);
-    this.#send(job.id, run.id, text, targets, 1);
+    this.#send(job.id, run.id, text, targets, 1, output.provenance);
   }
 
-  #send(jobId: number, runId: number, text: string, targets: DeliveryTarget[], attempt: number): void {
+  #send(jobId: number, runId: number, text: string, targets: DeliveryTarget[], attempt: number, provenance?: Provenance): void {
     const [target, ...remaining] = targets;
     const run = this.deps.jobs.run(runId);
     if (!target || !run) {
@@ -215,9 +218,10 @@ export class Scheduler {
       return;
     }
     const key = `job:${jobId}:${run.dueAt}:${attempt}`;
-    this.#watching.set(key, { runId, jobId, remaining, text, attempt });
+    this.#watching.set(key, { runId, jobId, remaining, text, attempt, ...(provenance ? { provenance } : {}) });
     this.deps.jobs.setRunOutbox(runId, key);
-    this.deps.outbox.enqueue({ channel: target.channel, conversationId: target.conversationId, text, idempotencyKey: key }, this.#clock.now());
+    // The label goes with the text: memory remembers a job made from someone else's words as theirs.
+    this.deps.outbox.enqueue({ channel: target.channel, conversationId: target.conversationId, text, idempotencyKey: key, ...(provenance ? { provenance } : {}) }, this.#clock.now());
   }
 
   #onSettled(entry: OutboxEntry): void {
@@ -238,12 +242,12 @@ export class Scheduler {
       return;
     }
     this.#log(`scheduler: job #${watched.jobId} was not delivered on ${entry.channel}: ${entry.error ?? entry.status}`);
-    if (watched.remaining.length > 0) this.#send(watched.jobId, watched.runId, watched.text, watched.remaining, watched.attempt + 1);
+    if (watched.remaining.length > 0) this.#send(watched.jobId, watched.runId, watched.text, watched.remaining, watched.attempt + 1, watched.provenance);
     else this.#finish(watched.jobId, watched.runId, 'failed', `${entry.channel}: ${entry.error ?? entry.status}`, watched.text);
   }
 
   /** A run another process started (`pavise schedule run`) is finished by whoever sees its message settle. */
-  #startedElsewhere(entry: OutboxEntry): { runId: number; jobId: number; remaining: DeliveryTarget[]; text: string; attempt: number } | undefined {
+  #startedElsewhere(entry: OutboxEntry): { runId: number; jobId: number; remaining: DeliveryTarget[]; text: string; attempt: number; provenance?: Provenance } | undefined {
     if (!entry.idempotencyKey.startsWith('job:')) return undefined;
     const run = this.deps.jobs.runByOutboxKey(entry.idempotencyKey);
     if (!run || run.status !== 'running') return undefined;

@@ -1,6 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import type { ChannelId } from '../common/channels.js';
 import { Emitter } from '../common/emitter.js';
+import type { Provenance } from '../common/messages.js';
 import { preparedOnce, type Prepare } from './statements.js';
 
 export type OutboxStatus = 'pending' | 'sending' | 'sent' | 'failed' | 'uncertain' | 'held';
@@ -57,11 +58,15 @@ export class Outbox {
     this.#sql = preparedOnce(db);
   }
 
-  enqueue(entry: { channel: ChannelId; conversationId: string; text: string; idempotencyKey: string }, now = Date.now()): OutboxEntry {
+  /**
+   * `provenance`: whose words the text carries when that is not the conversation's own (a scheduled job's message to
+   * the owner); memory remembers the sent text with the weaker of it and the conversation's label.
+   */
+  enqueue(entry: { channel: ChannelId; conversationId: string; text: string; idempotencyKey: string; provenance?: Provenance }, now = Date.now()): OutboxEntry {
     this.#sql(
-      `INSERT INTO outbox (idempotency_key, channel, conversation_id, text, status, created_at, updated_at)
-       VALUES (?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT (idempotency_key) DO NOTHING`,
-    ).run(entry.idempotencyKey, entry.channel, entry.conversationId, entry.text, now, now);
+      `INSERT INTO outbox (idempotency_key, channel, conversation_id, text, status, created_at, updated_at, provenance)
+       VALUES (?, ?, ?, ?, 'pending', ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING`,
+    ).run(entry.idempotencyKey, entry.channel, entry.conversationId, entry.text, now, now, entry.provenance ? JSON.stringify(entry.provenance) : null);
     const queued = this.byKey(entry.idempotencyKey) as OutboxEntry;
     queueMicrotask(() => this.events.emit('queued', queued));
     return queued;

@@ -22,7 +22,7 @@ describe('migration 0013-memory-import-speed', () => {
     new MemoryStore(db).ingest([
       { kind: 'message', channel: 'imessage', conversation: 'c', guid: 'g1', sender: '+1555', fromOwner: false, isGroup: false, text: 'lunch on friday', at: 5, provenance: { kind: 'owner' } },
     ]);
-    expect(migrate(db)).toBe(13);
+    expect(migrate(db, 13)).toBe(13);
     expect(indexes()).toEqual(['memory_items_conversation']);
     expect(new MemoryStore(db).textSearch('lunch', { limit: 5, from: 1, to: 10 }).map((match) => match.id)).toHaveLength(1);
   });
