@@ -47,8 +47,8 @@ export function createMessaging(deps: MessagingDeps): MessagingLike {
         role: message.isFromMe ? 'self' : roleOf(deps.config, channels, channel, message.sender),
         attachments: message.attachments.length,
       })),
-    send: async (channel, conversationId, text, idempotencyKey, signal) => {
-      const entry = outbox.enqueue({ channel, conversationId, text, idempotencyKey });
+    send: async (channel, conversationId, text, idempotencyKey, signal, provenance) => {
+      const entry = outbox.enqueue({ channel, conversationId, text, idempotencyKey, ...(provenance ? { provenance } : {}) });
       if (!channels.conversation(channel, conversationId)) channels.touchConversation(channel, conversationId, false, undefined);
       if (outbox.events.listenerCount('queued') === 0) return `Queued (#${entry.id}); it is sent when the Pavise gateway runs.`;
       const settled = await settlement(outbox, entry.id, deps.sendWaitMs ?? SEND_WAIT_MS, signal);

@@ -39,8 +39,11 @@ export interface MessagingLike {
   /** The name of a known conversation ("Alice Smith"), if it has one. */
   titleOf(channel: Channel, conversationId: string): string | undefined;
   read(channel: Channel, conversationId: string, since: number, limit: number): ReadMessage[];
-  /** Queues the text in the outbox and waits briefly for the gateway to send it. */
-  send(channel: Channel, conversationId: string, text: string, idempotencyKey: string, signal: AbortSignal): Promise<string>;
+  /**
+   * Queues the text in the outbox and waits briefly for the gateway to send it. `provenance`: whose words it may carry
+   * when that is not the owner's alone; memory remembers the sent text with it.
+   */
+  send(channel: Channel, conversationId: string, text: string, idempotencyKey: string, signal: AbortSignal, provenance?: Provenance): Promise<string>;
 }
 
 export function createMessageTools(messaging: MessagingLike) {
@@ -53,12 +56,14 @@ export function createMessageTools(messaging: MessagingLike) {
     effects: [{ kind: 'send_message', channel: { arg: 'channel' }, recipient: { arg: 'to' }, text: { arg: 'text' } }],
     summary: 'Send {channel|channel_name} to {to|recipient}: "{text}"',
     output: { kind: 'trigger' },
-    execute: async ({ channel, text }, { sessionId, callId, signal, effects }) => {
+    execute: async ({ channel, text }, { sessionId, callId, signal, effects, ownerDirected }) => {
       // The recipient the owner saw and the approval bound, resolved once by the host before the gate decided.
       const send = effects?.find((effect) => effect.kind === 'send_message');
       if (!send) return { content: 'Not sent: the recipient was never resolved for this call.', isError: true };
       // One outbox entry per tool call: a retried turn cannot send the same call twice.
-      return messaging.send(channel, send.recipient, text, `tool:${sessionId}:${callId}`, signal);
+      // A text written in a turn that read someone else's words is remembered as possibly theirs, not as the chat's.
+      const carried: Provenance | undefined = ownerDirected === true ? undefined : { kind: 'untrusted', source: 'tool_output', detail: 'a message Pavise sent in a turn that read untrusted content' };
+      return messaging.send(channel, send.recipient, text, `tool:${sessionId}:${callId}`, signal, carried);
     },
   });
 
