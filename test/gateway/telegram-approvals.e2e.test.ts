@@ -100,6 +100,8 @@ describe('approval notices on Telegram', () => {
     expect(bot.edits[0]).toMatchObject({ chat_id: OWNER, message_id: notice.message_id });
     expect(bot.edits[0]?.text).toMatch(/Approved from Telegram\.$/);
     expect(bot.edits[0]?.reply_markup).toBeUndefined();
+    // The notice names the action (a link in it included): Telegram builds no preview of it when it is edited either.
+    expect(bot.callsTo('editMessageText')[0]?.params.link_preview_options).toEqual({ is_disabled: true });
     expect(services.approvals.get(pending?.id ?? '')).toMatchObject({ status: 'used', decidedBy: 'telegram' });
     expect(services.notes.list().map((note) => note.text)).toEqual(['buy milk']);
     const decided = services.activity.list({ kind: 'approval_decided' });

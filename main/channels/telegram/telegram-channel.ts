@@ -248,7 +248,7 @@ export class TelegramChannel implements Channel {
     try {
       await api.answerCallbackQuery(query.id, { text: answer.text }, grammySignal(signal));
       if (answer.replaceWith !== undefined && query.message && chat) {
-        await api.editMessageText(chat.id, query.message.message_id, answer.replaceWith, {}, grammySignal(signal));
+        await api.editMessageText(chat.id, query.message.message_id, answer.replaceWith, NO_PREVIEW, grammySignal(signal));
       }
     } catch {
       // The answer is a courtesy; the decision (or refusal) already stands.
