@@ -144,6 +144,14 @@ export async function connectMcpServer(name: string, config: McpServerConfig, ac
       continue;
     }
     const qualified = mcpToolName(name, tool.name);
+    // Two of its tools under one name (`a.b` and `a_b`, or a shared 64-character prefix): the registry keeps the
+    // first descriptor, so a call must reach that tool and no other, or the gate would judge one tool's effects
+    // and the server run another's.
+    const taken = byName.get(qualified);
+    if (taken !== undefined) {
+      activity.record({ skill: name, summary: `MCP server ${name}: tool ${tool.name} left out (its name ${qualified} is already ${taken}'s)`, decision: 'skipped' });
+      continue;
+    }
     byName.set(qualified, tool.name);
     descriptors.push({
       name: qualified,
