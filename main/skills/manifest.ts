@@ -77,7 +77,15 @@ const paviseJson = z
           })
           .strict(),
       )
-      .default([]),
+      .default([])
+      .superRefine((tools, context) => {
+        // One name, two tools: the host would register one descriptor and route calls by name to either.
+        const seen = new Set<string>();
+        for (const tool of tools) {
+          if (seen.has(tool.name)) context.addIssue({ code: 'custom', message: `"${tool.name}" is named twice; each tool needs a name of its own` });
+          seen.add(tool.name);
+        }
+      }),
     permissions: z
       .object({
         network: z.array(hostName).default([]),
