@@ -3,7 +3,7 @@ import { type RunningSandbox, startSandboxed } from '../platform/sandbox/sandbox
 import { unsupportedKeywords } from '../tools/json-schema.js';
 import type { EffectTemplate, ToolDescriptor, ToolResult, ToolSource } from '../tools/source.js';
 import type { SkillActivity } from './installed-skills.js';
-import { resolvePermissionPath } from './permissions.js';
+import { binaryProblem, resolvePermissionPath } from './permissions.js';
 
 /**
  * MCP servers over stdio through `@modelcontextprotocol/sdk` (loaded on first use), each in the skills' sandbox
@@ -107,6 +107,8 @@ export async function connectMcpServer(name: string, config: McpServerConfig, ac
     const path = resolvePermissionPath(file.path, '/', file.access);
     if (path !== undefined) (file.access === 'write' ? readWrite : readOnly).push(path);
   }
+  const notProgram = binaryProblem(config.permissions.binaries);
+  if (notProgram !== undefined) throw new Error(`MCP server ${name} could not start: ${notProgram}`);
   const command = config.command === 'node' ? process.execPath : config.command;
   const started = await startSandboxed({
     argv: [command, ...config.args],

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 
@@ -69,4 +70,22 @@ export function resolvePermissionPath(path: string, skillDir: string, access: 'r
   const inside = resolve(skillDir, path);
   const rel = relative(skillDir, inside);
   return rel.startsWith('..') || isAbsolute(rel) ? undefined : inside;
+}
+
+/**
+ * The first granted binary that is not a program file, said as a reason, or undefined. The box makes a program
+ * runnable by binding its path, so a folder granted as a binary (`binary:/`, the home) would be readable in full
+ * behind a grant that reads "may run".
+ */
+export function binaryProblem(binaries: readonly string[]): string | undefined {
+  for (const path of binaries) {
+    let file = false;
+    try {
+      file = statSync(path).isFile();
+    } catch {
+      return `the program ${path} it may run does not exist`;
+    }
+    if (!file) return `${path} is not a program; only a program file can be granted to run (a folder would expose everything in it)`;
+  }
+  return undefined;
 }

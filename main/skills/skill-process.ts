@@ -3,7 +3,7 @@ import type { Effect } from '../common/effects.js';
 import { type RunningSandbox, type SandboxFailure, startSandboxed } from '../platform/sandbox/sandbox.js';
 import { brokerFetch, type SecretFiller, type Transport } from './network-broker.js';
 import type { SkillActivity } from './installed-skills.js';
-import { resolvePermissionPath, type SkillPermissions } from './permissions.js';
+import { binaryProblem, resolvePermissionPath, type SkillPermissions } from './permissions.js';
 
 /**
  * One code skill's process: started in its sandbox at the first call, spoken to over stdin/stdout with
@@ -120,6 +120,11 @@ export class SkillProcess {
     if (!verified.ok) {
       this.#starting = undefined;
       return { ok: false, code: 'bad-spec', message: verified.message };
+    }
+    const notProgram = binaryProblem(granted.binaries);
+    if (notProgram !== undefined) {
+      this.#starting = undefined;
+      return { ok: false, code: 'bad-spec', message: notProgram };
     }
     const readOnly = [dir];
     const readWrite: string[] = [];
