@@ -190,7 +190,9 @@ async function wire(parts: {
     record: ({ skill, summary, decision, detail }) =>
       activity.append({ kind: 'system', summary: broker.redact(summary), actor: `skill:${skill}`, ...(decision ? { decision } : {}), ...(detail ? { detail: broker.redactValue(detail) } : {}) }),
   };
-  const skills = new InstalledSkills(storage.skills, paths.skills, skillActivity, isCoreSecret);
+  // The embeddings endpoint's key is Pavise's own too, under whatever name config.json gives it.
+  const embeddingsKey = config.memory.embeddings?.keyName;
+  const skills = new InstalledSkills(storage.skills, paths.skills, skillActivity, (name) => isCoreSecret(name) || name === embeddingsKey);
   const skillSecrets: SecretFiller = {
     handleNames: (text) => [...text.matchAll(secretHandlePattern())].map((match) => match[1] ?? ''),
     substitute: (text) => broker.substitute(text),

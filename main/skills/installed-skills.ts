@@ -37,6 +37,11 @@ export class InstalledSkills {
     private readonly reservedSecret: (name: string) => boolean,
   ) {}
 
+  /** Whether `name` is one of Pavise's own keys, which no skill may be granted or have set for it. */
+  isReservedSecret(name: string): boolean {
+    return this.reservedSecret(name);
+  }
+
   dirOf(name: string): string {
     if (!SKILL_NAME.test(name)) throw new RangeError(`"${name}" is not a skill name.`);
     return join(this.skillsDir, name);
