@@ -1,5 +1,5 @@
 import type { McpServerConfig } from '../common/config-schema.js';
-import type { ToolCallContext, ToolDescriptor, ToolResult, ToolSource } from '../tools/source.js';
+import type { EffectTemplate, ToolCallContext, ToolDescriptor, ToolResult, ToolSource } from '../tools/source.js';
 import type { InstalledSkills, LoadedSkill, SkillActivity } from './installed-skills.js';
 import type { SecretFiller, Transport } from './network-broker.js';
 import { SkillProcess } from './skill-process.js';
@@ -96,7 +96,11 @@ export const INSTRUCTIONS_TOOL = 'instructions';
 
 function skillSource(skill: LoadedSkill, process: SkillProcess | undefined, activity: SkillActivity): ToolSource {
   const name = skill.manifest.name;
-  const descriptors: ToolDescriptor[] = (skill.manifest.code?.tools ?? []).map((tool) => skillToolDescriptor(name, tool));
+  const written = grantEffects(skill);
+  const descriptors: ToolDescriptor[] = (skill.manifest.code?.tools ?? []).map((tool) => {
+    const descriptor = skillToolDescriptor(name, tool);
+    return written.length > 0 ? { ...descriptor, effects: [...descriptor.effects, ...written] } : descriptor;
+  });
   const byQualified = new Map((skill.manifest.code?.tools ?? []).map((tool) => [qualifiedToolName(name, tool.name), tool.name]));
   const instructionsTool = qualifiedToolName(name, INSTRUCTIONS_TOOL);
   if (skill.manifest.instructions.length > 0 && !byQualified.has(instructionsTool)) {
@@ -123,4 +127,16 @@ function skillSource(skill: LoadedSkill, process: SkillProcess | undefined, acti
       return { content: result.message, isError: true };
     },
   };
+}
+
+/**
+ * What the host must assume of every call to a skill with a folder granted for writing: it may write there. The
+ * skill writes inside its box, where the host cannot see which call does, so its own declared effects cannot be
+ * trusted to say so; the gate judges this effect like any other write (asked about in a turn that read third-party
+ * text). Braces are written as parentheses so a path cannot read as a placeholder of the template.
+ */
+function grantEffects(skill: LoadedSkill): EffectTemplate[] {
+  const folders = skill.granted.files.filter((file) => file.access === 'write').map((file) => file.path.replace(/\{/g, '(').replace(/\}/g, ')'));
+  if (folders.length === 0) return [];
+  return [{ kind: 'write_local', what: { template: `files in ${folders.join(', ')} (skill ${skill.manifest.name} may change any of them)` } }];
 }
