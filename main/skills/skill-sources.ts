@@ -1,3 +1,4 @@
+import { isAbsolute } from 'node:path';
 import type { McpServerConfig } from '../common/config-schema.js';
 import type { EffectTemplate, ToolCallContext, ToolDescriptor, ToolResult, ToolSource } from '../tools/source.js';
 import type { InstalledSkills, LoadedSkill, SkillActivity } from './installed-skills.js';
@@ -96,10 +97,10 @@ export const INSTRUCTIONS_TOOL = 'instructions';
 
 function skillSource(skill: LoadedSkill, process: SkillProcess | undefined, activity: SkillActivity): ToolSource {
   const name = skill.manifest.name;
-  const written = grantEffects(skill);
+  const granted = grantEffects(skill);
   const descriptors: ToolDescriptor[] = (skill.manifest.code?.tools ?? []).map((tool) => {
     const descriptor = skillToolDescriptor(name, tool);
-    return written.length > 0 ? { ...descriptor, effects: [...descriptor.effects, ...written] } : descriptor;
+    return granted.length > 0 ? { ...descriptor, effects: [...descriptor.effects, ...granted] } : descriptor;
   });
   const byQualified = new Map((skill.manifest.code?.tools ?? []).map((tool) => [qualifiedToolName(name, tool.name), tool.name]));
   const instructionsTool = qualifiedToolName(name, INSTRUCTIONS_TOOL);
@@ -130,13 +131,18 @@ function skillSource(skill: LoadedSkill, process: SkillProcess | undefined, acti
 }
 
 /**
- * What the host must assume of every call to a skill with a folder granted for writing: it may write there. The
- * skill writes inside its box, where the host cannot see which call does, so its own declared effects cannot be
- * trusted to say so; the gate judges this effect like any other write (asked about in a turn that read third-party
- * text). Braces are written as parentheses so a path cannot read as a placeholder of the template.
+ * What the host must assume of every call to a skill granted the owner's files: it may read them (a private read,
+ * so the turn counts as holding the owner's data) and, with a folder granted for writing, write there. The skill
+ * reads and writes inside its box, where the host cannot see which call does, so its own declared effects cannot be
+ * trusted to say so; the gate judges these like any other read or write. A relative path is the skill's own folder,
+ * not the owner's. Braces are written as parentheses so a path cannot read as a placeholder of the template.
  */
 function grantEffects(skill: LoadedSkill): EffectTemplate[] {
-  const folders = skill.granted.files.filter((file) => file.access === 'write').map((file) => file.path.replace(/\{/g, '(').replace(/\}/g, ')'));
-  if (folders.length === 0) return [];
-  return [{ kind: 'write_local', what: { template: `files in ${folders.join(', ')} (skill ${skill.manifest.name} may change any of them)` } }];
+  const shown = (path: string) => path.replace(/\{/g, '(').replace(/\}/g, ')');
+  const owners = skill.granted.files.filter((file) => file.path === '~' || file.path.startsWith('~/') || isAbsolute(file.path));
+  const written = owners.filter((file) => file.access === 'write').map((file) => shown(file.path));
+  const effects: EffectTemplate[] = [];
+  if (owners.length > 0) effects.push({ kind: 'read_private', what: { template: `files in ${owners.map((file) => shown(file.path)).join(', ')}` } });
+  if (written.length > 0) effects.push({ kind: 'write_local', what: { template: `files in ${written.join(', ')} (skill ${skill.manifest.name} may change any of them)` } });
+  return effects;
 }
