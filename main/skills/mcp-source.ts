@@ -130,6 +130,12 @@ export async function connectMcpServer(name: string, config: McpServerConfig, ac
     const stderr = ended && !ended.ok && ended.stderr ? `: ${ended.stderr.trim().slice(-300)}` : '';
     throw new Error(`MCP server ${name} did not complete the handshake (${(error as Error).message})${stderr}`);
   }
+  // Files granted to it are read inside its box on any call the host cannot tell apart, whatever a tool's hints
+  // claim: each call counts as a private read, so the gate knows the turn may now hold the owner's data.
+  const withGrants = (effects: EffectTemplate[]): EffectTemplate[] =>
+    config.permissions.files.length > 0 && !effects.some((effect) => effect.kind === 'read_private')
+      ? [...effects, { kind: 'read_private', what: { template: `files granted to MCP server ${name}` } }]
+      : effects;
   const listed = await client.listTools();
   const byName = new Map<string, string>();
   const descriptors: ToolDescriptor[] = [];
@@ -159,7 +165,7 @@ export async function connectMcpServer(name: string, config: McpServerConfig, ac
       name: qualified,
       description: `${tool.description ?? tool.name} (from the MCP server "${name}")`.slice(0, 1024),
       inputSchema: schema,
-      effects: tightenedEffects(name, tool, override),
+      effects: withGrants(tightenedEffects(name, tool, override)),
       summary: `${tool.name} on MCP server ${name}`,
       output: { kind: 'untrusted', source: 'tool_output', detail: `MCP server ${name}` },
     });
