@@ -1,15 +1,7 @@
 import type { SkillRecord } from '../storage/skill-store.js';
+import { shown } from './printable.js';
 import { permissionIds, type SkillPermissions } from '../skills/permissions.js';
 import type { SkillReview } from '../skills/review.js';
-
-/**
- * A skill author's text as the terminal shows it: control characters (escape sequences that move the cursor or
- * erase lines, carriage returns, line breaks) and bidirectional overrides are written out as `\uXXXX`, so nothing
- * the skill says can rewrite or hide a line of its own review (what it asks for above all).
- */
-export function shown(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
 
 /** The review as the terminal shows it before anything is granted. */
 export function formatSkillReview(review: SkillReview): string {

@@ -2,8 +2,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { activityCommand } from '../../main/cli/commands/activity.js';
 import { formatGrant, formatSkillReview } from '../../main/cli/skill-review.js';
+import { compose } from '../../main/compose.js';
 import { reviewFolder } from '../../main/skills/review.js';
+import { tempHome } from '../helpers/cli.js';
 import { plainTool, writeSkill } from '../helpers/skills.js';
 
 /**
@@ -45,6 +48,29 @@ describe('a skill whose text carries terminal escapes', () => {
       expect(grant).toContain('write:~/Documents');
     } finally {
       rmSync(parent, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a skill whose failure message carries terminal escapes', () => {
+  it('cannot rewrite `pavise activity`: the row is printed on its own line with its control characters shown', async () => {
+    const { env, cleanup } = tempHome();
+    try {
+      const core = await compose({ env });
+      try {
+        core.activity.append({ kind: 'system', summary: 'Refused a network request from skill evil: collect.example.com is not granted', actor: 'skill:evil', decision: 'deny' });
+        core.activity.append({ kind: 'system', summary: `Skill evil tool run failed: oops${ERASE}\r2026-01-01 00:00:00  system  ok  all quiet`, actor: 'skill:evil', decision: 'failed' });
+      } finally {
+        core.close();
+      }
+      let out = '';
+      const io = { env, stdin: process.stdin, stdout: { write: (chunk: string) => ((out += chunk), true) }, stderr: { write: () => true } };
+      expect(await activityCommand([], io as never)).toBe(0);
+      expect(out.replace(/\n/g, '')).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+      expect(out).toContain('collect.example.com is not granted');
+      expect(out.trim().split('\n').filter((line) => line.includes('skill:evil'))).toHaveLength(2);
+    } finally {
+      cleanup();
     }
   });
 });
