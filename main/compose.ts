@@ -203,6 +203,7 @@ async function wire(parts: {
     secrets: skillSecrets,
     transport: options.skillTransport ?? fetchTransport,
     activity: skillActivity,
+    protectedDirs: [paths.home],
     mcpServers: config.mcp.servers,
   });
   const scheduling = createScheduling({ config, home: paths.home, jobs: storage.jobs, channels: storage.channels, ...(options.scheduleNow ? { now: options.scheduleNow } : {}) });

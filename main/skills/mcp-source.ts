@@ -3,7 +3,7 @@ import { type RunningSandbox, startSandboxed } from '../platform/sandbox/sandbox
 import { unsupportedKeywords } from '../tools/json-schema.js';
 import type { EffectTemplate, ToolDescriptor, ToolResult, ToolSource } from '../tools/source.js';
 import type { SkillActivity } from './installed-skills.js';
-import { binaryProblem, resolvePermissionPath } from './permissions.js';
+import { binaryProblem, resolvePermissionPath, writeGrantProblem } from './permissions.js';
 
 /**
  * MCP servers over stdio through `@modelcontextprotocol/sdk` (loaded on first use), each in the skills' sandbox
@@ -100,13 +100,15 @@ export interface McpSource extends ToolSource {
 }
 
 /** Starts one configured server, lists its tools and returns them as a source; throws with what went wrong. */
-export async function connectMcpServer(name: string, config: McpServerConfig, activity: SkillActivity): Promise<McpSource> {
+export async function connectMcpServer(name: string, config: McpServerConfig, activity: SkillActivity, protectedDirs: readonly string[] = []): Promise<McpSource> {
   const readOnly: string[] = [];
   const readWrite: string[] = [];
   for (const file of config.permissions.files) {
     const path = resolvePermissionPath(file.path, '/', file.access);
     if (path !== undefined) (file.access === 'write' ? readWrite : readOnly).push(path);
   }
+  const unwritable = writeGrantProblem(readWrite, protectedDirs);
+  if (unwritable !== undefined) throw new Error(`MCP server ${name} could not start: ${unwritable}`);
   const notProgram = binaryProblem(config.permissions.binaries);
   if (notProgram !== undefined) throw new Error(`MCP server ${name} could not start: ${notProgram}`);
   const command = config.command === 'node' ? process.execPath : config.command;

@@ -17,6 +17,8 @@ export interface SkillHostDeps {
   readonly secrets: SecretFiller;
   readonly transport: Transport;
   readonly activity: SkillActivity;
+  /** Folders no write grant may cover: Pavise's own home. */
+  readonly protectedDirs?: readonly string[];
   /** Configured MCP servers (config.json `mcp.servers`); the SDK loads only when there is an enabled one. */
   readonly mcpServers?: Readonly<Record<string, McpServerConfig>>;
 }
@@ -48,6 +50,7 @@ export async function loadSkillHost(deps: SkillHostDeps): Promise<SkillHost> {
           secrets: deps.secrets,
           transport: deps.transport,
           activity: deps.activity,
+          ...(deps.protectedDirs ? { protectedDirs: deps.protectedDirs } : {}),
           verify: async () => {
             const verified = await deps.installed.verify(skill.manifest.name);
             return verified.ok ? { ok: true } : { ok: false, message: verified.message };
@@ -64,7 +67,7 @@ export async function loadSkillHost(deps: SkillHostDeps): Promise<SkillHost> {
     sources,
     skills,
     mcp: () => {
-      connecting ??= closed ? Promise.resolve([]) : connectMcpServers(deps.mcpServers ?? {}, deps.activity, skillNames);
+      connecting ??= closed ? Promise.resolve([]) : connectMcpServers(deps.mcpServers ?? {}, deps.activity, skillNames, deps.protectedDirs ?? []);
       return connecting;
     },
     close: () => {
@@ -78,13 +81,18 @@ export async function loadSkillHost(deps: SkillHostDeps): Promise<SkillHost> {
 type McpSourceHandle = ToolSource & { close(): Promise<void> };
 
 /** Connects every enabled server at once; one that fails is left out and the log says why. */
-async function connectMcpServers(servers: Readonly<Record<string, McpServerConfig>>, activity: SkillActivity, skillNames: ReadonlySet<string>): Promise<McpSourceHandle[]> {
+async function connectMcpServers(
+  servers: Readonly<Record<string, McpServerConfig>>,
+  activity: SkillActivity,
+  skillNames: ReadonlySet<string>,
+  protectedDirs: readonly string[],
+): Promise<McpSourceHandle[]> {
   const enabled = Object.entries(servers).filter(([name, config]) => config.enabled && !skillNames.has(name));
   if (enabled.length === 0) return [];
   const { connectMcpServer } = await import('./mcp-source.js');
   const connected = await Promise.all(
     enabled.map(([name, config]) =>
-      connectMcpServer(name, config, activity).catch((error: unknown) => {
+      connectMcpServer(name, config, activity, protectedDirs).catch((error: unknown) => {
         activity.record({ skill: name, summary: `MCP server ${name} was not loaded: ${(error as Error).message}`, decision: 'failed' });
         return undefined;
       }),
