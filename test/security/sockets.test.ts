@@ -1,7 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { chmodSync, copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -166,5 +166,28 @@ describe.runIf(boxed)('a box granted the host network (a terminal command approv
     const stdout = result.ok ? result.value.stdout : '';
     expect(stdout).not.toContain('GOT');
     expect(stdout).toMatch(/ERR EPERM|ERR EACCES/);
+  });
+});
+
+describe.runIf(boxed)('a box granted a folder that holds another program\'s socket (gpg-agent in ~/.gnupg)', () => {
+  it('cannot connect to it: reading a folder is not talking to the agent behind it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pavise-agent-'));
+    let connections = 0;
+    const agent = createServer((socket) => {
+      connections++;
+      socket.end('SIGNED WITH THE OWNER\'S KEY');
+    });
+    try {
+      await new Promise<void>((resolve) => agent.listen(join(dir, 'S.gpg-agent'), resolve));
+      const result = await sandboxedSpawn({
+        argv: [process.execPath, '-e', `const s = require('net').connect(${JSON.stringify(join(dir, 'S.gpg-agent'))}); s.on('data', (d) => { console.log('GOT ' + d); process.exit(0); }); s.on('error', (e) => { console.log('ERR ' + e.code); process.exit(0); });`],
+        readOnly: [dir],
+      });
+      expect(result.ok && result.value.stdout).toMatch(/ERR (EPERM|EACCES)/);
+      expect(connections).toBe(0);
+    } finally {
+      agent.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
