@@ -190,7 +190,9 @@ async function wire(parts: {
     record: ({ skill, summary, decision, detail }) =>
       activity.append({ kind: 'system', summary: broker.redact(summary), actor: `skill:${skill}`, ...(decision ? { decision } : {}), ...(detail ? { detail: broker.redactValue(detail) } : {}) }),
   };
-  const skills = new InstalledSkills(storage.skills, paths.skills, skillActivity, isCoreSecret);
+  // The embeddings endpoint's key is Pavise's own too, under whatever name config.json gives it.
+  const embeddingsKey = config.memory.embeddings?.keyName;
+  const skills = new InstalledSkills(storage.skills, paths.skills, skillActivity, (name) => isCoreSecret(name) || name === embeddingsKey);
   const skillSecrets: SecretFiller = {
     handleNames: (text) => [...text.matchAll(secretHandlePattern())].map((match) => match[1] ?? ''),
     substitute: (text) => broker.substitute(text),
@@ -201,6 +203,7 @@ async function wire(parts: {
     secrets: skillSecrets,
     transport: options.skillTransport ?? fetchTransport,
     activity: skillActivity,
+    protectedDirs: [paths.home],
     mcpServers: config.mcp.servers,
   });
   const scheduling = createScheduling({ config, home: paths.home, jobs: storage.jobs, channels: storage.channels, ...(options.scheduleNow ? { now: options.scheduleNow } : {}) });

@@ -235,8 +235,17 @@ export class SecretBroker {
     const names = [...new Set([...text.matchAll(secretHandlePattern())].map((match) => match[1] as string))];
     let out = text;
     for (const name of names) {
-      const value = this.#values.get(name) ?? (await this.store.get(name));
-      if (value === undefined) throw new Error(`No secret named "${name}"; store it with \`pavise secrets set ${name}\`.`);
+      let value = this.#values.get(name);
+      if (value === undefined) {
+        value = await this.store.get(name);
+        if (value === undefined) throw new Error(`No secret named "${name}"; store it with \`pavise secrets set ${name}\`.`);
+        // Stored after load (`pavise secrets set` from another process): what is sent must be scrubbed from what
+        // comes back, and a value too short to scrub is never sent.
+        if (value.length < MIN_SECRET_LENGTH) {
+          throw new Error(`The secret "${name}" is shorter than ${MIN_SECRET_LENGTH} characters, too short to be kept out of what comes back; it is not sent.`);
+        }
+        this.remember(name, value);
+      }
       out = out.split(secretHandle(name)).join(value);
     }
     return out;

@@ -1,3 +1,4 @@
+import { createReadStream } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SkillFormatError } from './manifest.js';
@@ -22,20 +23,55 @@ export async function extractArchive(path: string, into: string): Promise<string
 }
 
 async function extractTarball(path: string, into: string): Promise<void> {
-  const { x } = await import('tar');
+  const { Parser, x } = await import('tar');
+  const { ZIP_LIMITS: LIMITS } = await import('./zip-archive.js');
+  // A tar declares each entry's size in its header, so a bomb (tar itself refuses only above 1000:1) is found by
+  // reading the headers first, stopping at the one that crosses a limit, before anything is written: the same limits
+  // as a .zip. The unpack then refuses the same way, should the file have changed in between.
+  let entries = 0;
+  let total = 0;
+  const overLimit = (entryPath: string, size: number): string | undefined => {
+    if (++entries > LIMITS.maxEntries) return `${path} holds more than ${LIMITS.maxEntries} entries; a skill archive may hold at most ${LIMITS.maxEntries}.`;
+    if (size > LIMITS.maxFileBytes) return `${path}: ${entryPath} unpacks to ${size} bytes; a file in a skill may be at most ${LIMITS.maxFileBytes} bytes.`;
+    total += size;
+    if (total > LIMITS.maxTotalBytes) return `${path} unpacks to more than ${LIMITS.maxTotalBytes} bytes; a skill archive may unpack to at most ${LIMITS.maxTotalBytes} bytes.`;
+    return undefined;
+  };
+  await new Promise<void>((resolve, reject) => {
+    const source = createReadStream(path);
+    const parser = new Parser({
+      strict: true,
+      onReadEntry: (entry) => {
+        const problem = overLimit(entry.path, entry.size);
+        if (problem !== undefined) {
+          source.destroy();
+          reject(new SkillFormatError(problem));
+        }
+        entry.resume();
+      },
+    });
+    parser.on('error', reject);
+    parser.on('end', () => resolve());
+    source.on('error', reject).pipe(parser);
+  });
+  entries = 0;
+  total = 0;
   const refused: string[] = [];
+  let tooMuch: string | undefined;
   await x({
     file: path,
     cwd: into,
     strict: true,
     preservePaths: false,
-    noChmod: true,
     filter: (entryPath, entry) => {
       const type = 'type' in entry ? entry.type : 'File';
+      tooMuch ??= overLimit(entryPath, 'size' in entry && typeof entry.size === 'number' ? entry.size : 0);
+      if (tooMuch !== undefined) return false;
       const ok = (type === 'File' || type === 'OldFile' || type === 'Directory') && !entryPath.split('/').includes('..');
       if (!ok) refused.push(entryPath);
       return ok;
     },
   });
+  if (tooMuch !== undefined) throw new SkillFormatError(tooMuch);
   if (refused.length > 0) throw new SkillFormatError(`The archive holds entries that are not plain files or folders: ${refused.slice(0, 5).join(', ')}.`);
 }

@@ -37,6 +37,11 @@ export class InstalledSkills {
     private readonly reservedSecret: (name: string) => boolean,
   ) {}
 
+  /** Whether `name` is one of Pavise's own keys, which no skill may be granted or have set for it. */
+  isReservedSecret(name: string): boolean {
+    return this.reservedSecret(name);
+  }
+
   dirOf(name: string): string {
     if (!SKILL_NAME.test(name)) throw new RangeError(`"${name}" is not a skill name.`);
     return join(this.skillsDir, name);
@@ -137,13 +142,23 @@ export class InstalledSkills {
     } catch (error) {
       problem = error instanceof SkillContentError ? error.message : `its folder cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
     }
-    if (problem !== undefined) {
+    let manifest: SkillManifest | undefined;
+    if (problem === undefined) {
+      // Pinned content that this version no longer accepts (a rule added since it was reviewed) stays off, like a
+      // changed skill, instead of failing every start-up.
+      try {
+        manifest = await parseManifest(await readFile(join(dir, SKILL_FILE), 'utf8'), await readFile(join(dir, PAVISE_FILE), 'utf8').catch(() => undefined));
+      } catch (error) {
+        problem = `its manifest no longer passes review (${(error as Error).message})`;
+      }
+    }
+    if (problem !== undefined || manifest === undefined) {
+      problem ??= 'its manifest could not be read';
       this.store.setState(name, 'changed');
       this.activity.record({ skill: name, summary: `Skill ${name} changed on disk after review (${problem}); disabled until reviewed again`, decision: 'changed', detail: { pinned: record.contentHash } });
       return { ok: false, state: 'changed', message: `Skill "${name}" changed on disk after review: ${problem}. It is off until reviewed again.` };
     }
     if (record.state === 'disabled') return { ok: false, state: 'disabled', message: `Skill "${name}" is disabled.` };
-    const manifest = await parseManifest(await readFile(join(dir, SKILL_FILE), 'utf8'), await readFile(join(dir, PAVISE_FILE), 'utf8').catch(() => undefined));
     // A grant pinned before core keys were refused at install still never reaches the broker.
     const granted = parseGrant(record.granted);
     return { ok: true, value: { record, manifest, dir, granted: { ...granted, secrets: granted.secrets.filter((secret) => !this.reservedSecret(secret)) } } };

@@ -1,3 +1,4 @@
+import { posix } from 'node:path';
 import { z } from 'zod';
 import { EFFECT_KINDS } from '../common/effects.js';
 import type { EffectTemplate, SummaryTemplate } from '../tools/source.js';
@@ -49,6 +50,11 @@ export interface SkillManifest {
 const hostName = z
   .string()
   .regex(/^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/, 'a lower-case host name such as api.example.com (no scheme, port or wildcard)');
+/** A program's absolute path as it will be bound, written plainly: no `..`, `.`, `//` or trailing `/` to read past in review. */
+const programPath = z
+  .string()
+  .startsWith('/', 'an absolute path')
+  .refine((path) => posix.normalize(path) === path && !path.endsWith('/'), 'a plain absolute path to a program (no "..", ".", "//" or trailing "/")');
 const secretName = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'a secret name of lower-case letters, digits, . _ -');
 
 const valueTemplate = z.union([z.object({ arg: z.string() }).strict(), z.object({ template: z.string() }).strict(), z.object({ hostOf: z.string() }).strict()]);
@@ -77,13 +83,21 @@ const paviseJson = z
           })
           .strict(),
       )
-      .default([]),
+      .default([])
+      .superRefine((tools, context) => {
+        // One name, two tools: the host would register one descriptor and route calls by name to either.
+        const seen = new Set<string>();
+        for (const tool of tools) {
+          if (seen.has(tool.name)) context.addIssue({ code: 'custom', message: `"${tool.name}" is named twice; each tool needs a name of its own` });
+          seen.add(tool.name);
+        }
+      }),
     permissions: z
       .object({
         network: z.array(hostName).default([]),
         files: z.array(z.object({ path: z.string().min(1), access: z.enum(['read', 'write']) }).strict()).default([]),
         secrets: z.array(secretName).default([]),
-        binaries: z.array(z.string().startsWith('/', 'an absolute path')).default([]),
+        binaries: z.array(programPath).default([]),
       })
       .strict()
       .default({ network: [], files: [], secrets: [], binaries: [] }),
@@ -139,7 +153,14 @@ export async function parseManifest(skillMd: string, paviseText: string | undefi
   const list = (value: unknown) => (Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : typeof value === 'string' ? [value] : []);
   const allowed = front.data['allowed-tools'];
   let code: SkillManifest['code'];
-  let permissions: SkillPermissions = { network: [], files: [], secrets: list(openclaw.requires?.env).map((name) => name.toLowerCase()), binaries: list(openclaw.requires?.bins) };
+  // OpenClaw's lists are kept only where they can mean what they say here: a program by plain absolute path (a bare
+  // `curl` cannot be bound into a box; `/` or `/usr/bin/../..` would read as less than it grants) and a secret name.
+  let permissions: SkillPermissions = {
+    network: [],
+    files: [],
+    secrets: list(openclaw.requires?.env).map((name) => name.toLowerCase()).filter((name) => secretName.safeParse(name).success),
+    binaries: list(openclaw.requires?.bins).filter((path) => programPath.safeParse(path).success),
+  };
   if (paviseText !== undefined) {
     let json: unknown;
     try {

@@ -3,7 +3,7 @@ import { type RunningSandbox, startSandboxed } from '../platform/sandbox/sandbox
 import { unsupportedKeywords } from '../tools/json-schema.js';
 import type { EffectTemplate, ToolDescriptor, ToolResult, ToolSource } from '../tools/source.js';
 import type { SkillActivity } from './installed-skills.js';
-import { resolvePermissionPath } from './permissions.js';
+import { binaryProblem, resolvePermissionPath, writeGrantProblem } from './permissions.js';
 
 /**
  * MCP servers over stdio through `@modelcontextprotocol/sdk` (loaded on first use), each in the skills' sandbox
@@ -100,13 +100,17 @@ export interface McpSource extends ToolSource {
 }
 
 /** Starts one configured server, lists its tools and returns them as a source; throws with what went wrong. */
-export async function connectMcpServer(name: string, config: McpServerConfig, activity: SkillActivity): Promise<McpSource> {
+export async function connectMcpServer(name: string, config: McpServerConfig, activity: SkillActivity, protectedDirs: readonly string[] = []): Promise<McpSource> {
   const readOnly: string[] = [];
   const readWrite: string[] = [];
   for (const file of config.permissions.files) {
     const path = resolvePermissionPath(file.path, '/', file.access);
     if (path !== undefined) (file.access === 'write' ? readWrite : readOnly).push(path);
   }
+  const unwritable = writeGrantProblem(readWrite, protectedDirs);
+  if (unwritable !== undefined) throw new Error(`MCP server ${name} could not start: ${unwritable}`);
+  const notProgram = binaryProblem(config.permissions.binaries);
+  if (notProgram !== undefined) throw new Error(`MCP server ${name} could not start: ${notProgram}`);
   const command = config.command === 'node' ? process.execPath : config.command;
   const started = await startSandboxed({
     argv: [command, ...config.args],
@@ -128,6 +132,12 @@ export async function connectMcpServer(name: string, config: McpServerConfig, ac
     const stderr = ended && !ended.ok && ended.stderr ? `: ${ended.stderr.trim().slice(-300)}` : '';
     throw new Error(`MCP server ${name} did not complete the handshake (${(error as Error).message})${stderr}`);
   }
+  // Files granted to it are read inside its box on any call the host cannot tell apart, whatever a tool's hints
+  // claim: each call counts as a private read, so the gate knows the turn may now hold the owner's data.
+  const withGrants = (effects: EffectTemplate[]): EffectTemplate[] =>
+    config.permissions.files.length > 0 && !effects.some((effect) => effect.kind === 'read_private')
+      ? [...effects, { kind: 'read_private', what: { template: `files granted to MCP server ${name}` } }]
+      : effects;
   const listed = await client.listTools();
   const byName = new Map<string, string>();
   const descriptors: ToolDescriptor[] = [];
@@ -144,12 +154,20 @@ export async function connectMcpServer(name: string, config: McpServerConfig, ac
       continue;
     }
     const qualified = mcpToolName(name, tool.name);
+    // Two of its tools under one name (`a.b` and `a_b`, or a shared 64-character prefix): the registry keeps the
+    // first descriptor, so a call must reach that tool and no other, or the gate would judge one tool's effects
+    // and the server run another's.
+    const taken = byName.get(qualified);
+    if (taken !== undefined) {
+      activity.record({ skill: name, summary: `MCP server ${name}: tool ${tool.name} left out (its name ${qualified} is already ${taken}'s)`, decision: 'skipped' });
+      continue;
+    }
     byName.set(qualified, tool.name);
     descriptors.push({
       name: qualified,
       description: `${tool.description ?? tool.name} (from the MCP server "${name}")`.slice(0, 1024),
       inputSchema: schema,
-      effects: tightenedEffects(name, tool, override),
+      effects: withGrants(tightenedEffects(name, tool, override)),
       summary: `${tool.name} on MCP server ${name}`,
       output: { kind: 'untrusted', source: 'tool_output', detail: `MCP server ${name}` },
     });

@@ -1,3 +1,4 @@
+import { realpathSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 
@@ -69,4 +70,47 @@ export function resolvePermissionPath(path: string, skillDir: string, access: 'r
   const inside = resolve(skillDir, path);
   const rel = relative(skillDir, inside);
   return rel.startsWith('..') || isAbsolute(rel) ? undefined : inside;
+}
+
+/**
+ * The first granted binary that is not a program file, said as a reason, or undefined. The box makes a program
+ * runnable by binding its path, so a folder granted as a binary (`binary:/`, the home) would be readable in full
+ * behind a grant that reads "may run".
+ */
+export function binaryProblem(binaries: readonly string[]): string | undefined {
+  for (const path of binaries) {
+    let file = false;
+    try {
+      file = statSync(path).isFile();
+    } catch {
+      return `the program ${path} it may run does not exist`;
+    }
+    if (!file) return `${path} is not a program; only a program file can be granted to run (a folder would expose everything in it)`;
+  }
+  return undefined;
+}
+
+/**
+ * Why a folder granted for writing may not be used, or undefined: it is Pavise's own folder (its database, config
+ * and installed skills), inside it, or holds it. A skill or MCP server that could write there could rewrite its
+ * reviewed files and their pinned hash, widen its own grant in the database or add a server to config.json.
+ */
+export function writeGrantProblem(writable: readonly string[], protectedDirs: readonly string[]): string | undefined {
+  const real = (path: string) => {
+    try {
+      return realpathSync(path);
+    } catch {
+      return resolve(path);
+    }
+  };
+  const inside = (child: string, parent: string) => {
+    const rel = relative(parent, child);
+    return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+  };
+  for (const granted of writable) {
+    const path = real(granted);
+    const home = protectedDirs.map(real).find((dir) => inside(path, dir) || inside(dir, path));
+    if (home !== undefined) return `the write grant ${granted} covers Pavise's own folder ${home} (its database, config and installed skills), which nothing boxed may change`;
+  }
+  return undefined;
 }

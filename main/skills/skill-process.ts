@@ -3,7 +3,7 @@ import type { Effect } from '../common/effects.js';
 import { type RunningSandbox, type SandboxFailure, startSandboxed } from '../platform/sandbox/sandbox.js';
 import { brokerFetch, type SecretFiller, type Transport } from './network-broker.js';
 import type { SkillActivity } from './installed-skills.js';
-import { resolvePermissionPath, type SkillPermissions } from './permissions.js';
+import { binaryProblem, resolvePermissionPath, type SkillPermissions, writeGrantProblem } from './permissions.js';
 
 /**
  * One code skill's process: started in its sandbox at the first call, spoken to over stdin/stdout with
@@ -24,6 +24,8 @@ export interface SkillProcessOptions {
   readonly transport: Transport;
   readonly activity: SkillActivity;
   readonly idleMs?: number;
+  /** Folders no write grant may cover (Pavise's own home). */
+  readonly protectedDirs?: readonly string[];
   /** Checks the installed files against the pin; a process starts only when it says yes (invariant 8). */
   readonly verify?: () => Promise<{ readonly ok: true } | { readonly ok: false; readonly message: string }>;
 }
@@ -121,11 +123,21 @@ export class SkillProcess {
       this.#starting = undefined;
       return { ok: false, code: 'bad-spec', message: verified.message };
     }
+    const notProgram = binaryProblem(granted.binaries);
+    if (notProgram !== undefined) {
+      this.#starting = undefined;
+      return { ok: false, code: 'bad-spec', message: notProgram };
+    }
     const readOnly = [dir];
     const readWrite: string[] = [];
     for (const file of granted.files) {
       const path = resolvePermissionPath(file.path, dir, file.access);
       if (path !== undefined) (file.access === 'write' ? readWrite : readOnly).push(path);
+    }
+    const unwritable = writeGrantProblem(readWrite, this.options.protectedDirs ?? []);
+    if (unwritable !== undefined) {
+      this.#starting = undefined;
+      return { ok: false, code: 'bad-spec', message: unwritable };
     }
     const runtime = this.options.runtime === 'node' ? process.execPath : join(dir, this.options.runtime);
     const started = await startSandboxed({

@@ -1,5 +1,6 @@
+import { isAbsolute } from 'node:path';
 import type { McpServerConfig } from '../common/config-schema.js';
-import type { ToolCallContext, ToolDescriptor, ToolResult, ToolSource } from '../tools/source.js';
+import type { EffectTemplate, ToolCallContext, ToolDescriptor, ToolResult, ToolSource } from '../tools/source.js';
 import type { InstalledSkills, LoadedSkill, SkillActivity } from './installed-skills.js';
 import type { SecretFiller, Transport } from './network-broker.js';
 import { SkillProcess } from './skill-process.js';
@@ -16,6 +17,8 @@ export interface SkillHostDeps {
   readonly secrets: SecretFiller;
   readonly transport: Transport;
   readonly activity: SkillActivity;
+  /** Folders no write grant may cover: Pavise's own home. */
+  readonly protectedDirs?: readonly string[];
   /** Configured MCP servers (config.json `mcp.servers`); the SDK loads only when there is an enabled one. */
   readonly mcpServers?: Readonly<Record<string, McpServerConfig>>;
 }
@@ -47,6 +50,7 @@ export async function loadSkillHost(deps: SkillHostDeps): Promise<SkillHost> {
           secrets: deps.secrets,
           transport: deps.transport,
           activity: deps.activity,
+          ...(deps.protectedDirs ? { protectedDirs: deps.protectedDirs } : {}),
           verify: async () => {
             const verified = await deps.installed.verify(skill.manifest.name);
             return verified.ok ? { ok: true } : { ok: false, message: verified.message };
@@ -63,7 +67,7 @@ export async function loadSkillHost(deps: SkillHostDeps): Promise<SkillHost> {
     sources,
     skills,
     mcp: () => {
-      connecting ??= closed ? Promise.resolve([]) : connectMcpServers(deps.mcpServers ?? {}, deps.activity, skillNames);
+      connecting ??= closed ? Promise.resolve([]) : connectMcpServers(deps.mcpServers ?? {}, deps.activity, skillNames, deps.protectedDirs ?? []);
       return connecting;
     },
     close: () => {
@@ -77,13 +81,18 @@ export async function loadSkillHost(deps: SkillHostDeps): Promise<SkillHost> {
 type McpSourceHandle = ToolSource & { close(): Promise<void> };
 
 /** Connects every enabled server at once; one that fails is left out and the log says why. */
-async function connectMcpServers(servers: Readonly<Record<string, McpServerConfig>>, activity: SkillActivity, skillNames: ReadonlySet<string>): Promise<McpSourceHandle[]> {
+async function connectMcpServers(
+  servers: Readonly<Record<string, McpServerConfig>>,
+  activity: SkillActivity,
+  skillNames: ReadonlySet<string>,
+  protectedDirs: readonly string[],
+): Promise<McpSourceHandle[]> {
   const enabled = Object.entries(servers).filter(([name, config]) => config.enabled && !skillNames.has(name));
   if (enabled.length === 0) return [];
   const { connectMcpServer } = await import('./mcp-source.js');
   const connected = await Promise.all(
     enabled.map(([name, config]) =>
-      connectMcpServer(name, config, activity).catch((error: unknown) => {
+      connectMcpServer(name, config, activity, protectedDirs).catch((error: unknown) => {
         activity.record({ skill: name, summary: `MCP server ${name} was not loaded: ${(error as Error).message}`, decision: 'failed' });
         return undefined;
       }),
@@ -96,7 +105,11 @@ export const INSTRUCTIONS_TOOL = 'instructions';
 
 function skillSource(skill: LoadedSkill, process: SkillProcess | undefined, activity: SkillActivity): ToolSource {
   const name = skill.manifest.name;
-  const descriptors: ToolDescriptor[] = (skill.manifest.code?.tools ?? []).map((tool) => skillToolDescriptor(name, tool));
+  const granted = grantEffects(skill);
+  const descriptors: ToolDescriptor[] = (skill.manifest.code?.tools ?? []).map((tool) => {
+    const descriptor = skillToolDescriptor(name, tool);
+    return granted.length > 0 ? { ...descriptor, effects: [...descriptor.effects, ...granted] } : descriptor;
+  });
   const byQualified = new Map((skill.manifest.code?.tools ?? []).map((tool) => [qualifiedToolName(name, tool.name), tool.name]));
   const instructionsTool = qualifiedToolName(name, INSTRUCTIONS_TOOL);
   if (skill.manifest.instructions.length > 0 && !byQualified.has(instructionsTool)) {
@@ -123,4 +136,21 @@ function skillSource(skill: LoadedSkill, process: SkillProcess | undefined, acti
       return { content: result.message, isError: true };
     },
   };
+}
+
+/**
+ * What the host must assume of every call to a skill granted the owner's files: it may read them (a private read,
+ * so the turn counts as holding the owner's data) and, with a folder granted for writing, write there. The skill
+ * reads and writes inside its box, where the host cannot see which call does, so its own declared effects cannot be
+ * trusted to say so; the gate judges these like any other read or write. A relative path is the skill's own folder,
+ * not the owner's. Braces are written as parentheses so a path cannot read as a placeholder of the template.
+ */
+function grantEffects(skill: LoadedSkill): EffectTemplate[] {
+  const shown = (path: string) => path.replace(/\{/g, '(').replace(/\}/g, ')');
+  const owners = skill.granted.files.filter((file) => file.path === '~' || file.path.startsWith('~/') || isAbsolute(file.path));
+  const written = owners.filter((file) => file.access === 'write').map((file) => shown(file.path));
+  const effects: EffectTemplate[] = [];
+  if (owners.length > 0) effects.push({ kind: 'read_private', what: { template: `files in ${owners.map((file) => shown(file.path)).join(', ')}` } });
+  if (written.length > 0) effects.push({ kind: 'write_local', what: { template: `files in ${written.join(', ')} (skill ${skill.manifest.name} may change any of them)` } });
+  return effects;
 }

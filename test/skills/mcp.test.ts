@@ -138,7 +138,7 @@ describe.runIf(boxed)('an MCP server from npm, end to end through the gate', () 
       expect(core.tools.get('files__write_file')).toBeUndefined();
       expect(core.activity.list({ since: 0, limit: 100 }).some((row) => row.actor === 'skill:files')).toBe(false);
       await core.tools.ready();
-      expect(core.tools.get('files__write_file')?.descriptor.effects.map((effect) => effect.kind)).toEqual(['write_local', 'delete']);
+      expect(core.tools.get('files__write_file')?.descriptor.effects.map((effect) => effect.kind)).toEqual(['write_local', 'delete', 'read_private']);
       const outcome = await ask(core, core.sessions.current('local', true), 'save hello and read it back');
       const results = outcome.messages.filter((message) => message.role === 'toolResult');
       expect(asked).toEqual(['write_file on MCP server files']);

@@ -2,7 +2,6 @@ import type { SkillReviewView, SkillView } from '../../common/ipc.js';
 import { err } from '../../common/result.js';
 import type { ActivityLog } from '../../permissions/activity-log.js';
 import type { SecretBroker } from '../../permissions/secret-broker.js';
-import { isCoreSecret } from '../../secrets/core-secrets.js';
 import type { SecretStore } from '../../secrets/secret-store.js';
 import type { InstalledSkills } from '../../skills/installed-skills.js';
 import { grantOnly, parseGrant, permissionIds } from '../../skills/permissions.js';
@@ -65,7 +64,7 @@ export function skillHandlers(deps: SkillHandlerDeps): Handlers<SkillChannels> {
     const record = deps.skills.get(name);
     if (!record) return `No skill named "${name}" is installed.`;
     if (!parseGrant(record.granted).secrets.includes(secret)) return `Skill ${name} was not granted the secret "${secret}"; grant it by reinstalling the skill, then set it here.`;
-    if (isCoreSecret(secret)) return `"${secret}" is one of Pavise's own keys; set it in General or Channels, not for a skill.`;
+    if (deps.skills.isReservedSecret(secret)) return `"${secret}" is one of Pavise's own keys; set it in General or Channels, not for a skill.`;
     return undefined;
   };
   return {

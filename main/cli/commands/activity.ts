@@ -1,6 +1,7 @@
 import { compose } from '../../compose.js';
 import { EXIT, UsageError, type CliIO } from '../io.js';
 import { parseCommandArgs } from '../args.js';
+import { shown } from '../printable.js';
 
 const USAGE = '[--json] [--since TIME] [--limit N] | verify';
 
@@ -34,7 +35,7 @@ export async function activityCommand(args: string[], io: CliIO): Promise<number
     if (rows.length === 0) io.stdout.write('No activity yet.\n');
     for (const row of rows) {
       const when = new Date(row.ts).toISOString().replace('T', ' ').slice(0, 19);
-      io.stdout.write(`${when}  ${row.kind.padEnd(18)} ${(row.decision ?? '').padEnd(8)} ${row.summary}  — ${row.actor}\n`);
+      io.stdout.write(`${when}  ${row.kind.padEnd(18)} ${(row.decision ?? '').padEnd(8)} ${shown(row.summary)}  — ${shown(row.actor)}\n`);
     }
     return EXIT.ok;
   } finally {

@@ -19,7 +19,7 @@ import { seccompProgram } from './seccomp.js';
  * `executables` (read-only, runnable), `readOnly` and `readWrite` (at the same paths as outside), a private empty
  * temp folder (`TMPDIR`, removed afterwards), `/dev/null`-style devices, and exactly the environment in `env`
  * (nothing is inherited). It has no network (its requests go through the host over stdio) unless `network` is true
- * (a terminal command the owner approved with network: the host's network, all of it), cannot listen, trace
+ * (a terminal command the owner approved with network: the host's network, all of it), cannot listen or bind a socket (io_uring included), trace
  * or reach the kernel keyring, sees no other process, and is an unprivileged user. Unless `limits.processes` is above
  * 1 it cannot fork at all (threads work). CPU seconds, data memory, file size, wall-clock time and output are capped;
  * a box that exceeds one is stopped and the call fails with a code naming the limit.
