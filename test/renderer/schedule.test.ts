@@ -62,14 +62,17 @@ describe('popover: what is scheduled', () => {
 
   it('lists reminders and alerts in the Schedules pane, soonest first, and removes one from the core', async () => {
     const core = await startCore();
-    await core.services.scheduling.remindOwner('stretch', 'weekdays at 15:00');
-    const first = await core.services.scheduling.remindOwner('call the plumber', 'in 2 hours');
+    // The daily one is always at least two hours away (in this machine's zone, the schedule's), the plumber ten
+    // minutes: the order does not depend on when the test runs.
+    const daily = `weekdays at ${String((new Date().getHours() + 3) % 24).padStart(2, '0')}:00`;
+    await core.services.scheduling.remindOwner('stretch', daily);
+    const first = await core.services.scheduling.remindOwner('call the plumber', 'in 10 minutes');
     const view = await openView(browser, core, outDir, 'settings', { query: '?section=schedules' });
     open.push({ core, view });
     const rows = view.page.locator('tr[data-job-id]');
     await expect.poll(() => rows.count()).toBe(2);
     expect(await rows.first().textContent()).toContain('call the plumber');
-    expect(await rows.nth(1).textContent()).toContain('weekdays at 15:00');
+    expect(await rows.nth(1).textContent()).toContain(daily);
     const shot = join(mkdtempSync(join(tmpdir(), 'pavise-shots-')), 'settings-schedules-light.png');
     await view.page.waitForTimeout(250);
     await view.page.screenshot({ path: shot, animations: 'disabled', caret: 'hide' });
