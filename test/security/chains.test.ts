@@ -1,8 +1,7 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ApprovalView } from '../../main/common/approvals.js';
 import { compose, type Core } from '../../main/compose.js';
 import { defineTool } from '../../main/tools/tool.js';
@@ -14,6 +13,7 @@ import { ask } from '../helpers/ask.js';
 import { MemorySecretStore } from '../helpers/memory-secret-store.js';
 import { ScriptedProvider, call, text } from '../helpers/scripted-provider.js';
 import { testSource } from '../helpers/tool-source.js';
+import { useTempCore } from '../helpers/temp-core.js';
 
 /**
  * Chains: one capability's output, or one moment's decision, becoming another's input later. Each test is an attack
@@ -21,14 +21,7 @@ import { testSource } from '../helpers/tool-source.js';
  * party, a schedule or stored text carrying a stranger's words into a later turn).
  */
 
-let dir: string | undefined;
-let services: Core | undefined;
-afterEach(() => {
-  services?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-  services = undefined;
-  dir = undefined;
-});
+const temp = useTempCore('pavise-chains-');
 
 type Step = ConstructorParameters<typeof ScriptedProvider>[0][number];
 
@@ -79,16 +72,17 @@ const mailMany = defineTool({
 
 async function open(steps: Step[], config?: unknown): Promise<Core> {
   ran.length = 0;
-  dir = mkdtempSync(join(tmpdir(), 'pavise-chains-'));
+  const dir = temp.home();
   if (config !== undefined) writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
-  services = await compose({
-    env: { PAVISE_HOME: dir, ANTHROPIC_API_KEY: 'test-key-not-real' },
-    secrets: new MemorySecretStore(),
-    provider: new ScriptedProvider(steps),
-    extraSources: [testSource([purchase, email, mailMany])],
-    approvalPollMs: 5,
-  });
-  return services;
+  return temp.keep(
+    await compose({
+      env: { PAVISE_HOME: dir, ANTHROPIC_API_KEY: 'test-key-not-real' },
+      secrets: new MemorySecretStore(),
+      provider: new ScriptedProvider(steps),
+      extraSources: [testSource([purchase, email, mailMany])],
+      approvalPollMs: 5,
+    }),
+  );
 }
 
 describe('the pause switch outlives an approval that was waiting when it was flipped', () => {

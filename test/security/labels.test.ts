@@ -1,7 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ApprovalView } from '../../main/common/approvals.js';
 import { OWNER, type Message } from '../../main/common/messages.js';
 import { compose, type Core } from '../../main/compose.js';
@@ -9,6 +6,7 @@ import { analyzeTurn } from '../../main/permissions/provenance.js';
 import { ask } from '../helpers/ask.js';
 import { MemorySecretStore } from '../helpers/memory-secret-store.js';
 import { ScriptedProvider, call, text } from '../helpers/scripted-provider.js';
+import { useTempCore } from '../helpers/temp-core.js';
 
 /**
  * Labels travel with data: a contact's words are data for any effect (failure 1), an approval binds the recipient
@@ -19,26 +17,20 @@ const ALICE_CHAT = `iMessage;-;${ALICE}`;
 const BOB_CHAT = 'iMessage;-;+15550002222';
 const STRANGER_CHAT = 'iMessage;-;+16660000000';
 
-let dir: string | undefined;
-let services: Core | undefined;
-afterEach(() => {
-  services?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-  services = undefined;
-  dir = undefined;
-});
+const temp = useTempCore('pavise-labels-');
 
 type Step = ConstructorParameters<typeof ScriptedProvider>[0][number];
 
 async function open(steps: Step[]): Promise<Core> {
-  dir = mkdtempSync(join(tmpdir(), 'pavise-labels-'));
-  services = await compose({
-    env: { PAVISE_HOME: dir, ANTHROPIC_API_KEY: 'test-key-not-real' },
-    secrets: new MemorySecretStore(),
-    provider: new ScriptedProvider(steps),
-    approvalPollMs: 5,
-  });
-  return services;
+  const dir = temp.home();
+  return temp.keep(
+    await compose({
+      env: { PAVISE_HOME: dir, ANTHROPIC_API_KEY: 'test-key-not-real' },
+      secrets: new MemorySecretStore(),
+      provider: new ScriptedProvider(steps),
+      approvalPollMs: 5,
+    }),
+  );
 }
 
 describe('failure 1: a contact’s words never drive a silent send of private data', () => {

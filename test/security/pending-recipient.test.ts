@@ -1,7 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { ApprovalView } from '../../main/common/approvals.js';
 import { compose, type Core } from '../../main/compose.js';
@@ -10,30 +7,25 @@ import { ask } from '../helpers/ask.js';
 import { testSource } from '../helpers/tool-source.js';
 import { MemorySecretStore } from '../helpers/memory-secret-store.js';
 import { ScriptedProvider, call, text } from '../helpers/scripted-provider.js';
+import { useTempCore } from '../helpers/temp-core.js';
 
 /**
  * Failure 4 across channels and names: while a card waits, other conversations take the name the model used. The
  * card names the recipient resolved before asking, the approval binds it, and the message goes there or nowhere.
  */
-let dir: string | undefined;
-let services: Core | undefined;
-afterEach(() => {
-  services?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-  services = undefined;
-  dir = undefined;
-});
+const temp = useTempCore('pavise-pending-');
 
 async function open(steps: ConstructorParameters<typeof ScriptedProvider>[0], extraTools: readonly Tool[] = []): Promise<Core> {
-  dir = mkdtempSync(join(tmpdir(), 'pavise-pending-'));
-  services = await compose({
-    env: { PAVISE_HOME: dir, ANTHROPIC_API_KEY: 'test-key-not-real' },
-    secrets: new MemorySecretStore(),
-    provider: new ScriptedProvider(steps),
-    extraSources: extraTools.length > 0 ? [testSource(extraTools)] : [],
-    approvalPollMs: 5,
-  });
-  return services;
+  const dir = temp.home();
+  return temp.keep(
+    await compose({
+      env: { PAVISE_HOME: dir, ANTHROPIC_API_KEY: 'test-key-not-real' },
+      secrets: new MemorySecretStore(),
+      provider: new ScriptedProvider(steps),
+      extraSources: extraTools.length > 0 ? [testSource(extraTools)] : [],
+      approvalPollMs: 5,
+    }),
+  );
 }
 
 const CHANNELS = [
