@@ -22,8 +22,15 @@ export function seatbeltRuleLines(rule: SandboxRule): string[] {
     case 'no-network':
       return ['(deny network*)'];
     case 'network':
-      // Outbound only (listening stays denied by the next rule), plus the system resolver's service for names.
-      return ['(allow network-outbound)', '(allow system-socket)', '(allow mach-lookup (global-name "com.apple.dnssd.service"))'];
+      // Outbound IP only (listening stays denied by the next rule), plus the system resolver, reached over its mach
+      // service and its one unix socket. No other unix socket: a local daemon's (Docker's, an SSH agent's, a
+      // database's) is not "the network" the owner granted. The Linux box refuses AF_UNIX sockets in seccomp.
+      return [
+        '(allow network-outbound (remote ip "*:*"))',
+        '(allow network-outbound (literal "/private/var/run/mDNSResponder"))',
+        '(allow system-socket)',
+        '(allow mach-lookup (global-name "com.apple.dnssd.service"))',
+      ];
     case 'no-listen':
       return ['(deny network-bind network-inbound)'];
     case 'isolated-processes':

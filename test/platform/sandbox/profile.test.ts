@@ -90,11 +90,14 @@ describe('the sandbox rules, rendered for bwrap and for sandbox-exec', () => {
     expect(args.slice(args.indexOf('--seccomp'), args.indexOf('--seccomp') + 2)).toEqual(['--seccomp', '3']);
 
     const profile = seatbeltProfile(networked);
-    expect(profile).toContain('(allow network-outbound)');
+    expect(profile).toContain('(allow network-outbound (remote ip "*:*"))');
+    // Unix sockets are not the network: only the resolver's, by its literal path; a bare allow would admit every one.
+    expect(profile).not.toMatch(/\(allow network-outbound\)|\(allow network-outbound \(remote unix/);
+    expect(profile.match(/\(allow network-outbound[^\n]*/g)).toEqual(['(allow network-outbound (remote ip "*:*"))', '(allow network-outbound (literal "/private/var/run/mDNSResponder"))']);
     expect(profile).not.toContain('(deny network*)');
     expect(profile).not.toMatch(/\(allow network\*|\(allow network-inbound|\(allow network-bind/);
     // Listening stays denied, after the allow, so it wins for binds and inbound traffic.
-    expect(profile.indexOf('(deny network-bind network-inbound)')).toBeGreaterThan(profile.indexOf('(allow network-outbound)'));
+    expect(profile.indexOf('(deny network-bind network-inbound)')).toBeGreaterThan(profile.indexOf('(allow network-outbound'));
   });
 
   it('adds the resolver and certificate files to a box only when it has network', () => {
@@ -111,7 +114,7 @@ describe('the sandbox rules, rendered for bwrap and for sandbox-exec', () => {
     expect(plain.value.args).toContain('--unshare-net');
     const mac = planSandbox({ argv: [process.execPath], network: true }, temp, { ok: true, mechanism: 'sandbox-exec', command: '/usr/bin/sandbox-exec' });
     if (!mac.ok) throw new Error(mac.message);
-    expect(mac.value.args.find((arg) => arg.includes('(version 1)'))).toContain('(allow network-outbound)');
+    expect(mac.value.args.find((arg) => arg.includes('(version 1)'))).toContain('(allow network-outbound (remote ip "*:*"))');
     expect(mac.value.args.find((arg) => arg.includes('(version 1)'))).toContain('(subpath "/private/etc/ssl")');
   });
 
