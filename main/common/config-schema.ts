@@ -200,18 +200,30 @@ export const ScheduleConfigSchema = z.strictObject({
   pauseAfterFailures: z.int().min(1).max(20).default(3),
 });
 
+/** A path the owner writes in config: absolute or under the home (`~/…`); a relative one would mean a folder nobody chose. */
+function homeOrAbsolutePath(example: string) {
+  return z
+    .string()
+    .min(1)
+    .refine((path) => path.startsWith('/') || path === '~' || path.startsWith('~/'), `must be an absolute path or start with "~/", e.g. "${example}"`);
+}
+
 /**
  * One MCP server over stdio, started in the same sandbox as a skill with only what is granted here: files (read or
  * write) and programs it may run. It never gets network. `command` is an absolute path, or `node` for the runtime
  * Pavise runs on.
  */
 export const McpServerConfigSchema = z.strictObject({
-  command: z.string().min(1),
+  // A bare name would be looked up on a PATH the box does not have; a relative path, against a folder nobody chose.
+  command: z
+    .string()
+    .min(1)
+    .refine((command) => command === 'node' || command.startsWith('/'), 'must be an absolute path to the program, e.g. "/opt/homebrew/bin/mcp-server-git", or "node"'),
   args: z.array(z.string()).default([]),
   env: z.record(z.string(), z.string()).default({}),
   permissions: z
     .strictObject({
-      files: z.array(z.strictObject({ path: z.string().min(1), access: z.enum(['read', 'write']) })).default([]),
+      files: z.array(z.strictObject({ path: homeOrAbsolutePath('~/Notes'), access: z.enum(['read', 'write']) })).default([]),
       binaries: z.array(z.string().startsWith('/')).default([]),
     })
     .prefault({}),
@@ -229,10 +241,7 @@ export const McpConfigSchema = z.strictObject({
 
 /** A folder the owner lets Pavise's file tools (and, later, terminal commands) use; nothing outside one, ever. */
 export const FolderGrantSchema = z.strictObject({
-  path: z
-    .string()
-    .min(1)
-    .refine((path) => path.startsWith('/') || path === '~' || path.startsWith('~/'), 'must be an absolute path or start with "~/", e.g. "~/Documents/Pavise"'),
+  path: homeOrAbsolutePath('~/Documents/Pavise'),
   access: z.enum(['read', 'read-write']).default('read'),
 });
 

@@ -51,6 +51,18 @@ describe('config.json', () => {
     expect(error.message).toContain('use one of "anthropic", "openai", "openai-compatible"');
   });
 
+  it("refuses an MCP server's relative command or granted path instead of resolving it against a folder nobody chose", () => {
+    const server = (entry: object) => JSON.stringify({ mcp: { servers: { notes: entry } } });
+    const bareCommand = errorOf(() => parseConfig(server({ command: 'npx', args: ['mcp-server'] })));
+    expect(bareCommand.message).toContain('mcp.servers.notes.command is "npx"');
+    expect(bareCommand.message).toContain('must be an absolute path to the program');
+    const relativeFolder = errorOf(() => parseConfig(server({ command: 'node', permissions: { files: [{ path: 'Notes', access: 'read' }] } })));
+    expect(relativeFolder.message).toContain('mcp.servers.notes.permissions.files.0.path is "Notes"');
+    expect(relativeFolder.message).toContain('start with "~/"');
+    const fine = parseConfig(server({ command: '/usr/local/bin/mcp-notes', permissions: { files: [{ path: '~/Notes', access: 'write' }] } }));
+    expect(fine.mcp.servers.notes?.permissions.files).toEqual([{ path: '~/Notes', access: 'write' }]);
+  });
+
   it('reports misspelt fields instead of ignoring them', () => {
     const error = errorOf(() => parseConfig('{"model":{"provider":"openai","modle":"x"}}'));
     expect(error.message).toContain('remove the unknown field "modle"');
