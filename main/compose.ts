@@ -234,6 +234,7 @@ async function wire(parts: {
       model: config.model.name,
       apiKey,
       beforeModelCall: (request) => gate.beforeModelCall(request),
+      afterModelCall: (request) => gate.afterModelCall(request),
       prepareForModel: (messages) => gate.transformContext(messages),
     },
     contextTokens: config.memory.contextTokens ?? defaultContextTokens(config.model),

@@ -42,6 +42,11 @@ export interface AgentHooks {
   beforeToolCall?(request: ToolCallRequest): Promise<ToolDecision> | ToolDecision;
   /** Checked before every model call (pause switch, spend cap); a deny ends the turn with that reason. */
   beforeModelCall?(request: ModelRequest, signal: AbortSignal): Promise<ModelCallDecision> | ModelCallDecision;
+  /**
+   * Called once for every call `beforeModelCall` allowed, after its answer (and the usage it reports) was recorded,
+   * whatever the outcome: the spend cap's hold on the call's worst case ends here.
+   */
+  afterModelCall?(request: ModelRequest, answer: AssistantMessage): void;
   /** Sees every tool result before the model does (secret redaction, provenance labelling). */
   afterToolCall?(result: ToolResultMessage, request: ToolCallRequest | undefined): Promise<ToolResultMessage> | ToolResultMessage;
   /** Rewrites the context before each model call (pruning, labelling); must not mutate its argument. */
@@ -166,20 +171,30 @@ export async function runTurn(options: TurnOptions): Promise<TurnResult> {
       if (decision.action === 'deny') return fail(decision.code, decision.reason);
     }
 
-    const assistant = await provider.complete(
-      request,
-      {
-        apiKey,
-        signal,
-        onEvent: (event) => {
-          if (event.type === 'text_delta') emit({ type: 'text_delta', text: event.text });
-          else if (event.type === 'retry') emit(event);
+    let assistant: AssistantMessage | undefined;
+    try {
+      assistant = await provider.complete(
+        request,
+        {
+          apiKey,
+          signal,
+          onEvent: (event) => {
+            if (event.type === 'text_delta') emit({ type: 'text_delta', text: event.text });
+            else if (event.type === 'retry') emit(event);
+          },
         },
-      },
-    );
-    usage = addUsage(usage, assistant.usage);
-    emit({ type: 'usage', step: assistant.usage, turn: usage });
-    push(assistant);
+      );
+      usage = addUsage(usage, assistant.usage);
+      emit({ type: 'usage', step: assistant.usage, turn: usage });
+      push(assistant);
+    } finally {
+      // After push: the answer's usage is in the ledger before the hold on its worst case is let go.
+      try {
+        hooks.afterModelCall?.(request, assistant ?? errorMessage(provider.id, options.model, { code: 'server', message: 'The model call failed.' }, 'error'));
+      } catch {
+        // Releasing a hold must not break the turn.
+      }
+    }
     const text = textOf(assistant);
     if (text) reply = reply ? `${reply}\n\n${text}` : text;
 

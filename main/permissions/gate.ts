@@ -57,6 +57,12 @@ interface AllowedCall {
 export class PermissionGate {
   readonly #allowed = new Map<string, AllowedCall>();
   readonly #waiters = new Map<string, () => void>();
+  /**
+   * The worst case of each model call allowed and not yet answered. Its usage reaches the ledger only when it ends, so
+   * until then its worst case counts against the cap: turns in parallel (eight conversations, a scheduled turn,
+   * compaction) must not each pass against a spend that does not include the others.
+   */
+  readonly #inFlight = new Map<ModelRequest, number>();
   readonly #now: () => number;
 
   constructor(private readonly options: GateOptions) {
@@ -198,13 +204,21 @@ export class PermissionGate {
     }
     const cap = this.options.dailySpendCapUsd;
     const spent = this.options.spentTodayUsd();
+    const running = [...this.#inFlight.values()].reduce((sum, usd) => sum + usd, 0);
     const worst = this.options.worstCaseUsd(request);
-    if (spent + worst > cap) {
-      const summary = `Daily spend cap reached: $${spent.toFixed(2)} spent today, this call could cost up to $${worst.toFixed(2)}, cap $${cap.toFixed(2)}.`;
-      this.options.activity.append({ kind: 'model_call_refused', summary, actor: 'policy', decision: 'deny', detail: { spent, worst, cap } });
+    if (spent + running + worst > cap) {
+      const others = running > 0 ? `, calls still running could cost up to $${running.toFixed(2)}` : '';
+      const summary = `Daily spend cap reached: $${spent.toFixed(2)} spent today${others}, this call could cost up to $${worst.toFixed(2)}, cap $${cap.toFixed(2)}.`;
+      this.options.activity.append({ kind: 'model_call_refused', summary, actor: 'policy', decision: 'deny', detail: { spent, running, worst, cap } });
       return { action: 'deny', code: 'limit', reason: `${summary} Raise limits.dailySpendUsd in config.json or wait until tomorrow.` };
     }
+    this.#inFlight.set(request, worst);
     return { action: 'allow' };
+  }
+
+  /** afterModelCall: the call allowed for `request` has ended and its usage is recorded; its hold on the cap ends. */
+  afterModelCall(request: ModelRequest): void {
+    this.#inFlight.delete(request);
   }
 
   /** transformContext: label every non-owner text for the model and scrub secrets from everything sent. */

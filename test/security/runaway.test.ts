@@ -1,0 +1,80 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { compose, type Core } from '../../main/compose.js';
+import type { AssistantMessage } from '../../main/common/messages.js';
+import { priceOf, worstCaseUsd } from '../../main/permissions/spend.js';
+import { ask } from '../helpers/ask.js';
+import { MemorySecretStore } from '../helpers/memory-secret-store.js';
+import { ScriptedProvider, text, usage } from '../helpers/scripted-provider.js';
+import { useTempCore } from '../helpers/temp-core.js';
+import { until } from '../helpers/wait.js';
+
+/**
+ * Runaways (non-negotiable 6): spend, pacing and the pause switch against a model that does whatever the text it
+ * read asks, and against the ordinary ways work multiplies (parallel turns, echoes, retries, schedules).
+ */
+
+const temp = useTempCore('pavise-runaway-');
+
+type Step = ConstructorParameters<typeof ScriptedProvider>[0][number];
+
+/** A priced model with a large answer allowance, so one call's worst case is most of the cap. */
+const MODEL = { provider: 'anthropic', name: 'claude-sonnet-4-5', maxOutputTokens: 64_000 };
+
+async function open(steps: Step[], config: Record<string, unknown>): Promise<{ core: Core; provider: ScriptedProvider }> {
+  const dir = temp.home();
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ model: MODEL, ...config }));
+  const provider = new ScriptedProvider(steps);
+  const core = temp.keep(
+    await compose({ env: { PAVISE_HOME: dir, ANTHROPIC_API_KEY: 'test-key-not-real' }, secrets: new MemorySecretStore(), provider, approvalPollMs: 5 }),
+  );
+  return { core, provider };
+}
+
+/** A step that answers only when `release` is called, costing what the usage says. */
+function held(answer: Partial<AssistantMessage>): { step: Step; release: () => void } {
+  let release: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  return { step: async () => (await gate, answer), release };
+}
+
+describe('the daily spend cap counts calls still running', () => {
+  it('two turns in parallel, each under the cap alone, do not both reach the model when together they could pass it', async () => {
+    // Eight conversations run at once in the gateway; each turn checked the cap against a ledger that did not yet
+    // hold the other's call, so N parallel calls could spend N times what the cap has left.
+    const first = held({ content: [text('done')], usage: usage(40_000, 60_000) });
+    const { core, provider } = await open([first.step, () => ({ content: [text('second')] })], { limits: { dailySpendUsd: 1.5 } });
+
+    const one = ask(core, core.sessions.current('one', false), 'write me a very long essay');
+    await until(() => provider.requests.length === 1, 'the first call to leave');
+    const worst = worstCaseUsd(priceOf('anthropic', MODEL.name), provider.requests[0]!.request);
+    // The set-up this test needs: one call fits under the cap, two do not.
+    expect(worst).toBeLessThan(1.5);
+    expect(2 * worst).toBeGreaterThan(1.5);
+
+    const two = await ask(core, core.sessions.current('two', false), 'and another one');
+    expect(two.stopReason).toBe('error');
+    expect(two.error).toMatchObject({ code: 'limit' });
+    expect(two.error?.message).toContain('calls still running');
+    expect(provider.requests).toHaveLength(1);
+
+    first.release();
+    const done = await one;
+    expect(done.reply).toBe('done');
+    // The first call's real cost is now in the ledger and its hold is gone: what is left decides the next call.
+    expect(core.spentTodayUsd()).toBeCloseTo((40_000 * 3 + 60_000 * 15) / 1_000_000, 6);
+  });
+
+  it('a call that ended lets the next one be checked against what it really cost, not its worst case', async () => {
+    const first = held({ content: [text('short')], usage: usage(100, 10) });
+    const { core, provider } = await open([first.step, () => ({ content: [text('second')] })], { limits: { dailySpendUsd: 1.5 } });
+    const one = ask(core, core.sessions.current('one', false), 'hi');
+    await until(() => provider.requests.length === 1, 'the first call to leave');
+    first.release();
+    await one;
+    const two = await ask(core, core.sessions.current('two', false), 'hi again');
+    expect(two.reply).toBe('second');
+    expect(provider.requests).toHaveLength(2);
+  });
+});
