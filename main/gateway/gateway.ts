@@ -78,6 +78,10 @@ export const MAX_CONCURRENT_CONVERSATIONS = 8;
  */
 export const MAX_QUEUED_MESSAGES = 1000;
 const OUTBOX_PAGE = 100;
+/** How long after a send an identical inbound message in that conversation is taken for its echo. */
+const ECHO_WINDOW_MS = 2 * 60_000;
+/** A part of a sent message this long or longer is an echo of one of its chunks; a shorter one must be a whole message. */
+const ECHO_MIN_PART = 100;
 
 /**
  * Runs the channels and connects them to the assistant: every inbound message is stored first, mapped to a
@@ -328,6 +332,13 @@ export class Gateway {
       const own = this.deps.outbox.sentRecently(message.channel, message.conversationId, message.text, message.sentAt - 10 * 60_000);
       store.setStatus(message.id, 'ignored', 'self');
       if (!own) this.#log(`${message.channel}: ignored a message sent from this Mac's own account`);
+      return;
+    }
+    // The same echo from the other side: a message to the owner's own number (a self-chat) arrives again as theirs,
+    // not as is_from_me. Answering it would answer Pavise's own reply, then that reply's echo, for ever.
+    if (this.deps.outbox.sentRecently(message.channel, message.conversationId, message.text, message.sentAt - ECHO_WINDOW_MS, ECHO_MIN_PART)) {
+      store.setStatus(message.id, 'ignored', 'self');
+      this.#log(`${message.channel}: ignored a message that repeats what Pavise just sent there (its own echo)`);
       return;
     }
     if (message.kind !== 'message' && message.kind !== 'forwarded') {

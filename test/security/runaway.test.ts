@@ -2,9 +2,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compose, type Core } from '../../main/compose.js';
+import { Gateway } from '../../main/gateway/gateway.js';
 import type { AssistantMessage } from '../../main/common/messages.js';
 import { priceOf, worstCaseUsd } from '../../main/permissions/spend.js';
 import { ask } from '../helpers/ask.js';
+import { FakeChannel } from '../helpers/fake-channel.js';
 import { MemorySecretStore } from '../helpers/memory-secret-store.js';
 import { ScriptedProvider, text, usage } from '../helpers/scripted-provider.js';
 import { useTempCore } from '../helpers/temp-core.js';
@@ -16,6 +18,7 @@ import { until } from '../helpers/wait.js';
  */
 
 const temp = useTempCore('pavise-runaway-');
+const OWNER_PHONE = '+15550001111';
 
 type Step = ConstructorParameters<typeof ScriptedProvider>[0][number];
 
@@ -76,5 +79,52 @@ describe('the daily spend cap counts calls still running', () => {
     const two = await ask(core, core.sessions.current('two', false), 'hi again');
     expect(two.reply).toBe('second');
     expect(provider.requests).toHaveLength(2);
+  });
+});
+
+/** The gateway on a composed core with one fake iMessage channel; stopped when `stop` is called. */
+async function gatewayOn(core: Core): Promise<{ channel: FakeChannel; stop: () => Promise<void> }> {
+  const channel = new FakeChannel('imessage');
+  const gateway = new Gateway(core, { channels: [channel], sweepMs: 50 });
+  const controller = new AbortController();
+  const done = gateway.run(controller.signal);
+  await channel.ready;
+  return {
+    channel,
+    stop: async () => {
+      controller.abort();
+      await done;
+    },
+  };
+}
+
+describe('Pavise does not answer itself', () => {
+  it("a reply in the owner's self-chat, read back as the owner's message (not is_from_me), is not answered again", async () => {
+    // iMessage to one's own number stores each message twice: the send (is_from_me) and its arrival from the owner's
+    // own handle. Pavise answering that arrival would answer its own reply, and that reply's arrival, for ever: a
+    // model call and a message each time, the "sent hundreds of iMessages on its own" runaway.
+    const { core, provider } = await open(
+      [() => ({ content: [text('Here is your answer.')] }), () => ({ content: [text('Answering myself.')] })],
+      { channels: { imessage: { enabled: true, owners: [OWNER_PHONE] } } },
+    );
+    const { channel, stop } = await gatewayOn(core);
+    try {
+      await channel.receive({ sender: OWNER_PHONE, text: 'what is on today?' });
+      await until(() => channel.sent.length === 1, 'the reply');
+      // The self-chat copy of the reply: same conversation, from the owner's handle, not marked as from this Mac.
+      await channel.receive({ sender: OWNER_PHONE, text: 'Here is your answer.', isFromMe: false });
+      await until(() => core.channels.messages('imessage', `iMessage;-;${OWNER_PHONE}`).at(-1)?.status !== 'stored', 'the echo to be handled');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(provider.requests).toHaveLength(1);
+      expect(channel.sent).toHaveLength(1);
+      expect(core.channels.messages('imessage', `iMessage;-;${OWNER_PHONE}`).at(-1)).toMatchObject({ status: 'ignored', role: 'self' });
+
+      // The owner's own next words are still answered, even short ones found inside the reply.
+      await channel.receive({ sender: OWNER_PHONE, text: 'your answer' });
+      await until(() => channel.sent.length === 2, 'the second reply');
+      expect(provider.requests).toHaveLength(2);
+    } finally {
+      await stop();
+    }
   });
 });
