@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compose, type Core } from '../../main/compose.js';
 import { Gateway } from '../../main/gateway/gateway.js';
-import type { AssistantMessage } from '../../main/common/messages.js';
+import { ZERO_USAGE, type AssistantMessage } from '../../main/common/messages.js';
 import { priceOf, worstCaseUsd } from '../../main/permissions/spend.js';
 import { ask } from '../helpers/ask.js';
 import { FakeChannel } from '../helpers/fake-channel.js';
@@ -97,6 +97,41 @@ async function gatewayOn(core: Core): Promise<{ channel: FakeChannel; stop: () =
     },
   };
 }
+
+describe('a call the provider reported no usage for is still counted', () => {
+  it('a server that never sends usage (include_usage ignored) does not make every call free', async () => {
+    // Hosted OpenAI-compatible servers may ignore stream_options.include_usage: every answer then came back with zero
+    // tokens, the ledger stayed at $0 and the daily cap never came near, however much was spent.
+    const essay = 'All work and no play. '.repeat(2_000);
+    const { core } = await open(
+      [() => ({ content: [text(essay)], usage: ZERO_USAGE }), () => ({ content: [text('again')], usage: ZERO_USAGE })],
+      { limits: { dailySpendUsd: 5 } },
+    );
+    await ask(core, core.sessions.current('one', false), 'write an essay');
+    const spent = core.spentTodayUsd();
+    // At least the answer's own length, priced as output (15 USD per million tokens for this model).
+    expect(spent).toBeGreaterThan(((essay.length / 4) * 15) / 1_000_000);
+    expect(core.sessions.usageTotals(core.sessions.current('one', false)).inputTokens).toBeGreaterThan(0);
+  });
+
+  it('a reply cut off mid-stream (stopped, or the connection dropped) is counted for what it had written', async () => {
+    // The usage of a streamed reply arrives with its last event: a reply aborted after pages of text carried none.
+    const partial = 'Chapter one. '.repeat(3_000);
+    const { core } = await open(
+      [() => ({ content: [text(partial)], usage: ZERO_USAGE, stopReason: 'aborted', error: { code: 'aborted', message: 'The request was cancelled.' } })],
+      { limits: { dailySpendUsd: 5 } },
+    );
+    const outcome = await ask(core, core.sessions.current('one', false), 'write a novel');
+    expect(outcome.stopReason).toBe('aborted');
+    expect(core.spentTodayUsd()).toBeGreaterThan(((partial.length / 4) * 15) / 1_000_000);
+  });
+
+  it('a failure with nothing back (refused before any reply) costs nothing', async () => {
+    const { core } = await open([() => ({ content: [], usage: ZERO_USAGE, stopReason: 'error', error: { code: 'rate_limit', message: 'rate limited', status: 429 } })], {});
+    await ask(core, core.sessions.current('one', false), 'hello');
+    expect(core.spentTodayUsd()).toBe(0);
+  });
+});
 
 describe('Pavise does not answer itself', () => {
   it("a reply in the owner's self-chat, read back as the owner's message (not is_from_me), is not answered again", async () => {
