@@ -60,6 +60,12 @@ export class MissingKeyError extends Error {
   override readonly name = 'MissingKeyError';
 }
 
+/**
+ * Tool calls run from one model answer; the rest of that answer's calls are answered "not run". With the step limit
+ * this bounds what one turn can do (12 steps by default: at most 240 tool calls).
+ */
+export const MAX_TOOL_CALLS_PER_STEP = 20;
+
 export interface TurnLimits {
   /** Model calls per turn. */
   readonly maxSteps: number;
@@ -210,6 +216,15 @@ export async function runTurn(options: TurnOptions): Promise<TurnResult> {
       if (signal.aborted) {
         closeDanglingCalls({ ...assistant, content: calls.slice(index) }, push, 'The turn was stopped before this tool ran.');
         return finish('aborted', { code: 'aborted', message: 'The turn was stopped.' });
+      }
+      if (index >= MAX_TOOL_CALLS_PER_STEP) {
+        // The step limit bounds model calls; without this, one answer of a thousand tool calls ran a thousand effects.
+        closeDanglingCalls(
+          { ...assistant, content: calls.slice(index) },
+          push,
+          `Not run: one answer may make at most ${MAX_TOOL_CALLS_PER_STEP} tool calls; this answer made ${calls.length}.`,
+        );
+        break;
       }
       push(await runToolCall(call, options, context, signal, emit));
     }

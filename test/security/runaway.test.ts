@@ -8,7 +8,8 @@ import { priceOf, worstCaseUsd } from '../../main/permissions/spend.js';
 import { ask } from '../helpers/ask.js';
 import { FakeChannel } from '../helpers/fake-channel.js';
 import { MemorySecretStore } from '../helpers/memory-secret-store.js';
-import { ScriptedProvider, text, usage } from '../helpers/scripted-provider.js';
+import { ScriptedProvider, call, text, usage } from '../helpers/scripted-provider.js';
+import { MAX_TOOL_CALLS_PER_STEP } from '../../main/agent/loop.js';
 import { useTempCore } from '../helpers/temp-core.js';
 import { until } from '../helpers/wait.js';
 
@@ -130,6 +131,22 @@ describe('a call the provider reported no usage for is still counted', () => {
     const { core } = await open([() => ({ content: [], usage: ZERO_USAGE, stopReason: 'error', error: { code: 'rate_limit', message: 'rate limited', status: 429 } })], {});
     await ask(core, core.sessions.current('one', false), 'hello');
     expect(core.spentTodayUsd()).toBe(0);
+  });
+});
+
+describe('the step limit bounds what a turn does, not only how often it calls the model', () => {
+  it('one answer of five hundred tool calls (a reminder every minute, five hundred times) runs only the first few', async () => {
+    // maxStepsPerTurn counted model calls; the tool calls of one answer were all run, so one answer could set up five
+    // hundred reminders (or fetches, or file writes) and the step limit never came into it.
+    const calls = Array.from({ length: 500 }, (_, index) => call(`r${index}`, 'remind', { text: `ping ${index}`, when: 'every 1 minutes' }));
+    const { core } = await open([() => ({ content: calls }), () => ({ content: [text('done')] })], {});
+    const outcome = await ask(core, core.sessions.current('local', false), 'set up my reminders');
+    expect(outcome.reply).toBe('done');
+    expect(core.jobs.list().filter((job) => job.kind === 'reminder')).toHaveLength(MAX_TOOL_CALLS_PER_STEP);
+    const results = outcome.messages.filter((message) => message.role === 'toolResult');
+    // Every call has its result (the history stays valid); the ones not run say why.
+    expect(results).toHaveLength(500);
+    expect(results.at(-1)).toMatchObject({ isError: true, content: expect.stringContaining(`at most ${MAX_TOOL_CALLS_PER_STEP} tool calls`) });
   });
 });
 
