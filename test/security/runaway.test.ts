@@ -10,6 +10,7 @@ import { FakeChannel } from '../helpers/fake-channel.js';
 import { MemorySecretStore } from '../helpers/memory-secret-store.js';
 import { ScriptedProvider, call, text, usage } from '../helpers/scripted-provider.js';
 import { MAX_TOOL_CALLS_PER_STEP } from '../../main/agent/loop.js';
+import { MIN_RECURRING_MINUTES, parseWhen, WhenError } from '../../main/scheduler/times.js';
 import { useTempCore } from '../helpers/temp-core.js';
 import { until } from '../helpers/wait.js';
 
@@ -135,10 +136,10 @@ describe('a call the provider reported no usage for is still counted', () => {
 });
 
 describe('the step limit bounds what a turn does, not only how often it calls the model', () => {
-  it('one answer of five hundred tool calls (a reminder every minute, five hundred times) runs only the first few', async () => {
+  it('one answer of five hundred tool calls (five hundred recurring reminders) runs only the first few', async () => {
     // maxStepsPerTurn counted model calls; the tool calls of one answer were all run, so one answer could set up five
     // hundred reminders (or fetches, or file writes) and the step limit never came into it.
-    const calls = Array.from({ length: 500 }, (_, index) => call(`r${index}`, 'remind', { text: `ping ${index}`, when: 'every 1 minutes' }));
+    const calls = Array.from({ length: 500 }, (_, index) => call(`r${index}`, 'remind', { text: `ping ${index}`, when: 'every 5 minutes' }));
     const { core } = await open([() => ({ content: calls }), () => ({ content: [text('done')] })], {});
     const outcome = await ask(core, core.sessions.current('local', false), 'set up my reminders');
     expect(outcome.reply).toBe('done');
@@ -147,6 +148,28 @@ describe('the step limit bounds what a turn does, not only how often it calls th
     // Every call has its result (the history stays valid); the ones not run say why.
     expect(results).toHaveLength(500);
     expect(results.at(-1)).toMatchObject({ isError: true, content: expect.stringContaining(`at most ${MAX_TOOL_CALLS_PER_STEP} tool calls`) });
+  });
+});
+
+describe('a recurring reminder cannot fire every minute', () => {
+  it('refuses schedules closer than the floor, in words or as a cron line, and keeps the ones that are not', async () => {
+    // One reminder "every 1 minutes" (or "* * * * *") was 60 messages an hour to the owner: the hourly pacing cap
+    // tripped the circuit breaker within half an hour, and every message Pavise sends stopped with it.
+    const now = Date.UTC(2026, 2, 10, 12, 0);
+    for (const when of ['every 1 minutes', 'every 4 minutes', '* * * * *', '*/2 * * * *', '0,1 9 * * *', '0-59 * * * *']) {
+      await expect(parseWhen(when, now, 'Europe/London'), when).rejects.toThrow(WhenError);
+      await expect(parseWhen(when, now, 'Europe/London'), when).rejects.toThrow(`every ${MIN_RECURRING_MINUTES} minutes`);
+    }
+    for (const when of ['every 5 minutes', 'every 15 minutes', 'every hour', 'weekdays at 7:30', '*/5 * * * *', '0 9,10 * * *']) {
+      await expect(parseWhen(when, now, 'Europe/London'), when).resolves.toMatchObject({ schedule: { type: 'cron' } });
+    }
+  });
+
+  it('the remind tool says why, and sets nothing', async () => {
+    const { core } = await open([() => ({ content: [call('r1', 'remind', { text: 'drink water', when: 'every 1 minutes' })] }), () => ({ content: [text('no')] })], {});
+    const outcome = await ask(core, core.sessions.current('local', false), 'remind me every minute to drink water');
+    expect(core.jobs.list().filter((job) => job.kind === 'reminder')).toHaveLength(0);
+    expect(outcome.messages.find((message) => message.role === 'toolResult')).toMatchObject({ isError: true, content: expect.stringContaining('at most that often') });
   });
 });
 
