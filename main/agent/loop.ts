@@ -178,6 +178,9 @@ export async function runTurn(options: TurnOptions): Promise<TurnResult> {
     }
 
     let assistant: AssistantMessage | undefined;
+    /** Set when a retry was not allowed to leave (paused meanwhile, or the cap): the turn ends with that reason. */
+    let refusedRetry: Extract<ModelCallDecision, { action: 'deny' }> | undefined;
+    const beforeModelCall = hooks.beforeModelCall;
     try {
       assistant = await provider.complete(
         request,
@@ -188,8 +191,23 @@ export async function runTurn(options: TurnOptions): Promise<TurnResult> {
             if (event.type === 'text_delta') emit({ type: 'text_delta', text: event.text });
             else if (event.type === 'retry') emit(event);
           },
+          // A retry is a new request: the pause switch flipped during the backoff stops it like any other call.
+          ...(beforeModelCall
+            ? {
+                mayRetry: async () => {
+                  const decision = await Promise.resolve(beforeModelCall(request, signal)).catch(
+                    (error: unknown): ModelCallDecision => ({ action: 'deny', code: 'limit', reason: `The model call was not allowed (${error instanceof Error ? error.message : String(error)}).` }),
+                  );
+                  if (decision.action === 'deny') refusedRetry = decision;
+                  return decision.action === 'allow';
+                },
+              }
+            : {}),
         },
       );
+      if (refusedRetry && assistant.stopReason === 'error') {
+        assistant = { ...assistant, error: { code: refusedRetry.code, message: refusedRetry.reason } };
+      }
       usage = addUsage(usage, assistant.usage);
       emit({ type: 'usage', step: assistant.usage, turn: usage });
       push(assistant);

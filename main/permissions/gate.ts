@@ -204,7 +204,8 @@ export class PermissionGate {
     }
     const cap = this.options.dailySpendCapUsd;
     const spent = this.options.spentTodayUsd();
-    const running = [...this.#inFlight.values()].reduce((sum, usd) => sum + usd, 0);
+    // A retry asks again for the same request: its own hold is not counted twice.
+    const running = [...this.#inFlight].reduce((sum, [held, usd]) => (held === request ? sum : sum + usd), 0);
     const worst = this.options.worstCaseUsd(request);
     if (spent + running + worst > cap) {
       const others = running > 0 ? `, calls still running could cost up to $${running.toFixed(2)}` : '';

@@ -13,6 +13,8 @@ import { MAX_TOOL_CALLS_PER_STEP } from '../../main/agent/loop.js';
 import { MIN_RECURRING_MINUTES, parseWhen, WhenError } from '../../main/scheduler/times.js';
 import { useTempCore } from '../helpers/temp-core.js';
 import { until } from '../helpers/wait.js';
+import { anthropicRateLimited, anthropicText, startFakeAnthropic } from '../fakes/fake-anthropic-server.js';
+import { FAKE_ANTHROPIC_KEY } from '../helpers/cli.js';
 
 /**
  * Runaways (non-negotiable 6): spend, pacing and the pause switch against a model that does whatever the text it
@@ -170,6 +172,29 @@ describe('a recurring reminder cannot fire every minute', () => {
     const outcome = await ask(core, core.sessions.current('local', false), 'remind me every minute to drink water');
     expect(core.jobs.list().filter((job) => job.kind === 'reminder')).toHaveLength(0);
     expect(outcome.messages.find((message) => message.role === 'toolResult')).toMatchObject({ isError: true, content: expect.stringContaining('at most that often') });
+  });
+});
+
+describe('the pause switch stops a retry waiting to leave', () => {
+  it('a call rate-limited before the owner paused is not sent again after: the retry asks the switch first', async () => {
+    // The provider retries a 429 after the wait the server asks for. Each retry is a new request; one already
+    // waiting when the owner ran `pavise pause` went out anyway (up to three more times), and could still answer.
+    const fake = await startFakeAnthropic();
+    try {
+      fake.enqueue(anthropicRateLimited({ 'retry-after': '1' }), anthropicRateLimited({ 'retry-after': '1' }), anthropicText('answered while paused'));
+      const dir = temp.home();
+      writeFileSync(join(dir, 'config.json'), JSON.stringify({ model: { provider: 'anthropic', baseURL: fake.url } }));
+      const core = temp.keep(await compose({ env: { PAVISE_HOME: dir, ANTHROPIC_API_KEY: FAKE_ANTHROPIC_KEY }, secrets: new MemorySecretStore() }));
+      const turn = ask(core, core.sessions.current('local', false), 'hello');
+      await until(() => fake.requests.length === 1, 'the first request');
+      core.setPaused(true, 'owner:cli');
+      const outcome = await turn;
+      expect(fake.requests).toHaveLength(1);
+      expect(outcome.reply).toBe('');
+      expect(outcome.error).toMatchObject({ code: 'paused' });
+    } finally {
+      await fake.close();
+    }
   });
 });
 
