@@ -198,6 +198,38 @@ describe('the pause switch stops a retry waiting to leave', () => {
   });
 });
 
+describe('the stops outlive a restart and a clock moved back', () => {
+  it('a tripped breaker and the pause switch are still on in a core composed again on the same home', async () => {
+    const dir = temp.home();
+    const env = { PAVISE_HOME: dir, ANTHROPIC_API_KEY: 'test-key-not-real' };
+    const secrets = new MemorySecretStore();
+    const first = await compose({ env, secrets, provider: new ScriptedProvider([]) });
+    for (let index = 0; index < first.config.limits.pacing.overallPerHour; index++) first.pacer.record('telegram', String(1000 + index));
+    expect(first.gate.checkOutbound('telegram', '42')).toMatchObject({ ok: false });
+    first.setPaused(true, 'owner:cli');
+    first.close();
+
+    const provider = new ScriptedProvider([() => ({ content: [text('should not run')] })]);
+    const again = temp.keep(await compose({ env, secrets, provider }));
+    expect(again.switches.get('outbound_tripped').on).toBe(true);
+    // Refused by the breaker itself (read from the database), not by a pacing count: it waits for the owner's resume.
+    expect(again.gate.checkOutbound('telegram', '42')).toMatchObject({ ok: false, reason: expect.stringContaining('circuit breaker') });
+    const outcome = await ask(again, again.sessions.current('local', false), 'hello');
+    expect(outcome.error).toMatchObject({ code: 'paused' });
+    expect(provider.requests).toHaveLength(0);
+  });
+
+  it("today's spend still counts when the clock is moved back a day", async () => {
+    const { core } = await open([() => ({ content: [text('done')], usage: usage(100_000, 50_000) })], {});
+    await ask(core, core.sessions.current('local', false), 'hello');
+    const spent = core.spentTodayUsd();
+    expect(spent).toBeGreaterThan(1);
+    // The meter counts from "midnight" of whatever day the clock says: usage stamped later than that is still in it.
+    expect(core.spentTodayUsd(Date.now() - 24 * 60 * 60_000)).toBeCloseTo(spent, 9);
+    expect(core.spentTodayUsd(Date.now() - 400 * 24 * 60 * 60_000)).toBeCloseTo(spent, 9);
+  });
+});
+
 describe('Pavise does not answer itself', () => {
   it("a reply in the owner's self-chat, read back as the owner's message (not is_from_me), is not answered again", async () => {
     // iMessage to one's own number stores each message twice: the send (is_from_me) and its arrival from the owner's
