@@ -113,6 +113,8 @@ export class Gateway {
   #outboxRunning: Promise<void> | undefined;
   #outboxAgain = false;
   #skipped: StoredInbound[] = [];
+  /** Messages left stored because their answer could not be sent yet (logged once each). */
+  readonly #waitingForPacing = new Set<number>();
   #signal: AbortSignal | undefined;
 
   constructor(
@@ -348,6 +350,7 @@ export class Gateway {
     const config = this.deps.config.channels[message.channel];
     if (this.#now() - message.sentAt > config.maxAgeMinutes * 60_000) {
       store.setStatus(message.id, 'skipped_stale');
+      this.#waitingForPacing.delete(message.id);
       this.#noteSkipped(message);
       return;
     }
@@ -360,6 +363,16 @@ export class Gateway {
       await this.#handleStranger(message);
       return;
     }
+    // An answer that could not leave now (the chat's pacing cap, the breaker) is not worth a model call: a burst from
+    // one chat would spend the day's cap on replies the outbox then holds. The message stays stored; the sweep looks
+    // again, and one older than maxAgeMinutes is skipped with a notice, like any stale message.
+    const outbound = this.deps.gate.checkOutbound(message.channel, message.conversationId);
+    if (!outbound.ok) {
+      if (!this.#waitingForPacing.has(message.id)) this.#log(`${message.channel}: message ${message.id} waits; its answer could not be sent now (${outbound.reason})`);
+      this.#waitingForPacing.add(message.id);
+      return;
+    }
+    this.#waitingForPacing.delete(message.id);
     await this.#turn(message, role);
   }
 

@@ -260,3 +260,38 @@ describe('Pavise does not answer itself', () => {
     }
   });
 });
+
+describe('a flood from one chat does not spend the cap on answers that cannot be sent', () => {
+  it("a contact's burst past the hourly cap for their chat gets no more model calls; the messages wait, stored", async () => {
+    // Replies past the chat's hourly cap are held by the outbox (and trip the breaker), but each message still got a
+    // turn first: five hundred messages from one contact were five hundred model calls for replies nobody received.
+    const CONTACT = '+15550002222';
+    const replies = Array.from({ length: 10 }, (_, index): Step => () => ({ content: [text(`reply ${index}`)] }));
+    const { core, provider } = await open(replies, {
+      channels: { imessage: { enabled: true, owners: [OWNER_PHONE] } },
+      limits: { pacing: { perRecipientPerMinute: 10, perRecipientPerHour: 3, overallPerHour: 100 } },
+    });
+    core.channels.addIdentity('imessage', CONTACT, 'contact', 'owner:test', 'Sam');
+    const { channel, stop } = await gatewayOn(core);
+    try {
+      for (let index = 0; index < 3; index++) {
+        await channel.receive({ sender: CONTACT, text: `question ${index}` });
+        await until(() => channel.sent.length === index + 1, `reply ${index}`);
+      }
+      for (let index = 3; index < 10; index++) await channel.receive({ sender: CONTACT, text: `question ${index}` });
+      const chat = `iMessage;-;${CONTACT}`;
+      await until(() => core.channels.messages('imessage', chat).length === 10, 'the burst to be stored');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(provider.requests).toHaveLength(3);
+      expect(channel.sent).toHaveLength(3);
+      expect(core.channels.messages('imessage', chat).slice(3).map((message) => message.status)).toEqual(Array(7).fill('stored'));
+
+      // Resumed by the owner (the breaker reset), the chat is still at its hourly cap: nothing more is spent on it yet.
+      core.setPaused(false, 'owner:cli');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(provider.requests).toHaveLength(3);
+    } finally {
+      await stop();
+    }
+  });
+});
