@@ -250,6 +250,11 @@ describe('Pavise does not answer itself', () => {
       expect(provider.requests).toHaveLength(1);
       expect(channel.sent).toHaveLength(1);
       expect(core.channels.messages('imessage', `iMessage;-;${OWNER_PHONE}`).at(-1)).toMatchObject({ status: 'ignored', role: 'self' });
+      // Nor does an alert ("tell me when <the owner> writes") read the echo as someone writing: it would alert about
+      // Pavise's own reply, then about that alert's echo, every check up to its daily cap.
+      const seenByAlerts = core.jobs.inboundSince(0).map((message) => message.text);
+      expect(seenByAlerts).toContain('what is on today?');
+      expect(seenByAlerts).not.toContain('Here is your answer.');
 
       // The owner's own next words are still answered, even short ones found inside the reply.
       await channel.receive({ sender: OWNER_PHONE, text: 'your answer' });
