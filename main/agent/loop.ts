@@ -69,7 +69,7 @@ export const MAX_TOOL_CALLS_PER_STEP = 20;
 export interface TurnLimits {
   /** Model calls per turn. */
   readonly maxSteps: number;
-  /** Input plus output tokens over all model calls of the turn. */
+  /** Input (cached or not) plus output tokens over all model calls of the turn. */
   readonly maxTokens: number;
 }
 
@@ -139,7 +139,8 @@ export async function runTurn(options: TurnOptions): Promise<TurnResult> {
     if (step > options.limits.maxSteps) {
       return fail('limit', `Stopped after ${options.limits.maxSteps} model calls in one turn (limits.maxStepsPerTurn); ask again to continue.`);
     }
-    const spent = usage.inputTokens + usage.outputTokens;
+    // Cached input is input: providers report it apart from input_tokens, and it must not slip past the limit.
+    const spent = usage.inputTokens + usage.cacheReadTokens + usage.cacheWriteTokens + usage.outputTokens;
     if (spent >= options.limits.maxTokens) {
       return fail('limit', `Stopped after ${spent} tokens in one turn (limits.maxTokensPerTurn); ask again to continue.`);
     }

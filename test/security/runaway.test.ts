@@ -153,6 +153,21 @@ describe('the step limit bounds what a turn does, not only how often it calls th
   });
 });
 
+describe('the per-turn token limit counts cached input too', () => {
+  it('a turn whose calls read a large cached prompt stops at maxTokensPerTurn like any other', async () => {
+    // With prompt caching the providers report most of the input as cache reads, apart from input_tokens: the limit
+    // summed input and output only, so a turn resending a large cached context counted a few tokens per call.
+    const cached = { ...ZERO_USAGE, inputTokens: 10, outputTokens: 10, cacheReadTokens: 50_000 };
+    const { core, provider } = await open(
+      [() => ({ content: [call('t1', 'current_time', {})], usage: cached }), () => ({ content: [text('never')] })],
+      { limits: { maxTokensPerTurn: 1_000 } },
+    );
+    const outcome = await ask(core, core.sessions.current('local', false), 'what time is it');
+    expect(provider.requests).toHaveLength(1);
+    expect(outcome.error).toMatchObject({ code: 'limit', message: expect.stringContaining('limits.maxTokensPerTurn') });
+  });
+});
+
 describe('a recurring reminder cannot fire every minute', () => {
   it('refuses schedules closer than the floor, in words or as a cron line, and keeps the ones that are not', async () => {
     // One reminder "every 1 minutes" (or "* * * * *") was 60 messages an hour to the owner: the hourly pacing cap
