@@ -73,6 +73,15 @@ describe('the daily spend cap counts calls still running', () => {
     expect(core.spentTodayUsd()).toBeCloseTo((40_000 * 3 + 60_000 * 15) / 1_000_000, 6);
   });
 
+  it('one call that alone could pass the cap is refused before it leaves, not counted after', async () => {
+    // Spend is known only once a call ends: a single call with a pasted book in it must be judged by what it could cost.
+    const { core, provider } = await open([() => ({ content: [text('summary')] })], { limits: { dailySpendUsd: 5 } });
+    const outcome = await ask(core, core.sessions.current('local', false), `summarise this:\n${'lorem ipsum '.repeat(200_000)}`);
+    expect(provider.requests).toHaveLength(0);
+    expect(outcome.error).toMatchObject({ code: 'limit', message: expect.stringContaining('Daily spend cap reached') });
+    expect(core.spentTodayUsd()).toBe(0);
+  });
+
   it('a call that ended lets the next one be checked against what it really cost, not its worst case', async () => {
     const first = held({ content: [text('short')], usage: usage(100, 10) });
     const { core, provider } = await open([first.step, () => ({ content: [text('second')] })], { limits: { dailySpendUsd: 1.5 } });
