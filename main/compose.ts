@@ -262,6 +262,7 @@ async function wire(parts: {
     dailySpendCapUsd: config.limits.dailySpendUsd,
     spentTodayUsd: () => spentTodayUsd(),
     worstCaseUsd: (request) => worstCaseUsd(priceOf(config.model.provider, config.model.name, config.model.baseURL), request),
+    spendHolds: storage.spendHolds,
     isKnownRecipient: knownRecipient(config, storage.channels),
     onApprovalRequested: (approval) => events.emit('approval', approval),
     onApprovalSettled: (approval, outcome) => events.emit('approvalSettled', approval, outcome),

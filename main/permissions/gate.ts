@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { ModelCallDecision, ToolCallRequest, ToolDecision } from '../agent/loop.js';
 import type { ApprovalDecider, ApprovalView, ArgumentOriginView } from '../common/approvals.js';
 import type { Effect } from '../common/effects.js';
@@ -14,6 +15,7 @@ import { combine, decide, describeOrigin, type PolicyConfig, type PolicyVerdict 
 import { analyzeTurn, originsOf, type ArgumentOrigin, type CallProvenance } from './provenance.js';
 import type { SecretBroker } from './secret-broker.js';
 import type { Switches } from '../storage/switches.js';
+import { MemorySpendHolds, type SpendHoldStore } from '../storage/spend-holds.js';
 
 export interface GateOptions {
   readonly tools: ToolRegistry;
@@ -29,6 +31,8 @@ export interface GateOptions {
   readonly spentTodayUsd: () => number;
   /** The most the next model call can cost. */
   readonly worstCaseUsd: (request: ModelRequest) => number;
+  /** Where running calls' worst cases are held against the cap (the database, shared by every process); default: this process. */
+  readonly spendHolds?: SpendHoldStore;
   /** Recipients Pavise already knows (conversations); the send ledger is consulted too. */
   readonly isKnownRecipient?: (channel: string, recipient: string) => boolean;
   /** Told about each new pending approval (popover, notification, terminal prompt). */
@@ -58,15 +62,18 @@ export class PermissionGate {
   readonly #allowed = new Map<string, AllowedCall>();
   readonly #waiters = new Map<string, () => void>();
   /**
-   * The worst case of each model call allowed and not yet answered. Its usage reaches the ledger only when it ends, so
-   * until then its worst case counts against the cap: turns in parallel (eight conversations, a scheduled turn,
-   * compaction) must not each pass against a spend that does not include the others.
+   * The worst case of each model call allowed and not yet answered (its hold, by id). Its usage reaches the ledger
+   * only when it ends, so until then its worst case counts against the cap: turns in parallel (eight conversations,
+   * a scheduled turn, compaction, `pavise ask` in another process) must not each pass against a spend that does not
+   * include the others.
    */
-  readonly #inFlight = new Map<ModelRequest, number>();
+  readonly #holds: SpendHoldStore;
+  readonly #holdIds = new WeakMap<ModelRequest, string>();
   readonly #now: () => number;
 
   constructor(private readonly options: GateOptions) {
     this.#now = options.now ?? Date.now;
+    this.#holds = options.spendHolds ?? new MemorySpendHolds();
   }
 
   /** beforeToolCall: decide, ask the owner if needed, and bind any approval to exactly this call. */
@@ -203,23 +210,33 @@ export class PermissionGate {
       return { action: 'deny', code: 'paused', reason: 'Pavise is paused; run `pavise resume` to continue.' };
     }
     const cap = this.options.dailySpendCapUsd;
-    const spent = this.options.spentTodayUsd();
-    // A retry asks again for the same request: its own hold is not counted twice.
-    const running = [...this.#inFlight].reduce((sum, [held, usd]) => (held === request ? sum : sum + usd), 0);
     const worst = this.options.worstCaseUsd(request);
-    if (spent + running + worst > cap) {
+    // A retry asks again for the same request: its own hold is not counted twice.
+    let id = this.#holdIds.get(request);
+    if (id === undefined) this.#holdIds.set(request, (id = randomUUID()));
+    let spent = 0;
+    const { held, othersUsd: running } = this.#holds.hold(
+      id,
+      worst,
+      (others) => {
+        spent = this.options.spentTodayUsd();
+        return spent + others + worst <= cap;
+      },
+      this.#now(),
+    );
+    if (!held) {
       const others = running > 0 ? `, calls still running could cost up to $${running.toFixed(2)}` : '';
       const summary = `Daily spend cap reached: $${spent.toFixed(2)} spent today${others}, this call could cost up to $${worst.toFixed(2)}, cap $${cap.toFixed(2)}.`;
       this.options.activity.append({ kind: 'model_call_refused', summary, actor: 'policy', decision: 'deny', detail: { spent, running, worst, cap } });
       return { action: 'deny', code: 'limit', reason: `${summary} Raise limits.dailySpendUsd in config.json or wait until tomorrow.` };
     }
-    this.#inFlight.set(request, worst);
     return { action: 'allow' };
   }
 
   /** afterModelCall: the call allowed for `request` has ended and its usage is recorded; its hold on the cap ends. */
   afterModelCall(request: ModelRequest): void {
-    this.#inFlight.delete(request);
+    const id = this.#holdIds.get(request);
+    if (id !== undefined) this.#holds.release(id);
   }
 
   /** transformContext: label every non-owner text for the model and scrub secrets from everything sent. */

@@ -13,6 +13,8 @@ import { MAX_TOOL_CALLS_PER_STEP } from '../../main/agent/loop.js';
 import { MIN_RECURRING_MINUTES, parseWhen, WhenError } from '../../main/scheduler/times.js';
 import { useTempCore } from '../helpers/temp-core.js';
 import { until } from '../helpers/wait.js';
+import { openDatabase } from '../../main/storage/database.js';
+import { SPEND_HOLD_TTL_MS, SqliteSpendHolds } from '../../main/storage/spend-holds.js';
 import { anthropicRateLimited, anthropicText, startFakeAnthropic } from '../fakes/fake-anthropic-server.js';
 import { FAKE_ANTHROPIC_KEY } from '../helpers/cli.js';
 
@@ -71,6 +73,47 @@ describe('the daily spend cap counts calls still running', () => {
     expect(done.reply).toBe('done');
     // The first call's real cost is now in the ledger and its hold is gone: what is left decides the next call.
     expect(core.spentTodayUsd()).toBeCloseTo((40_000 * 3 + 60_000 * 15) / 1_000_000, 6);
+  });
+
+  it('the hold is seen by another process on the same home (`pavise ask` while the gateway runs a turn)', async () => {
+    const first = held({ content: [text('done')], usage: usage(40_000, 60_000) });
+    const dir = temp.home();
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ model: MODEL, limits: { dailySpendUsd: 1.5 } }));
+    const env = { PAVISE_HOME: dir, ANTHROPIC_API_KEY: 'test-key-not-real' };
+    const secrets = new MemorySecretStore();
+    const gatewayProvider = new ScriptedProvider([first.step]);
+    const gateway = await compose({ env, secrets, provider: gatewayProvider });
+    const cliProvider = new ScriptedProvider([() => ({ content: [text('second')] })]);
+    const cli = temp.keep(await compose({ env, secrets, provider: cliProvider }));
+    try {
+      const running = ask(gateway, gateway.sessions.current('telegram:1', false), 'write me a very long essay');
+      await until(() => gatewayProvider.requests.length === 1, 'the gateway call to leave');
+      const refused = await ask(cli, cli.sessions.current('local', false), 'and another one');
+      expect(refused.error).toMatchObject({ code: 'limit', message: expect.stringContaining('calls still running') });
+      expect(cliProvider.requests).toHaveLength(0);
+      first.release();
+      await running;
+    } finally {
+      gateway.close();
+    }
+  });
+
+  it('a hold left by a process that died mid-call stops counting after a while, and one dated ahead of the clock too', () => {
+    const db = openDatabase(join(temp.home(), 'pavise.db'));
+    try {
+      const holds = new SqliteSpendHolds(db);
+      const now = Date.UTC(2026, 11, 3, 12, 0);
+      expect(holds.hold('dead', 3, () => true, now)).toEqual({ held: true, othersUsd: 0 });
+      expect(holds.hold('other', 1, () => true, now + 60_000)).toEqual({ held: true, othersUsd: 3 });
+      holds.release('other');
+      expect(holds.hold('later', 1, () => true, now + SPEND_HOLD_TTL_MS + 1)).toEqual({ held: true, othersUsd: 0 });
+      holds.release('later');
+      // The clock moved back a day: a hold stamped "tomorrow" is not kept for a day.
+      expect(holds.hold('ahead', 2, () => true, now)).toEqual({ held: true, othersUsd: 0 });
+      expect(holds.hold('back', 1, () => true, now - 24 * 60 * 60_000)).toEqual({ held: true, othersUsd: 0 });
+    } finally {
+      db.close();
+    }
   });
 
   it('one call that alone could pass the cap is refused before it leaves, not counted after', async () => {
