@@ -78,6 +78,8 @@ export const MAX_CONCURRENT_CONVERSATIONS = 8;
  */
 export const MAX_QUEUED_MESSAGES = 1000;
 const OUTBOX_PAGE = 100;
+/** How many new senders an hour get `channels.unknownSenderReply`; the rest get nothing. */
+export const UNKNOWN_SENDER_LINES_PER_HOUR = 5;
 /** How long after a send an identical inbound message in that conversation is taken for its echo. */
 const ECHO_WINDOW_MS = 2 * 60_000;
 /** A part of a sent message this long or longer is an echo of one of its chunks; a shorter one must be a whole message. */
@@ -470,7 +472,9 @@ export class Gateway {
     this.deps.activity.append({ kind: 'approval_requested', summary: approval.title, decision: 'ask', actor: 'policy', detail: { approvalId: approval.id } });
     this.deps.events.emit('approval', approval);
     const line = this.deps.config.channels.unknownSenderReply;
-    if (line) {
+    // A few an hour: a wave of new senders must not have Pavise write to each of them, on its own, until the hourly
+    // cap trips the breaker and stops every message (the owner's replies too). The owner still sees each request.
+    if (line && this.deps.outbox.countKeyedSince('unknown:', this.#now() - 60 * 60_000) < UNKNOWN_SENDER_LINES_PER_HOUR) {
       this.deps.outbox.enqueue({ channel: message.channel, conversationId: message.conversationId, text: line, idempotencyKey: `unknown:${message.channel}:${message.sender}` }, this.#now());
       this.#kickOutbox();
     }

@@ -119,6 +119,12 @@ export class Outbox {
     return this.#sql(`UPDATE outbox SET status = 'pending', updated_at = ? WHERE status = 'held'`).run(now).changes;
   }
 
+  /** How many entries whose idempotency key starts with `prefix` were queued at or after `since`. */
+  countKeyedSince(prefix: string, since: number): number {
+    const row = this.#sql(`SELECT COUNT(*) AS count FROM outbox WHERE idempotency_key >= ? AND idempotency_key < ? AND created_at >= ?`).get(prefix, `${prefix}\uffff`, since) as { count: number };
+    return row.count;
+  }
+
   /** After a crash: an entry caught mid-send may or may not have left; it is not sent again. */
   recoverInterrupted(now = Date.now()): OutboxEntry[] {
     const rows = this.#sql(`SELECT * FROM outbox WHERE status = 'sending'`).all() as Row[];

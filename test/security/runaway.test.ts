@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compose, type Core } from '../../main/compose.js';
-import { Gateway } from '../../main/gateway/gateway.js';
+import { Gateway, UNKNOWN_SENDER_LINES_PER_HOUR } from '../../main/gateway/gateway.js';
 import { ZERO_USAGE, type AssistantMessage } from '../../main/common/messages.js';
 import { priceOf, worstCaseUsd } from '../../main/permissions/spend.js';
 import { ask } from '../helpers/ask.js';
@@ -362,6 +362,30 @@ describe('a flood from one chat does not spend the cap on answers that cannot be
       core.setPaused(false, 'owner:cli');
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect(provider.requests).toHaveLength(3);
+    } finally {
+      await stop();
+    }
+  });
+});
+
+describe("strangers cannot make Pavise write to hundreds of people, or switch its messages off", () => {
+  it('a flood of new senders gets the unknown-sender line only a few times an hour; the breaker stays off and the owner is answered', async () => {
+    // channels.unknownSenderReply went to every new sender: a spam wave was Pavise sending a message to each, on its
+    // own, until the overall hourly cap tripped the breaker and stopped every message, the owner's replies too.
+    const { core, provider } = await open([() => ({ content: [text('owner answered')] })], {
+      channels: { imessage: { enabled: true, owners: [OWNER_PHONE] }, unknownSenderReply: 'This number is handled by an assistant.' },
+      limits: { pacing: { perRecipientPerMinute: 5, perRecipientPerHour: 30, overallPerHour: 20 } },
+    });
+    const { channel, stop } = await gatewayOn(core);
+    try {
+      for (let index = 0; index < 40; index++) await channel.receive({ sender: `+1555010${String(index).padStart(4, '0')}`, text: 'hi' });
+      await until(() => core.channels.conversations(100).filter((item) => item.conversationId !== `iMessage;-;${OWNER_PHONE}`).length === 40, 'the strangers to be stored');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(channel.sent.length).toBeLessThanOrEqual(UNKNOWN_SENDER_LINES_PER_HOUR);
+      expect(core.switches.get('outbound_tripped').on).toBe(false);
+      await channel.receive({ sender: OWNER_PHONE, text: 'anything new?' });
+      await until(() => channel.sent.some((message) => message.text === 'owner answered'), 'the answer to the owner');
+      expect(provider.requests).toHaveLength(1);
     } finally {
       await stop();
     }
