@@ -80,8 +80,8 @@ export const MAX_QUEUED_MESSAGES = 1000;
 const OUTBOX_PAGE = 100;
 /** How many new senders an hour get `channels.unknownSenderReply`; the rest get nothing. */
 export const UNKNOWN_SENDER_LINES_PER_HOUR = 5;
-/** How long after a send an identical inbound message in that conversation is taken for its echo. */
-const ECHO_WINDOW_MS = 2 * 60_000;
+/** How long after a send an identical inbound message in that conversation is taken for its echo (it arrives in seconds). */
+const ECHO_WINDOW_MS = 60_000;
 /** A part of a sent message this long or longer is an echo of one of its chunks; a shorter one must be a whole message. */
 const ECHO_MIN_PART = 100;
 
