@@ -519,7 +519,8 @@ export class Gateway {
   async #drainOutbox(): Promise<void> {
     const signal = this.#signal ?? new AbortController().signal;
     // A page at a time: after a flood thousands of entries may wait, and each send takes a while.
-    for (let page = this.deps.outbox.pending(0, OUTBOX_PAGE); page.length > 0; page = this.deps.outbox.pending(page.at(-1)?.id, OUTBOX_PAGE)) {
+    // Entries that failed retryably wait their backoff (a send that timed out may have gone out: no resend every sweep).
+    for (let page = this.deps.outbox.due(0, OUTBOX_PAGE, this.#now()); page.length > 0; page = this.deps.outbox.due(page.at(-1)?.id ?? 0, OUTBOX_PAGE, this.#now())) {
       if (!(await this.#sendPage(page, signal))) return;
     }
   }

@@ -15,6 +15,8 @@ import { useTempCore } from '../helpers/temp-core.js';
 import { until } from '../helpers/wait.js';
 import { openDatabase } from '../../main/storage/database.js';
 import { SPEND_HOLD_TTL_MS, SqliteSpendHolds } from '../../main/storage/spend-holds.js';
+import { MAX_SEND_ATTEMPTS } from '../../main/storage/outbox.js';
+import type { SendResult } from '../../main/channels/channel.js';
 import { anthropicRateLimited, anthropicText, startFakeAnthropic } from '../fakes/fake-anthropic-server.js';
 import { FAKE_ANTHROPIC_KEY } from '../helpers/cli.js';
 
@@ -388,6 +390,47 @@ describe("strangers cannot make Pavise write to hundreds of people, or switch it
       expect(provider.requests).toHaveLength(1);
     } finally {
       await stop();
+    }
+  });
+});
+
+/** A channel whose every send times out (Messages busy): the kind of failure after which the message may have gone. */
+class TimingOutChannel extends FakeChannel {
+  attempts = 0;
+  override async send(): Promise<SendResult> {
+    this.attempts++;
+    return { ok: false, retryable: true, message: 'Messages did not answer within 30 s (it may be starting or busy).' };
+  }
+}
+
+describe('a send that keeps failing is not retried for ever', () => {
+  it('a message whose sends time out is tried a few times, further and further apart, then marked failed', async () => {
+    // A retryable failure went back to pending and was tried again at every sweep (5 s), for ever: when Messages
+    // sends but answers too late, each retry is the same iMessage again, hundreds of times.
+    const { core } = await open([], { channels: { imessage: { enabled: true, owners: [OWNER_PHONE] } } });
+    let now = Date.now();
+    const channel = new TimingOutChannel('imessage');
+    const gateway = new Gateway(core, { channels: [channel], sweepMs: 20, now: () => now });
+    const controller = new AbortController();
+    const done = gateway.run(controller.signal);
+    try {
+      await channel.ready;
+      const entry = core.outbox.enqueue({ channel: 'imessage', conversationId: `iMessage;-;${OWNER_PHONE}`, text: 'your reminder', idempotencyKey: 'test:timeout' }, now);
+      await until(() => channel.attempts === 1, 'the first attempt');
+      // Many sweeps later, no time has passed: nothing is tried again yet.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(channel.attempts).toBe(1);
+      for (let step = 0; step < 40 && core.outbox.get(entry.id)?.status !== 'failed'; step++) {
+        now += 60_000;
+        await new Promise((resolve) => setTimeout(resolve, 60));
+      }
+      expect(core.outbox.get(entry.id)).toMatchObject({ status: 'failed', attempts: MAX_SEND_ATTEMPTS, error: expect.stringContaining(`gave up after ${MAX_SEND_ATTEMPTS} attempts`) });
+      now += 60 * 60_000;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(channel.attempts).toBe(MAX_SEND_ATTEMPTS);
+    } finally {
+      controller.abort();
+      await done;
     }
   });
 });
