@@ -16,6 +16,7 @@ import { analyzeTurn, originsOf, type ArgumentOrigin, type CallProvenance } from
 import type { SecretBroker } from './secret-broker.js';
 import type { Switches } from '../storage/switches.js';
 import { MemorySpendHolds, type SpendHoldStore } from '../storage/spend-holds.js';
+import { startOfToday } from './spend.js';
 
 export interface GateOptions {
   readonly tools: ToolRegistry;
@@ -69,6 +70,8 @@ export class PermissionGate {
    */
   readonly #holds: SpendHoldStore;
   readonly #holdIds = new WeakMap<ModelRequest, string>();
+  /** The day the owner was last told the spend cap stopped a call. */
+  #capToldFor: number | undefined;
   readonly #now: () => number;
 
   constructor(private readonly options: GateOptions) {
@@ -228,6 +231,13 @@ export class PermissionGate {
       const others = running > 0 ? `, calls still running could cost up to $${running.toFixed(2)}` : '';
       const summary = `Daily spend cap reached: $${spent.toFixed(2)} spent today${others}, this call could cost up to $${worst.toFixed(2)}, cap $${cap.toFixed(2)}.`;
       this.options.activity.append({ kind: 'model_call_refused', summary, actor: 'policy', decision: 'deny', detail: { spent, running, worst, cap } });
+      // The owner is told once a day, wherever the call came from: a contact's chat or a schedule stopped by the cap
+      // is otherwise seen by no one.
+      const today = startOfToday(this.#now());
+      if (this.#capToldFor !== today) {
+        this.#capToldFor = today;
+        this.options.onAlert?.(`${summary} Model calls stop until tomorrow; raise limits.dailySpendUsd to allow more.`);
+      }
       return { action: 'deny', code: 'limit', reason: `${summary} Raise limits.dailySpendUsd in config.json or wait until tomorrow.` };
     }
     return { action: 'allow' };

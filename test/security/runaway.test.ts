@@ -127,6 +127,20 @@ describe('the daily spend cap counts calls still running', () => {
     expect(core.spentTodayUsd()).toBe(0);
   });
 
+  it('the owner is told when the cap stops a call, once a day, whoever the call was for', async () => {
+    // A contact's chat or a schedule stopped by the cap was seen by no one: the contact gets no answer, and the owner
+    // learned of it only by opening the activity log.
+    const { core, provider } = await open([], { limits: { dailySpendUsd: 0 } });
+    const alerts: string[] = [];
+    core.events.on('alert', (message) => alerts.push(message));
+    const contact = { kind: 'contact', contactId: 'imessage:+15550002222' } as const;
+    await ask(core, core.sessions.current('imessage:contact', false), 'hi', { provenance: contact, tools: core.contactTools });
+    await ask(core, core.sessions.current('imessage:contact', false), 'hi again', { provenance: contact, tools: core.contactTools });
+    expect(provider.requests).toHaveLength(0);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toMatch(/^Daily spend cap reached: .*limits\.dailySpendUsd/);
+  });
+
   it('a call that ended lets the next one be checked against what it really cost, not its worst case', async () => {
     const first = held({ content: [text('short')], usage: usage(100, 10) });
     const { core, provider } = await open([first.step, () => ({ content: [text('second')] })], { limits: { dailySpendUsd: 1.5 } });
