@@ -19,7 +19,7 @@ import { Pacer } from './permissions/pacing.js';
 import { setPaused } from './permissions/pause.js';
 import { effectTarget } from './permissions/policy.js';
 import { SecretBroker, secretHandlePattern } from './permissions/secret-broker.js';
-import { priceOf, worstCaseUsd } from './permissions/spend.js';
+import { metered, priceOf, worstCaseUsd } from './permissions/spend.js';
 import { buildSystemPrompt, ensureSoul } from './persona/soul.js';
 import { createApiKeyLookup } from './runtime/api-keys.js';
 import { createMessaging, knownRecipient } from './runtime/messaging.js';
@@ -221,8 +221,9 @@ async function wire(parts: {
   const platform = options.platform ?? process.platform;
   const assistant = config.home.assistant ? new HomeAssistantClient(config.home.assistant.url, secrets) : undefined;
   const home = { ...(assistant ? { assistant } : {}), shortcuts: config.home.shortcuts, platform };
-  let loadedProvider = provider;
-  const loadProvider = (): Provider => (loadedProvider ??= createProvider(config.model));
+  // Every call is recorded with what it cost even when the provider did not say (see billedUsage).
+  let loadedProvider = provider && metered(provider);
+  const loadProvider = (): Provider => (loadedProvider ??= metered(createProvider(config.model)));
   const apiKey = createApiKeyLookup({ secrets, env, remember: (name, value) => broker.remember(name, value) });
   // Memory's own model calls (extraction at compaction) pass the gate's pause switch, spend cap and labelling.
   const longTermMemory = createMemory({
@@ -234,6 +235,7 @@ async function wire(parts: {
       model: config.model.name,
       apiKey,
       beforeModelCall: (request) => gate.beforeModelCall(request),
+      afterModelCall: (request) => gate.afterModelCall(request),
       prepareForModel: (messages) => gate.transformContext(messages),
     },
     contextTokens: config.memory.contextTokens ?? defaultContextTokens(config.model),
@@ -260,6 +262,7 @@ async function wire(parts: {
     dailySpendCapUsd: config.limits.dailySpendUsd,
     spentTodayUsd: () => spentTodayUsd(),
     worstCaseUsd: (request) => worstCaseUsd(priceOf(config.model.provider, config.model.name, config.model.baseURL), request),
+    spendHolds: storage.spendHolds,
     isKnownRecipient: knownRecipient(config, storage.channels),
     onApprovalRequested: (approval) => events.emit('approval', approval),
     onApprovalSettled: (approval, outcome) => events.emit('approvalSettled', approval, outcome),

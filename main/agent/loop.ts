@@ -42,6 +42,11 @@ export interface AgentHooks {
   beforeToolCall?(request: ToolCallRequest): Promise<ToolDecision> | ToolDecision;
   /** Checked before every model call (pause switch, spend cap); a deny ends the turn with that reason. */
   beforeModelCall?(request: ModelRequest, signal: AbortSignal): Promise<ModelCallDecision> | ModelCallDecision;
+  /**
+   * Called once for every call `beforeModelCall` allowed, after its answer (and the usage it reports) was recorded,
+   * whatever the outcome: the spend cap's hold on the call's worst case ends here.
+   */
+  afterModelCall?(request: ModelRequest, answer: AssistantMessage): void;
   /** Sees every tool result before the model does (secret redaction, provenance labelling). */
   afterToolCall?(result: ToolResultMessage, request: ToolCallRequest | undefined): Promise<ToolResultMessage> | ToolResultMessage;
   /** Rewrites the context before each model call (pruning, labelling); must not mutate its argument. */
@@ -55,10 +60,16 @@ export class MissingKeyError extends Error {
   override readonly name = 'MissingKeyError';
 }
 
+/**
+ * Tool calls run from one model answer; the rest of that answer's calls are answered "not run". With the step limit
+ * this bounds what one turn can do (12 steps by default: at most 240 tool calls).
+ */
+export const MAX_TOOL_CALLS_PER_STEP = 20;
+
 export interface TurnLimits {
   /** Model calls per turn. */
   readonly maxSteps: number;
-  /** Input plus output tokens over all model calls of the turn. */
+  /** Input (cached or not) plus output tokens over all model calls of the turn. */
   readonly maxTokens: number;
 }
 
@@ -128,7 +139,8 @@ export async function runTurn(options: TurnOptions): Promise<TurnResult> {
     if (step > options.limits.maxSteps) {
       return fail('limit', `Stopped after ${options.limits.maxSteps} model calls in one turn (limits.maxStepsPerTurn); ask again to continue.`);
     }
-    const spent = usage.inputTokens + usage.outputTokens;
+    // Cached input is input: providers report it apart from input_tokens, and it must not slip past the limit.
+    const spent = usage.inputTokens + usage.cacheReadTokens + usage.cacheWriteTokens + usage.outputTokens;
     if (spent >= options.limits.maxTokens) {
       return fail('limit', `Stopped after ${spent} tokens in one turn (limits.maxTokensPerTurn); ask again to continue.`);
     }
@@ -166,20 +178,48 @@ export async function runTurn(options: TurnOptions): Promise<TurnResult> {
       if (decision.action === 'deny') return fail(decision.code, decision.reason);
     }
 
-    const assistant = await provider.complete(
-      request,
-      {
-        apiKey,
-        signal,
-        onEvent: (event) => {
-          if (event.type === 'text_delta') emit({ type: 'text_delta', text: event.text });
-          else if (event.type === 'retry') emit(event);
+    let assistant: AssistantMessage | undefined;
+    /** Set when a retry was not allowed to leave (paused meanwhile, or the cap): the turn ends with that reason. */
+    let refusedRetry: Extract<ModelCallDecision, { action: 'deny' }> | undefined;
+    const beforeModelCall = hooks.beforeModelCall;
+    try {
+      assistant = await provider.complete(
+        request,
+        {
+          apiKey,
+          signal,
+          onEvent: (event) => {
+            if (event.type === 'text_delta') emit({ type: 'text_delta', text: event.text });
+            else if (event.type === 'retry') emit(event);
+          },
+          // A retry is a new request: the pause switch flipped during the backoff stops it like any other call.
+          ...(beforeModelCall
+            ? {
+                mayRetry: async () => {
+                  const decision = await Promise.resolve(beforeModelCall(request, signal)).catch(
+                    (error: unknown): ModelCallDecision => ({ action: 'deny', code: 'limit', reason: `The model call was not allowed (${error instanceof Error ? error.message : String(error)}).` }),
+                  );
+                  if (decision.action === 'deny') refusedRetry = decision;
+                  return decision.action === 'allow';
+                },
+              }
+            : {}),
         },
-      },
-    );
-    usage = addUsage(usage, assistant.usage);
-    emit({ type: 'usage', step: assistant.usage, turn: usage });
-    push(assistant);
+      );
+      if (refusedRetry && assistant.stopReason === 'error') {
+        assistant = { ...assistant, error: { code: refusedRetry.code, message: refusedRetry.reason } };
+      }
+      usage = addUsage(usage, assistant.usage);
+      emit({ type: 'usage', step: assistant.usage, turn: usage });
+      push(assistant);
+    } finally {
+      // After push: the answer's usage is in the ledger before the hold on its worst case is let go.
+      try {
+        hooks.afterModelCall?.(request, assistant ?? errorMessage(provider.id, options.model, { code: 'server', message: 'The model call failed.' }, 'error'));
+      } catch {
+        // Releasing a hold must not break the turn.
+      }
+    }
     const text = textOf(assistant);
     if (text) reply = reply ? `${reply}\n\n${text}` : text;
 
@@ -195,6 +235,15 @@ export async function runTurn(options: TurnOptions): Promise<TurnResult> {
       if (signal.aborted) {
         closeDanglingCalls({ ...assistant, content: calls.slice(index) }, push, 'The turn was stopped before this tool ran.');
         return finish('aborted', { code: 'aborted', message: 'The turn was stopped.' });
+      }
+      if (index >= MAX_TOOL_CALLS_PER_STEP) {
+        // The step limit bounds model calls; without this, one answer of a thousand tool calls ran a thousand effects.
+        closeDanglingCalls(
+          { ...assistant, content: calls.slice(index) },
+          push,
+          `Not run: one answer may make at most ${MAX_TOOL_CALLS_PER_STEP} tool calls; this answer made ${calls.length}.`,
+        );
+        break;
       }
       push(await runToolCall(call, options, context, signal, emit));
     }

@@ -78,6 +78,12 @@ export const MAX_CONCURRENT_CONVERSATIONS = 8;
  */
 export const MAX_QUEUED_MESSAGES = 1000;
 const OUTBOX_PAGE = 100;
+/** How many new senders an hour get `channels.unknownSenderReply`; the rest get nothing. */
+export const UNKNOWN_SENDER_LINES_PER_HOUR = 5;
+/** How long after a send an identical inbound message in that conversation is taken for its echo (it arrives in seconds). */
+const ECHO_WINDOW_MS = 60_000;
+/** A part of a sent message this long or longer is an echo of one of its chunks; a shorter one must be a whole message. */
+const ECHO_MIN_PART = 100;
 
 /**
  * Runs the channels and connects them to the assistant: every inbound message is stored first, mapped to a
@@ -109,6 +115,8 @@ export class Gateway {
   #outboxRunning: Promise<void> | undefined;
   #outboxAgain = false;
   #skipped: StoredInbound[] = [];
+  /** Messages left stored because their answer could not be sent yet (logged once each). */
+  readonly #waitingForPacing = new Set<number>();
   #signal: AbortSignal | undefined;
 
   constructor(
@@ -330,6 +338,13 @@ export class Gateway {
       if (!own) this.#log(`${message.channel}: ignored a message sent from this Mac's own account`);
       return;
     }
+    // The same echo from the other side: a message to the owner's own number (a self-chat) arrives again as theirs,
+    // not as is_from_me. Answering it would answer Pavise's own reply, then that reply's echo, for ever.
+    if (this.deps.outbox.sentRecently(message.channel, message.conversationId, message.text, message.sentAt - ECHO_WINDOW_MS, ECHO_MIN_PART)) {
+      store.setStatus(message.id, 'ignored', 'self');
+      this.#log(`${message.channel}: ignored a message that repeats what Pavise just sent there (its own echo)`);
+      return;
+    }
     if (message.kind !== 'message' && message.kind !== 'forwarded') {
       store.setStatus(message.id, 'ignored');
       return;
@@ -337,6 +352,7 @@ export class Gateway {
     const config = this.deps.config.channels[message.channel];
     if (this.#now() - message.sentAt > config.maxAgeMinutes * 60_000) {
       store.setStatus(message.id, 'skipped_stale');
+      this.#waitingForPacing.delete(message.id);
       this.#noteSkipped(message);
       return;
     }
@@ -349,6 +365,16 @@ export class Gateway {
       await this.#handleStranger(message);
       return;
     }
+    // An answer that could not leave now (the chat's pacing cap, the breaker) is not worth a model call: a burst from
+    // one chat would spend the day's cap on replies the outbox then holds. The message stays stored; the sweep looks
+    // again, and one older than maxAgeMinutes is skipped with a notice, like any stale message.
+    const outbound = this.deps.gate.checkOutbound(message.channel, message.conversationId);
+    if (!outbound.ok) {
+      if (!this.#waitingForPacing.has(message.id)) this.#log(`${message.channel}: message ${message.id} waits; its answer could not be sent now (${outbound.reason})`);
+      this.#waitingForPacing.add(message.id);
+      return;
+    }
+    this.#waitingForPacing.delete(message.id);
     await this.#turn(message, role);
   }
 
@@ -446,7 +472,9 @@ export class Gateway {
     this.deps.activity.append({ kind: 'approval_requested', summary: approval.title, decision: 'ask', actor: 'policy', detail: { approvalId: approval.id } });
     this.deps.events.emit('approval', approval);
     const line = this.deps.config.channels.unknownSenderReply;
-    if (line) {
+    // A few an hour: a wave of new senders must not have Pavise write to each of them, on its own, until the hourly
+    // cap trips the breaker and stops every message (the owner's replies too). The owner still sees each request.
+    if (line && this.deps.outbox.countKeyedSince('unknown:', this.#now() - 60 * 60_000) < UNKNOWN_SENDER_LINES_PER_HOUR) {
       this.deps.outbox.enqueue({ channel: message.channel, conversationId: message.conversationId, text: line, idempotencyKey: `unknown:${message.channel}:${message.sender}` }, this.#now());
       this.#kickOutbox();
     }
@@ -491,7 +519,8 @@ export class Gateway {
   async #drainOutbox(): Promise<void> {
     const signal = this.#signal ?? new AbortController().signal;
     // A page at a time: after a flood thousands of entries may wait, and each send takes a while.
-    for (let page = this.deps.outbox.pending(0, OUTBOX_PAGE); page.length > 0; page = this.deps.outbox.pending(page.at(-1)?.id, OUTBOX_PAGE)) {
+    // Entries that failed retryably wait their backoff (a send that timed out may have gone out: no resend every sweep).
+    for (let page = this.deps.outbox.due(0, OUTBOX_PAGE, this.#now()); page.length > 0; page = this.deps.outbox.due(page.at(-1)?.id ?? 0, OUTBOX_PAGE, this.#now())) {
       if (!(await this.#sendPage(page, signal))) return;
     }
   }

@@ -30,6 +30,11 @@ export interface CallOptions {
   readonly apiKey: string | undefined;
   readonly signal?: AbortSignal;
   readonly onEvent?: (event: ProviderEvent) => void;
+  /**
+   * Asked before each retry leaves (a retry is a new request): false ends the retries, and the answer is the last
+   * failure. The agent loop asks the pause switch and the spend cap again here.
+   */
+  readonly mayRetry?: () => Promise<boolean> | boolean;
 }
 
 /**

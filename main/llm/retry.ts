@@ -68,9 +68,9 @@ export interface RetryOutcome<T> {
   readonly attempts: number;
   /**
    * Set when the last result was a retryable failure the loop gave up on: out of attempts, the server asked for a
-   * wait longer than `maxDelayMs`, or the signal aborted during a wait.
+   * wait longer than `maxDelayMs`, the signal aborted during a wait, or `mayRetry` said no (paused, over the cap).
    */
-  readonly gaveUp?: 'exhausted' | 'wait_too_long' | 'aborted';
+  readonly gaveUp?: 'exhausted' | 'wait_too_long' | 'aborted' | 'refused';
   /** The wait the server asked for when `gaveUp` is 'wait_too_long'. */
   readonly requestedWaitMs?: number;
 }
@@ -83,6 +83,8 @@ export interface RetryLoopOptions<T> {
   readonly attempt: (attemptNumber: number) => Promise<T>;
   /** Returns a failure description when `value` should be retried, undefined when it is final. */
   readonly retryable: (value: T) => RetryableFailure | undefined;
+  /** Asked after each wait, before the retry leaves: a retry is a new request, and may no longer be allowed. */
+  readonly mayRetry?: (() => Promise<boolean> | boolean) | undefined;
   readonly random?: () => number;
 }
 
@@ -105,5 +107,6 @@ export async function withRetries<T>(options: RetryLoopOptions<T>): Promise<Retr
     const delayMs = failure.retryAfterMs ?? backoffDelay(attemptNumber + 1, policy, options.random);
     options.onEvent?.({ type: 'retry', attempt: attemptNumber + 1, delayMs, reason: failure.reason });
     if (!(await delay(delayMs, true, { signal }).catch(() => false))) return { value, attempts: attemptNumber, gaveUp: 'aborted' };
+    if (options.mayRetry && !(await Promise.resolve(options.mayRetry()).catch(() => false))) return { value, attempts: attemptNumber, gaveUp: 'refused' };
   }
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { weakest } from '../common/labels.js';
-import { textOf, type Message, type Provenance, type UserMessage } from '../common/messages.js';
+import { textOf, type AssistantMessage, type Message, type Provenance, type UserMessage } from '../common/messages.js';
 import type { ModelRequest, Provider, ProviderId } from '../llm/provider.js';
 import type { ConversationSummary, MemoriesStore } from '../storage/memories-store.js';
 import type { LongTermMemories } from './memories.js';
@@ -12,6 +12,8 @@ export interface ModelAccess {
   readonly apiKey: (provider: ProviderId) => Promise<string | undefined> | string | undefined;
   /** The pause switch and the daily spend cap, checked before the call like every other model call. */
   readonly beforeModelCall: (request: ModelRequest) => { readonly action: 'allow' } | { readonly action: 'deny'; readonly reason: string };
+  /** The allowed call has ended and its usage is recorded (the cap's hold on its worst case ends). */
+  readonly afterModelCall?: (request: ModelRequest) => void;
   /** Fences non-owner text and scrubs secrets, exactly as for a turn's context. */
   readonly prepareForModel: (messages: readonly Message[]) => readonly Message[];
 }
@@ -94,10 +96,16 @@ export class Compactor {
     try {
       apiKey = await this.deps.model.apiKey(provider.id);
     } catch (error) {
+      this.deps.model.afterModelCall?.(request);
       return { ok: false, problem: error instanceof Error ? error.message : String(error) };
     }
-    const answer = await provider.complete(request, { apiKey, signal });
-    this.deps.store.recordUsage({ sessionId, purpose: 'memory-extraction', provider: provider.id, model: answer.model || request.model, usage: answer.usage });
+    let answer: AssistantMessage;
+    try {
+      answer = await provider.complete(request, { apiKey, signal });
+      this.deps.store.recordUsage({ sessionId, purpose: 'memory-extraction', provider: provider.id, model: answer.model || request.model, usage: answer.usage });
+    } finally {
+      this.deps.model.afterModelCall?.(request);
+    }
     if (answer.stopReason === 'error' || answer.stopReason === 'aborted') {
       return { ok: false, problem: `The memory extraction call failed: ${answer.error?.message ?? answer.stopReason}` };
     }

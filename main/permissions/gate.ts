@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { ModelCallDecision, ToolCallRequest, ToolDecision } from '../agent/loop.js';
 import type { ApprovalDecider, ApprovalView, ArgumentOriginView } from '../common/approvals.js';
 import type { Effect } from '../common/effects.js';
@@ -14,6 +15,8 @@ import { combine, decide, describeOrigin, type PolicyConfig, type PolicyVerdict 
 import { analyzeTurn, originsOf, type ArgumentOrigin, type CallProvenance } from './provenance.js';
 import type { SecretBroker } from './secret-broker.js';
 import type { Switches } from '../storage/switches.js';
+import { MemorySpendHolds, type SpendHoldStore } from '../storage/spend-holds.js';
+import { startOfToday } from './spend.js';
 
 export interface GateOptions {
   readonly tools: ToolRegistry;
@@ -29,6 +32,8 @@ export interface GateOptions {
   readonly spentTodayUsd: () => number;
   /** The most the next model call can cost. */
   readonly worstCaseUsd: (request: ModelRequest) => number;
+  /** Where running calls' worst cases are held against the cap (the database, shared by every process); default: this process. */
+  readonly spendHolds?: SpendHoldStore;
   /** Recipients Pavise already knows (conversations); the send ledger is consulted too. */
   readonly isKnownRecipient?: (channel: string, recipient: string) => boolean;
   /** Told about each new pending approval (popover, notification, terminal prompt). */
@@ -57,10 +62,21 @@ interface AllowedCall {
 export class PermissionGate {
   readonly #allowed = new Map<string, AllowedCall>();
   readonly #waiters = new Map<string, () => void>();
+  /**
+   * The worst case of each model call allowed and not yet answered (its hold, by id). Its usage reaches the ledger
+   * only when it ends, so until then its worst case counts against the cap: turns in parallel (eight conversations,
+   * a scheduled turn, compaction, `pavise ask` in another process) must not each pass against a spend that does not
+   * include the others.
+   */
+  readonly #holds: SpendHoldStore;
+  readonly #holdIds = new WeakMap<ModelRequest, string>();
+  /** The day the owner was last told the spend cap stopped a call. */
+  #capToldFor: number | undefined;
   readonly #now: () => number;
 
   constructor(private readonly options: GateOptions) {
     this.#now = options.now ?? Date.now;
+    this.#holds = options.spendHolds ?? new MemorySpendHolds();
   }
 
   /** beforeToolCall: decide, ask the owner if needed, and bind any approval to exactly this call. */
@@ -197,14 +213,40 @@ export class PermissionGate {
       return { action: 'deny', code: 'paused', reason: 'Pavise is paused; run `pavise resume` to continue.' };
     }
     const cap = this.options.dailySpendCapUsd;
-    const spent = this.options.spentTodayUsd();
     const worst = this.options.worstCaseUsd(request);
-    if (spent + worst > cap) {
-      const summary = `Daily spend cap reached: $${spent.toFixed(2)} spent today, this call could cost up to $${worst.toFixed(2)}, cap $${cap.toFixed(2)}.`;
-      this.options.activity.append({ kind: 'model_call_refused', summary, actor: 'policy', decision: 'deny', detail: { spent, worst, cap } });
+    // A retry asks again for the same request: its own hold is not counted twice.
+    let id = this.#holdIds.get(request);
+    if (id === undefined) this.#holdIds.set(request, (id = randomUUID()));
+    let spent = 0;
+    const { held, othersUsd: running } = this.#holds.hold(
+      id,
+      worst,
+      (others) => {
+        spent = this.options.spentTodayUsd();
+        return spent + others + worst <= cap;
+      },
+      this.#now(),
+    );
+    if (!held) {
+      const others = running > 0 ? `, calls still running could cost up to $${running.toFixed(2)}` : '';
+      const summary = `Daily spend cap reached: $${spent.toFixed(2)} spent today${others}, this call could cost up to $${worst.toFixed(2)}, cap $${cap.toFixed(2)}.`;
+      this.options.activity.append({ kind: 'model_call_refused', summary, actor: 'policy', decision: 'deny', detail: { spent, running, worst, cap } });
+      // The owner is told once a day, wherever the call came from: a contact's chat or a schedule stopped by the cap
+      // is otherwise seen by no one.
+      const today = startOfToday(this.#now());
+      if (this.#capToldFor !== today) {
+        this.#capToldFor = today;
+        this.options.onAlert?.(`${summary} Model calls stop until tomorrow; raise limits.dailySpendUsd to allow more.`);
+      }
       return { action: 'deny', code: 'limit', reason: `${summary} Raise limits.dailySpendUsd in config.json or wait until tomorrow.` };
     }
     return { action: 'allow' };
+  }
+
+  /** afterModelCall: the call allowed for `request` has ended and its usage is recorded; its hold on the cap ends. */
+  afterModelCall(request: ModelRequest): void {
+    const id = this.#holdIds.get(request);
+    if (id !== undefined) this.#holds.release(id);
   }
 
   /** transformContext: label every non-owner text for the model and scrub secrets from everything sent. */

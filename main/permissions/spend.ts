@@ -1,5 +1,5 @@
-import type { Message } from '../common/messages.js';
-import type { ModelRequest, ProviderId } from '../llm/provider.js';
+import type { AssistantMessage, Message, Usage } from '../common/messages.js';
+import type { ModelRequest, Provider, ProviderId } from '../llm/provider.js';
 
 /** USD per million tokens. Public list prices; cache reads and writes priced as the providers bill them. */
 export interface Price {
@@ -64,12 +64,48 @@ export function costUsd(price: Price, tokens: TokenCounts): number {
  * so this over-estimates) billed as an uncached write, plus the full output allowance.
  */
 export function worstCaseUsd(price: Price, request: ModelRequest): number {
-  const characters =
-    request.system.length +
-    JSON.stringify(request.tools).length +
-    request.messages.reduce((sum, message) => sum + messageLength(message), 0);
+  const characters = requestCharacters(request);
   const inputRate = Math.max(price.input, price.cacheWrite);
   return (characters * inputRate + request.maxOutputTokens * price.output) / 1_000_000;
+}
+
+function requestCharacters(request: ModelRequest): number {
+  return request.system.length + JSON.stringify(request.tools).length + request.messages.reduce((sum, message) => sum + messageLength(message), 0);
+}
+
+/** Characters a token is counted as when the provider did not say (tokenizers average 3–4; fewer errs towards more). */
+const CHARACTERS_PER_TOKEN = 3;
+
+/**
+ * The usage a call is recorded with, for the spend cap. A reply the provider reported no usage for (a compatible
+ * server that ignores `include_usage`, a stream cut off before its final usage event) still cost money: an answer
+ * that finished, or brought anything back, is counted at an estimate from the request and what came back wherever
+ * the provider's own figures are missing or lower. A failure with nothing back (refused, unreachable) costs nothing.
+ */
+export function billedUsage(request: ModelRequest, answer: AssistantMessage): Usage {
+  const reported = answer.usage;
+  const failed = answer.stopReason === 'error' || answer.stopReason === 'aborted';
+  if (failed && answer.content.length === 0) return reported;
+  const outputEstimate = Math.ceil(JSON.stringify(answer.content).length / CHARACTERS_PER_TOKEN);
+  const nothingReported = reported.inputTokens + reported.cacheReadTokens + reported.cacheWriteTokens === 0;
+  return {
+    ...reported,
+    inputTokens: nothingReported ? Math.ceil(requestCharacters(request) / CHARACTERS_PER_TOKEN) : reported.inputTokens,
+    // A finished answer's output count is the provider's; a cut-off one may predate most of what was written.
+    outputTokens: failed || reported.outputTokens === 0 ? Math.max(reported.outputTokens, outputEstimate) : reported.outputTokens,
+  };
+}
+
+/** A provider whose answers carry `billedUsage`: what every model call is recorded and capped with. */
+export function metered(provider: Provider): Provider {
+  return {
+    id: provider.id,
+    complete: async (request, options) => {
+      const answer = await provider.complete(request, options);
+      const usage = billedUsage(request, answer);
+      return usage === answer.usage ? answer : { ...answer, usage };
+    },
+  };
 }
 
 function messageLength(message: Message): number {

@@ -19,7 +19,7 @@ export interface TurnRunnerDeps {
   readonly model: { readonly name: string; readonly maxOutputTokens: number };
   readonly apiKey: ApiKeyLookup;
   readonly sessions: Pick<SessionStore, 'messages' | 'append'>;
-  readonly gate: Pick<PermissionGate, 'check' | 'afterToolCall' | 'beforeModelCall' | 'transformContext'>;
+  readonly gate: Pick<PermissionGate, 'check' | 'afterToolCall' | 'beforeModelCall' | 'afterModelCall' | 'transformContext'>;
   readonly broker: Pick<SecretBroker, 'redact' | 'redactValue'>;
   /** The persona and rules, read at the start of every turn (SOUL.md may have changed). */
   readonly systemPrompt: () => string;
@@ -76,6 +76,7 @@ export class TurnRunner {
       beforeToolCall: (call) => deps.gate.check(call),
       afterToolCall: (result, call) => deps.gate.afterToolCall(result, call),
       beforeModelCall: (modelRequest) => deps.gate.beforeModelCall(modelRequest),
+      afterModelCall: (modelRequest) => deps.gate.afterModelCall(modelRequest),
       transformContext: (messages) => deps.gate.transformContext(prepared ? prepared.fit(messages) : messages),
       onEvent: (event) => {
         // What is stored is scrubbed too: a secret the model decoded must not live on in the history. A reply written

@@ -34,11 +34,32 @@ export async function parseWhen(text: string, now: number, zone: string): Promis
   if (recurring) {
     const first = await nextCronRun(recurring.expression, zone, now);
     if (first === undefined) throw new WhenError(`"${text}" never comes around; ${EXAMPLES}.`);
+    await checkInterval(text, recurring.expression, zone, first);
     return { schedule: { type: 'cron', expression: recurring.expression, description: recurring.description }, firstRunAt: first, description: recurring.description };
   }
   const at = await parseOneShot(text, now, zone);
   if (at <= now) throw new WhenError(`"${text}" is already past (${describeInstant(at, zone)}); give a time in the future.`);
   return { schedule: { type: 'once', at }, firstRunAt: at, description: describeInstant(at, zone) };
+}
+
+/**
+ * The shortest time between two runs of a recurring job. A reminder every minute is 60 messages an hour: it trips the
+ * hourly pacing cap within half an hour and the circuit breaker then stops every message Pavise sends.
+ */
+export const MIN_RECURRING_MINUTES = 5;
+/** How many gaps between runs are looked at ("0,1 9 * * *" is closer than it looks only once a day). */
+const GAPS_CHECKED = 48;
+
+async function checkInterval(text: string, expression: string, zone: string, first: number): Promise<void> {
+  let previous = first;
+  for (let index = 0; index < GAPS_CHECKED; index++) {
+    const next = await nextCronRun(expression, zone, previous);
+    if (next === undefined) return;
+    if (next - previous < MIN_RECURRING_MINUTES * 60_000) {
+      throw new WhenError(`"${text}" comes round more often than every ${MIN_RECURRING_MINUTES} minutes; a recurring reminder may repeat at most that often.`);
+    }
+    previous = next;
+  }
 }
 
 async function parseOneShot(text: string, now: number, zone: string): Promise<number> {

@@ -348,13 +348,14 @@ export class JobStore {
 
   /**
    * Messages from other people stored since `since` (cheap alert preconditions and the briefing read these; no
-   * model is involved).
+   * model is involved). Pavise's own messages echoed back (the gateway marks them `self`) are not someone writing.
    */
   inboundSince(since: number, limit = 200): InboundSummary[] {
     return (
       this.#sql(
         `SELECT channel, conversation_id, sender, sender_name, text, sent_at FROM inbound_messages
-         WHERE received_at > ? AND is_from_me = 0 AND kind IN ('message', 'forwarded') ORDER BY received_at, id LIMIT ?`,
+         WHERE received_at > ? AND is_from_me = 0 AND kind IN ('message', 'forwarded') AND COALESCE(role, '') != 'self'
+         ORDER BY received_at, id LIMIT ?`,
       ).all(since, limit) as { channel: ChannelId; conversation_id: string; sender: string; sender_name: string | null; text: string; sent_at: number }[]
     ).map((row) => ({ channel: row.channel, conversationId: row.conversation_id, sender: row.sender, senderName: row.sender_name ?? undefined, text: row.text, sentAt: row.sent_at }));
   }

@@ -21,6 +21,12 @@ export interface OutboxEntry {
   readonly externalIds: readonly string[] | undefined;
 }
 
+/** Attempts at one entry before a retryable failure counts as final. */
+export const MAX_SEND_ATTEMPTS = 8;
+/** The wait after the first failed attempt; it doubles with each further one (5 s, 10 s, … about 10 minutes in all). */
+export const RETRY_BASE_MS = 5_000;
+export const RETRY_MAX_MS = 5 * 60_000;
+
 /** Statuses after which an entry is never attempted again by itself. */
 const FINAL: ReadonlySet<OutboxStatus> = new Set(['sent', 'failed', 'held']);
 
@@ -87,6 +93,20 @@ export class Outbox {
     return (this.#sql(`SELECT * FROM outbox WHERE status = 'pending' AND id > ? ORDER BY id LIMIT ?`).all(afterId, limit) as Row[]).map(fromRow);
   }
 
+  /**
+   * Pending entries whose turn has come, in id order: new ones at once, one that failed retryably only after
+   * RETRY_BASE_MS doubled for each attempt so far (at most RETRY_MAX_MS).
+   */
+  due(afterId: number, limit: number, now = Date.now()): OutboxEntry[] {
+    return (
+      this.#sql(
+        `SELECT * FROM outbox WHERE status = 'pending' AND id > ?
+           AND (attempts = 0 OR updated_at + MIN(?, ? * (1 << MIN(attempts - 1, 20))) <= ?)
+         ORDER BY id LIMIT ?`,
+      ).all(afterId, RETRY_MAX_MS, RETRY_BASE_MS, now, limit) as Row[]
+    ).map(fromRow);
+  }
+
   list(limit = 50): OutboxEntry[] {
     return (this.#sql('SELECT * FROM outbox ORDER BY id DESC LIMIT ?').all(limit) as Row[]).map(fromRow);
   }
@@ -104,8 +124,15 @@ export class Outbox {
   }
 
   /** A retryable failure goes back to pending; anything else is final. */
+  /**
+   * A failed attempt. A retryable one is tried again later (see `due`), at most MAX_SEND_ATTEMPTS times in all: a
+   * send that timed out may still have gone out, and retrying it for ever could send it again and again.
+   */
   markFailed(id: number, error: string, retryable: boolean, now = Date.now()): void {
-    this.#sql('UPDATE outbox SET status = ?, error = ?, updated_at = ? WHERE id = ?').run(retryable ? 'pending' : 'failed', error, now, id);
+    this.#sql(
+      `UPDATE outbox SET status = CASE WHEN ? AND attempts < ? THEN 'pending' ELSE 'failed' END,
+         error = CASE WHEN ? AND attempts >= ? THEN ? || ' (gave up after ' || attempts || ' attempts)' ELSE ? END, updated_at = ? WHERE id = ?`,
+    ).run(retryable ? 1 : 0, MAX_SEND_ATTEMPTS, retryable ? 1 : 0, MAX_SEND_ATTEMPTS, error, error, now, id);
     this.#settled(id);
   }
 
@@ -119,6 +146,12 @@ export class Outbox {
     return this.#sql(`UPDATE outbox SET status = 'pending', updated_at = ? WHERE status = 'held'`).run(now).changes;
   }
 
+  /** How many entries whose idempotency key starts with `prefix` were queued at or after `since`. */
+  countKeyedSince(prefix: string, since: number): number {
+    const row = this.#sql(`SELECT COUNT(*) AS count FROM outbox WHERE idempotency_key >= ? AND idempotency_key < ? AND created_at >= ?`).get(prefix, `${prefix}\uffff`, since) as { count: number };
+    return row.count;
+  }
+
   /** After a crash: an entry caught mid-send may or may not have left; it is not sent again. */
   recoverInterrupted(now = Date.now()): OutboxEntry[] {
     const rows = this.#sql(`SELECT * FROM outbox WHERE status = 'sending'`).all() as Row[];
@@ -126,13 +159,19 @@ export class Outbox {
     return rows.map(fromRow);
   }
 
-  /** Whether Pavise itself sent this text to this conversation recently (recognises its own messages echoed back). */
-  sentRecently(channel: ChannelId, conversationId: string, text: string, since: number): boolean {
+  /**
+   * Whether Pavise itself sent this text to this conversation recently (recognises its own messages echoed back): the
+   * whole text, or a part of it (a long message travels in chunks). `minPartLength`: a part shorter than this counts
+   * only when it is a whole message (a short "ok" from someone else is not an echo of a reply that contained it).
+   */
+  sentRecently(channel: ChannelId, conversationId: string, text: string, since: number, minPartLength = 0): boolean {
+    const trimmed = text.trim();
+    if (trimmed === '') return false;
     return (
       this.#sql(
         `SELECT 1 FROM outbox WHERE channel = ? AND conversation_id = ? AND status IN ('sent', 'sending', 'uncertain')
-         AND updated_at >= ? AND (text = ? OR instr(text, ?) > 0) LIMIT 1`,
-      ).get(channel, conversationId, since, text, text) !== undefined
+         AND updated_at >= ? AND (text = ? OR trim(text) = ? OR (? >= ? AND instr(text, ?) > 0)) LIMIT 1`,
+      ).get(channel, conversationId, since, text, trimmed, trimmed.length, minPartLength, trimmed) !== undefined
     );
   }
 

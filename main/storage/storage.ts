@@ -11,6 +11,7 @@ import { Outbox } from './outbox.js';
 import { SentMessages } from './sent-messages.js';
 import { SessionStore } from './session-store.js';
 import { SkillStore } from './skill-store.js';
+import { SqliteSpendHolds } from './spend-holds.js';
 import { Switches } from './switches.js';
 
 export interface StorageOptions extends OpenDatabaseOptions {
@@ -24,6 +25,8 @@ export interface Storage {
   readonly notes: NotesStore;
   readonly approvals: ApprovalStore;
   readonly switches: Switches;
+  /** The spend cap's holds on model calls still running, shared by every process on this home. */
+  readonly spendHolds: SqliteSpendHolds;
   readonly sentMessages: SentMessages;
   readonly activityRows: ActivityRows;
   readonly channels: ChannelStore;
@@ -51,6 +54,7 @@ export function openStorage(path: string, options: StorageOptions): Storage {
     notes: new NotesStore(db),
     approvals: new ApprovalStore(db, options.grantTargetOf),
     switches: new Switches(db),
+    spendHolds: new SqliteSpendHolds(db),
     sentMessages: new SentMessages(db),
     activityRows: new ActivityRows(db),
     channels: new ChannelStore(db),

@@ -94,6 +94,7 @@ export async function completeWithRetries(params: CompleteParams): Promise<Assis
     const outcome = await withRetries<AttemptResult>({
       policy: params.policy,
       signal: options.signal,
+      mayRetry: options.mayRetry,
       onEvent: (event) => safeEmit(options, event),
       attempt: async (attemptNumber) => {
         let emitted = false;
