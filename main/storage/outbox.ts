@@ -123,7 +123,6 @@ export class Outbox {
     this.#settled(id);
   }
 
-  /** A retryable failure goes back to pending; anything else is final. */
   /**
    * A failed attempt. A retryable one is tried again later (see `due`), at most MAX_SEND_ATTEMPTS times in all: a
    * send that timed out may still have gone out, and retrying it for ever could send it again and again.
