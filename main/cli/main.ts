@@ -27,7 +27,7 @@ Usage:
   pavise memory list [--json] [--all] [--label KIND]   long-term memories, each with its label
   pavise memory show ID [--json] | forget ID | add TEXT   one memory: its sources and history; delete it; write one
   pavise memory export [--format jsonl|md]   every memory, replaced ones included
-  pavise calendar events --ics FILE --from DATE --to DATE [--json]   occurrences in [from, to)
+  pavise calendar events (--ics FILE | --calendar NAME) --from DATE --to DATE [--json]   occurrences in [from, to)
   pavise schedule list [--json] | add TEXT [--at WHEN] | edit ID | pause ID | resume ID | remove ID | run ID   reminders, alerts, briefings
   pavise skills install PATH [--grant SHA256] [--only ID,ID | --none]   review, then pin a skill (folder, .zip or .tgz)
   pavise skills list [--json] | show NAME | enable NAME [--grant SHA256] | disable NAME | remove NAME
@@ -85,11 +85,23 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
           : `Unknown command "${first}". Run \`pavise --help\` for the commands.`,
       );
     }
+    const dashes = rest.indexOf('--');
+    if ((dashes === -1 ? rest : rest.slice(0, dashes)).some((arg) => arg === '--help' || arg === '-h')) {
+      io.stdout.write(commandHelp(first));
+      return EXIT.ok;
+    }
     const command = await load();
     return await command(rest, io);
   } catch (error) {
     return reportError(error, io);
   }
+}
+
+/** `pavise COMMAND --help`: that command's lines of HELP. */
+function commandHelp(command: string): string {
+  const own = new RegExp(`^  pavise (?:[a-z]+ \\| )?${command}(?: |$)`);
+  const lines = HELP.split('\n').filter((line) => own.test(line));
+  return `Usage:\n${lines.join('\n')}\n\nAll commands: pavise --help\n`;
 }
 
 export function reportError(error: unknown, io: CliIO): number {
