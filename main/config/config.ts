@@ -52,18 +52,28 @@ export function parseConfig(text: string, path = 'config.json'): Config {
   }
 
   const parsed = ConfigSchema.safeParse(raw, { reportInput: true });
-  if (!parsed.success) throw new ConfigError(describeIssues(parsed.error.issues, path));
+  if (!parsed.success) throw new ConfigError(describeIssues(parsed.error.issues, path, raw));
   return parsed.data;
 }
 
-function describeIssues(issues: readonly z.core.$ZodIssue[], path: string): string {
+function describeIssues(issues: readonly z.core.$ZodIssue[], path: string, raw: unknown): string {
   const lines = issues.map((issue) => {
     const field = issue.path.map(String).join('.') || '(root)';
-    const input = 'input' in issue ? issue.input : undefined;
+    // A refinement's input is the object it refines; the field it names is what the owner must look at.
+    const input = issue.code === 'custom' ? valueAt(raw, issue.path) : 'input' in issue ? issue.input : undefined;
     const shown = input === undefined ? 'missing' : JSON.stringify(input);
     return `${field} is ${shown}: ${fixFor(issue)}`;
   });
   return `${path} is invalid — ${lines.join('; ')}. Edit the file and try again.`;
+}
+
+function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
+  let current = value;
+  for (const key of path) {
+    if (current === null || typeof current !== 'object' || !Object.hasOwn(current, key)) return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current;
 }
 
 function fixFor(issue: z.core.$ZodIssue): string {

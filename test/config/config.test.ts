@@ -60,6 +60,9 @@ describe('config.json', () => {
     const missing = errorOf(() => parseConfig('{"model":{"provider":"openai-compatible"}}'));
     expect(missing.message).toContain('model.baseURL');
     expect(missing.message).toContain('model.name');
+    // The missing field is called missing, not shown as the whole model object.
+    expect(missing.message).toContain('model.baseURL is missing: is required when provider is "openai-compatible"');
+    expect(missing.message).not.toContain('{"provider"');
     const bad = errorOf(() => parseConfig('{"model":{"provider":"openai-compatible","name":"x","baseURL":"ftp://nope"}}'));
     expect(bad.message).toContain('model.baseURL is "ftp://nope"');
   });
