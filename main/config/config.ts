@@ -22,7 +22,8 @@ export function loadConfig(path: string): Config {
 export function parseConfig(text: string, path = 'config.json'): Config {
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    // Notepad and some other editors start a UTF-8 file with a byte-order mark, which JSON.parse refuses.
+    raw = JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (error) {
     throw new ConfigError(`${path} is not valid JSON (${(error as Error).message}); fix the syntax or delete the file to use defaults.`);
   }

@@ -67,6 +67,10 @@ describe('config.json', () => {
     expect(bad.message).toContain('model.baseURL is "ftp://nope"');
   });
 
+  it('reads a file saved with a UTF-8 byte-order mark', () => {
+    expect(parseConfig('\uFEFF{"limits":{"dailySpendUsd":2}}').limits.dailySpendUsd).toBe(2);
+  });
+
   it('checks numeric limits', () => {
     const error = errorOf(() => parseConfig('{"limits":{"maxStepsPerTurn":0}}'));
     expect(error.message).toContain('limits.maxStepsPerTurn is 0: must be at least 1');
