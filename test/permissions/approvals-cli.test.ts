@@ -128,6 +128,9 @@ describe('approvals decided from another process', () => {
     const rows = (JSON.parse(json.stdout) as { activity: { id: number; kind: string; decision?: string; actor: string }[] }).activity;
     expect(rows.some((row) => row.kind === 'approval_decided' && row.actor === 'owner:cli' && row.decision === 'deny')).toBe(true);
     expect(rows.some((row) => row.kind === 'effect' && row.decision === 'done')).toBe(true);
+    // A window with nothing in it is not an empty log.
+    const none = await runCli(['activity', '--since', '0m'], { env });
+    expect(none.stdout).toBe('No activity since 0m; `pavise activity` shows the newest rows.\n');
 
     const db = new Database(join(home, 'pavise.db'));
     try {
