@@ -23,7 +23,7 @@ Usage:
   pavise pair telegram             a one-time code that makes your Telegram account an owner
   pavise imessage tail [--db PATH] [--since ROWID] [--limit N] [--json]   decoded chat.db messages
   pavise imessage import [--db PATH] [--since DATE]   remember your whole chat.db (resumable; answers nothing)
-  pavise memory search [--json] [--limit N] [--queries FILE] QUERY   recall from everything remembered
+  pavise memory search [--json] [--limit N] [--queries FILE] QUERY   recall from remembered messages and notes
   pavise memory list [--json] [--all] [--label KIND]   long-term memories, each with its label
   pavise memory show ID [--json] | forget ID | add TEXT   one memory: its sources and history; delete it; write one
   pavise memory export [--format jsonl|md]   every memory, replaced ones included
