@@ -36,6 +36,9 @@ export async function parseWhen(text: string, now: number, zone: string): Promis
     if (first === undefined) throw new WhenError(`"${text}" never comes around; ${EXAMPLES}.`);
     return { schedule: { type: 'cron', expression: recurring.expression, description: recurring.description }, firstRunAt: first, description: recurring.description };
   }
+  // "every 90 minutes" or "every 2 hours" would otherwise be read by chrono as one time ("in 90 minutes"): the
+  // repeat the owner asked for would be dropped without a word.
+  if (/^(?:every|each)\s/.test(phrase)) throw new WhenError(`"${text}" is a repeat Pavise cannot schedule; ${EXAMPLES}.`);
   const at = await parseOneShot(text, now, zone);
   if (at <= now) throw new WhenError(`"${text}" is already past (${describeInstant(at, zone)}); give a time in the future.`);
   return { schedule: { type: 'once', at }, firstRunAt: at, description: describeInstant(at, zone) };
@@ -158,6 +161,9 @@ export async function splitReminder(sentence: string, now: number): Promise<{ te
   const cleaned = sentence.trim().replace(/^remind me\s+(?:to\s+|that\s+|about\s+)?/i, '');
   const recurring = /\s+((?:every|each|on)\s+.+|(?:weekdays?|weekends?|daily|hourly)(?:\s+at\s+.+)?)$/i.exec(cleaned);
   if (recurring?.[1] && recurringCron(recurring[1].toLowerCase())) return clean(cleaned.slice(0, recurring.index), recurring[1]);
+  // A repeat not understood ("every 90 minutes") is passed on whole, for parseWhen to refuse, not cut to a one-shot.
+  const unknownRepeat = /\s+((?:every|each)\s+.+)$/i.exec(cleaned);
+  if (unknownRepeat?.[1]) return clean(cleaned.slice(0, unknownRepeat.index), unknownRepeat[1]);
   // ... or at the start ("weekdays at 7:30 stand-up"): the longest run of leading words that is a recurring time.
   const words = cleaned.split(/\s+/);
   if (/^(?:every|each|weekdays?|weekends?|daily|hourly)$/i.test(words[0] ?? '')) {

@@ -69,6 +69,12 @@ describe('times in the owner’s zone', () => {
     expect(await splitReminder('every monday and thursday at 18:00 gym', NOW)).toEqual({ text: 'gym', when: 'every monday and thursday at 18:00' });
   });
 
+  it('refuses a repeat it cannot schedule instead of making it a one-shot ("every 90 minutes")', async () => {
+    await expect(parseWhen('every 90 minutes', NOW, NY)).rejects.toThrow(/"every 90 minutes" is a repeat Pavise cannot schedule; e\.g\./);
+    await expect(parseWhen('every 2 hours', NOW, NY)).rejects.toBeInstanceOf(WhenError);
+    expect(await splitReminder('drink water every 90 minutes', NOW)).toEqual({ text: 'drink water', when: 'every 90 minutes' });
+  });
+
   it('reads one named day as one day, not every week ("call mum on monday")', async () => {
     // Saturday 7 March in New York: the coming Monday is the 9th, 09:00 EDT.
     const monday = await parseWhen('on monday', NOW, NY);
