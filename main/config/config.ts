@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { z } from 'zod';
 import { ConfigSchema, LOOSENING_FIELDS, type Config } from '../common/config-schema.js';
 import { findKeyShapedFields } from './key-shapes.js';
@@ -13,10 +14,18 @@ export function loadConfig(path: string): Config {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return ConfigSchema.parse({});
-    throw new ConfigError(`Cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'}); check its permissions.`);
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return ConfigSchema.parse({});
+    if (code === 'ENOTDIR') throw new ConfigError(notAFolder(dirname(path)));
+    if (code === 'EISDIR') throw new ConfigError(`${path} is a folder, not a file; move it aside (or delete it) to use defaults.`);
+    throw new ConfigError(`Cannot read ${path} (${code ?? 'error'}); check its permissions.`);
   }
   return parseConfig(text, path);
+}
+
+/** What to do when PAVISE_HOME names a file (or something under one) rather than a folder. */
+export function notAFolder(home: string): string {
+  return `PAVISE_HOME ${home} is not a folder; point PAVISE_HOME at a folder (or move that file aside).`;
 }
 
 export function parseConfig(text: string, path = 'config.json'): Config {
