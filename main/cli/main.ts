@@ -1,4 +1,4 @@
-import { EXIT, UsageError, type CliIO } from './io.js';
+import { EPHEMERAL_KEYRING, EPHEMERAL_KEYRING_WHY, EXIT, UsageError, type CliIO } from './io.js';
 
 declare const PAVISE_VERSION: string | undefined;
 const VERSION = typeof PAVISE_VERSION === 'string' ? PAVISE_VERSION : '0.0.0-dev';
@@ -109,9 +109,10 @@ export function reportError(error: unknown, io: CliIO): number {
     io.stderr.write(`pavise: ${error.message}\n`);
     return EXIT.usage;
   }
-  const known = error instanceof Error && /^(ConfigError|DatabaseError|SecretStoreError|MissingKeyError|GatewayLockedError|ChatDbAccessError|WhenError)$/.test(error.name);
+  const known = error instanceof Error && /^(ConfigError|DatabaseError|SecretStoreError|MissingKeyError|GatewayLockedError|ChatDbAccessError|WhenError|ActivityKeyError)$/.test(error.name);
   const message = error instanceof Error ? error.message : String(error);
   io.stderr.write(known ? `pavise: ${message}\n` : `pavise: unexpected error: ${message}\n`);
+  if (error instanceof Error && error.name === 'ActivityKeyError' && io.env[EPHEMERAL_KEYRING] === '1') io.stderr.write(`pavise: ${EPHEMERAL_KEYRING_WHY}\n`);
   if (!known && io.env.PAVISE_DEBUG && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);
   return EXIT.failure;
 }

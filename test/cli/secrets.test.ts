@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { main } from '../../main/cli/main.js';
+import { main, reportError } from '../../main/cli/main.js';
+import { ActivityKeyError } from '../../main/permissions/activity-log.js';
 import { defaultPaviseHome } from '../../main/config/paths.js';
 import { KeychainSecretStore, keychainServiceFor } from '../../main/secrets/keychain-secret-store.js';
 
@@ -24,14 +25,14 @@ function terminal() {
   return stdin;
 }
 
-function run(args: string[], stdin: PassThrough) {
+function run(args: string[], stdin: PassThrough, extraEnv: NodeJS.ProcessEnv = {}) {
   const home = mkdtempSync(join(tmpdir(), 'pavise-secrets-cli-'));
   homes.push(home);
   let out = '';
   let err = '';
   const stdout = new PassThrough().on('data', (chunk: Buffer) => (out += String(chunk)));
   const stderr = new PassThrough().on('data', (chunk: Buffer) => (err += String(chunk)));
-  const env = { ...process.env, PAVISE_HOME: home };
+  const env = { ...process.env, ...extraEnv, PAVISE_HOME: home };
   const code = main(args, { stdin, stdout, stderr, env });
   return { code, out: () => out, err: () => err, env };
 }
@@ -60,5 +61,27 @@ describe('pavise secrets set in a terminal', () => {
     expect(await result.code).toBe(1);
     expect(stdin.rawModes).toEqual([true, false]);
     expect(result.err()).toContain('nothing stored');
+  });
+});
+
+describe('a keyring that lasts for one command (scripts/with-keyring.sh without a D-Bus session)', () => {
+  it('secrets set stores nothing there and says why and what to do instead', async () => {
+    const stdin = new PassThrough();
+    stdin.end('sk-ant-api03-pasted\n');
+    const result = run(['secrets', 'set', 'anthropic'], stdin, { PAVISE_KEYRING_EPHEMERAL: '1' });
+    expect(await result.code).toBe(1);
+    expect(result.err()).toContain('nothing stored. This machine has no D-Bus session');
+    expect(result.err()).toContain('ANTHROPIC_API_KEY');
+    const store = new KeychainSecretStore(keychainServiceFor(result.env.PAVISE_HOME as string, defaultPaviseHome(result.env)));
+    expect(await store.list()).toEqual([]);
+  });
+
+  it("a missing activity-log key is reported without 'unexpected error', with the reason", () => {
+    let err = '';
+    const stderr = new PassThrough().on('data', (chunk: Buffer) => (err += String(chunk)));
+    const io = { stdin: new PassThrough(), stdout: new PassThrough(), stderr, env: { PAVISE_KEYRING_EPHEMERAL: '1' } };
+    expect(reportError(new ActivityKeyError("The activity log's key (activity-log-key) is missing from the Keychain."), io)).toBe(1);
+    expect(err).not.toContain('unexpected error');
+    expect(err).toContain('lasts only for this one command');
   });
 });

@@ -3,7 +3,7 @@ import type { ReadStream } from 'node:tty';
 import { paviseHome, defaultPaviseHome } from '../../config/paths.js';
 import { KeychainSecretStore, keychainServiceFor } from '../../secrets/keychain-secret-store.js';
 import { checkSecretName } from '../../secrets/secret-store.js';
-import { EXIT, UsageError, type CliIO } from '../io.js';
+import { EPHEMERAL_KEYRING, EPHEMERAL_KEYRING_WHY, EXIT, UsageError, type CliIO } from '../io.js';
 import { parseCommandArgs } from '../args.js';
 
 const USAGE = 'set NAME | list | delete NAME';
@@ -23,6 +23,10 @@ export async function secretsCommand(args: string[], io: CliIO): Promise<number>
     }
     case 'set': {
       const valid = requireName(name);
+      if (io.env[EPHEMERAL_KEYRING] === '1') {
+        io.stderr.write(`pavise: nothing stored. ${EPHEMERAL_KEYRING_WHY}\n`);
+        return EXIT.failure;
+      }
       let value: string;
       if (io.stdin.isTTY && typeof (io.stdin as Partial<ReadStream>).setRawMode === 'function') {
         io.stderr.write(`Paste the value for "${valid}" and press Ctrl-D (it is not echoed back):\n`);
