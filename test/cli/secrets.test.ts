@@ -64,6 +64,16 @@ describe('pavise secrets set in a terminal', () => {
   });
 });
 
+describe('pavise secrets set from a pipe', () => {
+  it('refuses a value that is only white space, as it refuses an empty one', async () => {
+    const stdin = new PassThrough();
+    stdin.end('   \n');
+    const result = run(['secrets', 'set', 'openai'], stdin);
+    expect(await result.code).toBe(1);
+    expect(result.err()).toContain('no value on stdin; nothing stored');
+  });
+});
+
 describe('a keyring that lasts for one command (scripts/with-keyring.sh without a D-Bus session)', () => {
   it('secrets set stores nothing there and says why and what to do instead', async () => {
     const stdin = new PassThrough();

@@ -40,7 +40,8 @@ export async function secretsCommand(args: string[], io: CliIO): Promise<number>
       } else {
         value = stripFinalNewline(await text(io.stdin));
       }
-      if (value.length === 0) {
+      // Only white space is an empty paste (`echo "$UNSET_VARIABLE "`), never a key.
+      if (value.trim().length === 0) {
         io.stderr.write(`pavise: no value on stdin; nothing stored. Example: printf %s "$KEY" | pavise secrets set ${valid}\n`);
         return EXIT.failure;
       }
