@@ -4,7 +4,7 @@ import { NativeCalendar, type NativeCalendarOptions } from './calendar/native/he
 import type { ApprovalView } from './common/approvals.js';
 import type { Config } from './common/config-schema.js';
 import { Emitter } from './common/emitter.js';
-import { loadConfig } from './config/config.js';
+import { ConfigError, loadConfig, notAFolder } from './config/config.js';
 import { defaultPaviseHome, homePaths, paviseHome, type HomePaths } from './config/paths.js';
 import { ownerRegion } from './identity/handles.js';
 import { PairingCodes } from './identity/pairing.js';
@@ -147,7 +147,13 @@ export async function compose(options: ComposeOptions = {}): Promise<Core> {
   const platform = options.platform ?? process.platform;
   const home = paviseHome(env, platform);
   const paths = homePaths(home);
-  mkdirSync(home, { recursive: true, mode: 0o700 });
+  try {
+    mkdirSync(home, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' || code === 'ENOTDIR') throw new ConfigError(notAFolder(home));
+    throw error;
+  }
   chmodSync(home, 0o700);
   const config = loadConfig(paths.config);
   ensureSoul(paths.soul);

@@ -23,7 +23,9 @@ for tool in dbus-run-session gnome-keyring-daemon; do
   }
 done
 if [ "$isolated" -eq 0 ]; then
-  echo "pavise: no D-Bus session here; using a private keyring that lasts until Pavise exits (or set ANTHROPIC_API_KEY)." >&2
+  echo "pavise: no D-Bus session here; using a private keyring that lasts only until this command exits (or set ANTHROPIC_API_KEY)." >&2
+  # Pavise refuses to store a secret there (it would be gone at once) and says why when an earlier key is missing.
+  export PAVISE_KEYRING_EPHEMERAL=1
 fi
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/pavise-keyring.XXXXXX")"

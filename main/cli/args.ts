@@ -12,7 +12,8 @@ export function parseCommandArgs<T extends NonNullable<ParseArgsConfig['options'
   try {
     parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (error) {
-    const detail = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    // Node's message may run over several lines ("… is ambiguous.\nDid you forget …?\nTo specify … use '--limit=-XYZ'.").
+    const detail = (error instanceof Error ? error.message : String(error)).split('\n').join(' ').replace(/\.$/, '');
     throw new UsageError(`${detail}. Usage: pavise ${command} ${positionals.usage}`);
   }
   if (parsed.positionals.length < positionals.min || parsed.positionals.length > positionals.max) {

@@ -1,4 +1,4 @@
-import { EXIT, UsageError, type CliIO } from './io.js';
+import { EPHEMERAL_KEYRING, EPHEMERAL_KEYRING_WHY, EXIT, UsageError, type CliIO } from './io.js';
 
 declare const PAVISE_VERSION: string | undefined;
 const VERSION = typeof PAVISE_VERSION === 'string' ? PAVISE_VERSION : '0.0.0-dev';
@@ -23,11 +23,11 @@ Usage:
   pavise pair telegram             a one-time code that makes your Telegram account an owner
   pavise imessage tail [--db PATH] [--since ROWID] [--limit N] [--json]   decoded chat.db messages
   pavise imessage import [--db PATH] [--since DATE]   remember your whole chat.db (resumable; answers nothing)
-  pavise memory search [--json] [--limit N] [--queries FILE] QUERY   recall from everything remembered
+  pavise memory search [--json] [--limit N] [--queries FILE] QUERY   recall from remembered messages and notes
   pavise memory list [--json] [--all] [--label KIND]   long-term memories, each with its label
   pavise memory show ID [--json] | forget ID | add TEXT   one memory: its sources and history; delete it; write one
   pavise memory export [--format jsonl|md]   every memory, replaced ones included
-  pavise calendar events --ics FILE --from DATE --to DATE [--json]   occurrences in [from, to)
+  pavise calendar events (--ics FILE | --calendar NAME) --from DATE --to DATE [--json]   occurrences in [from, to)
   pavise schedule list [--json] | add TEXT [--at WHEN] | edit ID | pause ID | resume ID | remove ID | run ID   reminders, alerts, briefings
   pavise skills install PATH [--grant SHA256] [--only ID,ID | --none]   review, then pin a skill (folder, .zip or .tgz)
   pavise skills list [--json] | show NAME | enable NAME [--grant SHA256] | disable NAME | remove NAME
@@ -85,6 +85,11 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
           : `Unknown command "${first}". Run \`pavise --help\` for the commands.`,
       );
     }
+    const dashes = rest.indexOf('--');
+    if ((dashes === -1 ? rest : rest.slice(0, dashes)).some((arg) => arg === '--help' || arg === '-h')) {
+      io.stdout.write(commandHelp(first));
+      return EXIT.ok;
+    }
     const command = await load();
     return await command(rest, io);
   } catch (error) {
@@ -92,14 +97,22 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
   }
 }
 
+/** `pavise COMMAND --help`: that command's lines of HELP. */
+function commandHelp(command: string): string {
+  const own = new RegExp(`^  pavise (?:[a-z]+ \\| )?${command}(?: |$)`);
+  const lines = HELP.split('\n').filter((line) => own.test(line));
+  return `Usage:\n${lines.join('\n')}\n\nAll commands: pavise --help\n`;
+}
+
 export function reportError(error: unknown, io: CliIO): number {
   if (error instanceof UsageError) {
     io.stderr.write(`pavise: ${error.message}\n`);
     return EXIT.usage;
   }
-  const known = error instanceof Error && /^(ConfigError|DatabaseError|SecretStoreError|MissingKeyError|GatewayLockedError|ChatDbAccessError|WhenError)$/.test(error.name);
+  const known = error instanceof Error && /^(ConfigError|DatabaseError|SecretStoreError|MissingKeyError|GatewayLockedError|ChatDbAccessError|WhenError|ActivityKeyError)$/.test(error.name);
   const message = error instanceof Error ? error.message : String(error);
   io.stderr.write(known ? `pavise: ${message}\n` : `pavise: unexpected error: ${message}\n`);
+  if (error instanceof Error && error.name === 'ActivityKeyError' && io.env[EPHEMERAL_KEYRING] === '1') io.stderr.write(`pavise: ${EPHEMERAL_KEYRING_WHY}\n`);
   if (!known && io.env.PAVISE_DEBUG && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);
   return EXIT.failure;
 }

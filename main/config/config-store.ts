@@ -87,7 +87,7 @@ export class ConfigStore {
 
   #text(): string {
     try {
-      return readFileSync(this.path, 'utf8');
+      return readFileSync(this.path, 'utf8').replace(/^\uFEFF/, '');
     } catch {
       return '';
     }

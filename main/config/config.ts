@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { z } from 'zod';
 import { ConfigSchema, LOOSENING_FIELDS, type Config } from '../common/config-schema.js';
 import { findKeyShapedFields } from './key-shapes.js';
@@ -13,16 +14,25 @@ export function loadConfig(path: string): Config {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return ConfigSchema.parse({});
-    throw new ConfigError(`Cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'}); check its permissions.`);
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return ConfigSchema.parse({});
+    if (code === 'ENOTDIR') throw new ConfigError(notAFolder(dirname(path)));
+    if (code === 'EISDIR') throw new ConfigError(`${path} is a folder, not a file; move it aside (or delete it) to use defaults.`);
+    throw new ConfigError(`Cannot read ${path} (${code ?? 'error'}); check its permissions.`);
   }
   return parseConfig(text, path);
+}
+
+/** What to do when PAVISE_HOME names a file (or something under one) rather than a folder. */
+export function notAFolder(home: string): string {
+  return `PAVISE_HOME ${home} is not a folder; point PAVISE_HOME at a folder (or move that file aside).`;
 }
 
 export function parseConfig(text: string, path = 'config.json'): Config {
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    // Notepad and some other editors start a UTF-8 file with a byte-order mark, which JSON.parse refuses.
+    raw = JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (error) {
     throw new ConfigError(`${path} is not valid JSON (${(error as Error).message}); fix the syntax or delete the file to use defaults.`);
   }
@@ -52,18 +62,28 @@ export function parseConfig(text: string, path = 'config.json'): Config {
   }
 
   const parsed = ConfigSchema.safeParse(raw, { reportInput: true });
-  if (!parsed.success) throw new ConfigError(describeIssues(parsed.error.issues, path));
+  if (!parsed.success) throw new ConfigError(describeIssues(parsed.error.issues, path, raw));
   return parsed.data;
 }
 
-function describeIssues(issues: readonly z.core.$ZodIssue[], path: string): string {
+function describeIssues(issues: readonly z.core.$ZodIssue[], path: string, raw: unknown): string {
   const lines = issues.map((issue) => {
     const field = issue.path.map(String).join('.') || '(root)';
-    const input = 'input' in issue ? issue.input : undefined;
+    // A refinement's input is the object it refines; the field it names is what the owner must look at.
+    const input = issue.code === 'custom' ? valueAt(raw, issue.path) : 'input' in issue ? issue.input : undefined;
     const shown = input === undefined ? 'missing' : JSON.stringify(input);
     return `${field} is ${shown}: ${fixFor(issue)}`;
   });
   return `${path} is invalid — ${lines.join('; ')}. Edit the file and try again.`;
+}
+
+function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
+  let current = value;
+  for (const key of path) {
+    if (current === null || typeof current !== 'object' || !Object.hasOwn(current, key)) return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current;
 }
 
 function fixFor(issue: z.core.$ZodIssue): string {

@@ -13,7 +13,9 @@ export function defaultPaviseHome(
 
 export function paviseHome(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
   const explicit = env.PAVISE_HOME;
-  return explicit && explicit.length > 0 ? explicit : defaultPaviseHome(env, platform);
+  if (!explicit || explicit.length === 0) return defaultPaviseHome(env, platform);
+  // A "~" the shell did not expand (quoted, or set in a service file) means the user's home, not a folder named "~".
+  return explicit === '~' ? homedir() : explicit.startsWith('~/') ? join(homedir(), explicit.slice(2)) : explicit;
 }
 
 export interface HomePaths {

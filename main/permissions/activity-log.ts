@@ -47,6 +47,11 @@ const GENESIS = '0'.repeat(64);
  * deletion or reordering breaks the chain at the first affected row; a signed head (count, last id, last MAC)
  * catches a truncated tail. The key lives in the SecretStore, never in the database.
  */
+/** The log has rows but its key is gone from the Keychain: nothing can be appended or verified. */
+export class ActivityKeyError extends Error {
+  override readonly name = 'ActivityKeyError';
+}
+
 export class ActivityLog {
   private constructor(
     private readonly rows: ActivityRows,
@@ -58,7 +63,7 @@ export class ActivityLog {
     if (!encoded) {
       const hasRows = rows.count() > 0;
       if (hasRows) {
-        throw new Error(
+        throw new ActivityKeyError(
           `The activity log's key (${ACTIVITY_KEY_NAME}) is missing from the Keychain, so the log cannot be verified or extended. ` +
             'Restore the Keychain entry, or move pavise.db aside to start a new log.',
         );

@@ -71,7 +71,10 @@ export function createScheduling(deps: SchedulingDeps): Scheduling {
           ? `checked every ${job.schedule.everyMinutes} min`
           : job.nextRunAt
             ? describeInstant(job.nextRunAt, job.timeZone)
-            : 'done',
+            : job.status === 'paused'
+              ? // A paused reminder has no next run, but it is not done: resuming it brings back this time.
+                describeInstant(job.schedule.at, job.timeZone)
+              : 'done',
     nextRunAt: job.nextRunAt,
     status: job.status,
     provenance: job.provenance,

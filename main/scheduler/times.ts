@@ -37,6 +37,9 @@ export async function parseWhen(text: string, now: number, zone: string): Promis
     await checkInterval(text, recurring.expression, zone, first);
     return { schedule: { type: 'cron', expression: recurring.expression, description: recurring.description }, firstRunAt: first, description: recurring.description };
   }
+  // "every 90 minutes" or "every 2 hours" would otherwise be read by chrono as one time ("in 90 minutes"): the
+  // repeat the owner asked for would be dropped without a word.
+  if (/^(?:every|each)\s/.test(phrase)) throw new WhenError(`"${text}" is a repeat Pavise cannot schedule; ${EXAMPLES}.`);
   const at = await parseOneShot(text, now, zone);
   if (at <= now) throw new WhenError(`"${text}" is already past (${describeInstant(at, zone)}); give a time in the future.`);
   return { schedule: { type: 'once', at }, firstRunAt: at, description: describeInstant(at, zone) };
@@ -102,10 +105,13 @@ function recurringCron(phrase: string): { expression: string; description: strin
     return { expression: `*/${step} * * * *`, description: `every ${step} minutes` };
   }
   if (/^(every\s+hour|hourly)$/.test(phrase)) return { expression: '0 * * * *', description: 'every hour' };
-  const match = /^(?:every\s+|each\s+|on\s+)?(day|daily|morning|evening|weekday|weekdays|weekend|weekends|(?:(?:sun|mon|tue|tues|wed|thu|thur|thurs|fri|sat)[a-z]*(?:\s*(?:,|and|&)\s*)?)+)(?:\s+(?:at\s+)?(.+))?$/.exec(phrase);
+  const match = /^(every\s+|each\s+|on\s+)?(day|daily|morning|evening|weekday|weekdays|weekend|weekends|(?:(?:sun|mon|tue|tues|wed|thu|thur|thurs|fri|sat)[a-z]*(?:\s*(?:,|and|&)\s*)?)+)(?:\s+(?:at\s+)?(.+))?$/.exec(phrase);
   if (!match) return undefined;
-  const dayWords = match[1] ?? '';
-  const time = clockOf(match[2] ?? (dayWords === 'evening' ? '18:00' : '9:00'));
+  const dayWords = match[2] ?? '';
+  // Without "every" or "each" only a plural ("mondays", "weekdays") or "daily" repeats: "on friday" and "monday at 9"
+  // are one day, read as a one-shot time.
+  if (!/^(every|each)\s/.test(match[1] ?? '') && !repeatsByItself(dayWords)) return undefined;
+  const time = clockOf(match[3] ?? (dayWords === 'evening' ? '18:00' : '9:00'));
   if (!time) return undefined;
   let days: string;
   let label: string;
@@ -125,6 +131,12 @@ function recurringCron(phrase: string): { expression: string; description: strin
   const hh = String(time.hour).padStart(2, '0');
   const mm = String(time.minute).padStart(2, '0');
   return { expression: `${time.minute} ${time.hour} * * ${days}`, description: `${label} at ${hh}:${mm}` };
+}
+
+function repeatsByItself(dayWords: string): boolean {
+  if (/^(daily|weekdays?|weekends?)$/.test(dayWords)) return true;
+  const words = dayWords.split(/\s*(?:,|and|&)\s*|\s+/).filter(Boolean);
+  return words.length > 0 && words.every((word) => word.endsWith('s') && word !== 'tues' && word !== 'thurs');
 }
 
 function clockOf(text: string): { hour: number; minute: number } | undefined {
@@ -164,12 +176,23 @@ export function describeInstant(instant: number, zone: string): string {
 
 /**
  * Splits "call mum tomorrow at 9" (or "remind me to call mum tomorrow at 9") into what to remember and when. A
- * recurring phrase at the end wins; otherwise chrono-node finds the time. Undefined when there is no time in it.
+ * recurring phrase at the end or the start wins; otherwise chrono-node finds the time. Undefined when there is no time in it.
  */
 export async function splitReminder(sentence: string, now: number): Promise<{ text: string; when: string } | undefined> {
   const cleaned = sentence.trim().replace(/^remind me\s+(?:to\s+|that\s+|about\s+)?/i, '');
   const recurring = /\s+((?:every|each|on)\s+.+|(?:weekdays?|weekends?|daily|hourly)(?:\s+at\s+.+)?)$/i.exec(cleaned);
   if (recurring?.[1] && recurringCron(recurring[1].toLowerCase())) return clean(cleaned.slice(0, recurring.index), recurring[1]);
+  // A repeat not understood ("every 90 minutes") is passed on whole, for parseWhen to refuse, not cut to a one-shot.
+  const unknownRepeat = /\s+((?:every|each)\s+.+)$/i.exec(cleaned);
+  if (unknownRepeat?.[1]) return clean(cleaned.slice(0, unknownRepeat.index), unknownRepeat[1]);
+  // ... or at the start ("weekdays at 7:30 stand-up"): the longest run of leading words that is a recurring time.
+  const words = cleaned.split(/\s+/);
+  if (/^(?:every|each|weekdays?|weekends?|daily|hourly)$/i.test(words[0] ?? '')) {
+    for (let count = words.length - 1; count > 0; count -= 1) {
+      const when = words.slice(0, count).join(' ');
+      if (recurringCron(when.toLowerCase())) return clean(words.slice(count).join(' '), when);
+    }
+  }
   const chrono = await import('chrono-node');
   const found = chrono.parse(cleaned, new Date(now), { forwardDate: true }).at(-1);
   if (!found) return undefined;

@@ -23,6 +23,15 @@ export async function extractArchive(path: string, into: string): Promise<string
 }
 
 async function extractTarball(path: string, into: string): Promise<void> {
+  try {
+    await unpackTarball(path, into);
+  } catch (error) {
+    if (error instanceof SkillFormatError) throw error;
+    throw new SkillFormatError(`${path} is not a readable .tgz archive (${error instanceof Error ? error.message : String(error)}). Re-create it, or unpack it and install the folder.`);
+  }
+}
+
+async function unpackTarball(path: string, into: string): Promise<void> {
   const { Parser, x } = await import('tar');
   const { ZIP_LIMITS: LIMITS } = await import('./zip-archive.js');
   // A tar declares each entry's size in its header, so a bomb (tar itself refuses only above 1000:1) is found by

@@ -147,7 +147,7 @@ export class ApprovalStore {
     now = Date.now(),
   ): Result<ApprovalView, DecideError> {
     if (!APPROVAL_ID.test(id)) {
-      return err('invalid_id', `"${id}" is not an approval ID (they look like ap_k3x9q2m7w4tz); run \`pavise approvals list\` to see them.`);
+      return err('invalid_id', `"${id}" is not an approval ID (they look like ap_k3x7q2m5w4tz); run \`pavise approvals list\` to see them.`);
     }
     const grantMinutes = options.grantMinutes;
     const transaction = this.db.transaction((): Result<ApprovalView, DecideError> => {

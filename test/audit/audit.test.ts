@@ -206,6 +206,20 @@ describe('runAudit', () => {
     expect(byId(report, 'circuit-breaker')[0]).toMatchObject({ severity: 'warn', fix: expect.stringContaining('pavise resume') });
   });
 
+  it('reports the installed skills from their pins, and warns about one that changed on disk', async () => {
+    const home = await freshHome();
+    expect(byId(await audit(home), 'skills-pinned')[0]).toMatchObject({ severity: 'ok', message: 'No skills installed.' });
+    withDb(home, (db) => {
+      const pin = db.prepare("INSERT INTO skills (name, kind, content_hash, granted_json, state, source, installed_at, updated_at) VALUES (?, 'skill', ?, '{}', ?, 'skills/x', 1, 1)");
+      pin.run('weather', 'a'.repeat(64), 'enabled');
+      pin.run('notes', 'b'.repeat(64), 'changed');
+    });
+    const [finding] = byId(await audit(home), 'skills-pinned');
+    expect(finding).toMatchObject({ severity: 'warn', message: expect.stringContaining('notes'), fix: expect.stringContaining('pavise skills show notes') });
+    expect(finding?.message).toContain('weather enabled');
+    expect(finding?.message).not.toContain('no skills system');
+  });
+
   it('checks channel owners and limits from config.json', async () => {
     const home = await freshHome();
     writeFileSync(

@@ -180,4 +180,23 @@ describe('pavise command line', () => {
     expect((await runCli(['secrets', 'set', 'BAD NAME'], { env })).code).toBe(2);
     expect((await runCli(['secrets', 'set', 'anthropic', 'sk-ant-value-as-argument'], { env })).code).toBe(2);
   });
+
+  it('prints a command\'s own usage for COMMAND --help (and -h), exit 0, without running it', async () => {
+    const { env } = home();
+    for (const [args, line] of [
+      [['ask', '--help'], 'pavise ask TEXT'],
+      [['secrets', 'set', '-h'], 'pavise secrets set NAME'],
+      [['memory', '--help'], 'pavise memory search'],
+      [['resume', '--help'], 'pavise pause | resume'],
+      [['calendar', '--help'], '--calendar NAME'],
+    ] as const) {
+      const result = await runCli(args, { env });
+      expect(result.code, args.join(' ')).toBe(0);
+      expect(result.stdout).toContain(line);
+      expect(result.stdout).not.toContain('pavise gateway');
+      expect(result.stderr).toBe('');
+    }
+    // After `--` it is text, not a flag.
+    expect((await runCli(['memory', 'search', '--', '--help'], { env })).stdout).not.toContain('Usage:');
+  });
 });

@@ -79,4 +79,13 @@ describe('pavise chat (built binary)', () => {
     expect(result.stderr).not.toMatch(/Warning/);
     expect(result.code).toBe(0);
   }, 30_000);
+
+  it('piped input: a turn that fails (no model key) is on stderr with the fix, and the exit code is 1', async () => {
+    const made = tempHome({ model: { provider: 'anthropic', baseURL: fake.url } });
+    cleanups.push(made.cleanup);
+    const result = await runCli(['chat'], { env: made.env, input: 'hello\n' });
+    expect(result.stderr).toContain('pavise secrets set anthropic');
+    expect(result.stdout).not.toContain('No API key');
+    expect(result.code).toBe(1);
+  }, 30_000);
 });

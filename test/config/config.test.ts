@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, parseConfig } from '../../main/config/config.js';
@@ -72,8 +72,15 @@ describe('config.json', () => {
     const missing = errorOf(() => parseConfig('{"model":{"provider":"openai-compatible"}}'));
     expect(missing.message).toContain('model.baseURL');
     expect(missing.message).toContain('model.name');
+    // The missing field is called missing, not shown as the whole model object.
+    expect(missing.message).toContain('model.baseURL is missing: is required when provider is "openai-compatible"');
+    expect(missing.message).not.toContain('{"provider"');
     const bad = errorOf(() => parseConfig('{"model":{"provider":"openai-compatible","name":"x","baseURL":"ftp://nope"}}'));
     expect(bad.message).toContain('model.baseURL is "ftp://nope"');
+  });
+
+  it('reads a file saved with a UTF-8 byte-order mark', () => {
+    expect(parseConfig('\uFEFF{"limits":{"dailySpendUsd":2}}').limits.dailySpendUsd).toBe(2);
   });
 
   it('checks numeric limits', () => {
@@ -116,7 +123,14 @@ describe('config.json', () => {
 
   it('reports a directory where the file should be', () => {
     const dir = tempDir();
-    expect(errorOf(() => loadConfig(dir)).message).toMatch(/Cannot read .* \(EISDIR\)/);
+    expect(errorOf(() => loadConfig(dir)).message).toMatch(/is a folder, not a file; move it aside/);
+  });
+
+  it('says PAVISE_HOME is not a folder when it names a file, not "check its permissions"', () => {
+    const file = join(tempDir(), 'not-a-folder');
+    writeFileSync(file, '');
+    const message = errorOf(() => loadConfig(join(file, 'config.json'))).message;
+    expect(message).toBe(`PAVISE_HOME ${file} is not a folder; point PAVISE_HOME at a folder (or move that file aside).`);
   });
 });
 
@@ -139,6 +153,8 @@ describe('key shapes', () => {
 describe('PAVISE_HOME', () => {
   it('honours the variable, then the platform default', () => {
     expect(paviseHome({ PAVISE_HOME: '/tmp/h' }, 'linux')).toBe('/tmp/h');
+    // Quoted or set in a service file, "~" reaches Pavise unexpanded; it is the user's home, not ./~.
+    expect(paviseHome({ PAVISE_HOME: '~/pavise-test' }, 'linux')).toBe(join(homedir(), 'pavise-test'));
     expect(paviseHome({ XDG_DATA_HOME: '/data' }, 'linux')).toBe('/data/pavise');
     expect(paviseHome({}, 'darwin')).toMatch(/Library\/Application Support\/Pavise$/);
   });

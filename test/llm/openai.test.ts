@@ -266,6 +266,14 @@ describe('OpenAIProvider retries and errors', () => {
     expect(fake.requests).toHaveLength(1);
   });
 
+  it('a compatible server that wants a key when none is stored says how to store one', async () => {
+    const local = new OpenAIProvider({ id: 'openai-compatible', baseURL: fake.url, retry: FAST_RETRY });
+    fake.enqueue(openaiUnauthorized());
+    const result = await local.complete(request([user('hi')]), { apiKey: undefined });
+    expect(result.error).toMatchObject({ code: 'auth', status: 401 });
+    expect(result.error?.message).toBe('The model server wants an API key (401) and none is stored; store one with `pavise secrets set openai-compatible` (it reads the key from stdin).');
+  });
+
   it('context_length_exceeded becomes context_overflow', async () => {
     fake.enqueue(openaiContextOverflow());
     const result = await provider.complete(request([user('hi')]), { apiKey: KEY });

@@ -124,6 +124,9 @@ describe('pavise imessage import', () => {
     const bad = await run(['imessage', 'import', '--db', fixture.path, '--since', 'last tuesday']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--since must be a date like 2024-05-01');
+    const noSuchDay = await run(['imessage', 'import', '--db', fixture.path, '--since', '2025-02-30']);
+    expect(noSuchDay.code).toBe(2);
+    expect(noSuchDay.stderr).toContain('2025-02-30 is not a day of the calendar');
   });
 
   it('reads a chat.db of an old schema (no attributedBody, reactions or edits; dates in seconds)', async () => {

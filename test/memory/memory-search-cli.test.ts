@@ -69,6 +69,10 @@ describe('pavise memory search', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('Jordan [untrusted: telegram Jordan]: The \\u{1b}]0;pwned\\u{7} boat leaves from pier 4');
     expect(result.stdout).not.toContain('\u001b');
+    // A hit is a remembered message, not a long-term memory: it must not look like the "#ID" that
+    // `pavise memory forget ID` takes, or forgetting "#1" from here deletes an unrelated memory.
+    expect(result.stdout).toMatch(/^item 1 2024-05-02 09:00Z telegram Jordan/);
+    expect(result.stdout).not.toMatch(/^#/m);
     expect((await run(['memory', 'search', 'submarine'])).stdout).toBe('Nothing remembered matches that.\n');
   });
 

@@ -102,6 +102,10 @@ describe('approvals decided from another process', () => {
     const malformed = await runCli(['approvals', 'approve', "1; DROP TABLE approvals"], { env });
     expect(malformed.code).toBe(2);
     expect(malformed.stderr).toContain('is not an approval ID');
+    // The example the message gives is itself a well-formed ID (it once held a 9, which IDs never do).
+    const example = /they look like (ap_\w+)/.exec(malformed.stderr)?.[1] ?? '';
+    const copied = await runCli(['approvals', 'deny', example], { env });
+    expect(copied.stderr).toContain(`No approval ${example}`);
     const unknown = await runCli(['approvals', 'deny', 'ap_aaaaaaaaaaaa'], { env });
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('No approval ap_aaaaaaaaaaaa');
@@ -128,6 +132,9 @@ describe('approvals decided from another process', () => {
     const rows = (JSON.parse(json.stdout) as { activity: { id: number; kind: string; decision?: string; actor: string }[] }).activity;
     expect(rows.some((row) => row.kind === 'approval_decided' && row.actor === 'owner:cli' && row.decision === 'deny')).toBe(true);
     expect(rows.some((row) => row.kind === 'effect' && row.decision === 'done')).toBe(true);
+    // A window with nothing in it is not an empty log.
+    const none = await runCli(['activity', '--since', '0m'], { env });
+    expect(none.stdout).toBe('No activity since 0m; `pavise activity` shows the newest rows.\n');
 
     const db = new Database(join(home, 'pavise.db'));
     try {

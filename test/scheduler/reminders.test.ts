@@ -46,6 +46,15 @@ describe('reminders asked for in a chat', () => {
     await until(() => reminders(channel).length === 2, 'the snoozed reminder');
   });
 
+  it('a paused one-shot reminder is listed with its time, not as "done"', async () => {
+    const clock = new FakeClock('2026-06-03T09:00:00Z');
+    const { core } = await start({ timeZone: 'UTC' }, clock);
+    const added = await core.scheduling.remindOwner('water the plants', 'at 17:00');
+    const paused = await core.scheduling.setPaused(added.id, true);
+    expect(paused).toMatchObject({ status: 'paused', when: added.when });
+    expect(paused?.when).not.toBe('done');
+  });
+
   it('the morning briefing: assembled without the model, phrased by it once, held by quiet hours until they end', async () => {
     const clock = new FakeClock('2026-06-03T05:00:00Z'); // a Wednesday
     const { core, channel, scheduler } = await start(

@@ -123,6 +123,12 @@ describe('pavise schedule (built binary)', () => {
     const nothing = await runCli(['schedule', 'edit', String(job.id)], { env });
     expect(nothing.code).toBe(2);
     expect(nothing.stderr).toContain('Say what changes');
+    const blank = await runCli(['schedule', 'edit', String(job.id), '--text', ' '], { env });
+    expect(blank.code).toBe(2);
+    expect(blank.stderr).toContain('A reminder needs some text');
+    const everyNinety = await runCli(['schedule', 'add', 'drink water every 90 minutes'], { env });
+    expect(everyNinety.code).toBe(2);
+    expect(everyNinety.stderr).toContain('"every 90 minutes" is a repeat Pavise cannot schedule');
     const missing = await runCli(['schedule', 'pause', '999'], { env });
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('nothing scheduled has id #999');

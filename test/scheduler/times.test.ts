@@ -62,4 +62,28 @@ describe('times in the owner’s zone', () => {
     expect(await splitReminder('in 20 minutes check the oven', NOW)).toEqual({ text: 'check the oven', when: 'in 20 minutes' });
     expect(await splitReminder('pay rent', NOW)).toBeUndefined();
   });
+
+  it('keeps a recurring time written first, as in the README ("weekdays at 7:30 stand-up")', async () => {
+    expect(await splitReminder('weekdays at 7:30 stand-up', NOW)).toEqual({ text: 'stand-up', when: 'weekdays at 7:30' });
+    expect(await splitReminder('every day at 3 pm stretch', NOW)).toEqual({ text: 'stretch', when: 'every day at 3 pm' });
+    expect(await splitReminder('every monday and thursday at 18:00 gym', NOW)).toEqual({ text: 'gym', when: 'every monday and thursday at 18:00' });
+  });
+
+  it('refuses a repeat it cannot schedule instead of making it a one-shot ("every 90 minutes")', async () => {
+    await expect(parseWhen('every 90 minutes', NOW, NY)).rejects.toThrow(/"every 90 minutes" is a repeat Pavise cannot schedule; e\.g\./);
+    await expect(parseWhen('every 2 hours', NOW, NY)).rejects.toBeInstanceOf(WhenError);
+    expect(await splitReminder('drink water every 90 minutes', NOW)).toEqual({ text: 'drink water', when: 'every 90 minutes' });
+  });
+
+  it('reads one named day as one day, not every week ("call mum on monday")', async () => {
+    // Saturday 7 March in New York: the coming Monday is the 9th, 09:00 EDT.
+    const monday = await parseWhen('on monday', NOW, NY);
+    expect(monday.schedule.type).toBe('once');
+    expect(monday.firstRunAt).toBe(Date.parse('2026-03-09T13:00:00Z'));
+    expect((await parseWhen('friday 17:30', NOW, NY)).schedule.type).toBe('once');
+    expect((await parseWhen('monday at 9', NOW, NY)).schedule.type).toBe('once');
+    expect((await parseWhen('on mondays at 9', NOW, NY)).schedule).toMatchObject({ type: 'cron', expression: '0 9 * * 1' });
+    expect((await parseWhen('every monday', NOW, NY)).schedule).toMatchObject({ type: 'cron', expression: '0 9 * * 1' });
+    expect(await splitReminder('call mum on monday', NOW)).toEqual({ text: 'call mum', when: 'on monday' });
+  });
 });

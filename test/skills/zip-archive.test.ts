@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stageSkill } from '../../main/skills/review.js';
 import { ZIP_LIMITS } from '../../main/skills/zip-archive.js';
@@ -86,5 +87,18 @@ describe('.zip skill archives', () => {
     const path = join(work, 'broken.zip');
     writeFileSync(path, 'this is not a zip');
     await expect(stageSkill(path)).rejects.toThrow(/is not a readable zip archive .*unpack it and install the folder/);
+  });
+});
+
+describe('.tgz skill archives', () => {
+  it('refuse a file that is not a gzipped tar, or one cut short, saying what to do', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'pavise-tgz-'));
+    cleanups.push(() => rmSync(work, { recursive: true, force: true }));
+    const text = join(work, 'broken.tgz');
+    writeFileSync(text, 'this is not a tarball');
+    await expect(stageSkill(text)).rejects.toThrow(/broken\.tgz is not a readable \.tgz archive \(.*\)\. Re-create it, or unpack it and install the folder/);
+    const cut = join(work, 'cut.tar.gz');
+    writeFileSync(cut, gzipSync(Buffer.alloc(4096, 'a')).subarray(0, 20));
+    await expect(stageSkill(cut)).rejects.toThrow(/cut\.tar\.gz is not a readable \.tgz archive/);
   });
 });

@@ -170,7 +170,7 @@ export class Audit {
         return code === 'ENOENT' ? { exists: false } : { exists: true, readError: code ?? errorSentence(error) };
       }
       try {
-        return { exists: true, text, json: JSON.parse(text) as unknown };
+        return { exists: true, text, json: JSON.parse(text.replace(/^\uFEFF/, '')) as unknown };
       } catch (error) {
         return { exists: true, text, jsonError: errorSentence(error) };
       }

@@ -113,6 +113,21 @@ export async function checkLimits(audit: Audit): Promise<Finding> {
   };
 }
 
-export async function checkSkills(): Promise<Finding> {
-  return { severity: 'info', message: 'No skills installed (this version has no skills system yet).', fix: '' };
+/** The installed skills and MCP servers as their pins record them; one whose files changed after review is off. */
+export async function checkSkills(audit: Audit): Promise<Finding> {
+  const state = audit.database();
+  if (state.kind === 'missing') return { severity: 'info', message: 'No database yet, so no skills are installed.', fix: '' };
+  if (state.kind === 'error') return { severity: 'warn', message: `The installed skills could not be read: ${state.message}`, fix: 'Follow the message, then run `pavise audit` again.' };
+  const rows = state.db.prepare('SELECT name, kind, state FROM skills ORDER BY name').all() as { name: string; kind: 'skill' | 'mcp'; state: 'enabled' | 'disabled' | 'changed' }[];
+  if (rows.length === 0) return { severity: 'ok', message: 'No skills installed.', fix: '' };
+  const listed = rows.map((row) => `${row.name}${row.kind === 'mcp' ? ' (MCP server)' : ''} ${row.state}`).join(', ');
+  const changed = rows.filter((row) => row.state === 'changed');
+  if (changed.length > 0) {
+    return {
+      severity: 'warn',
+      message: `Changed on disk after review, so off until reviewed again: ${changed.map((row) => row.name).join(', ')} (installed: ${listed}).`,
+      fix: `Read the review with \`pavise skills show ${changed[0]?.name ?? 'NAME'}\`, then re-pin it with \`pavise skills enable NAME --grant NEW_HASH\`, or remove it.`,
+    };
+  }
+  return { severity: 'ok', message: `${rows.length} installed, each pinned to the SHA-256 of its reviewed content and re-hashed at every load: ${listed}.`, fix: '' };
 }

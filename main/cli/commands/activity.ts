@@ -32,7 +32,7 @@ export async function activityCommand(args: string[], io: CliIO): Promise<number
       io.stdout.write(`${JSON.stringify({ activity: rows })}\n`);
       return EXIT.ok;
     }
-    if (rows.length === 0) io.stdout.write('No activity yet.\n');
+    if (rows.length === 0) io.stdout.write(values.since === undefined ? 'No activity yet.\n' : `No activity since ${values.since}; \`pavise activity\` shows the newest rows.\n`);
     for (const row of rows) {
       const when = new Date(row.ts).toISOString().replace('T', ' ').slice(0, 19);
       io.stdout.write(`${when}  ${row.kind.padEnd(18)} ${(row.decision ?? '').padEnd(8)} ${shown(row.summary)}  — ${shown(row.actor)}\n`);

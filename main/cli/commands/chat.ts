@@ -19,6 +19,8 @@ export async function chatCommand(args: string[], io: CliIO): Promise<number> {
   let sessionId = services.sessions.current('local', values.new);
   let turn: AbortController | undefined;
   let lastInterrupt = 0;
+  // Piped input (a script) learns from the exit code whether every turn was answered.
+  let failed = false;
 
   const rl = createInterface({ input: io.stdin, output: io.stdout, terminal: tty, prompt: style('1', 'you › ') });
 
@@ -135,7 +137,10 @@ export async function chatCommand(args: string[], io: CliIO): Promise<number> {
       turn = undefined;
       if (midLine) io.stdout.write('\n');
       if (result.stopReason === 'aborted') io.stdout.write(style('33', 'Stopped. Your message is kept; send another to continue.\n'));
-      else if (result.error) io.stdout.write(style('31', `${result.error.message}\n`));
+      else if (result.error) {
+        failed = true;
+        (tty ? io.stdout : io.stderr).write(style('31', `${result.error.message}\n`));
+      }
       prompt();
     }
   } finally {
@@ -146,7 +151,7 @@ export async function chatCommand(args: string[], io: CliIO): Promise<number> {
     services.close();
   }
   io.stdout.write('\n');
-  return EXIT.ok;
+  return failed && !tty ? EXIT.failure : EXIT.ok;
 }
 
 function compactJson(value: unknown): string {

@@ -90,6 +90,12 @@ async function secretScrubber(home: string, env: NodeJS.ProcessEnv): Promise<Sec
 function parseSince(text: string): number {
   const at = /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(text) ? Date.parse(text) : Number.NaN;
   if (Number.isNaN(at)) throw new UsageError(`--since must be a date like 2024-05-01 (or 2024-05-01T09:30:00Z), not "${text}". Usage: pavise imessage ${IMPORT_USAGE}`);
+  // Date.parse rolls a day the month does not have over into the next month: 2025-02-30 would be 2 March.
+  const [year, month, day] = text.slice(0, 10).split('-').map(Number) as [number, number, number];
+  const real = new Date(Date.UTC(year, month - 1, day));
+  if (real.getUTCFullYear() !== year || real.getUTCMonth() !== month - 1 || real.getUTCDate() !== day) {
+    throw new UsageError(`--since: ${text.slice(0, 10)} is not a day of the calendar; give a real date like 2024-05-01. Usage: pavise imessage ${IMPORT_USAGE}`);
+  }
   return at;
 }
 

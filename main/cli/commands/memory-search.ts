@@ -75,7 +75,8 @@ function formatHits(query: string, hits: readonly RecallHit[], heading: boolean)
     const when = new Date(hit.at).toISOString().replace('T', ' ').replace(/:\d{2}\.\d{3}Z$/, 'Z');
     const who = hit.fromOwner ? 'you' : (hit.senderName ?? hit.sender);
     const label = hit.provenance.kind === 'owner' ? 'owner' : hit.provenance.kind === 'contact' ? 'contact' : `untrusted: ${hit.provenance.detail ?? hit.provenance.source}`;
-    lines.push(`#${hit.id} ${when} ${printable(hit.ref.channel)} ${printable(who)} [${printable(label)}]: ${printable(hit.text).replace(/\n/g, '\n    ')}`);
+    // Not "#id": that is how `memory list` names long-term memories, which `memory show`/`forget` take.
+    lines.push(`item ${hit.id} ${when} ${printable(hit.ref.channel)} ${printable(who)} [${printable(label)}]: ${printable(hit.text).replace(/\n/g, '\n    ')}`);
   }
   return `${lines.join('\n')}\n`;
 }

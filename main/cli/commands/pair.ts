@@ -17,6 +17,8 @@ export async function pairCommand(args: string[], io: CliIO): Promise<number> {
     io.stdout.write('The account that sends it becomes an owner. The code works once. `pavise gateway` (or the menu-bar app) must be running.\n');
     if (!services.config.channels.telegram.enabled) {
       io.stderr.write('Note: Telegram is not enabled: set channels.telegram.enabled to true in config.json and store the bot token with `pavise secrets set telegram-bot-token`.\n');
+    } else if ((await services.secrets.get('telegram-bot-token').catch(() => undefined)) === undefined) {
+      io.stderr.write('Note: no Telegram bot token is stored, so no bot can receive the code yet: store it with `pavise secrets set telegram-bot-token` (the token @BotFather gave you), then start `pavise gateway`.\n');
     }
     return EXIT.ok;
   } finally {

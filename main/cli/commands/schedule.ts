@@ -27,6 +27,9 @@ export async function scheduleCommand(args: string[], io: CliIO): Promise<number
   if (action === 'edit' && values.text === undefined && values.at === undefined) {
     throw new UsageError('Say what changes: pavise schedule edit 12 --text "call the plumber" --at "tomorrow at 9" (either or both)');
   }
+  if (action === 'edit' && values.text !== undefined && values.text.trim() === '') {
+    throw new UsageError('A reminder needs some text: pavise schedule edit 12 --text "call the plumber" (or leave --text out to keep it)');
+  }
   const id = BY_ID.has(action as string) ? Number(rest[0]) : undefined;
   if (id !== undefined && (!Number.isSafeInteger(id) || id < 1 || rest.length !== 1)) {
     throw new UsageError(`Give one job id: pavise schedule ${action} 12  (see \`pavise schedule list\`)`);

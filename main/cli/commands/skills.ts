@@ -101,16 +101,24 @@ function pickGrant(requested: SkillPermissions, only: string | undefined, none: 
 
 async function askGrant(hash: string, requested: SkillPermissions, io: CliIO): Promise<{ hash: string; granted: SkillPermissions } | undefined> {
   const rl = createInterface({ input: io.stdin, output: io.stderr });
+  // Input that ends at a question (Ctrl-D) is a "no" to the whole install; a pending question alone never settles.
+  const ended = new Promise<undefined>((resolve) => rl.once('close', () => resolve(undefined)));
+  const ask = (question: string): Promise<string | undefined> => Promise.race([rl.question(question), ended]);
   try {
     const ids: string[] = [];
     for (const id of permissionIds(requested)) {
-      const answer = await rl.question(`Grant ${id}? [y/N] `);
+      const answer = await ask(`Grant ${id}? [y/N] `);
+      if (answer === undefined) return undefined;
       if (/^y(es)?$/i.test(answer.trim())) ids.push(id);
     }
-    const confirm = await rl.question(`Install this exact content (SHA-256 ${hash.slice(0, 12)}…)? [y/N] `);
-    if (!/^y(es)?$/i.test(confirm.trim())) return undefined;
+    const confirm = await ask(`Install this exact content (SHA-256 ${hash.slice(0, 12)}…)? [y/N] `);
+    if (confirm === undefined || !/^y(es)?$/i.test(confirm.trim())) return undefined;
     const picked = grantOnly(requested, ids);
     return picked.ok ? { hash, granted: picked.value } : undefined;
+  } catch (error) {
+    // Ctrl-D or Ctrl-C at a question in a terminal is a "no" to the whole install as well.
+    if (error instanceof Error && error.name === 'AbortError') return undefined;
+    throw error;
   } finally {
     rl.close();
   }

@@ -75,7 +75,7 @@ export async function completeWithRetries(params: CompleteParams): Promise<Assis
     const aborted = failure.code === 'aborted' || outcome?.gaveUp === 'aborted';
     const error: ProviderError = {
       code: aborted ? 'aborted' : failure.code,
-      message: aborted ? `The request to ${params.label} was cancelled.` : describeFailure(params.label, failure, outcome),
+      message: aborted ? `The request to ${params.label} was cancelled.` : describeFailure(params.label, failure, outcome, options.apiKey ? undefined : params.providerId),
       ...(failure.status !== undefined && !aborted ? { status: failure.status } : {}),
     };
     return {
@@ -151,8 +151,11 @@ function capitalise(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
-/** One human sentence for a failure; never includes a stack trace or a key. */
-export function describeFailure(label: string, failure: Failure, outcome?: RetryOutcome<unknown>): string {
+/**
+ * One human sentence for a failure; never includes a stack trace or a key. `keyless`: the provider whose request
+ * went out without a key (an OpenAI-compatible server may need none), named in the command that stores one.
+ */
+export function describeFailure(label: string, failure: Failure, outcome?: RetryOutcome<unknown>, keyless?: ProviderId): string {
   const Label = capitalise(label);
   const status = failure.status !== undefined ? ` (${failure.status})` : '';
   const ranOut =
@@ -165,6 +168,9 @@ export function describeFailure(label: string, failure: Failure, outcome?: Retry
   const code: ProviderErrorCode = failure.code;
   switch (code) {
     case 'auth':
+      if (keyless !== undefined && failure.status !== 403) {
+        return `${Label} wants an API key${status} and none is stored; store one with \`pavise secrets set ${keyless}\` (it reads the key from stdin).`;
+      }
       return failure.status === 403
         ? `${Label} refused the request (403); the API key may not have access to this model.`
         : `${Label} rejected the API key${status}; check that the stored key is correct.`;
