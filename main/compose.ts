@@ -33,7 +33,7 @@ import { NO_CALENDAR, type ScheduleSources } from './scheduler/sources.js';
 import { skillWeather } from './scheduler/weather-source.js';
 import { isCoreSecret } from './secrets/core-secrets.js';
 import { KeychainSecretStore, keychainServiceFor } from './secrets/keychain-secret-store.js';
-import type { SecretStore } from './secrets/secret-store.js';
+import { keyringIsEphemeral, type SecretStore } from './secrets/secret-store.js';
 import type { ApprovalStore } from './storage/approval-store.js';
 import type { ChannelStore } from './storage/channel-store.js';
 import type { JobRun, JobStore } from './storage/job-store.js';
@@ -166,7 +166,8 @@ export async function compose(options: ComposeOptions = {}): Promise<Core> {
     const extra = { 'env:ANTHROPIC_API_KEY': env.ANTHROPIC_API_KEY, 'env:OPENAI_API_KEY': env.OPENAI_API_KEY };
     // The Keychain reads run together; only on the very first start, when the log's key has just been created, is
     // the broker loaded again so that it scrubs that key too.
-    const [activity] = await Promise.all([ActivityLog.open(storage.activityRows, secrets), broker.load(extra)]);
+    const newKeyWhenLost = keyringIsEphemeral(env, platform);
+    const [activity] = await Promise.all([ActivityLog.open(storage.activityRows, secrets, { newKeyWhenLost }), broker.load(extra)]);
     if (!broker.names().includes(ACTIVITY_KEY_NAME)) await broker.load(extra);
     return await wire({ paths, config, env, secrets, storage, provider, activity, broker, options });
   } catch (error) {

@@ -14,11 +14,7 @@ export class UsageError extends Error {
 
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 
-/**
- * Set by scripts/with-keyring.sh when it had to start a private keyring for one command (no D-Bus session): a secret
- * stored there, the activity log's key included, is gone when the command exits.
- */
-export const EPHEMERAL_KEYRING = 'PAVISE_KEYRING_EPHEMERAL';
+export { EPHEMERAL_KEYRING } from '../secrets/secret-store.js';
 export const EPHEMERAL_KEYRING_WHY =
   'This machine has no D-Bus session, so the keyring ./scripts/start.sh started lasts only for this one command: a ' +
   'secret stored in it is gone when the command exits. Run Pavise where a Secret Service keeps its keyring (a desktop ' +

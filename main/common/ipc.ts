@@ -364,7 +364,7 @@ export interface PaviseApi {
   savePersona(request: IpcRequest<'persona.save'>): Promise<IpcResult<{ saved: true }>>;
   createPairingCode(request: IpcRequest<'pairing.create'>): Promise<IpcResult<{ code: string; expiresAt: number }>>;
   listActivity(request?: IpcRequest<'activity.list'>): Promise<IpcResult<ActivityItem[]>>;
-  verifyActivity(): Promise<IpcResult<{ ok: boolean; count: number; badRowId?: number; problem?: string }>>;
+  verifyActivity(): Promise<IpcResult<{ ok: boolean; count: number; unverifiable?: number; badRowId?: number; problem?: string }>>;
   openSystemPane(request: IpcRequest<'system.openPane'>): Promise<IpcResult<{ opened: boolean }>>;
   openSettings(request?: IpcRequest<'window.openSettings'>): Promise<IpcResult<{ opened: true }>>;
   listSchedule(): Promise<IpcResult<ScheduleItemView[]>>;

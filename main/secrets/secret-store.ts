@@ -18,3 +18,14 @@ export function checkSecretName(name: string): string | undefined {
     ? undefined
     : `"${name}" is not a valid secret name: use lowercase letters, digits, ".", "_" or "-" (for example "anthropic").`;
 }
+
+/**
+ * Set by scripts/with-keyring.sh when it had to start a private keyring for one command (a Linux box without a D-Bus
+ * session): a secret stored there, the activity log's key included, is gone when the command exits. Honoured on
+ * Linux only; a Mac's Keychain always lasts.
+ */
+export const EPHEMERAL_KEYRING = 'PAVISE_KEYRING_EPHEMERAL';
+
+export function keyringIsEphemeral(env: NodeJS.ProcessEnv, platform: NodeJS.Platform): boolean {
+  return platform === 'linux' && env[EPHEMERAL_KEYRING] === '1';
+}

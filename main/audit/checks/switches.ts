@@ -1,7 +1,7 @@
 import { ACTIVITY_KEY_NAME, ActivityLog } from '../../permissions/activity-log.js';
 import { ActivityRows } from '../../storage/activity-rows.js';
 import { Switches } from '../../storage/switches.js';
-import type { SecretStore } from '../../secrets/secret-store.js';
+import { keyringIsEphemeral, type SecretStore } from '../../secrets/secret-store.js';
 import type { Audit, Finding } from './context.js';
 import { shellQuote } from './text.js';
 
@@ -27,6 +27,13 @@ export async function checkActivityLog(audit: Audit): Promise<Finding> {
   const key = secrets.values.get(ACTIVITY_KEY_NAME);
   if (key === undefined) {
     if (rows === 0 && !hasHead) return { severity: 'ok', message: 'The activity log is empty (its key is created on first use).', fix: '' };
+    if (keyringIsEphemeral(audit.env, audit.platform)) {
+      return {
+        severity: 'warn',
+        message: `The activity log holds ${rows} row${rows === 1 ? '' : 's'}, but this machine has no D-Bus session: its key lived in a keyring that lasted one command, so Pavise goes on under a new key at its next start and the rows before cannot be verified.`,
+        fix: 'Run Pavise where a Secret Service keeps its keyring (a desktop login, or gnome-keyring unlocked in a long-lived dbus-run-session).',
+      };
+    }
     return {
       severity: 'critical',
       message: `The activity log holds ${rows} row${rows === 1 ? '' : 's'} but its key (${ACTIVITY_KEY_NAME}) is ${secrets.unreadable.includes(ACTIVITY_KEY_NAME) ? 'unreadable in' : 'missing from'} the Keychain, so nobody can tell whether it was changed.`,
@@ -36,6 +43,13 @@ export async function checkActivityLog(audit: Audit): Promise<Finding> {
   // The key is handed over from what was already read; the log never gets a chance to create or store one.
   const log = await ActivityLog.open(new ActivityRows(db), readOnlyKeyStore(key));
   const result = log.verify();
+  if (result.ok && result.unverifiable > 0) {
+    return {
+      severity: 'warn',
+      message: `The activity log's HMAC chain is intact from row ${result.unverifiable + 1} (${result.count - result.unverifiable} rows); rows 1–${result.unverifiable} were written under a key that was lost and cannot be verified.`,
+      fix: 'Nothing to restore: the rows are kept. Keep Pavise where its keyring lasts, so the log stays verifiable from end to end.',
+    };
+  }
   if (result.ok) {
     return {
       severity: 'ok',

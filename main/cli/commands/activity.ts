@@ -23,7 +23,14 @@ export async function activityCommand(args: string[], io: CliIO): Promise<number
     if (action === 'verify') {
       const result = services.activity.verify();
       if (values.json) io.stdout.write(`${JSON.stringify(result)}\n`);
-      else if (result.ok) io.stdout.write(`Activity log verified: ${result.count} rows, chain intact.\n`);
+      else if (result.ok && result.unverifiable === result.count && result.count > 0) {
+        io.stdout.write(`Activity log: none of its ${result.count} rows can be checked; they were written under a key that is gone (its keyring did not last).\n`);
+      } else if (result.ok && result.unverifiable > 0) {
+        io.stdout.write(
+          `Activity log verified from row ${result.unverifiable + 1}: ${result.count - result.unverifiable} rows, chain intact; ` +
+            `rows 1–${result.unverifiable} were written under a key that is gone and cannot be checked.\n`,
+        );
+      } else if (result.ok) io.stdout.write(`Activity log verified: ${result.count} rows, chain intact.\n`);
       else io.stdout.write(`Activity log FAILED verification at row ${result.badRowId}: ${result.problem}.\n`);
       return result.ok ? EXIT.ok : EXIT.failure;
     }

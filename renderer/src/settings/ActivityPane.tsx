@@ -113,6 +113,14 @@ function VerifyResult() {
         The log could not be checked: {result.error}
       </p>
     );
+  if (result.ok && result.unverifiable)
+    return (
+      <p className="verify verify-ok" role="status">
+        <ShieldCheck size={16} strokeWidth={1.75} aria-hidden />
+        Log verified from entry #{result.unverifiable + 1}: the {(result.count - result.unverifiable).toLocaleString()} entries since are intact. The{' '}
+        {result.unverifiable.toLocaleString()} before were written under a key that is gone and cannot be checked.
+      </p>
+    );
   if (result.ok)
     return (
       <p className="verify verify-ok" role="status">

@@ -25,7 +25,7 @@ export interface ActivityFilter {
   readonly decision: string;
 }
 
-export type VerifyResult = { readonly ok: boolean; readonly count: number; readonly badRowId?: number; readonly problem?: string };
+export type VerifyResult = { readonly ok: boolean; readonly count: number; readonly unverifiable?: number; readonly badRowId?: number; readonly problem?: string };
 
 export interface SettingsSlice {
   readonly section: SectionId;
