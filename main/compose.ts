@@ -132,7 +132,8 @@ export interface Core {
   readonly spentTodayUsd: SpendMeter;
   readonly transaction: Storage['transaction'];
   /** The pause switch (permissions/pause.ts). */
-  setPaused(paused: boolean, actor: string): void;
+  /** Whether anything changed (pausing twice keeps the first pause's who and when). */
+  setPaused(paused: boolean, actor: string): boolean;
   /** Runs a scheduled job once now, whatever its schedule (`pavise schedule run`, the Schedules pane's "Run now"). */
   runScheduledNow(id: number): Promise<JobRun | undefined>;
   close(): void;

@@ -41,7 +41,7 @@ export async function activityCommand(args: string[], io: CliIO): Promise<number
     }
     if (rows.length === 0) io.stdout.write(values.since === undefined ? 'No activity yet.\n' : `No activity since ${values.since}; \`pavise activity\` shows the newest rows.\n`);
     for (const row of rows) {
-      const when = new Date(row.ts).toISOString().replace('T', ' ').slice(0, 19);
+      const when = localStamp(row.ts);
       io.stdout.write(`${when}  ${row.kind.padEnd(18)} ${(row.decision ?? '').padEnd(8)} ${shown(row.summary)}  — ${shown(row.actor)}\n`);
     }
     return EXIT.ok;
@@ -60,4 +60,11 @@ export function parseSince(value: string, now = Date.now()): number {
   const parsed = Date.parse(value);
   if (Number.isNaN(parsed)) throw new UsageError(`--since takes a date like 2026-11-22 or 2026-11-22T09:00 or an age like 30m, 2h, 7d — not "${value}".`);
   return parsed;
+}
+
+/** `2026-12-03 09:41:07` in this machine's time zone, the one the owner reads clocks in (the JSON keeps epoch ms). */
+function localStamp(ts: number): string {
+  const at = new Date(ts);
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${at.getFullYear()}-${two(at.getMonth() + 1)}-${two(at.getDate())} ${two(at.getHours())}:${two(at.getMinutes())}:${two(at.getSeconds())}`;
 }

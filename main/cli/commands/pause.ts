@@ -8,7 +8,12 @@ export function pauseCommand(paused: boolean) {
     parseCommandArgs(paused ? 'pause' : 'resume', args, {}, { min: 0, max: 0, usage: '' });
     const services = await compose({ env: io.env });
     try {
-      services.setPaused(paused, 'owner:cli');
+      const before = services.switches.get('paused');
+      if (!services.setPaused(paused, 'owner:cli')) {
+        const since = before.since === undefined ? '' : ` since ${new Date(before.since).toLocaleString()}`;
+        io.stdout.write(paused ? `Already paused${since}${before.reason ? ` (${before.reason})` : ''}; \`pavise resume\` undoes it.\n` : 'Not paused; nothing to resume.\n');
+        return EXIT.ok;
+      }
       io.stdout.write(paused ? 'Paused: no tool effects, messages or model calls until `pavise resume`.\n' : 'Resumed.\n');
       return EXIT.ok;
     } finally {
