@@ -192,7 +192,7 @@ async function wire(parts: {
   const events = new Emitter<CoreEvents>();
   const pacer = new Pacer(storage.sentMessages, config.limits.pacing);
   const messaging = createMessaging({ config, channels: storage.channels, outbox: storage.outbox });
-  const vectors = await embeddingsRanker(config, storage.memory, () => secrets);
+  const vectors = await embeddingsRanker(config, storage.memory, () => secrets, storage.switches);
   const recall = new MemoryRecall({ store: storage.memory, ownerName: config.owner.name, vectors });
   const skillActivity: SkillActivity = {
     record: ({ skill, summary, decision, detail }) =>

@@ -16,6 +16,8 @@ export interface OpenAiEmbedderOptions {
   readonly apiKey?: () => Promise<string | undefined>;
   readonly timeoutMs?: number;
   readonly fetch?: typeof fetch;
+  /** Asked before each request: why it may not leave now (the pause switch), or undefined. */
+  readonly refusal?: () => string | undefined;
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -32,6 +34,8 @@ export class OpenAiCompatibleEmbedder implements Embedder {
 
   async embed(texts: readonly string[], signal?: AbortSignal): Promise<Float32Array[]> {
     const url = `${this.#options.baseURL.replace(/\/+$/, '')}/embeddings`;
+    const refused = this.#options.refusal?.();
+    if (refused !== undefined) throw new Error(`the embeddings endpoint was not called: ${refused}`);
     const key = await this.#options.apiKey?.();
     const timeout = AbortSignal.timeout(this.#options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
     let response: Response;

@@ -71,6 +71,20 @@ describe('embeddings (optional)', () => {
     expect(result.notice).toMatch(/^Recall used text only: the embeddings endpoint http:\/\/127\.0\.0\.1:9\/v1\/embeddings could not be reached .*check memory\.embeddings\.baseURL/);
   });
 
+  it('while Pavise is paused, sends nothing to the endpoint and falls back to text, saying why', async () => {
+    let paused = true;
+    const embedder = new OpenAiCompatibleEmbedder({ baseURL: fake.url, model: 'nomic-embed-text', refusal: () => (paused ? 'Pavise is paused' : undefined) });
+    const recall = new MemoryRecall({ store: storage.memory, vectors: new BruteForceVectorIndex(storage.memory, embedder) });
+    const result = await recall.search('ferry island');
+    expect(fake.requests).toEqual([]);
+    expect(result.mode).toBe('text');
+    expect(result.hits[0]?.text).toBe('the ferry to the island leaves at noon');
+    expect(result.notice).toContain('the embeddings endpoint was not called: Pavise is paused');
+    paused = false;
+    expect((await recall.search('ferry island')).mode).toBe('hybrid');
+    expect(fake.requests.length).toBeGreaterThan(0);
+  });
+
   it('falls back to text, and says so, when the endpoint answers an error', async () => {
     fake.failWith = 500;
     const result = await recallWith(fake.url).recall.search('ferry island');

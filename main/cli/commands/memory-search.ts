@@ -32,7 +32,8 @@ export async function memorySearchCommand(args: string[], io: CliIO): Promise<nu
   const home = openMemoryHome(io.env);
   try {
     // The Keychain is opened only if an embeddings key is configured and asked for.
-    const vectors = await embeddingsRanker(home.config, home.storage.memory, () => new KeychainSecretStore(keychainServiceFor(home.paths.home, defaultPaviseHome(io.env))));
+    const keychain = () => new KeychainSecretStore(keychainServiceFor(home.paths.home, defaultPaviseHome(io.env)));
+    const vectors = await embeddingsRanker(home.config, home.storage.memory, keychain, home.storage.switches);
     const recall = new MemoryRecall({ store: home.storage.memory, ownerName: home.config.owner.name, vectors });
     for (const query of queries) {
       const result = await recall.search(query, { limit });
