@@ -34,7 +34,10 @@ export async function parseWhen(text: string, now: number, zone: string): Promis
   if (recurring) {
     const first = await nextCronRun(recurring.expression, zone, now);
     if (first === undefined) throw new WhenError(`"${text}" never comes around; ${EXAMPLES}.`);
-    await checkInterval(text, recurring.expression, zone, first);
+    // "every N minutes" is judged by N: its cron line's last gap before the hour is shorter ("*/7": 56 → 0).
+    if ('everyMinutes' in recurring && recurring.everyMinutes !== undefined) {
+      if (recurring.everyMinutes < MIN_RECURRING_MINUTES) throw tooOften(text);
+    } else await checkInterval(text, recurring.expression, zone, first);
     return { schedule: { type: 'cron', expression: recurring.expression, description: recurring.description }, firstRunAt: first, description: recurring.description };
   }
   // "every 90 minutes" or "every 2 hours" would otherwise be read by chrono as one time ("in 90 minutes"): the
@@ -58,11 +61,13 @@ async function checkInterval(text: string, expression: string, zone: string, fir
   for (let index = 0; index < GAPS_CHECKED; index++) {
     const next = await nextCronRun(expression, zone, previous);
     if (next === undefined) return;
-    if (next - previous < MIN_RECURRING_MINUTES * 60_000) {
-      throw new WhenError(`"${text}" comes round more often than every ${MIN_RECURRING_MINUTES} minutes; a recurring reminder may repeat at most that often.`);
-    }
+    if (next - previous < MIN_RECURRING_MINUTES * 60_000) throw tooOften(text);
     previous = next;
   }
+}
+
+function tooOften(text: string): WhenError {
+  return new WhenError(`"${text}" comes round more often than every ${MIN_RECURRING_MINUTES} minutes; a recurring reminder may repeat at most that often.`);
 }
 
 async function parseOneShot(text: string, now: number, zone: string): Promise<number> {
@@ -97,12 +102,12 @@ function wallFields(instant: number, zone: string): [number, number, number, num
 }
 
 /** "weekdays at 7:30", "every day at 8", "every monday and thursday at 18:00", "every 15 minutes", "every hour". */
-function recurringCron(phrase: string): { expression: string; description: string } | undefined {
+function recurringCron(phrase: string): { expression: string; description: string; everyMinutes?: number } | undefined {
   const minutes = /^every\s+(\d{1,2})\s*(?:min|mins|minutes)$/.exec(phrase);
   if (minutes) {
     const step = Number(minutes[1]);
     if (step < 1 || step > 59) return undefined;
-    return { expression: `*/${step} * * * *`, description: `every ${step} minutes` };
+    return { expression: `*/${step} * * * *`, description: `every ${step} minutes`, everyMinutes: step };
   }
   if (/^(every\s+hour|hourly)$/.test(phrase)) return { expression: '0 * * * *', description: 'every hour' };
   const match = /^(every\s+|each\s+|on\s+)?(day|daily|morning|evening|weekday|weekdays|weekend|weekends|(?:(?:sun|mon|tue|tues|wed|thu|thur|thurs|fri|sat)[a-z]*(?:\s*(?:,|and|&)\s*)?)+)(?:\s+(?:at\s+)?(.+))?$/.exec(phrase);
@@ -183,17 +188,26 @@ export async function splitReminder(sentence: string, now: number): Promise<{ te
   const recurring = /\s+((?:every|each|on)\s+.+|(?:weekdays?|weekends?|daily|hourly)(?:\s+at\s+.+)?)$/i.exec(cleaned);
   if (recurring?.[1] && recurringCron(recurring[1].toLowerCase())) return clean(cleaned.slice(0, recurring.index), recurring[1]);
   // A repeat not understood ("every 90 minutes") is passed on whole, for parseWhen to refuse, not cut to a one-shot.
-  const unknownRepeat = /\s+((?:every|each)\s+.+)$/i.exec(cleaned);
+  // Only a repeat by a count or a unit: "water each plant tomorrow at 9" is a one-shot whose text says "each".
+  const unknownRepeat =
+    /\s+((?:every|each)\s+(?:(?:\d+|other|second|third|few|couple\s+of)\s+)?(?:min(?:ute)?s?|hours?|hrs?|days?|nights?|weeks?|fortnights?|months?|years?)\b.*)$/i.exec(
+      cleaned,
+    );
   if (unknownRepeat?.[1]) return clean(cleaned.slice(0, unknownRepeat.index), unknownRepeat[1]);
-  // ... or at the start ("weekdays at 7:30 stand-up"): the longest run of leading words that is a recurring time.
+  const chrono = await import('chrono-node');
+  // ... or at the start ("weekdays at 7:30 stand-up"): the longest run of leading words that is a recurring time,
+  // unless the rest holds a time of its own ("daily standup notes tomorrow at 9": "daily" is part of the text).
   const words = cleaned.split(/\s+/);
   if (/^(?:every|each|weekdays?|weekends?|daily|hourly)$/i.test(words[0] ?? '')) {
     for (let count = words.length - 1; count > 0; count -= 1) {
       const when = words.slice(0, count).join(' ');
-      if (recurringCron(when.toLowerCase())) return clean(words.slice(count).join(' '), when);
+      const rest = words.slice(count).join(' ');
+      if (recurringCron(when.toLowerCase())) {
+        if (chrono.parse(rest, new Date(now), { forwardDate: true }).length > 0) break;
+        return clean(rest, when);
+      }
     }
   }
-  const chrono = await import('chrono-node');
   const found = chrono.parse(cleaned, new Date(now), { forwardDate: true }).at(-1);
   if (!found) return undefined;
   return clean(cleaned.slice(0, found.index) + cleaned.slice(found.index + found.text.length), found.text);

@@ -87,3 +87,22 @@ describe('times in the owner’s zone', () => {
     expect(await splitReminder('call mum on monday', NOW)).toEqual({ text: 'call mum', when: 'on monday' });
   });
 });
+
+describe('review: phrases that worked before the recent parsing changes', () => {
+  it('"every 7 minutes" is not refused as more often than every 5 minutes (only the hour wrap is 4 minutes)', async () => {
+    for (const step of [7, 8, 14, 19, 28, 29, 56, 59]) {
+      expect((await parseWhen(`every ${step} minutes`, NOW, NY)).schedule).toMatchObject({ type: 'cron', expression: `*/${step} * * * *` });
+    }
+    await expect(parseWhen('every 4 minutes', NOW, NY)).rejects.toThrow(/more often than every 5 minutes/);
+  });
+
+  it('"every" or "each" inside the text is not taken for a repeat', async () => {
+    expect(await splitReminder('remind me to water each plant tomorrow at 9', NOW)).toEqual({ text: 'water each plant', when: 'tomorrow at 9' });
+    expect(await splitReminder('check every door at 10pm', NOW)).toEqual({ text: 'check every door', when: 'at 10pm' });
+  });
+
+  it('a leading "daily" or "weekend" that is part of the text does not override the time in the sentence', async () => {
+    expect(await splitReminder('daily standup notes tomorrow at 9', NOW)).toEqual({ text: 'daily standup notes', when: 'tomorrow at 9' });
+    expect(await splitReminder('weekend shopping on saturday at 10', NOW)).toEqual({ text: 'weekend shopping', when: 'on saturday at 10' });
+  });
+});
