@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Channel, ChannelHost, ChannelId, ChannelStatus, InboundMessage } from '../channels/channel.js';
 import { channelPlugin } from '../channels/registry.js';
+import { DEFAULT_MAX_CHUNK_LENGTH } from '../channels/imessage/split-message.js';
 import type { ApprovalView } from '../common/approvals.js';
 import type { Config } from '../common/config-schema.js';
 import type { Emitter } from '../common/emitter.js';
@@ -84,6 +85,8 @@ export const UNKNOWN_SENDER_LINES_PER_HOUR = 5;
 const ECHO_WINDOW_MS = 60_000;
 /** A part of a sent message this long or longer is an echo of one of its chunks; a shorter one must be a whole message. */
 const ECHO_MIN_PART = 100;
+/** A sent message longer than this went out in chunks; its last chunk, however short, echoes back on its own. */
+const ECHO_CHUNKED_OVER = DEFAULT_MAX_CHUNK_LENGTH;
 
 /**
  * Runs the channels and connects them to the assistant: every inbound message is stored first, mapped to a
@@ -340,7 +343,7 @@ export class Gateway {
     }
     // The same echo from the other side: a message to the owner's own number (a self-chat) arrives again as theirs,
     // not as is_from_me. Answering it would answer Pavise's own reply, then that reply's echo, for ever.
-    if (this.deps.outbox.sentRecently(message.channel, message.conversationId, message.text, message.sentAt - ECHO_WINDOW_MS, ECHO_MIN_PART)) {
+    if (this.deps.outbox.sentRecently(message.channel, message.conversationId, message.text, message.sentAt - ECHO_WINDOW_MS, ECHO_MIN_PART, ECHO_CHUNKED_OVER)) {
       store.setStatus(message.id, 'ignored', 'self');
       this.#log(`${message.channel}: ignored a message that repeats what Pavise just sent there (its own echo)`);
       return;

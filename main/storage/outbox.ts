@@ -161,16 +161,18 @@ export class Outbox {
   /**
    * Whether Pavise itself sent this text to this conversation recently (recognises its own messages echoed back): the
    * whole text, or a part of it (a long message travels in chunks). `minPartLength`: a part shorter than this counts
-   * only when it is a whole message (a short "ok" from someone else is not an echo of a reply that contained it).
+   * only when it is a whole message (a short "ok" from someone else is not an echo of a reply that contained it), or
+   * the end of a message longer than `chunkedOver` (its last chunk, which may be short).
    */
-  sentRecently(channel: ChannelId, conversationId: string, text: string, since: number, minPartLength = 0): boolean {
+  sentRecently(channel: ChannelId, conversationId: string, text: string, since: number, minPartLength = 0, chunkedOver = Number.MAX_SAFE_INTEGER): boolean {
     const trimmed = text.trim();
     if (trimmed === '') return false;
     return (
       this.#sql(
         `SELECT 1 FROM outbox WHERE channel = ? AND conversation_id = ? AND status IN ('sent', 'sending', 'uncertain')
-         AND updated_at >= ? AND (text = ? OR trim(text) = ? OR (? >= ? AND instr(text, ?) > 0)) LIMIT 1`,
-      ).get(channel, conversationId, since, text, trimmed, trimmed.length, minPartLength, trimmed) !== undefined
+         AND updated_at >= ? AND (text = ? OR trim(text) = ? OR (? >= ? AND instr(text, ?) > 0)
+           OR (length(text) > ? AND substr(rtrim(text, ' ' || char(9) || char(10) || char(13)), -length(?)) = ?)) LIMIT 1`,
+      ).get(channel, conversationId, since, text, trimmed, trimmed.length, minPartLength, trimmed, chunkedOver, trimmed, trimmed) !== undefined
     );
   }
 

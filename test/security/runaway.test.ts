@@ -19,6 +19,7 @@ import { MAX_SEND_ATTEMPTS } from '../../main/storage/outbox.js';
 import type { SendResult } from '../../main/channels/channel.js';
 import { anthropicRateLimited, anthropicText, startFakeAnthropic } from '../fakes/fake-anthropic-server.js';
 import { FAKE_ANTHROPIC_KEY } from '../helpers/cli.js';
+import { splitMessage } from '../../main/channels/imessage/split-message.js';
 
 /**
  * Runaways (non-negotiable 6): spend, pacing and the pause switch against a model that does whatever the text it
@@ -343,6 +344,34 @@ describe('Pavise does not answer itself', () => {
       await channel.receive({ sender: OWNER_PHONE, text: 'your answer' });
       await until(() => channel.sent.length === 2, 'the second reply');
       expect(provider.requests).toHaveLength(2);
+    } finally {
+      await stop();
+    }
+  });
+});
+
+describe('review: the echo of a long reply sent in chunks', () => {
+  it("the short last chunk of a long reply, read back in the owner's self-chat, is not answered", async () => {
+    // iMessage sends a reply over 2000 characters as several messages; each comes back in a self-chat. The last one
+    // may be short: it is a whole message of its own, not a part of one found inside another.
+    const long = `${'Something to say about the day ahead and the plans in it, '.repeat(35)}\n\nThat is all for today.`;
+    const chunks = splitMessage(long);
+    expect(chunks.length).toBeGreaterThan(1);
+    const tail = chunks.at(-1) as string;
+    expect(tail.trim().length).toBeLessThan(100);
+    const { core, provider } = await open(
+      [() => ({ content: [text(long)] }), () => ({ content: [text('Answering myself.')] })],
+      { channels: { imessage: { enabled: true, owners: [OWNER_PHONE] } } },
+    );
+    const { channel, stop } = await gatewayOn(core);
+    try {
+      await channel.receive({ sender: OWNER_PHONE, text: 'tell me everything' });
+      await until(() => channel.sent.length === 1, 'the reply');
+      for (const chunk of chunks) await channel.receive({ sender: OWNER_PHONE, text: chunk, isFromMe: false });
+      await until(() => core.channels.messages('imessage', `iMessage;-;${OWNER_PHONE}`).every((message) => message.status !== 'stored' && message.status !== 'processing'), 'the echoes to be handled');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(provider.requests).toHaveLength(1);
+      expect(channel.sent).toHaveLength(1);
     } finally {
       await stop();
     }
