@@ -101,7 +101,8 @@ export class Compactor {
     }
     let answer: AssistantMessage;
     try {
-      answer = await provider.complete(request, { apiKey, signal });
+      // A retry is a new request: paused during its wait, or over the cap, it does not leave (as for a turn's calls).
+      answer = await provider.complete(request, { apiKey, signal, mayRetry: async () => this.deps.model.beforeModelCall(request).action === 'allow' });
       this.deps.store.recordUsage({ sessionId, purpose: 'memory-extraction', provider: provider.id, model: answer.model || request.model, usage: answer.usage });
     } finally {
       this.deps.model.afterModelCall?.(request);

@@ -135,3 +135,40 @@ describe('context under a budget', () => {
     expect(shown).not.toContain('<untrusted');
   });
 });
+
+describe('review: the memory-extraction call asks again before a retry leaves', () => {
+  it('paused during its retry wait, the compaction call is not sent again', async () => {
+    const { Compactor } = await import('../../main/memory/compaction.js');
+    const { ZERO_USAGE } = await import('../../main/common/messages.js');
+    let paused = false;
+    let sent = 0;
+    const released: unknown[] = [];
+    const provider = {
+      id: 'anthropic' as const,
+      // One rate-limited attempt; the owner pauses during the wait; a retry leaves only if it is still allowed.
+      complete: async (_request: unknown, options: { mayRetry?: () => Promise<boolean> | boolean }) => {
+        sent += 1;
+        paused = true;
+        if (!options.mayRetry || (await options.mayRetry())) sent += 1;
+        return { role: 'assistant' as const, content: [], model: 'm', provider: 'anthropic' as const, usage: ZERO_USAGE, stopReason: 'error' as const, error: { code: 'rate_limit' as const, message: 'rate limited' }, timestamp: 0 };
+      },
+    };
+    const compactor = new Compactor({
+      store: { summary: () => undefined, saveSummary: () => undefined, recordUsage: () => undefined, list: () => [] } as never,
+      memories: {} as never,
+      transaction: (work) => work(),
+      model: {
+        provider: () => provider as never,
+        model: 'm',
+        apiKey: () => 'key',
+        beforeModelCall: () => (paused ? { action: 'deny', reason: 'Pavise is paused' } : { action: 'allow' }),
+        afterModelCall: (request) => released.push(request),
+        prepareForModel: (messages) => messages,
+      },
+    });
+    const result = await compactor.compact('s1', [{ role: 'user', content: 'I live in Lyon.', provenance: OWNER, timestamp: 0 }], 1, new AbortController().signal);
+    expect(result.ok).toBe(false);
+    expect(sent).toBe(1);
+    expect(released).toHaveLength(1);
+  });
+});
