@@ -342,8 +342,12 @@ export class Gateway {
       return;
     }
     // The same echo from the other side: a message to the owner's own number (a self-chat) arrives again as theirs,
-    // not as is_from_me. Answering it would answer Pavise's own reply, then that reply's echo, for ever.
-    if (this.deps.outbox.sentRecently(message.channel, message.conversationId, message.text, message.sentAt - ECHO_WINDOW_MS, ECHO_MIN_PART, ECHO_CHUNKED_OVER)) {
+    // not as is_from_me. Answering it would answer Pavise's own reply, then that reply's echo, for ever. Only iMessage
+    // echoes: a Telegram bot never receives its own messages, so there a match is the owner's own words.
+    if (
+      message.channel === 'imessage' &&
+      this.deps.outbox.sentRecently(message.channel, message.conversationId, message.text, message.sentAt - ECHO_WINDOW_MS, ECHO_MIN_PART, ECHO_CHUNKED_OVER)
+    ) {
       store.setStatus(message.id, 'ignored', 'self');
       this.#log(`${message.channel}: ignored a message that repeats what Pavise just sent there (its own echo)`);
       return;

@@ -378,6 +378,29 @@ describe('review: the echo of a long reply sent in chunks', () => {
   });
 });
 
+describe('review: no echo where none comes back', () => {
+  it("on Telegram (a bot never receives its own messages) the owner repeating Pavise's short reply is answered", async () => {
+    const { core, provider } = await open(
+      [() => ({ content: [text('Good morning!')] }), () => ({ content: [text('What can I do for you?')] })],
+      { channels: { telegram: { enabled: true, owners: ['424242'] } } },
+    );
+    const channel = new FakeChannel('telegram');
+    const controller = new AbortController();
+    const done = new Gateway(core, { channels: [channel], sweepMs: 50 }).run(controller.signal);
+    await channel.ready;
+    try {
+      await channel.receive({ sender: '424242', conversationId: '424242', text: 'morning' });
+      await until(() => channel.sent.length === 1, 'the reply');
+      await channel.receive({ sender: '424242', conversationId: '424242', text: 'Good morning!' });
+      await until(() => channel.sent.length === 2, 'the second reply');
+      expect(provider.requests).toHaveLength(2);
+    } finally {
+      controller.abort();
+      await done;
+    }
+  });
+});
+
 describe('a flood from one chat does not spend the cap on answers that cannot be sent', () => {
   it("a contact's burst past the hourly cap for their chat gets no more model calls; the messages wait, stored", async () => {
     // Replies past the chat's hourly cap are held by the outbox (and trip the breaker), but each message still got a
