@@ -195,15 +195,15 @@ export async function splitReminder(sentence: string, now: number): Promise<{ te
     );
   if (unknownRepeat?.[1]) return clean(cleaned.slice(0, unknownRepeat.index), unknownRepeat[1]);
   const chrono = await import('chrono-node');
-  // ... or at the start ("weekdays at 7:30 stand-up"): the longest run of leading words that is a recurring time,
-  // unless the rest holds a time of its own ("daily standup notes tomorrow at 9": "daily" is part of the text).
+  // ... or at the start ("weekdays at 7:30 stand-up"): the longest run of leading words that is a recurring time.
+  // A bare leading word with a time of its own in the rest is part of the text ("daily standup notes tomorrow at 9").
   const words = cleaned.split(/\s+/);
   if (/^(?:every|each|weekdays?|weekends?|daily|hourly)$/i.test(words[0] ?? '')) {
     for (let count = words.length - 1; count > 0; count -= 1) {
       const when = words.slice(0, count).join(' ');
       const rest = words.slice(count).join(' ');
       if (recurringCron(when.toLowerCase())) {
-        if (chrono.parse(rest, new Date(now), { forwardDate: true }).length > 0) break;
+        if (count === 1 && chrono.parse(rest, new Date(now), { forwardDate: true }).length > 0) break;
         return clean(rest, when);
       }
     }

@@ -104,5 +104,7 @@ describe('review: phrases that worked before the recent parsing changes', () => 
   it('a leading "daily" or "weekend" that is part of the text does not override the time in the sentence', async () => {
     expect(await splitReminder('daily standup notes tomorrow at 9', NOW)).toEqual({ text: 'daily standup notes', when: 'tomorrow at 9' });
     expect(await splitReminder('weekend shopping on saturday at 10', NOW)).toEqual({ text: 'weekend shopping', when: 'on saturday at 10' });
+    // A leading phrase with its own time stays the schedule, whatever the text says after it.
+    expect(await splitReminder('weekdays at 7:30 stand-up for 15 minutes', NOW)).toEqual({ text: 'stand-up for 15 minutes', when: 'weekdays at 7:30' });
   });
 });
