@@ -14,7 +14,6 @@ export class UsageError extends Error {
 
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 
-export { EPHEMERAL_KEYRING } from '../secrets/secret-store.js';
 export const EPHEMERAL_KEYRING_WHY =
   'This machine has no D-Bus session, so the keyring ./scripts/start.sh started lasts only for this one command: a ' +
   'secret stored in it is gone when the command exits. Run Pavise where a Secret Service keeps its keyring (a desktop ' +

@@ -1,4 +1,5 @@
-import { EPHEMERAL_KEYRING, EPHEMERAL_KEYRING_WHY, EXIT, UsageError, type CliIO } from './io.js';
+import { EPHEMERAL_KEYRING_WHY, EXIT, UsageError, type CliIO } from './io.js';
+import { keyringIsEphemeral } from '../secrets/secret-store.js';
 
 declare const PAVISE_VERSION: string | undefined;
 const VERSION = typeof PAVISE_VERSION === 'string' ? PAVISE_VERSION : '0.0.0-dev';
@@ -112,7 +113,7 @@ export function reportError(error: unknown, io: CliIO): number {
   const known = error instanceof Error && /^(ConfigError|DatabaseError|SecretStoreError|MissingKeyError|GatewayLockedError|ChatDbAccessError|WhenError|ActivityKeyError)$/.test(error.name);
   const message = error instanceof Error ? error.message : String(error);
   io.stderr.write(known ? `pavise: ${message}\n` : `pavise: unexpected error: ${message}\n`);
-  if (error instanceof Error && error.name === 'ActivityKeyError' && io.env[EPHEMERAL_KEYRING] === '1') io.stderr.write(`pavise: ${EPHEMERAL_KEYRING_WHY}\n`);
+  if (error instanceof Error && error.name === 'ActivityKeyError' && keyringIsEphemeral(io.env, process.platform)) io.stderr.write(`pavise: ${EPHEMERAL_KEYRING_WHY}\n`);
   if (!known && io.env.PAVISE_DEBUG && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);
   return EXIT.failure;
 }

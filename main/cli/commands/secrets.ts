@@ -2,8 +2,8 @@ import { text } from 'node:stream/consumers';
 import type { ReadStream } from 'node:tty';
 import { paviseHome, defaultPaviseHome } from '../../config/paths.js';
 import { KeychainSecretStore, keychainServiceFor } from '../../secrets/keychain-secret-store.js';
-import { checkSecretName } from '../../secrets/secret-store.js';
-import { EPHEMERAL_KEYRING, EPHEMERAL_KEYRING_WHY, EXIT, UsageError, type CliIO } from '../io.js';
+import { checkSecretName, keyringIsEphemeral } from '../../secrets/secret-store.js';
+import { EPHEMERAL_KEYRING_WHY, EXIT, UsageError, type CliIO } from '../io.js';
 import { parseCommandArgs } from '../args.js';
 
 const USAGE = 'set NAME | list | delete NAME';
@@ -23,7 +23,7 @@ export async function secretsCommand(args: string[], io: CliIO): Promise<number>
     }
     case 'set': {
       const valid = requireName(name);
-      if (io.env[EPHEMERAL_KEYRING] === '1') {
+      if (keyringIsEphemeral(io.env, process.platform)) {
         io.stderr.write(`pavise: nothing stored. ${EPHEMERAL_KEYRING_WHY}\n`);
         return EXIT.failure;
       }
