@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import type { McpServerConfig } from '../common/config-schema.js';
 import { type RunningSandbox, startSandboxed } from '../platform/sandbox/sandbox.js';
 import { unsupportedKeywords } from '../tools/json-schema.js';
@@ -95,6 +96,16 @@ export function mcpToolName(server: string, tool: string): string {
   return `${server.replaceAll('-', '_')}__${tool.replace(/[^a-zA-Z0-9_-]/g, '_')}`.slice(0, 64);
 }
 
+/** Why the configured program cannot be run, named as the owner wrote it (the sandbox would name only a missing parent folder). */
+function commandProblem(command: string): string | undefined {
+  try {
+    if (!statSync(command).isFile()) return `its command ${command} is not a program file`;
+  } catch {
+    return `its command ${command} does not exist`;
+  }
+  return undefined;
+}
+
 export interface McpSource extends ToolSource {
   close(): Promise<void>;
 }
@@ -112,6 +123,8 @@ export async function connectMcpServer(name: string, config: McpServerConfig, ac
   const notProgram = binaryProblem(config.permissions.binaries);
   if (notProgram !== undefined) throw new Error(`MCP server ${name} could not start: ${notProgram}`);
   const command = config.command === 'node' ? process.execPath : config.command;
+  const missing = commandProblem(command);
+  if (missing !== undefined) throw new Error(`MCP server ${name} could not start: ${missing}; set mcp.servers.${name}.command in config.json to the program's absolute path (or "node"), or remove the server.`);
   const started = await startSandboxed({
     argv: [command, ...config.args],
     readOnly,

@@ -163,7 +163,9 @@ describe.runIf(boxed)('an MCP server from npm, end to end through the gate', () 
       await core.tools.ready();
       expect(core.tools.list().some((tool) => tool.name.startsWith('broken__'))).toBe(false);
       expect(core.tools.get('save_note')).toBeDefined();
-      expect(core.activity.list({ since: 0, limit: 10 }).find((row) => row.actor === 'skill:broken')?.summary).toMatch(/MCP server broken was not loaded: .*(does not exist|not found)/);
+      expect(core.activity.list({ since: 0, limit: 10 }).find((row) => row.actor === 'skill:broken')?.summary).toMatch(
+        /MCP server broken was not loaded: .*its command \/nonexistent\/mcp-server does not exist; set mcp\.servers\.broken\.command in config\.json/,
+      );
     } finally {
       core.close();
     }
