@@ -68,6 +68,16 @@ const skip = (message: string) => ({ status: 'skip' as const, message, fix: '' }
 const fail = (message: string, fix: string) => ({ status: 'fail' as const, message, fix });
 const warn = (message: string, fix: string) => ({ status: 'warn' as const, message, fix });
 
+/** Why a request got no answer at all, in words ("connection refused", "no answer within 8 s"), for a failure that says where. */
+function unreachable(error: unknown, timeoutMs: number): string {
+  const { name, cause } = error as { name?: string; cause?: { code?: string } };
+  if (name === 'TimeoutError' || name === 'AbortError') return `no answer within ${Math.round(timeoutMs / 1000)} s`;
+  const code = cause?.code;
+  if (code === 'ECONNREFUSED') return 'connection refused';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'its name does not resolve';
+  return code ?? (error instanceof Error ? error.message : String(error));
+}
+
 export const DOCTOR_CHECKS: readonly { readonly id: string; readonly run: Check }[] = [
   {
     id: 'node',
@@ -141,7 +151,15 @@ export const DOCTOR_CHECKS: readonly { readonly id: string; readonly run: Check 
       const token = await secrets.get('telegram-bot-token');
       if (!token) return fail('no Telegram bot token is stored', 'Store it: pavise secrets set telegram-bot-token (reads the token from stdin).');
       const root = config.channels.telegram.apiRoot ?? 'https://api.telegram.org';
-      const response = await fetchImpl(`${root}/bot${token}/getMe`, { signal: AbortSignal.timeout(timeoutMs) });
+      let response: Response;
+      try {
+        response = await fetchImpl(`${root}/bot${token}/getMe`, { signal: AbortSignal.timeout(timeoutMs) });
+      } catch (error) {
+        return fail(
+          `cannot reach Telegram at ${root} (${unreachable(error, timeoutMs)})`,
+          config.channels.telegram.apiRoot ? 'Check that channels.telegram.apiRoot is right and its server runs, then run pavise doctor again.' : 'Check this machine’s network connection, then run pavise doctor again.',
+        );
+      }
       const body = (await response.json().catch(() => ({}))) as { ok?: boolean; result?: { username?: string }; description?: string };
       if (body.ok) return ok(`the bot token is valid (@${body.result?.username ?? 'unknown'})`);
       if (response.status === 401 || response.status === 404) return fail('Telegram rejects the bot token', 'Get the token from @BotFather again and store it: pavise secrets set telegram-bot-token.');
@@ -161,7 +179,15 @@ export const DOCTOR_CHECKS: readonly { readonly id: string; readonly run: Check 
           : `${(baseURL ?? 'https://api.openai.com/v1').replace(/\/$/, '')}/models`;
       const headers: Record<string, string> =
         provider === 'anthropic' ? { 'x-api-key': key ?? '', 'anthropic-version': '2023-06-01' } : key ? { authorization: `Bearer ${key}` } : {};
-      const response = await fetchImpl(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
+      let response: Response;
+      try {
+        response = await fetchImpl(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
+      } catch (error) {
+        return fail(
+          `cannot reach ${provider} at ${new URL(url).origin} (${unreachable(error, timeoutMs)})`,
+          baseURL ? `Check model.baseURL (${baseURL}) and that the server runs.` : 'Check this machine’s network connection, then run pavise doctor again.',
+        );
+      }
       if (response.ok) return ok(`${provider} answers (${config.model.name})`);
       if (response.status === 401 || response.status === 403) return fail(`${provider} rejects the API key`, `Store a valid key: pavise secrets set ${provider}.`);
       return fail(`${provider} answered ${response.status}`, baseURL ? `Check model.baseURL (${baseURL}) and that the server runs.` : 'Check the network and the provider’s status page.');

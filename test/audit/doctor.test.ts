@@ -79,6 +79,27 @@ describe('pavise doctor', () => {
     expect(report).not.toContain('w'.repeat(20));
   });
 
+  it('says which server could not be reached, and what to check, when Telegram or the model does not answer', async () => {
+    const made = tempHome();
+    cleanups.push(made.cleanup);
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const config = parseConfig(JSON.stringify({ model: { provider: 'anthropic', baseURL: `http://127.0.0.1:${port}` }, channels: { telegram: { enabled: true, owners: [1], apiRoot: `http://127.0.0.1:${port}` } } }));
+    const secrets = new MemorySecretStore();
+    await secrets.set('telegram-bot-token', TEST_BOT_TOKEN);
+    await secrets.set('anthropic', MODEL_KEY);
+    const checks = await runDoctor({ home: made.home, config, secrets, env: {}, platform: 'linux', timeoutMs: 5_000 });
+    expect(byId(checks, 'telegram-token')).toMatchObject({
+      status: 'fail',
+      message: `cannot reach Telegram at http://127.0.0.1:${port} (connection refused)`,
+      fix: expect.stringContaining('channels.telegram.apiRoot'),
+    });
+    expect(byId(checks, 'model')).toMatchObject({ status: 'fail', message: `cannot reach anthropic at http://127.0.0.1:${port} (connection refused)`, fix: expect.stringContaining('model.baseURL') });
+    expect(formatDoctorReport(checks)).not.toContain('PAVISE_DEBUG');
+  });
+
   it('says how to store a missing token and key', async () => {
     const { run } = await doctor();
     const checks = await run();
