@@ -179,10 +179,8 @@ export class SkillProcess {
       // The sandbox's own wrapper (prlimit, bwrap, sandbox-exec) is the process that exits: name the skill's program instead.
       const why = result.ok
         ? 'it exited'
-        : result.code === 'exit'
-          ? result.exitCode === null
-            ? `its program was killed by ${result.signal ?? 'a signal'}`
-            : `its program exited with code ${result.exitCode}`
+        : result.code === 'exit' && typeof result.exitCode === 'number'
+          ? `its program exited with code ${result.exitCode}`
           : result.message;
       const said = !result.ok && result.stderr ? errorOutput(this.options.secrets.redact(result.stderr)) : '';
       const stderr = said ? ` (${said})` : '';
