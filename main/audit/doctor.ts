@@ -1,4 +1,5 @@
-import { accessSync, constants, existsSync, readFileSync, statfsSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, statfsSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { HelperCommand } from '../calendar/native/helper-client.js';
 import type { Config } from '../common/config-schema.js';
@@ -241,6 +242,32 @@ export const DOCTOR_CHECKS: readonly { readonly id: string; readonly run: Check 
       const down = beat.channels.filter((channel) => channel.state !== 'connected');
       if (down.length > 0) return warn(`the gateway runs, but ${down.map((channel) => `${channel.channel} is ${channel.state}${channel.detail ? ` (${channel.detail})` : ''}`).join('; ')}`, 'See the channel check above, or the gateway\'s output.');
       return ok(`the gateway (pid ${beat.pid}) is alive; last report ${Math.round(age / 1000)} s ago`);
+    },
+  },
+  {
+    id: 'paths',
+    run: ({ config, env }) => {
+      const home = env.HOME || homedir();
+      const expand = (path: string) => (path === '~' ? home : path.startsWith('~/') ? join(home, path.slice(2)) : path);
+      const kind = (path: string) => {
+        try {
+          return statSync(path).isDirectory() ? 'folder' : 'file';
+        } catch {
+          return 'missing';
+        }
+      };
+      const wanted = [
+        ...config.files.folders.map((folder) => ({ field: 'files.folders', path: folder.path, want: 'folder' })),
+        ...config.schedule.icsCalendars.map((path) => ({ field: 'schedule.icsCalendars', path, want: 'file' })),
+        ...Object.entries(config.mcp.servers)
+          .filter(([, server]) => server.enabled && server.command !== 'node')
+          .map(([name, server]) => ({ field: `mcp.servers.${name}.command`, path: server.command, want: 'file' })),
+      ];
+      if (wanted.length === 0) return skip('no granted folders, .ics calendars or MCP server programs in config.json');
+      const wrong = wanted.filter(({ path, want }) => kind(expand(path)) !== want);
+      if (wrong.length === 0) return ok(`the ${wanted.length} folder${wanted.length === 1 ? '' : 's'} and files config.json names exist`);
+      const listed = wrong.map(({ field, path, want }) => `${field} ${path} (${kind(expand(path)) === 'missing' ? 'does not exist' : `not a ${want}`})`).join('; ');
+      return warn(`not found: ${listed}`, 'Create it, or correct or remove the entry in config.json: until then the file tools, commands, calendar or MCP server that use it fail.');
     },
   },
   {

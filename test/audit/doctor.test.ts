@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { GATEWAY_HEARTBEAT_FILE, runDoctor, type DoctorCheck } from '../../main/audit/doctor.js';
@@ -100,6 +100,29 @@ describe('pavise doctor', () => {
     expect(formatDoctorReport(checks)).not.toContain('PAVISE_DEBUG');
   });
 
+  it('names a granted folder, .ics calendar or MCP server program in config.json that does not exist, and what to do', async () => {
+    const made = tempHome();
+    cleanups.push(made.cleanup);
+    mkdirSync(join(made.home, 'Docs'));
+    writeFileSync(join(made.home, 'work.ics'), 'BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n');
+    const run = (config: unknown) => runDoctor({ home: made.home, config: parseConfig(JSON.stringify(config)), secrets: new MemorySecretStore(), env: { HOME: made.home }, platform: 'linux', timeoutMs: 5_000 });
+    expect(byId(await run({}), 'paths')?.status).toBe('skip');
+    const present = { files: { folders: [{ path: '~/Docs' }] }, schedule: { icsCalendars: [join(made.home, 'work.ics')] } };
+    expect(byId(await run(present), 'paths')).toMatchObject({ status: 'ok' });
+    const missing = await run({
+      files: { folders: [{ path: '~/Documents/Pavise', access: 'read-write' }, { path: join(made.home, 'work.ics') }] },
+      schedule: { icsCalendars: ['/nonexistent/work.ics'] },
+      mcp: { servers: { notes: { command: '/nonexistent/mcp-notes' } } },
+    });
+    expect(byId(missing, 'paths')).toMatchObject({
+      status: 'warn',
+      message:
+        `not found: files.folders ~/Documents/Pavise (does not exist); files.folders ${join(made.home, 'work.ics')} (not a folder); ` +
+        'schedule.icsCalendars /nonexistent/work.ics (does not exist); mcp.servers.notes.command /nonexistent/mcp-notes (does not exist)',
+      fix: expect.stringContaining('config.json'),
+    });
+  });
+
   it('says how to store a missing token and key', async () => {
     const { run } = await doctor();
     const checks = await run();
@@ -142,7 +165,7 @@ describe('pavise doctor', () => {
     const json = await runCli(['doctor', '--json'], { env: made.env, timeoutMs: 30_000 });
     expect(json.code).toBe(1);
     const checks = (JSON.parse(json.stdout) as { checks: DoctorCheck[] }).checks;
-    expect(checks.map((check) => check.id)).toEqual(['node', 'native-modules', 'keyring', 'chat-db', 'automation', 'telegram-token', 'model', 'native-helper', 'login-item', 'gateway', 'disk']);
+    expect(checks.map((check) => check.id)).toEqual(['node', 'native-modules', 'keyring', 'chat-db', 'automation', 'telegram-token', 'model', 'native-helper', 'login-item', 'gateway', 'paths', 'disk']);
     expect(byId(checks, 'telegram-token')?.status).toBe('fail');
     const text = await runCli(['doctor'], { env: made.env, timeoutMs: 30_000 });
     expect(text.stdout).toMatch(/✗ telegram-token +.*\n {4}fix: /);
