@@ -71,12 +71,12 @@ const warn = (message: string, fix: string) => ({ status: 'warn' as const, messa
 
 /** Why a request got no answer at all, in words ("connection refused", "no answer within 8 s"), for a failure that says where. */
 function unreachable(error: unknown, timeoutMs: number): string {
-  const { name, cause } = error as { name?: string; cause?: { code?: string } };
+  const { name, cause } = error as { name?: string; cause?: { code?: string; message?: string } };
   if (name === 'TimeoutError' || name === 'AbortError') return `no answer within ${Math.round(timeoutMs / 1000)} s`;
   const code = cause?.code;
   if (code === 'ECONNREFUSED') return 'connection refused';
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'its name does not resolve';
-  return code ?? (error instanceof Error ? error.message : String(error));
+  return code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
 }
 
 export const DOCTOR_CHECKS: readonly { readonly id: string; readonly run: Check }[] = [
