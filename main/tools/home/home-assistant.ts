@@ -53,7 +53,6 @@ export class HomeAssistantClient {
         signal: AbortSignal.any([signal, AbortSignal.timeout(TIMEOUT_MS)]),
       });
     } catch (error) {
-      if (signal.aborted) throw error;
       const { name, cause } = error as { name?: string; cause?: { code?: string; message?: string } };
       const why =
         name === 'TimeoutError'
