@@ -5,6 +5,7 @@ import { unsupportedKeywords } from '../tools/json-schema.js';
 import type { EffectTemplate, ToolDescriptor, ToolResult, ToolSource } from '../tools/source.js';
 import type { SkillActivity } from './installed-skills.js';
 import { binaryProblem, resolvePermissionPath, writeGrantProblem } from './permissions.js';
+import { errorOutput } from './skill-process.js';
 
 /**
  * MCP servers over stdio through `@modelcontextprotocol/sdk` (loaded on first use), each in the skills' sandbox
@@ -142,7 +143,8 @@ export async function connectMcpServer(name: string, config: McpServerConfig, ac
   } catch (error) {
     box.stop();
     const ended = await Promise.race([box.ended, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 500))]);
-    const stderr = ended && !ended.ok && ended.stderr ? `: ${ended.stderr.trim().slice(-300)}` : '';
+    const said = ended && !ended.ok && ended.stderr ? errorOutput(ended.stderr) : '';
+    const stderr = said ? `: ${said}` : '';
     throw new Error(`MCP server ${name} did not complete the handshake (${(error as Error).message})${stderr}`);
   }
   // Files granted to it are read inside its box on any call the host cannot tell apart, whatever a tool's hints

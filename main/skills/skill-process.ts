@@ -9,7 +9,7 @@ import { binaryProblem, resolvePermissionPath, type SkillPermissions, writeGrant
  * The end of what a failed program wrote to stderr, without stack frames ("    at …"): Node prints the error
  * before its stack, so the stack's tail alone would hide what went wrong.
  */
-function errorOutput(stderr: string, max = 300): string {
+export function errorOutput(stderr: string, max = 300): string {
   const lines = stderr.split('\n').filter((line) => !/^\s+at\s/.test(line) && line.trim() !== '');
   return lines.join('\n').trim().slice(-max);
 }
