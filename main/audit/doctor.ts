@@ -1,4 +1,5 @@
-import { accessSync, constants, existsSync, readFileSync, statfsSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, statfsSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { HelperCommand } from '../calendar/native/helper-client.js';
 import type { Config } from '../common/config-schema.js';
@@ -67,6 +68,16 @@ const ok = (message: string) => ({ status: 'ok' as const, message, fix: '' });
 const skip = (message: string) => ({ status: 'skip' as const, message, fix: '' });
 const fail = (message: string, fix: string) => ({ status: 'fail' as const, message, fix });
 const warn = (message: string, fix: string) => ({ status: 'warn' as const, message, fix });
+
+/** Why a request got no answer at all, in words ("connection refused", "no answer within 8 s"), for a failure that says where. */
+function unreachable(error: unknown, timeoutMs: number): string {
+  const { name, cause } = error as { name?: string; cause?: { code?: string; message?: string } };
+  if (name === 'TimeoutError' || name === 'AbortError') return `no answer within ${Math.round(timeoutMs / 1000)} s`;
+  const code = cause?.code;
+  if (code === 'ECONNREFUSED') return 'connection refused';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'its name does not resolve';
+  return code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
+}
 
 export const DOCTOR_CHECKS: readonly { readonly id: string; readonly run: Check }[] = [
   {
@@ -141,7 +152,15 @@ export const DOCTOR_CHECKS: readonly { readonly id: string; readonly run: Check 
       const token = await secrets.get('telegram-bot-token');
       if (!token) return fail('no Telegram bot token is stored', 'Store it: pavise secrets set telegram-bot-token (reads the token from stdin).');
       const root = config.channels.telegram.apiRoot ?? 'https://api.telegram.org';
-      const response = await fetchImpl(`${root}/bot${token}/getMe`, { signal: AbortSignal.timeout(timeoutMs) });
+      let response: Response;
+      try {
+        response = await fetchImpl(`${root}/bot${token}/getMe`, { signal: AbortSignal.timeout(timeoutMs) });
+      } catch (error) {
+        return fail(
+          `cannot reach Telegram at ${root} (${unreachable(error, timeoutMs)})`,
+          config.channels.telegram.apiRoot ? 'Check that channels.telegram.apiRoot is right and its server runs, then run pavise doctor again.' : 'Check this machine’s network connection, then run pavise doctor again.',
+        );
+      }
       const body = (await response.json().catch(() => ({}))) as { ok?: boolean; result?: { username?: string }; description?: string };
       if (body.ok) return ok(`the bot token is valid (@${body.result?.username ?? 'unknown'})`);
       if (response.status === 401 || response.status === 404) return fail('Telegram rejects the bot token', 'Get the token from @BotFather again and store it: pavise secrets set telegram-bot-token.');
@@ -161,7 +180,15 @@ export const DOCTOR_CHECKS: readonly { readonly id: string; readonly run: Check 
           : `${(baseURL ?? 'https://api.openai.com/v1').replace(/\/$/, '')}/models`;
       const headers: Record<string, string> =
         provider === 'anthropic' ? { 'x-api-key': key ?? '', 'anthropic-version': '2023-06-01' } : key ? { authorization: `Bearer ${key}` } : {};
-      const response = await fetchImpl(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
+      let response: Response;
+      try {
+        response = await fetchImpl(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
+      } catch (error) {
+        return fail(
+          `cannot reach ${provider} at ${new URL(url).origin} (${unreachable(error, timeoutMs)})`,
+          baseURL ? `Check model.baseURL (${baseURL}) and that the server runs.` : 'Check this machine’s network connection, then run pavise doctor again.',
+        );
+      }
       if (response.ok) return ok(`${provider} answers (${config.model.name})`);
       if (response.status === 401 || response.status === 403) return fail(`${provider} rejects the API key`, `Store a valid key: pavise secrets set ${provider}.`);
       return fail(`${provider} answered ${response.status}`, baseURL ? `Check model.baseURL (${baseURL}) and that the server runs.` : 'Check the network and the provider’s status page.');
@@ -215,6 +242,32 @@ export const DOCTOR_CHECKS: readonly { readonly id: string; readonly run: Check 
       const down = beat.channels.filter((channel) => channel.state !== 'connected');
       if (down.length > 0) return warn(`the gateway runs, but ${down.map((channel) => `${channel.channel} is ${channel.state}${channel.detail ? ` (${channel.detail})` : ''}`).join('; ')}`, 'See the channel check above, or the gateway\'s output.');
       return ok(`the gateway (pid ${beat.pid}) is alive; last report ${Math.round(age / 1000)} s ago`);
+    },
+  },
+  {
+    id: 'paths',
+    run: ({ config, env }) => {
+      const home = env.HOME || homedir();
+      const expand = (path: string) => (path === '~' ? home : path.startsWith('~/') ? join(home, path.slice(2)) : path);
+      const kind = (path: string) => {
+        try {
+          return statSync(path).isDirectory() ? 'folder' : 'file';
+        } catch {
+          return 'missing';
+        }
+      };
+      const wanted = [
+        ...config.files.folders.map((folder) => ({ field: 'files.folders', path: folder.path, want: 'folder' })),
+        ...config.schedule.icsCalendars.map((path) => ({ field: 'schedule.icsCalendars', path, want: 'file' })),
+        ...Object.entries(config.mcp.servers)
+          .filter(([, server]) => server.enabled && server.command !== 'node')
+          .map(([name, server]) => ({ field: `mcp.servers.${name}.command`, path: server.command, want: 'file' })),
+      ];
+      if (wanted.length === 0) return skip('no granted folders, .ics calendars or MCP server programs in config.json');
+      const wrong = wanted.filter(({ path, want }) => kind(expand(path)) !== want);
+      if (wrong.length === 0) return ok(`the ${wanted.length} folder${wanted.length === 1 ? '' : 's'} and files config.json names exist`);
+      const listed = wrong.map(({ field, path, want }) => `${field} ${path} (${kind(expand(path)) === 'missing' ? 'does not exist' : `not a ${want}`})`).join('; ');
+      return warn(`not found: ${listed}`, 'Create it, or correct or remove the entry in config.json: until then the file tools, commands, calendar or MCP server that use it fail.');
     },
   },
   {

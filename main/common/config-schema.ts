@@ -107,7 +107,7 @@ export const ImessageConfigSchema = z.strictObject({
 
 export const TelegramConfigSchema = z.strictObject({
   enabled: z.boolean().default(false),
-  /** Numeric Telegram user ids of the owner; `pavise pair telegram` adds one. */
+  /** Numeric Telegram user ids of the owner; `pavise pair telegram` adds owners to the database (identities), not here. */
   owners: z.array(z.union([z.int().positive(), z.string().regex(/^\d+$/)]).transform(String)).default([]),
   /** A self-hosted Bot API server; defaults to https://api.telegram.org. */
   apiRoot: serverUrl('https://api.telegram.org').optional(),

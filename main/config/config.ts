@@ -99,7 +99,12 @@ function fixFor(issue: z.core.$ZodIssue): string {
     case 'too_big':
       return `must be at most ${String(issue.maximum)}`;
     case 'invalid_format':
-      return issue.format === 'url' ? 'expected an http(s) URL such as "http://localhost:11434/v1"' : `expected a ${issue.format}`;
+      if (issue.format === 'url') return 'expected an http(s) URL such as "http://localhost:11434/v1"';
+      // The schema's own words say what to write ("must be an absolute path, e.g. …"); zod's defaults start "Invalid".
+      if (!/^Invalid\b/.test(issue.message)) return issue.message;
+      if (issue.format === 'email') return 'expected an email address such as "me@example.com"';
+      if (issue.format === 'starts_with' && 'prefix' in issue) return `must start with ${JSON.stringify(issue.prefix)}`;
+      return issue.message;
     default:
       return issue.message;
   }

@@ -1,9 +1,11 @@
+import { statSync } from 'node:fs';
 import type { McpServerConfig } from '../common/config-schema.js';
 import { type RunningSandbox, startSandboxed } from '../platform/sandbox/sandbox.js';
 import { unsupportedKeywords } from '../tools/json-schema.js';
 import type { EffectTemplate, ToolDescriptor, ToolResult, ToolSource } from '../tools/source.js';
 import type { SkillActivity } from './installed-skills.js';
 import { binaryProblem, resolvePermissionPath, writeGrantProblem } from './permissions.js';
+import { errorOutput } from './skill-process.js';
 
 /**
  * MCP servers over stdio through `@modelcontextprotocol/sdk` (loaded on first use), each in the skills' sandbox
@@ -95,6 +97,16 @@ export function mcpToolName(server: string, tool: string): string {
   return `${server.replaceAll('-', '_')}__${tool.replace(/[^a-zA-Z0-9_-]/g, '_')}`.slice(0, 64);
 }
 
+/** Why the configured program cannot be run, named as the owner wrote it (the sandbox would name only a missing parent folder). */
+function commandProblem(command: string): string | undefined {
+  try {
+    if (!statSync(command).isFile()) return `its command ${command} is not a program file`;
+  } catch {
+    return `its command ${command} does not exist`;
+  }
+  return undefined;
+}
+
 export interface McpSource extends ToolSource {
   close(): Promise<void>;
 }
@@ -112,6 +124,8 @@ export async function connectMcpServer(name: string, config: McpServerConfig, ac
   const notProgram = binaryProblem(config.permissions.binaries);
   if (notProgram !== undefined) throw new Error(`MCP server ${name} could not start: ${notProgram}`);
   const command = config.command === 'node' ? process.execPath : config.command;
+  const missing = commandProblem(command);
+  if (missing !== undefined) throw new Error(`MCP server ${name} could not start: ${missing}; set mcp.servers.${name}.command in config.json to the program's absolute path (or "node"), or remove the server.`);
   const started = await startSandboxed({
     argv: [command, ...config.args],
     readOnly,
@@ -129,7 +143,8 @@ export async function connectMcpServer(name: string, config: McpServerConfig, ac
   } catch (error) {
     box.stop();
     const ended = await Promise.race([box.ended, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 500))]);
-    const stderr = ended && !ended.ok && ended.stderr ? `: ${ended.stderr.trim().slice(-300)}` : '';
+    const said = ended && !ended.ok && ended.stderr ? errorOutput(ended.stderr) : '';
+    const stderr = said ? `: ${said}` : '';
     throw new Error(`MCP server ${name} did not complete the handshake (${(error as Error).message})${stderr}`);
   }
   // Files granted to it are read inside its box on any call the host cannot tell apart, whatever a tool's hints

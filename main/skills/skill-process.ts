@@ -6,6 +6,15 @@ import type { SkillActivity } from './installed-skills.js';
 import { binaryProblem, resolvePermissionPath, type SkillPermissions, writeGrantProblem } from './permissions.js';
 
 /**
+ * The end of what a failed program wrote to stderr, without stack frames ("    at …"): Node prints the error
+ * before its stack, so the stack's tail alone would hide what went wrong.
+ */
+export function errorOutput(stderr: string, max = 300): string {
+  const lines = stderr.split('\n').filter((line) => !/^\s+at\s/.test(line) && line.trim() !== '');
+  return lines.join('\n').trim().slice(-max);
+}
+
+/**
  * One code skill's process: started in its sandbox at the first call, spoken to over stdin/stdout with
  * newline-delimited JSON-RPC 2.0, and stopped when idle, on close, or when it breaks a limit. Host → skill:
  * `tools/call { name, arguments }`. Skill → host: `net/fetch { url, method, headers, body }` (the broker). Calls run
@@ -167,8 +176,14 @@ export class SkillProcess {
         this.#box = undefined;
         this.#starting = undefined;
       }
-      const why = result.ok ? 'it exited' : result.message;
-      const stderr = !result.ok && result.stderr ? ` (${this.options.secrets.redact(result.stderr).trim().slice(-300)})` : '';
+      // The sandbox's own wrapper (prlimit, bwrap, sandbox-exec) is the process that exits: name the skill's program instead.
+      const why = result.ok
+        ? 'it exited'
+        : result.code === 'exit' && typeof result.exitCode === 'number'
+          ? `its program exited with code ${result.exitCode}`
+          : result.message;
+      const said = !result.ok && result.stderr ? errorOutput(this.options.secrets.redact(result.stderr)) : '';
+      const stderr = said ? ` (${said})` : '';
       if (this.#pending) this.#fail(`${this.#stopReason ?? why}${stderr}`);
     });
     return box;

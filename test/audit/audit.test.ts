@@ -220,6 +220,21 @@ describe('runAudit', () => {
     expect(finding?.message).not.toContain('no skills system');
   });
 
+  it('counts a Telegram owner paired with `pavise pair telegram` (kept in the database) or given as a number in config.json', async () => {
+    const home = await freshHome();
+    writeFileSync(join(home.dir, 'config.json'), JSON.stringify({ channels: { telegram: { enabled: true } } }), { mode: 0o600 });
+    const [unpaired] = critical(await audit(home), 'owner-identities');
+    expect(unpaired?.fix).toContain('pavise pair telegram');
+
+    const services = await compose({ env: home.env, secrets: home.secrets });
+    services.channels.addIdentity('telegram', '42', 'owner', 'pairing-code', 'Robin');
+    services.close();
+    expect(byId(await audit(home), 'owner-identities')).toEqual([expect.objectContaining({ severity: 'ok', message: expect.stringContaining('channels.telegram is enabled with 1 owner') })]);
+
+    writeFileSync(join(home.dir, 'config.json'), JSON.stringify({ channels: { telegram: { enabled: true, owners: [42, 77] } } }), { mode: 0o600 });
+    expect(byId(await audit(home), 'owner-identities')).toEqual([expect.objectContaining({ severity: 'ok', message: expect.stringContaining('2 owner identities') })]);
+  });
+
   it('checks channel owners and limits from config.json', async () => {
     const home = await freshHome();
     writeFileSync(

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { GATEWAY_HEARTBEAT_FILE, runDoctor, type DoctorCheck } from '../../main/audit/doctor.js';
@@ -79,6 +79,50 @@ describe('pavise doctor', () => {
     expect(report).not.toContain('w'.repeat(20));
   });
 
+  it('says which server could not be reached, and what to check, when Telegram or the model does not answer', async () => {
+    const made = tempHome();
+    cleanups.push(made.cleanup);
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const config = parseConfig(JSON.stringify({ model: { provider: 'anthropic', baseURL: `http://127.0.0.1:${port}` }, channels: { telegram: { enabled: true, owners: [1], apiRoot: `http://127.0.0.1:${port}` } } }));
+    const secrets = new MemorySecretStore();
+    await secrets.set('telegram-bot-token', TEST_BOT_TOKEN);
+    await secrets.set('anthropic', MODEL_KEY);
+    const checks = await runDoctor({ home: made.home, config, secrets, env: {}, platform: 'linux', timeoutMs: 5_000 });
+    expect(byId(checks, 'telegram-token')).toMatchObject({
+      status: 'fail',
+      message: `cannot reach Telegram at http://127.0.0.1:${port} (connection refused)`,
+      fix: expect.stringContaining('channels.telegram.apiRoot'),
+    });
+    expect(byId(checks, 'model')).toMatchObject({ status: 'fail', message: `cannot reach anthropic at http://127.0.0.1:${port} (connection refused)`, fix: expect.stringContaining('model.baseURL') });
+    expect(formatDoctorReport(checks)).not.toContain('PAVISE_DEBUG');
+  });
+
+  it('names a granted folder, .ics calendar or MCP server program in config.json that does not exist, and what to do', async () => {
+    const made = tempHome();
+    cleanups.push(made.cleanup);
+    mkdirSync(join(made.home, 'Docs'));
+    writeFileSync(join(made.home, 'work.ics'), 'BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n');
+    const run = (config: unknown) => runDoctor({ home: made.home, config: parseConfig(JSON.stringify(config)), secrets: new MemorySecretStore(), env: { HOME: made.home }, platform: 'linux', timeoutMs: 5_000 });
+    expect(byId(await run({}), 'paths')?.status).toBe('skip');
+    const present = { files: { folders: [{ path: '~/Docs' }] }, schedule: { icsCalendars: [join(made.home, 'work.ics')] } };
+    expect(byId(await run(present), 'paths')).toMatchObject({ status: 'ok' });
+    const missing = await run({
+      files: { folders: [{ path: '~/Documents/Pavise', access: 'read-write' }, { path: join(made.home, 'work.ics') }] },
+      schedule: { icsCalendars: ['/nonexistent/work.ics'] },
+      mcp: { servers: { notes: { command: '/nonexistent/mcp-notes' } } },
+    });
+    expect(byId(missing, 'paths')).toMatchObject({
+      status: 'warn',
+      message:
+        `not found: files.folders ~/Documents/Pavise (does not exist); files.folders ${join(made.home, 'work.ics')} (not a folder); ` +
+        'schedule.icsCalendars /nonexistent/work.ics (does not exist); mcp.servers.notes.command /nonexistent/mcp-notes (does not exist)',
+      fix: expect.stringContaining('config.json'),
+    });
+  });
+
   it('says how to store a missing token and key', async () => {
     const { run } = await doctor();
     const checks = await run();
@@ -121,7 +165,7 @@ describe('pavise doctor', () => {
     const json = await runCli(['doctor', '--json'], { env: made.env, timeoutMs: 30_000 });
     expect(json.code).toBe(1);
     const checks = (JSON.parse(json.stdout) as { checks: DoctorCheck[] }).checks;
-    expect(checks.map((check) => check.id)).toEqual(['node', 'native-modules', 'keyring', 'chat-db', 'automation', 'telegram-token', 'model', 'native-helper', 'login-item', 'gateway', 'disk']);
+    expect(checks.map((check) => check.id)).toEqual(['node', 'native-modules', 'keyring', 'chat-db', 'automation', 'telegram-token', 'model', 'native-helper', 'login-item', 'gateway', 'paths', 'disk']);
     expect(byId(checks, 'telegram-token')?.status).toBe('fail');
     const text = await runCli(['doctor'], { env: made.env, timeoutMs: 30_000 });
     expect(text.stdout).toMatch(/✗ telegram-token +.*\n {4}fix: /);

@@ -80,6 +80,20 @@ describe('pavise chat (built binary)', () => {
     expect(result.code).toBe(0);
   }, 30_000);
 
+  it('piped input that ended before an approval is asked denies it at once instead of waiting for it to expire', async () => {
+    const made = tempHome({ model: { provider: 'anthropic', baseURL: fake.url } });
+    cleanups.push(made.cleanup);
+    const env = { ...made.env, ANTHROPIC_API_KEY: FAKE_ANTHROPIC_KEY };
+    fake.enqueue(anthropicToolUse('toolu_1', 'send_message', { channel: 'imessage', to: '+15550009999', text: 'Hello from Pavise' }), anthropicText('I did not send it.'));
+    const result = await runCli(['chat'], { env, input: 'text +15550009999 hello\n', timeoutMs: 20_000 });
+    expect(result.stdout).toContain('Approve? [y]es once');
+    expect(result.stdout).toContain('Denied.');
+    expect(result.stdout).toContain('I did not send it.');
+    expect(result.code).toBe(0);
+    const approvals = JSON.parse((await runCli(['approvals', 'list', '--all', '--json'], { env })).stdout) as { approvals: { status: string; decidedBy: string }[] };
+    expect(approvals.approvals).toMatchObject([{ status: 'denied', decidedBy: 'terminal' }]);
+  }, 30_000);
+
   it('piped input: a turn that fails (no model key) is on stderr with the fix, and the exit code is 1', async () => {
     const made = tempHome({ model: { provider: 'anthropic', baseURL: fake.url } });
     cleanups.push(made.cleanup);

@@ -63,6 +63,22 @@ describe('config.json', () => {
     expect(fine.mcp.servers.notes?.permissions.files).toEqual([{ path: '~/Notes', access: 'write' }]);
   });
 
+  it("gives the schema's own fix for a value of the wrong form (a path, a host name, an email), not zod's format name", () => {
+    const error = errorOf(() =>
+      parseConfig(
+        JSON.stringify({
+          schedule: { icsCalendars: ['~/work.ics'] },
+          web: { httpHosts: ['http://intranet'] },
+          mail: { accounts: [{ id: 'personal', address: 'me', imap: { host: 'imap.example.com' }, smtp: { host: 'smtp.example.com' } }] },
+        }),
+      ),
+    );
+    expect(error.message).toContain('schedule.icsCalendars.0 is "~/work.ics": must be an absolute path');
+    expect(error.message).toContain('web.httpHosts.0 is "http://intranet": must be a host name such as "intranet.example"');
+    expect(error.message).toContain('mail.accounts.0.address is "me": expected an email address such as "me@example.com"');
+    expect(error.message).not.toMatch(/expected a (starts_with|regex|email)/);
+  });
+
   it('reports misspelt fields instead of ignoring them', () => {
     const error = errorOf(() => parseConfig('{"model":{"provider":"openai","modle":"x"}}'));
     expect(error.message).toContain('remove the unknown field "modle"');

@@ -72,6 +72,7 @@ beforeAll(async () => {
       body: "const cp = await import('node:child_process'); let started = 0; for (let i = 0; i < 500; i++) { try { const c = cp.spawn(process.execPath, ['-e', 'setInterval(()=>{},1000)']); if (c.pid) started++; } catch {} } if (started === 0) throw new Error('no child could start'); return 'started ' + started;",
     }),
     writeSkill(work, { name: 'forever', pavise: { tools: [plainTool('wait')], limits: { callTimeoutMs: 1500 } }, body: 'await new Promise(() => {});' }),
+    writeSkill(work, { name: 'crasher', pavise: { tools: [plainTool('crash')] }, body: "setImmediate(() => { throw new TypeError('the dice fell off the table'); }); await new Promise(() => {});" }),
     writeSkill(work, { name: 'burner', pavise: { tools: [plainTool('burn')], limits: { cpuSeconds: 1, callTimeoutMs: 20000 } }, body: 'for (;;) {}' }),
   ];
   for (const dir of skills) await home.install(dir);
@@ -188,6 +189,16 @@ describe.runIf(boxed)('hostile skills under real bwrap', () => {
     expect(burner).toMatchObject({ isError: true, content: expect.stringMatching(/more than its 1 s of CPU/) });
     expect(logged('forever').some((line) => line.includes('stopped'))).toBe(true);
     expect(logged('burner').some((line) => line.includes('CPU'))).toBe(true);
+  });
+
+  it('crashing: says its program exited and what it wrote (the error, not the sandbox wrapper or the stack), and the next call starts it afresh', async () => {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const crashed = await attack('crasher__crash');
+      expect(crashed).toMatchObject({ isError: true, content: expect.stringContaining('its program exited with code 1') });
+      expect(crashed.content).toContain('TypeError: the dice fell off the table');
+      expect(crashed.content).not.toMatch(/prlimit|bwrap|\n\s+at /);
+    }
+    expect(logged('crasher').some((line) => line.includes('TypeError: the dice fell off the table'))).toBe(true);
   });
 
   it('stops loading once its files change after install, and says so in the log', async () => {

@@ -155,6 +155,22 @@ describe.runIf(boxed)('an MCP server from npm, end to end through the gate', () 
     expect(existsSync(join(outside, 'secret.txt'))).toBe(true);
   });
 
+  it.runIf(boxed)('a server that crashes at start is logged with the error it printed, not the tail of its stack', async () => {
+    const home = scratch('pavise-mcp-home-');
+    const crash = "function deep(n) { if (n === 0) throw new TypeError('the notes folder is not configured'); deep(n - 1); } deep(12);";
+    writeFileSync(join(home, 'config.json'), JSON.stringify({ mcp: { servers: { crashy: { command: 'node', args: ['-e', crash] } } } }));
+    const core = await compose({ env: { PAVISE_HOME: home, ANTHROPIC_API_KEY: FAKE_ANTHROPIC_KEY }, secrets: new MemorySecretStore(), provider: new ScriptedProvider([]) });
+    try {
+      await core.tools.ready();
+      const summary = core.activity.list({ since: 0, limit: 10 }).find((row) => row.actor === 'skill:crashy')?.summary ?? '';
+      expect(summary).toContain('MCP server crashy did not complete the handshake');
+      expect(summary).toContain('TypeError: the notes folder is not configured');
+      expect(summary).not.toMatch(/\n\s+at /);
+    } finally {
+      core.close();
+    }
+  });
+
   it('leaves out a server that cannot start, says why in the log, and the rest of Pavise works', async () => {
     const home = scratch('pavise-mcp-home-');
     writeFileSync(join(home, 'config.json'), JSON.stringify({ mcp: { servers: { broken: { command: '/nonexistent/mcp-server' } } } }));
@@ -163,7 +179,9 @@ describe.runIf(boxed)('an MCP server from npm, end to end through the gate', () 
       await core.tools.ready();
       expect(core.tools.list().some((tool) => tool.name.startsWith('broken__'))).toBe(false);
       expect(core.tools.get('save_note')).toBeDefined();
-      expect(core.activity.list({ since: 0, limit: 10 }).find((row) => row.actor === 'skill:broken')?.summary).toMatch(/MCP server broken was not loaded: .*(does not exist|not found)/);
+      expect(core.activity.list({ since: 0, limit: 10 }).find((row) => row.actor === 'skill:broken')?.summary).toMatch(
+        /MCP server broken was not loaded: .*its command \/nonexistent\/mcp-server does not exist; set mcp\.servers\.broken\.command in config\.json/,
+      );
     } finally {
       core.close();
     }

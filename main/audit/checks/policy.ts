@@ -13,6 +13,7 @@ export async function checkOwnerIdentities(audit: Audit): Promise<Finding[]> {
     return [{ severity: 'info', message: 'config.json could not be parsed (see config-valid), so its chat channels were not checked.', fix: '' }];
   }
   const channels = objectField(raw.json, 'channels');
+  const paired = pairedOwners(audit);
   const findings: Finding[] = [];
   let enabled = 0;
   for (const [name, channel] of Object.entries(channels ?? {})) {
@@ -20,19 +21,40 @@ export async function checkOwnerIdentities(audit: Audit): Promise<Finding[]> {
     const fields = channel as Record<string, unknown>;
     if (fields.enabled === false) continue;
     enabled++;
-    const owners = Array.isArray(fields.owners) ? fields.owners.filter((owner) => typeof owner === 'string' && owner.trim().length > 0) : [];
+    // Telegram ids may be numbers in config.json; `pavise pair telegram` adds owners to the database, not the file.
+    const configured = Array.isArray(fields.owners)
+      ? fields.owners.filter((owner) => (typeof owner === 'string' && owner.trim().length > 0) || (typeof owner === 'number' && owner > 0)).map(String)
+      : [];
+    const owners = new Set([...configured, ...(paired.get(name) ?? [])]);
     findings.push(
-      owners.length === 0
+      owners.size === 0
         ? {
             severity: 'critical',
             message: `channels.${name} is enabled but names no owner: Pavise cannot tell you from anyone else who writes to it.`,
-            fix: `Add your own handle to channels.${name}.owners in config.json, or set channels.${name}.enabled to false.`,
+            fix:
+              name === 'telegram'
+                ? 'Pair your own account: run `pavise pair telegram` and send the code to your bot while `pavise gateway` runs (or add your numeric user id to channels.telegram.owners in config.json), or set channels.telegram.enabled to false.'
+                : `Add your own handle to channels.${name}.owners in config.json, or set channels.${name}.enabled to false.`,
           }
-        : { severity: 'ok', message: `channels.${name} is enabled with ${owners.length} owner identit${owners.length === 1 ? 'y' : 'ies'}.`, fix: '' },
+        : { severity: 'ok', message: `channels.${name} is enabled with ${owners.size} owner identit${owners.size === 1 ? 'y' : 'ies'}.`, fix: '' },
     );
   }
   if (enabled === 0) return [{ severity: 'info', message: 'No chat channels enabled; only the local CLI can command Pavise.', fix: '' }];
   return findings;
+}
+
+/** Owners added by pairing (kept in the database's identities), per channel; none when the database cannot be read. */
+function pairedOwners(audit: Audit): Map<string, string[]> {
+  const owners = new Map<string, string[]>();
+  const state = audit.database();
+  if (state.kind !== 'open') return owners;
+  try {
+    const rows = state.db.prepare("SELECT channel, identity FROM identities WHERE role = 'owner'").all() as { channel: string; identity: string }[];
+    for (const row of rows) owners.set(row.channel, [...(owners.get(row.channel) ?? []), row.identity]);
+  } catch {
+    // An older or damaged database: only config.json's owners count, as before.
+  }
+  return owners;
 }
 
 const POLICY =

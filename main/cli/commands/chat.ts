@@ -62,6 +62,12 @@ export async function chatCommand(args: string[], io: CliIO): Promise<number> {
       io.stdout.write(style('2', result.ok ? `  ${decision === 'approve' ? 'Approved' : 'Denied'}.\n` : `  ${result.message}\n`));
       askNextApproval();
     };
+    // Input that ended before this question (a script piped in) can never answer it: that is a "no", not a wait
+    // until the approval expires.
+    if (closed) {
+      io.stdout.write(style('2', '\n  (input ended)'));
+      answerApproval('');
+    }
   };
   const stopApprovals = services.events.on('approval', (approval) => {
     approvalQueue.push(approval);

@@ -53,7 +53,16 @@ export class HomeAssistantClient {
         signal: AbortSignal.any([signal, AbortSignal.timeout(TIMEOUT_MS)]),
       });
     } catch (error) {
-      throw new HomeError(`Home Assistant at ${url.origin} did not answer (${error instanceof Error ? error.message : String(error)}).`);
+      const { name, cause } = error as { name?: string; cause?: { code?: string; message?: string } };
+      const why =
+        name === 'TimeoutError'
+          ? `no answer within ${TIMEOUT_MS / 1000} s`
+          : cause?.code === 'ECONNREFUSED'
+            ? 'connection refused'
+            : cause?.code === 'ENOTFOUND' || cause?.code === 'EAI_AGAIN'
+              ? 'its name does not resolve'
+              : (cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error)));
+      throw new HomeError(`Home Assistant at ${url.origin} did not answer (${why}). Check that it is running and that home.assistant.url in config.json is its address.`);
     }
     if (response.status === 401) throw new HomeError(`Home Assistant refused the token; store a valid one with \`pavise secrets set ${HOME_ASSISTANT_SECRET}\`.`);
     if (response.status === 404) throw new HomeError(`Home Assistant has no ${path.startsWith('/api/states/') ? `entity ${path.slice(12)}` : `service ${path.slice(14).replace('/', '.')}`}.`);

@@ -189,6 +189,10 @@ export class MailService {
         ...(mail.attachments && mail.attachments.length > 0 ? { attachments: mail.attachments.map((item) => ({ filename: item.filename, content: item.content })) } : {}),
       });
       return { messageId: String(info.messageId), accepted: (info.accepted as unknown[]).map(String) };
+    } catch (error) {
+      // A refused login or an unreachable server says which secret or server to check, as search and check do.
+      const failed = error as { code?: string };
+      throw failed.code === 'EAUTH' || failed.code === 'ESOCKET' || failed.code === 'ECONNECTION' || failed.code === 'ETIMEDOUT' || failed.code === 'EDNS' ? smtpFailure(account, error) : error;
     } finally {
       transport.close();
     }
@@ -210,13 +214,7 @@ export class MailService {
         transport.close();
       }
     } catch (error) {
-      const failed = error as { code?: string; message?: string };
-      smtp =
-        failed.code === 'EAUTH'
-          ? `Could not log in to ${account.smtp.host}: the server refused the login for ${account.user ?? account.address}; check the password in the secret ${mailSecretName(account.id)}.`
-          : error instanceof MailError
-            ? error.message
-            : `Could not connect to ${account.smtp.host}:${account.smtp.port}: ${failed.message ?? String(error)}.`;
+      smtp = smtpFailure(account, error).message;
     }
     return { imap, smtp };
   }
@@ -289,4 +287,15 @@ async function compose(account: MailAccount, mail: OutgoingMail): Promise<Buffer
     ...(mail.references ? { references: mail.references } : {}),
   });
   return message.compile().build();
+}
+
+/** An SMTP login or connection failure in words: the login refused names the secret to set, else the server. */
+function smtpFailure(account: MailAccount, error: unknown): MailError {
+  if (error instanceof MailError) return error;
+  const failed = error as { code?: string; message?: string };
+  return new MailError(
+    failed.code === 'EAUTH'
+      ? `Could not log in to ${account.smtp.host}: the server refused the login for ${account.user ?? account.address}; check the password in the secret ${mailSecretName(account.id)}.`
+      : `Could not connect to ${account.smtp.host}:${account.smtp.port}: ${failed.message ?? String(error)}.`,
+  );
 }

@@ -83,7 +83,7 @@ export class WebFetcher {
   #check(raw: string, httpHosts: readonly string[]): URL {
     if (!URL.canParse(raw)) throw new FetchRefused(`"${raw}" is not a URL; give a full address such as https://example.com/page.`);
     const url = new URL(raw);
-    if (url.protocol === 'http:' && !httpHosts.includes(url.hostname)) {
+    if (url.protocol === 'http:' && !httpHosts.some((host) => host.toLowerCase() === url.hostname)) {
       throw new FetchRefused(`Plain http to ${url.hostname} can be read and changed by anyone on the way; use https, or the owner can list the host in web.httpHosts in config.json.`);
     }
     if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new FetchRefused(`${url.protocol} addresses are not fetched; only https (and http for hosts the owner listed).`);

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigSchema } from '../../../main/common/config-schema.js';
 import { isEverydayDevice, isHighRiskDevice, type Effect } from '../../../main/common/effects.js';
@@ -113,6 +115,21 @@ describe('home tools against a fake Home Assistant', () => {
     const [list] = createHomeTools({ assistant: new HomeAssistantClient(fake.url, wrong), shortcuts: [], platform: 'linux' });
     const output = await list!.execute({}, { sessionId: 's', callId: 'c', signal: new AbortController().signal });
     expect(typeof output === 'string' ? output : output.content).toContain('pavise secrets set home-assistant');
+  });
+
+  it('a Home Assistant that is down is named, with why and what to check', async () => {
+    const secrets = new MemorySecretStore();
+    await secrets.set('home-assistant', TOKEN);
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
+    await new Promise((resolve) => closed.close(resolve));
+    const [list] = createHomeTools({ assistant: new HomeAssistantClient(url, secrets), shortcuts: [], platform: 'linux' });
+    const output = await list!.execute({}, { sessionId: 's', callId: 'c', signal: new AbortController().signal });
+    const text = typeof output === 'string' ? output : output.content;
+    expect(text).toContain(`Home Assistant at ${url} did not answer (connection refused)`);
+    expect(text).toContain('home.assistant.url');
+    expect(text).not.toContain('fetch failed');
   });
 
   it('run_shortcut runs only listed shortcuts, and only on macOS', async () => {

@@ -1,3 +1,5 @@
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigSchema, type MailAccount } from '../../../main/common/config-schema.js';
@@ -183,5 +185,30 @@ describe('mail tools against a real Dovecot and SMTP server', () => {
     const text = typeof refused === 'string' ? refused : refused.content;
     expect(text).toContain('refused the login');
     expect(text).not.toContain('not-the-password');
+  });
+
+  it('a send refused at login, or to an SMTP server that is down, says which secret or server to check and sends nothing', async () => {
+    const input = { to: ['alice@example.com'], subject: 'Minutes', text: 'Attached are the minutes.' };
+    const registry = await registryOf(...tools.values());
+    const effects = evaluateEffects(registry.get('send_mail')!.descriptor, input);
+    const sendWith = async (server: MailAccount, store: MemorySecretStore) => {
+      const send = createMailTools(new MailService([server], store)).find((tool) => tool.name === 'send_mail')!;
+      const output = await send.execute(send.input.parse(input), { sessionId: 's', callId: 'c', signal: new AbortController().signal, effects });
+      return typeof output === 'string' ? output : output.content;
+    };
+    const count = smtp.received.length;
+    const wrongSecrets = new MemorySecretStore();
+    await wrongSecrets.set('mail-personal', 'not-the-password');
+    const refused = await sendWith(account, wrongSecrets);
+    expect(refused).toContain(`Could not log in to 127.0.0.1: the server refused the login for ${dovecot.user}; check the password in the secret mail-personal.`);
+    expect(refused).not.toContain('not-the-password');
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const down = await sendWith({ ...account, smtp: { ...account.smtp, port } }, secrets);
+    expect(down).toContain(`Could not connect to 127.0.0.1:${port}:`);
+    expect(down).not.toContain('The mail server failed');
+    expect(smtp.received.length).toBe(count);
   });
 });

@@ -113,6 +113,8 @@ describe('web_fetch', () => {
     expect(plain).toMatchObject({ isError: true });
     expect(plain.content).toContain('web.httpHosts');
     expect((await fetchTool(server.url('news.test', '/plain', 'http'), undefined, ['news.test'])).content).toBe('just text');
+    // Host names are case-insensitive: config.json accepts "News.Test", and a URL's host is always lower case.
+    expect((await fetchTool(server.url('news.test', '/plain', 'http'), undefined, ['News.Test'])).content).toBe('just text');
     expect((await fetchTool(server.url('news.test', '/to-http'))).content).toContain('Plain http');
     expect((await fetchTool('file:///etc/passwd')).content).toContain('file: addresses are not fetched');
     expect((await fetchTool(server.url('news.test', '/to-file'))).content).toContain('redirects');
