@@ -87,10 +87,14 @@ export const OWNER_WORD = 'paviseowner';
 const COLUMNS = 'id, kind, channel, conversation, conversation_name, guid, sender, sender_name, from_owner, is_group, text, at, provenance';
 const MAX_LIMIT = 10_000;
 /**
- * An alternative of a TextQuery matching more items than this is common (see textSearch). Below it, bm25 over every
- * match costs a few milliseconds at most; a store of a few thousand items never has a common term.
+ * A TextQuery whose alternatives together match at most this many items is ranked whole (see textSearch): bm25 over
+ * every match costs a few milliseconds at most, and a store of a few thousand items is always ranked whole.
  */
+const SCORE_WHOLE = 4_000;
+/** Each alternative is counted up to one more than this; when all reach it, up to RAREST_COUNT_CAP. */
 const COMMON_MATCHES = 5_000;
+/** An alternative matching at most this many items is rare: its items are always candidates (~1 ms to score). */
+const RARE_MATCHES = 1_000;
 /** When every alternative is common, each is counted up to this many matches to find the rarest (~1 ms each at 1M). */
 const RAREST_COUNT_CAP = 20_000;
 /** The page cache of a bulk import, in KiB (see withBulkImport). */
@@ -188,22 +192,19 @@ export class MemoryStore {
    * Full-text matches of an FTS5 `match` expression or TextQuery (built by main/memory from the owner's words, never
    * spliced into the SQL), best first, within [from, to] when given.
    *
-   * A TextQuery with common alternatives (each matching over COMMON_MATCHES items) and rare ones is ranked as a
-   * common-terms query: the candidates are the items matching a rare alternative, each with its exact bm25 for the
-   * whole query; items matching only common ones are left out. bm25 is a sum over the query's phrases (a phrase an
-   * item lacks adds nothing, and FTS5 keeps each share positive), so an item's exact score is that of `rare` alone,
-   * or of `(common) AND (rare)` when it has a common word too: the better of the two. Scoring the 50,000 items a
-   * common word matches at 1M items was most of a search's time (`(rare) NOT (common)` in place of `rare` was slower:
-   * FTS5 reads the NOT phrase's positions for every row). When every alternative is common, the rarest is taken as
-   * rare. When fewer than `limit` items match a rare alternative, the whole query is ranked as before.
+   * bm25 costs about a microsecond for every item a query matches, and at 1M items three ordinary words together
+   * match ~10,000. So a TextQuery whose alternatives together match over SCORE_WHOLE items is ranked as a
+   * common-terms query (see #commonTermsPlan): the candidates are the items saying one of its rarer alternatives or
+   * at least two of its alternatives, each with its exact bm25 for the whole query; items saying only one of the
+   * commoner alternatives are left out. When fewer than `limit` items are candidates, the whole query is ranked.
    */
   textSearch(match: string | TextQuery, options: TextSearchOptions): TextMatch[] {
     checkLimit(options.limit);
     if (typeof match === 'string') return this.#rank(match, options);
-    const common = this.#commonAlternatives(match.anyOf);
-    if (common.length > 0 && common.length < match.anyOf.length) {
-      const rare = matchExpression({ anyOf: match.anyOf.filter((part) => !common.includes(part)), filter: match.filter });
-      const ranked = this.#rankRare(rare, `(${common.join(' OR ')}) AND (${rare})`, options);
+    const plan = this.#commonTermsPlan(match.anyOf, options.limit);
+    if (plan !== undefined) {
+      const within = (expression: string) => (match.filter === undefined ? expression : `(${expression}) AND ${match.filter}`);
+      const ranked = this.#bestOf(plan.map(within), options);
       if (ranked.length === options.limit) return ranked;
     }
     return this.#rank(matchExpression(match), options);
@@ -222,17 +223,18 @@ export class MemoryStore {
   }
 
   /**
-   * Items matching `rare`, each scored by `withCommon` when it matches that too (see textSearch). An item matching
-   * `withCommon` matches `rare` and scores at least as well by `withCommon` (one more phrase adds to bm25), so an item
-   * outside the best `limit` of both rankings has `limit` items at least as good: merging the two short lists is exact,
-   * where grouping both in SQL sorted every item matching `rare` (a tenth of such a search at 1M items: 440 → 401 ms
-   * over the 85 of the scale bench's 200 queries that take this path, the same 150 in the same order).
+   * The best `limit` items of several rankings, each item at its best score (lowest bm25). Each item is scored
+   * exactly by at least one of a plan's expressions and no better by the others (see #commonTermsPlan), so an item
+   * outside the best `limit` of every ranking has `limit` items at least as good: merging the short lists is exact,
+   * where grouping in SQL sorted every item matching the rare alternatives.
    */
-  #rankRare(rare: string, withCommon: string, options: TextSearchOptions): TextMatch[] {
+  #bestOf(expressions: readonly string[], options: TextSearchOptions): TextMatch[] {
     const best = new Map<number, number>();
-    for (const match of [...this.#rank(rare, options), ...this.#rank(withCommon, options)]) {
-      const score = best.get(match.id);
-      if (score === undefined || match.score < score) best.set(match.id, match.score);
+    for (const expression of expressions) {
+      for (const match of this.#rank(expression, options)) {
+        const score = best.get(match.id);
+        if (score === undefined || match.score < score) best.set(match.id, match.score);
+      }
     }
     return [...best]
       .map(([id, score]) => ({ id, score }))
@@ -241,17 +243,44 @@ export class MemoryStore {
   }
 
   /**
-   * The alternatives of a query ranked as common (see textSearch): those matching over COMMON_MATCHES items. When
-   * every one does, all but the rarest (each counted up to RAREST_COUNT_CAP); when they tie at the cap, none.
-   * "arde vuto friend12" at 1M items matches 23,000 items; the 6,000 saying its rarest word hold the best of them,
-   * and ranking those took 15 ms in place of 25.
+   * The FTS5 expressions of a common-terms ranking of `anyOf`, or undefined when the whole query is ranked: its
+   * alternatives together match at most SCORE_WHOLE items, or every one is as rare as the rarest.
+   *
+   * The rare alternatives R are the rarest, any matching at most RARE_MATCHES items, and the next rarest while R
+   * matches fewer than `limit`; the others are common, C.
+   * The expressions: R alone; (R) AND (C); and for each bit of a common alternative's index, (those with the bit
+   * clear) AND (those with it set, or R). Any two common alternatives differ in some bit, so every item saying two
+   * alternatives, or one of R, is matched by some expression. FTS5 counts a phrase toward bm25 only where its branch
+   * of the expression matches the item: under an AND of two OR groups both match, so every phrase of the query the
+   * item says is counted and its score is exact. Under R alone an item that also says a common word scores less
+   * (bm25 adds a share per phrase) but is scored exactly by (R) AND (C). Measured at 1M items: "vuen sitolo kaen"
+   * (3,628 + 2,250 + 3,570 items) ranked whole 8.7 ms, as these three expressions ~5 ms.
    */
-  #commonAlternatives(anyOf: readonly string[]): string[] {
-    const common = anyOf.filter((part) => this.#matchCount(part, COMMON_MATCHES + 1) > COMMON_MATCHES);
-    if (common.length < anyOf.length || anyOf.length < 2) return common;
-    const counts = anyOf.map((part) => this.#matchCount(part, RAREST_COUNT_CAP));
-    const rarest = Math.min(...counts);
-    return anyOf.filter((_, index) => counts[index]! > rarest);
+  #commonTermsPlan(anyOf: readonly string[], limit: number): string[] | undefined {
+    if (anyOf.length < 2) return undefined;
+    let counts = anyOf.map((part) => this.#matchCount(part, COMMON_MATCHES + 1));
+    if (counts.reduce((sum, count) => sum + count, 0) <= SCORE_WHOLE) return undefined;
+    if (counts.every((count) => count > COMMON_MATCHES)) counts = anyOf.map((part) => this.#matchCount(part, RAREST_COUNT_CAP));
+    const byRarity = anyOf.map((part, index) => ({ part, count: counts[index]! })).sort((a, b) => a.count - b.count);
+    // Rare: the rarest, any matching at most RARE_MATCHES, and the next rarest while they match fewer than `limit`.
+    let rareCount = 0;
+    const rare: string[] = [];
+    for (const { part, count } of byRarity) {
+      if (rare.length > 0 && count > RARE_MATCHES && rareCount >= limit) break;
+      rare.push(part);
+      rareCount += count;
+    }
+    const common = anyOf.filter((part) => !rare.includes(part));
+    // Every alternative as rare as the rarest (at the cap, which is rarer is unknown).
+    if (common.length === 0 || byRarity.every(({ count }) => count === byRarity[0]!.count)) return undefined;
+    const group = (parts: readonly string[]) => `(${parts.join(' OR ')})`;
+    const plan = [group(rare), `${group(rare)} AND ${group(common)}`];
+    for (let bit = 1; bit < common.length; bit *= 2) {
+      const clear = common.filter((_, index) => (index & bit) === 0);
+      const set = common.filter((_, index) => (index & bit) !== 0);
+      plan.push(`${group(clear)} AND ${group([...set, ...rare])}`);
+    }
+    return plan;
   }
 
   /** How many items the FTS5 expression `match` matches, counting at most `cap` (reads at most that many). */

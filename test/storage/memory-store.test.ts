@@ -150,3 +150,56 @@ describe('MemoryStore textSearch with common words', () => {
     got.forEach((hit, index) => expect(hit.score).toBeCloseTo(expected[index]!.score, 9));
   });
 });
+
+describe('MemoryStore textSearch when no word is common but together they match many items', () => {
+  const at = (index: number) => Date.UTC(2024, 0, 1) + index * 60_000;
+  const bed = 'in the long bed by the shed '.repeat(8);
+  // "apple" and "pear" each in 2,060 items (short ones: alone they would beat the long "plum" items), 60 of them
+  // saying both (two with "plum" too); "plum" in 300 long items; 10,000 items say none. Together: 4,420 matches.
+  beforeEach(() => {
+    const items: MemoryItemInput[] = [];
+    for (let index = 0; index < 2_000; index++) items.push(item(`A${index}`, 'apple', { at: at(index) }), item(`P${index}`, 'pear', { at: at(3_000 + index) }));
+    for (let index = 0; index < 60; index++) items.push(item(`AP${index}`, `apple pear ${index < 2 ? 'plum ' : ''}${bed}`, { at: at(6_000 + index) }));
+    for (let index = 0; index < 300; index++) items.push(item(`L${index}`, `plum ${bed}`, { at: at(7_000 + index) }));
+    for (let index = 0; index < 10_000; index++) items.push(item(`F${index}`, 'the garden', { at: at(8_000 + index) }));
+    storage.memory.ingest(items);
+  });
+
+  const matching = (word: string) => new Set(storage.memory.textSearch(`"${word}"`, { limit: 10_000 }).map((hit) => hit.id));
+
+  it('ranks the items saying the rarest word or two of the words, each by its exact bm25, leaving out those saying one common word', () => {
+    const [apple, pear, plum] = [matching('apple'), matching('pear'), matching('plum')];
+    expect([apple.size, pear.size, plum.size]).toEqual([2_060, 2_060, 302]);
+    const whole = storage.memory.textSearch('"apple" OR "pear" OR "plum"', { limit: 10_000 });
+    const candidate = (id: number) => plum.has(id) || (apple.has(id) && pear.has(id));
+    // Ranked whole, short items saying only "apple" beat the long ones saying "plum".
+    expect(whole.slice(0, 200).some((hit) => !candidate(hit.id))).toBe(true);
+    const expected = whole.filter((hit) => candidate(hit.id)).slice(0, 200);
+    const got = storage.memory.textSearch({ anyOf: ['"apple"', '"pear"', '"plum"'] }, { limit: 200 });
+    expect(got.map((hit) => hit.id)).toEqual(expected.map((hit) => hit.id));
+    got.forEach((hit, index) => expect(hit.score).toBeCloseTo(expected[index]!.score, 9));
+    // The items saying all three are first, scored for all three.
+    expect(got.slice(0, 2).every((hit) => plum.has(hit.id) && apple.has(hit.id) && pear.has(hit.id))).toBe(true);
+  });
+
+  it('keeps to a who filter on every expression', () => {
+    storage.memory.ingest(Array.from({ length: 3 }, (_, index) => item(`J${index}`, index === 0 ? 'apple' : 'apple pear', { sender: '+15550002222', senderName: 'Jo Blythe', at: at(20_000 + index) })));
+    const got = storage.memory.textSearch({ anyOf: ['"apple"', '"pear"', '"plum"'], filter: 'who : ("jo")' }, { limit: 5 });
+    const whole = storage.memory.textSearch('("apple" OR "pear" OR "plum") AND who : ("jo")', { limit: 5 });
+    // Fewer than asked for: ranked whole, within the filter.
+    expect(got).toEqual(whole);
+    expect(storage.memory.getMany(got.map((hit) => hit.id)).map((found) => found.guid)).toEqual(['J1', 'J2', 'J0']);
+    const two = storage.memory.textSearch({ anyOf: ['"apple"', '"pear"', '"plum"'], filter: 'who : ("jo")' }, { limit: 2 });
+    expect(storage.memory.getMany(two.map((hit) => hit.id)).map((found) => found.guid)).toEqual(['J1', 'J2']);
+  });
+
+  it('takes in the next rarest word when the rarest matches fewer items than asked for, instead of ranking the whole query', () => {
+    const [pear, plum] = [matching('pear'), matching('plum')];
+    const whole = storage.memory.textSearch('"quince" OR "plum" OR "pear" OR "apple"', { limit: 10_000 });
+    const expected = whole.filter((hit) => plum.has(hit.id) || pear.has(hit.id)).slice(0, 400);
+    expect(whole.slice(0, 400).map((hit) => hit.id)).not.toEqual(expected.map((hit) => hit.id));
+    // "quince" matches nothing and "plum" 302 items: "pear" is rare too, so that 400 can be found.
+    const got = storage.memory.textSearch({ anyOf: ['"quince"', '"plum"', '"pear"', '"apple"'] }, { limit: 400 });
+    expect(got.map((hit) => hit.id)).toEqual(expected.map((hit) => hit.id));
+  });
+});
