@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runProcess, startProcess } from '../../main/platform/run-process.js';
+import { until } from '../helpers/wait.js';
 
 /** Real child processes: the test's own Node runs small scripts given with -e. */
 const NODE = process.execPath;
@@ -132,11 +133,13 @@ describe('runProcess', () => {
 
 describe('startProcess', () => {
   it('streams stdin and stdout of a long-running child and reports how it ended', async () => {
-    const child = startProcess(NODE, ['-e', "process.stdin.on('data', (d) => { process.stdout.write('got ' + d); if (String(d).includes('bye')) process.exit(0); });"]);
+    // Each write is answered before the next is sent: two writes close together can reach the child as one chunk.
+    // The child exits only once its last answer has left (process.exit() right after a write to a pipe can drop it).
+    const child = startProcess(NODE, ['-e', "process.stdin.on('data', (d) => process.stdout.write('got ' + d, () => { if (String(d).includes('bye')) process.exit(0); }));"]);
     const chunks: string[] = [];
     child.onStdout((chunk) => chunks.push(chunk.toString()));
     expect(child.write('hello')).toBe(true);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await until(() => chunks.join('') === 'got hello', 'the answer to hello', { output: () => chunks.join('') });
     child.write('bye');
     expect(await child.ended).toMatchObject({ ok: true });
     expect(chunks.join('')).toBe('got hellogot bye');
