@@ -532,14 +532,23 @@ export class Gateway {
     }
   }
 
-  /** Sends a page of entries in order; false when draining should stop for now (aborted, paused, a retryable failure). */
+  /**
+   * Sends a page of entries in order; false when draining should stop for now (aborted, paused, a retryable failure).
+   * A conversation whose entry did not leave (held, claimed elsewhere) sends none of its later entries in this page:
+   * messages in one conversation arrive in the order they were queued (see Outbox.due).
+   */
   async #sendPage(page: readonly OutboxEntry[], signal: AbortSignal): Promise<boolean> {
+    const stopped = new Set<string>();
     for (const entry of page) {
       if (signal.aborted || this.deps.switches.get('paused').on) return false;
       const channel = this.#channels.get(entry.channel);
       if (!channel) continue; // stays pending until that channel runs
-      if (!this.#mayLeave(entry)) continue;
-      if (!this.deps.outbox.claim(entry.id, this.#now())) continue;
+      const conversation = JSON.stringify([entry.channel, entry.conversationId]);
+      if (stopped.has(conversation)) continue;
+      if (!this.#mayLeave(entry) || !this.deps.outbox.claim(entry.id, this.#now())) {
+        stopped.add(conversation);
+        continue;
+      }
       const result = await channel.send({ conversationId: entry.conversationId, text: entry.text, idempotencyKey: entry.idempotencyKey }, signal);
       if (result.ok) {
         this.deps.outbox.markSent(entry.id, this.#now(), result.externalIds);
