@@ -537,8 +537,7 @@ export class Gateway {
 
   /**
    * Sends a page of entries in order; false when draining should stop for now (aborted, paused, a retryable failure).
-   * A conversation whose entry did not leave (held, claimed elsewhere) sends none of its later entries in this page:
-   * messages in one conversation arrive in the order they were queued (see Outbox.due).
+   * A conversation whose entry did not leave (held, claimed elsewhere) sends no later one in this page (see Outbox.due).
    */
   async #sendPage(page: readonly OutboxEntry[], signal: AbortSignal): Promise<boolean> {
     const stopped = new Set<string>();
