@@ -212,44 +212,44 @@ describe('approval notices on Telegram', () => {
 
   it('off a Mac (a headless Linux gateway), the notices, the answers to taps and the endings name `pavise approvals`, never the menu bar or Touch ID', async () => {
     const { bot, llm, services, say, nextSent } = await start({}, 'linux');
-    llm.enqueue(anthropicToolUse('t1', 'save_note', { text: 'buy milk' }));
-    llm.enqueue(anthropicText('Not saved.'));
-    say('save a note: buy milk');
-    const notice = await nextSent(0);
-    const [pending] = services.approvals.pending();
-    const id = pending?.id ?? '';
-    expect(notice.text).toBe(
-      // Telegram shows the commands as code (the channel sends the notice's backticks as <code>).
-      `Waiting for your approval: Save a note: "buy milk". Approve or deny here, or on the computer Pavise runs on: <code>pavise approvals approve ${id}</code> or <code>pavise approvals deny ${id}</code>.`,
-    );
-    expect(buttonTexts(notice)).toEqual(['Approve', 'Deny']);
-    bot.tap(notice, { button: 'Deny' });
-    await nextSent(1);
-    bot.tap(notice, { button: 'Approve' });
-    await until(() => bot.answers.length === 2, 'the answer to the spent button');
-    expect(bot.answers.map((answer) => answer.text)).toEqual(['Denied', 'This button is no longer valid; decide on the computer Pavise runs on (`pavise approvals`).']);
-
-    llm.enqueue(anthropicToolUse('t2', 'save_note', { text: 'eggs' }));
+    // Taps come last: the fake numbers a tap's update after the newest one, where the next `say` would also go.
+    llm.enqueue(anthropicToolUse('t1', 'save_note', { text: 'eggs' }));
     llm.enqueue(anthropicText('Saved.'));
     say('save a note: eggs');
-    await nextSent(2);
-    const [second] = services.approvals.pending();
-    expect(services.gate.decide(second?.id ?? '', 'approve', 'cli').ok).toBe(true);
-    await until(() => bot.edits.length === 2, 'the notice updated');
-    expect(bot.edits[1]?.text).toMatch(/\n\nApproved on the computer Pavise runs on\.$/);
-    await nextSent(3);
+    const first = await nextSent(0);
+    const [approved] = services.approvals.pending();
+    const approvedId = approved?.id ?? '';
+    expect(first.text).toBe(
+      // Telegram shows the commands as code (the channel sends the notice's backticks as <code>).
+      `Waiting for your approval: Save a note: "eggs". Approve or deny here, or on the computer Pavise runs on: <code>pavise approvals approve ${approvedId}</code> or <code>pavise approvals deny ${approvedId}</code>.`,
+    );
+    expect(buttonTexts(first)).toEqual(['Approve', 'Deny']);
+    expect(services.gate.decide(approvedId, 'approve', 'cli').ok).toBe(true);
+    await until(() => bot.edits.length === 1, 'the notice updated');
+    expect(bot.edits[0]?.text).toMatch(/\n\nApproved on the computer Pavise runs on\.$/);
+    await nextSent(1);
 
-    llm.enqueue(anthropicToolUse('t3', 'save_note', { text: 'from a forward' }));
+    llm.enqueue(anthropicToolUse('t2', 'save_note', { text: 'from a forward' }));
     llm.enqueue(anthropicText('Denied.'));
     say('Save this', { forward_origin: { type: 'hidden_user', sender_user_name: 'Someone', date: 1 } });
-    const high = await nextSent(4);
+    const high = await nextSent(2);
     const [risky] = services.approvals.pending();
     expect(risky?.risk).toBe('high');
     expect(high.reply_markup).toBeUndefined();
     expect(high.text).toContain(`High risk: decide on the computer Pavise runs on: <code>pavise approvals approve ${risky?.id ?? ''}</code> or <code>pavise approvals deny ${risky?.id ?? ''}</code>.`);
+    services.gate.decide(risky?.id ?? '', 'deny', 'cli');
+    expect((await nextSent(3)).text).toBe('Denied.');
+
+    llm.enqueue(anthropicToolUse('t3', 'save_note', { text: 'buy milk' }));
+    llm.enqueue(anthropicText('Not saved.'));
+    say('save a note: buy milk');
+    const last = await nextSent(4);
+    bot.tap(last, { button: 'Deny' });
+    await nextSent(5);
+    bot.tap(last, { button: 'Approve' });
+    await until(() => bot.answers.length === 2, 'the answer to the spent button');
+    expect(bot.answers.map((answer) => answer.text)).toEqual(['Denied', 'This button is no longer valid; decide on the computer Pavise runs on (`pavise approvals`).']);
     const shown = [...bot.sent.map((message) => message.text), ...bot.edits.map((edit) => edit.text), ...bot.answers.map((answer) => answer.text)];
     for (const text of shown) expect(text).not.toMatch(/Mac|menu bar|Touch ID/);
-    services.gate.decide(risky?.id ?? '', 'deny', 'cli');
-    expect((await nextSent(5)).text).toBe('Denied.');
   });
 });
