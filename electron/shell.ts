@@ -130,6 +130,7 @@ export async function startShell(options: ShellOptions): Promise<Shell | undefin
   if (channels.length > 0) {
     gateway = new Gateway(services, {
       channels,
+      platform,
       log: (line) => {
         log(`gateway: ${line}`);
         backend.changed();

@@ -16,7 +16,7 @@ import { MemoryRecall } from './memory/recall.js';
 import { ACTIVITY_KEY_NAME, ActivityLog } from './permissions/activity-log.js';
 import { type ApprovalOutcome, PermissionGate } from './permissions/gate.js';
 import { Pacer } from './permissions/pacing.js';
-import { setPaused } from './permissions/pause.js';
+import { PauseWatch, setPaused } from './permissions/pause.js';
 import { effectTarget } from './permissions/policy.js';
 import { SecretBroker, secretHandlePattern } from './permissions/secret-broker.js';
 import { metered, priceOf, worstCaseUsd } from './permissions/spend.js';
@@ -292,6 +292,7 @@ async function wire(parts: {
     systemPrompt: () => buildSystemPrompt(paths.soul),
     limits: { maxSteps: config.limits.maxStepsPerTurn, maxTokens: config.limits.maxTokensPerTurn },
     memory: longTermMemory,
+    pause: new PauseWatch(storage.switches),
   });
   const core: Core = {
     paths,

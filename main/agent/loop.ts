@@ -52,6 +52,11 @@ export interface AgentHooks {
   /** Rewrites the context before each model call (pruning, labelling); must not mutate its argument. */
   transformContext?(messages: readonly Message[], signal: AbortSignal): Promise<readonly Message[]> | readonly Message[];
   onEvent?(event: AgentEvent): void;
+  /**
+   * Watches the pause switch while one tool call runs: its signal aborts when the owner pauses Pavise, which stops
+   * the call; the call's result then says so and the turn ends without another model call. `stop` ends the watch.
+   */
+  watchPause?(): { readonly signal: AbortSignal; stop(): void };
 }
 
 export type ModelCallDecision = { readonly action: 'allow' } | { readonly action: 'deny'; readonly code: 'limit' | 'paused'; readonly reason: string };
@@ -59,6 +64,16 @@ export type ModelCallDecision = { readonly action: 'allow' } | { readonly action
 export class MissingKeyError extends Error {
   override readonly name = 'MissingKeyError';
 }
+
+/** The result of a tool call the pause stopped, and the turn's last word. */
+export const STOPPED_BY_PAUSE = 'Stopped: Pavise was paused while this ran, and its result was not used. Run `pavise resume` and ask again.';
+const PAUSED_TURN = 'Pavise was paused while a tool ran; the tool was stopped and nothing more was done. Run `pavise resume` and ask again.';
+const NOT_RUN_PAUSED = 'Not run: Pavise was paused.';
+/**
+ * How long a tool call the pause stopped may take to wind down (its process group killed, its request cancelled)
+ * before the turn stops waiting for it: a tool that ignores its signal must not keep a paused turn running.
+ */
+export const PAUSE_GRACE_MS = 2_000;
 
 /**
  * Tool calls run from one model answer; the rest of that answer's calls are answered "not run". With the step limit
@@ -245,17 +260,36 @@ export async function runTurn(options: TurnOptions): Promise<TurnResult> {
         );
         break;
       }
-      push(await runToolCall(call, options, context, signal, emit));
+      const done = await runToolCall(call, options, context, signal, emit);
+      push(done.message);
+      if (done.paused) {
+        closeDanglingCalls({ ...assistant, content: calls.slice(index + 1) }, push, NOT_RUN_PAUSED);
+        return fail('paused', PAUSED_TURN);
+      }
     }
   }
 }
 
+/** Runs one tool call; `paused` when the pause switch stopped it (its result is then STOPPED_BY_PAUSE). */
 async function runToolCall(
   call: ToolCallBlock,
   options: TurnOptions,
   context: readonly Message[],
   signal: AbortSignal,
   emit: (event: AgentEvent) => void,
+): Promise<{ readonly message: ToolResultMessage; readonly paused: boolean }> {
+  let paused = false;
+  const message = await callTool(call, options, context, signal, emit, () => (paused = true));
+  return { message, paused };
+}
+
+async function callTool(
+  call: ToolCallBlock,
+  options: TurnOptions,
+  context: readonly Message[],
+  signal: AbortSignal,
+  emit: (event: AgentEvent) => void,
+  onPaused: () => void,
 ): Promise<ToolResultMessage> {
   const trigger = options.input.provenance;
   let request: ToolCallRequest | undefined;
@@ -305,11 +339,41 @@ async function runToolCall(
     ownerDirected = decision.ownerDirected === true;
   }
 
+  const pause = options.hooks.watchPause?.();
+  const toolSignal = pause ? AbortSignal.any([signal, pause.signal]) : signal;
+  let output: ToolResult | typeof ABANDONED;
   try {
-    return await result(await options.tools.call(tool, input, { sessionId: options.sessionId, callId: call.id, signal, ...(ownerDirected ? { ownerDirected } : {}) }));
+    const running = options.tools.call(tool, input, { sessionId: options.sessionId, callId: call.id, signal: toolSignal, ...(ownerDirected ? { ownerDirected } : {}) });
+    output = pause ? await settledOrAbandoned(running, pause.signal, PAUSE_GRACE_MS) : await running;
   } catch (error) {
-    return result({ content: `${tool.name} failed: ${error instanceof Error ? error.message : String(error)}`, isError: true });
+    output = { content: `${tool.name} failed: ${error instanceof Error ? error.message : String(error)}`, isError: true };
+  } finally {
+    pause?.stop();
   }
+  // Whatever the call answered once the pause stopped it (an error, partial output, even a result) is not used.
+  if (output === ABANDONED || pause?.signal.aborted) {
+    onPaused();
+    return result({ content: STOPPED_BY_PAUSE, isError: true });
+  }
+  return result(output);
+}
+
+const ABANDONED: unique symbol = Symbol('abandoned');
+
+/** The call's outcome, or ABANDONED when it has not settled `graceMs` after `stop` aborted (it goes on unobserved). */
+function settledOrAbandoned<T>(work: Promise<T>, stop: AbortSignal, graceMs: number): Promise<T | typeof ABANDONED> {
+  return new Promise((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    const onStop = (): void => {
+      timer = setTimeout(() => resolve(ABANDONED), graceMs);
+    };
+    if (stop.aborted) onStop();
+    else stop.addEventListener('abort', onStop, { once: true });
+    void work.then(resolve, reject).finally(() => {
+      clearTimeout(timer);
+      stop.removeEventListener('abort', onStop);
+    });
+  });
 }
 
 function deepFreeze<T>(value: T): T {

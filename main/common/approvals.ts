@@ -1,9 +1,9 @@
 import type { Effect, Risk } from './effects.js';
 
 /**
- * Where an approval may be decided: on the Mac, or (`telegram`) by the owner's own paired Telegram account through
- * the inline buttons under an approval notice, bound to the approval and a single-use nonce, for risk low or medium
- * only. Never by a message's text.
+ * Where an approval may be decided: on the computer Pavise runs on (the app, the CLI), or (`telegram`) by the owner's
+ * own paired Telegram account through the inline buttons under an approval notice, bound to the approval and a
+ * single-use nonce, for risk low or medium only. Never by a message's text.
  */
 export type ApprovalDecider = 'popover' | 'notification' | 'cli' | 'terminal' | 'telegram';
 

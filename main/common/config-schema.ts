@@ -163,7 +163,7 @@ export const MemoryConfigSchema = z.strictObject({
 export const ApprovalsConfigSchema = z.strictObject({
   /**
    * Let the owner's paired Telegram account decide approvals of risk low or medium from the notice in its private
-   * chat (inline Approve / Deny). Off: the notice only says where to decide on the Mac.
+   * chat (inline Approve / Deny). Off: the notice only says where to decide on the computer Pavise runs on.
    */
   remote: z.boolean().default(true),
 });

@@ -2,7 +2,7 @@ import type { Channel } from '../channels/channel.js';
 import type { ApprovalView } from '../common/approvals.js';
 import type { Config } from '../common/config-schema.js';
 import type { ApprovalOutcome } from '../permissions/gate.js';
-import { approvalNotice, type RemoteApprovals } from './remote-approvals.js';
+import { approvalNotice, decidingHere, type RemoteApprovals } from './remote-approvals.js';
 
 /** The chat of the owner's own turn that stopped for an approval. */
 export interface NoticeTarget {
@@ -20,23 +20,26 @@ interface SentNotice {
 /** Notices remembered for updating; the oldest are forgotten past this (their approvals have long expired). */
 const MAX_OPEN_NOTICES = 200;
 
-const ENDINGS: Readonly<Record<ApprovalOutcome, string>> = {
-  approved: 'Approved on the Mac.',
-  denied: 'Denied on the Mac.',
-  expired: 'Expired without an answer (expiry means no).',
-  aborted: 'No longer needed: the turn was stopped.',
-};
+/** What a notice says once its approval ended other than by a tap in the chat (`place`: see decidingHere). */
+function ending(outcome: ApprovalOutcome, place: string): string {
+  return {
+    approved: `Approved ${place}.`,
+    denied: `Denied ${place}.`,
+    expired: 'Expired without an answer (expiry means no).',
+    aborted: 'No longer needed: the turn was stopped.',
+  }[outcome];
+}
 
 /**
  * The owner is never left in silence: a turn from a chat that stops for an approval says at once, in that chat, what
- * is waiting and where to decide (most Macs running Pavise have no screen), with bound buttons where remote decisions
- * are allowed. Once the approval ends anywhere else, the notice says so and loses its buttons, so the chat never
+ * is waiting and where to decide (most computers running Pavise have no screen), with bound buttons where remote
+ * decisions are allowed. Once the approval ends anywhere else, the notice says so and loses its buttons, so the chat never
  * shows a question that no longer stands.
  */
 export class ApprovalNotices {
   /**
    * Notices still showing their question: approval id → the notice once sent (undefined if it was not). Held as a
-   * promise because the owner may decide on the Mac before the notice's send has returned.
+   * promise because the owner may decide locally before the notice's send has returned.
    */
   readonly #open = new Map<string, Promise<SentNotice | undefined>>();
 
@@ -45,6 +48,8 @@ export class ApprovalNotices {
       readonly config: Pick<Config, 'approvals'>;
       readonly remote: Pick<RemoteApprovals, 'buttonsFor'>;
       readonly log: (line: string) => void;
+      /** The platform the gateway runs on: where the notice tells the owner to decide. */
+      readonly platform: NodeJS.Platform;
     },
   ) {}
 
@@ -52,7 +57,7 @@ export class ApprovalNotices {
   notify(approval: ApprovalView, target: NoticeTarget, signal: AbortSignal): void {
     const { channel } = target;
     const remote = channel.id === 'telegram' && !target.isGroup && this.deps.config.approvals.remote && approval.risk !== 'high';
-    const text = approvalNotice(approval, remote);
+    const text = approvalNotice(approval, remote, this.deps.platform);
     const buttons = remote ? this.deps.remote.buttonsFor(approval, text) : [];
     const sent = channel
       .send({ conversationId: target.conversationId, text, idempotencyKey: `approval:${approval.id}`, ...(buttons.length > 0 ? { buttons } : {}) }, signal)
@@ -84,7 +89,7 @@ export class ApprovalNotices {
       .then(async (notice) => {
         if (!notice?.target.channel.replace) return;
         const { channel, conversationId } = notice.target;
-        if (!(await channel.replace?.(conversationId, notice.externalId, `${notice.text}\n\n${ENDINGS[outcome]}`, signal))) {
+        if (!(await channel.replace?.(conversationId, notice.externalId, `${notice.text}\n\n${ending(outcome, decidingHere(this.deps.platform).place)}`, signal))) {
           this.deps.log(`${channel.id}: the approval notice could not be updated`);
         }
       })

@@ -63,6 +63,8 @@ export interface GatewayOptions {
   readonly maxConcurrentConversations?: number;
   /** How many stored messages are queued in memory at most (see MAX_QUEUED_MESSAGES). */
   readonly maxQueuedMessages?: number;
+  /** The platform this runs on (default this process's): approval notices say where the owner can decide here. */
+  readonly platform?: NodeJS.Platform;
 }
 
 const PAIRING_TTL_MS = 60 * 60_000;
@@ -131,8 +133,9 @@ export class Gateway {
     this.#log = options.log ?? (() => undefined);
     this.#maxConcurrent = options.maxConcurrentConversations ?? MAX_CONCURRENT_CONVERSATIONS;
     this.#maxQueued = options.maxQueuedMessages ?? MAX_QUEUED_MESSAGES;
-    this.#remote = new RemoteApprovals({ config: deps.config, channels: deps.channels, approvals: deps.approvals, gate: deps.gate, now: this.#now });
-    this.#notices = new ApprovalNotices({ config: deps.config, remote: this.#remote, log: this.#log });
+    const platform = options.platform ?? process.platform;
+    this.#remote = new RemoteApprovals({ config: deps.config, channels: deps.channels, approvals: deps.approvals, gate: deps.gate, now: this.#now, platform });
+    this.#notices = new ApprovalNotices({ config: deps.config, remote: this.#remote, log: this.#log, platform });
     this.#watchdog = new ChannelWatchdog({ graceMs: options.channelStallGraceMs ?? DEFAULT_STALL_GRACE_MS, now: this.#now });
     if (!Number.isSafeInteger(this.#maxConcurrent) || this.#maxConcurrent < 1) {
       throw new RangeError(`maxConcurrentConversations must be a positive integer, not ${this.#maxConcurrent}.`);
@@ -532,14 +535,22 @@ export class Gateway {
     }
   }
 
-  /** Sends a page of entries in order; false when draining should stop for now (aborted, paused, a retryable failure). */
+  /**
+   * Sends a page of entries in order; false when draining should stop for now (aborted, paused, a retryable failure).
+   * A conversation whose entry did not leave (held, claimed elsewhere) sends no later one in this page (see Outbox.due).
+   */
   async #sendPage(page: readonly OutboxEntry[], signal: AbortSignal): Promise<boolean> {
+    const stopped = new Set<string>();
     for (const entry of page) {
       if (signal.aborted || this.deps.switches.get('paused').on) return false;
       const channel = this.#channels.get(entry.channel);
       if (!channel) continue; // stays pending until that channel runs
-      if (!this.#mayLeave(entry)) continue;
-      if (!this.deps.outbox.claim(entry.id, this.#now())) continue;
+      const conversation = JSON.stringify([entry.channel, entry.conversationId]);
+      if (stopped.has(conversation)) continue;
+      if (!this.#mayLeave(entry) || !this.deps.outbox.claim(entry.id, this.#now())) {
+        stopped.add(conversation);
+        continue;
+      }
       const result = await channel.send({ conversationId: entry.conversationId, text: entry.text, idempotencyKey: entry.idempotencyKey }, signal);
       if (result.ok) {
         this.deps.outbox.markSent(entry.id, this.#now(), result.externalIds);

@@ -18,12 +18,25 @@ export interface RemoteApprovalDeps {
   readonly approvals: Pick<ApprovalStore, 'get' | 'expireStale'>;
   readonly gate: Pick<PermissionGate, 'decide'>;
   readonly now: () => number;
+  /** The platform the gateway runs on: where the owner can decide locally (see decidingHere). */
+  readonly platform: NodeJS.Platform;
 }
 
 /**
- * The one path by which an approval is decided away from the Mac: the owner's own paired Telegram account, in its
- * private chat with the bot, taps a button whose data binds the approval id and a nonce used once, for risk low or
- * medium. Nonces are held in this process only: after a restart the old buttons are refused, never guessed at.
+ * Where the owner decides on the computer the gateway runs on, in the words a chat shows: on a Mac, Pavise in the
+ * menu bar (Touch ID for high risk) or the CLI; elsewhere (a headless Linux box) there is no menu bar, only the CLI.
+ * `place` ends a sentence like "Approved …"; `decide` follows "decide" in a short answer to a tap.
+ */
+export function decidingHere(platform: NodeJS.Platform): { readonly place: string; readonly decide: string; readonly decideHighRisk: string } {
+  if (platform === 'darwin') return { place: 'on the Mac', decide: 'on the Mac', decideHighRisk: 'on the Mac (Touch ID)' };
+  const place = 'on the computer Pavise runs on';
+  return { place, decide: `${place} (\`pavise approvals\`)`, decideHighRisk: `${place} (\`pavise approvals\`)` };
+}
+
+/**
+ * The one path by which an approval is decided away from the computer Pavise runs on: the owner's own paired
+ * Telegram account, in its private chat with the bot, taps a button whose data binds the approval id and a nonce used
+ * once, for risk low or medium. Nonces are held in this process only: after a restart the old buttons are refused, never guessed at.
  */
 export class RemoteApprovals {
   /** approval id → the notice's nonce and text (the text is what the notice becomes after a decision). */
@@ -31,7 +44,7 @@ export class RemoteApprovals {
 
   constructor(private readonly deps: RemoteApprovalDeps) {}
 
-  /** Buttons for a notice, or none when remote decisions are off or the risk is high (decided with Touch ID). */
+  /** Buttons for a notice, or none when remote decisions are off or the risk is high (decided only locally). */
   buttonsFor(approval: ApprovalView, notice: string): MessageButton[] {
     if (!this.deps.config.approvals.remote || approval.risk === 'high') return [];
     const nonce = randomBytes(16);
@@ -46,7 +59,8 @@ export class RemoteApprovals {
 
   /** Checks a tap and, when it passes, decides the approval as `telegram`. A refused tap changes nothing. */
   tap(tap: ButtonTap): TapAnswer {
-    if (!this.deps.config.approvals.remote) return { text: 'Deciding from Telegram is turned off; decide on the Mac.' };
+    const here = decidingHere(this.deps.platform);
+    if (!this.deps.config.approvals.remote) return { text: `Deciding from Telegram is turned off; decide ${here.decide}.` };
     const match = DATA.exec(tap.data);
     if (tap.channel !== 'telegram' || !match) return { text: 'Not a Pavise approval button.' };
     const [, id, nonceText, choice] = match as unknown as [string, string, string, 'a' | 'd'];
@@ -55,7 +69,7 @@ export class RemoteApprovals {
     const issued = this.#issued.get(id);
     const nonce = Buffer.from(nonceText, 'base64url');
     if (!issued || issued.nonce.length !== nonce.length || !timingSafeEqual(issued.nonce, nonce)) {
-      return { text: 'This button is no longer valid; decide on the Mac.' };
+      return { text: `This button is no longer valid; decide ${here.decide}.` };
     }
     this.#issued.delete(id);
     this.deps.approvals.expireStale(this.deps.now());
@@ -64,7 +78,7 @@ export class RemoteApprovals {
       const state = approval?.status === 'expired' ? 'expired' : 'already decided';
       return { text: `This approval is ${state}.`, replaceWith: `${issued.notice}\n\n${state === 'expired' ? 'Expired' : 'Already decided'}.` };
     }
-    if (approval.risk === 'high') return { text: 'High risk: decide on the Mac (Touch ID).' };
+    if (approval.risk === 'high') return { text: `High risk: decide ${here.decideHighRisk}.` };
     const decision = choice === 'a' ? 'approve' : 'deny';
     const result = this.deps.gate.decide(id, decision, 'telegram');
     if (!result.ok) return { text: `Not decided: ${result.message}` };
@@ -73,13 +87,24 @@ export class RemoteApprovals {
   }
 }
 
-/** The one-line notice: what is waiting, and where to decide. */
-export function approvalNotice(approval: ApprovalView, remote: boolean): string {
-  const where =
-    approval.risk === 'high'
-      ? 'High risk: decide on the Mac (Pavise in the menu bar, Touch ID).'
-      : remote
-        ? 'Approve or deny here, or on the Mac (Pavise in the menu bar).'
-        : 'Decide on the Mac (Pavise in the menu bar, or `pavise approvals`).';
+/**
+ * The one-line notice: what is waiting, and where to decide: here in the chat when `remote` (buttons), and on the
+ * computer the gateway runs on (`platform`): the menu bar on a Mac, the approval's own `pavise approvals` commands
+ * elsewhere.
+ */
+export function approvalNotice(approval: ApprovalView, remote: boolean, platform: NodeJS.Platform): string {
+  let where: string;
+  if (platform === 'darwin') {
+    where =
+      approval.risk === 'high'
+        ? 'High risk: decide on the Mac (Pavise in the menu bar, Touch ID).'
+        : remote
+          ? 'Approve or deny here, or on the Mac (Pavise in the menu bar).'
+          : 'Decide on the Mac (Pavise in the menu bar, or `pavise approvals`).';
+  } else {
+    const commands = `\`pavise approvals approve ${approval.id}\` or \`pavise approvals deny ${approval.id}\``;
+    const place = decidingHere(platform).place;
+    where = approval.risk === 'high' ? `High risk: decide ${place}: ${commands}.` : remote ? `Approve or deny here, or ${place}: ${commands}.` : `Decide ${place}: ${commands}.`;
+  }
   return `Waiting for your approval: ${approval.title}. ${where}`;
 }

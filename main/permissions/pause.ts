@@ -14,3 +14,68 @@ export function setPaused(deps: { readonly switches: Switches; readonly activity
   deps.activity.append({ kind: paused ? 'pause' : 'resume', summary: paused ? 'Paused all effects' : 'Resumed', actor });
   return true;
 }
+
+/** How often a running tool call re-reads the pause switch, which another process (`pavise pause`) may have set. */
+export const PAUSE_POLL_MS = 1_000;
+
+/** What a tool call stopped by a pause is told (the agent loop reports it as the call's result). */
+export class PausedError extends Error {
+  override readonly name = 'PausedError';
+  constructor() {
+    super('Pavise was paused');
+  }
+}
+
+/**
+ * Stops running tool calls when Pavise is paused. A pause in this process (the menu bar, settings) aborts them at
+ * once; one written by another process (`pavise pause` sets the switch in the shared database) is read every
+ * PAUSE_POLL_MS while a call runs. One timer serves every running call, and none runs while no call does.
+ */
+export class PauseWatch {
+  readonly #running = new Set<AbortController>();
+  #timer: NodeJS.Timeout | undefined;
+  #stopListening: (() => void) | undefined;
+
+  constructor(
+    private readonly switches: Pick<Switches, 'get' | 'events'>,
+    private readonly pollMs = PAUSE_POLL_MS,
+  ) {}
+
+  /** A signal that aborts (with a PausedError) when Pavise is paused, until `stop`; already aborted while paused. */
+  watch(): { readonly signal: AbortSignal; stop(): void } {
+    const controller = new AbortController();
+    if (this.switches.get('paused').on) {
+      controller.abort(new PausedError());
+      return { signal: controller.signal, stop: () => undefined };
+    }
+    this.#running.add(controller);
+    if (!this.#timer) {
+      this.#timer = setInterval(() => this.#check(), this.pollMs);
+      this.#timer.unref();
+      this.#stopListening = this.switches.events.on('set', (name, on) => {
+        if (name === 'paused' && on) this.#abortAll();
+      });
+    }
+    return { signal: controller.signal, stop: () => this.#release(controller) };
+  }
+
+  #check(): void {
+    if (this.switches.get('paused').on) this.#abortAll();
+  }
+
+  #abortAll(): void {
+    for (const controller of [...this.#running]) {
+      controller.abort(new PausedError());
+      this.#release(controller);
+    }
+  }
+
+  #release(controller: AbortController): void {
+    this.#running.delete(controller);
+    if (this.#running.size > 0 || !this.#timer) return;
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.#stopListening?.();
+    this.#stopListening = undefined;
+  }
+}

@@ -6,6 +6,7 @@ import type { Provider } from '../llm/provider.js';
 import type { PreparedContext } from '../memory/context.js';
 import type { Memory } from '../memory/memory.js';
 import type { PermissionGate } from '../permissions/gate.js';
+import type { PauseWatch } from '../permissions/pause.js';
 import type { SecretBroker } from '../permissions/secret-broker.js';
 import type { SessionStore } from '../storage/session-store.js';
 import type { ToolRegistry } from '../tools/registry.js';
@@ -29,6 +30,8 @@ export interface TurnRunnerDeps {
    * turn sends the whole stored history.
    */
   readonly memory?: Pick<Memory, 'prepare'>;
+  /** Stops a running tool call when Pavise is paused (here or by another process); without it a call runs to its end. */
+  readonly pause?: Pick<PauseWatch, 'watch'>;
 }
 
 export interface TurnRequest {
@@ -71,6 +74,7 @@ export class TurnRunner {
       // Memory is an aid: if it cannot be read, the turn goes on with the stored history, as before memory existed.
       prepared = undefined;
     }
+    const pause = deps.pause;
     const hooks: AgentHooks = {
       getApiKey: (provider) => deps.apiKey(provider),
       beforeToolCall: (call) => deps.gate.check(call),
@@ -78,6 +82,7 @@ export class TurnRunner {
       beforeModelCall: (modelRequest) => deps.gate.beforeModelCall(modelRequest),
       afterModelCall: (modelRequest) => deps.gate.afterModelCall(modelRequest),
       transformContext: (messages) => deps.gate.transformContext(prepared ? prepared.fit(messages) : messages),
+      ...(pause ? { watchPause: () => pause.watch() } : {}),
       onEvent: (event) => {
         // What is stored is scrubbed too: a secret the model decoded must not live on in the history. A reply written
         // after the preamble showed someone else's memory is stored with that label: the preamble is not stored, and

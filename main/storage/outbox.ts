@@ -27,6 +27,12 @@ export const MAX_SEND_ATTEMPTS = 8;
 export const RETRY_BASE_MS = 5_000;
 export const RETRY_MAX_MS = 5 * 60_000;
 
+/**
+ * When a pending entry that failed retryably may be tried again (SQL over its own row; `@base` and `@max` are bound to
+ * RETRY_BASE_MS and RETRY_MAX_MS). A constant fragment: nothing is spliced into it.
+ */
+const RETRY_AT = 'updated_at + MIN(@max, @base * (1 << MIN(attempts - 1, 20)))';
+
 /** Statuses after which an entry is never attempted again by itself. */
 const FINAL: ReadonlySet<OutboxStatus> = new Set(['sent', 'failed', 'held']);
 
@@ -95,15 +101,24 @@ export class Outbox {
 
   /**
    * Pending entries whose turn has come, in id order: new ones at once, one that failed retryably only after
-   * RETRY_BASE_MS doubled for each attempt so far (at most RETRY_MAX_MS).
+   * RETRY_BASE_MS doubled for each attempt so far (at most RETRY_MAX_MS). Within one conversation (channel and
+   * conversation id) order holds: an entry is not due while an earlier one of that conversation waits for its retry,
+   * is held (pacing, the breaker) or is being sent; once that one is sent or given up, the later ones are due again.
+   * Other conversations are not held up.
    */
   due(afterId: number, limit: number, now = Date.now()): OutboxEntry[] {
     return (
       this.#sql(
-        `SELECT * FROM outbox WHERE status = 'pending' AND id > ?
-           AND (attempts = 0 OR updated_at + MIN(?, ? * (1 << MIN(attempts - 1, 20))) <= ?)
-         ORDER BY id LIMIT ?`,
-      ).all(afterId, RETRY_MAX_MS, RETRY_BASE_MS, now, limit) as Row[]
+        `WITH waiting AS (
+           SELECT channel, conversation_id, MIN(id) AS first FROM outbox
+            WHERE status IN ('sending', 'held') OR (status = 'pending' AND attempts > 0 AND ${RETRY_AT} > @now)
+            GROUP BY channel, conversation_id)
+         SELECT outbox.* FROM outbox LEFT JOIN waiting ON waiting.channel = outbox.channel AND waiting.conversation_id = outbox.conversation_id
+          WHERE outbox.status = 'pending' AND outbox.id > @afterId
+            AND (outbox.attempts = 0 OR ${RETRY_AT} <= @now)
+            AND (waiting.first IS NULL OR outbox.id < waiting.first)
+          ORDER BY outbox.id LIMIT @limit`,
+      ).all({ afterId, limit, now, base: RETRY_BASE_MS, max: RETRY_MAX_MS }) as Row[]
     ).map(fromRow);
   }
 

@@ -1,4 +1,5 @@
 import type { Database } from 'better-sqlite3';
+import { Emitter } from '../common/emitter.js';
 import { preparedOnce, type Prepare } from './statements.js';
 
 export type SwitchName = 'paused' | 'outbound_tripped';
@@ -8,6 +9,8 @@ export type SwitchName = 'paused' | 'outbound_tripped';
  * gateway running in another.
  */
 export class Switches {
+  /** A switch was set in this process (another process's change is seen only by reading it again). */
+  readonly events = new Emitter<{ readonly set: [name: SwitchName, on: boolean] }>();
   readonly #sql: Prepare;
 
   constructor(private readonly db: Database) {
@@ -24,5 +27,6 @@ export class Switches {
   set(name: SwitchName, on: boolean, reason?: string, now = Date.now()): void {
     this.#sql('INSERT INTO state (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at')
       .run(name, JSON.stringify(reason ? { on, reason } : { on }), now);
+    this.events.emit('set', name, on);
   }
 }

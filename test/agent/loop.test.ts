@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { runTurn, MissingKeyError, type AgentHooks, type TurnOptions } from '../../main/agent/loop.js';
+import { runTurn, MissingKeyError, PAUSE_GRACE_MS, STOPPED_BY_PAUSE, type AgentHooks, type TurnOptions } from '../../main/agent/loop.js';
 import type { AgentEvent } from '../../main/agent/events.js';
 import { OWNER, type Message, type ToolResultMessage } from '../../main/common/messages.js';
 import { defineTool } from '../../main/tools/tool.js';
@@ -42,7 +42,36 @@ const slow = defineTool({
     new Promise<string>((resolve) => signal.addEventListener('abort', () => resolve('interrupted'), { once: true })),
 });
 
+/** Ignores its signal: finishes when it pleases, with a result that must not be used once the turn was paused. */
+const stubborn = defineTool({
+  name: 'stubborn',
+  description: 'Finishes in its own time.',
+  input: z.object({}),
+  effects: [],
+  summary: 'wait',
+  output: { kind: 'trigger' },
+  execute: () => new Promise<string>((resolve) => setTimeout(() => resolve('finished anyway'), PAUSE_GRACE_MS + 3_000).unref()),
+});
+
 const tools = await registryOf(add, explode, slow);
+const withStubborn = await registryOf(add, explode, slow, stubborn);
+
+/** A pause switch for the loop's watchPause hook: `pause()` aborts the call being watched. */
+function pauseSwitch() {
+  let controller = new AbortController();
+  const watched: string[] = [];
+  return {
+    watched,
+    pause: () => controller.abort(),
+    hooks: {
+      watchPause: () => {
+        controller = new AbortController();
+        watched.push('start');
+        return { signal: controller.signal, stop: () => watched.push('stop') };
+      },
+    } satisfies Partial<AgentHooks>,
+  };
+}
 
 function options(provider: ScriptedProvider, overrides: Partial<TurnOptions> = {}, hooks: Partial<AgentHooks> = {}) {
   const events: AgentEvent[] = [];
@@ -185,6 +214,46 @@ describe('runTurn', () => {
     const results = toolResults(result.messages);
     expect(results.map((message) => message.toolCallId)).toEqual(['s1', 's2']);
     expect(results[1]).toMatchObject({ isError: true, content: 'The turn was stopped before this tool ran.' });
+  });
+
+  it('a pause stops the running tool: its result says so, later calls are not run, and the model is not called again', async () => {
+    executed.length = 0;
+    const paused = pauseSwitch();
+    const provider = new ScriptedProvider([
+      () => {
+        setTimeout(() => paused.pause(), 20);
+        return { content: [call('p1', 'slow', {}), call('p2', 'add', { a: 1, b: 1 })] };
+      },
+      () => ({ content: [text('must not be asked')] }),
+    ]);
+    const result = await runTurn(options(provider, {}, paused.hooks).turn);
+    const results = toolResults(result.messages);
+    // Without the pause the slow tool's own answer ("interrupted") would have reached the model.
+    expect(results.map((message) => [message.toolCallId, message.content, message.isError])).toEqual([
+      ['p1', STOPPED_BY_PAUSE, true],
+      ['p2', 'Not run: Pavise was paused.', true],
+    ]);
+    expect(executed).toEqual([]);
+    expect(provider.requests).toHaveLength(1);
+    expect(result.error?.code).toBe('paused');
+    expect(result.messages.at(-1)).toMatchObject({ role: 'assistant', error: { code: 'paused' } });
+    expect(paused.watched).toEqual(['start', 'stop']);
+  });
+
+  it('once paused, a tool that ignores its signal is waited for only a short grace, and its late result is not used', async () => {
+    const paused = pauseSwitch();
+    const provider = new ScriptedProvider([
+      () => {
+        setTimeout(() => paused.pause(), 20);
+        return { content: [call('p1', 'stubborn', {})] };
+      },
+      () => ({ content: [text('must not be asked')] }),
+    ]);
+    const started = Date.now();
+    const result = await runTurn(options(provider, { tools: withStubborn }, paused.hooks).turn);
+    expect(Date.now() - started).toBeLessThan(PAUSE_GRACE_MS + 2_000);
+    expect(toolResults(result.messages)).toMatchObject([{ toolCallId: 'p1', content: STOPPED_BY_PAUSE, isError: true }]);
+    expect(provider.requests).toHaveLength(1);
   });
 
   it('passes the context through transformContext without letting it mutate the stored history', async () => {

@@ -84,7 +84,8 @@ async function start(config: (home: string) => Record<string, unknown>, secrets:
   const services = await compose({ env: { ...made.env, ANTHROPIC_API_KEY: FAKE_ANTHROPIC_KEY }, secrets: store, approvalPollMs: 20, webTransport: web.transport });
   const telegram = new TelegramChannel({ token: async () => TEST_BOT_TOKEN, apiRoot: bot.apiRoot, assistantNames: ['pavise'], pollTimeoutSeconds: 1, retry: { baseDelayMs: 20, maxDelayMs: 500 } });
   const controller = new AbortController();
-  const done = new Gateway(services, { channels: [telegram], sweepMs: 50 }).run(controller.signal);
+  // The high-risk flow decided "on the Mac": the notices are a Mac's.
+  const done = new Gateway(services, { channels: [telegram], sweepMs: 50, platform: 'darwin' }).run(controller.signal);
   stops.push(async () => {
     controller.abort();
     await done;

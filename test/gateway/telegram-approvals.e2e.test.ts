@@ -31,7 +31,8 @@ interface Running {
   nextSent(count: number): Promise<SentMessage>;
 }
 
-async function start(config: Record<string, unknown> = {}): Promise<Running> {
+/** `platform`: where the gateway runs (the notices name where to decide there); a Mac unless a test says otherwise. */
+async function start(config: Record<string, unknown> = {}, platform: NodeJS.Platform = 'darwin'): Promise<Running> {
   const bot = await startFakeBotApi();
   const llm = await startFakeAnthropic();
   const home = tempHome({
@@ -43,7 +44,7 @@ async function start(config: Record<string, unknown> = {}): Promise<Running> {
   const services = await compose({ env: { ...home.env, ANTHROPIC_API_KEY: FAKE_ANTHROPIC_KEY }, secrets: new MemorySecretStore(), approvalPollMs: 20 });
   const telegram = new TelegramChannel({ token: async () => TEST_BOT_TOKEN, apiRoot: bot.apiRoot, assistantNames: ['pavise'], pollTimeoutSeconds: 1, retry: { baseDelayMs: 20, maxDelayMs: 500 } });
   const controller = new AbortController();
-  const done = new Gateway(services, { channels: [telegram], sweepMs: 50 }).run(controller.signal);
+  const done = new Gateway(services, { channels: [telegram], sweepMs: 50, platform }).run(controller.signal);
   stops.push(async () => {
     controller.abort();
     await done;
@@ -207,5 +208,48 @@ describe('approval notices on Telegram', () => {
     const [pending] = services.approvals.pending();
     expect(pending?.status).toBe('pending');
     services.gate.decide(pending?.id ?? '', 'deny', 'popover');
+  });
+
+  it('off a Mac (a headless Linux gateway), the notices, the answers to taps and the endings name `pavise approvals`, never the menu bar or Touch ID', async () => {
+    const { bot, llm, services, say, nextSent } = await start({}, 'linux');
+    // Taps come last: the fake numbers a tap's update after the newest one, where the next `say` would also go.
+    llm.enqueue(anthropicToolUse('t1', 'save_note', { text: 'eggs' }));
+    llm.enqueue(anthropicText('Saved.'));
+    say('save a note: eggs');
+    const first = await nextSent(0);
+    const [approved] = services.approvals.pending();
+    const approvedId = approved?.id ?? '';
+    expect(first.text).toBe(
+      // Telegram shows the commands as code (the channel sends the notice's backticks as <code>).
+      `Waiting for your approval: Save a note: "eggs". Approve or deny here, or on the computer Pavise runs on: <code>pavise approvals approve ${approvedId}</code> or <code>pavise approvals deny ${approvedId}</code>.`,
+    );
+    expect(buttonTexts(first)).toEqual(['Approve', 'Deny']);
+    expect(services.gate.decide(approvedId, 'approve', 'cli').ok).toBe(true);
+    await until(() => bot.edits.length === 1, 'the notice updated');
+    expect(bot.edits[0]?.text).toMatch(/\n\nApproved on the computer Pavise runs on\.$/);
+    await nextSent(1);
+
+    llm.enqueue(anthropicToolUse('t2', 'save_note', { text: 'from a forward' }));
+    llm.enqueue(anthropicText('Denied.'));
+    say('Save this', { forward_origin: { type: 'hidden_user', sender_user_name: 'Someone', date: 1 } });
+    const high = await nextSent(2);
+    const [risky] = services.approvals.pending();
+    expect(risky?.risk).toBe('high');
+    expect(high.reply_markup).toBeUndefined();
+    expect(high.text).toContain(`High risk: decide on the computer Pavise runs on: <code>pavise approvals approve ${risky?.id ?? ''}</code> or <code>pavise approvals deny ${risky?.id ?? ''}</code>.`);
+    services.gate.decide(risky?.id ?? '', 'deny', 'cli');
+    expect((await nextSent(3)).text).toBe('Denied.');
+
+    llm.enqueue(anthropicToolUse('t3', 'save_note', { text: 'buy milk' }));
+    llm.enqueue(anthropicText('Not saved.'));
+    say('save a note: buy milk');
+    const last = await nextSent(4);
+    bot.tap(last, { button: 'Deny' });
+    await nextSent(5);
+    bot.tap(last, { button: 'Approve' });
+    await until(() => bot.answers.length === 2, 'the answer to the spent button');
+    expect(bot.answers.map((answer) => answer.text)).toEqual(['Denied', 'This button is no longer valid; decide on the computer Pavise runs on (`pavise approvals`).']);
+    const shown = [...bot.sent.map((message) => message.text), ...bot.edits.map((edit) => edit.text), ...bot.answers.map((answer) => answer.text)];
+    for (const text of shown) expect(text).not.toMatch(/Mac|menu bar|Touch ID/);
   });
 });

@@ -12,6 +12,10 @@ export class FakeChannel implements Channel {
   #ready: (() => void) | undefined;
   readonly ready = new Promise<void>((resolve) => (this.#ready = resolve));
   failNextSend: SendResult | undefined;
+  /** Fails every send it answers for (a chat Messages cannot reach); undefined lets the send through. */
+  failWhen: ((message: OutboundMessage) => SendResult | undefined) | undefined;
+  /** Every send asked of the channel, failed ones too, in order. */
+  readonly tried: OutboundMessage[] = [];
 
   constructor(readonly id: ChannelId = 'imessage') {}
 
@@ -43,6 +47,9 @@ export class FakeChannel implements Channel {
   }
 
   async send(message: OutboundMessage): Promise<SendResult> {
+    this.tried.push(message);
+    const refused = this.failWhen?.(message);
+    if (refused) return refused;
     if (this.failNextSend) {
       const result = this.failNextSend;
       this.failNextSend = undefined;
