@@ -128,6 +128,17 @@ export function decide(input: PolicyInput): PolicyVerdict {
         'that data away in its address. Refused — name the site yourself to allow it.',
     );
   }
+  // A device told to play or show an address (media_player.play_media, an image, a feed) has Home Assistant, on the
+  // owner's network, request it: the same rule, for every host in the service data.
+  const dataHosts = origins.filter((origin) => origin.path.startsWith(`effect${input.effectIndex}.dataHost[`));
+  const unnamedHost = dataHosts.find((origin) => origin.origin.kind !== 'owner');
+  if (unnamedHost && (provenance.readPrivateData || input.carriesSecret)) {
+    return deny(
+      `This has ${effect.kind === 'control_device' ? effect.entity : 'a device'} fetch an address on ${unnamedHost.value}, after this request read ` +
+        `${input.carriesSecret ? 'a secret' : 'your private data'}; ${unnamedHost.value} is not a host you named, and the address could carry that data ` +
+        'away. Refused — name the site yourself to allow it.',
+    );
+  }
   // A command with network access can reach any server (the box shares the host's network: it cannot be held to one
   // host) and can read every granted folder, so the host sees neither where it connects nor what it sends. It is the
   // web rule with the host unseen: once the conversation has read private data or untrusted text, such a command is
@@ -170,8 +181,10 @@ export function decide(input: PolicyInput): PolicyVerdict {
     return ask('high', `"${first.value}" came from ${describeOrigin(first.origin)} — not from you.${also}`);
   }
 
-  if (effect.kind === 'control_device' && isHighRiskDevice(effect.entity)) {
-    return ask('high', `${effect.entity} is a lock, alarm, camera, door or garage: Pavise always asks before controlling it.`, false);
+  const dataEntities = origins.filter((origin) => origin.path.startsWith(`effect${input.effectIndex}.dataEntity[`)).map((origin) => origin.value);
+  const highRisk = effect.kind === 'control_device' ? [effect.entity, ...dataEntities].find(isHighRiskDevice) : undefined;
+  if (highRisk !== undefined) {
+    return ask('high', `${highRisk} is a lock, alarm, camera, door or garage: Pavise always asks before controlling it.`, false);
   }
 
   if (effect.kind === 'execute' && effect.network === true) {
@@ -211,7 +224,11 @@ export function decide(input: PolicyInput): PolicyVerdict {
       break;
     case 'control_device':
       // Lights and media the owner's own request reached run; any other device asks (never granted for a time).
-      if (effect.kind === 'control_device' && effect.entity.startsWith('shortcut.')) {
+      if (unnamedHost) {
+        verdict = ask('medium', `${effect.kind === 'control_device' ? effect.entity : 'The device'} would fetch an address on ${unnamedHost.value}, a host you did not name.`, false);
+      } else if (dataEntities.length > 0) {
+        verdict = ask('low', `The service data also names ${dataEntities.join(', ')}.`, false);
+      } else if (effect.kind === 'control_device' && effect.entity.startsWith('shortcut.')) {
         verdict = ask('low', `Running the shortcut "${effect.entity.slice(9)}" asks each time unless you allow it for a while.`);
       } else if (effect.kind === 'control_device' && isEverydayDevice(effect.entity)) {
         verdict = target?.origin.kind === 'owner' ? allow('low', 'You asked for this yourself.') : ask('low', `Pavise chose ${effect.entity}; you did not name it.`);

@@ -55,8 +55,12 @@ function effectContent(effect: Effect): ContentPiece[] {
       return [{ kind: 'text', label: 'Calendar change, exactly', text: show(effect.what) }];
     case 'read_private':
       return [{ kind: 'text', label: 'What it would read', text: show(effect.what) }];
-    case 'control_device':
-      return [{ kind: 'fields', label: 'Device', fields: [['Device', show(effect.entity)], ['Action', show(effect.action)]] }];
+    case 'control_device': {
+      // The service data whole: the address a device would fetch, the message it would send, another device it names.
+      const fields: [string, string][] = [['Device', show(effect.entity)], ['Action', show(effect.action)]];
+      if (effect.data !== undefined) fields.push(['Service data', show(effect.data)]);
+      return [{ kind: 'fields', label: 'Device', fields }];
+    }
   }
 }
 
