@@ -1,6 +1,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ButtonTap, MessageButton, TapAnswer } from '../channels/channel.js';
 import type { ApprovalView } from '../common/approvals.js';
+import { revealInvisible } from '../common/visible-text.js';
 import type { Config } from '../common/config-schema.js';
 import { roleOf } from '../identity/roles.js';
 import type { PermissionGate } from '../permissions/gate.js';
@@ -73,7 +74,26 @@ export class RemoteApprovals {
   }
 }
 
-/** The one-line notice: what is waiting, and where to decide. */
+/** The longest file content a notice shows; a longer one is decided on the Mac, where the card shows it whole. */
+export const NOTICE_CONTENT_LIMIT = 2000;
+
+/**
+ * What the approval would write that its title does not say: write_file's title names the file, not its content. The
+ * owner approves from a notice only what the notice shows whole.
+ */
+function untitledContent(approval: Pick<ApprovalView, 'tool' | 'input'>): string | undefined {
+  if (approval.tool !== 'write_file') return undefined;
+  const content = (approval.input as { content?: unknown } | null)?.content;
+  return typeof content === 'string' ? content : undefined;
+}
+
+/** Whether the notice can show the whole action, so that it may be decided from it. */
+export function shownWholeInNotice(approval: Pick<ApprovalView, 'tool' | 'input'>): boolean {
+  const content = untitledContent(approval);
+  return content === undefined || content.length <= NOTICE_CONTENT_LIMIT;
+}
+
+/** The notice: what is waiting (with content its title leaves out), and where to decide. */
 export function approvalNotice(approval: ApprovalView, remote: boolean): string {
   const where =
     approval.risk === 'high'
@@ -81,5 +101,12 @@ export function approvalNotice(approval: ApprovalView, remote: boolean): string 
       : remote
         ? 'Approve or deny here, or on the Mac (Pavise in the menu bar).'
         : 'Decide on the Mac (Pavise in the menu bar, or `pavise approvals`).';
-  return `Waiting for your approval: ${approval.title}. ${where}`;
+  const content = untitledContent(approval);
+  const shown =
+    content === undefined
+      ? ''
+      : content.length <= NOTICE_CONTENT_LIMIT
+        ? `\n\nContent, exactly:\n${revealInvisible(content)}\n\n`
+        : ` (${content.length} characters of content, too long to show here) `;
+  return `Waiting for your approval: ${approval.title}.${shown === '' ? ' ' : shown}${where}`;
 }
