@@ -1,4 +1,5 @@
 import { RISK_ORDER, isEverydayDevice, isHighRiskDevice, maxRisk, type Effect, type EffectKind, type Risk } from '../common/effects.js';
+import { mixedScripts } from '../common/visible-text.js';
 import type { ArgumentOrigin, CallProvenance, ValueOrigin } from './provenance.js';
 
 export type Decision = 'allow' | 'ask' | 'deny';
@@ -203,7 +204,15 @@ export function decide(input: PolicyInput): PolicyVerdict {
   let verdict: PolicyVerdict;
   switch (kind) {
     case 'send_message': {
-      if (!input.knownRecipient) {
+      const mixed = mixedScripts(effect.recipient);
+      if (!input.knownRecipient && mixed.length > 0) {
+        // Decided on the Mac only: on a card it reads as the address it imitates.
+        verdict = ask(
+          'high',
+          `${effect.recipient} is a new recipient whose address mixes ${mixed.join(' and ')} letters: it may only look like someone you know.`,
+          false,
+        );
+      } else if (!input.knownRecipient) {
         verdict = ask('medium', `${effect.recipient} is a new recipient: Pavise has never written to them.`, false);
       } else if (namedByOwnerNow) {
         verdict = allow('low', `You asked for this message to ${effect.recipient} yourself.`);

@@ -95,3 +95,30 @@ describe('a file write asked about shows what would be written', () => {
     }
   });
 });
+
+describe('a look-alike address is not just a new recipient', () => {
+  it('an iMessage to alice.smith@icloud.com spelled with a Cyrillic "а" asks at high risk (the Mac only), saying the scripts are mixed; denied, nothing is queued', async () => {
+    const { home, close } = await openFileHome(newCanary());
+    const lookalike = 'alice.smith@icloud.com'.replace('a', '\u0430');
+    try {
+      harness.use(benignModel([{ calls: [{ name: 'send_message', input: { channel: 'imessage', to: lookalike, text: 'The report is ready.' } }] }, { text: 'Done.' }]));
+      await ask(home.services, home.services.sessions.create('local').id, `Text ${lookalike}: The report is ready.`);
+      expect(home.shown.map((card) => [card.risk, card.grantable])).toEqual([['high', false]]);
+      expect(home.shown[0]?.reason).toContain('mixes Latin and Cyrillic letters');
+      expect(home.services.outbox.list(100)).toEqual([]);
+    } finally {
+      close();
+    }
+  });
+
+  it('the same address in plain Latin letters is an ordinary new recipient (the control)', async () => {
+    const { home, close } = await openFileHome(newCanary());
+    try {
+      harness.use(benignModel([{ calls: [{ name: 'send_message', input: { channel: 'imessage', to: 'alice.smith@icloud.com', text: 'The report is ready.' } }] }, { text: 'Done.' }]));
+      await ask(home.services, home.services.sessions.create('local').id, 'Text alice.smith@icloud.com: The report is ready.');
+      expect(home.shown.map((card) => card.risk)).toEqual(['medium']);
+    } finally {
+      close();
+    }
+  });
+});
