@@ -109,7 +109,8 @@ export function deviceDataTargets(effect: Extract<Effect, { kind: 'control_devic
   for (const value of values) {
     if (typeof value !== 'string') continue;
     const trimmed = value.trim();
-    for (const match of trimmed.matchAll(/[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi)) urls.add(match[0]);
+    // Any scheme with an authority but media-source://, which names a file Home Assistant already has.
+    for (const match of trimmed.matchAll(/[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi)) if (!/^media-source:/i.test(match[0])) urls.add(match[0]);
     if (ENTITY_ID.test(trimmed.toLowerCase()) && trimmed.toLowerCase() !== effect.entity.toLowerCase()) entities.add(trimmed.toLowerCase());
   }
   return { urls: [...urls], entities: [...entities] };

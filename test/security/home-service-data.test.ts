@@ -126,6 +126,19 @@ describe('service data is part of the action the gate decides and the owner sees
     }
   });
 
+  it('a file Home Assistant already has (media-source://) plays after a private read without asking: it is not an address on the web', async () => {
+    const home = await openHomeWithAssistant('deny');
+    const before = fake.calls.length;
+    const data = { media_content_id: 'media-source://media_source/local/lullaby.mp3', media_content_type: 'music' };
+    try {
+      await run(home, [call('lookup_contact', { name: 'Alice' }), call('call_service', { ...PLAY, data })], 'Look up Alice, then play the lullaby on media_player.speaker');
+      expect(home.shown).toEqual([]);
+      expect(fake.calls.slice(before)).toEqual([{ domain: 'media_player', service: 'play_media', data: { ...data, entity_id: 'media_player.speaker' } }]);
+    } finally {
+      home.close();
+    }
+  });
+
   it('a message to a notify device shows on the card, whole', async () => {
     const home = await openHomeWithAssistant('deny');
     const before = fake.calls.length;
