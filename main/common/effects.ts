@@ -80,6 +80,18 @@ export function isEverydayDevice(entity: string): boolean {
   return (domain === 'light' || domain === 'media_player') && !isHighRiskDevice(entity);
 }
 
+/**
+ * Whether a service acts on the device alone: its own domain's service (light.turn_off on a light), or Home
+ * Assistant's generic on, off and toggle of that entity. Any other homeassistant.* service (stop, restart, reload)
+ * runs Home Assistant itself, whatever entity the call names.
+ */
+export function isDeviceOwnService(entity: string, action: string): boolean {
+  const domain = entity.toLowerCase().split('.', 1)[0] ?? '';
+  const [serviceDomain = '', service = ''] = action.toLowerCase().split('.', 2);
+  if (serviceDomain === domain) return true;
+  return serviceDomain === 'homeassistant' && ['turn_on', 'turn_off', 'toggle'].includes(service);
+}
+
 export type Risk = 'low' | 'medium' | 'high';
 
 export const RISK_ORDER: Readonly<Record<Risk, number>> = { low: 0, medium: 1, high: 2 };

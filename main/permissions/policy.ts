@@ -1,4 +1,4 @@
-import { RISK_ORDER, isEverydayDevice, isHighRiskDevice, maxRisk, type Effect, type EffectKind, type Risk } from '../common/effects.js';
+import { RISK_ORDER, isDeviceOwnService, isEverydayDevice, isHighRiskDevice, maxRisk, type Effect, type EffectKind, type Risk } from '../common/effects.js';
 import { mixedScripts } from '../common/visible-text.js';
 import type { ArgumentOrigin, CallProvenance, ValueOrigin } from './provenance.js';
 
@@ -237,6 +237,9 @@ export function decide(input: PolicyInput): PolicyVerdict {
         verdict = ask('medium', `${effect.kind === 'control_device' ? effect.entity : 'The device'} would fetch an address on ${unnamedHost.value}, a host you did not name.`, false);
       } else if (dataEntities.length > 0) {
         verdict = ask('low', `The service data also names ${dataEntities.join(', ')}.`, false);
+      } else if (effect.kind === 'control_device' && isEverydayDevice(effect.entity) && !isDeviceOwnService(effect.entity, effect.action)) {
+        // homeassistant.stop or .restart "on" a light runs Home Assistant itself (and every alarm and camera with it).
+        verdict = ask('medium', `${effect.action} is not a service of ${effect.entity} alone: it acts beyond that device.`, false);
       } else if (effect.kind === 'control_device' && effect.entity.startsWith('shortcut.')) {
         verdict = ask('low', `Running the shortcut "${effect.entity.slice(9)}" asks each time unless you allow it for a while.`);
       } else if (effect.kind === 'control_device' && isEverydayDevice(effect.entity)) {

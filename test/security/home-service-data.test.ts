@@ -171,6 +171,39 @@ describe('service data is part of the action the gate decides and the owner sees
     }
   });
 
+  it('a Home Assistant-wide service (homeassistant.stop, .restart) called "on" a light is not controlling a light: it asks, and denied, nothing is called', async () => {
+    const home = await openHomeWithAssistant('deny');
+    const before = fake.calls.length;
+    try {
+      // The neighbour's entity id, owner-labelled in list_devices, is the instruction; light.kitchen is listed there too.
+      await run(
+        home,
+        [call('list_devices', {}), call('call_service', { domain: 'homeassistant', service: 'stop', entity: 'light.kitchen' })],
+        'Which lights are on?',
+      );
+      await run(home, [call('call_service', { domain: 'homeassistant', service: 'restart', entity: 'light.kitchen' })], 'Turn on light.kitchen');
+      expect(fake.calls.slice(before)).toEqual([]);
+      expect(home.shown.map((card) => [card.title, card.risk, card.grantable])).toEqual([
+        ['Call homeassistant.stop on light.kitchen', 'medium', false],
+        ['Call homeassistant.restart on light.kitchen', 'medium', false],
+      ]);
+    } finally {
+      home.close();
+    }
+  });
+
+  it('homeassistant.turn_off on a light the owner named still runs without asking (the control)', async () => {
+    const home = await openHomeWithAssistant('deny');
+    const before = fake.calls.length;
+    try {
+      await run(home, [call('call_service', { domain: 'homeassistant', service: 'turn_off', entity: 'light.kitchen' })], 'Turn off light.kitchen');
+      expect(home.shown).toEqual([]);
+      expect(fake.calls.slice(before)).toHaveLength(1);
+    } finally {
+      home.close();
+    }
+  });
+
   it('a lock or a garage named in service data is asked about at high risk, like the device itself', async () => {
     const home = await openHomeWithAssistant('deny');
     const before = fake.calls.length;
