@@ -58,8 +58,11 @@ export type Effect =
   | { readonly kind: 'spend'; readonly amountUsd: number; readonly what: string }
   | { readonly kind: 'modify_calendar'; readonly what: string }
   | { readonly kind: 'delete'; readonly target: string }
-  /** A smart-home device: its entity id ("light.kitchen") and the service called on it ("light.turn_off"). */
-  | { readonly kind: 'control_device'; readonly entity: string; readonly action: string };
+  /**
+   * A smart-home device: its entity id ("light.kitchen"), the service called on it ("light.turn_off") and the service
+   * data as sent (JSON), which can name what the device fetches (a URL to play), says (a notification) or also acts on.
+   */
+  | { readonly kind: 'control_device'; readonly entity: string; readonly action: string; readonly data?: string };
 
 /**
  * Devices whose control is always asked for at high risk and never granted for a time: locks, alarms, cameras,
@@ -77,10 +80,50 @@ export function isEverydayDevice(entity: string): boolean {
   return (domain === 'light' || domain === 'media_player') && !isHighRiskDevice(entity);
 }
 
+/**
+ * Whether a service acts on the device alone: its own domain's service (light.turn_off on a light), or Home
+ * Assistant's generic on, off and toggle of that entity. Any other homeassistant.* service (stop, restart, reload)
+ * runs Home Assistant itself, whatever entity the call names.
+ */
+export function isDeviceOwnService(entity: string, action: string): boolean {
+  const domain = entity.toLowerCase().split('.', 1)[0] ?? '';
+  const [serviceDomain = '', service = ''] = action.toLowerCase().split('.', 2);
+  if (serviceDomain === domain) return true;
+  return serviceDomain === 'homeassistant' && ['turn_on', 'turn_off', 'toggle'].includes(service);
+}
+
 export type Risk = 'low' | 'medium' | 'high';
 
 export const RISK_ORDER: Readonly<Record<Risk, number>> = { low: 0, medium: 1, high: 2 };
 
 export function maxRisk(a: Risk, b: Risk): Risk {
   return RISK_ORDER[a] >= RISK_ORDER[b] ? a : b;
+}
+
+/** An entity id as Home Assistant writes them: `domain.object_id`, lower case, digits and underscores. */
+export const ENTITY_ID = /^[a-z_]+\.[a-z0-9_]+$/;
+
+/**
+ * What a device's service data points at besides the device: the web addresses it would have the device (and Home
+ * Assistant, on the owner's network) fetch, and the other devices it names. Both are targets the gate decides on.
+ */
+export function deviceDataTargets(effect: Extract<Effect, { kind: 'control_device' }>): { readonly urls: readonly string[]; readonly entities: readonly string[] } {
+  if (effect.data === undefined) return { urls: [], entities: [] };
+  let values: unknown[];
+  try {
+    const parsed: unknown = JSON.parse(effect.data);
+    values = parsed !== null && typeof parsed === 'object' ? Object.values(parsed) : [parsed];
+  } catch {
+    values = [effect.data];
+  }
+  const urls = new Set<string>();
+  const entities = new Set<string>();
+  for (const value of values) {
+    if (typeof value !== 'string') continue;
+    const trimmed = value.trim();
+    // Any scheme with an authority but media-source://, which names a file Home Assistant already has.
+    for (const match of trimmed.matchAll(/[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi)) if (!/^media-source:/i.test(match[0])) urls.add(match[0]);
+    if (ENTITY_ID.test(trimmed.toLowerCase()) && trimmed.toLowerCase() !== effect.entity.toLowerCase()) entities.add(trimmed.toLowerCase());
+  }
+  return { urls: [...urls], entities: [...entities] };
 }

@@ -55,3 +55,24 @@ export function hasInvisible(text: string): boolean {
   for (const char of text) if (isHidden(char.codePointAt(0) ?? 0)) return true;
   return false;
 }
+
+const SCRIPTS = [
+  ['Latin', /\p{Script=Latin}/u],
+  ['Cyrillic', /\p{Script=Cyrillic}/u],
+  ['Greek', /\p{Script=Greek}/u],
+  ['Armenian', /\p{Script=Armenian}/u],
+  ['Cherokee', /\p{Script=Cherokee}/u],
+] as const;
+
+/**
+ * The scripts mixed within one part of an address or name ("bob@ex\u0430mple.com": Latin and Cyrillic), or [] when none
+ * is: a look-alike of an address the owner knows reads the same on a card, and only the mix gives it away.
+ */
+export function mixedScripts(text: string): string[] {
+  const found = new Set<string>();
+  for (const part of text.normalize('NFC').split(/[^\p{L}\p{M}]+/u)) {
+    const here = SCRIPTS.filter(([, pattern]) => [...part].some((char) => pattern.test(char))).map(([name]) => name);
+    if (here.length > 1) for (const name of here) found.add(name);
+  }
+  return [...found];
+}

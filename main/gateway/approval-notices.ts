@@ -2,7 +2,7 @@ import type { Channel } from '../channels/channel.js';
 import type { ApprovalView } from '../common/approvals.js';
 import type { Config } from '../common/config-schema.js';
 import type { ApprovalOutcome } from '../permissions/gate.js';
-import { approvalNotice, decidingHere, type RemoteApprovals } from './remote-approvals.js';
+import { approvalNotice, decidingHere, shownWholeInNotice, type RemoteApprovals } from './remote-approvals.js';
 
 /** The chat of the owner's own turn that stopped for an approval. */
 export interface NoticeTarget {
@@ -56,7 +56,7 @@ export class ApprovalNotices {
   /** Sent directly, not through the outbox: it goes only to the chat of the owner's own turn, and must not wait behind held replies. */
   notify(approval: ApprovalView, target: NoticeTarget, signal: AbortSignal): void {
     const { channel } = target;
-    const remote = channel.id === 'telegram' && !target.isGroup && this.deps.config.approvals.remote && approval.risk !== 'high';
+    const remote = channel.id === 'telegram' && !target.isGroup && this.deps.config.approvals.remote && approval.risk !== 'high' && shownWholeInNotice(approval);
     const text = approvalNotice(approval, remote, this.deps.platform);
     const buttons = remote ? this.deps.remote.buttonsFor(approval, text) : [];
     const sent = channel

@@ -1,6 +1,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ButtonTap, MessageButton, TapAnswer } from '../channels/channel.js';
 import type { ApprovalView } from '../common/approvals.js';
+import { revealInvisible } from '../common/visible-text.js';
 import type { Config } from '../common/config-schema.js';
 import { roleOf } from '../identity/roles.js';
 import type { PermissionGate } from '../permissions/gate.js';
@@ -87,10 +88,29 @@ export class RemoteApprovals {
   }
 }
 
+/** The longest file content a notice shows; a longer one is decided on the computer Pavise runs on, where the card shows it whole. */
+export const NOTICE_CONTENT_LIMIT = 2000;
+
 /**
- * The one-line notice: what is waiting, and where to decide: here in the chat when `remote` (buttons), and on the
- * computer the gateway runs on (`platform`): the menu bar on a Mac, the approval's own `pavise approvals` commands
- * elsewhere.
+ * What the approval would write that its title does not say: write_file's title names the file, not its content. The
+ * owner approves from a notice only what the notice shows whole.
+ */
+function untitledContent(approval: Pick<ApprovalView, 'tool' | 'input'>): string | undefined {
+  if (approval.tool !== 'write_file') return undefined;
+  const content = (approval.input as { content?: unknown } | null)?.content;
+  return typeof content === 'string' ? content : undefined;
+}
+
+/** Whether the notice can show the whole action, so that it may be decided from it. */
+export function shownWholeInNotice(approval: Pick<ApprovalView, 'tool' | 'input'>): boolean {
+  const content = untitledContent(approval);
+  return content === undefined || content.length <= NOTICE_CONTENT_LIMIT;
+}
+
+/**
+ * The notice: what is waiting (with content its title leaves out), and where to decide: here in the chat when
+ * `remote` (buttons), and on the computer the gateway runs on (`platform`): the menu bar on a Mac, the approval's own
+ * `pavise approvals` commands elsewhere.
  */
 export function approvalNotice(approval: ApprovalView, remote: boolean, platform: NodeJS.Platform): string {
   let where: string;
@@ -106,5 +126,12 @@ export function approvalNotice(approval: ApprovalView, remote: boolean, platform
     const place = decidingHere(platform).place;
     where = approval.risk === 'high' ? `High risk: decide ${place}: ${commands}.` : remote ? `Approve or deny here, or ${place}: ${commands}.` : `Decide ${place}: ${commands}.`;
   }
-  return `Waiting for your approval: ${approval.title}. ${where}`;
+  const content = untitledContent(approval);
+  const shown =
+    content === undefined
+      ? ''
+      : content.length <= NOTICE_CONTENT_LIMIT
+        ? `\n\nContent, exactly:\n${revealInvisible(content)}\n\n`
+        : ` (${content.length} characters of content, too long to show here) `;
+  return `Waiting for your approval: ${approval.title}.${shown === '' ? ' ' : shown}${where}`;
 }

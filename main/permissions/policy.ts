@@ -1,4 +1,5 @@
-import { RISK_ORDER, isEverydayDevice, isHighRiskDevice, maxRisk, type Effect, type EffectKind, type Risk } from '../common/effects.js';
+import { RISK_ORDER, isDeviceOwnService, isEverydayDevice, isHighRiskDevice, maxRisk, type Effect, type EffectKind, type Risk } from '../common/effects.js';
+import { mixedScripts } from '../common/visible-text.js';
 import type { ArgumentOrigin, CallProvenance, ValueOrigin } from './provenance.js';
 
 export type Decision = 'allow' | 'ask' | 'deny';
@@ -128,6 +129,17 @@ export function decide(input: PolicyInput): PolicyVerdict {
         'that data away in its address. Refused — name the site yourself to allow it.',
     );
   }
+  // A device told to play or show an address (media_player.play_media, an image, a feed) has Home Assistant, on the
+  // owner's network, request it: the same rule, for every host in the service data.
+  const dataHosts = origins.filter((origin) => origin.path.startsWith(`effect${input.effectIndex}.dataHost[`));
+  const unnamedHost = dataHosts.find((origin) => origin.origin.kind !== 'owner');
+  if (unnamedHost && (provenance.readPrivateData || input.carriesSecret)) {
+    return deny(
+      `This has ${effect.kind === 'control_device' ? effect.entity : 'a device'} fetch an address on ${unnamedHost.value}, after this request read ` +
+        `${input.carriesSecret ? 'a secret' : 'your private data'}; ${unnamedHost.value} is not a host you named, and the address could carry that data ` +
+        'away. Refused — name the site yourself to allow it.',
+    );
+  }
   // A command with network access can reach any server (the box shares the host's network: it cannot be held to one
   // host) and can read every granted folder, so the host sees neither where it connects nor what it sends. It is the
   // web rule with the host unseen: once the conversation has read private data or untrusted text, such a command is
@@ -170,8 +182,10 @@ export function decide(input: PolicyInput): PolicyVerdict {
     return ask('high', `"${first.value}" came from ${describeOrigin(first.origin)} — not from you.${also}`);
   }
 
-  if (effect.kind === 'control_device' && isHighRiskDevice(effect.entity)) {
-    return ask('high', `${effect.entity} is a lock, alarm, camera, door or garage: Pavise always asks before controlling it.`, false);
+  const dataEntities = origins.filter((origin) => origin.path.startsWith(`effect${input.effectIndex}.dataEntity[`)).map((origin) => origin.value);
+  const highRisk = effect.kind === 'control_device' ? [effect.entity, ...dataEntities].find(isHighRiskDevice) : undefined;
+  if (highRisk !== undefined) {
+    return ask('high', `${highRisk} is a lock, alarm, camera, door or garage: Pavise always asks before controlling it.`, false);
   }
 
   if (effect.kind === 'execute' && effect.network === true) {
@@ -190,7 +204,15 @@ export function decide(input: PolicyInput): PolicyVerdict {
   let verdict: PolicyVerdict;
   switch (kind) {
     case 'send_message': {
-      if (!input.knownRecipient) {
+      const mixed = mixedScripts(effect.recipient);
+      if (!input.knownRecipient && mixed.length > 0) {
+        // Decided on the Mac only: on a card it reads as the address it imitates.
+        verdict = ask(
+          'high',
+          `${effect.recipient} is a new recipient whose address mixes ${mixed.join(' and ')} letters: it may only look like someone you know.`,
+          false,
+        );
+      } else if (!input.knownRecipient) {
         verdict = ask('medium', `${effect.recipient} is a new recipient: Pavise has never written to them.`, false);
       } else if (namedByOwnerNow) {
         verdict = allow('low', `You asked for this message to ${effect.recipient} yourself.`);
@@ -211,7 +233,14 @@ export function decide(input: PolicyInput): PolicyVerdict {
       break;
     case 'control_device':
       // Lights and media the owner's own request reached run; any other device asks (never granted for a time).
-      if (effect.kind === 'control_device' && effect.entity.startsWith('shortcut.')) {
+      if (unnamedHost) {
+        verdict = ask('medium', `${effect.kind === 'control_device' ? effect.entity : 'The device'} would fetch an address on ${unnamedHost.value}, a host you did not name.`, false);
+      } else if (dataEntities.length > 0) {
+        verdict = ask('low', `The service data also names ${dataEntities.join(', ')}.`, false);
+      } else if (effect.kind === 'control_device' && isEverydayDevice(effect.entity) && !isDeviceOwnService(effect.entity, effect.action)) {
+        // homeassistant.stop or .restart "on" a light runs Home Assistant itself (and every alarm and camera with it).
+        verdict = ask('medium', `${effect.action} is not a service of ${effect.entity} alone: it acts beyond that device.`, false);
+      } else if (effect.kind === 'control_device' && effect.entity.startsWith('shortcut.')) {
         verdict = ask('low', `Running the shortcut "${effect.entity.slice(9)}" asks each time unless you allow it for a while.`);
       } else if (effect.kind === 'control_device' && isEverydayDevice(effect.entity)) {
         verdict = target?.origin.kind === 'owner' ? allow('low', 'You asked for this yourself.') : ask('low', `Pavise chose ${effect.entity}; you did not name it.`);

@@ -1,4 +1,4 @@
-import type { Effect } from '../common/effects.js';
+import { deviceDataTargets, type Effect } from '../common/effects.js';
 import type { Message, Provenance, UntrustedSource } from '../common/messages.js';
 import { FALLBACK_REGION, canonicalPhone } from '../identity/handles.js';
 
@@ -254,9 +254,18 @@ function* effectTargets(effect: Effect): Generator<[string, string]> {
     case 'write_local':
       if (effect.path) yield ['path', effect.path];
       break;
-    case 'control_device':
+    case 'control_device': {
       yield ['entity', effect.entity];
+      // What the service data has the device fetch, and the other devices it names, are targets too.
+      const { urls, entities } = deviceDataTargets(effect);
+      for (const [index, url] of urls.entries()) {
+        yield [`dataUrl[${index}]`, url];
+        const host = hostOf(url);
+        if (host) yield [`dataHost[${index}]`, host];
+      }
+      for (const [index, entity] of entities.entries()) yield [`dataEntity[${index}]`, entity];
       break;
+    }
     default:
       break;
   }

@@ -27,7 +27,7 @@ const FIELDS: Readonly<Record<EffectKind, Readonly<Record<string, FieldSpec>>>> 
   spend: { amountUsd: { type: 'number', required: true }, what: S },
   modify_calendar: { what: S },
   delete: { target: S },
-  control_device: { entity: S, action: S },
+  control_device: { entity: S, action: S, data: OPTIONAL_S },
 };
 
 const UNTRUSTED_SOURCES: readonly UntrustedSource[] = ['non_owner_sender', 'web', 'email', 'calendar_invite', 'file', 'tool_output'];
@@ -300,7 +300,9 @@ function hasType(value: unknown, type: FieldType): boolean {
 }
 
 function render(value: unknown): string {
-  return Array.isArray(value) ? value.map(String).join(', ') : String(value);
+  if (Array.isArray(value)) return value.map(String).join(', ');
+  // An object (a service's data) is shown as the JSON it is sent as, never as "[object Object]".
+  return value !== null && typeof value === 'object' ? JSON.stringify(value) : String(value);
 }
 
 const PLACEHOLDER = /\{([a-zA-Z_][a-zA-Z0-9_]*)(?:\|([a-z_]+))?\}/g;
@@ -310,6 +312,7 @@ function placeholders(template: string): { name: string; filter: string | undefi
 }
 
 function absent(value: unknown): boolean {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) return Object.keys(value).length === 0;
   return value === undefined || value === null || value === false || (Array.isArray(value) && value.length === 0);
 }
 

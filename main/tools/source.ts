@@ -26,7 +26,7 @@ export type EffectTemplate =
   | { readonly kind: 'spend'; readonly amountUsd: ValueTemplate; readonly what: ValueTemplate }
   | { readonly kind: 'modify_calendar'; readonly what: ValueTemplate }
   | { readonly kind: 'delete'; readonly target: ValueTemplate }
-  | { readonly kind: 'control_device'; readonly entity: ValueTemplate; readonly action: ValueTemplate };
+  | { readonly kind: 'control_device'; readonly entity: ValueTemplate; readonly action: ValueTemplate; readonly data?: ValueTemplate };
 
 /**
  * The provenance of what a tool returns, which the host applies: `trigger` is as trusted as whoever started the turn,

@@ -1,3 +1,4 @@
+import { ENTITY_ID } from '../../common/effects.js';
 import type { SecretStore } from '../../secrets/secret-store.js';
 
 export const HOME_ASSISTANT_SECRET = 'home-assistant';
@@ -13,8 +14,7 @@ export interface EntityState {
   readonly last_changed?: string;
 }
 
-/** An entity id as Home Assistant writes them: `domain.object_id`, lower case, digits and underscores. */
-export const ENTITY_ID = /^[a-z_]+\.[a-z0-9_]+$/;
+export { ENTITY_ID };
 
 const TIMEOUT_MS = 15_000;
 

@@ -13,6 +13,11 @@ export interface HomeToolDeps {
 
 /** Domains whose states are a fixed vocabulary (on/off, locked, playing…), safe to show next to the ids. */
 const ENUM_STATE_DOMAINS = new Set(['light', 'switch', 'fan', 'media_player', 'lock', 'cover', 'climate', 'alarm_control_panel', 'binary_sensor', 'camera', 'siren', 'vacuum']);
+/**
+ * Service data keys Home Assistant reads as more targets (every light in an area, a device's every entity): the card
+ * names one entity, so the call acts on that one only.
+ */
+const TARGET_KEYS: ReadonlySet<string> = new Set(['entity_id', 'device_id', 'area_id', 'floor_id', 'label_id']);
 const SERVICE_DATA_VALUE = z.union([z.string().max(200), z.number(), z.boolean()]);
 const entity = z.string().regex(ENTITY_ID, 'must be an entity id such as light.kitchen').describe('The entity id, from list_devices.');
 
@@ -22,7 +27,13 @@ const serviceInput = z.object({
   domain: z.string().regex(/^[a-z_]+$/).describe('The service domain, e.g. light.'),
   service: z.string().regex(/^[a-z_]+$/).describe('The service, e.g. turn_off.'),
   entity,
-  data: z.record(z.string().regex(/^[a-z_]+$/), SERVICE_DATA_VALUE).optional().describe('Service data, e.g. { "brightness_pct": 30 }.'),
+  data: z
+    .record(z.string().regex(/^[a-z_]+$/), SERVICE_DATA_VALUE)
+    .refine((data) => !Object.keys(data).some((key) => TARGET_KEYS.has(key)), {
+      message: `may not name other targets (${[...TARGET_KEYS].join(', ')}): a call acts on its one entity`,
+    })
+    .optional()
+    .describe('Service data, e.g. { "brightness_pct": 30 }.'),
 });
 const shortcutInput = z.object({ name: z.string().min(1).max(200).describe('The exact name of a shortcut the owner listed.') });
 
@@ -81,8 +92,9 @@ export function createHomeTools(deps: HomeToolDeps): readonly Tool[] {
         name: 'call_service',
         description: 'Control a device through a Home Assistant service (light.turn_off, media_player.media_pause, lock.unlock…).',
         input: serviceInput,
-        effects: [{ kind: 'control_device', entity: { arg: 'entity' }, action: { template: '{domain}.{service}' } }],
-        summary: 'Call {domain}.{service} on {entity}',
+        // The data is part of the effect: what a device is told to fetch, say or also act on is decided and shown.
+        effects: [{ kind: 'control_device', entity: { arg: 'entity' }, action: { template: '{domain}.{service}' }, data: { template: '{data}' } }],
+        summary: 'Call {domain}.{service} on {entity}[ with {data}]',
         output: { kind: 'trigger' },
         execute: async ({ domain, service, entity: id, data }, { signal }) => {
           const own = id.split('.')[0];

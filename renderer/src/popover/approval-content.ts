@@ -12,9 +12,23 @@ export type ContentPiece =
 export function contentOf(approval: Pick<ApprovalView, 'effects' | 'input'> & Partial<Pick<ApprovalView, 'tool'>>): ContentPiece[] {
   const calendar = approval.tool === undefined ? undefined : calendarContent({ ...approval, tool: approval.tool });
   if (calendar) return calendar;
+  const file = fileContent(approval);
+  if (file) return file;
   const pieces = approval.effects.flatMap(effectContent);
   if (pieces.length > 0) return pieces;
   return [{ kind: 'fields', label: 'Exact request', fields: fieldsOf(approval.input) }];
+}
+
+/** write_file: its effect names the file; what goes into it is the call's content, shown whole. */
+function fileContent(approval: Pick<ApprovalView, 'effects' | 'input'> & Partial<Pick<ApprovalView, 'tool'>>): ContentPiece[] | undefined {
+  if (approval.tool !== 'write_file') return undefined;
+  const { path, content } = (approval.input ?? {}) as { path?: unknown; content?: unknown };
+  if (typeof content !== 'string') return undefined;
+  const where = approval.effects.find((effect) => effect.kind === 'write_local')?.path ?? (typeof path === 'string' ? path : undefined);
+  return [
+    ...(where !== undefined ? [{ kind: 'fields', label: 'Where', fields: [['Path', revealInvisible(where)]] } as const] : []),
+    { kind: 'text', label: 'To be written, exactly', text: revealInvisible(content) },
+  ];
 }
 
 function effectContent(effect: Effect): ContentPiece[] {
@@ -55,8 +69,12 @@ function effectContent(effect: Effect): ContentPiece[] {
       return [{ kind: 'text', label: 'Calendar change, exactly', text: show(effect.what) }];
     case 'read_private':
       return [{ kind: 'text', label: 'What it would read', text: show(effect.what) }];
-    case 'control_device':
-      return [{ kind: 'fields', label: 'Device', fields: [['Device', show(effect.entity)], ['Action', show(effect.action)]] }];
+    case 'control_device': {
+      // The service data whole: the address a device would fetch, the message it would send, another device it names.
+      const fields: [string, string][] = [['Device', show(effect.entity)], ['Action', show(effect.action)]];
+      if (effect.data !== undefined) fields.push(['Service data', show(effect.data)]);
+      return [{ kind: 'fields', label: 'Device', fields }];
+    }
   }
 }
 
