@@ -5,7 +5,7 @@ import { DEFAULT_MAX_CHUNK_LENGTH } from '../channels/imessage/split-message.js'
 import type { ApprovalView } from '../common/approvals.js';
 import type { Config } from '../common/config-schema.js';
 import type { Emitter } from '../common/emitter.js';
-import { OWNER, type Provenance } from '../common/messages.js';
+import { OWNER, type ProviderError, type ProviderErrorCode, type Provenance } from '../common/messages.js';
 import { pairingCard, pairingsToDrop, type PairingCodes } from '../identity/pairing.js';
 import { roleOf } from '../identity/roles.js';
 import type { ActivityLog } from '../permissions/activity-log.js';
@@ -13,9 +13,9 @@ import { canonicalJson, sha256Hex } from '../permissions/canonical.js';
 import type { ApprovalOutcome, PermissionGate } from '../permissions/gate.js';
 import type { Pacer } from '../permissions/pacing.js';
 import type { SecretBroker } from '../permissions/secret-broker.js';
-import type { TurnRunner } from '../runtime/turn-runner.js';
+import type { TurnOutcome, TurnRunner } from '../runtime/turn-runner.js';
 import type { ApprovalStore } from '../storage/approval-store.js';
-import type { ChannelStore, StoredInbound } from '../storage/channel-store.js';
+import type { ChannelStore, SenderRole, StoredInbound } from '../storage/channel-store.js';
 import type { Outbox, OutboxEntry } from '../storage/outbox.js';
 import type { SessionStore } from '../storage/session-store.js';
 import type { Switches } from '../storage/switches.js';
@@ -63,6 +63,8 @@ export interface GatewayOptions {
   readonly maxConcurrentConversations?: number;
   /** How many stored messages are queued in memory at most (see MAX_QUEUED_MESSAGES). */
   readonly maxQueuedMessages?: number;
+  /** The waits before the model is tried again after it could not be reached (see MODEL_RETRY_MS; tests shorten them). */
+  readonly modelRetryMs?: { readonly firstMs: number; readonly maxMs: number };
 }
 
 const PAIRING_TTL_MS = 60 * 60_000;
@@ -79,6 +81,16 @@ export const MAX_CONCURRENT_CONVERSATIONS = 8;
  */
 export const MAX_QUEUED_MESSAGES = 1000;
 const OUTBOX_PAGE = 100;
+/**
+ * When the model cannot be reached, messages wait for it (status `waiting_model`) and one of them tries it again after
+ * the first wait, then after twice as long each time it still fails, up to the longest; a message older than the
+ * channel's maxAgeMinutes is skipped with a notice instead of answered late.
+ */
+export const MODEL_RETRY_MS = Object.freeze({ firstMs: 30_000, maxMs: 10 * 60_000 });
+/** Failures that pass with time (the provider already retried them a few times): the message waits and is tried again. */
+const UNREACHABLE: ReadonlySet<ProviderErrorCode> = new Set(['network', 'server', 'overloaded', 'rate_limit', 'malformed_stream']);
+/** Failures no retry fixes until the owner acts (a refused key, a request the provider rejects): told once, not retried. */
+const REFUSED: ReadonlySet<ProviderErrorCode> = new Set(['auth', 'bad_request', 'context_overflow', 'missing_key']);
 /** How many new senders an hour get `channels.unknownSenderReply`; the rest get nothing. */
 export const UNKNOWN_SENDER_LINES_PER_HOUR = 5;
 /** How long after a send an identical inbound message in that conversation is taken for its echo (it arrives in seconds). */
@@ -117,9 +129,22 @@ export class Gateway {
   readonly #watchdog: ChannelWatchdog;
   #outboxRunning: Promise<void> | undefined;
   #outboxAgain = false;
-  #skipped: StoredInbound[] = [];
+  #skipped: Record<'downtime' | 'model', StoredInbound[]> = { downtime: [], model: [] };
   /** Messages left stored because their answer could not be sent yet (logged once each). */
   readonly #waitingForPacing = new Set<number>();
+  readonly #modelRetry: { readonly firstMs: number; readonly maxMs: number };
+  /**
+   * Set while the model cannot be reached: no message calls it before `nextTryAt`, and then only one at a time
+   * (`trying`), so an outage and a flood of messages cost one model call per wait, not one per message.
+   */
+  #modelDown: { reason: string; delayMs: number; nextTryAt: number; trying: boolean } | undefined;
+  /**
+   * Per conversation waiting for the model: the id of its first waiting message, which keys the notices about that wait
+   * (one "couldn't reach the model", one "gave up"), in the outbox, so a restart does not send them again.
+   */
+  readonly #modelWaits = new Map<string, number>();
+  /** Conversations told the model refused (a bad key), until one of their turns works again. */
+  readonly #refusalsTold = new Set<string>();
   #signal: AbortSignal | undefined;
 
   constructor(
@@ -131,6 +156,7 @@ export class Gateway {
     this.#log = options.log ?? (() => undefined);
     this.#maxConcurrent = options.maxConcurrentConversations ?? MAX_CONCURRENT_CONVERSATIONS;
     this.#maxQueued = options.maxQueuedMessages ?? MAX_QUEUED_MESSAGES;
+    this.#modelRetry = options.modelRetryMs ?? MODEL_RETRY_MS;
     this.#remote = new RemoteApprovals({ config: deps.config, channels: deps.channels, approvals: deps.approvals, gate: deps.gate, now: this.#now });
     this.#notices = new ApprovalNotices({ config: deps.config, remote: this.#remote, log: this.#log });
     this.#watchdog = new ChannelWatchdog({ graceMs: options.channelStallGraceMs ?? DEFAULT_STALL_GRACE_MS, now: this.#now });
@@ -263,7 +289,8 @@ export class Gateway {
 
   #sweep(): void {
     if (this.deps.switches.get('paused').on) return;
-    this.#handleBacklog();
+    // Messages waiting for the model are read back when it may be tried again, not at every sweep.
+    if (!this.#modelDown || this.#now() >= this.#modelDown.nextTryAt) this.#handleBacklog();
     // Held messages get another look at pacing (they are held again if still over a cap).
     if (!this.deps.switches.get('outbound_tripped').on) this.deps.outbox.release(this.#now());
     this.#kickOutbox();
@@ -330,7 +357,7 @@ export class Gateway {
 
   async #handle(inboundId: number): Promise<void> {
     const message = this.deps.channels.inbound(inboundId);
-    if (!message || (message.status !== 'stored' && message.status !== 'processing')) return;
+    if (!message || (message.status !== 'stored' && message.status !== 'processing' && message.status !== 'waiting_model')) return;
     if (this.deps.switches.get('paused').on) return; // stays stored; handled on resume
     const store = this.deps.channels;
 
@@ -356,11 +383,8 @@ export class Gateway {
       store.setStatus(message.id, 'ignored');
       return;
     }
-    const config = this.deps.config.channels[message.channel];
-    if (this.#now() - message.sentAt > config.maxAgeMinutes * 60_000) {
-      store.setStatus(message.id, 'skipped_stale');
-      this.#waitingForPacing.delete(message.id);
-      this.#noteSkipped(message);
+    if (this.#isStale(message)) {
+      this.#skipStale(message);
       return;
     }
     const role = roleOf(this.deps.config, store, message.channel, message.sender);
@@ -387,43 +411,193 @@ export class Gateway {
 
   async #turn(message: StoredInbound, role: 'owner' | 'contact'): Promise<void> {
     const store = this.deps.channels;
-    const conversation = store.conversation(message.channel, message.conversationId);
+    const batch = this.#batchOf(message, role);
+    // When this message is not in the batch (another label than those that waited), it waits behind them.
+    const waiting = batch.some((item) => item.id === message.id) ? batch : [...batch, message];
+    if (!this.#mayCallModel()) {
+      this.#waitForModel(waiting, role);
+      return;
+    }
+    const first = batch[0] ?? message;
+    let result: TurnOutcome | undefined;
+    try {
+      result = await this.#run(first, batch, role);
+    } finally {
+      // Whatever happened, the try this turn claimed ends here (a failure to even start it must not block the next).
+      this.#modelTried(result);
+    }
+    const key = `${message.channel}:${message.conversationId}`;
+    const code = result.unanswered ? result.error?.code : undefined;
+    if (code !== undefined && (UNREACHABLE.has(code) || code === 'paused' || code === 'aborted')) {
+      // Unreachable: it waits for the model. Paused or stopping: it stays as it was, for `pavise resume` or the next start.
+      if (UNREACHABLE.has(code)) this.#waitForModel(waiting, role);
+      else for (const item of batch) store.setStatus(item.id, item.status === 'waiting_model' ? 'waiting_model' : 'stored', role);
+      return;
+    }
+    if (code !== undefined && REFUSED.has(code) && result.error) {
+      this.#refused(batch, role, result.error);
+      return;
+    }
+    this.#modelWaits.delete(key);
+    this.#refusalsTold.delete(key);
+    // An error's text is a notice about Pavise, not something the assistant said: memory does not keep it as such.
+    const reply = this.deps.broker.redact(result.reply || (result.error && role === 'owner' ? result.error.message : ''));
+    const notice = !result.reply;
+    this.deps.transaction(() => {
+      if (reply.trim()) {
+        this.deps.outbox.enqueue({ channel: message.channel, conversationId: message.conversationId, text: reply, idempotencyKey: `reply:${first.id}`, notice }, this.#now());
+      }
+      for (const item of batch) store.setStatus(item.id, 'answered');
+    });
+    this.#kickOutbox();
+    // This message carried another label than those that waited before it: it gets its own turn, after theirs.
+    if (waiting !== batch) await this.#turn(message, role);
+  }
+
+  /** Runs one turn for `batch` (messages of one conversation with one label) in the conversation's session. */
+  async #run(first: StoredInbound, batch: readonly StoredInbound[], role: 'owner' | 'contact'): Promise<TurnOutcome> {
+    const store = this.deps.channels;
+    const conversation = store.conversation(first.channel, first.conversationId);
     let sessionId = conversation?.sessionId;
     if (!sessionId) {
-      sessionId = this.deps.sessions.create(`${message.channel}:${message.conversationId}`, conversation?.title).id;
-      store.setConversationSession(message.channel, message.conversationId, sessionId);
+      sessionId = this.deps.sessions.create(`${first.channel}:${first.conversationId}`, conversation?.title).id;
+      store.setConversationSession(first.channel, first.conversationId, sessionId);
     }
-    store.setStatus(message.id, 'processing', role, sessionId);
+    for (const item of batch) store.setStatus(item.id, 'processing', role, sessionId);
 
-    const channel = this.#channels.get(message.channel);
+    const channel = this.#channels.get(first.channel);
     const signal = this.#signal ?? new AbortController().signal;
-    const typing = channel?.typing ? setInterval(() => void channel.typing?.(message.conversationId, signal).catch(() => undefined), 4_000) : undefined;
-    void channel?.typing?.(message.conversationId, signal).catch(() => undefined);
-
-    const provenance = triggerOf(message, role);
-    let reply: string;
-    this.#turns.set(sessionId, { channel: message.channel, conversationId: message.conversationId, isGroup: message.isGroup });
+    const typing = channel?.typing ? setInterval(() => void channel.typing?.(first.conversationId, signal).catch(() => undefined), 4_000) : undefined;
+    void channel?.typing?.(first.conversationId, signal).catch(() => undefined);
+    this.#turns.set(sessionId, { channel: first.channel, conversationId: first.conversationId, isGroup: first.isGroup });
     try {
-      const result = await this.deps.runner.run({
+      return await this.deps.runner.run({
         sessionKey: sessionId,
-        text: message.text,
-        trigger: provenance,
+        // Messages that waited for the model together are one request, in the order they were sent.
+        text: batch.map((item) => item.text).join('\n\n'),
+        trigger: triggerOf(first, role),
         signal,
         // Contacts, and anyone in a group (the reply goes to everyone there), get no private data and no actions.
-        toolset: role === 'contact' || message.isGroup ? this.deps.contactTools : this.deps.tools,
-        replyTo: { channel: message.channel, conversationId: message.conversationId },
+        toolset: role === 'contact' || first.isGroup ? this.deps.contactTools : this.deps.tools,
+        replyTo: { channel: first.channel, conversationId: first.conversationId },
+        // A message whose turn never reached the model is run again later; the history must hold it once.
+        onlyIfAnswered: true,
       });
-      reply = this.deps.broker.redact(result.reply || (result.error && role === 'owner' ? result.error.message : ''));
     } finally {
       this.#turns.delete(sessionId);
       if (typing) clearInterval(typing);
     }
-    this.deps.transaction(() => {
-      if (reply.trim()) {
-        this.deps.outbox.enqueue({ channel: message.channel, conversationId: message.conversationId, text: reply, idempotencyKey: `reply:${message.id}` }, this.#now());
+  }
+
+  /**
+   * The messages one turn answers: this one, or, when earlier messages of its conversation wait for the model, those
+   * first (oldest first, up to the first with another label, and without any that became too old to answer).
+   */
+  #batchOf(message: StoredInbound, role: 'owner' | 'contact'): StoredInbound[] {
+    const waiting = this.deps.channels.waitingForModel(message.channel, message.conversationId).filter((item) => item.id !== message.id);
+    if (waiting.length === 0) return [message];
+    const candidates: { item: StoredInbound; role: SenderRole }[] = [];
+    for (const item of waiting) {
+      if (this.#isStale(item)) this.#skipStale(item);
+      else if (item.role === 'owner' || item.role === 'contact') candidates.push({ item, role: item.role });
+    }
+    candidates.push({ item: message, role });
+    candidates.sort((a, b) => a.item.id - b.item.id);
+    const label = (entry: { item: StoredInbound; role: SenderRole }): string => JSON.stringify(triggerOf(entry.item, entry.role === 'contact' ? 'contact' : 'owner'));
+    const first = candidates[0] as { item: StoredInbound; role: SenderRole };
+    const batch: StoredInbound[] = [];
+    for (const entry of candidates) {
+      if (entry.role !== first.role || label(entry) !== label(first)) break;
+      batch.push(entry.item);
+    }
+    return batch;
+  }
+
+  /** Whether a turn may call the model now; while it is down, the first message after each wait claims the one try. */
+  #mayCallModel(): boolean {
+    const down = this.#modelDown;
+    if (!down) return true;
+    if (down.trying || this.#now() < down.nextTryAt) return false;
+    down.trying = true;
+    return true;
+  }
+
+  /** What a turn learned about the model: unreachable (wait longer), reached (the outage is over), or nothing. */
+  #modelTried(result: TurnOutcome | undefined): void {
+    const code = result?.unanswered ? result.error?.code : undefined;
+    const down = this.#modelDown;
+    if (code !== undefined && UNREACHABLE.has(code)) {
+      const delayMs = down ? Math.min(down.delayMs * 2, this.#modelRetry.maxMs) : this.#modelRetry.firstMs;
+      this.#modelDown = { reason: unreachableReason(code), delayMs, nextTryAt: this.#now() + delayMs, trying: false };
+      const line = `The model could not be reached (${result?.error?.message ?? code}); messages wait, next try in ${Math.round(delayMs / 1000)} s.`;
+      this.#log(line);
+      if (!down) this.deps.activity.append({ kind: 'system', summary: line, actor: 'pavise', decision: 'failed' });
+    } else if (result && (code === undefined || REFUSED.has(code))) {
+      if (down) {
+        this.#log('The model answers again; answering the messages that waited.');
+        this.deps.activity.append({ kind: 'system', summary: 'The model answers again; answering the messages that waited for it.', actor: 'pavise' });
       }
-      store.setStatus(message.id, 'answered');
-    });
+      this.#modelDown = undefined;
+    } else if (down) {
+      down.trying = false;
+    }
+  }
+
+  /** Messages wait for the model; the owner hears it once per conversation and wait (the notice is keyed to its first message). */
+  #waitForModel(batch: readonly StoredInbound[], role: 'owner' | 'contact'): void {
+    const first = batch[0];
+    if (!first) return;
+    for (const item of batch) this.deps.channels.setStatus(item.id, 'waiting_model', role);
+    const key = `${first.channel}:${first.conversationId}`;
+    if (this.#modelWaits.has(key)) return;
+    this.#modelWaits.set(key, first.id);
+    if (role !== 'owner') return;
+    const minutes = this.deps.config.channels[first.channel].maxAgeMinutes;
+    const reason = this.#modelDown?.reason ?? 'it did not answer';
+    const text = `Pavise couldn't reach the model (${reason}), so your message isn't answered yet. It is kept: I'll answer when the model is back, or tell you if that takes over ${minutes} minutes.`;
+    this.deps.outbox.enqueue({ channel: first.channel, conversationId: first.conversationId, text, idempotencyKey: `model-down:${first.id}`, notice: true }, this.#now());
+    this.#kickOutbox();
+  }
+
+  /** The model refused the request (a bad key, an invalid request): no retry fixes it, so the owner is told what to do, once. */
+  #refused(batch: readonly StoredInbound[], role: 'owner' | 'contact', error: ProviderError): void {
+    const first = batch[0];
+    if (!first) return;
+    for (const item of batch) this.deps.channels.setStatus(item.id, 'failed', role);
+    const key = `${first.channel}:${first.conversationId}`;
+    this.#modelWaits.delete(key);
+    if (this.#refusalsTold.has(key)) return;
+    this.#refusalsTold.add(key);
+    const summary = `Pavise couldn't answer: ${error.message} Send your message again after that.`;
+    this.deps.activity.append({ kind: 'system', summary, actor: 'pavise', decision: 'failed', detail: { ids: batch.map((item) => item.id), code: error.code } });
+    this.deps.events.emit('alert', summary);
+    if (role !== 'owner') return;
+    this.deps.outbox.enqueue({ channel: first.channel, conversationId: first.conversationId, text: summary, idempotencyKey: `model-refused:${first.id}`, notice: true }, this.#now());
+    this.#kickOutbox();
+  }
+
+  #isStale(message: StoredInbound): boolean {
+    return this.#now() - message.sentAt > this.deps.config.channels[message.channel].maxAgeMinutes * 60_000;
+  }
+
+  /** Too old to answer: stored, not answered. One that waited for the model is closed in its chat, as promised there. */
+  #skipStale(message: StoredInbound): void {
+    const store = this.deps.channels;
+    store.setStatus(message.id, 'skipped_stale');
+    this.#waitingForPacing.delete(message.id);
+    if (message.status !== 'waiting_model') {
+      this.#noteSkipped(message, 'downtime');
+      return;
+    }
+    this.#noteSkipped(message, 'model');
+    const key = `${message.channel}:${message.conversationId}`;
+    const firstId = this.#modelWaits.get(key) ?? message.id;
+    if (store.waitingForModel(message.channel, message.conversationId).length === 0) this.#modelWaits.delete(key);
+    else this.#modelWaits.set(key, firstId);
+    if (message.role !== 'owner') return;
+    const minutes = this.deps.config.channels[message.channel].maxAgeMinutes;
+    const text = `The model stayed unreachable for over ${minutes} minutes, so I won't answer what you sent while it was down. Send it again if it still matters.`;
+    this.deps.outbox.enqueue({ channel: message.channel, conversationId: message.conversationId, text, idempotencyKey: `model-gave-up:${firstId}`, notice: true }, this.#now());
     this.#kickOutbox();
   }
 
@@ -487,18 +661,23 @@ export class Gateway {
     }
   }
 
-  #noteSkipped(message: StoredInbound): void {
-    this.#skipped.push(message);
-    if (this.#skipped.length > 1) return;
+  #noteSkipped(message: StoredInbound, why: 'downtime' | 'model'): void {
+    const skipped = this.#skipped[why];
+    skipped.push(message);
+    if (skipped.length > 1) return;
     // Reported once the catch-up settles, as one notice rather than one per message.
     setTimeout(() => {
-      if (this.#skipped.length === 0) return;
-      const skipped = this.#skipped;
-      this.#skipped = [];
-      const senders = [...new Set(skipped.map((item) => item.senderName ?? item.sender))].slice(0, 5).join(', ');
-      const hours = this.deps.config.channels[message.channel].maxAgeMinutes;
-      const notice = `Skipped ${skipped.length} message${skipped.length > 1 ? 's' : ''} older than ${hours} minutes that arrived while Pavise was not running (from ${senders}). They are stored; ask me to read them.`;
-      this.deps.activity.append({ kind: 'system', summary: notice, actor: 'pavise', detail: { ids: skipped.map((item) => item.id) } });
+      const all = this.#skipped[why];
+      if (all.length === 0) return;
+      this.#skipped[why] = [];
+      const senders = [...new Set(all.map((item) => item.senderName ?? item.sender))].slice(0, 5).join(', ');
+      const minutes = this.deps.config.channels[message.channel].maxAgeMinutes;
+      const messages = `${all.length} message${all.length > 1 ? 's' : ''} older than ${minutes} minutes`;
+      const notice =
+        why === 'model'
+          ? `Skipped ${messages} that waited for the model while it could not be reached (from ${senders}). They are stored; ask me to read them.`
+          : `Skipped ${messages} that arrived while Pavise was not running (from ${senders}). They are stored; ask me to read them.`;
+      this.deps.activity.append({ kind: 'system', summary: notice, actor: 'pavise', detail: { ids: all.map((item) => item.id) } });
       this.deps.events.emit('alert', notice);
       this.#log(notice);
     }, 250).unref();
@@ -581,6 +760,22 @@ function triggerOf(message: StoredInbound, role: 'owner' | 'contact'): Provenanc
   if (message.kind === 'forwarded') return { kind: 'untrusted', source: 'non_owner_sender', detail: 'forwarded or quoted from someone else' };
   if (role === 'contact') return { kind: 'contact', contactId: `${message.channel}:${message.sender}` };
   return message.isGroup ? { kind: 'untrusted', source: 'non_owner_sender', detail: `group ${message.conversationId}` } : OWNER;
+}
+
+/** Why the model could not be reached, in words for the owner's chat. */
+function unreachableReason(code: ProviderErrorCode): string {
+  switch (code) {
+    case 'network':
+      return 'no connection to it';
+    case 'overloaded':
+      return 'it is overloaded';
+    case 'rate_limit':
+      return 'it is rate-limiting requests';
+    case 'malformed_stream':
+      return 'its answer was cut off';
+    default:
+      return 'it had a server error';
+  }
 }
 
 export function pairingHash(input: { channel: string; sender: string }): string {
