@@ -411,21 +411,22 @@ export class Gateway {
 
   async #turn(message: StoredInbound, role: 'owner' | 'contact'): Promise<void> {
     const store = this.deps.channels;
-    const batch = this.#batchOf(message, role);
-    // When this message is not in the batch (another label than those that waited), it waits behind them.
-    const waiting = batch.some((item) => item.id === message.id) ? batch : [...batch, message];
     if (!this.#mayCallModel()) {
-      this.#waitForModel(waiting, role);
+      this.#waitForModel([message], role);
       return;
     }
-    const first = batch[0] ?? message;
+    let batch: StoredInbound[] = [message];
     let result: TurnOutcome | undefined;
     try {
-      result = await this.#run(first, batch, role);
+      batch = this.#batchOf(message, role);
+      result = await this.#run(batch[0] ?? message, batch, role);
     } finally {
       // Whatever happened, the try this turn claimed ends here (a failure to even start it must not block the next).
       this.#modelTried(result);
     }
+    const first = batch[0] ?? message;
+    // When this message is not in the batch (another label than those that waited), it waits behind them.
+    const waiting = batch.includes(message) ? batch : [...batch, message];
     const key = `${message.channel}:${message.conversationId}`;
     const code = result.unanswered ? result.error?.code : undefined;
     if (code !== undefined && (UNREACHABLE.has(code) || code === 'paused' || code === 'aborted')) {
@@ -529,7 +530,7 @@ export class Gateway {
     if (code !== undefined && UNREACHABLE.has(code)) {
       const delayMs = down ? Math.min(down.delayMs * 2, this.#modelRetry.maxMs) : this.#modelRetry.firstMs;
       this.#modelDown = { reason: unreachableReason(code), delayMs, nextTryAt: this.#now() + delayMs, trying: false };
-      const line = `The model could not be reached (${result?.error?.message ?? code}); messages wait, next try in ${Math.round(delayMs / 1000)} s.`;
+      const line = this.deps.broker.redact(`The model could not be reached (${result?.error?.message ?? code}); messages wait, next try in ${Math.round(delayMs / 1000)} s.`);
       this.#log(line);
       if (!down) this.deps.activity.append({ kind: 'system', summary: line, actor: 'pavise', decision: 'failed' });
     } else if (result && (code === undefined || REFUSED.has(code))) {
@@ -568,7 +569,8 @@ export class Gateway {
     this.#modelWaits.delete(key);
     if (this.#refusalsTold.has(key)) return;
     this.#refusalsTold.add(key);
-    const summary = `Pavise couldn't answer: ${error.message} Send your message again after that.`;
+    // The provider's words may echo what was sent (a header, a key): scrubbed like any reply.
+    const summary = this.deps.broker.redact(`Pavise couldn't answer: ${error.message} Send your message again after that.`);
     this.deps.activity.append({ kind: 'system', summary, actor: 'pavise', decision: 'failed', detail: { ids: batch.map((item) => item.id), code: error.code } });
     this.deps.events.emit('alert', summary);
     if (role !== 'owner') return;
