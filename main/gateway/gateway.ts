@@ -5,7 +5,7 @@ import { DEFAULT_MAX_CHUNK_LENGTH } from '../channels/imessage/split-message.js'
 import type { ApprovalView } from '../common/approvals.js';
 import type { Config } from '../common/config-schema.js';
 import type { Emitter } from '../common/emitter.js';
-import { OWNER, type ProviderError, type ProviderErrorCode, type Provenance } from '../common/messages.js';
+import { OWNER, type Provenance } from '../common/messages.js';
 import { pairingCard, pairingsToDrop, type PairingCodes } from '../identity/pairing.js';
 import { roleOf } from '../identity/roles.js';
 import type { ActivityLog } from '../permissions/activity-log.js';
@@ -15,7 +15,7 @@ import type { Pacer } from '../permissions/pacing.js';
 import type { SecretBroker } from '../permissions/secret-broker.js';
 import type { TurnOutcome, TurnRunner } from '../runtime/turn-runner.js';
 import type { ApprovalStore } from '../storage/approval-store.js';
-import type { ChannelStore, SenderRole, StoredInbound } from '../storage/channel-store.js';
+import type { ChannelStore, StoredInbound } from '../storage/channel-store.js';
 import type { Outbox, OutboxEntry } from '../storage/outbox.js';
 import type { SessionStore } from '../storage/session-store.js';
 import type { Switches } from '../storage/switches.js';
@@ -23,6 +23,7 @@ import type { ToolRegistry } from '../tools/registry.js';
 import { restartWithBackoff } from '../platform/restart-with-backoff.js';
 import { acquireGatewayLock } from './lock.js';
 import { ApprovalNotices } from './approval-notices.js';
+import { ModelWaits, MODEL_RETRY_MS } from './model-waits.js';
 import { ChannelWatchdog, DEFAULT_STALL_GRACE_MS, type ChannelLiveness } from './channel-watchdog.js';
 import { RemoteApprovals } from './remote-approvals.js';
 
@@ -81,16 +82,6 @@ export const MAX_CONCURRENT_CONVERSATIONS = 8;
  */
 export const MAX_QUEUED_MESSAGES = 1000;
 const OUTBOX_PAGE = 100;
-/**
- * When the model cannot be reached, messages wait for it (status `waiting_model`) and one of them tries it again after
- * the first wait, then after twice as long each time it still fails, up to the longest; a message older than the
- * channel's maxAgeMinutes is skipped with a notice instead of answered late.
- */
-export const MODEL_RETRY_MS = Object.freeze({ firstMs: 30_000, maxMs: 10 * 60_000 });
-/** Failures that pass with time (the provider already retried them a few times): the message waits and is tried again. */
-const UNREACHABLE: ReadonlySet<ProviderErrorCode> = new Set(['network', 'server', 'overloaded', 'rate_limit', 'malformed_stream']);
-/** Failures no retry fixes until the owner acts (a refused key, a request the provider rejects): told once, not retried. */
-const REFUSED: ReadonlySet<ProviderErrorCode> = new Set(['auth', 'bad_request', 'context_overflow', 'missing_key']);
 /** How many new senders an hour get `channels.unknownSenderReply`; the rest get nothing. */
 export const UNKNOWN_SENDER_LINES_PER_HOUR = 5;
 /** How long after a send an identical inbound message in that conversation is taken for its echo (it arrives in seconds). */
@@ -129,22 +120,10 @@ export class Gateway {
   readonly #watchdog: ChannelWatchdog;
   #outboxRunning: Promise<void> | undefined;
   #outboxAgain = false;
-  #skipped: Record<'downtime' | 'model', StoredInbound[]> = { downtime: [], model: [] };
   /** Messages left stored because their answer could not be sent yet (logged once each). */
   readonly #waitingForPacing = new Set<number>();
-  readonly #modelRetry: { readonly firstMs: number; readonly maxMs: number };
-  /**
-   * Set while the model cannot be reached: no message calls it before `nextTryAt`, and then only one at a time
-   * (`trying`), so an outage and a flood of messages cost one model call per wait, not one per message.
-   */
-  #modelDown: { reason: string; delayMs: number; nextTryAt: number; trying: boolean } | undefined;
-  /**
-   * Per conversation waiting for the model: the id of its first waiting message, which keys the notices about that wait
-   * (one "couldn't reach the model", one "gave up"), in the outbox, so a restart does not send them again.
-   */
-  readonly #modelWaits = new Map<string, number>();
-  /** Conversations told the model refused (a bad key), until one of their turns works again. */
-  readonly #refusalsTold = new Set<string>();
+  /** Whether the model may be called now, and what happens to messages while it cannot be reached. */
+  readonly #model: ModelWaits;
   #signal: AbortSignal | undefined;
 
   constructor(
@@ -156,7 +135,7 @@ export class Gateway {
     this.#log = options.log ?? (() => undefined);
     this.#maxConcurrent = options.maxConcurrentConversations ?? MAX_CONCURRENT_CONVERSATIONS;
     this.#maxQueued = options.maxQueuedMessages ?? MAX_QUEUED_MESSAGES;
-    this.#modelRetry = options.modelRetryMs ?? MODEL_RETRY_MS;
+    this.#model = new ModelWaits({ ...deps, now: this.#now, log: this.#log, queued: () => this.#kickOutbox(), retry: options.modelRetryMs ?? MODEL_RETRY_MS });
     this.#remote = new RemoteApprovals({ config: deps.config, channels: deps.channels, approvals: deps.approvals, gate: deps.gate, now: this.#now });
     this.#notices = new ApprovalNotices({ config: deps.config, remote: this.#remote, log: this.#log });
     this.#watchdog = new ChannelWatchdog({ graceMs: options.channelStallGraceMs ?? DEFAULT_STALL_GRACE_MS, now: this.#now });
@@ -290,7 +269,7 @@ export class Gateway {
   #sweep(): void {
     if (this.deps.switches.get('paused').on) return;
     // Messages waiting for the model are read back when it may be tried again, not at every sweep.
-    if (!this.#modelDown || this.#now() >= this.#modelDown.nextTryAt) this.#handleBacklog();
+    if (this.#model.due()) this.#handleBacklog();
     // Held messages get another look at pacing (they are held again if still over a cap).
     if (!this.deps.switches.get('outbound_tripped').on) this.deps.outbox.release(this.#now());
     this.#kickOutbox();
@@ -383,8 +362,9 @@ export class Gateway {
       store.setStatus(message.id, 'ignored');
       return;
     }
-    if (this.#isStale(message)) {
-      this.#skipStale(message);
+    if (this.#model.isStale(message)) {
+      this.#model.skipStale(message);
+      this.#waitingForPacing.delete(message.id);
       return;
     }
     const role = roleOf(this.deps.config, store, message.channel, message.sender);
@@ -411,36 +391,21 @@ export class Gateway {
 
   async #turn(message: StoredInbound, role: 'owner' | 'contact'): Promise<void> {
     const store = this.deps.channels;
-    if (!this.#mayCallModel()) {
-      this.#waitForModel([message], role);
+    if (!this.#model.mayCall()) {
+      this.#model.wait([message], role);
       return;
     }
     let batch: StoredInbound[] = [message];
     let result: TurnOutcome | undefined;
     try {
-      batch = this.#batchOf(message, role);
+      batch = this.#model.batchOf(message, role, (item, itemRole) => JSON.stringify(triggerOf(item, itemRole)));
       result = await this.#run(batch[0] ?? message, batch, role);
     } finally {
       // Whatever happened, the try this turn claimed ends here (a failure to even start it must not block the next).
-      this.#modelTried(result);
+      this.#model.tried(result);
     }
     const first = batch[0] ?? message;
-    // When this message is not in the batch (another label than those that waited), it waits behind them.
-    const waiting = batch.includes(message) ? batch : [...batch, message];
-    const key = `${message.channel}:${message.conversationId}`;
-    const code = result.unanswered ? result.error?.code : undefined;
-    if (code !== undefined && (UNREACHABLE.has(code) || code === 'paused' || code === 'aborted')) {
-      // Unreachable: it waits for the model. Paused or stopping: it stays as it was, for `pavise resume` or the next start.
-      if (UNREACHABLE.has(code)) this.#waitForModel(waiting, role);
-      else for (const item of batch) store.setStatus(item.id, item.status === 'waiting_model' ? 'waiting_model' : 'stored', role);
-      return;
-    }
-    if (code !== undefined && REFUSED.has(code) && result.error) {
-      this.#refused(batch, role, result.error);
-      return;
-    }
-    this.#modelWaits.delete(key);
-    this.#refusalsTold.delete(key);
+    if (!this.#model.settle(result, batch, message, role)) return;
     // An error's text is a notice about Pavise, not something the assistant said: memory does not keep it as such.
     const reply = this.deps.broker.redact(result.reply || (result.error && role === 'owner' ? result.error.message : ''));
     const notice = !result.reply;
@@ -452,7 +417,7 @@ export class Gateway {
     });
     this.#kickOutbox();
     // This message carried another label than those that waited before it: it gets its own turn, after theirs.
-    if (waiting !== batch) await this.#turn(message, role);
+    if (!batch.includes(message)) await this.#turn(message, role);
   }
 
   /** Runs one turn for `batch` (messages of one conversation with one label) in the conversation's session. */
@@ -488,119 +453,6 @@ export class Gateway {
       this.#turns.delete(sessionId);
       if (typing) clearInterval(typing);
     }
-  }
-
-  /**
-   * The messages one turn answers: this one, or, when earlier messages of its conversation wait for the model, those
-   * first (oldest first, up to the first with another label, and without any that became too old to answer).
-   */
-  #batchOf(message: StoredInbound, role: 'owner' | 'contact'): StoredInbound[] {
-    const waiting = this.deps.channels.waitingForModel(message.channel, message.conversationId).filter((item) => item.id !== message.id);
-    if (waiting.length === 0) return [message];
-    const candidates: { item: StoredInbound; role: SenderRole }[] = [];
-    for (const item of waiting) {
-      if (this.#isStale(item)) this.#skipStale(item);
-      else if (item.role === 'owner' || item.role === 'contact') candidates.push({ item, role: item.role });
-    }
-    candidates.push({ item: message, role });
-    candidates.sort((a, b) => a.item.id - b.item.id);
-    const label = (entry: { item: StoredInbound; role: SenderRole }): string => JSON.stringify(triggerOf(entry.item, entry.role === 'contact' ? 'contact' : 'owner'));
-    const first = candidates[0] as { item: StoredInbound; role: SenderRole };
-    const batch: StoredInbound[] = [];
-    for (const entry of candidates) {
-      if (entry.role !== first.role || label(entry) !== label(first)) break;
-      batch.push(entry.item);
-    }
-    return batch;
-  }
-
-  /** Whether a turn may call the model now; while it is down, the first message after each wait claims the one try. */
-  #mayCallModel(): boolean {
-    const down = this.#modelDown;
-    if (!down) return true;
-    if (down.trying || this.#now() < down.nextTryAt) return false;
-    down.trying = true;
-    return true;
-  }
-
-  /** What a turn learned about the model: unreachable (wait longer), reached (the outage is over), or nothing. */
-  #modelTried(result: TurnOutcome | undefined): void {
-    const code = result?.unanswered ? result.error?.code : undefined;
-    const down = this.#modelDown;
-    if (code !== undefined && UNREACHABLE.has(code)) {
-      const delayMs = down ? Math.min(down.delayMs * 2, this.#modelRetry.maxMs) : this.#modelRetry.firstMs;
-      this.#modelDown = { reason: unreachableReason(code), delayMs, nextTryAt: this.#now() + delayMs, trying: false };
-      const line = this.deps.broker.redact(`The model could not be reached (${result?.error?.message ?? code}); messages wait, next try in ${Math.round(delayMs / 1000)} s.`);
-      this.#log(line);
-      if (!down) this.deps.activity.append({ kind: 'system', summary: line, actor: 'pavise', decision: 'failed' });
-    } else if (result && (code === undefined || REFUSED.has(code))) {
-      if (down) {
-        this.#log('The model answers again; answering the messages that waited.');
-        this.deps.activity.append({ kind: 'system', summary: 'The model answers again; answering the messages that waited for it.', actor: 'pavise' });
-      }
-      this.#modelDown = undefined;
-    } else if (down) {
-      down.trying = false;
-    }
-  }
-
-  /** Messages wait for the model; the owner hears it once per conversation and wait (the notice is keyed to its first message). */
-  #waitForModel(batch: readonly StoredInbound[], role: 'owner' | 'contact'): void {
-    const first = batch[0];
-    if (!first) return;
-    for (const item of batch) this.deps.channels.setStatus(item.id, 'waiting_model', role);
-    const key = `${first.channel}:${first.conversationId}`;
-    if (this.#modelWaits.has(key)) return;
-    this.#modelWaits.set(key, first.id);
-    if (role !== 'owner') return;
-    const minutes = this.deps.config.channels[first.channel].maxAgeMinutes;
-    const reason = this.#modelDown?.reason ?? 'it did not answer';
-    const text = `Pavise couldn't reach the model (${reason}), so your message isn't answered yet. It is kept: I'll answer when the model is back, or tell you if that takes over ${minutes} minutes.`;
-    this.deps.outbox.enqueue({ channel: first.channel, conversationId: first.conversationId, text, idempotencyKey: `model-down:${first.id}`, notice: true }, this.#now());
-    this.#kickOutbox();
-  }
-
-  /** The model refused the request (a bad key, an invalid request): no retry fixes it, so the owner is told what to do, once. */
-  #refused(batch: readonly StoredInbound[], role: 'owner' | 'contact', error: ProviderError): void {
-    const first = batch[0];
-    if (!first) return;
-    for (const item of batch) this.deps.channels.setStatus(item.id, 'failed', role);
-    const key = `${first.channel}:${first.conversationId}`;
-    this.#modelWaits.delete(key);
-    if (this.#refusalsTold.has(key)) return;
-    this.#refusalsTold.add(key);
-    // The provider's words may echo what was sent (a header, a key): scrubbed like any reply.
-    const summary = this.deps.broker.redact(`Pavise couldn't answer: ${error.message} Send your message again after that.`);
-    this.deps.activity.append({ kind: 'system', summary, actor: 'pavise', decision: 'failed', detail: { ids: batch.map((item) => item.id), code: error.code } });
-    this.deps.events.emit('alert', summary);
-    if (role !== 'owner') return;
-    this.deps.outbox.enqueue({ channel: first.channel, conversationId: first.conversationId, text: summary, idempotencyKey: `model-refused:${first.id}`, notice: true }, this.#now());
-    this.#kickOutbox();
-  }
-
-  #isStale(message: StoredInbound): boolean {
-    return this.#now() - message.sentAt > this.deps.config.channels[message.channel].maxAgeMinutes * 60_000;
-  }
-
-  /** Too old to answer: stored, not answered. One that waited for the model is closed in its chat, as promised there. */
-  #skipStale(message: StoredInbound): void {
-    const store = this.deps.channels;
-    store.setStatus(message.id, 'skipped_stale');
-    this.#waitingForPacing.delete(message.id);
-    if (message.status !== 'waiting_model') {
-      this.#noteSkipped(message, 'downtime');
-      return;
-    }
-    this.#noteSkipped(message, 'model');
-    const key = `${message.channel}:${message.conversationId}`;
-    const firstId = this.#modelWaits.get(key) ?? message.id;
-    if (store.waitingForModel(message.channel, message.conversationId).length === 0) this.#modelWaits.delete(key);
-    else this.#modelWaits.set(key, firstId);
-    if (message.role !== 'owner') return;
-    const minutes = this.deps.config.channels[message.channel].maxAgeMinutes;
-    const text = `The model stayed unreachable for over ${minutes} minutes, so I won't answer what you sent while it was down. Send it again if it still matters.`;
-    this.deps.outbox.enqueue({ channel: message.channel, conversationId: message.conversationId, text, idempotencyKey: `model-gave-up:${firstId}`, notice: true }, this.#now());
-    this.#kickOutbox();
   }
 
   /** Strangers get nothing but a pairing request the owner decides locally (and at most one fixed line). */
@@ -661,28 +513,6 @@ export class Gateway {
       this.deps.outbox.enqueue({ channel: message.channel, conversationId: message.conversationId, text: line, idempotencyKey: `unknown:${message.channel}:${message.sender}` }, this.#now());
       this.#kickOutbox();
     }
-  }
-
-  #noteSkipped(message: StoredInbound, why: 'downtime' | 'model'): void {
-    const skipped = this.#skipped[why];
-    skipped.push(message);
-    if (skipped.length > 1) return;
-    // Reported once the catch-up settles, as one notice rather than one per message.
-    setTimeout(() => {
-      const all = this.#skipped[why];
-      if (all.length === 0) return;
-      this.#skipped[why] = [];
-      const senders = [...new Set(all.map((item) => item.senderName ?? item.sender))].slice(0, 5).join(', ');
-      const minutes = this.deps.config.channels[message.channel].maxAgeMinutes;
-      const messages = `${all.length} message${all.length > 1 ? 's' : ''} older than ${minutes} minutes`;
-      const notice =
-        why === 'model'
-          ? `Skipped ${messages} that waited for the model while it could not be reached (from ${senders}). They are stored; ask me to read them.`
-          : `Skipped ${messages} that arrived while Pavise was not running (from ${senders}). They are stored; ask me to read them.`;
-      this.deps.activity.append({ kind: 'system', summary: notice, actor: 'pavise', detail: { ids: all.map((item) => item.id) } });
-      this.deps.events.emit('alert', notice);
-      this.#log(notice);
-    }, 250).unref();
   }
 
   /** Inbound text is scrubbed before it is stored: a secret someone sends (or echoes back) never rests in the database. */
@@ -762,22 +592,6 @@ function triggerOf(message: StoredInbound, role: 'owner' | 'contact'): Provenanc
   if (message.kind === 'forwarded') return { kind: 'untrusted', source: 'non_owner_sender', detail: 'forwarded or quoted from someone else' };
   if (role === 'contact') return { kind: 'contact', contactId: `${message.channel}:${message.sender}` };
   return message.isGroup ? { kind: 'untrusted', source: 'non_owner_sender', detail: `group ${message.conversationId}` } : OWNER;
-}
-
-/** Why the model could not be reached, in words for the owner's chat. */
-function unreachableReason(code: ProviderErrorCode): string {
-  switch (code) {
-    case 'network':
-      return 'no connection to it';
-    case 'overloaded':
-      return 'it is overloaded';
-    case 'rate_limit':
-      return 'it is rate-limiting requests';
-    case 'malformed_stream':
-      return 'its answer was cut off';
-    default:
-      return 'it had a server error';
-  }
 }
 
 export function pairingHash(input: { channel: string; sender: string }): string {
