@@ -13,16 +13,18 @@ import { canonicalJson, sha256Hex } from '../permissions/canonical.js';
 import type { ApprovalOutcome, PermissionGate } from '../permissions/gate.js';
 import type { Pacer } from '../permissions/pacing.js';
 import type { SecretBroker } from '../permissions/secret-broker.js';
-import type { TurnRunner } from '../runtime/turn-runner.js';
+import type { TurnOutcome, TurnRunner } from '../runtime/turn-runner.js';
 import type { ApprovalStore } from '../storage/approval-store.js';
 import type { ChannelStore, StoredInbound } from '../storage/channel-store.js';
-import type { Outbox, OutboxEntry } from '../storage/outbox.js';
+import type { Outbox } from '../storage/outbox.js';
 import type { SessionStore } from '../storage/session-store.js';
 import type { Switches } from '../storage/switches.js';
 import type { ToolRegistry } from '../tools/registry.js';
 import { restartWithBackoff } from '../platform/restart-with-backoff.js';
 import { acquireGatewayLock } from './lock.js';
 import { ApprovalNotices } from './approval-notices.js';
+import { ModelWaits, MODEL_RETRY_MS } from './model-waits.js';
+import { OutboxSender } from './outbox-sender.js';
 import { ChannelWatchdog, DEFAULT_STALL_GRACE_MS, type ChannelLiveness } from './channel-watchdog.js';
 import { RemoteApprovals } from './remote-approvals.js';
 
@@ -65,6 +67,8 @@ export interface GatewayOptions {
   readonly maxQueuedMessages?: number;
   /** The platform this runs on (default this process's): approval notices say where the owner can decide here. */
   readonly platform?: NodeJS.Platform;
+  /** The waits before the model is tried again after it could not be reached (see MODEL_RETRY_MS; tests shorten them). */
+  readonly modelRetryMs?: { readonly firstMs: number; readonly maxMs: number };
 }
 
 const PAIRING_TTL_MS = 60 * 60_000;
@@ -80,7 +84,6 @@ export const MAX_CONCURRENT_CONVERSATIONS = 8;
  * queue drains (a catch-up of a million rows must not hold a million ids).
  */
 export const MAX_QUEUED_MESSAGES = 1000;
-const OUTBOX_PAGE = 100;
 /** How many new senders an hour get `channels.unknownSenderReply`; the rest get nothing. */
 export const UNKNOWN_SENDER_LINES_PER_HOUR = 5;
 /** How long after a send an identical inbound message in that conversation is taken for its echo (it arrives in seconds). */
@@ -117,11 +120,11 @@ export class Gateway {
   readonly #remote: RemoteApprovals;
   readonly #notices: ApprovalNotices;
   readonly #watchdog: ChannelWatchdog;
-  #outboxRunning: Promise<void> | undefined;
-  #outboxAgain = false;
-  #skipped: StoredInbound[] = [];
+  readonly #outbox: OutboxSender;
   /** Messages left stored because their answer could not be sent yet (logged once each). */
   readonly #waitingForPacing = new Set<number>();
+  /** Whether the model may be called now, and what happens to messages while it cannot be reached. */
+  readonly #model: ModelWaits;
   #signal: AbortSignal | undefined;
 
   constructor(
@@ -134,6 +137,8 @@ export class Gateway {
     this.#maxConcurrent = options.maxConcurrentConversations ?? MAX_CONCURRENT_CONVERSATIONS;
     this.#maxQueued = options.maxQueuedMessages ?? MAX_QUEUED_MESSAGES;
     const platform = options.platform ?? process.platform;
+    this.#outbox = new OutboxSender({ ...deps, channels: this.#channels, now: this.#now, log: this.#log, signal: () => this.#signal });
+    this.#model = new ModelWaits({ ...deps, now: this.#now, log: this.#log, queued: () => this.#kickOutbox(), retry: options.modelRetryMs ?? MODEL_RETRY_MS });
     this.#remote = new RemoteApprovals({ config: deps.config, channels: deps.channels, approvals: deps.approvals, gate: deps.gate, now: this.#now, platform });
     this.#notices = new ApprovalNotices({ config: deps.config, remote: this.#remote, log: this.#log, platform });
     this.#watchdog = new ChannelWatchdog({ graceMs: options.channelStallGraceMs ?? DEFAULT_STALL_GRACE_MS, now: this.#now });
@@ -190,7 +195,7 @@ export class Gateway {
       } finally {
         clearInterval(sweep);
       }
-      await Promise.allSettled([...this.#inFlight, this.#outboxRunning]);
+      await Promise.allSettled([...this.#inFlight, this.#outbox.running]);
     } finally {
       stopListening();
       stopNotices();
@@ -266,7 +271,8 @@ export class Gateway {
 
   #sweep(): void {
     if (this.deps.switches.get('paused').on) return;
-    this.#handleBacklog();
+    // Messages waiting for the model are read back when it may be tried again, not at every sweep.
+    if (this.#model.due()) this.#handleBacklog();
     // Held messages get another look at pacing (they are held again if still over a cap).
     if (!this.deps.switches.get('outbound_tripped').on) this.deps.outbox.release(this.#now());
     this.#kickOutbox();
@@ -333,7 +339,7 @@ export class Gateway {
 
   async #handle(inboundId: number): Promise<void> {
     const message = this.deps.channels.inbound(inboundId);
-    if (!message || (message.status !== 'stored' && message.status !== 'processing')) return;
+    if (!message || (message.status !== 'stored' && message.status !== 'processing' && message.status !== 'waiting_model')) return;
     if (this.deps.switches.get('paused').on) return; // stays stored; handled on resume
     const store = this.deps.channels;
 
@@ -359,11 +365,9 @@ export class Gateway {
       store.setStatus(message.id, 'ignored');
       return;
     }
-    const config = this.deps.config.channels[message.channel];
-    if (this.#now() - message.sentAt > config.maxAgeMinutes * 60_000) {
-      store.setStatus(message.id, 'skipped_stale');
+    if (this.#model.isStale(message)) {
+      this.#model.skipStale(message);
       this.#waitingForPacing.delete(message.id);
-      this.#noteSkipped(message);
       return;
     }
     const role = roleOf(this.deps.config, store, message.channel, message.sender);
@@ -390,44 +394,68 @@ export class Gateway {
 
   async #turn(message: StoredInbound, role: 'owner' | 'contact'): Promise<void> {
     const store = this.deps.channels;
-    const conversation = store.conversation(message.channel, message.conversationId);
+    if (!this.#model.mayCall()) {
+      this.#model.wait([message], role);
+      return;
+    }
+    let batch: StoredInbound[] = [message];
+    let result: TurnOutcome | undefined;
+    try {
+      batch = this.#model.batchOf(message, role, (item, itemRole) => JSON.stringify(triggerOf(item, itemRole)));
+      result = await this.#run(batch[0] ?? message, batch, role);
+    } finally {
+      // Whatever happened, the try this turn claimed ends here (a failure to even start it must not block the next).
+      this.#model.tried(result);
+    }
+    const first = batch[0] ?? message;
+    if (!this.#model.settle(result, batch, message, role)) return;
+    // An error's text is a notice about Pavise, not something the assistant said: memory does not keep it as such.
+    const reply = this.deps.broker.redact(result.reply || (result.error && role === 'owner' ? result.error.message : ''));
+    const notice = !result.reply;
+    this.deps.transaction(() => {
+      if (reply.trim()) {
+        this.deps.outbox.enqueue({ channel: message.channel, conversationId: message.conversationId, text: reply, idempotencyKey: `reply:${first.id}`, notice }, this.#now());
+      }
+      for (const item of batch) store.setStatus(item.id, 'answered');
+    });
+    this.#kickOutbox();
+    // This message carried another label than those that waited before it: it gets its own turn, after theirs.
+    if (!batch.includes(message)) await this.#turn(message, role);
+  }
+
+  /** Runs one turn for `batch` (messages of one conversation with one label) in the conversation's session. */
+  async #run(first: StoredInbound, batch: readonly StoredInbound[], role: 'owner' | 'contact'): Promise<TurnOutcome> {
+    const store = this.deps.channels;
+    const conversation = store.conversation(first.channel, first.conversationId);
     let sessionId = conversation?.sessionId;
     if (!sessionId) {
-      sessionId = this.deps.sessions.create(`${message.channel}:${message.conversationId}`, conversation?.title).id;
-      store.setConversationSession(message.channel, message.conversationId, sessionId);
+      sessionId = this.deps.sessions.create(`${first.channel}:${first.conversationId}`, conversation?.title).id;
+      store.setConversationSession(first.channel, first.conversationId, sessionId);
     }
-    store.setStatus(message.id, 'processing', role, sessionId);
+    for (const item of batch) store.setStatus(item.id, 'processing', role, sessionId);
 
-    const channel = this.#channels.get(message.channel);
+    const channel = this.#channels.get(first.channel);
     const signal = this.#signal ?? new AbortController().signal;
-    const typing = channel?.typing ? setInterval(() => void channel.typing?.(message.conversationId, signal).catch(() => undefined), 4_000) : undefined;
-    void channel?.typing?.(message.conversationId, signal).catch(() => undefined);
-
-    const provenance = triggerOf(message, role);
-    let reply: string;
-    this.#turns.set(sessionId, { channel: message.channel, conversationId: message.conversationId, isGroup: message.isGroup });
+    const typing = channel?.typing ? setInterval(() => void channel.typing?.(first.conversationId, signal).catch(() => undefined), 4_000) : undefined;
+    void channel?.typing?.(first.conversationId, signal).catch(() => undefined);
+    this.#turns.set(sessionId, { channel: first.channel, conversationId: first.conversationId, isGroup: first.isGroup });
     try {
-      const result = await this.deps.runner.run({
+      return await this.deps.runner.run({
         sessionKey: sessionId,
-        text: message.text,
-        trigger: provenance,
+        // Messages that waited for the model together are one request, in the order they were sent.
+        text: batch.map((item) => item.text).join('\n\n'),
+        trigger: triggerOf(first, role),
         signal,
         // Contacts, and anyone in a group (the reply goes to everyone there), get no private data and no actions.
-        toolset: role === 'contact' || message.isGroup ? this.deps.contactTools : this.deps.tools,
-        replyTo: { channel: message.channel, conversationId: message.conversationId },
+        toolset: role === 'contact' || first.isGroup ? this.deps.contactTools : this.deps.tools,
+        replyTo: { channel: first.channel, conversationId: first.conversationId },
+        // A message whose turn never reached the model is run again later; the history must hold it once.
+        onlyIfAnswered: true,
       });
-      reply = this.deps.broker.redact(result.reply || (result.error && role === 'owner' ? result.error.message : ''));
     } finally {
       this.#turns.delete(sessionId);
       if (typing) clearInterval(typing);
     }
-    this.deps.transaction(() => {
-      if (reply.trim()) {
-        this.deps.outbox.enqueue({ channel: message.channel, conversationId: message.conversationId, text: reply, idempotencyKey: `reply:${message.id}` }, this.#now());
-      }
-      store.setStatus(message.id, 'answered');
-    });
-    this.#kickOutbox();
   }
 
   /** Strangers get nothing but a pairing request the owner decides locally (and at most one fixed line). */
@@ -490,96 +518,13 @@ export class Gateway {
     }
   }
 
-  #noteSkipped(message: StoredInbound): void {
-    this.#skipped.push(message);
-    if (this.#skipped.length > 1) return;
-    // Reported once the catch-up settles, as one notice rather than one per message.
-    setTimeout(() => {
-      if (this.#skipped.length === 0) return;
-      const skipped = this.#skipped;
-      this.#skipped = [];
-      const senders = [...new Set(skipped.map((item) => item.senderName ?? item.sender))].slice(0, 5).join(', ');
-      const hours = this.deps.config.channels[message.channel].maxAgeMinutes;
-      const notice = `Skipped ${skipped.length} message${skipped.length > 1 ? 's' : ''} older than ${hours} minutes that arrived while Pavise was not running (from ${senders}). They are stored; ask me to read them.`;
-      this.deps.activity.append({ kind: 'system', summary: notice, actor: 'pavise', detail: { ids: skipped.map((item) => item.id) } });
-      this.deps.events.emit('alert', notice);
-      this.#log(notice);
-    }, 250).unref();
+  #kickOutbox(): void {
+    this.#outbox.kick();
   }
 
   /** Inbound text is scrubbed before it is stored: a secret someone sends (or echoes back) never rests in the database. */
   #scrubbed(message: InboundMessage): InboundMessage {
     return { ...message, text: this.deps.broker.redact(message.text) };
-  }
-
-  #kickOutbox(): void {
-    if (this.#outboxRunning) {
-      this.#outboxAgain = true;
-      return;
-    }
-    this.#outboxRunning = this.#drainOutbox().finally(() => {
-      this.#outboxRunning = undefined;
-      if (this.#outboxAgain) {
-        this.#outboxAgain = false;
-        this.#kickOutbox();
-      }
-    });
-  }
-
-  async #drainOutbox(): Promise<void> {
-    const signal = this.#signal ?? new AbortController().signal;
-    // A page at a time: after a flood thousands of entries may wait, and each send takes a while.
-    // Entries that failed retryably wait their backoff (a send that timed out may have gone out: no resend every sweep).
-    for (let page = this.deps.outbox.due(0, OUTBOX_PAGE, this.#now()); page.length > 0; page = this.deps.outbox.due(page.at(-1)?.id ?? 0, OUTBOX_PAGE, this.#now())) {
-      if (!(await this.#sendPage(page, signal))) return;
-    }
-  }
-
-  /**
-   * Sends a page of entries in order; false when draining should stop for now (aborted, paused, a retryable failure).
-   * A conversation whose entry did not leave (held, claimed elsewhere) sends no later one in this page (see Outbox.due).
-   */
-  async #sendPage(page: readonly OutboxEntry[], signal: AbortSignal): Promise<boolean> {
-    const stopped = new Set<string>();
-    for (const entry of page) {
-      if (signal.aborted || this.deps.switches.get('paused').on) return false;
-      const channel = this.#channels.get(entry.channel);
-      if (!channel) continue; // stays pending until that channel runs
-      const conversation = JSON.stringify([entry.channel, entry.conversationId]);
-      if (stopped.has(conversation)) continue;
-      if (!this.#mayLeave(entry) || !this.deps.outbox.claim(entry.id, this.#now())) {
-        stopped.add(conversation);
-        continue;
-      }
-      const result = await channel.send({ conversationId: entry.conversationId, text: entry.text, idempotencyKey: entry.idempotencyKey }, signal);
-      if (result.ok) {
-        this.deps.outbox.markSent(entry.id, this.#now(), result.externalIds);
-        if (!entry.idempotencyKey.startsWith('tool:')) this.deps.pacer.record(entry.channel, entry.conversationId, this.#now());
-        this.deps.activity.append({
-          kind: 'effect',
-          summary: `Sent ${entry.channel === 'imessage' ? 'iMessage' : 'Telegram message'} to ${channelPlugin(entry.channel)?.describeTarget(entry.conversationId) ?? entry.conversationId}`,
-          tool: 'outbox',
-          decision: 'done',
-          actor: 'pavise',
-          detail: { outboxId: entry.id, key: entry.idempotencyKey, chars: entry.text.length },
-        });
-      } else {
-        this.deps.outbox.markFailed(entry.id, result.message, result.retryable, this.#now());
-        this.#log(`${entry.channel}: sending outbox #${entry.id} failed — ${result.message}`);
-        if (result.retryable) return false; // try again on the next sweep or reconnect
-      }
-    }
-    return true;
-  }
-
-  /** Replies pass the same pacing and breaker as tool sends (tool sends were checked by the gate already). */
-  #mayLeave(entry: OutboxEntry): boolean {
-    const tripped = this.deps.switches.get('outbound_tripped').on;
-    if (entry.idempotencyKey.startsWith('tool:') && !tripped) return true;
-    const outbound = this.deps.gate.checkOutbound(entry.channel, entry.conversationId);
-    if (outbound.ok) return true;
-    this.deps.outbox.hold(entry.id, outbound.reason, this.#now());
-    return false;
   }
 }
 

@@ -147,7 +147,7 @@ export class MemoryContext {
         // Only the owner's own words come back unasked. Everyone else's messages (most of an imported history) would
         // taint nearly every turn they matched; the recall tool reads them when the model asks, labelled.
         recalled = (await this.deps.recall(input.content, this.#maxRecalled * 3))
-          .filter((item) => item.provenance.kind === 'owner' && !inContext(item, stored, summary?.throughSeq ?? 0))
+          .filter((item) => item.provenance.kind === 'owner' && !inContext(item, stored, summary?.throughSeq ?? 0) && !isInput(item, input))
           .slice(0, this.#maxRecalled);
       } catch (error) {
         this.deps.onProblem?.(`Recall failed for this turn: ${error instanceof Error ? error.message : String(error)}`, sessionId);
@@ -200,6 +200,14 @@ function recalledLine(item: RecalledItem): string {
 
 function labelKey(label: Provenance): string {
   return JSON.stringify(label);
+}
+
+/**
+ * The message being answered is remembered as soon as it arrives, before its turn: it is this turn's request, not an
+ * earlier message (messages that waited for the model together arrive as one input, a paragraph each).
+ */
+function isInput(item: RecalledItem, input: UserMessage): boolean {
+  return item.text === input.content || input.content.split('\n\n').includes(item.text);
 }
 
 function inContext(item: RecalledItem, stored: readonly Message[], through: number): boolean {

@@ -48,10 +48,18 @@ export interface TurnRequest {
   readonly onEvent?: (event: AgentEvent) => void;
   /** A cap on each model answer of this turn, below the configured one (a scheduled briefing's token budget). */
   readonly maxOutputTokens?: number;
+  /**
+   * Store nothing of the turn when its first model call produced nothing (the model could not be reached, refused the
+   * key, or the call was not allowed to leave): the caller keeps the text and runs it again later, and the history
+   * must then hold it once, not once per attempt.
+   */
+  readonly onlyIfAnswered?: boolean;
 }
 
 export interface TurnOutcome extends TurnResult {
   readonly replyTo?: TurnRequest['replyTo'];
+  /** Set when `onlyIfAnswered` left the turn unstored: its first model call produced nothing (see `error`). */
+  readonly unanswered?: true;
 }
 
 /**
@@ -75,6 +83,12 @@ export class TurnRunner {
       prepared = undefined;
     }
     const pause = deps.pause;
+    const store = (message: Message): void => {
+      deps.sessions.append(sessionId, deps.broker.redactValue(labelled(message, prepared?.preambleLabel)));
+    };
+    // With onlyIfAnswered the input waits for the first answer: stored with it, or dropped with a failure to answer.
+    let held: Message[] | undefined = request.onlyIfAnswered ? [] : undefined;
+    let unanswered = false;
     const hooks: AgentHooks = {
       getApiKey: (provider) => deps.apiKey(provider),
       beforeToolCall: (call) => deps.gate.check(call),
@@ -87,7 +101,15 @@ export class TurnRunner {
         // What is stored is scrubbed too: a secret the model decoded must not live on in the history. A reply written
         // after the preamble showed someone else's memory is stored with that label: the preamble is not stored, and
         // what the model repeated from it must not come back later as the owner's.
-        if (event.type === 'message') deps.sessions.append(sessionId, deps.broker.redactValue(labelled(event.message, prepared?.preambleLabel)));
+        if (event.type === 'message') {
+          if (held === undefined) store(event.message);
+          else if (held.length === 0) held.push(event.message);
+          else if (producedNothing(event.message)) unanswered = true;
+          else {
+            for (const message of [...held, event.message]) store(message);
+            held = undefined;
+          }
+        }
         request.onEvent?.(event);
       },
     };
@@ -105,8 +127,18 @@ export class TurnRunner {
       hooks,
       signal: request.signal,
     });
-    return { ...result, reply: deps.broker.redact(result.reply), ...(request.replyTo ? { replyTo: request.replyTo } : {}) };
+    return {
+      ...result,
+      reply: deps.broker.redact(result.reply),
+      ...(request.replyTo ? { replyTo: request.replyTo } : {}),
+      ...(unanswered ? { unanswered: true as const } : {}),
+    };
   }
+}
+
+/** A model call that failed (or never left) before the model said anything. */
+function producedNothing(message: Message): boolean {
+  return message.role === 'assistant' && message.content.length === 0 && (message.stopReason === 'error' || message.stopReason === 'aborted');
 }
 
 /** An assistant message labelled with what the preamble showed, when that was less trusted than the owner. */

@@ -5,7 +5,8 @@ import type { InboundMessage } from '../common/inbound.js';
 import { parseProvenance } from '../common/labels.js';
 import type { Provenance } from '../common/messages.js';
 
-export type InboundStatus = 'stored' | 'processing' | 'answered' | 'ignored' | 'skipped_stale' | 'failed';
+/** `waiting_model`: the model could not be reached; the message is kept and tried again (see the gateway). */
+export type InboundStatus = 'stored' | 'processing' | 'waiting_model' | 'answered' | 'ignored' | 'skipped_stale' | 'failed';
 export type SenderRole = 'owner' | 'contact' | 'stranger' | 'self';
 
 export interface StoredInbound extends InboundMessage {
@@ -126,13 +127,20 @@ export class ChannelStore {
     return (
       this.#sql(
         `SELECT id, channel, conversation_id AS conversationId FROM inbound_messages
-         WHERE status IN ('stored', 'processing') AND id > ? ORDER BY id LIMIT ?`,
+         WHERE status IN ('stored', 'processing', 'waiting_model') AND id > ? ORDER BY id LIMIT ?`,
       ).all(afterId, limit) as { id: number; channel: ChannelId; conversationId: string }[]
     );
   }
 
   unhandled(): StoredInbound[] {
-    return (this.#sql(`SELECT * FROM inbound_messages WHERE status IN ('stored', 'processing') ORDER BY id`).all() as InboundRow[]).map(fromRow);
+    return (this.#sql(`SELECT * FROM inbound_messages WHERE status IN ('stored', 'processing', 'waiting_model') ORDER BY id`).all() as InboundRow[]).map(fromRow);
+  }
+
+  /** A conversation's messages waiting for the model to be reachable again, oldest first. */
+  waitingForModel(channel: ChannelId, conversationId: string): StoredInbound[] {
+    return (
+      this.#sql(`SELECT * FROM inbound_messages WHERE status = 'waiting_model' AND channel = ? AND conversation_id = ? ORDER BY id`).all(channel, conversationId) as InboundRow[]
+    ).map(fromRow);
   }
 
   setStatus(id: number, status: InboundStatus, role?: SenderRole, sessionId?: string): void {

@@ -19,6 +19,8 @@ export interface OutboxEntry {
   readonly sentAt: number | undefined;
   /** What the channel returned when it accepted the message (Telegram message ids; none for iMessage). */
   readonly externalIds: readonly string[] | undefined;
+  /** A notice about Pavise itself (the model could not be reached): sent like a reply, never remembered as Pavise's words. */
+  readonly notice: boolean;
 }
 
 /** Attempts at one entry before a retryable failure counts as final. */
@@ -55,6 +57,7 @@ interface Row {
   created_at: number;
   sent_at: number | null;
   external_ids: string | null;
+  notice: number;
 }
 
 /**
@@ -72,13 +75,17 @@ export class Outbox {
 
   /**
    * `provenance`: whose words the text carries when that is not the conversation's own (a scheduled job's message to
-   * the owner); memory remembers the sent text with the weaker of it and the conversation's label.
+   * the owner); memory remembers the sent text with the weaker of it and the conversation's label. `notice`: the text
+   * is a notice about Pavise itself, which memory does not keep (migration 0015).
    */
-  enqueue(entry: { channel: ChannelId; conversationId: string; text: string; idempotencyKey: string; provenance?: Provenance }, now = Date.now()): OutboxEntry {
+  enqueue(
+    entry: { channel: ChannelId; conversationId: string; text: string; idempotencyKey: string; provenance?: Provenance; notice?: boolean },
+    now = Date.now(),
+  ): OutboxEntry {
     this.#sql(
-      `INSERT INTO outbox (idempotency_key, channel, conversation_id, text, status, created_at, updated_at, provenance)
-       VALUES (?, ?, ?, ?, 'pending', ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING`,
-    ).run(entry.idempotencyKey, entry.channel, entry.conversationId, entry.text, now, now, entry.provenance ? JSON.stringify(entry.provenance) : null);
+      `INSERT INTO outbox (idempotency_key, channel, conversation_id, text, status, created_at, updated_at, provenance, notice)
+       VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING`,
+    ).run(entry.idempotencyKey, entry.channel, entry.conversationId, entry.text, now, now, entry.provenance ? JSON.stringify(entry.provenance) : null, entry.notice ? 1 : 0);
     const queued = this.byKey(entry.idempotencyKey) as OutboxEntry;
     queueMicrotask(() => this.events.emit('queued', queued));
     return queued;
@@ -215,5 +222,6 @@ function fromRow(row: Row): OutboxEntry {
     createdAt: row.created_at,
     sentAt: row.sent_at ?? undefined,
     externalIds: row.external_ids === null ? undefined : (JSON.parse(row.external_ids) as string[]),
+    notice: row.notice === 1,
   };
 }

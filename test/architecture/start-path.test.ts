@@ -36,11 +36,12 @@ const ALLOWED_AT_START: Readonly<Record<string, readonly string[]>> = {
 /**
  * Budgets for the bytes of bundled code a start loads (measured with these limits: --version 5 KiB, the gateway
  * 878 KiB, ask 696 KiB; after memory, skills, calendar, hands and the scheduler joined the core, the gateway 1,059
- * KiB, of which zod is 459). Raise one only with a `bench -- startup` / `bench -- ready` figure that shows it is fine
- * (README, benchmarks).
+ * KiB, of which zod is 459; round 9, with waiting for the model, ordered outbox sends and Home Assistant service data
+ * decided by the gate, 1,156 KiB and `bench -- ready` median 317 ms against its 500 ms target). Raise one only with a
+ * `bench -- startup` / `bench -- ready` figure that shows it is fine (README, benchmarks).
  */
 const ENTRY_BUDGET_KIB = 16;
-const COMMAND_BUDGET_KIB = 1152;
+const COMMAND_BUDGET_KIB = 1184;
 
 let metafile: Metafile;
 /** Each output chunk's text, by its path relative to the project (as the metafile names it). */

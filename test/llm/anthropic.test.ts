@@ -327,7 +327,7 @@ describe('AnthropicProvider errors that are not retried', () => {
     expect(result.error).toEqual({
       code: 'auth',
       status: 401,
-      message: 'Anthropic rejected the API key (401); check that the stored key is correct.',
+      message: 'Anthropic rejected the API key (401); store a valid one with `pavise secrets set anthropic` (it reads the key from stdin).',
     });
     expect(fake.requests).toHaveLength(1);
     expect(JSON.stringify(result)).not.toContain(KEY);

@@ -261,7 +261,7 @@ describe('OpenAIProvider retries and errors', () => {
     expect(result.error).toEqual({
       code: 'auth',
       status: 401,
-      message: 'OpenAI rejected the API key (401); check that the stored key is correct.',
+      message: 'OpenAI rejected the API key (401); store a valid one with `pavise secrets set openai` (it reads the key from stdin).',
     });
     expect(fake.requests).toHaveLength(1);
   });

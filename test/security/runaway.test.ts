@@ -436,6 +436,37 @@ describe('a flood from one chat does not spend the cap on answers that cannot be
   });
 });
 
+describe('a model outage and a flood of messages', () => {
+  it('cost one model call per retry wait, not one per message, and at most one notice in the chat', async () => {
+    // Each message whose turn found the model unreachable was answered with the error, and the next message called
+    // the model again: an outage during a burst was one failing call (with the provider's retries) per message, and
+    // one error message back per message, each remembered as something Pavise said.
+    const down: Step = () => ({ stopReason: 'error', error: { code: 'overloaded', message: 'Anthropic is overloaded (529).', status: 529 } });
+    const { core, provider } = await open([...Array.from({ length: 200 }, () => down), () => ({ content: [text('all read')] })], {
+      channels: { imessage: { enabled: true, owners: [OWNER_PHONE] } },
+    });
+    const channel = new FakeChannel('imessage');
+    const controller = new AbortController();
+    const done = new Gateway(core, { channels: [channel], sweepMs: 10, modelRetryMs: { firstMs: 100, maxMs: 200 } }).run(controller.signal);
+    await channel.ready;
+    try {
+      const started = Date.now();
+      for (let index = 0; index < 300; index++) await channel.receive({ sender: OWNER_PHONE, text: `message ${index}` });
+      await until(() => core.channels.unhandled().length === 300 && core.channels.unhandled().every((message) => message.status === 'waiting_model'), 'the flood to wait');
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      const elapsed = Date.now() - started;
+      // The first turn, then one try per wait (100 ms, then 200 ms): bounded by time, not by the 300 messages.
+      expect(provider.requests.length).toBeGreaterThanOrEqual(2);
+      expect(provider.requests.length).toBeLessThanOrEqual(2 + Math.ceil(elapsed / 200));
+      expect(channel.sent.map((message) => message.text)).toEqual([expect.stringMatching(/^Pavise couldn't reach the model/)]);
+      expect(core.outbox.list(500).filter((entry) => entry.notice)).toHaveLength(1);
+    } finally {
+      controller.abort();
+      await done;
+    }
+  });
+});
+
 describe("strangers cannot make Pavise write to hundreds of people, or switch its messages off", () => {
   it('a flood of new senders gets the unknown-sender line only a few times an hour; the breaker stays off and the owner is answered', async () => {
     // channels.unknownSenderReply went to every new sender: a spam wave was Pavise sending a message to each, on its

@@ -75,7 +75,9 @@ export async function completeWithRetries(params: CompleteParams): Promise<Assis
     const aborted = failure.code === 'aborted' || outcome?.gaveUp === 'aborted';
     const error: ProviderError = {
       code: aborted ? 'aborted' : failure.code,
-      message: aborted ? `The request to ${params.label} was cancelled.` : describeFailure(params.label, failure, outcome, options.apiKey ? undefined : params.providerId),
+      message: aborted
+        ? `The request to ${params.label} was cancelled.`
+        : describeFailure(params.label, failure, outcome, options.apiKey ? undefined : params.providerId, params.providerId),
       ...(failure.status !== undefined && !aborted ? { status: failure.status } : {}),
     };
     return {
@@ -154,8 +156,9 @@ function capitalise(text: string): string {
 /**
  * One human sentence for a failure; never includes a stack trace or a key. `keyless`: the provider whose request
  * went out without a key (an OpenAI-compatible server may need none), named in the command that stores one.
+ * `provider`: the provider whose key was used, named in the command that replaces a refused one.
  */
-export function describeFailure(label: string, failure: Failure, outcome?: RetryOutcome<unknown>, keyless?: ProviderId): string {
+export function describeFailure(label: string, failure: Failure, outcome?: RetryOutcome<unknown>, keyless?: ProviderId, provider?: ProviderId): string {
   const Label = capitalise(label);
   const status = failure.status !== undefined ? ` (${failure.status})` : '';
   const ranOut =
@@ -173,7 +176,7 @@ export function describeFailure(label: string, failure: Failure, outcome?: Retry
       }
       return failure.status === 403
         ? `${Label} refused the request (403); the API key may not have access to this model.`
-        : `${Label} rejected the API key${status}; check that the stored key is correct.`;
+        : `${Label} rejected the API key${status}; ${provider ? `store a valid one with \`pavise secrets set ${provider}\` (it reads the key from stdin)` : 'check that the stored key is correct'}.`;
     case 'rate_limit':
       if (failure.retryable === false) return `${Label} reports that the account is out of quota${status}; check its billing.`;
       return `${Label} rate-limited the request${status}${ranOut}; try again in a minute.`;

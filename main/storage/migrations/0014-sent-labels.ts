@@ -5,7 +5,7 @@ import type { Migration } from './migration.js';
 const FTS_VALUES = `i.id, i.text, CASE WHEN i.from_owner = 1 THEN 'paviseowner ' ELSE '' END || coalesce(i.sender_name, '') || ' ' || i.sender,
   coalesce(i.conversation_name, '')`;
 
-function indexItem(channel: string, guid: string): string {
+export function indexItem(channel: string, guid: string): string {
   return `INSERT INTO memory_fts (rowid, text, who, place) SELECT ${FTS_VALUES} FROM memory_items i
           WHERE i.channel = ${channel} AND i.guid = ${guid} AND NOT EXISTS (SELECT 1 FROM memory_fts WHERE rowid = i.id);`;
 }
@@ -14,17 +14,17 @@ function indexItem(channel: string, guid: string): string {
 const rank = (label: string): string => `CASE json_extract(${label}, '$.kind') WHEN 'untrusted' THEN 0 WHEN 'contact' THEN 1 ELSE 2 END`;
 
 /** The weakest label of a conversation's session (NULL when it has none that is not the owner's), as 0006 reads it. */
-const sessionLabel = (conversation: string): string => `(SELECT m.provenance FROM messages m WHERE m.session_id = (${conversation}) AND m.provenance IS NOT NULL
+export const sessionLabel = (conversation: string): string => `(SELECT m.provenance FROM messages m WHERE m.session_id = (${conversation}) AND m.provenance IS NOT NULL
   ORDER BY ${rank('m.provenance')} LIMIT 1)`;
 
 /** The weaker of two labels, either of which may be NULL; the owner's when both are. */
-const weaker = (a: string, b: string): string => `coalesce(CASE WHEN (${a}) IS NOT NULL AND ((${b}) IS NULL OR ${rank(a)} < ${rank(b)}) THEN (${a}) ELSE (${b}) END, '{"kind":"owner"}')`;
+export const weaker = (a: string, b: string): string => `coalesce(CASE WHEN (${a}) IS NOT NULL AND ((${b}) IS NULL OR ${rank(a)} < ${rank(b)}) THEN (${a}) ELSE (${b}) END, '{"kind":"owner"}')`;
 
 /** The newest send of Pavise's that an iMessage "from me" row echoes (same chat, its text or one chunk of it, recent). */
-const ECHOED = `(SELECT o.id FROM outbox o WHERE o.channel = new.channel AND o.conversation_id = new.conversation_id
+export const ECHOED = `(SELECT o.id FROM outbox o WHERE o.channel = new.channel AND o.conversation_id = new.conversation_id
   AND o.status IN ('sent', 'sending', 'uncertain') AND o.updated_at >= new.sent_at - 600000 AND (o.text = new.text OR instr(o.text, new.text) > 0)
   ORDER BY o.id DESC LIMIT 1)`;
-const CONVERSATION_SESSION = `SELECT session_id FROM conversations WHERE channel = new.channel AND conversation_id = new.conversation_id`;
+export const CONVERSATION_SESSION = `SELECT session_id FROM conversations WHERE channel = new.channel AND conversation_id = new.conversation_id`;
 
 /**
  * What Pavise sends keeps the label of whose words it carries when it is remembered. A scheduled job's message (an

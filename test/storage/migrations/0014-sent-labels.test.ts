@@ -16,6 +16,8 @@ describe('migration 0014-sent-labels', () => {
     migrate(db, 13);
     db.prepare(`INSERT INTO outbox (idempotency_key, channel, conversation_id, text, status, created_at, updated_at) VALUES ('old', 'telegram', '42', 'before', 'pending', 1, 1)`).run();
     expect(migrate(db, 14)).toBe(14);
+    // Today's Outbox writes columns of later migrations (0015's notice), which keep 0014's labelling.
+    migrate(db);
     const outbox = new Outbox(db);
     expect(outbox.byKey('old')).toMatchObject({ text: 'before', status: 'pending' });
     const entry = outbox.enqueue({ channel: 'telegram', conversationId: '42', text: 'after', idempotencyKey: 'job:1:1:1', provenance: { kind: 'untrusted', source: 'email' } });
