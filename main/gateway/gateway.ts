@@ -394,7 +394,8 @@ export class Gateway {
 
   async #turn(message: StoredInbound, role: 'owner' | 'contact'): Promise<void> {
     const store = this.deps.channels;
-    if (!this.#model.mayCall()) {
+    const call = this.#model.mayCall();
+    if (!call) {
       this.#model.wait([message], role);
       return;
     }
@@ -405,7 +406,7 @@ export class Gateway {
       result = await this.#run(batch[0] ?? message, batch, role);
     } finally {
       // Whatever happened, the try this turn claimed ends here (a failure to even start it must not block the next).
-      this.#model.tried(result);
+      this.#model.tried(result, call);
     }
     const first = batch[0] ?? message;
     if (!this.#model.settle(result, batch, message, role)) return;

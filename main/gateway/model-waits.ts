@@ -63,20 +63,29 @@ export class ModelWaits {
     return !this.#down || this.deps.now() >= this.#down.nextTryAt;
   }
 
-  /** Whether a turn may call the model now; while it is down, the first message after each wait claims the one try. */
-  mayCall(): boolean {
+  /**
+   * Whether a turn may call the model now: `up` while it is not known to be down; while it is, the first message after
+   * each wait claims the one `try`, and the others wait (false). What it returns is handed back to `tried`.
+   */
+  mayCall(): false | 'up' | 'try' {
     const down = this.#down;
-    if (!down) return true;
+    if (!down) return 'up';
     if (down.trying || this.deps.now() < down.nextTryAt) return false;
     down.trying = true;
-    return true;
+    return 'try';
   }
 
-  /** What a turn (undefined: it failed to run) learned about the model: unreachable (wait longer), reached, or nothing. */
-  tried(result: TurnOutcome | undefined): void {
+  /**
+   * What a turn (undefined: it failed to run) learned about the model: unreachable (wait longer), reached, or nothing.
+   * `call`: what mayCall said when the turn began. Only the claimed try lengthens the wait or frees the try: turns of
+   * other chats that were already running when the model went away fail with it, and must neither double the wait
+   * once each nor let a second try start beside the claimed one.
+   */
+  tried(result: TurnOutcome | undefined, call: 'up' | 'try'): void {
     const code = result?.unanswered ? result.error?.code : undefined;
     const down = this.#down;
     if (code !== undefined && UNREACHABLE.has(code)) {
+      if (down && call !== 'try') return;
       const delayMs = down ? Math.min(down.delayMs * 2, this.deps.retry.maxMs) : this.deps.retry.firstMs;
       this.#down = { reason: unreachableReason(code), delayMs, nextTryAt: this.deps.now() + delayMs, trying: false };
       const line = this.deps.broker.redact(`The model could not be reached (${result?.error?.message ?? code}); messages wait, next try in ${Math.round(delayMs / 1000)} s.`);
@@ -88,7 +97,7 @@ export class ModelWaits {
         this.deps.activity.append({ kind: 'system', summary: 'The model answers again; answering the messages that waited for it.', actor: 'pavise' });
       }
       this.#down = undefined;
-    } else if (down) {
+    } else if (down && call === 'try') {
       down.trying = false;
     }
   }

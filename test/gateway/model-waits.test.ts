@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import type { ProviderErrorCode } from '../../main/common/messages.js';
+import { ModelWaits } from '../../main/gateway/model-waits.js';
+import type { TurnOutcome } from '../../main/runtime/turn-runner.js';
+
+/** The retry wait of an unreachable model, seen from several conversations' turns at once. */
+
+const RETRY = { firstMs: 30_000, maxMs: 10 * 60_000 };
+
+function waits(clock: { now: number }): ModelWaits {
+  return new ModelWaits({
+    config: { channels: { imessage: { maxAgeMinutes: 60 }, telegram: { maxAgeMinutes: 60 } } } as never,
+    channels: { setStatus: () => undefined, waitingForModel: () => [] },
+    outbox: { enqueue: () => ({}) as never },
+    activity: { append: () => ({}) as never },
+    events: { emit: () => undefined },
+    broker: { redact: (text: string) => text },
+    now: () => clock.now,
+    log: () => undefined,
+    queued: () => undefined,
+    retry: RETRY,
+  });
+}
+
+/** The turn's call, as the gateway takes it (false: the message waits without calling the model). */
+function claim(model: ModelWaits): 'up' | 'try' {
+  const call = model.mayCall();
+  if (!call) throw new Error('expected the model to be callable');
+  return call;
+}
+
+const failed = (code: ProviderErrorCode): TurnOutcome =>
+  ({ reply: '', messages: [], stopReason: 'error', usage: {} as never, error: { code, message: `${code}` }, unanswered: true }) as unknown as TurnOutcome;
+
+describe('ModelWaits: turns that were already running when the model went away', () => {
+  it('several chats failing at once wait the first interval, not one doubled per chat', () => {
+    const clock = { now: 1_000_000 };
+    const model = waits(clock);
+    // Four conversations' turns start while the model answers; the outage fails all four.
+    const calls = [claim(model), claim(model), claim(model), claim(model)];
+    for (const call of calls) model.tried(failed('overloaded'), call);
+    expect(model.due()).toBe(false);
+    clock.now += RETRY.firstMs;
+    // README: "tried again after 30 s, then twice as long each time": 30 s here, not 4 minutes.
+    expect(model.due()).toBe(true);
+    expect(model.mayCall()).toBe('try');
+  });
+
+  it('a turn that started before the outage does not free the one try while it runs', () => {
+    const clock = { now: 1_000_000 };
+    const model = waits(clock);
+    const early = claim(model);
+    const first = claim(model);
+    model.tried(failed('network'), first);
+    clock.now += RETRY.firstMs;
+    const claimed = claim(model);
+    expect(claimed).toBe('try');
+    // The early turn fails now, while the claimed try is still running: no second try may start beside it.
+    model.tried(failed('network'), early);
+    expect(model.mayCall()).toBe(false);
+    // The claimed try fails: the wait doubles.
+    model.tried(failed('network'), claimed);
+    clock.now += RETRY.firstMs;
+    expect(model.due()).toBe(false);
+    clock.now += RETRY.firstMs;
+    expect(model.due()).toBe(true);
+  });
+});
