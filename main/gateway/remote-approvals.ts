@@ -101,10 +101,13 @@ function untitledContent(approval: Pick<ApprovalView, 'tool' | 'input'>): string
   return typeof content === 'string' ? content : undefined;
 }
 
-/** Whether the notice can show the whole action, so that it may be decided from it. */
+/**
+ * Whether the notice can show the whole action, so that it may be decided from it. Measured as shown, invisible
+ * characters spelled out: a few hundred zero-width spaces would otherwise carry the notice past one chat message.
+ */
 export function shownWholeInNotice(approval: Pick<ApprovalView, 'tool' | 'input'>): boolean {
   const content = untitledContent(approval);
-  return content === undefined || content.length <= NOTICE_CONTENT_LIMIT;
+  return content === undefined || revealInvisible(content).length <= NOTICE_CONTENT_LIMIT;
 }
 
 /**
@@ -130,7 +133,7 @@ export function approvalNotice(approval: ApprovalView, remote: boolean, platform
   const shown =
     content === undefined
       ? ''
-      : content.length <= NOTICE_CONTENT_LIMIT
+      : shownWholeInNotice(approval)
         ? `\n\nContent, exactly:\n${revealInvisible(content)}\n\n`
         : ` (${content.length} characters of content, too long to show here) `;
   return `Waiting for your approval: ${approval.title}.${shown === '' ? ' ' : shown}${where}`;
