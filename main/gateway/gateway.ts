@@ -400,18 +400,20 @@ export class Gateway {
       return;
     }
     let batch: StoredInbound[] = [message];
+    // The role of the messages this turn answers: earlier ones of another sender in a group may go first.
+    let batchRole = role;
     let result: TurnOutcome | undefined;
     try {
-      batch = this.#model.batchOf(message, role, (item, itemRole) => JSON.stringify(triggerOf(item, itemRole)));
-      result = await this.#run(batch[0] ?? message, batch, role);
+      ({ batch, role: batchRole } = this.#model.batchOf(message, role, (item, itemRole) => JSON.stringify(triggerOf(item, itemRole))));
+      result = await this.#run(batch[0] ?? message, batch, batchRole);
     } finally {
       // Whatever happened, the try this turn claimed ends here (a failure to even start it must not block the next).
       this.#model.tried(result, call);
     }
     const first = batch[0] ?? message;
-    if (!this.#model.settle(result, batch, message, role)) return;
+    if (!this.#model.settle(result, batch, batchRole, message, role)) return;
     // An error's text is a notice about Pavise, not something the assistant said: memory does not keep it as such.
-    const reply = this.deps.broker.redact(result.reply || (result.error && role === 'owner' ? result.error.message : ''));
+    const reply = this.deps.broker.redact(result.reply || (result.error && batchRole === 'owner' ? result.error.message : ''));
     const notice = !result.reply;
     this.deps.transaction(() => {
       if (reply.trim()) {

@@ -103,22 +103,26 @@ export class ModelWaits {
   }
 
   /**
-   * After a turn for `batch`, run for `message`: true when its outcome is the answer to send; false when the messages
-   * wait for the model (with `message`, when another label kept it out of the batch), stay for `pavise resume` or the
-   * next start (paused, stopping), or failed for a reason the owner was told about.
+   * After a turn for `batch` (its messages' `role`), run for `message` (`messageRole`): true when its outcome is the
+   * answer to send; false when the messages wait for the model (with `message`, when another label kept it out of the
+   * batch), stay for `pavise resume` or the next start (paused, stopping), or failed for a reason the owner was told
+   * about. Each message keeps its own sender's role.
    */
-  settle(result: TurnOutcome, batch: readonly StoredInbound[], message: StoredInbound, role: Role): boolean {
+  settle(result: TurnOutcome, batch: readonly StoredInbound[], role: Role, message: StoredInbound, messageRole: Role): boolean {
+    const groups: [readonly StoredInbound[], Role][] = batch.includes(message) ? [[batch, role]] : [[batch, role], [[message], messageRole]];
     const code = result.unanswered ? result.error?.code : undefined;
     if (code !== undefined && UNREACHABLE.has(code)) {
-      this.wait(batch.includes(message) ? batch : [...batch, message], role);
+      for (const [items, itemsRole] of groups) this.wait(items, itemsRole);
       return false;
     }
     if (code === 'paused' || code === 'aborted') {
-      for (const item of batch) this.deps.channels.setStatus(item.id, item.status === 'waiting_model' ? 'waiting_model' : 'stored', role);
+      for (const [items, itemsRole] of groups) {
+        for (const item of items) this.deps.channels.setStatus(item.id, item.status === 'waiting_model' ? 'waiting_model' : 'stored', itemsRole);
+      }
       return false;
     }
     if (code !== undefined && REFUSED.has(code) && result.error) {
-      this.#refused(batch, role, result.error);
+      for (const [items, itemsRole] of groups) this.#refused(items, itemsRole, result.error);
       return false;
     }
     const first = batch[0];
@@ -173,27 +177,29 @@ export class ModelWaits {
   }
 
   /**
-   * The messages one turn answers: this one, or, when earlier messages of its conversation wait for the model, those
-   * first (oldest first, up to the first with another `label`; any that became too old to answer are skipped).
+   * The messages one turn answers, and whose they are: this one, or, when earlier messages of its conversation wait
+   * for the model, those first (oldest first, up to the first with another sender role or `label`; any that became
+   * too old to answer are skipped). In a group the owner's and a contact's waiting messages are never one turn, and
+   * the turn runs with the role of the messages it answers, not of the one that arrived.
    */
-  batchOf(message: StoredInbound, role: Role, label: (item: StoredInbound, role: Role) => string): StoredInbound[] {
+  batchOf(message: StoredInbound, role: Role, label: (item: StoredInbound, role: Role) => string): { batch: StoredInbound[]; role: Role } {
     const waiting = this.deps.channels.waitingForModel(message.channel, message.conversationId).filter((item) => item.id !== message.id);
-    if (waiting.length === 0) return [message];
-    const candidates: { item: StoredInbound; role: SenderRole }[] = [];
+    if (waiting.length === 0) return { batch: [message], role };
+    const candidates: { item: StoredInbound; role: Role }[] = [];
     for (const item of waiting) {
       if (this.isStale(item)) this.skipStale(item);
       else if (item.role === 'owner' || item.role === 'contact') candidates.push({ item, role: item.role });
     }
     candidates.push({ item: message, role });
     candidates.sort((a, b) => a.item.id - b.item.id);
-    const labelOf = (entry: { item: StoredInbound; role: SenderRole }): string => `${entry.role}:${label(entry.item, entry.role === 'contact' ? 'contact' : 'owner')}`;
-    const first = labelOf(candidates[0] as { item: StoredInbound; role: SenderRole });
+    const labelOf = (entry: { item: StoredInbound; role: Role }): string => `${entry.role}:${label(entry.item, entry.role)}`;
+    const head = candidates[0] as { item: StoredInbound; role: Role };
     const batch: StoredInbound[] = [];
     for (const entry of candidates) {
-      if (labelOf(entry) !== first) break;
+      if (labelOf(entry) !== labelOf(head)) break;
       batch.push(entry.item);
     }
-    return batch;
+    return { batch, role: head.role };
   }
 
   /** The model refused the request (a bad key, an invalid request): no retry fixes it, so the owner is told what to do, once. */

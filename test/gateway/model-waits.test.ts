@@ -66,3 +66,36 @@ describe('ModelWaits: turns that were already running when the model went away',
     expect(model.due()).toBe(true);
   });
 });
+
+describe('ModelWaits: a group whose owner writes while a contact’s message waits', () => {
+  const at = Date.UTC(2026, 11, 3, 12);
+  const message = (id: number, sender: string, role: 'owner' | 'contact') =>
+    ({ id, channel: 'imessage', conversationId: 'iMessage;+;chat77', sender, text: `m${id}`, isGroup: true, sentAt: at, status: 'waiting_model', role }) as never;
+
+  it('answers the contact’s waiting message first, in a turn run as the contact’s; the owner’s keeps its own role', () => {
+    const statuses: [number, string, string | undefined][] = [];
+    const contactWaiting = message(1, '+15550002222', 'contact');
+    const model = new ModelWaits({
+      config: { channels: { imessage: { maxAgeMinutes: 60 }, telegram: { maxAgeMinutes: 60 } } } as never,
+      channels: { setStatus: (id: number, status: string, role?: string) => void statuses.push([id, status, role]), waitingForModel: () => [contactWaiting] },
+      outbox: { enqueue: () => ({}) as never },
+      activity: { append: () => ({}) as never },
+      events: { emit: () => undefined },
+      broker: { redact: (text: string) => text },
+      now: () => at,
+      log: () => undefined,
+      queued: () => undefined,
+      retry: RETRY,
+    });
+    const fromOwner = message(2, '+15550001111', 'owner');
+    const label = (_: unknown, role: 'owner' | 'contact') => role;
+    expect(model.batchOf(fromOwner, 'owner', label)).toEqual({ batch: [contactWaiting], role: 'contact' });
+
+    // Still unreachable: each waits again under its own sender's role.
+    expect(model.settle(failed('overloaded'), [contactWaiting], 'contact', fromOwner, 'owner')).toBe(false);
+    expect(statuses).toEqual([
+      [1, 'waiting_model', 'contact'],
+      [2, 'waiting_model', 'owner'],
+    ]);
+  });
+});
