@@ -340,6 +340,12 @@ async function callTool(
   }
 
   const pause = options.hooks.watchPause?.();
+  // Paused between the gate's check and here: the call is not started at all.
+  if (pause?.signal.aborted) {
+    pause.stop();
+    onPaused();
+    return result({ content: NOT_RUN_PAUSED, isError: true });
+  }
   const toolSignal = pause ? AbortSignal.any([signal, pause.signal]) : signal;
   let output: ToolResult | typeof ABANDONED;
   try {

@@ -240,6 +240,17 @@ describe('runTurn', () => {
     expect(paused.watched).toEqual(['start', 'stop']);
   });
 
+  it('a pause that came between the gate’s check and the call starts nothing: the call is not run', async () => {
+    executed.length = 0;
+    const already = { watchPause: () => ({ signal: AbortSignal.abort(), stop: () => undefined }) } satisfies Partial<AgentHooks>;
+    const provider = new ScriptedProvider([() => ({ content: [call('p1', 'add', { a: 1, b: 2 })] }), () => ({ content: [text('must not be asked')] })]);
+    const result = await runTurn(options(provider, {}, already).turn);
+    expect(executed).toEqual([]);
+    expect(toolResults(result.messages)).toMatchObject([{ toolCallId: 'p1', content: 'Not run: Pavise was paused.', isError: true }]);
+    expect(provider.requests).toHaveLength(1);
+    expect(result.error?.code).toBe('paused');
+  });
+
   it('once paused, a tool that ignores its signal is waited for only a short grace, and its late result is not used', async () => {
     const paused = pauseSwitch();
     const provider = new ScriptedProvider([
