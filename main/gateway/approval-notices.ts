@@ -2,6 +2,7 @@ import type { Channel } from '../channels/channel.js';
 import type { ApprovalView } from '../common/approvals.js';
 import type { Config } from '../common/config-schema.js';
 import type { ApprovalOutcome } from '../permissions/gate.js';
+import type { Outbox } from '../storage/outbox.js';
 import { approvalNotice, decidingHere, shownWholeInNotice, type RemoteApprovals } from './remote-approvals.js';
 
 /** The chat of the owner's own turn that stopped for an approval. */
@@ -50,30 +51,39 @@ export class ApprovalNotices {
       readonly log: (line: string) => void;
       /** The platform the gateway runs on: where the notice tells the owner to decide. */
       readonly platform: NodeJS.Platform;
+      /** Where the notice is recorded as Pavise's own send (see Outbox.recordDirect). */
+      readonly outbox: Pick<Outbox, 'recordDirect' | 'markSent' | 'markFailed'>;
+      readonly now: () => number;
     },
   ) {}
 
-  /** Sent directly, not through the outbox: it goes only to the chat of the owner's own turn, and must not wait behind held replies. */
+  /**
+   * Sent directly, not through the outbox's queue: it goes only to the chat of the owner's own turn, and must not wait
+   * behind held replies. It is recorded there first, so that its echo is known as Pavise's and never remembered or
+   * answered as the owner's words (the notice quotes the action, which may hold words from untrusted text).
+   */
   notify(approval: ApprovalView, target: NoticeTarget, signal: AbortSignal): void {
     const { channel } = target;
     const remote = channel.id === 'telegram' && !target.isGroup && this.deps.config.approvals.remote && approval.risk !== 'high' && shownWholeInNotice(approval);
     const text = approvalNotice(approval, remote, this.deps.platform);
     const buttons = remote ? this.deps.remote.buttonsFor(approval, text) : [];
+    const idempotencyKey = `approval:${approval.id}`;
+    const record = this.deps.outbox.recordDirect({ channel: channel.id, conversationId: target.conversationId, text, idempotencyKey }, this.deps.now());
+    const failed = (reason: string): undefined => {
+      this.deps.outbox.markFailed(record.id, reason, false, this.deps.now());
+      this.deps.log(`${channel.id}: the approval notice was not sent — ${reason}`);
+      return undefined;
+    };
     const sent = channel
-      .send({ conversationId: target.conversationId, text, idempotencyKey: `approval:${approval.id}`, ...(buttons.length > 0 ? { buttons } : {}) }, signal)
+      .send({ conversationId: target.conversationId, text, idempotencyKey, ...(buttons.length > 0 ? { buttons } : {}) }, signal)
       .then(
         (result): SentNotice | undefined => {
-          if (!result.ok) {
-            this.deps.log(`${channel.id}: the approval notice was not sent — ${result.message}`);
-            return undefined;
-          }
+          if (!result.ok) return failed(result.message);
+          this.deps.outbox.markSent(record.id, this.deps.now(), result.externalIds);
           const externalId = result.externalIds.at(-1);
           return externalId === undefined ? undefined : { target, externalId, text };
         },
-        () => {
-          this.deps.log(`${channel.id}: the approval notice was not sent`);
-          return undefined;
-        },
+        (error: unknown) => failed(error instanceof Error ? error.message : 'the channel failed'),
       );
     if (!channel.replace) return;
     while (this.#open.size >= MAX_OPEN_NOTICES) this.#open.delete(this.#open.keys().next().value as string);

@@ -140,7 +140,7 @@ export class Gateway {
     this.#outbox = new OutboxSender({ ...deps, channels: this.#channels, now: this.#now, log: this.#log, signal: () => this.#signal });
     this.#model = new ModelWaits({ ...deps, now: this.#now, log: this.#log, queued: () => this.#kickOutbox(), retry: options.modelRetryMs ?? MODEL_RETRY_MS });
     this.#remote = new RemoteApprovals({ config: deps.config, channels: deps.channels, approvals: deps.approvals, gate: deps.gate, now: this.#now, platform });
-    this.#notices = new ApprovalNotices({ config: deps.config, remote: this.#remote, log: this.#log, platform });
+    this.#notices = new ApprovalNotices({ config: deps.config, remote: this.#remote, log: this.#log, platform, outbox: deps.outbox, now: this.#now });
     this.#watchdog = new ChannelWatchdog({ graceMs: options.channelStallGraceMs ?? DEFAULT_STALL_GRACE_MS, now: this.#now });
     if (!Number.isSafeInteger(this.#maxConcurrent) || this.#maxConcurrent < 1) {
       throw new RangeError(`maxConcurrentConversations must be a positive integer, not ${this.#maxConcurrent}.`);

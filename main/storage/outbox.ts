@@ -91,6 +91,20 @@ export class Outbox {
     return queued;
   }
 
+  /**
+   * A notice about Pavise the gateway sends itself, at once and not through the queue (an approval notice): recorded
+   * as being sent, so that its echo (iMessage shows what this Mac sent again, and in the owner's own chat as if the
+   * owner wrote it) is recognised as Pavise's, and memory, which skips notices, does not keep it as anyone's words.
+   * The caller marks it sent or failed (not retryable: it was never queued) once the channel answered.
+   */
+  recordDirect(entry: { channel: ChannelId; conversationId: string; text: string; idempotencyKey: string }, now = Date.now()): OutboxEntry {
+    this.#sql(
+      `INSERT INTO outbox (idempotency_key, channel, conversation_id, text, status, attempts, created_at, updated_at, notice)
+       VALUES (?, ?, ?, ?, 'sending', 1, ?, ?, 1) ON CONFLICT (idempotency_key) DO NOTHING`,
+    ).run(entry.idempotencyKey, entry.channel, entry.conversationId, entry.text, now, now);
+    return this.byKey(entry.idempotencyKey) as OutboxEntry;
+  }
+
   byKey(key: string): OutboxEntry | undefined {
     const row = this.#sql('SELECT * FROM outbox WHERE idempotency_key = ?').get(key) as Row | undefined;
     return row ? fromRow(row) : undefined;
