@@ -137,7 +137,7 @@ export class Gateway {
     this.#maxConcurrent = options.maxConcurrentConversations ?? MAX_CONCURRENT_CONVERSATIONS;
     this.#maxQueued = options.maxQueuedMessages ?? MAX_QUEUED_MESSAGES;
     const platform = options.platform ?? process.platform;
-    this.#outbox = new OutboxSender({ ...deps, channels: this.#channels, now: this.#now, log: this.#log, signal: () => this.#signal });
+    this.#outbox = new OutboxSender({ ...deps, channels: this.#channels, now: this.#now, log: this.#log, signal: () => this.#signal, alert: (message) => this.deps.events.emit('alert', message) });
     this.#model = new ModelWaits({ ...deps, now: this.#now, log: this.#log, queued: () => this.#kickOutbox(), retry: options.modelRetryMs ?? MODEL_RETRY_MS });
     this.#remote = new RemoteApprovals({ config: deps.config, channels: deps.channels, approvals: deps.approvals, gate: deps.gate, now: this.#now, platform });
     this.#notices = new ApprovalNotices({ config: deps.config, remote: this.#remote, log: this.#log, platform, outbox: deps.outbox, now: this.#now });

@@ -20,6 +20,8 @@ export interface OutboxSenderDeps {
   readonly log: (line: string) => void;
   /** The gateway's run signal, once it runs. */
   readonly signal: () => AbortSignal | undefined;
+  /** Tells the owner (the menu bar, the gateway's log): a reply that could not be sent and was given up. */
+  readonly alert: (message: string) => void;
 }
 
 /**
@@ -92,6 +94,12 @@ export class OutboxSender {
       } else {
         this.deps.outbox.markFailed(entry.id, result.message, result.retryable, this.deps.now());
         this.deps.log(`${entry.channel}: sending outbox #${entry.id} failed — ${result.message}`);
+        // A reply given up is otherwise silent: the person asked and heard nothing. Scheduled jobs and the message
+        // tools report their own sends' failures (the next channel, the turn that sent it).
+        if (entry.idempotencyKey.startsWith('reply:') && this.deps.outbox.get(entry.id)?.status === 'failed') {
+          const to = channelPlugin(entry.channel)?.describeTarget(entry.conversationId) ?? entry.conversationId;
+          this.deps.alert(`A reply to ${to} could not be sent and was given up (${result.message}). It begins: "${entry.text.slice(0, 80)}${entry.text.length > 80 ? '…' : ''}"`);
+        }
         if (result.retryable) return false; // try again on the next sweep or reconnect
       }
     }

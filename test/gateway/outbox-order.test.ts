@@ -90,4 +90,16 @@ describe('gateway: outbox order within a conversation', () => {
     expect(channel.sent.map((message) => message.text)).toEqual(['first reply']);
     expect(services.outbox.get(behind.id)?.status).toBe('pending');
   });
+
+  it('tells the owner when a reply is given up (the person heard nothing); a tool send’s failure is its turn’s to report', async () => {
+    const { services, channel, clock, settle } = await start();
+    const alerts: string[] = [];
+    services.events.on('alert', (message) => alerts.push(message));
+    channel.failWhen = () => ({ ok: false, retryable: false, message: 'not registered with iMessage' });
+    const reply = services.outbox.enqueue({ channel: 'imessage', conversationId: SAM, text: 'Your table is booked for 8.', idempotencyKey: 'reply:4242' }, clock.now);
+    const tool = services.outbox.enqueue({ channel: 'imessage', conversationId: ALEX, text: 'see you at 6', idempotencyKey: 'tool:t1' }, clock.now);
+    await until(() => services.outbox.get(reply.id)?.status === 'failed' && services.outbox.get(tool.id)?.status === 'failed', 'both given up');
+    await settle();
+    expect(alerts).toEqual(['A reply to +15550100 could not be sent and was given up (not registered with iMessage). It begins: "Your table is booked for 8."']);
+  });
 });
