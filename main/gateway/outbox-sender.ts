@@ -92,11 +92,11 @@ export class OutboxSender {
           detail: { outboxId: entry.id, key: entry.idempotencyKey, chars: entry.text.length },
         });
       } else {
-        this.deps.outbox.markFailed(entry.id, result.message, result.retryable, this.deps.now());
+        const after = this.deps.outbox.markFailed(entry.id, result.message, result.retryable, this.deps.now());
         this.deps.log(`${entry.channel}: sending outbox #${entry.id} failed — ${result.message}`);
         // A reply given up is otherwise silent: the person asked and heard nothing. Scheduled jobs and the message
         // tools report their own sends' failures (the next channel, the turn that sent it).
-        if (entry.idempotencyKey.startsWith('reply:') && this.deps.outbox.get(entry.id)?.status === 'failed') {
+        if (entry.idempotencyKey.startsWith('reply:') && after?.status === 'failed') {
           const to = channelPlugin(entry.channel)?.describeTarget(entry.conversationId) ?? entry.conversationId;
           this.deps.alert(`A reply to ${to} could not be sent and was given up (${result.message}). It begins: "${entry.text.slice(0, 80)}${entry.text.length > 80 ? '…' : ''}"`);
         }

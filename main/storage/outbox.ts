@@ -161,14 +161,15 @@ export class Outbox {
 
   /**
    * A failed attempt. A retryable one is tried again later (see `due`), at most MAX_SEND_ATTEMPTS times in all: a
-   * send that timed out may still have gone out, and retrying it for ever could send it again and again.
+   * send that timed out may still have gone out, and retrying it for ever could send it again and again. Returns the
+   * entry as it now is (`failed` once given up).
    */
-  markFailed(id: number, error: string, retryable: boolean, now = Date.now()): void {
+  markFailed(id: number, error: string, retryable: boolean, now = Date.now()): OutboxEntry | undefined {
     this.#sql(
       `UPDATE outbox SET status = CASE WHEN ? AND attempts < ? THEN 'pending' ELSE 'failed' END,
          error = CASE WHEN ? AND attempts >= ? THEN ? || ' (gave up after ' || attempts || ' attempts)' ELSE ? END, updated_at = ? WHERE id = ?`,
     ).run(retryable ? 1 : 0, MAX_SEND_ATTEMPTS, retryable ? 1 : 0, MAX_SEND_ATTEMPTS, error, error, now, id);
-    this.#settled(id);
+    return this.#settled(id);
   }
 
   hold(id: number, reason: string, now = Date.now()): void {
@@ -212,9 +213,11 @@ export class Outbox {
     );
   }
 
-  #settled(id: number): void {
+  /** The entry as it now is, announced when its status is final. */
+  #settled(id: number): OutboxEntry | undefined {
     const entry = this.get(id);
     if (entry && FINAL.has(entry.status)) this.events.emit('settled', entry);
+    return entry;
   }
 
   /** Whether `status` is final (see OutboxEvents.settled). */
