@@ -273,6 +273,10 @@ function eventJson(event) {
   if (event.organizer) out.organizer = participantJson(event.organizer);
   // A subscription (EKCalendarTypeSubscription, or a calendar of a subscribed source) is someone else's feed.
   if (calendar && (calendar.type === 3 || (calendar.source && calendar.source.sourceType === 5))) out.subscribed = true;
+  // A calendar the owner can only read, other than a subscription or their contacts' birthdays (EKCalendarTypeBirthday):
+  // someone else's calendar shared with them, or Siri's events found in mail. Its text is not the owner's. (EventKit
+  // says nothing public about who shares a calendar the owner may also write to.)
+  else if (calendar && !calendar.allowsContentModifications && calendar.type !== 4) out.shared = true;
   each(event.attendees, function (attendee) {
     var json = participantJson(attendee);
     out.attendees.push(json);

@@ -31,6 +31,8 @@ export interface CalendarEvent {
   readonly writable: boolean;
   /** In a subscribed calendar: a feed someone else publishes. */
   readonly subscribed?: boolean;
+  /** In a calendar the owner can only read that is not a subscription: someone else's, shared with them. */
+  readonly shared?: boolean;
   readonly myStatus?: ParticipantStatus;
 }
 

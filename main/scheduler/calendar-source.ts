@@ -45,7 +45,7 @@ function fromNative(event: CalendarEvent): CalendarEventLike {
     start: Date.parse(event.start),
     end: Date.parse(event.end),
     ...(event.location ? { location: event.location } : {}),
-    // Labelled as the calendar tools label it: an invitation or a subscribed feed is not the owner's.
+    // Labelled as the calendar tools label it: an invitation, a subscribed feed or a shared calendar is not the owner's.
     provenance: eventProvenance(event),
   };
 }

@@ -50,7 +50,7 @@ export interface FakeStore {
   access: { events: number; contacts: number };
   /** What a request for access answers (and then becomes the status: 3 when granted, else 2). */
   grantOnRequest?: { events: boolean; contacts: boolean };
-  calendars: { id: string; title: string; writable: boolean; account: string; isDefault?: boolean; subscribed?: boolean }[];
+  calendars: { id: string; title: string; writable: boolean; account: string; isDefault?: boolean; subscribed?: boolean; /** EKCalendarType when not implied by `subscribed` (4: birthdays). */ type?: number }[];
   events: FakeEvent[];
   contacts: FakeContact[];
   defaultContainer?: string;
@@ -141,7 +141,7 @@ export function createBridge(state: FakeStore, stdin: string) {
       title: ns(calendar.title),
       allowsContentModifications: calendar.writable,
       source: { title: ns(calendar.account), sourceType: calendar.subscribed ? 5 : 2 },
-      type: calendar.subscribed ? 3 : 1,
+      type: calendar.type ?? (calendar.subscribed ? 3 : 1),
       id: calendar.id,
     };
   };
