@@ -88,26 +88,30 @@ export class RemoteApprovals {
   }
 }
 
-/** The longest file content a notice shows; a longer one is decided on the computer Pavise runs on, where the card shows it whole. */
+/** The longest content a notice shows; a longer one is decided on the computer Pavise runs on, where the card shows it whole. */
 export const NOTICE_CONTENT_LIMIT = 2000;
 
 /**
- * What the approval would write that its title does not say: write_file's title names the file, not its content. The
- * owner approves from a notice only what the notice shows whole.
+ * What the approval would do that its title does not say: write_file's title names the file, not its content;
+ * create_event's names the event and its guests, not its time, place or notes (which the invitation mails to every
+ * guest). The owner approves from a notice only what the notice shows whole.
  */
-function untitledContent(approval: Pick<ApprovalView, 'tool' | 'input'>): string | undefined {
-  if (approval.tool !== 'write_file') return undefined;
-  const content = (approval.input as { content?: unknown } | null)?.content;
-  return typeof content === 'string' ? content : undefined;
+function untitledContent(approval: Pick<ApprovalView, 'tool' | 'input' | 'effects'>): { readonly label: string; readonly text: string } | undefined {
+  if (approval.tool === 'write_file') {
+    const content = (approval.input as { content?: unknown } | null)?.content;
+    return typeof content === 'string' ? { label: 'Content, exactly', text: content } : undefined;
+  }
+  const changes = approval.effects.flatMap((effect) => (effect.kind === 'modify_calendar' ? [effect.what] : []));
+  return changes.length > 0 ? { label: 'Calendar change, exactly', text: changes.join('\n') } : undefined;
 }
 
 /**
  * Whether the notice can show the whole action, so that it may be decided from it. Measured as shown, invisible
  * characters spelled out: a few hundred zero-width spaces would otherwise carry the notice past one chat message.
  */
-export function shownWholeInNotice(approval: Pick<ApprovalView, 'tool' | 'input'>): boolean {
+export function shownWholeInNotice(approval: Pick<ApprovalView, 'tool' | 'input' | 'effects'>): boolean {
   const content = untitledContent(approval);
-  return content === undefined || revealInvisible(content).length <= NOTICE_CONTENT_LIMIT;
+  return content === undefined || revealInvisible(content.text).length <= NOTICE_CONTENT_LIMIT;
 }
 
 /**
@@ -134,7 +138,7 @@ export function approvalNotice(approval: ApprovalView, remote: boolean, platform
     content === undefined
       ? ''
       : shownWholeInNotice(approval)
-        ? `\n\nContent, exactly:\n${revealInvisible(content)}\n\n`
-        : ` (${content.length} characters of content, too long to show here) `;
+        ? `\n\n${content.label}:\n${revealInvisible(content.text)}\n\n`
+        : ` (${content.text.length} characters of content, too long to show here) `;
   return `Waiting for your approval: ${approval.title}.${shown === '' ? ' ' : shown}${where}`;
 }

@@ -10,7 +10,7 @@ import { approvalNotice, NOTICE_CONTENT_LIMIT, shownWholeInNotice } from '../../
  */
 
 const view = (content: string): ApprovalView =>
-  ({ id: 'a1', tool: 'write_file', title: 'Write the file ~/Documents/notes.md', risk: 'medium', input: { path: '~/Documents/notes.md', content } }) as unknown as ApprovalView;
+  ({ id: 'a1', tool: 'write_file', title: 'Write the file ~/Documents/notes.md', risk: 'medium', effects: [], input: { path: '~/Documents/notes.md', content } }) as unknown as ApprovalView;
 
 describe('a write_file notice within the limit as the owner reads it', () => {
   it('content whose shown form is over the limit is decided on the computer, not from the notice', () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApprovalView } from '../../main/common/approvals.js';
 import { compose, type Core } from '../../main/compose.js';
+import { approvalNotice, NOTICE_CONTENT_LIMIT, shownWholeInNotice } from '../../main/gateway/remote-approvals.js';
 import { createProvider } from '../../main/llm/create-provider.js';
 import { anthropicText, anthropicTurn, startFakeAnthropic, type FakeLlmServer, type RecordedRequest } from '../fakes/fake-anthropic-server.js';
 import type { FakeEvent, FakeStore } from '../fakes/objc-bridge.js';
@@ -340,6 +341,36 @@ describe('calendar vectors: a compromised model obeys invitations and shared car
       expect(silentEffects(own.core, own.helper)).toEqual(['calendar create created-1']);
     } finally {
       own.close();
+    }
+  });
+});
+
+describe('a calendar change asked about in a chat notice shows what the invitation would carry', () => {
+  it('the notice holds the time, place and notes the title leaves out; notes too long for a notice are decided on the computer only', async () => {
+    const notes = 'Agenda: the Q3 numbers (revenue down 12%), the layoffs list, the offsite in Lisbon.';
+    const long = 'Q3 numbers, line by line. '.repeat(Math.ceil((NOTICE_CONTENT_LIMIT + 100) / 26));
+    const { core, shown, close } = await openCalendarHome(sampleStore(), 'deny');
+    let step = 0;
+    const create = (id: string, withNotes: string) => ({
+      type: 'tool_use' as const, id, name: 'create_event',
+      input: { title: 'Lunch', start: '2026-12-05T12:00:00+00:00', end: '2026-12-05T13:00:00+00:00', timeZone: 'Europe/London', location: 'Dishoom, Kings Cross', notes: withNotes, attendees: ['sam.new@example.net'] },
+    });
+    fake.respondWith(() =>
+      step++ === 0 ? anthropicTurn({ blocks: [create('toolu_short', notes), create('toolu_long', long)] }) : anthropicText('Asked.'),
+    );
+    try {
+      await ask(core, core.sessions.create('local').id, 'Set up lunch with sam.new@example.net on Saturday at noon.');
+      const [first, second] = shown as [ApprovalView, ApprovalView];
+      // A new guest: asked at medium risk, which the owner may decide from Telegram, from what the notice shows.
+      expect([first.risk, second.risk]).toEqual(['medium', 'medium']);
+      expect(first.title).not.toContain('Dishoom');
+      expect(shownWholeInNotice(first)).toBe(true);
+      const notice = approvalNotice(first, true, 'darwin');
+      for (const part of [notes, 'Dishoom, Kings Cross', '2026-12-05T12:00:00+00:00', 'sam.new@example.net']) expect(notice).toContain(part);
+      expect(shownWholeInNotice(second)).toBe(false);
+      expect(approvalNotice(second, false, 'darwin')).toContain('too long to show here');
+    } finally {
+      close();
     }
   });
 });
