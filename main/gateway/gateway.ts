@@ -394,7 +394,8 @@ export class Gateway {
 
   async #turn(message: StoredInbound, role: 'owner' | 'contact'): Promise<void> {
     const store = this.deps.channels;
-    const call = this.#model.mayCall();
+    // A message the owner just sent (not one that waited) may be the try while the account is out of credit.
+    const call = this.#model.mayCall(role === 'owner' && message.status !== 'waiting_model');
     if (!call) {
       this.#model.wait([message], role);
       return;

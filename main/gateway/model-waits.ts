@@ -15,6 +15,12 @@ import type { Outbox } from '../storage/outbox.js';
 export const MODEL_RETRY_MS = Object.freeze({ firstMs: 30_000, maxMs: 10 * 60_000 });
 /** Failures that pass with time (the provider already retried them a few times): the message waits and is tried again. */
 const UNREACHABLE: ReadonlySet<ProviderErrorCode> = new Set(['network', 'server', 'overloaded', 'rate_limit', 'malformed_stream']);
+/**
+ * The account is out of credit: messages wait as for an unreachable model, but no timer fixes it, only the owner (who is
+ * told what to do). The model is tried again only after the longest wait, or at once when the owner writes (they may
+ * have added credit): not every 30 s until the messages go stale.
+ */
+const NEEDS_OWNER: ReadonlySet<ProviderErrorCode> = new Set(['quota']);
 /** Failures no retry fixes until the owner acts (a refused key, a request the provider rejects): told once, not retried. */
 const REFUSED: ReadonlySet<ProviderErrorCode> = new Set(['auth', 'bad_request', 'context_overflow', 'missing_key']);
 
@@ -43,9 +49,10 @@ export interface ModelWaitsDeps {
 export class ModelWaits {
   /**
    * Set while the model cannot be reached: no message calls it before `nextTryAt`, and then only one at a time
-   * (`trying`), so an outage and a flood of messages cost one model call per wait, not one per message.
+   * (`trying`), so an outage and a flood of messages cost one model call per wait, not one per message. `needsOwner`:
+   * the provider says the account is out of credit (the reason is its words on what to do).
    */
-  #down: { reason: string; delayMs: number; nextTryAt: number; trying: boolean } | undefined;
+  #down: { reason: string; delayMs: number; nextTryAt: number; trying: boolean; needsOwner: boolean } | undefined;
   /**
    * Per conversation waiting for the model: the id of its first waiting message, which keys the notices about that wait
    * (one "couldn't reach the model", one "gave up") in the outbox, so a restart does not send them again.
@@ -66,11 +73,13 @@ export class ModelWaits {
   /**
    * Whether a turn may call the model now: `up` while it is not known to be down; while it is, the first message after
    * each wait claims the one `try`, and the others wait (false). What it returns is handed back to `tried`.
+   * `ownerWrote`: the turn is for a message the owner just sent; while the account is out of credit that is the try
+   * (they may have just added credit), without waiting for the timer.
    */
-  mayCall(): false | 'up' | 'try' {
+  mayCall(ownerWrote = false): false | 'up' | 'try' {
     const down = this.#down;
     if (!down) return 'up';
-    if (down.trying || this.deps.now() < down.nextTryAt) return false;
+    if (down.trying || (this.deps.now() < down.nextTryAt && !(down.needsOwner && ownerWrote))) return false;
     down.trying = true;
     return 'try';
   }
@@ -84,10 +93,21 @@ export class ModelWaits {
   tried(result: TurnOutcome | undefined, call: 'up' | 'try'): void {
     const code = result?.unanswered ? result.error?.code : undefined;
     const down = this.#down;
-    if (code !== undefined && UNREACHABLE.has(code)) {
+    if (code !== undefined && NEEDS_OWNER.has(code)) {
+      if (down?.needsOwner && call !== 'try') return;
+      const delayMs = this.deps.retry.maxMs;
+      const reason = result?.error?.message ?? code;
+      this.#down = { reason, delayMs, nextTryAt: this.deps.now() + delayMs, trying: false, needsOwner: true };
+      if (down?.needsOwner) return;
+      // Once per outage, in the app too: the owner has to act, and may not be reading the chat the notice goes to.
+      const line = this.deps.broker.redact(`Pavise can't use the model: ${reason} Messages wait and are answered once it works again.`);
+      this.deps.log(line);
+      this.deps.activity.append({ kind: 'system', summary: line, actor: 'pavise', decision: 'failed', detail: { code } });
+      this.deps.events.emit('alert', line);
+    } else if (code !== undefined && UNREACHABLE.has(code)) {
       if (down && call !== 'try') return;
       const delayMs = down ? Math.min(down.delayMs * 2, this.deps.retry.maxMs) : this.deps.retry.firstMs;
-      this.#down = { reason: unreachableReason(code), delayMs, nextTryAt: this.deps.now() + delayMs, trying: false };
+      this.#down = { reason: unreachableReason(code), delayMs, nextTryAt: this.deps.now() + delayMs, trying: false, needsOwner: false };
       const line = this.deps.broker.redact(`The model could not be reached (${result?.error?.message ?? code}); messages wait, next try in ${Math.round(delayMs / 1000)} s.`);
       this.deps.log(line);
       if (!down) this.deps.activity.append({ kind: 'system', summary: line, actor: 'pavise', decision: 'failed' });
@@ -111,7 +131,7 @@ export class ModelWaits {
   settle(result: TurnOutcome, batch: readonly StoredInbound[], role: Role, message: StoredInbound, messageRole: Role): boolean {
     const groups: [readonly StoredInbound[], Role][] = batch.includes(message) ? [[batch, role]] : [[batch, role], [[message], messageRole]];
     const code = result.unanswered ? result.error?.code : undefined;
-    if (code !== undefined && UNREACHABLE.has(code)) {
+    if (code !== undefined && (UNREACHABLE.has(code) || NEEDS_OWNER.has(code))) {
       for (const [items, itemsRole] of groups) this.wait(items, itemsRole);
       return false;
     }
@@ -145,7 +165,9 @@ export class ModelWaits {
     if (role !== 'owner') return;
     const minutes = this.deps.config.channels[first.channel].maxAgeMinutes;
     const reason = this.#down?.reason ?? 'it did not answer';
-    const text = `Pavise couldn't reach the model (${reason}), so your message isn't answered yet. It is kept: I'll answer when the model is back, or tell you if that takes over ${minutes} minutes.`;
+    const text = this.#down?.needsOwner
+      ? this.deps.broker.redact(`Pavise can't use the model: ${reason} Your message is kept: I'll answer it once that is done, or tell you if that takes over ${minutes} minutes.`)
+      : `Pavise couldn't reach the model (${reason}), so your message isn't answered yet. It is kept: I'll answer when the model is back, or tell you if that takes over ${minutes} minutes.`;
     this.#notice(first, text, `model-down:${first.id}`);
   }
 

@@ -67,6 +67,30 @@ describe('ModelWaits: turns that were already running when the model went away',
   });
 });
 
+describe('ModelWaits: an account out of credit', () => {
+  it('is tried again only after the longest wait, or at once when the owner writes; an answer ends it', () => {
+    const clock = { now: 1_000_000 };
+    const model = waits(clock);
+    model.tried(failed('quota'), claim(model));
+    clock.now += RETRY.firstMs;
+    // Not the 30 s of a passing outage: no timer fixes an empty balance.
+    expect(model.due()).toBe(false);
+    expect(model.mayCall()).toBe(false);
+    // The owner writes (they may have added credit): that message is the try.
+    const owners = model.mayCall(true);
+    expect(owners).toBe('try');
+    expect(model.mayCall(true)).toBe(false);
+    model.tried(failed('quota'), owners as 'try');
+    clock.now += RETRY.maxMs - 1;
+    expect(model.due()).toBe(false);
+    clock.now += 1;
+    expect(model.due()).toBe(true);
+    const probe = claim(model);
+    model.tried({ reply: 'ok', messages: [], stopReason: 'stop' } as unknown as TurnOutcome, probe);
+    expect(model.mayCall()).toBe('up');
+  });
+});
+
 describe('ModelWaits: a group whose owner writes while a contact’s message waits', () => {
   const at = Date.UTC(2026, 11, 3, 12);
   const message = (id: number, sender: string, role: 'owner' | 'contact') =>
