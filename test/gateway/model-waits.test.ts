@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ProviderErrorCode } from '../../main/common/messages.js';
 import { ModelWaits } from '../../main/gateway/model-waits.js';
+import { ModelOutage } from '../../main/runtime/model-outage.js';
 import type { TurnOutcome } from '../../main/runtime/turn-runner.js';
 
 /** The retry wait of an unreachable model, seen from several conversations' turns at once. */
@@ -18,8 +19,12 @@ function waits(clock: { now: number }): ModelWaits {
     now: () => clock.now,
     log: () => undefined,
     queued: () => undefined,
-    retry: RETRY,
+    outage: outage(clock),
   });
+}
+
+function outage(clock: { now: number }): ModelOutage {
+  return new ModelOutage({ activity: { append: () => ({}) as never }, events: { emit: () => undefined }, broker: { redact: (text: string) => text }, now: () => clock.now, log: () => undefined, retry: RETRY });
 }
 
 /** The turn's call, as the gateway takes it (false: the message waits without calling the model). */
@@ -109,7 +114,7 @@ describe('ModelWaits: a group whose owner writes while a contact’s message wai
       now: () => at,
       log: () => undefined,
       queued: () => undefined,
-      retry: RETRY,
+      outage: outage({ now: at }),
     });
     const fromOwner = message(2, '+15550001111', 'owner');
     const label = (_: unknown, role: 'owner' | 'contact') => role;
