@@ -47,23 +47,29 @@ interface Started {
   readonly outage: ModelOutage;
   readonly alerts: string[];
   readonly scheduler: Scheduler;
+  readonly home: { readonly env: NodeJS.ProcessEnv; readonly secrets: MemorySecretStore };
+  stop(): Promise<void>;
 }
 
-async function start(clock: FakeClock): Promise<Started> {
+async function start(clock: FakeClock, existing?: Started['home']): Promise<Started> {
   fake.respondWith((request): FakeReply => {
     if (model === 'overloaded') return anthropicOverloaded();
     const prompt = JSON.stringify(request.body).match(/PROMPT (\w+)/)?.[1] ?? '?';
     return anthropicText(`Done: ${prompt}.`);
   });
-  const home = tempHome({
-    model: { provider: 'anthropic', baseURL: fake.url },
-    channels: { imessage: { enabled: true, owners: [OWNER_PHONE] } },
-    schedule: { timeZone: 'UTC' },
-  });
-  stops.push(home.cleanup);
+  let home = existing;
+  if (!home) {
+    const made = tempHome({
+      model: { provider: 'anthropic', baseURL: fake.url },
+      channels: { imessage: { enabled: true, owners: [OWNER_PHONE] } },
+      schedule: { timeZone: 'UTC' },
+    });
+    stops.push(made.cleanup);
+    home = { env: made.env, secrets: new MemorySecretStore() };
+  }
   const core = await compose({
     env: { ...home.env, ANTHROPIC_API_KEY: FAKE_ANTHROPIC_KEY },
-    secrets: new MemorySecretStore(),
+    secrets: home.secrets,
     provider: createProvider({ provider: 'anthropic', baseURL: fake.url }, QUICK),
   });
   const alerts: string[] = [];
@@ -75,12 +81,16 @@ async function start(clock: FakeClock): Promise<Started> {
   const done = gateway.run(controller.signal);
   await channel.ready;
   const scheduler = await startScheduler(core, controller.signal, { clock, watchHome: false, modelOutage: gateway.modelOutage });
-  stops.push(async () => {
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
     controller.abort();
     await done;
     core.close();
-  });
-  return { core, channel, outage: gateway.modelOutage, alerts, scheduler };
+  };
+  stops.push(stop);
+  return { core, channel, outage: gateway.modelOutage, alerts, scheduler, home, stop };
 }
 
 function addTurn(core: Core, name: string, schedule: JobSchedule, firstAt: number): Job {
@@ -217,5 +227,26 @@ describe('scheduler: the model cannot be reached when a scheduled turn is due', 
     expect(alerts.some((alert) => /^Pavise could not deliver turn #\d+ \(capped\): .*spend cap/i.test(alert))).toBe(true);
     expect(fake.requests).toHaveLength(before);
     expect(channel.sent).toEqual([]);
+  });
+
+  it('a job waiting for the model when Pavise stops goes on waiting after it starts again, and runs, instead of failing as interrupted', async () => {
+    const clock = new FakeClock('2026-12-03T08:59:00Z');
+    const first = await start(clock);
+    model = 'overloaded';
+    const job = addTurn(first.core, 'restart', { type: 'once', at: Date.parse('2026-12-03T09:00:00Z') }, Date.parse('2026-12-03T09:00:00Z'));
+    await first.scheduler.wake();
+    await clock.advance(60_000, settle);
+    await until(() => held(first.core, job), 'the job to wait for the model');
+    await first.stop();
+
+    model = 'up';
+    clock.set('2026-12-03T09:30:00Z');
+    const second = await start(clock, first.home);
+    await clock.advance(60_000, settle);
+    await until(() => second.channel.sent.length === 1, 'the job run after the restart');
+    expect(second.channel.sent[0]?.text).toBe('(Late: this was due Thu 3 Dec, 09:00 UTC; the model could not be reached then.)\n\nDone: restart.');
+    await until(() => second.core.jobs.runs(job.id)[0]?.status === 'delivered', 'the run delivered');
+    expect(second.core.jobs.get(job.id)?.failures).toBe(0);
+    expect(second.alerts.filter((alert) => alert.startsWith('Pavise could not deliver'))).toEqual([]);
   });
 });
