@@ -94,7 +94,9 @@ export class ModelOutage {
       const delayMs = this.deps.retry.maxMs;
       const reason = result?.error?.message ?? code;
       const id = down?.id ?? ++this.#outages;
-      this.#down = { id, reason, delayMs, nextTryAt: this.deps.now() + delayMs, trying: false, needsOwner: true };
+      // A turn that was already running when the outage began does not free a try another caller claimed.
+      const trying = call === 'try' ? false : (down?.trying ?? false);
+      this.#down = { id, reason, delayMs, nextTryAt: this.deps.now() + delayMs, trying, needsOwner: true };
       if (down?.needsOwner) return;
       // Once per outage, in the app too: the owner has to act, and may not be reading the chat the notice goes to.
       const line = this.deps.broker.redact(`Pavise can't use the model: ${reason} What waits for it is done once it works again.`);

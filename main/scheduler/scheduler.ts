@@ -298,11 +298,13 @@ export class Scheduler {
     if (outage && outage.id !== this.#toldOutage) {
       this.#toldOutage = outage.id;
       const what = `${job.kind} #${job.id} (${job.title})`;
+      const when = `a one-off job up to ${MODEL_WAIT_LIMIT_MS / 3_600_000} hours late, saying it is late; a repeating one until its next time`;
       const message = outage.needsOwner
-        ? `Pavise can't use the model: ${outage.reason} Scheduled work that needs it, starting with ${what}, waits and runs once that is done.`
-        : `Pavise couldn't reach the model (${outage.reason}), so ${what} has not run yet. Scheduled work waits for the model and runs when it is back: a one-off job up to ${MODEL_WAIT_LIMIT_MS / 3_600_000} hours late, saying it is late; a repeating one until its next time.`;
+        ? `Scheduled work waits for the model until the account has credit again, starting with ${what}: ${when}.`
+        : `Pavise couldn't reach the model (${outage.reason}), so ${what} has not run yet. Scheduled work waits for the model and runs when it is back: ${when}.`;
       this.deps.activity.append({ kind: 'system', summary: message, actor: 'scheduler', detail: { jobId: job.id, runId: run.id } });
-      this.deps.tellOwner(message);
+      // An account out of credit was told to the owner already, with what to do and that what waits will be done.
+      if (!outage.needsOwner) this.deps.tellOwner(message);
     }
     this.#armModelRetry();
   }

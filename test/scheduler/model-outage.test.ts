@@ -7,7 +7,7 @@ import type { ModelOutage } from '../../main/runtime/model-outage.js';
 import type { Scheduler } from '../../main/scheduler/scheduler.js';
 import { startScheduler } from '../../main/scheduler/service.js';
 import type { Job, JobSchedule } from '../../main/storage/job-store.js';
-import { anthropicOverloaded, anthropicText, startFakeAnthropic, type FakeLlmServer, type FakeReply } from '../fakes/fake-anthropic-server.js';
+import { anthropicCreditTooLow, anthropicOverloaded, anthropicText, startFakeAnthropic, type FakeLlmServer, type FakeReply } from '../fakes/fake-anthropic-server.js';
 import { FAKE_ANTHROPIC_KEY, tempHome } from '../helpers/cli.js';
 import { FakeChannel } from '../helpers/fake-channel.js';
 import { FakeClock } from '../helpers/fake-clock.js';
@@ -27,7 +27,7 @@ const QUICK = { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 5 };
 const settle = (ms = 20): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 let fake: FakeLlmServer;
-let model: 'overloaded' | 'up' = 'up';
+let model: 'overloaded' | 'broke' | 'up' = 'up';
 beforeAll(async () => {
   fake = await startFakeAnthropic();
 });
@@ -54,6 +54,7 @@ interface Started {
 async function start(clock: FakeClock, existing?: Started['home']): Promise<Started> {
   fake.respondWith((request): FakeReply => {
     if (model === 'overloaded') return anthropicOverloaded();
+    if (model === 'broke') return anthropicCreditTooLow();
     const prompt = JSON.stringify(request.body).match(/PROMPT (\w+)/)?.[1] ?? '?';
     return anthropicText(`Done: ${prompt}.`);
   });
@@ -248,5 +249,30 @@ describe('scheduler: the model cannot be reached when a scheduled turn is due', 
     await until(() => second.core.jobs.runs(job.id)[0]?.status === 'delivered', 'the run delivered');
     expect(second.core.jobs.get(job.id)?.failures).toBe(0);
     expect(second.alerts.filter((alert) => alert.startsWith('Pavise could not deliver'))).toEqual([]);
+  });
+
+  it('an account out of credit: one notice saying what to do, no call until the longest wait, and the job runs once there is credit', async () => {
+    const clock = new FakeClock('2026-12-03T08:59:00Z');
+    const { core, channel, alerts, scheduler } = await start(clock);
+    model = 'broke';
+    const job = addTurn(core, 'billing', { type: 'once', at: Date.parse('2026-12-03T09:00:00Z') }, Date.parse('2026-12-03T09:00:00Z'));
+    await scheduler.wake();
+    await clock.advance(60_000, settle);
+    await until(() => held(core, job), 'the job to wait for the model');
+    expect(fake.requests).toHaveLength(1);
+    expect(alerts).toEqual([
+      "Pavise can't use the model: Anthropic reports that the credit balance of the account is too low (400); add credit under Plans & Billing in the Anthropic Console. What waits for it is done once it works again.",
+    ]);
+    // Not every 30 s: the next call is after the longest wait.
+    for (let step = 0; step < 9; step++) await clock.advance(60_000, settle);
+    await settle(100);
+    expect(fake.requests).toHaveLength(1);
+
+    model = 'up';
+    await clock.advance(2 * 60_000, settle);
+    await until(() => channel.sent.length === 1, 'the job run once there is credit');
+    expect(channel.sent[0]?.text).toBe('(Late: this was due Thu 3 Dec, 09:00 UTC; the model could not be reached then.)\n\nDone: billing.');
+    expect(alerts).toHaveLength(1);
+    expect(core.jobs.get(job.id)?.failures).toBe(0);
   });
 });
