@@ -159,8 +159,9 @@ export async function startShell(options: ShellOptions): Promise<Shell | undefin
       log(gatewayProblem);
       backend.changed();
     });
-    // Reminders, briefings and alerts fire beside the gateway (its outbox delivers them).
-    void startScheduler(services, controller.signal, { log: (line) => log(line) }).catch((error: unknown) => log(`scheduler: ${String(error)}`));
+    // Reminders, briefings and alerts fire beside the gateway (its outbox delivers them), and wait out the same model
+    // outage as its chats.
+    void startScheduler(services, controller.signal, { log: (line) => log(line), modelOutage: running.modelOutage }).catch((error: unknown) => log(`scheduler: ${String(error)}`));
   }
   // Whether Pavise works here: failures reach the popover as notices, each saying what to do.
   void runDoctor({ home: services.paths.home, config: services.config, secrets: services.secrets, env: options.env, platform, openAtLogin: () => shellPlatform.getOpenAtLogin?.() ?? false })

@@ -61,6 +61,8 @@ export type StopReason = 'stop' | 'toolUse' | 'length' | 'error' | 'aborted';
 export type ProviderErrorCode =
   | 'auth'
   | 'rate_limit'
+  /** The account is out of credit or quota: no retry helps until the owner pays or raises the limit. */
+  | 'quota'
   | 'overloaded'
   | 'server'
   | 'context_overflow'

@@ -13,6 +13,7 @@ import { canonicalJson, sha256Hex } from '../permissions/canonical.js';
 import type { ApprovalOutcome, PermissionGate } from '../permissions/gate.js';
 import type { Pacer } from '../permissions/pacing.js';
 import type { SecretBroker } from '../permissions/secret-broker.js';
+import { ModelOutage, MODEL_RETRY_MS } from '../runtime/model-outage.js';
 import type { TurnOutcome, TurnRunner } from '../runtime/turn-runner.js';
 import type { ApprovalStore } from '../storage/approval-store.js';
 import type { ChannelStore, StoredInbound } from '../storage/channel-store.js';
@@ -23,7 +24,7 @@ import type { ToolRegistry } from '../tools/registry.js';
 import { restartWithBackoff } from '../platform/restart-with-backoff.js';
 import { acquireGatewayLock } from './lock.js';
 import { ApprovalNotices } from './approval-notices.js';
-import { ModelWaits, MODEL_RETRY_MS } from './model-waits.js';
+import { ModelWaits } from './model-waits.js';
 import { OutboxSender } from './outbox-sender.js';
 import { ChannelWatchdog, DEFAULT_STALL_GRACE_MS, type ChannelLiveness } from './channel-watchdog.js';
 import { RemoteApprovals } from './remote-approvals.js';
@@ -123,8 +124,10 @@ export class Gateway {
   readonly #outbox: OutboxSender;
   /** Messages left stored because their answer could not be sent yet (logged once each). */
   readonly #waitingForPacing = new Set<number>();
-  /** Whether the model may be called now, and what happens to messages while it cannot be reached. */
+  /** What happens to messages while the model cannot be reached. */
   readonly #model: ModelWaits;
+  /** Whether the model may be called now: the scheduler this gateway runs shares it, so its jobs wait for the same model. */
+  readonly modelOutage: ModelOutage;
   #signal: AbortSignal | undefined;
 
   constructor(
@@ -138,7 +141,8 @@ export class Gateway {
     this.#maxQueued = options.maxQueuedMessages ?? MAX_QUEUED_MESSAGES;
     const platform = options.platform ?? process.platform;
     this.#outbox = new OutboxSender({ ...deps, channels: this.#channels, now: this.#now, log: this.#log, signal: () => this.#signal, alert: (message) => this.deps.events.emit('alert', message) });
-    this.#model = new ModelWaits({ ...deps, now: this.#now, log: this.#log, queued: () => this.#kickOutbox(), retry: options.modelRetryMs ?? MODEL_RETRY_MS });
+    this.modelOutage = new ModelOutage({ ...deps, now: this.#now, log: this.#log, retry: options.modelRetryMs ?? MODEL_RETRY_MS });
+    this.#model = new ModelWaits({ ...deps, now: this.#now, log: this.#log, queued: () => this.#kickOutbox(), outage: this.modelOutage });
     this.#remote = new RemoteApprovals({ config: deps.config, channels: deps.channels, approvals: deps.approvals, gate: deps.gate, now: this.#now, platform });
     this.#notices = new ApprovalNotices({ config: deps.config, remote: this.#remote, log: this.#log, platform, outbox: deps.outbox, now: this.#now });
     this.#watchdog = new ChannelWatchdog({ graceMs: options.channelStallGraceMs ?? DEFAULT_STALL_GRACE_MS, now: this.#now });
@@ -394,7 +398,8 @@ export class Gateway {
 
   async #turn(message: StoredInbound, role: 'owner' | 'contact'): Promise<void> {
     const store = this.deps.channels;
-    const call = this.#model.mayCall();
+    // A message the owner just sent (not one that waited) may be the try while the account is out of credit.
+    const call = this.#model.mayCall(role === 'owner' && message.status !== 'waiting_model');
     if (!call) {
       this.#model.wait([message], role);
       return;

@@ -3,18 +3,17 @@ import type { Emitter } from '../common/emitter.js';
 import type { ProviderError, ProviderErrorCode } from '../common/messages.js';
 import type { ActivityLog } from '../permissions/activity-log.js';
 import type { SecretBroker } from '../permissions/secret-broker.js';
+import { waitsForModel, type ModelOutage } from '../runtime/model-outage.js';
 import type { TurnOutcome } from '../runtime/turn-runner.js';
 import type { ChannelStore, SenderRole, StoredInbound } from '../storage/channel-store.js';
 import type { Outbox } from '../storage/outbox.js';
 
-/**
- * When the model cannot be reached, messages wait for it (status `waiting_model`) and one of them tries it again after
- * the first wait, then after twice as long each time it still fails, up to the longest; a message older than the
- * channel's maxAgeMinutes is skipped with a notice instead of answered late.
+/*
+ * Messages wait for the model while it cannot be reached or the account is out of credit (runtime/model-outage.ts
+ * says when it may be tried); a message older than the channel's maxAgeMinutes by then is skipped with a notice
+ * instead of answered late.
  */
-export const MODEL_RETRY_MS = Object.freeze({ firstMs: 30_000, maxMs: 10 * 60_000 });
-/** Failures that pass with time (the provider already retried them a few times): the message waits and is tried again. */
-const UNREACHABLE: ReadonlySet<ProviderErrorCode> = new Set(['network', 'server', 'overloaded', 'rate_limit', 'malformed_stream']);
+
 /** Failures no retry fixes until the owner acts (a refused key, a request the provider rejects): told once, not retried. */
 const REFUSED: ReadonlySet<ProviderErrorCode> = new Set(['auth', 'bad_request', 'context_overflow', 'missing_key']);
 
@@ -31,7 +30,8 @@ export interface ModelWaitsDeps {
   readonly log: (line: string) => void;
   /** A notice was queued in the outbox. */
   readonly queued: () => void;
-  readonly retry: { readonly firstMs: number; readonly maxMs: number };
+  /** Whether the model may be called now; shared with the scheduler, whose jobs wait for the same model. */
+  readonly outage: ModelOutage;
 }
 
 /**
@@ -41,11 +41,6 @@ export interface ModelWaitsDeps {
  * never keeps them as Pavise's words.
  */
 export class ModelWaits {
-  /**
-   * Set while the model cannot be reached: no message calls it before `nextTryAt`, and then only one at a time
-   * (`trying`), so an outage and a flood of messages cost one model call per wait, not one per message.
-   */
-  #down: { reason: string; delayMs: number; nextTryAt: number; trying: boolean } | undefined;
   /**
    * Per conversation waiting for the model: the id of its first waiting message, which keys the notices about that wait
    * (one "couldn't reach the model", one "gave up") in the outbox, so a restart does not send them again.
@@ -60,46 +55,17 @@ export class ModelWaits {
 
   /** Whether waiting messages are worth reading back now: the model is up, or its next try is due. */
   due(): boolean {
-    return !this.#down || this.deps.now() >= this.#down.nextTryAt;
+    return this.deps.outage.due();
   }
 
-  /**
-   * Whether a turn may call the model now: `up` while it is not known to be down; while it is, the first message after
-   * each wait claims the one `try`, and the others wait (false). What it returns is handed back to `tried`.
-   */
-  mayCall(): false | 'up' | 'try' {
-    const down = this.#down;
-    if (!down) return 'up';
-    if (down.trying || this.deps.now() < down.nextTryAt) return false;
-    down.trying = true;
-    return 'try';
+  /** See ModelOutage.mayCall: false while the model is down and this message is not the one try. */
+  mayCall(ownerWrote = false): false | 'up' | 'try' {
+    return this.deps.outage.mayCall(ownerWrote);
   }
 
-  /**
-   * What a turn (undefined: it failed to run) learned about the model: unreachable (wait longer), reached, or nothing.
-   * `call`: what mayCall said when the turn began. Only the claimed try lengthens the wait or frees the try: turns of
-   * other chats that were already running when the model went away fail with it, and must neither double the wait
-   * once each nor let a second try start beside the claimed one.
-   */
+  /** See ModelOutage.tried. */
   tried(result: TurnOutcome | undefined, call: 'up' | 'try'): void {
-    const code = result?.unanswered ? result.error?.code : undefined;
-    const down = this.#down;
-    if (code !== undefined && UNREACHABLE.has(code)) {
-      if (down && call !== 'try') return;
-      const delayMs = down ? Math.min(down.delayMs * 2, this.deps.retry.maxMs) : this.deps.retry.firstMs;
-      this.#down = { reason: unreachableReason(code), delayMs, nextTryAt: this.deps.now() + delayMs, trying: false };
-      const line = this.deps.broker.redact(`The model could not be reached (${result?.error?.message ?? code}); messages wait, next try in ${Math.round(delayMs / 1000)} s.`);
-      this.deps.log(line);
-      if (!down) this.deps.activity.append({ kind: 'system', summary: line, actor: 'pavise', decision: 'failed' });
-    } else if (result && (code === undefined || REFUSED.has(code))) {
-      if (down) {
-        this.deps.log('The model answers again; answering the messages that waited.');
-        this.deps.activity.append({ kind: 'system', summary: 'The model answers again; answering the messages that waited for it.', actor: 'pavise' });
-      }
-      this.#down = undefined;
-    } else if (down && call === 'try') {
-      down.trying = false;
-    }
+    this.deps.outage.tried(result, call);
   }
 
   /**
@@ -111,7 +77,7 @@ export class ModelWaits {
   settle(result: TurnOutcome, batch: readonly StoredInbound[], role: Role, message: StoredInbound, messageRole: Role): boolean {
     const groups: [readonly StoredInbound[], Role][] = batch.includes(message) ? [[batch, role]] : [[batch, role], [[message], messageRole]];
     const code = result.unanswered ? result.error?.code : undefined;
-    if (code !== undefined && UNREACHABLE.has(code)) {
+    if (waitsForModel(code)) {
       for (const [items, itemsRole] of groups) this.wait(items, itemsRole);
       return false;
     }
@@ -144,8 +110,11 @@ export class ModelWaits {
     this.#waits.set(key, first.id);
     if (role !== 'owner') return;
     const minutes = this.deps.config.channels[first.channel].maxAgeMinutes;
-    const reason = this.#down?.reason ?? 'it did not answer';
-    const text = `Pavise couldn't reach the model (${reason}), so your message isn't answered yet. It is kept: I'll answer when the model is back, or tell you if that takes over ${minutes} minutes.`;
+    const outage = this.deps.outage.current();
+    const reason = outage?.reason ?? 'it did not answer';
+    const text = outage?.needsOwner
+      ? this.deps.broker.redact(`Pavise can't use the model: ${reason} Your message is kept: I'll answer it once that is done, or tell you if that takes over ${minutes} minutes.`)
+      : `Pavise couldn't reach the model (${reason}), so your message isn't answered yet. It is kept: I'll answer when the model is back, or tell you if that takes over ${minutes} minutes.`;
     this.#notice(first, text, `model-down:${first.id}`);
   }
 
@@ -243,21 +212,5 @@ export class ModelWaits {
   #notice(to: StoredInbound, text: string, idempotencyKey: string): void {
     this.deps.outbox.enqueue({ channel: to.channel, conversationId: to.conversationId, text, idempotencyKey, notice: true }, this.deps.now());
     this.deps.queued();
-  }
-}
-
-/** Why the model could not be reached, in words for the owner's chat. */
-function unreachableReason(code: ProviderErrorCode): string {
-  switch (code) {
-    case 'network':
-      return 'no connection to it';
-    case 'overloaded':
-      return 'it is overloaded';
-    case 'rate_limit':
-      return 'it is rate-limiting requests';
-    case 'malformed_stream':
-      return 'its answer was cut off';
-    default:
-      return 'it had a server error';
   }
 }

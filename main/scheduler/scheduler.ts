@@ -1,10 +1,11 @@
 import type { ActivityLog } from '../permissions/activity-log.js';
 import type { Provenance } from '../common/messages.js';
+import type { ModelOutage } from '../runtime/model-outage.js';
 import type { DeliveryReceipt, DeliveryTarget, Job, JobRun, JobStore } from '../storage/job-store.js';
 import type { Outbox, OutboxEntry } from '../storage/outbox.js';
 import type { Switches } from '../storage/switches.js';
 import { systemClock, type Clock } from './clock.js';
-import { nextCronRun } from './times.js';
+import { describeInstant, nextCronRun } from './times.js';
 import { afterQuietHours } from './zoned-time.js';
 
 /** What a job has to say when it runs; undefined when its precondition found nothing (no model was called). */
@@ -15,6 +16,14 @@ export interface JobOutput {
 }
 
 export type JobProducer = (job: Job, dueAt: number, signal: AbortSignal) => Promise<JobOutput | undefined>;
+
+/**
+ * A producer could not get its words from the model because the model could not be reached, or the account is out of
+ * credit: the run waits for the model (it is not a failure of the job), rather than failing.
+ */
+export class ModelUnavailableError extends Error {
+  override readonly name = 'ModelUnavailableError';
+}
 
 export interface SchedulerDeps {
   readonly jobs: JobStore;
@@ -29,6 +38,8 @@ export interface SchedulerDeps {
   readonly tellOwner: (message: string) => void;
   readonly quietHours: () => { readonly start: string; readonly end: string } | undefined;
   readonly pauseAfterFailures: number;
+  /** The outage the producers' model calls wait out (the gateway's, shared): when a held run may try again, and why it waits. */
+  readonly model: Pick<ModelOutage, 'current'>;
 }
 
 export interface SchedulerOptions {
@@ -42,6 +53,16 @@ export const GRACE_MS = 5 * 60_000;
 const PAUSED_RECHECK_MS = 60_000;
 /** A policy of "run all" catches up at most this many missed occurrences. */
 const MAX_CATCH_UP = 24;
+/**
+ * How late a one-off job held for the model may still run, with a note that it is late: like a reminder, still worth
+ * hearing hours after its time, not the next day. A recurring job's run is stale sooner, once its next time came
+ * (yesterday's briefing is not worth sending today).
+ */
+export const MODEL_WAIT_LIMIT_MS = 12 * 3_600_000;
+/** A held run looks again at least this long after its last look (another caller's try may still be running). */
+const MODEL_RECHECK_MS = 5_000;
+/** A run's detail while it waits for the model: how a restart tells it from one interrupted mid-way. */
+const HELD_FOR_MODEL = 'waiting for the model';
 
 /**
  * Fires jobs when they are due, with one timer armed for the soonest (no polling, no model call while idle). Each
@@ -57,6 +78,14 @@ export class Scheduler {
     { readonly runId: number; readonly jobId: number; readonly remaining: DeliveryTarget[]; readonly text: string; readonly attempt: number; readonly provenance?: Provenance }
   >();
   #cancelTimer: (() => void) | undefined;
+  /**
+   * Runs whose producer could not reach the model, by run id: they wait for the model's next try, without counting as
+   * failures, until they run or become stale.
+   */
+  readonly #heldForModel = new Map<number, { readonly jobId: number; readonly run: JobRun }>();
+  #cancelModelRetry: (() => void) | undefined;
+  /** The outage the owner was told about (once per outage, not once per job). */
+  #toldOutage: number | undefined;
   #signal: AbortSignal | undefined;
   #stopSettled: (() => void) | undefined;
   #ticking: Promise<void> | undefined;
@@ -79,11 +108,13 @@ export class Scheduler {
       'abort',
       () => {
         this.#cancelTimer?.();
+        this.#cancelModelRetry?.();
         this.#stopSettled?.();
       },
       { once: true },
     );
     this.#recover();
+    this.#armModelRetry();
     this.wake();
   }
 
@@ -166,11 +197,7 @@ export class Scheduler {
   async #fire(job: Job, dueAt: number, releasedAt: number, now: number, signal: AbortSignal): Promise<void> {
     const late = now - releasedAt > GRACE_MS;
     const policy = late ? job.missedPolicy : 'once';
-    const nextAfter = async (after: number): Promise<number | undefined> => {
-      if (job.schedule.type === 'once') return undefined;
-      if (job.schedule.type === 'every') return after + job.schedule.everyMinutes * 60_000;
-      return nextCronRun(job.schedule.expression, job.timeZone, after);
-    };
+    const nextAfter = (after: number): Promise<number | undefined> => occurrenceAfter(job, after);
     if (policy === 'skip') {
       const next = await nextAfter(Math.max(now, dueAt));
       if (this.deps.jobs.reschedule(job.id, dueAt, next, now)) {
@@ -193,19 +220,23 @@ export class Scheduler {
     if (run) void this.#execute(job, run, dueAt, signal).catch((error: unknown) => this.#log(`scheduler: job #${job.id}: ${String(error)}`));
   }
 
-  async #execute(job: Job, run: JobRun, dueAt: number, signal: AbortSignal = this.#signal ?? new AbortController().signal): Promise<void> {
+  /** `waited`: the run waited for the model; if that made it late, its message says so. */
+  async #execute(job: Job, run: JobRun, dueAt: number, signal: AbortSignal = this.#signal ?? new AbortController().signal, waited = false): Promise<void> {
     let output: JobOutput | undefined;
     try {
       output = await this.deps.producers[job.kind](job, dueAt, signal);
     } catch (error) {
-      this.#finish(job.id, run.id, 'failed', error instanceof Error ? error.message : String(error));
+      // Only a running scheduler holds a run: a one-off `pavise schedule run` reports what happened now.
+      if (error instanceof ModelUnavailableError && this.#signal && !signal.aborted) this.#holdForModel(job, run, error.message);
+      else this.#finish(job.id, run.id, 'failed', error instanceof Error ? error.message : String(error));
       return;
     }
     if (!output || output.text.trim() === '') {
       this.deps.jobs.finishRun(run.id, 'nothing', 'nothing to say', this.#clock.now());
       return;
     }
-    const text = labelled(output);
+    const late = waited && this.#clock.now() - dueAt > GRACE_MS;
+    const text = late ? `(Late: this was due ${describeInstant(dueAt, job.timeZone)}; the model could not be reached then.)\n\n${labelled(output)}` : labelled(output);
     const targets = this.deps.targets(job.deliverTo);
     this.#send(job.id, run.id, text, targets, 1, output.provenance);
   }
@@ -255,6 +286,96 @@ export class Scheduler {
     return this.#watching.get(entry.idempotencyKey);
   }
 
+  /**
+   * The run could not reach the model: it waits for the model's next try instead of failing (an outage is not the job's
+   * fault, and does not count toward pausing it). The owner hears once per outage, whatever number of jobs wait.
+   */
+  #holdForModel(job: Job, run: JobRun, why: string): void {
+    this.#heldForModel.set(run.id, { jobId: job.id, run });
+    this.deps.jobs.noteRunning(run.id, HELD_FOR_MODEL);
+    const outage = this.deps.model.current();
+    this.#log(`scheduler: job #${job.id} waits for the model (${why})`);
+    if (outage && outage.id !== this.#toldOutage) {
+      this.#toldOutage = outage.id;
+      const what = `${job.kind} #${job.id} (${job.title})`;
+      const when = `a one-off job up to ${MODEL_WAIT_LIMIT_MS / 3_600_000} hours late, saying it is late; a repeating one until its next time`;
+      const message = outage.needsOwner
+        ? `Scheduled work waits for the model until the account has credit again, starting with ${what}: ${when}.`
+        : `Pavise couldn't reach the model (${outage.reason}), so ${what} has not run yet. Scheduled work waits for the model and runs when it is back: ${when}.`;
+      this.deps.activity.append({ kind: 'system', summary: message, actor: 'scheduler', detail: { jobId: job.id, runId: run.id } });
+      // An account out of credit was told to the owner already, with what to do and that what waits will be done.
+      if (!outage.needsOwner) this.deps.tellOwner(message);
+    }
+    this.#armModelRetry();
+  }
+
+  /** Looks at the held runs again when the model may next be tried (at once if it is back). */
+  #armModelRetry(): void {
+    this.#cancelModelRetry?.();
+    this.#cancelModelRetry = undefined;
+    if (this.#heldForModel.size === 0 || !this.#signal || this.#signal.aborted) return;
+    const now = this.#clock.now();
+    const at = this.deps.model.current()?.nextTryAt ?? now;
+    this.#cancelModelRetry = this.#clock.setTimer(() => void this.#retryHeld(), Math.max(at - now, MODEL_RECHECK_MS));
+  }
+
+  /**
+   * Runs the held runs again, oldest first, as the pause switch allows: the first may be the model's one try; while it
+   * is still down the others wait again without a call. A run too late to be worth it is skipped, not failed.
+   */
+  async #retryHeld(): Promise<void> {
+    const signal = this.#signal;
+    if (!signal || signal.aborted) return;
+    if (this.deps.switches.get('paused').on) {
+      this.#cancelModelRetry = this.#clock.setTimer(() => void this.#retryHeld(), PAUSED_RECHECK_MS);
+      return;
+    }
+    const held = [...this.#heldForModel.values()].sort((a, b) => a.run.dueAt - b.run.dueAt);
+    this.#heldForModel.clear();
+    for (const { jobId, run } of held) {
+      if (signal.aborted) return;
+      // Paused in the meantime: the rest stay held until it is resumed.
+      if (this.deps.switches.get('paused').on) {
+        this.#heldForModel.set(run.id, { jobId, run });
+        continue;
+      }
+      const job = this.deps.jobs.get(jobId);
+      const stale = await this.#staleReason(job, run.dueAt);
+      if (stale || !job) {
+        this.#skipHeld(job, run, stale ?? 'the job is gone');
+        continue;
+      }
+      try {
+        await this.#execute(job, run, run.dueAt, signal, true);
+      } catch (error) {
+        this.#log(`scheduler: job #${jobId}: ${String(error)}`);
+      }
+    }
+    this.#armModelRetry();
+  }
+
+  /** Why a held run is no longer worth running, if it is not. */
+  async #staleReason(job: Job | undefined, dueAt: number): Promise<string | undefined> {
+    if (!job || job.status === 'removed') return 'the job was removed while it waited for the model';
+    if (job.status === 'paused') return 'the job was paused while it waited for the model';
+    const now = this.#clock.now();
+    if (job.schedule.type === 'once') {
+      return now - dueAt > MODEL_WAIT_LIMIT_MS ? `the model could not be reached for over ${MODEL_WAIT_LIMIT_MS / 3_600_000} hours after it was due` : undefined;
+    }
+    const next = await occurrenceAfter(job, dueAt);
+    return next !== undefined && next <= now ? 'the model could not be reached before its next time came' : undefined;
+  }
+
+  /** A held run too late to be worth it: skipped, not failed. A one-off job's words would be lost, so the owner hears. */
+  #skipHeld(job: Job | undefined, run: JobRun, why: string): void {
+    this.deps.jobs.finishRun(run.id, 'skipped', why, this.#clock.now());
+    const what = `${job?.kind ?? 'job'} #${run.jobId}${job ? ` (${job.title})` : ''}`;
+    const message = `Skipped ${what} due ${describeInstant(run.dueAt, job?.timeZone ?? 'UTC')}: ${why}.`;
+    this.#log(`scheduler: ${message}`);
+    this.deps.activity.append({ kind: 'system', summary: message, actor: 'scheduler', detail: { jobId: run.jobId, runId: run.id } });
+    if (job?.schedule.type === 'once' && job.status !== 'removed') this.deps.tellOwner(message);
+  }
+
   /** A failed run is told to the owner; a job that keeps failing is paused. */
   #finish(jobId: number, runId: number, status: 'failed', detail: string, text?: string): void {
     const failures = this.deps.jobs.finishRun(runId, status, detail, this.#clock.now());
@@ -286,11 +407,21 @@ export class Scheduler {
         this.#watching.set(entry.idempotencyKey, { runId: run.id, jobId: job.id, remaining: [], text: entry.text, attempt });
       } else if (job.kind === 'reminder') {
         void this.#execute(job, run, run.dueAt);
+      } else if (run.detail === HELD_FOR_MODEL) {
+        // It was waiting for the model when Pavise stopped: it goes on waiting (the model may well be back).
+        this.#heldForModel.set(run.id, { jobId: job.id, run });
       } else {
         this.#finish(job.id, run.id, 'failed', 'interrupted by a restart before it finished');
       }
     }
   }
+}
+
+/** A job's first occurrence after `after`; undefined for a one-off job. */
+async function occurrenceAfter(job: Job, after: number): Promise<number | undefined> {
+  if (job.schedule.type === 'once') return undefined;
+  if (job.schedule.type === 'every') return after + job.schedule.everyMinutes * 60_000;
+  return nextCronRun(job.schedule.expression, job.timeZone, after);
 }
 
 /** "Delivered" names what the channel answered: Telegram's message ids; for iMessage, osascript's exit 0 and no id. */

@@ -3,7 +3,9 @@ import type { Config } from '../common/config-schema.js';
 import type { Emitter } from '../common/emitter.js';
 import { OWNER, type Provenance } from '../common/messages.js';
 import type { ActivityLog } from '../permissions/activity-log.js';
-import type { TurnRunner } from '../runtime/turn-runner.js';
+import type { SecretBroker } from '../permissions/secret-broker.js';
+import { ModelOutage, MODEL_RETRY_MS, waitsForModel } from '../runtime/model-outage.js';
+import type { TurnOutcome, TurnRunner } from '../runtime/turn-runner.js';
 import type { ChannelStore } from '../storage/channel-store.js';
 import type { JobStore } from '../storage/job-store.js';
 import type { Outbox } from '../storage/outbox.js';
@@ -14,7 +16,7 @@ import { alertProducer } from './alerts.js';
 import { briefingCrons, briefingProducer } from './briefing.js';
 import { systemClock, type Clock } from './clock.js';
 import { ownerTargets } from './delivery.js';
-import { Scheduler } from './scheduler.js';
+import { ModelUnavailableError, Scheduler } from './scheduler.js';
 import { ownerTimeZone, SCHEDULE_CHANGED_FILE, type Scheduling } from './scheduling.js';
 import { NO_CALENDAR, NO_WEATHER, type CalendarSource, type ScheduleSources, type WeatherSource } from './sources.js';
 import { nextCronRun } from './times.js';
@@ -34,6 +36,7 @@ export interface SchedulerServiceDeps {
   readonly tools: ToolRegistry;
   readonly contactTools: ToolRegistry;
   readonly events: Pick<Emitter<{ alert: [string] }>, 'emit'>;
+  readonly broker: Pick<SecretBroker, 'redact'>;
   /** The calendar and weather composed for this home; a test's `options` override them. */
   readonly scheduleSources?: ScheduleSources;
 }
@@ -45,6 +48,11 @@ export interface SchedulerServiceOptions {
   readonly log?: (line: string) => void;
   /** Watch the home for changes made by other processes (the CLI, the app); on by default. */
   readonly watchHome?: boolean;
+  /**
+   * Whether the model may be called now: the gateway's, so chats and jobs wait out one outage together. Without it
+   * (`pavise schedule run`, a scheduler without a gateway) the scheduler keeps its own.
+   */
+  readonly modelOutage?: ModelOutage;
 }
 
 /**
@@ -76,16 +84,31 @@ export async function startScheduler(deps: SchedulerServiceDeps, signal: AbortSi
 export function createScheduler(deps: SchedulerServiceDeps, options: SchedulerServiceOptions = {}): Scheduler {
   const clock = options.clock ?? systemClock;
   const calendar = options.calendar ?? deps.scheduleSources?.calendar ?? NO_CALENDAR;
-  /** `budget`: a fresh session (no history grows the input) and a cap on the answer. */
+  const log = options.log ?? (() => undefined);
+  const model = options.modelOutage ?? new ModelOutage({ ...deps, now: () => clock.now(), log, retry: MODEL_RETRY_MS });
+  /**
+   * `budget`: a fresh session (no history grows the input) and a cap on the answer. While the model is down the turn
+   * does not call it (unless it is the one try); a turn that could not reach it throws ModelUnavailableError, and
+   * stores nothing, so the run that waits for the model and runs again has its prompt in the history once.
+   */
   const runTurn = async (sessionKey: string, text: string, trigger: Provenance, toolset: ToolRegistry, turnSignal: AbortSignal, budget?: { maxOutputTokens: number }) => {
-    const result = await deps.runner.run({
-      sessionKey: deps.sessions.current(sessionKey, budget !== undefined),
-      text,
-      trigger,
-      toolset,
-      signal: turnSignal,
-      ...(budget ? { maxOutputTokens: budget.maxOutputTokens } : {}),
-    });
+    const call = model.mayCall();
+    if (!call) throw new ModelUnavailableError(model.current()?.reason ?? 'the model is not answering');
+    let result: TurnOutcome | undefined;
+    try {
+      result = await deps.runner.run({
+        sessionKey: deps.sessions.current(sessionKey, budget !== undefined),
+        text,
+        trigger,
+        toolset,
+        signal: turnSignal,
+        ...(budget ? { maxOutputTokens: budget.maxOutputTokens } : {}),
+        onlyIfAnswered: true,
+      });
+    } finally {
+      model.tried(result, call);
+    }
+    if (result.unanswered && waitsForModel(result.error?.code)) throw new ModelUnavailableError(result.error?.message ?? 'the model could not be reached');
     if (result.error && !result.reply) throw new Error(result.error.message);
     return result.reply;
   };
@@ -99,6 +122,7 @@ export function createScheduler(deps: SchedulerServiceDeps, options: SchedulerSe
       tellOwner: (message) => deps.events.emit('alert', message),
       quietHours: () => deps.config.schedule.quietHours,
       pauseAfterFailures: deps.config.schedule.pauseAfterFailures,
+      model,
       producers: {
         reminder: async (job) => ({ text: `⏰ ${String(job.payload.text ?? job.title)}\n(Reply “snooze 10 min” to hear it again.)`, provenance: job.provenance }),
         alert: alertProducer({ jobs: deps.jobs, calendar, now: () => clock.now() }),
@@ -126,7 +150,7 @@ export function createScheduler(deps: SchedulerServiceDeps, options: SchedulerSe
         },
       },
     },
-    { clock, ...(options.log ? { log: options.log } : {}) },
+    { clock, log },
   );
 }
 

@@ -222,6 +222,11 @@ export class JobStore {
     );
   }
 
+  /** Notes why a run is still running (it waits for the model), so a restart knows to keep it waiting. */
+  noteRunning(runId: number, detail: string): void {
+    this.#sql(`UPDATE job_runs SET detail = ? WHERE id = ? AND status = 'running'`).run(detail, runId);
+  }
+
   setRunOutbox(runId: number, outboxKey: string): void {
     this.#sql('UPDATE job_runs SET outbox_key = ? WHERE id = ?').run(outboxKey, runId);
   }

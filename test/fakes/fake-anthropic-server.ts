@@ -159,6 +159,11 @@ export function anthropicUnauthorized(): FakeReply {
   return anthropicError(401, 'authentication_error', 'invalid x-api-key');
 }
 
+/** What the API answers when the organisation's prepaid credit ran out: a 400, not a 429 (billing is not a rate). */
+export function anthropicCreditTooLow(): FakeReply {
+  return anthropicError(400, 'invalid_request_error', 'Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to upgrade or purchase credits.');
+}
+
 export function anthropicContextOverflow(): FakeReply {
   return anthropicError(400, 'invalid_request_error', 'prompt is too long: 212345 tokens > 200000 maximum');
 }

@@ -7,6 +7,7 @@ import { createProvider } from '../../main/llm/create-provider.js';
 import type { MemoryItem } from '../../main/storage/memory-store.js';
 import {
   anthropicOverloaded,
+  anthropicCreditTooLow,
   anthropicText,
   anthropicUnauthorized,
   dropConnection,
@@ -32,8 +33,8 @@ const QUICK = { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 5 };
 const RETRY = { firstMs: 200, maxMs: 400 };
 
 let fake: FakeLlmServer;
-/** What the model does now: down (overloaded, a dropped connection), refusing the key, or answering. */
-let model: 'overloaded' | 'unreachable' | 'refusing' | 'up' = 'up';
+/** What the model does now: down (overloaded, a dropped connection), refusing the key, out of credit, or answering. */
+let model: 'overloaded' | 'unreachable' | 'refusing' | 'broke' | 'up' = 'up';
 let answers: string[] = [];
 beforeAll(async () => {
   fake = await startFakeAnthropic();
@@ -55,6 +56,7 @@ function script(): void {
     if (model === 'overloaded') return anthropicOverloaded();
     if (model === 'unreachable') return dropConnection();
     if (model === 'refusing') return anthropicUnauthorized();
+    if (model === 'broke') return anthropicCreditTooLow();
     return anthropicText(answers.shift() ?? 'Answered.');
   });
 }
@@ -68,7 +70,7 @@ interface Started {
   stop(): Promise<void>;
 }
 
-async function start(channelId: ChannelId, existing?: Started['home']): Promise<Started> {
+async function start(channelId: ChannelId, existing?: Started['home'], retry = RETRY): Promise<Started> {
   const home = existing ?? {
     env: tempHome({
       model: { provider: 'anthropic', baseURL: fake.url },
@@ -83,7 +85,7 @@ async function start(channelId: ChannelId, existing?: Started['home']): Promise<
   services.events.on('alert', (message) => alerts.push(message));
   const channel = new FakeChannel(channelId);
   const clock = { offsetMs: 0 };
-  const gateway = new Gateway(services, { channels: [channel], sweepMs: 20, modelRetryMs: RETRY, now: () => Date.now() + clock.offsetMs });
+  const gateway = new Gateway(services, { channels: [channel], sweepMs: 20, modelRetryMs: retry, now: () => Date.now() + clock.offsetMs });
   const controller = new AbortController();
   const done = gateway.run(controller.signal);
   await channel.ready;
@@ -257,6 +259,38 @@ describe('gateway: the model cannot be reached during a chat turn', () => {
     expect(fake.requests).toHaveLength(2);
     expect(services.channels.messages('telegram', TELEGRAM_OWNER).map((message) => message.status)).toEqual(['failed', 'failed']);
     expect(remembered(services).filter((item) => item.sender === 'pavise')).toEqual([]);
+  });
+
+  it('an account out of credit: the owner is told once what to do, messages wait without retries, and are answered when the owner writes after adding credit', async () => {
+    script();
+    model = 'broke';
+    // The longest wait is far beyond this test: any call it sees is a message's own, never a timer's retry.
+    const { channel, services, alerts } = await start('telegram', undefined, { firstMs: 200, maxMs: 60 * 60_000 });
+    await fromOwner(channel, 'what is on my calendar tomorrow?');
+    await until(() => channel.sent.length === 1, 'the notice');
+    const told =
+      'Pavise can\'t use the model: Anthropic reports that the credit balance of the account is too low (400); add credit under Plans & Billing in the Anthropic Console.';
+    expect(channel.sent[0]?.text).toBe(`${told} Your message is kept: I'll answer it once that is done, or tell you if that takes over 60 minutes.`);
+    expect(alerts.filter((alert) => alert.startsWith(told))).toHaveLength(1);
+    // One request: the provider does not retry an empty balance.
+    expect(fake.requests).toHaveLength(1);
+
+    // The owner's next message is a try (they may have paid), and fails alike; nothing else calls the model.
+    await fromOwner(channel, 'and the weather?');
+    await until(() => fake.requests.length === 2, "the owner's message tried");
+    await sleep(5 * RETRY.maxMs);
+    expect(fake.requests).toHaveLength(2);
+    expect(channel.sent).toHaveLength(1);
+    expect(alerts.filter((alert) => alert.startsWith(told))).toHaveLength(1);
+    expect(services.channels.messages('telegram', TELEGRAM_OWNER).map((message) => message.status)).toEqual(['waiting_model', 'waiting_model']);
+
+    model = 'up';
+    answers = ['Two meetings, and sun.'];
+    await fromOwner(channel, 'I added credit');
+    await until(() => channel.sent.length === 2, 'the answer');
+    expect(channel.sent[1]?.text).toBe('Two meetings, and sun.');
+    expect(requestText(fake.requests.length - 1)).toContain(JSON.stringify('what is on my calendar tomorrow?\n\nand the weather?\n\nI added credit').slice(1, -1));
+    expect(services.channels.messages('telegram', TELEGRAM_OWNER).map((message) => message.status)).toEqual(['answered', 'answered', 'answered']);
   });
 
   it('a message waiting for the model when the gateway stops is answered after it starts again, without a second notice', async () => {

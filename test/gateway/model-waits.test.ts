@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ProviderErrorCode } from '../../main/common/messages.js';
 import { ModelWaits } from '../../main/gateway/model-waits.js';
+import { ModelOutage } from '../../main/runtime/model-outage.js';
 import type { TurnOutcome } from '../../main/runtime/turn-runner.js';
 
 /** The retry wait of an unreachable model, seen from several conversations' turns at once. */
@@ -18,8 +19,12 @@ function waits(clock: { now: number }): ModelWaits {
     now: () => clock.now,
     log: () => undefined,
     queued: () => undefined,
-    retry: RETRY,
+    outage: outage(clock),
   });
+}
+
+function outage(clock: { now: number }): ModelOutage {
+  return new ModelOutage({ activity: { append: () => ({}) as never }, events: { emit: () => undefined }, broker: { redact: (text: string) => text }, now: () => clock.now, log: () => undefined, retry: RETRY });
 }
 
 /** The turn's call, as the gateway takes it (false: the message waits without calling the model). */
@@ -67,6 +72,30 @@ describe('ModelWaits: turns that were already running when the model went away',
   });
 });
 
+describe('ModelWaits: an account out of credit', () => {
+  it('is tried again only after the longest wait, or at once when the owner writes; an answer ends it', () => {
+    const clock = { now: 1_000_000 };
+    const model = waits(clock);
+    model.tried(failed('quota'), claim(model));
+    clock.now += RETRY.firstMs;
+    // Not the 30 s of a passing outage: no timer fixes an empty balance.
+    expect(model.due()).toBe(false);
+    expect(model.mayCall()).toBe(false);
+    // The owner writes (they may have added credit): that message is the try.
+    const owners = model.mayCall(true);
+    expect(owners).toBe('try');
+    expect(model.mayCall(true)).toBe(false);
+    model.tried(failed('quota'), owners as 'try');
+    clock.now += RETRY.maxMs - 1;
+    expect(model.due()).toBe(false);
+    clock.now += 1;
+    expect(model.due()).toBe(true);
+    const probe = claim(model);
+    model.tried({ reply: 'ok', messages: [], stopReason: 'stop' } as unknown as TurnOutcome, probe);
+    expect(model.mayCall()).toBe('up');
+  });
+});
+
 describe('ModelWaits: a group whose owner writes while a contact’s message waits', () => {
   const at = Date.UTC(2026, 11, 3, 12);
   const message = (id: number, sender: string, role: 'owner' | 'contact') =>
@@ -85,7 +114,7 @@ describe('ModelWaits: a group whose owner writes while a contact’s message wai
       now: () => at,
       log: () => undefined,
       queued: () => undefined,
-      retry: RETRY,
+      outage: outage({ now: at }),
     });
     const fromOwner = message(2, '+15550001111', 'owner');
     const label = (_: unknown, role: 'owner' | 'contact') => role;

@@ -3,6 +3,7 @@ import type { AssistantMessage } from '../../main/common/messages.js';
 import { AnthropicProvider } from '../../main/llm/providers/anthropic.js';
 import {
   anthropicContextOverflow,
+  anthropicCreditTooLow,
   anthropicError,
   anthropicOverloaded,
   anthropicRateLimited,
@@ -359,6 +360,17 @@ describe('AnthropicProvider errors that are not retried', () => {
     const result = await provider.complete(request([user('hi')]), { apiKey: KEY });
     expect(result.error?.code).toBe('context_overflow');
     expect(result.error?.status).toBe(400);
+    expect(fake.requests).toHaveLength(1);
+  });
+
+  it('a credit balance too low is quota (the owner must add credit), with one request and what to do', async () => {
+    fake.enqueue(anthropicCreditTooLow(), anthropicText('unused'));
+    const result = await provider.complete(request([user('hi')]), { apiKey: KEY });
+    expect(result.error).toEqual({
+      code: 'quota',
+      status: 400,
+      message: 'Anthropic reports that the credit balance of the account is too low (400); add credit under Plans & Billing in the Anthropic Console.',
+    });
     expect(fake.requests).toHaveLength(1);
   });
 

@@ -242,8 +242,11 @@ describe('OpenAIProvider retries and errors', () => {
   it('does not retry an exhausted quota', async () => {
     fake.enqueue(openaiQuotaExceeded(), openaiText('unused'));
     const result = await provider.complete(request([user('hi')]), { apiKey: KEY });
-    expect(result.error?.code).toBe('rate_limit');
-    expect(result.error?.message).toBe('OpenAI reports that the account is out of quota (429); check its billing.');
+    expect(result.error).toEqual({
+      code: 'quota',
+      status: 429,
+      message: 'OpenAI reports that the account is out of quota (429); add credit or raise the limit under Billing on the OpenAI platform.',
+    });
     expect(fake.requests).toHaveLength(1);
   });
 

@@ -43,8 +43,9 @@ export async function gatewayCommand(args: string[], io: CliIO): Promise<number>
     const heartbeat = setInterval(beat, HEARTBEAT_EVERY_MS);
     heartbeat.unref();
     controller.signal.addEventListener('abort', () => clearInterval(heartbeat), { once: true });
-    // Reminders, briefings and alerts fire from the gateway: one per home, and its outbox is what sends them.
-    await startScheduler(services, controller.signal, { log });
+    // Reminders, briefings and alerts fire from the gateway: one per home, and its outbox is what sends them. Its jobs
+    // wait out the same model outage as its chats.
+    await startScheduler(services, controller.signal, { log, modelOutage: gateway.modelOutage });
     await running;
     log('gateway stopped');
     return EXIT.ok;

@@ -262,16 +262,14 @@ function classify(error: unknown, apiKey: string): Failure {
     }
     if (error.status === undefined) {
       // An error object inside the stream.
-      return { code: classifyStreamError(error.type ?? codeText, apiMessage), detail };
+      return { code: classifyStreamError(codeText === 'insufficient_quota' ? codeText : (error.type ?? codeText), apiMessage), detail };
     }
     return {
-      code: classifyHttpError(error.status, error.type, apiMessage),
+      // An exhausted quota is a 429 like a rate limit; its type (and, in newer bodies, its code) say which.
+      code: classifyHttpError(error.status, codeText === 'insufficient_quota' ? codeText : error.type, apiMessage),
       status: error.status,
       retryAfterMs: parseRetryAfter(error.headers),
       detail,
-      ...(error.status === 429 && (codeText === 'insufficient_quota' || error.type === 'insufficient_quota')
-        ? { retryable: false }
-        : {}),
     };
   }
   if (error instanceof SyntaxError) return { code: 'malformed_stream' };

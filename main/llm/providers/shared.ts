@@ -28,7 +28,7 @@ export interface Failure {
   readonly retryAfterMs?: number | undefined;
   /** The server's own explanation, already redacted and shortened; shown only for bad requests. */
   readonly detail?: string | undefined;
-  /** False for failures of a retryable code that retrying cannot fix (an exhausted quota). */
+  /** False for failures of a retryable code that retrying cannot fix (a transport failure Pavise itself caused). */
   readonly retryable?: boolean;
   /** The failure came after the reply had started streaming. */
   readonly midStream?: boolean;
@@ -177,8 +177,9 @@ export function describeFailure(label: string, failure: Failure, outcome?: Retry
       return failure.status === 403
         ? `${Label} refused the request (403); the API key may not have access to this model.`
         : `${Label} rejected the API key${status}; ${provider ? `store a valid one with \`pavise secrets set ${provider}\` (it reads the key from stdin)` : 'check that the stored key is correct'}.`;
+    case 'quota':
+      return outOfCredit(Label, status, provider ?? keyless);
     case 'rate_limit':
-      if (failure.retryable === false) return `${Label} reports that the account is out of quota${status}; check its billing.`;
       return `${Label} rate-limited the request${status}${ranOut}; try again in a minute.`;
     case 'overloaded':
       return midReply && !ranOut
@@ -211,6 +212,28 @@ export function describeFailure(label: string, failure: Failure, outcome?: Retry
   }
 }
 
+/** What the owner must do when the account ran out of credit, where that is done for each provider. */
+function outOfCredit(Label: string, status: string, provider: ProviderId | undefined): string {
+  switch (provider) {
+    case 'anthropic':
+      return `${Label} reports that the credit balance of the account is too low${status}; add credit under Plans & Billing in the Anthropic Console.`;
+    case 'openai':
+      return `${Label} reports that the account is out of quota${status}; add credit or raise the limit under Billing on the OpenAI platform.`;
+    default:
+      return `${Label} reports that the account is out of credit or quota${status}; check the billing of that account.`;
+  }
+}
+
+/**
+ * An exhausted balance as the providers word it: Anthropic answers 400 invalid_request_error "Your credit balance is
+ * too low…" (newer API versions: 402 billing_error), OpenAI 429 with type and code `insufficient_quota`.
+ */
+const OUT_OF_CREDIT = /credit balance is too low|insufficient[ _]quota|exceeded your current quota/i;
+
+export function looksLikeOutOfCredit(type: string | null | undefined, text: string | null | undefined): boolean {
+  return type === 'billing_error' || type === 'insufficient_quota' || (!!text && OUT_OF_CREDIT.test(text));
+}
+
 const CONTEXT_OVERFLOW =
   /prompt is too long|context[ _-]?(length|window)|maximum context|too many (input )?tokens|exceeds? the (model's )?(maximum|max)|input (is )?too long|reduce the length/i;
 
@@ -221,6 +244,8 @@ export function looksLikeContextOverflow(text: string | null | undefined): boole
 /** Maps an HTTP error to a code; `type` is the body's error type, `text` its message. */
 export function classifyHttpError(status: number, type: string | null | undefined, text: string | null | undefined): ProviderErrorCode {
   if (type === 'overloaded_error' || status === 529) return 'overloaded';
+  // Before 429 and 400: a rate limit passes with time, a bad request is Pavise's; an empty balance is neither.
+  if (status === 402 || looksLikeOutOfCredit(type, text)) return 'quota';
   if (status === 401 || status === 403) return 'auth';
   if (status === 429) return 'rate_limit';
   if (status === 413) return 'context_overflow';
@@ -234,6 +259,7 @@ export function classifyHttpError(status: number, type: string | null | undefine
 export function classifyStreamError(type: string | null | undefined, text: string | null | undefined): ProviderErrorCode {
   if (type === 'overloaded_error') return 'overloaded';
   if (type === 'rate_limit_error' || type === 'rate_limit_exceeded') return 'rate_limit';
+  if (looksLikeOutOfCredit(type, text)) return 'quota';
   if (type === 'api_error' || type === 'server_error') return 'server';
   if (looksLikeContextOverflow(text)) return 'context_overflow';
   return 'malformed_stream';
