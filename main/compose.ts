@@ -293,6 +293,7 @@ async function wire(parts: {
     limits: { maxSteps: config.limits.maxStepsPerTurn, maxTokens: config.limits.maxTokensPerTurn },
     memory: longTermMemory,
     pause: new PauseWatch(storage.switches),
+    ledger: storage.memories,
   });
   const core: Core = {
     paths,

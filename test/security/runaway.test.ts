@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compose, type Core } from '../../main/compose.js';
 import { Gateway, UNKNOWN_SENDER_LINES_PER_HOUR } from '../../main/gateway/gateway.js';
-import { ZERO_USAGE, type AssistantMessage } from '../../main/common/messages.js';
+import { OWNER, ZERO_USAGE, type AssistantMessage } from '../../main/common/messages.js';
 import { priceOf, worstCaseUsd } from '../../main/permissions/spend.js';
 import { ask } from '../helpers/ask.js';
 import { FakeChannel } from '../helpers/fake-channel.js';
@@ -200,6 +200,20 @@ describe('a call the provider reported no usage for is still counted', () => {
     const outcome = await ask(core, core.sessions.current('one', false), 'write a novel');
     expect(outcome.stopReason).toBe('aborted');
     expect(core.spentTodayUsd()).toBeGreaterThan(((partial.length / 4) * 15) / 1_000_000);
+  });
+
+  it('a gateway call cut off before any words (paused, the connection dropped) is counted for what the provider reported, though the turn is not stored', async () => {
+    // The gateway stores nothing of a turn whose first call produced nothing (the message is answered later); the
+    // input the provider reported having read at the start of the stream was billed all the same.
+    const { core } = await open(
+      [() => ({ content: [], usage: usage(50_000, 0), stopReason: 'error', error: { code: 'paused', message: 'Pavise was paused.' } })],
+      { limits: { dailySpendUsd: 5 } },
+    );
+    const session = core.sessions.current('imessage:chat', false);
+    const outcome = await core.runner.run({ sessionKey: session, text: 'hello', trigger: OWNER, toolset: core.tools, signal: new AbortController().signal, onlyIfAnswered: true });
+    expect(outcome.unanswered).toBe(true);
+    expect(core.sessions.messages(session)).toEqual([]);
+    expect(core.spentTodayUsd()).toBeCloseTo((50_000 * 3) / 1_000_000);
   });
 
   it('a failure with nothing back (refused before any reply) costs nothing', async () => {
