@@ -124,8 +124,7 @@ export class TurnRunner {
           else if (producedNothing(event.message)) {
             unanswered = true;
             recordDropped(event.message);
-          }
-          else {
+          } else {
             for (const message of [...held, event.message]) store(message);
             held = undefined;
           }
