@@ -233,6 +233,8 @@ async function wire(parts: {
   let loadedProvider = provider && metered(provider);
   const loadProvider = (): Provider => (loadedProvider ??= metered(createProvider(config.model)));
   const apiKey = createApiKeyLookup({ secrets, env, remember: (name, value) => broker.remember(name, value) });
+  // Stops running model and tool calls when Pavise is paused, here or by another process.
+  const pause = new PauseWatch(storage.switches);
   // Memory's own model calls (extraction at compaction) pass the gate's pause switch, spend cap and labelling.
   const longTermMemory = createMemory({
     store: storage.memories,
@@ -245,6 +247,7 @@ async function wire(parts: {
       beforeModelCall: (request) => gate.beforeModelCall(request),
       afterModelCall: (request) => gate.afterModelCall(request),
       prepareForModel: (messages) => gate.transformContext(messages),
+      watchPause: () => pause.watch(),
     },
     contextTokens: config.memory.contextTokens ?? defaultContextTokens(config.model),
     recall: turnRecall(storage, config),
@@ -292,7 +295,8 @@ async function wire(parts: {
     systemPrompt: () => buildSystemPrompt(paths.soul),
     limits: { maxSteps: config.limits.maxStepsPerTurn, maxTokens: config.limits.maxTokensPerTurn },
     memory: longTermMemory,
-    pause: new PauseWatch(storage.switches),
+    pause,
+    ledger: storage.memories,
   });
   const core: Core = {
     paths,

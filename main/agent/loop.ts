@@ -53,8 +53,9 @@ export interface AgentHooks {
   transformContext?(messages: readonly Message[], signal: AbortSignal): Promise<readonly Message[]> | readonly Message[];
   onEvent?(event: AgentEvent): void;
   /**
-   * Watches the pause switch while one tool call runs: its signal aborts when the owner pauses Pavise, which stops
-   * the call; the call's result then says so and the turn ends without another model call. `stop` ends the watch.
+   * Watches the pause switch while one model call or tool call runs: its signal aborts when the owner pauses Pavise,
+   * which stops the call (a model request is aborted mid-stream, a tool is signalled); the turn then ends with a
+   * 'paused' error, no further tool or model call, and no reply. `stop` ends the watch.
    */
   watchPause?(): { readonly signal: AbortSignal; stop(): void };
 }
@@ -69,6 +70,10 @@ export class MissingKeyError extends Error {
 export const STOPPED_BY_PAUSE = 'Stopped: Pavise was paused while this ran, and its result was not used. Run `pavise resume` and ask again.';
 const PAUSED_TURN = 'Pavise was paused while a tool ran; the tool was stopped and nothing more was done. Run `pavise resume` and ask again.';
 const NOT_RUN_PAUSED = 'Not run: Pavise was paused.';
+/** The turn's last word when the pause cut off the model's answer: what it had written is not the reply. */
+export const PAUSED_MID_ANSWER =
+  'Pavise was paused while the model was answering; its answer was cut off, is not sent, and nothing it asked for was done. Run `pavise resume` and ask again.';
+const PAUSED_BEFORE_ANSWER = 'Pavise was paused while the model was being asked; nothing was done. Run `pavise resume` and ask again.';
 /**
  * How long a tool call the pause stopped may take to wind down (its process group killed, its request cancelled)
  * before the turn stops waiting for it: a tool that ignores its signal must not keep a paused turn running.
@@ -105,6 +110,7 @@ export interface TurnOptions {
 export interface TurnResult {
   /** The messages this turn added, the user's input first. */
   readonly messages: readonly Message[];
+  /** The model's words to the asker; empty when the pause stopped the turn (the 'paused' error says so instead). */
   readonly reply: string;
   readonly stopReason: StopReason;
   readonly error?: ProviderError;
@@ -138,7 +144,10 @@ export async function runTurn(options: TurnOptions): Promise<TurnResult> {
   let reply = '';
   const finish = (stopReason: StopReason, error?: ProviderError): TurnResult => {
     emit(error ? { type: 'turn_end', stopReason, error } : { type: 'turn_end', stopReason });
-    return error ? { messages: added, reply, stopReason, error, usage } : { messages: added, reply, stopReason, usage };
+    // A turn the pause stopped has no reply: what the model wrote before (half an answer, or the words before tool
+    // calls that were stopped) must not go out as if it were the answer. The error, the pause notice, is its last word.
+    const final = error?.code === 'paused' ? '' : reply;
+    return error ? { messages: added, reply: final, stopReason, error, usage } : { messages: added, reply: final, stopReason, usage };
   };
   const fail = (code: ProviderError['code'], message: string, stopReason: StopReason = 'error'): TurnResult => {
     const error: ProviderError = { code, message };
@@ -197,12 +206,16 @@ export async function runTurn(options: TurnOptions): Promise<TurnResult> {
     /** Set when a retry was not allowed to leave (paused meanwhile, or the cap): the turn ends with that reason. */
     let refusedRetry: Extract<ModelCallDecision, { action: 'deny' }> | undefined;
     const beforeModelCall = hooks.beforeModelCall;
+    // The pause stops a model call already under way, not only the next one: the request is aborted (the provider
+    // closes the connection, so the model stops writing and nothing more is billed) and the answer is cut off there.
+    const pause = hooks.watchPause?.();
+    const callSignal = pause ? AbortSignal.any([signal, pause.signal]) : signal;
     try {
       assistant = await provider.complete(
         request,
         {
           apiKey,
-          signal,
+          signal: callSignal,
           onEvent: (event) => {
             if (event.type === 'text_delta') emit({ type: 'text_delta', text: event.text });
             else if (event.type === 'retry') emit(event);
@@ -224,10 +237,16 @@ export async function runTurn(options: TurnOptions): Promise<TurnResult> {
       if (refusedRetry && assistant.stopReason === 'error') {
         assistant = { ...assistant, error: { code: refusedRetry.code, message: refusedRetry.reason } };
       }
+      // Cut off by the pause (or paused as it ended, with tool calls still to run): the answer is kept as far as it
+      // came, with what it cost, but marked as stopped by the pause, and nothing it asked for runs.
+      if (pause?.signal.aborted && !signal.aborted && (assistant.stopReason === 'error' || assistant.stopReason === 'aborted' || toolCallsOf(assistant).length > 0)) {
+        assistant = { ...assistant, stopReason: 'error', error: { code: 'paused', message: textOf(assistant) ? PAUSED_MID_ANSWER : PAUSED_BEFORE_ANSWER } };
+      }
       usage = addUsage(usage, assistant.usage);
       emit({ type: 'usage', step: assistant.usage, turn: usage });
       push(assistant);
     } finally {
+      pause?.stop();
       // After push: the answer's usage is in the ledger before the hold on its worst case is let go.
       try {
         hooks.afterModelCall?.(request, assistant ?? errorMessage(provider.id, options.model, { code: 'server', message: 'The model call failed.' }, 'error'));
@@ -238,6 +257,10 @@ export async function runTurn(options: TurnOptions): Promise<TurnResult> {
     const text = textOf(assistant);
     if (text) reply = reply ? `${reply}\n\n${text}` : text;
 
+    if (assistant.error?.code === 'paused') {
+      closeDanglingCalls(assistant, push, NOT_RUN_PAUSED);
+      return finish('error', assistant.error);
+    }
     if (assistant.stopReason === 'error' || assistant.stopReason === 'aborted') {
       closeDanglingCalls(assistant, push, 'The turn ended before this tool ran.');
       return finish(assistant.stopReason, assistant.error ?? { code: 'server', message: 'The model call failed.' });

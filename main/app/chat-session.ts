@@ -1,4 +1,4 @@
-import { OWNER, textOf } from '../common/messages.js';
+import { OWNER, textOf, type AssistantMessage } from '../common/messages.js';
 import type { ChatEvent, ChatLine } from '../common/ipc.js';
 import type { TurnRunner } from '../runtime/turn-runner.js';
 import type { SessionStore } from '../storage/session-store.js';
@@ -73,7 +73,7 @@ export class ChatSession {
     for (const message of this.deps.sessions.messages(this.#session())) {
       if (message.role === 'user') lines.push({ role: 'user', text: message.content, ts: message.timestamp });
       else if (message.role === 'assistant') {
-        const text = textOf(message) || (message.error ? message.error.message : '');
+        const text = historyText(message);
         if (text) lines.push({ role: 'assistant', text, ts: message.timestamp });
       }
     }
@@ -97,4 +97,14 @@ export class ChatSession {
       return name;
     }
   }
+}
+
+/**
+ * An answer as the chat shows it later: its words, or the error that ended it. Words the pause cut off are shown with
+ * the pause notice after them: read back, a half answer must not look like a whole one.
+ */
+function historyText(message: AssistantMessage): string {
+  const text = textOf(message);
+  if (!text) return message.error ? message.error.message : '';
+  return message.error?.code === 'paused' ? `${text}…\n\n${message.error.message}` : text;
 }

@@ -16,6 +16,8 @@ export interface ModelAccess {
   readonly afterModelCall?: (request: ModelRequest) => void;
   /** Fences non-owner text and scrubs secrets, exactly as for a turn's context. */
   readonly prepareForModel: (messages: readonly Message[]) => readonly Message[];
+  /** Watches the pause switch while the call runs: pausing aborts the request mid-stream, as for a turn's calls. */
+  readonly watchPause?: () => { readonly signal: AbortSignal; stop(): void };
 }
 
 export interface CompactionResult {
@@ -100,13 +102,18 @@ export class Compactor {
       return { ok: false, problem: error instanceof Error ? error.message : String(error) };
     }
     let answer: AssistantMessage;
+    const pause = this.deps.model.watchPause?.();
     try {
       // A retry is a new request: paused during its wait, or over the cap, it does not leave (as for a turn's calls).
-      answer = await provider.complete(request, { apiKey, signal, mayRetry: async () => this.deps.model.beforeModelCall(request).action === 'allow' });
+      const callSignal = pause ? AbortSignal.any([signal, pause.signal]) : signal;
+      answer = await provider.complete(request, { apiKey, signal: callSignal, mayRetry: async () => this.deps.model.beforeModelCall(request).action === 'allow' });
       this.deps.store.recordUsage({ sessionId, purpose: 'memory-extraction', provider: provider.id, model: answer.model || request.model, usage: answer.usage });
     } finally {
+      pause?.stop();
       this.deps.model.afterModelCall?.(request);
     }
+    // Whatever came back once the pause stopped the call (a cut-off answer, even a whole one) is not used.
+    if (pause?.signal.aborted && !signal.aborted) return { ok: false, problem: 'Pavise was paused during the memory extraction call; the conversation was not compacted.' };
     if (answer.stopReason === 'error' || answer.stopReason === 'aborted') {
       return { ok: false, problem: `The memory extraction call failed: ${answer.error?.message ?? answer.stopReason}` };
     }

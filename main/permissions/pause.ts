@@ -15,10 +15,10 @@ export function setPaused(deps: { readonly switches: Switches; readonly activity
   return true;
 }
 
-/** How often a running tool call re-reads the pause switch, which another process (`pavise pause`) may have set. */
+/** How often a running model or tool call re-reads the pause switch, which another process (`pavise pause`) may have set. */
 export const PAUSE_POLL_MS = 1_000;
 
-/** What a tool call stopped by a pause is told (the agent loop reports it as the call's result). */
+/** The reason a call stopped by a pause is aborted with (the agent loop reports it as the call's result or the turn's end). */
 export class PausedError extends Error {
   override readonly name = 'PausedError';
   constructor() {
@@ -27,9 +27,10 @@ export class PausedError extends Error {
 }
 
 /**
- * Stops running tool calls when Pavise is paused. A pause in this process (the menu bar, settings) aborts them at
- * once; one written by another process (`pavise pause` sets the switch in the shared database) is read every
- * PAUSE_POLL_MS while a call runs. One timer serves every running call, and none runs while no call does.
+ * Stops running model and tool calls when Pavise is paused (a model request is aborted mid-stream, a tool is
+ * signalled). A pause in this process (the menu bar, settings) aborts them at once; one written by another process
+ * (`pavise pause` sets the switch in the shared database) is read every PAUSE_POLL_MS while a call runs. One timer
+ * serves every running call, and none runs while no call does.
  */
 export class PauseWatch {
   readonly #running = new Set<AbortController>();

@@ -1,13 +1,14 @@
 import { runTurn, type AgentHooks, type TurnResult } from '../agent/loop.js';
 import type { AgentEvent } from '../agent/events.js';
 import { weakest } from '../common/labels.js';
-import type { Message, Provenance, UserMessage } from '../common/messages.js';
+import { ZERO_USAGE, type Message, type Provenance, type Usage, type UserMessage } from '../common/messages.js';
 import type { Provider } from '../llm/provider.js';
 import type { PreparedContext } from '../memory/context.js';
 import type { Memory } from '../memory/memory.js';
 import type { PermissionGate } from '../permissions/gate.js';
 import type { PauseWatch } from '../permissions/pause.js';
 import type { SecretBroker } from '../permissions/secret-broker.js';
+import type { MemoriesStore } from '../storage/memories-store.js';
 import type { SessionStore } from '../storage/session-store.js';
 import type { ToolRegistry } from '../tools/registry.js';
 import type { ApiKeyLookup } from './api-keys.js';
@@ -30,8 +31,16 @@ export interface TurnRunnerDeps {
    * turn sends the whole stored history.
    */
   readonly memory?: Pick<Memory, 'prepare'>;
-  /** Stops a running tool call when Pavise is paused (here or by another process); without it a call runs to its end. */
+  /**
+   * Stops a running model or tool call when Pavise is paused (here or by another process); without it a call runs to
+   * its end.
+   */
   readonly pause?: Pick<PauseWatch, 'watch'>;
+  /**
+   * Where the cost of a call that is not stored goes (`onlyIfAnswered` dropped it), so the spend cap still counts it:
+   * a request cut off before any words (paused, the connection dropped) may have been billed for its input.
+   */
+  readonly ledger?: Pick<MemoriesStore, 'recordUsage'>;
 }
 
 export interface TurnRequest {
@@ -89,6 +98,14 @@ export class TurnRunner {
     // With onlyIfAnswered the input waits for the first answer: stored with it, or dropped with a failure to answer.
     let held: Message[] | undefined = request.onlyIfAnswered ? [] : undefined;
     let unanswered = false;
+    const recordDropped = (message: Message): void => {
+      if (message.role !== 'assistant' || sameUsage(message.usage, ZERO_USAGE)) return;
+      try {
+        deps.ledger?.recordUsage({ sessionId, purpose: 'unanswered-turn', provider: message.provider, model: message.model, usage: message.usage });
+      } catch {
+        // The ledger failing must not break the turn; the call is then uncounted, as before it was recorded here.
+      }
+    };
     const hooks: AgentHooks = {
       getApiKey: (provider) => deps.apiKey(provider),
       beforeToolCall: (call) => deps.gate.check(call),
@@ -104,8 +121,10 @@ export class TurnRunner {
         if (event.type === 'message') {
           if (held === undefined) store(event.message);
           else if (held.length === 0) held.push(event.message);
-          else if (producedNothing(event.message)) unanswered = true;
-          else {
+          else if (producedNothing(event.message)) {
+            unanswered = true;
+            recordDropped(event.message);
+          } else {
             for (const message of [...held, event.message]) store(message);
             held = undefined;
           }
@@ -145,4 +164,8 @@ function producedNothing(message: Message): boolean {
 function labelled(message: Message, shown: Provenance | undefined): Message {
   if (message.role !== 'assistant' || shown === undefined || shown.kind === 'owner') return message;
   return { ...message, provenance: weakest([message.provenance, shown]) };
+}
+
+function sameUsage(a: Usage, b: Usage): boolean {
+  return a.inputTokens === b.inputTokens && a.outputTokens === b.outputTokens && a.cacheReadTokens === b.cacheReadTokens && a.cacheWriteTokens === b.cacheWriteTokens;
 }

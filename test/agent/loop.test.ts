@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { runTurn, MissingKeyError, PAUSE_GRACE_MS, STOPPED_BY_PAUSE, type AgentHooks, type TurnOptions } from '../../main/agent/loop.js';
+import { runTurn, MissingKeyError, PAUSE_GRACE_MS, PAUSED_MID_ANSWER, STOPPED_BY_PAUSE, type AgentHooks, type TurnOptions } from '../../main/agent/loop.js';
 import type { AgentEvent } from '../../main/agent/events.js';
 import { OWNER, type Message, type ToolResultMessage } from '../../main/common/messages.js';
 import { defineTool } from '../../main/tools/tool.js';
@@ -237,18 +237,88 @@ describe('runTurn', () => {
     expect(provider.requests).toHaveLength(1);
     expect(result.error?.code).toBe('paused');
     expect(result.messages.at(-1)).toMatchObject({ role: 'assistant', error: { code: 'paused' } });
-    expect(paused.watched).toEqual(['start', 'stop']);
+    // Watched while the model answered, then while the tool ran.
+    expect(paused.watched).toEqual(['start', 'stop', 'start', 'stop']);
+    // The words before the stopped tool call are not the reply: the pause notice is.
+    expect(result.reply).toBe('');
   });
 
   it('a pause that came between the gate’s check and the call starts nothing: the call is not run', async () => {
     executed.length = 0;
-    const already = { watchPause: () => ({ signal: AbortSignal.abort(), stop: () => undefined }) } satisfies Partial<AgentHooks>;
+    // Not paused while the model answers (the first watch), paused by the time the tool would start (the second).
+    let watches = 0;
+    const already = {
+      watchPause: () => ({ signal: ++watches > 1 ? AbortSignal.abort() : new AbortController().signal, stop: () => undefined }),
+    } satisfies Partial<AgentHooks>;
     const provider = new ScriptedProvider([() => ({ content: [call('p1', 'add', { a: 1, b: 2 })] }), () => ({ content: [text('must not be asked')] })]);
     const result = await runTurn(options(provider, {}, already).turn);
     expect(executed).toEqual([]);
     expect(toolResults(result.messages)).toMatchObject([{ toolCallId: 'p1', content: 'Not run: Pavise was paused.', isError: true }]);
     expect(provider.requests).toHaveLength(1);
     expect(result.error?.code).toBe('paused');
+  });
+
+  it('a pause while the model is answering aborts that call: the answer is cut off, nothing it asked for runs, and there is no reply', async () => {
+    executed.length = 0;
+    const paused = pauseSwitch();
+    let seen: AbortSignal | undefined;
+    const provider = new ScriptedProvider([
+      // A provider streaming slowly: it has written some words and a finished tool call when the owner pauses.
+      async (_request, callOptions) => {
+        seen = callOptions.signal;
+        callOptions.onEvent?.({ type: 'text_delta', text: 'Sending it now' });
+        const aborted = new Promise<void>((resolve) => callOptions.signal?.addEventListener('abort', () => resolve(), { once: true }));
+        paused.pause();
+        await aborted;
+        return {
+          content: [text('Sending it now'), call('m1', 'add', { a: 1, b: 1 })],
+          stopReason: 'aborted',
+          usage: usage(40, 6),
+          error: { code: 'aborted', message: 'The request to Anthropic was cancelled.' },
+        };
+      },
+      () => ({ content: [text('must not be asked')] }),
+    ]);
+    const result = await runTurn(options(provider, {}, paused.hooks).turn);
+    expect(seen?.aborted).toBe(true);
+    expect(executed).toEqual([]);
+    expect(provider.requests).toHaveLength(1);
+    expect(result).toMatchObject({ stopReason: 'error', error: { code: 'paused', message: PAUSED_MID_ANSWER }, reply: '' });
+    // What was streamed stays in the history, with its cost, marked as cut off by the pause; its call got a result.
+    expect(result.messages[1]).toMatchObject({ role: 'assistant', usage: { inputTokens: 40, outputTokens: 6 }, error: { code: 'paused' } });
+    expect(result.usage).toMatchObject({ inputTokens: 40, outputTokens: 6 });
+    expect(toolResults(result.messages)).toMatchObject([{ toolCallId: 'm1', content: 'Not run: Pavise was paused.', isError: true }]);
+    expect(paused.watched).toEqual(['start', 'stop']);
+  });
+
+  it('an answer that finished just as the pause came runs none of its tool calls', async () => {
+    executed.length = 0;
+    const paused = pauseSwitch();
+    const provider = new ScriptedProvider([
+      () => {
+        paused.pause();
+        return { content: [call('f1', 'add', { a: 1, b: 1 })] };
+      },
+    ]);
+    const result = await runTurn(options(provider, {}, paused.hooks).turn);
+    expect(executed).toEqual([]);
+    expect(result).toMatchObject({ error: { code: 'paused' }, reply: '' });
+    expect(toolResults(result.messages)).toMatchObject([{ toolCallId: 'f1', content: 'Not run: Pavise was paused.' }]);
+  });
+
+  it('the owner stopping the turn is not reported as a pause', async () => {
+    const controller = new AbortController();
+    const paused = pauseSwitch();
+    const provider = new ScriptedProvider([
+      async (_request, callOptions) => {
+        const aborted = new Promise<void>((resolve) => callOptions.signal?.addEventListener('abort', () => resolve(), { once: true }));
+        controller.abort();
+        await aborted;
+        return { content: [text('Half')], stopReason: 'aborted', error: { code: 'aborted', message: 'The request to Anthropic was cancelled.' } };
+      },
+    ]);
+    const result = await runTurn(options(provider, { signal: controller.signal }, paused.hooks).turn);
+    expect(result).toMatchObject({ stopReason: 'aborted', error: { code: 'aborted' }, reply: 'Half' });
   });
 
   it('once paused, a tool that ignores its signal is waited for only a short grace, and its late result is not used', async () => {

@@ -71,6 +71,11 @@ export interface FakeLlmServer {
   respondWith(script: FakeScript): this;
   /** Replies still queued. */
   pending(): number;
+  /**
+   * Resolves when the client closed the connection of request `index` (0-based, in arrival order) before the reply
+   * ended: the request was aborted. A reply the server finished, cut off or dropped itself never resolves it.
+   */
+  clientClosed(index: number): Promise<void>;
   /** Resolves once `count` requests have arrived in total. */
   waitForRequests(count: number, timeoutMs?: number): Promise<readonly RecordedRequest[]>;
   /** Forgets recorded requests, queued replies and the script. */
@@ -98,6 +103,20 @@ export async function startFakeLlmServer(options: FakeServerOptions): Promise<Fa
   let script: FakeScript | undefined;
   const waiters = new Set<() => void>();
   const open = new Set<ServerResponse>();
+  /** Per request index: resolved when the client went away mid-reply. */
+  const closes = new Map<number, { promise: Promise<void>; resolve: () => void }>();
+  const closeOf = (index: number): { promise: Promise<void>; resolve: () => void } => {
+    let entry = closes.get(index);
+    if (!entry) {
+      let resolve: () => void = () => undefined;
+      const promise = new Promise<void>((done) => (resolve = done));
+      entry = { promise, resolve };
+      closes.set(index, entry);
+    }
+    return entry;
+  };
+  /** Responses the server itself destroyed (an interruption, a drop, close()): their closing is not the client's. */
+  const destroyedHere = new WeakSet<ServerResponse>();
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const receivedAt = performance.now();
@@ -128,8 +147,11 @@ export async function startFakeLlmServer(options: FakeServerOptions): Promise<Fa
     else if (script) reply = await script(recorded, index);
     else reply = options.unscripted(index);
     open.add(res);
-    res.on('close', () => open.delete(res));
-    await send(res, reply);
+    res.on('close', () => {
+      open.delete(res);
+      if (!res.writableEnded && !destroyedHere.has(res)) closeOf(index).resolve();
+    });
+    await send(res, reply, () => destroyedHere.add(res));
   };
 
   const server: Server = createServer((req, res) => {
@@ -163,6 +185,7 @@ export async function startFakeLlmServer(options: FakeServerOptions): Promise<Fa
       return this;
     },
     pending: () => queue.length,
+    clientClosed: (index) => closeOf(index).promise,
     waitForRequests(count, timeoutMs = 5_000) {
       if (requests.length >= count) return Promise.resolve(requests);
       return new Promise((resolve, reject) => {
@@ -181,11 +204,15 @@ export async function startFakeLlmServer(options: FakeServerOptions): Promise<Fa
     },
     reset() {
       requests.length = 0;
+      closes.clear();
       queue.length = 0;
       script = undefined;
     },
     async close() {
-      for (const res of open) res.destroy();
+      for (const res of open) {
+        destroyedHere.add(res);
+        res.destroy();
+      }
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
@@ -220,9 +247,11 @@ function write(res: ServerResponse, text: string): Promise<void> {
   });
 }
 
-async function send(res: ServerResponse, reply: FakeReply): Promise<void> {
+/** `destroying` is told before the server itself closes the connection. */
+async function send(res: ServerResponse, reply: FakeReply, destroying: () => void): Promise<void> {
   switch (reply.kind) {
     case 'drop':
+      destroying();
       res.socket?.destroy();
       return;
     case 'hang':
@@ -249,6 +278,7 @@ async function send(res: ServerResponse, reply: FakeReply): Promise<void> {
       }
       switch (reply.interrupt?.kind) {
         case 'destroy':
+          destroying();
           res.socket?.destroy();
           return;
         case 'hang':

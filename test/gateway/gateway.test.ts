@@ -1,7 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Gateway } from '../../main/gateway/gateway.js';
 import { compose, type Core } from '../../main/compose.js';
-import { anthropicText, anthropicToolUse, startFakeAnthropic, type FakeLlmServer } from '../fakes/fake-anthropic-server.js';
+import { PAUSED_MID_ANSWER } from '../../main/agent/loop.js';
+import { anthropicText, anthropicToolUse, hangAfter, startFakeAnthropic, type FakeLlmServer } from '../fakes/fake-anthropic-server.js';
 import { FAKE_ANTHROPIC_KEY, tempHome } from '../helpers/cli.js';
 import { FakeChannel } from '../helpers/fake-channel.js';
 import { MemorySecretStore } from '../helpers/memory-secret-store.js';
@@ -199,6 +200,71 @@ describe('gateway', () => {
     fake.enqueue(anthropicText('Back.'));
     services.switches.set('paused', false);
     await until(() => channel.sent.length === 1, 'the reply after resume');
+  });
+});
+
+describe('gateway: pausing while the model writes a reply', () => {
+  /** Resolves at the first words the model streams in the next turn the gateway runs. */
+  function firstWords(services: Core): Promise<void> {
+    const runner = services.runner;
+    const run = runner.run.bind(runner);
+    return new Promise((resolve) => {
+      runner.run = (request) =>
+        run({
+          ...request,
+          onEvent: (event) => {
+            request.onEvent?.(event);
+            if (event.type === 'text_delta') resolve();
+          },
+        });
+    });
+  }
+
+  it('the half-written reply goes to no one: a contact gets nothing, the owner gets the pause notice once resumed', async () => {
+    const { channel, services } = await start();
+    const contact = '+15550004444';
+    services.channels.addIdentity('imessage', contact, 'contact', 'owner');
+    const half = 'Sure, the short version is that your landlord';
+    for (const [index, sender] of [contact, OWNER_PHONE].entries()) {
+      // The first words, then a reply that never ends on its own.
+      fake.enqueue(hangAfter(anthropicText([half, ' agreed to everything you asked for.']), 4));
+      const words = firstWords(services);
+      await channel.receive({ sender, text: 'what did the landlord say?' });
+      await words;
+      services.setPaused(true, 'owner:popover');
+      await fake.clientClosed(index);
+      await until(() => services.channels.messages('imessage', `iMessage;-;${sender}`).every((message) => message.status === 'answered'), 'the turn to end');
+      services.setPaused(false, 'owner:popover');
+    }
+    await until(() => channel.sent.length === 1, "the owner's notice");
+    // Sent in order: had the contact's half reply been queued, it would have left before the owner's notice.
+    expect(channel.sent.map((sent) => [sent.conversationId, sent.text])).toEqual([[`iMessage;-;${OWNER_PHONE}`, PAUSED_MID_ANSWER]]);
+    expect(services.outbox.list().map((entry) => entry.text)).toEqual([PAUSED_MID_ANSWER]);
+    expect(fake.requests).toHaveLength(2);
+  });
+
+  it("a contact's turn paused between its tool call and the next model call sends them nothing, not the words before the call", async () => {
+    const { channel, services } = await start();
+    const contact = '+15550004444';
+    services.channels.addIdentity('imessage', contact, 'contact', 'owner');
+    fake.enqueue(anthropicToolUse('t1', 'current_time', {}, { text: 'Let me look at the clock, then I will tell you when' }));
+    fake.enqueue(anthropicText('It is noon (must not be asked for).'));
+    const runner = services.runner;
+    const run = runner.run.bind(runner);
+    runner.run = (request) =>
+      run({
+        ...request,
+        onEvent: (event) => {
+          request.onEvent?.(event);
+          if (event.type === 'tool_end') services.setPaused(true, 'owner:popover');
+        },
+      });
+    await channel.receive({ sender: contact, text: 'when is the meeting?' });
+    await until(() => services.channels.messages('imessage', `iMessage;-;${contact}`).every((message) => message.status === 'answered'), 'the turn to end');
+    services.setPaused(false, 'owner:popover');
+    expect(fake.requests).toHaveLength(1);
+    expect(services.outbox.list()).toEqual([]);
+    expect(channel.sent).toEqual([]);
   });
 });
 

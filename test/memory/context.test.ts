@@ -171,4 +171,42 @@ describe('review: the memory-extraction call asks again before a retry leaves', 
     expect(sent).toBe(1);
     expect(released).toHaveLength(1);
   });
+
+  it('paused while the extraction answer streams, the request is aborted, its cost recorded, and nothing it wrote is kept', async () => {
+    const { Compactor } = await import('../../main/memory/compaction.js');
+    const pause = new AbortController();
+    const recorded: unknown[] = [];
+    const remembered: unknown[] = [];
+    let seen: AbortSignal | undefined;
+    const provider = {
+      id: 'anthropic' as const,
+      // Streaming: the answer so far is whole enough to parse; it ends only when its request is aborted.
+      complete: async (_request: unknown, options: { signal?: AbortSignal }) => {
+        seen = options.signal;
+        const aborted = new Promise<void>((resolve) => options.signal?.addEventListener('abort', () => resolve(), { once: true }));
+        pause.abort();
+        await aborted;
+        const text = JSON.stringify({ summary: 'The owner lives in Lyon.', facts: [{ text: 'The owner lives in Lyon.' }] });
+        return { role: 'assistant' as const, content: [{ type: 'text' as const, text }], model: 'm', provider: 'anthropic' as const, usage: { inputTokens: 900, outputTokens: 12, cacheReadTokens: 0, cacheWriteTokens: 0 }, stopReason: 'aborted' as const, error: { code: 'aborted' as const, message: 'cancelled' }, timestamp: 0 };
+      },
+    };
+    const compactor = new Compactor({
+      store: { summary: () => undefined, saveSummary: () => remembered.push('summary'), recordUsage: (entry: unknown) => recorded.push(entry), list: () => [] } as never,
+      memories: { remember: (memory: unknown) => (remembered.push(memory), { action: 'created' }) } as never,
+      transaction: (work) => work(),
+      model: {
+        provider: () => provider as never,
+        model: 'm',
+        apiKey: () => 'key',
+        beforeModelCall: () => ({ action: 'allow' }),
+        prepareForModel: (messages) => messages,
+        watchPause: () => ({ signal: pause.signal, stop: () => undefined }),
+      },
+    });
+    const result = await compactor.compact('s1', [{ role: 'user', content: 'I live in Lyon.', provenance: OWNER, timestamp: 0 }], 1, new AbortController().signal);
+    expect(seen?.aborted).toBe(true);
+    expect(result).toMatchObject({ ok: false, problem: expect.stringContaining('paused') });
+    expect(recorded).toMatchObject([{ purpose: 'memory-extraction', usage: { inputTokens: 900, outputTokens: 12 } }]);
+    expect(remembered).toEqual([]);
+  });
 });

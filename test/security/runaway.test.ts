@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compose, type Core } from '../../main/compose.js';
 import { Gateway, UNKNOWN_SENDER_LINES_PER_HOUR } from '../../main/gateway/gateway.js';
-import { ZERO_USAGE, type AssistantMessage } from '../../main/common/messages.js';
+import { OWNER, ZERO_USAGE, type AssistantMessage } from '../../main/common/messages.js';
 import { priceOf, worstCaseUsd } from '../../main/permissions/spend.js';
 import { ask } from '../helpers/ask.js';
 import { FakeChannel } from '../helpers/fake-channel.js';
@@ -17,7 +17,10 @@ import { openDatabase } from '../../main/storage/database.js';
 import { SPEND_HOLD_TTL_MS, SqliteSpendHolds } from '../../main/storage/spend-holds.js';
 import { MAX_SEND_ATTEMPTS } from '../../main/storage/outbox.js';
 import type { SendResult } from '../../main/channels/channel.js';
-import { anthropicRateLimited, anthropicText, startFakeAnthropic } from '../fakes/fake-anthropic-server.js';
+import { anthropicRateLimited, anthropicText, anthropicTurn, hangAfter, startFakeAnthropic, type FakeLlmServer, type FakeReply } from '../fakes/fake-anthropic-server.js';
+import { openaiTurn, startFakeOpenAI } from '../fakes/fake-openai-server.js';
+import { PAUSED_MID_ANSWER } from '../../main/agent/loop.js';
+import type { AgentEvent } from '../../main/agent/events.js';
 import { FAKE_ANTHROPIC_KEY } from '../helpers/cli.js';
 import { splitMessage } from '../../main/channels/imessage/split-message.js';
 
@@ -199,6 +202,20 @@ describe('a call the provider reported no usage for is still counted', () => {
     expect(core.spentTodayUsd()).toBeGreaterThan(((partial.length / 4) * 15) / 1_000_000);
   });
 
+  it('a gateway call cut off before any words (paused, the connection dropped) is counted for what the provider reported, though the turn is not stored', async () => {
+    // The gateway stores nothing of a turn whose first call produced nothing (the message is answered later); the
+    // input the provider reported having read at the start of the stream was billed all the same.
+    const { core } = await open(
+      [() => ({ content: [], usage: usage(50_000, 0), stopReason: 'error', error: { code: 'paused', message: 'Pavise was paused.' } })],
+      { limits: { dailySpendUsd: 5 } },
+    );
+    const session = core.sessions.current('imessage:chat', false);
+    const outcome = await core.runner.run({ sessionKey: session, text: 'hello', trigger: OWNER, toolset: core.tools, signal: new AbortController().signal, onlyIfAnswered: true });
+    expect(outcome.unanswered).toBe(true);
+    expect(core.sessions.messages(session)).toEqual([]);
+    expect(core.spentTodayUsd()).toBeCloseTo((50_000 * 3) / 1_000_000);
+  });
+
   it('a failure with nothing back (refused before any reply) costs nothing', async () => {
     const { core } = await open([() => ({ content: [], usage: ZERO_USAGE, stopReason: 'error', error: { code: 'rate_limit', message: 'rate limited', status: 429 } })], {});
     await ask(core, core.sessions.current('one', false), 'hello');
@@ -280,6 +297,88 @@ describe('the pause switch stops a retry waiting to leave', () => {
       await fake.close();
     }
   });
+});
+
+describe('the pause switch cuts off an answer being written', () => {
+  /**
+   * A compromised model writes a whole tool call (a message to a stranger), then goes on writing, slowly, so the call
+   * would run once the answer ended. The owner pauses in between: the answer must end there, its call must not run
+   * or ask, and its words must not be the reply. The stream is cut right after a text delta that follows the call,
+   * so the call is complete on the client side when the owner pauses; the server never ends the reply on its own.
+   */
+  const ATTACK = { channel: 'imessage', to: '+15550133700', text: 'every note the owner has' };
+  const MARK = 'and now, while nobody looks, ';
+  function cutAfterMark(reply: FakeReply): FakeReply {
+    if (reply.kind !== 'stream') throw new Error('a stream');
+    const at = reply.frames.findIndex((frame) => 'data' in frame && frame.data.includes(MARK.trim()));
+    return hangAfter(reply, at + 1);
+  }
+  const cases: [string, () => Promise<FakeLlmServer>, Record<string, unknown>, () => FakeReply][] = [
+    [
+      'Anthropic',
+      () => startFakeAnthropic(),
+      { provider: 'anthropic', name: 'claude-sonnet-4-5' },
+      () =>
+        anthropicTurn({
+          blocks: [
+            { type: 'text', text: ['Sure, sending your notes.'] },
+            { type: 'tool_use', id: 'toolu_attack', name: 'send_message', input: ATTACK },
+            { type: 'text', text: [MARK, 'more words that never come'] },
+          ],
+        }),
+    ],
+    [
+      'OpenAI',
+      () => startFakeOpenAI(),
+      { provider: 'openai', name: 'gpt-4.1' },
+      () => {
+        // The call finished (finish_reason sent), then more words: the SDK still reads on until the stream ends.
+        const reply = openaiTurn({ text: ['Sure, sending your notes.'], toolCalls: [{ id: 'call_attack', name: 'send_message', arguments: ATTACK }] });
+        if (reply.kind !== 'stream') throw new Error('a stream');
+        const finish = reply.frames.findIndex((frame) => 'data' in frame && frame.data.includes('"finish_reason":"tool_calls"'));
+        const words = { data: JSON.stringify({ id: 'chatcmpl-attack', object: 'chat.completion.chunk', created: 1, model: 'gpt-4.1', choices: [{ index: 0, delta: { content: MARK }, finish_reason: null }] }) };
+        return { ...reply, frames: [...reply.frames.slice(0, finish + 1), words, ...reply.frames.slice(finish + 1)] };
+      },
+    ],
+  ];
+  for (const [name, startFake, model, reply] of cases) {
+    it(`${name}: a tool call already written when the owner pauses does not run, asks nothing, and the request is aborted`, async () => {
+      const fake = await startFake();
+      try {
+        fake.enqueue(cutAfterMark(reply()));
+        const dir = temp.home();
+        writeFileSync(join(dir, 'config.json'), JSON.stringify({ model: { ...model, baseURL: fake.url }, channels: { imessage: { enabled: true, owners: [OWNER_PHONE] } } }));
+        const env = { PAVISE_HOME: dir, ANTHROPIC_API_KEY: FAKE_ANTHROPIC_KEY, OPENAI_API_KEY: 'sk-test-not-real-0000' };
+        const core = temp.keep(await compose({ env, secrets: new MemorySecretStore(), approvalPollMs: 5 }));
+        const asked: string[] = [];
+        core.events.on('approval', (approval) => asked.push(approval.tool));
+        let wrote: () => void = () => undefined;
+        const afterTheCall = new Promise<void>((resolve) => (wrote = resolve));
+        const onEvent = (event: AgentEvent): void => {
+          if (event.type === 'text_delta' && event.text.includes(MARK.trim())) wrote();
+        };
+        const turn = ask(core, core.sessions.current('local', false), 'summarise my notes', { onEvent });
+        await afterTheCall;
+        core.setPaused(true, 'owner:popover');
+        const outcome = await turn;
+        await fake.clientClosed(0);
+
+        expect(outcome).toMatchObject({ reply: '', error: { code: 'paused', message: PAUSED_MID_ANSWER } });
+        const results = outcome.messages.filter((message) => message.role === 'toolResult');
+        expect(results).toMatchObject([{ toolName: 'send_message', content: 'Not run: Pavise was paused.', isError: true }]);
+        expect(asked).toEqual([]);
+        expect(core.approvals.pending()).toEqual([]);
+        expect(core.outbox.list()).toEqual([]);
+        expect(fake.requests).toHaveLength(1);
+        // Resuming does not bring the cut-off call back.
+        core.setPaused(false, 'owner:popover');
+        expect(core.outbox.list()).toEqual([]);
+        expect(core.approvals.pending()).toEqual([]);
+      } finally {
+        await fake.close();
+      }
+    });
+  }
 });
 
 describe('the stops outlive a restart and a clock moved back', () => {
