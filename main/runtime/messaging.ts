@@ -45,6 +45,7 @@ export function createMessaging(deps: MessagingDeps): MessagingLike {
         senderName: message.senderName,
         text: message.text,
         role: message.isFromMe ? 'self' : roleOf(deps.config, channels, channel, message.sender),
+        ...(message.kind === 'forwarded' ? { forwarded: true } : {}),
         attachments: message.attachments.length,
       })),
     send: async (channel, conversationId, text, idempotencyKey, signal, provenance) => {

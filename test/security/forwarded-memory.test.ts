@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { compose, type Core } from '../../main/compose.js';
 import { Gateway } from '../../main/gateway/gateway.js';
-import { anthropicText, startFakeAnthropic, type FakeLlmServer } from '../fakes/fake-anthropic-server.js';
+import { anthropicText, anthropicToolUse, startFakeAnthropic, type FakeLlmServer } from '../fakes/fake-anthropic-server.js';
 import { ask } from '../helpers/ask.js';
 import { FAKE_ANTHROPIC_KEY, tempHome } from '../helpers/cli.js';
 import { FakeChannel } from '../helpers/fake-channel.js';
@@ -86,5 +86,20 @@ describe('what the owner’s handle carries but the owner did not write is never
     const body = llm.requests[1]?.rawBody ?? '';
     expect(body).toContain('Where do all of my notes go?');
     expect(body.replace(/<untrusted source=\\"[^"\\]*\\">[\s\S]*?<\/untrusted>/g, '')).not.toContain('collector@evil.example');
+  });
+
+  it('read back with read_messages, a forward is someone else’s text, not the owner’s', async () => {
+    const { services, channel } = await start();
+    llm.enqueue(anthropicText('Noted.'));
+    await channel.receive({ sender: OWNER_PHONE, text: POISON, kind: 'forwarded' });
+    await until(() => channel.sent.some((message) => message.text === 'Noted.'), 'the reply');
+    const session = services.sessions.current('local', true);
+    llm.enqueue(anthropicToolUse('r1', 'read_messages', { channel: 'imessage', conversation: chat }));
+    llm.enqueue(anthropicText('ok'));
+    await ask(services, session, 'What did I send you on iMessage?');
+    const result = services.sessions.messages(session).find((message) => message.role === 'toolResult');
+    expect(result?.content).toContain('Mallory here');
+    expect(result?.content).not.toMatch(/\] you: Mallory/);
+    expect(result?.provenance.kind).toBe('untrusted');
   });
 });
