@@ -250,6 +250,7 @@ async function wire(parts: {
     recall: turnRecall(storage, config),
     search: (query, limit) => recall.search(query, { limit }),
     onProblem: (message, sessionId) => activity.append({ kind: 'system', summary: message, sessionId, actor: 'pavise', decision: 'failed' }),
+    redact: (text) => broker.redact(text),
   });
   const native = options.calendar === false ? undefined : new NativeCalendar({ platform, ...options.calendar });
   const tools = await createToolRegistry(
