@@ -191,7 +191,7 @@ async function wire(parts: {
   const { paths, config, env, secrets, storage, provider, activity, broker, options } = parts;
   const events = new Emitter<CoreEvents>();
   const pacer = new Pacer(storage.sentMessages, config.limits.pacing);
-  const messaging = createMessaging({ config, channels: storage.channels, outbox: storage.outbox });
+  const messaging = createMessaging({ config, channels: storage.channels, outbox: storage.outbox, remembered: (channel, guid) => storage.memory.byGuid(channel, guid) });
   const vectors = await embeddingsRanker(config, storage.memory, () => secrets, storage.switches);
   const recall = new MemoryRecall({ store: storage.memory, ownerName: config.owner.name, vectors });
   const skillActivity: SkillActivity = {
@@ -253,6 +253,7 @@ async function wire(parts: {
     recall: turnRecall(storage, config),
     search: (query, limit) => recall.search(query, { limit }),
     onProblem: (message, sessionId) => activity.append({ kind: 'system', summary: message, sessionId, actor: 'pavise', decision: 'failed' }),
+    redact: (text) => broker.redact(text),
   });
   const native = options.calendar === false ? undefined : new NativeCalendar({ platform, ...options.calendar });
   const tools = await createToolRegistry(

@@ -8,11 +8,23 @@ import { OWNER, type Provenance } from './messages.js';
  */
 const RANK = { owner: 0, contact: 1, untrusted: 2 } as const;
 
-/** The least trusted of `labels`; the owner's when there are none. The first of equally weak labels wins. */
+/**
+ * The least trusted of `labels`; the owner's when there are none. The first of equally weak labels wins, except that
+ * two different contacts' words together are neither contact's: labelled as one of them, text made from both (a
+ * summary, an extracted fact) would pass as that contact's words and could replace what that contact said.
+ */
 export function weakest(labels: Iterable<Provenance | undefined>): Provenance {
   let worst: Provenance = OWNER;
-  for (const label of labels) if (label && RANK[label.kind] > RANK[worst.kind]) worst = label;
+  for (const label of labels) {
+    if (!label) continue;
+    if (RANK[label.kind] > RANK[worst.kind]) worst = label;
+    else if (label.kind === 'contact' && worst.kind === 'contact' && label.contactId !== worst.contactId) worst = contacts(worst.contactId, label.contactId);
+  }
   return worst;
+}
+
+function contacts(first: string, second: string): Provenance {
+  return { kind: 'untrusted', source: 'non_owner_sender', detail: `the words of more than one contact (${first}, ${second})` };
 }
 
 const provenanceSchema = z.discriminatedUnion('kind', [

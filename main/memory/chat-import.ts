@@ -49,6 +49,12 @@ export interface ImportOptions {
    * (invariant 2): a key the owner once texted must not rest in the database because the history was imported.
    */
   readonly redact?: ((text: string) => string) | undefined;
+  /**
+   * Whether a message "from me" echoes one of Pavise's own sends: Pavise sends from this Mac's account, so chat.db
+   * shows what it sent as the owner's. The gateway remembers such an echo as Pavise's words when it reads it; an
+   * import that reaches it first must not remember it as the owner's.
+   */
+  readonly sentByPavise?: ((message: ImportableMessage) => boolean) | undefined;
   readonly batchSize?: number;
   readonly signal?: AbortSignal | undefined;
   readonly onProgress?: (progress: ImportProgress) => void;
@@ -113,7 +119,8 @@ async function importAll(source: MessageSource, store: MemoryStore, options: Imp
     for (const message of messages) {
       if (message.text.trim() === '' || message.itemType !== 0 || message.kind === 'reaction') continue;
       if (options.since !== undefined && message.date < options.since) continue;
-      const item = toItem(message, message.isFromMe ? 'owner' : roleOf(message.sender), options.nameOf, labelFor);
+      const own = message.isFromMe && options.sentByPavise?.(message) === true;
+      const item = own ? paviseItem(toItem(message, 'owner', options.nameOf, labelFor)) : toItem(message, message.isFromMe ? 'owner' : roleOf(message.sender), options.nameOf, labelFor);
       items.push(options.redact ? { ...item, text: options.redact(item.text) } : item);
     }
     lastRowid = messages.at(-1)!.rowid;
@@ -149,6 +156,13 @@ function toItem(
     at: message.date,
     provenance: label(message, role, name),
   };
+}
+
+/** Pavise's words may carry a web page's or a stranger's; the label its send had is not known here. */
+const PAVISE_SENT: Provenance = { kind: 'untrusted', source: 'tool_output', detail: "Pavise's own message, imported from the message history" };
+
+function paviseItem(item: MemoryItemInput): MemoryItemInput {
+  return { ...item, sender: 'pavise', senderName: 'Pavise', fromOwner: false, provenance: PAVISE_SENT };
 }
 
 function labelOf(message: ImportableMessage, role: SenderRole, name: string | undefined): Provenance {

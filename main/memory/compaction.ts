@@ -78,8 +78,13 @@ export class Compactor {
       .filter((line) => line.length > 0)
       .join('\n');
     const summaryForModel = previous ? this.deps.model.prepareForModel([summaryMessage(previous.text, previous.provenance)])[0] : undefined;
+    // The memories shown reach the model as a turn's preamble shows them: scrubbed of secrets (a key the owner told
+    // Pavise before it was stored as one) and fenced when they are someone else's words.
+    const existing = this.deps.model.prepareForModel(shown.map((memory) => summaryMessage(memory.text, memory.provenance)));
     const content = [
-      shown.length > 0 ? `Existing memories (id: text):\n${shown.map((memory) => `${memory.id}: ${memory.text}`).join('\n')}` : 'Existing memories: none.',
+      shown.length > 0
+        ? `Existing memories (id: text):\n${shown.map((memory, index) => `${memory.id}: ${textOfShown(existing[index])}`).join('\n')}`
+        : 'Existing memories: none.',
       `Summary so far:\n${summaryForModel && summaryForModel.role !== 'assistant' ? summaryForModel.content : '(none yet)'}`,
       `Next part of the conversation:\n${transcript}`,
     ].join('\n\n');
@@ -165,6 +170,11 @@ function lineOf(message: Message): string {
     case 'toolResult':
       return `[${message.toolName} result] ${message.content}`;
   }
+}
+
+/** A memory as prepareForModel returned it (never an assistant message: it was handed a user message). */
+function textOfShown(message: Message | undefined): string {
+  return message && message.role !== 'assistant' ? message.content : '';
 }
 
 function sameLabel(a: Provenance, b: Provenance): boolean {

@@ -96,13 +96,19 @@ export function searchWords(text: string, max = 24): string[] {
  * with its own label, so the model sees which one the owner said.
  */
 export class LongTermMemories {
+  /**
+   * `redact` scrubs known secrets from a memory's text before it is stored, as every stored message is scrubbed
+   * (invariant 2): whoever writes it (the owner in the Memory pane, the `remember` tool, extraction), a memory goes on
+   * to the Memory pane, its exports and every later extraction call.
+   */
   constructor(
     private readonly store: MemoriesStore,
     private readonly transaction: <T>(work: () => T) => T,
+    private readonly redact: (text: string) => string = (text) => text,
   ) {}
 
   remember(request: RememberRequest): RememberOutcome {
-    const text = request.text.trim();
+    const text = this.redact(request.text).trim();
     if (text.length === 0) throw new RangeError('A memory needs some text, not only white space.');
     if (text.length > MAX_MEMORY_CHARS) throw new RangeError(`A memory is at most ${MAX_MEMORY_CHARS} characters; this one has ${text.length}. Split it into facts.`);
     return this.transaction(() => {

@@ -17,6 +17,8 @@ export interface MemoryDeps {
   /** Search over everything remembered, as `pavise memory search` does (dates understood). */
   readonly search?: ((query: string, limit: number) => Promise<RecallResult>) | undefined;
   readonly onProblem?: ((message: string, sessionId: string) => void) | undefined;
+  /** Scrubs known secrets from a memory's text before it is stored. */
+  readonly redact?: ((text: string) => string) | undefined;
 }
 
 /** Long-term memories and the context budget of one home, wired together. */
@@ -35,7 +37,7 @@ export interface Memory {
 }
 
 export function createMemory(deps: MemoryDeps): Memory {
-  const memories = new LongTermMemories(deps.store, deps.transaction);
+  const memories = new LongTermMemories(deps.store, deps.transaction, deps.redact);
   const compactor = new Compactor({ store: deps.store, memories, model: deps.model, transaction: deps.transaction });
   const context = new MemoryContext(
     { store: deps.store, memories, compactor, recall: deps.recall, onProblem: deps.onProblem },

@@ -3,7 +3,8 @@ import type { Config } from '../common/config-schema.js';
 import { ownerRegion, sameHandle } from '../identity/handles.js';
 import { roleOf } from '../identity/roles.js';
 import { isKnownGroup } from '../permissions/known-recipient.js';
-import type { ChannelStore } from '../storage/channel-store.js';
+import type { Provenance } from '../common/messages.js';
+import type { ChannelStore, StoredInbound } from '../storage/channel-store.js';
 import { Outbox, type OutboxEntry } from '../storage/outbox.js';
 import type { MessagingLike } from '../tools/messages.js';
 
@@ -11,11 +12,15 @@ export interface MessagingDeps {
   readonly config: Config;
   readonly channels: ChannelStore;
   readonly outbox: Outbox;
+  /** How memory remembered a channel's message (it labels an echo of Pavise's own send by whose words it carries). */
+  readonly remembered?: ((channel: ChannelId, guid: string) => { readonly provenance: Provenance; readonly fromOwner: boolean } | undefined) | undefined;
   /** How long a tool send waits for the gateway before answering "still sending". */
   readonly sendWaitMs?: number;
 }
 
 const SEND_WAIT_MS = 15_000;
+/** How far back a "from me" row is matched against Pavise's sends, as the gateway matches its echoes. */
+const ECHO_WINDOW_MS = 10 * 60_000;
 
 /** The handle at the end of a conversation id (iMessage ids end in `;handle`). */
 function handleOf(conversationId: string): string {
@@ -30,6 +35,18 @@ export function createMessaging(deps: MessagingDeps): MessagingLike {
       .conversations(10_000)
       .filter((item) => item.channel === channel)
       .filter((item) => item.conversationId === to || (!item.isGroup && sameHandle(item.channel, handleOf(item.conversationId), to, ownerRegion(deps.config))) || item.title?.toLowerCase() === to.toLowerCase());
+  /**
+   * A "from me" row that echoes one of Pavise's sends (this Mac's account sends them) is Pavise's words, labelled as
+   * memory remembered it (whose words it carries); one memory did not keep (a notice quoting an action) is labelled
+   * as words of unknown origin. Only the owner's own typing on this Mac is theirs.
+   */
+  const paviseSend = (message: StoredInbound): { pavise?: Provenance } => {
+    if (!message.isFromMe) return {};
+    const remembered = deps.remembered?.(message.channel, message.externalId);
+    if (remembered) return remembered.fromOwner ? {} : { pavise: remembered.provenance };
+    if (!outbox.sentRecently(message.channel, message.conversationId, message.text, message.sentAt - ECHO_WINDOW_MS)) return {};
+    return { pavise: { kind: 'untrusted', source: 'tool_output', detail: "Pavise's own message, sent from your account" } };
+  };
   return {
     conversations: (limit) => channels.conversations(limit),
     titleOf: (channel, conversationId) => channels.conversation(channel, conversationId)?.title,
@@ -45,6 +62,8 @@ export function createMessaging(deps: MessagingDeps): MessagingLike {
         senderName: message.senderName,
         text: message.text,
         role: message.isFromMe ? 'self' : roleOf(deps.config, channels, channel, message.sender),
+        ...(message.kind === 'forwarded' ? { forwarded: true } : {}),
+        ...paviseSend(message),
         attachments: message.attachments.length,
       })),
     send: async (channel, conversationId, text, idempotencyKey, signal, provenance) => {

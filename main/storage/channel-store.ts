@@ -147,7 +147,7 @@ export class ChannelStore {
     this.#sql(
       `UPDATE inbound_messages SET status = ?, role = COALESCE(?, role), session_id = COALESCE(?, session_id),
          provenance = COALESCE(?, provenance) WHERE id = ?`,
-    ).run(status, role ?? null, sessionId ?? null, role === undefined ? null : JSON.stringify(this.#roleLabel(id, role)), id);
+    ).run(status, role ?? null, sessionId ?? null, labelJson(role === undefined ? undefined : this.#roleLabel(id, role)), id);
   }
 
   /** A conversation's messages, oldest first. */
@@ -225,14 +225,27 @@ export class ChannelStore {
     return rows.map((row) => ({ channel: row.channel, identity: row.identity, role: row.role, displayName: row.display_name ?? undefined }));
   }
 
-  #roleLabel(id: number, role: SenderRole): Provenance {
-    const row = this.#sql('SELECT channel, sender, sender_name FROM inbound_messages WHERE id = ?').get(id) as
-      | { channel: ChannelId; sender: string; sender_name: string | null }
+  /**
+   * The label a message's text takes once its sender's role is known (memory relabels the remembered copy with it);
+   * undefined leaves the label it has. A forward is someone else's text whoever passed it on (the gateway answers it
+   * as untrusted too). A `self` message is not relabelled: from this Mac's account it was remembered as the owner's
+   * or, echoing a send, as Pavise's words; echoed back in the owner's chat with their own number it is Pavise's words,
+   * labelled as its send was when it arrived — never the owner's, since they may carry a web page's or a stranger's.
+   */
+  #roleLabel(id: number, role: SenderRole): Provenance | undefined {
+    const row = this.#sql('SELECT channel, sender, sender_name, kind FROM inbound_messages WHERE id = ?').get(id) as
+      | { channel: ChannelId; sender: string; sender_name: string | null; kind: string }
       | undefined;
-    if (role === 'owner' || role === 'self' || !row) return { kind: 'owner' };
+    if (role === 'self' || !row) return undefined;
+    if (row.kind === 'forwarded') return { kind: 'untrusted', source: 'non_owner_sender', detail: `forwarded or quoted from someone else by ${row.channel} ${row.sender_name ?? row.sender}` };
+    if (role === 'owner') return { kind: 'owner' };
     if (role === 'contact') return { kind: 'contact', contactId: `${row.channel}:${row.sender}` };
     return { kind: 'untrusted', source: 'non_owner_sender', detail: `${row.channel} ${row.sender_name ?? row.sender}` };
   }
+}
+
+function labelJson(label: Provenance | undefined): string | null {
+  return label === undefined ? null : JSON.stringify(label);
 }
 
 /** The label of a name a chat gave itself. */

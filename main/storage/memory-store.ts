@@ -180,6 +180,12 @@ export class MemoryStore {
     return row && toItem(row);
   }
 
+  /** The item remembered for a channel's message (its guid), if memory kept it. */
+  byGuid(channel: string, guid: string): MemoryItem | undefined {
+    const row = this.#sql(`SELECT ${COLUMNS} FROM memory_items WHERE channel = ? AND guid = ?`).get(channel, guid) as ItemRow | undefined;
+    return row && toItem(row);
+  }
+
   /** The items with these ids, in the order given (missing ids are left out). */
   getMany(ids: readonly number[]): MemoryItem[] {
     if (ids.length === 0) return [];

@@ -22,6 +22,10 @@ export interface ReadMessage {
   readonly senderName: string | undefined;
   readonly text: string;
   readonly role: 'owner' | 'contact' | 'stranger' | 'self';
+  /** Someone else's message the sender passed on: their text, whoever sent it (the gateway answers it as untrusted). */
+  readonly forwarded?: boolean;
+  /** Set on a "from me" message Pavise sent (from this Mac's account): the label of whose words it carries. */
+  readonly pavise?: Provenance;
   readonly attachments: number;
 }
 
@@ -105,7 +109,13 @@ export function createMessageTools(messaging: MessagingLike) {
       const messages = messaging.read(channel, conversationId, since ? Date.parse(since) : 0, limit ?? 30);
       if (messages.length === 0) return { content: 'No messages in that range.', provenance: { kind: 'owner' } };
       const lines = messages.map((message) => {
-        const who = message.role === 'owner' || message.role === 'self' ? 'you' : `${message.senderName ?? message.sender} [${message.role === 'contact' ? 'contact' : 'not the owner'}]`;
+        const sender =
+          message.pavise !== undefined
+            ? `Pavise [sent from your account${message.pavise.kind === 'owner' ? '' : ", carrying words that are not the owner's"}]`
+            : message.role === 'owner' || message.role === 'self'
+              ? 'you'
+              : `${message.senderName ?? message.sender} [${message.role === 'contact' ? 'contact' : 'not the owner'}]`;
+        const who = message.forwarded === true ? `${sender}, forwarding someone else's message [not the owner's words]` : sender;
         const extra = message.attachments > 0 ? ` (+${message.attachments} attachment${message.attachments > 1 ? 's' : ''})` : '';
         return `[${new Date(message.sentAt).toISOString()}] ${who}: ${message.text}${extra}`;
       });
@@ -118,6 +128,12 @@ export function createMessageTools(messaging: MessagingLike) {
 
 /** The result is as trustworthy as its least trusted message. */
 function weakest(messages: readonly ReadMessage[], channel: Channel): Provenance {
+  return weakestLabel([bySender(messages, channel), ...messages.map((message) => message.pavise)]);
+}
+
+function bySender(messages: readonly ReadMessage[], channel: Channel): Provenance {
+  const forward = messages.find((message) => message.forwarded === true);
+  if (forward) return { kind: 'untrusted', source: 'non_owner_sender', detail: `forwarded or quoted from someone else by ${channel} ${forward.senderName ?? forward.sender}` };
   const stranger = messages.find((message) => message.role === 'stranger');
   if (stranger) return { kind: 'untrusted', source: 'non_owner_sender', detail: `${channel} ${stranger.senderName ?? stranger.sender}` };
   const contact = messages.find((message) => message.role === 'contact');
