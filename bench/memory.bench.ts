@@ -1,10 +1,12 @@
 /**
  * `npm run bench -- memory [--section NAME]…`: the memory benchmark, one JSON object with one key per section.
  * Sections: `recall` (LoCoMo, bench/memory/locomo.ts; `--conversations conv-26,conv-30`, `--misses`), `scale` (import and search at 1M items,
- * bench/memory/scale.ts; `--messages N`, `--vectors N`). Every section runs unless some are named.
+ * bench/memory/scale.ts; `--messages N`, `--vectors N`), `long` (recall over fifty 2 MB items, bench/memory/long-items.ts). Every
+ * section runs unless some are named.
  */
 import { parseArgs } from 'node:util';
 import { locomoConversations, locomoRecall } from './memory/locomo.js';
+import { longItems } from './memory/long-items.js';
 import { scale } from './memory/scale.js';
 
 type Section = (options: Record<string, string | undefined>) => Promise<Record<string, unknown>>;
@@ -13,6 +15,7 @@ type Section = (options: Record<string, string | undefined>) => Promise<Record<s
 const SECTIONS: Record<string, Section> = {
   recall: (options) => locomoRecall({ conversations: options.conversations?.split(','), misses: options.misses === 'true' }),
   scale: (options) => scale({ messages: Number(options.messages ?? 1_000_000), vectors: Number(options.vectors ?? 100_000) }),
+  long: () => longItems({ count: 50, chars: 2_000_000, runs: 5 }),
 };
 
 const { values } = parseArgs({

@@ -85,6 +85,13 @@ export const TUNING = {
 export type RecallTuning = typeof TUNING;
 
 /**
+ * What ranking reads of each candidate: the first 2,000 characters. MMR compares items by their words, and
+ * near-duplicates differ early; reading whole items made a query over imported multi-megabyte pastes take seconds
+ * (forty hits and their neighbours held hundreds of megabytes). The hits returned are read whole.
+ */
+const RANKING_READ = { textChars: 2_000 } as const;
+
+/**
  * Recall over everything remembered: FTS5 bm25 over the words, who said them and where; the period a question names
  * boosts items inside it, and so does being said by the person it asks about; each strong hit lends part of its
  * score to its neighbouring turns (an answer is often the reply to the matching line); newer items gain a little;
@@ -112,18 +119,23 @@ export class MemoryRecall {
     const limit = checkLimit(options.limit ?? DEFAULT_RECALL_LIMIT);
     this.#parseDate ??= await chronoDateParser();
     const textRanked = this.#textRanking(query, options, limit);
-    if (!this.#vectors) return { hits: textRanked.map(toHit).slice(0, limit), mode: 'text' };
+    if (!this.#vectors) return { hits: this.#whole(textRanked.slice(0, limit)).map(toHit), mode: 'text' };
     let vectorIds: number[];
     try {
       vectorIds = await this.#vectors.rank(query, this.#tuning.candidates, signal);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      return { hits: textRanked.map(toHit).slice(0, limit), mode: 'text', notice: `Recall used text only: ${reason}` };
+      return { hits: this.#whole(textRanked.slice(0, limit)).map(toHit), mode: 'text', notice: `Recall used text only: ${reason}` };
     }
     const allowed = (item: MemoryItem) =>
       (options.from === undefined || item.at >= options.from) && (options.to === undefined || item.at <= options.to) && this.#whoMatches(item, options.who);
-    const vectorItems = this.#store.getMany(vectorIds).filter(allowed);
-    return { hits: fuse(textRanked, vectorItems, limit, this.#tuning.rrfK).map(toHit), mode: 'hybrid' };
+    const vectorItems = this.#store.getMany(vectorIds, RANKING_READ).filter(allowed);
+    return { hits: this.#whole(fuse(textRanked, vectorItems, limit, this.#tuning.rrfK)).map(toHit), mode: 'hybrid' };
+  }
+
+  /** The hits with their whole text: ranking reads only the start of each item (RANKING_READ). */
+  #whole(items: readonly MemoryItem[]): MemoryItem[] {
+    return this.#store.getMany(items.map((item) => item.id));
   }
 
   /** The text ranking alone (synchronous once the date parser is loaded; tests and the bench use it through search). */
@@ -144,7 +156,10 @@ export class MemoryRecall {
     const ownerOnly = options.who !== undefined && this.#isOwnerName(options.who);
     const items = new Map(
       this.#store
-        .getMany(matches.map((match) => match.id))
+        .getMany(
+          matches.map((match) => match.id),
+          RANKING_READ,
+        )
         .filter((item) => !ownerOnly || item.fromOwner)
         .map((item) => [item.id, item]),
     );
@@ -156,6 +171,7 @@ export class MemoryRecall {
       widened.map((match) => match.id),
       this.#tuning.widenBefore,
       this.#tuning.widenAfter,
+      RANKING_READ,
     );
     for (const match of widened) {
       const item = items.get(match.id);

@@ -86,6 +86,30 @@ export const OWNER_WORD = 'paviseowner';
 
 const COLUMNS = 'id, kind, channel, conversation, conversation_name, guid, sender, sender_name, from_owner, is_group, text, at, provenance';
 const MAX_LIMIT = 10_000;
+
+/** How much of each item to read: `textChars` cuts its text (a ranking that reads only the start of long items). */
+export interface ReadOptions {
+  readonly textChars?: number | undefined;
+}
+
+/**
+ * COLUMNS as a select list (of table alias `prefix`); with `read.textChars`, the text is cut to a length bound as the
+ * statement's first parameter (see cutParameter).
+ */
+function columns(read: ReadOptions, prefix = ''): string {
+  return COLUMNS.split(', ')
+    .map((column) => (column === 'text' && read.textChars !== undefined ? `substr(${prefix}text, 1, ?) AS text` : `${prefix}${column}`))
+    .join(', ');
+}
+
+/** The parameters `columns(read)` adds in front of a statement's own. */
+function cutParameter(read: ReadOptions): number[] {
+  const cut = read.textChars;
+  if (cut === undefined) return [];
+  if (!Number.isSafeInteger(cut) || cut < 1) throw new RangeError(`textChars must be a positive integer, not ${cut}.`);
+  return [cut];
+}
+
 /**
  * A TextQuery whose alternatives together match at most this many items is ranked whole (see textSearch): bm25 over
  * every match costs a few milliseconds at most, and a store of a few thousand items is always ranked whole.
@@ -187,9 +211,9 @@ export class MemoryStore {
   }
 
   /** The items with these ids, in the order given (missing ids are left out). */
-  getMany(ids: readonly number[]): MemoryItem[] {
+  getMany(ids: readonly number[], read: ReadOptions = {}): MemoryItem[] {
     if (ids.length === 0) return [];
-    const rows = this.#sql(`SELECT ${COLUMNS} FROM memory_items WHERE id IN (SELECT value FROM json_each(?))`).all(JSON.stringify(ids)) as ItemRow[];
+    const rows = this.#sql(`SELECT ${columns(read)} FROM memory_items WHERE id IN (SELECT value FROM json_each(?))`).all(...cutParameter(read), JSON.stringify(ids)) as ItemRow[];
     const byId = new Map(rows.map((row) => [row.id, toItem(row)]));
     return ids.flatMap((id) => byId.get(id) ?? []);
   }
@@ -309,18 +333,18 @@ export class MemoryStore {
    * For each of the items `ids`, up to `before` items just before it and `after` just after it in its conversation,
    * in order (the item itself left out). One statement for all of them: recall widens dozens of hits per query.
    */
-  neighboursOf(ids: readonly number[], before: number, after: number): Map<number, MemoryItem[]> {
+  neighboursOf(ids: readonly number[], before: number, after: number, read: ReadOptions = {}): Map<number, MemoryItem[]> {
     const around = new Map<number, MemoryItem[]>();
     if (ids.length === 0) return around;
     const rows = this.#sql(
-      `SELECT h.value AS hit, ${COLUMNS.split(', ').map((column) => `n.${column}`).join(', ')}
+      `SELECT h.value AS hit, ${columns(read, 'n.')}
        FROM json_each(?) h JOIN memory_items c ON c.id = h.value
        JOIN memory_items n ON n.id IN (SELECT x.id FROM memory_items x WHERE x.channel = c.channel AND x.conversation = c.conversation
            AND (x.at, x.id) < (c.at, c.id) ORDER BY x.at DESC, x.id DESC LIMIT ?)
          OR n.id IN (SELECT y.id FROM memory_items y WHERE y.channel = c.channel AND y.conversation = c.conversation
            AND (y.at, y.id) > (c.at, c.id) ORDER BY y.at, y.id LIMIT ?)
        ORDER BY h.key, n.at, n.id`,
-    ).all(JSON.stringify(ids), before, after) as (ItemRow & { hit: number })[];
+    ).all(...cutParameter(read), JSON.stringify(ids), before, after) as (ItemRow & { hit: number })[];
     for (const row of rows) {
       const list = around.get(row.hit) ?? [];
       list.push(toItem(row));
