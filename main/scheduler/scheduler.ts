@@ -63,6 +63,8 @@ export const MODEL_WAIT_LIMIT_MS = 12 * 3_600_000;
 const MODEL_RECHECK_MS = 5_000;
 /** A run's detail while it waits for the model: how a restart tells it from one interrupted mid-way. */
 const HELD_FOR_MODEL = 'waiting for the model';
+/** A held run the model is being asked for again: interrupted by a restart now, it fails like any run that was running. */
+const RUNNING_AFTER_WAIT = 'running after waiting for the model';
 
 /**
  * Fires jobs when they are due, with one timer armed for the soonest (no polling, no model call while idle). Each
@@ -345,6 +347,8 @@ export class Scheduler {
         this.#skipHeld(job, run, stale ?? 'the job is gone');
         continue;
       }
+      // No longer waiting: a restart from here on must not run it again from the start (its tool calls may have run).
+      this.deps.jobs.noteRunning(run.id, RUNNING_AFTER_WAIT);
       try {
         await this.#execute(job, run, run.dueAt, signal, true);
       } catch (error) {

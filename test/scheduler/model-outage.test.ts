@@ -27,7 +27,7 @@ const QUICK = { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 5 };
 const settle = (ms = 20): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 let fake: FakeLlmServer;
-let model: 'overloaded' | 'broke' | 'up' = 'up';
+let model: 'overloaded' | 'broke' | 'slow' | 'up' = 'up';
 beforeAll(async () => {
   fake = await startFakeAnthropic();
 });
@@ -55,6 +55,8 @@ async function start(clock: FakeClock, existing?: Started['home']): Promise<Star
   fake.respondWith((request): FakeReply => {
     if (model === 'overloaded') return anthropicOverloaded();
     if (model === 'broke') return anthropicCreditTooLow();
+    // An answer still streaming when Pavise stops.
+    if (model === 'slow') return { ...anthropicText('Done: slowly.'), frameDelayMs: 60_000 } as FakeReply;
     const prompt = JSON.stringify(request.body).match(/PROMPT (\w+)/)?.[1] ?? '?';
     return anthropicText(`Done: ${prompt}.`);
   });
@@ -249,6 +251,30 @@ describe('scheduler: the model cannot be reached when a scheduled turn is due', 
     await until(() => second.core.jobs.runs(job.id)[0]?.status === 'delivered', 'the run delivered');
     expect(second.core.jobs.get(job.id)?.failures).toBe(0);
     expect(second.alerts.filter((alert) => alert.startsWith('Pavise could not deliver'))).toEqual([]);
+  });
+
+  it('a held run the model is asked for again no longer waits: a restart then fails it as interrupted, and its turn is not run twice', async () => {
+    const clock = new FakeClock('2026-12-03T08:59:00Z');
+    const first = await start(clock);
+    model = 'overloaded';
+    const job = addTurn(first.core, 'again', { type: 'once', at: Date.parse('2026-12-03T09:00:00Z') }, Date.parse('2026-12-03T09:00:00Z'));
+    await first.scheduler.wake();
+    await clock.advance(60_000, settle);
+    await until(() => held(first.core, job), 'the job to wait for the model');
+    model = 'slow';
+    const asked = requestsFor('again');
+    await clock.advance(10 * 60_000, settle);
+    await until(() => requestsFor('again') > asked, 'the retry to reach the model');
+    expect(held(first.core, job)).toBe(false);
+    await first.stop();
+
+    model = 'up';
+    const second = await start(clock, first.home);
+    await clock.advance(60_000, settle);
+    await until(() => second.core.jobs.runs(job.id)[0]?.status === 'failed', 'the interrupted run to fail');
+    expect(second.core.jobs.runs(job.id)[0]?.detail).toMatch(/interrupted by a restart/);
+    expect(second.channel.sent).toEqual([]);
+    expect(requestsFor('again')).toBe(asked + 1);
   });
 
   it('an account out of credit: one notice saying what to do, no call until the longest wait, and the job runs once there is credit', async () => {
