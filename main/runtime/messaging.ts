@@ -36,15 +36,20 @@ export function createMessaging(deps: MessagingDeps): MessagingLike {
       .filter((item) => item.channel === channel)
       .filter((item) => item.conversationId === to || (!item.isGroup && sameHandle(item.channel, handleOf(item.conversationId), to, ownerRegion(deps.config))) || item.title?.toLowerCase() === to.toLowerCase());
   /**
-   * A "from me" row that echoes one of Pavise's sends (this Mac's account sends them) is Pavise's words, labelled as
-   * memory remembered it (whose words it carries); one memory did not keep (a notice quoting an action) is labelled
-   * as words of unknown origin. Only the owner's own typing on this Mac is theirs.
+   * A row that echoes one of Pavise's sends is Pavise's words: a "from me" row (this Mac's account sends them), or, in
+   * iMessage, the same message received again in the owner's chat with their own number (the gateway marks it `self`;
+   * one it has not read yet is matched against the outbox). It is labelled as memory remembered it (whose words it
+   * carries) unless memory took it for the owner's (an import before it knew its echoes); one memory did not keep (a
+   * notice quoting an action) is words of unknown origin. Only the owner's own typing is theirs.
    */
   const paviseSend = (message: StoredInbound): { pavise?: Provenance } => {
-    if (!message.isFromMe) return {};
+    const since = message.sentAt - ECHO_WINDOW_MS;
+    const echo = message.isFromMe
+      ? outbox.sentRecently(message.channel, message.conversationId, message.text, since)
+      : message.channel === 'imessage' && (message.role === 'self' || outbox.sentRecently(message.channel, message.conversationId, message.text, since));
     const remembered = deps.remembered?.(message.channel, message.externalId);
-    if (remembered) return remembered.fromOwner ? {} : { pavise: remembered.provenance };
-    if (!outbox.sentRecently(message.channel, message.conversationId, message.text, message.sentAt - ECHO_WINDOW_MS)) return {};
+    if (!echo) return message.isFromMe && remembered && !remembered.fromOwner ? { pavise: remembered.provenance } : {};
+    if (remembered && !remembered.fromOwner) return { pavise: remembered.provenance };
     return { pavise: { kind: 'untrusted', source: 'tool_output', detail: "Pavise's own message, sent from your account" } };
   };
   return {

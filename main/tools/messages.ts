@@ -136,7 +136,8 @@ function bySender(messages: readonly ReadMessage[], channel: Channel): Provenanc
   if (forward) return { kind: 'untrusted', source: 'non_owner_sender', detail: `forwarded or quoted from someone else by ${channel} ${forward.senderName ?? forward.sender}` };
   const stranger = messages.find((message) => message.role === 'stranger');
   if (stranger) return { kind: 'untrusted', source: 'non_owner_sender', detail: `${channel} ${stranger.senderName ?? stranger.sender}` };
-  const contact = messages.find((message) => message.role === 'contact');
-  if (contact) return { kind: 'contact', contactId: `${channel}:${contact.sender}` };
+  // Two contacts' words together are neither's (weakestLabel makes them untrusted).
+  const contacts = messages.filter((message) => message.role === 'contact' && message.pavise === undefined);
+  if (contacts.length > 0) return weakestLabel(contacts.map((contact): Provenance => ({ kind: 'contact', contactId: `${channel}:${contact.sender}` })));
   return { kind: 'owner' };
 }

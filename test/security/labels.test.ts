@@ -173,3 +173,25 @@ describe('failure 6: stored text keeps its label when it comes back', () => {
     expect(core.outbox.list(10)).toHaveLength(0);
   });
 });
+
+describe('a group read back holds each contact’s words as theirs only', () => {
+  it('read_messages over a group with two contacts is neither contact’s words: it is untrusted', async () => {
+    const BOB = '+15550002222';
+    const GROUP = 'iMessage;+;chat-family';
+    const core = await open([() => ({ content: [call('g1', 'read_messages', { channel: 'imessage', conversation: GROUP })] }), () => ({ content: [text('done')] })]);
+    core.channels.addIdentity('imessage', ALICE, 'contact', 'test');
+    core.channels.addIdentity('imessage', BOB, 'contact', 'test');
+    core.channels.touchConversation('imessage', GROUP, true, 'Family', Date.now() - 60_000);
+    for (const [id, sender, words] of [['g-a', ALICE, 'Alice lives in Leeds'], ['g-b', BOB, 'Actually Alice lives in Paris now']] as const) {
+      core.channels.storeInbound(
+        { channel: 'imessage', externalId: id, conversationId: GROUP, isGroup: true, sender, text: words, sentAt: Date.now() - 30_000, isFromMe: false, kind: 'message', attachments: [], addressesAssistant: false },
+        id,
+      );
+    }
+    const session = core.sessions.current('local', false);
+    await ask(core, session, 'what did the family chat say?');
+    const result = core.sessions.messages(session).find((message) => message.role === 'toolResult');
+    expect(result?.content).toContain('Paris');
+    expect(result?.provenance).toMatchObject({ kind: 'untrusted', detail: expect.stringContaining('more than one contact') });
+  });
+});

@@ -47,4 +47,29 @@ describe('read_messages shows Pavise’s own sends as Pavise’s, with their lab
     expect(result?.content).not.toMatch(/\] you: Alert/);
     expect(result?.provenance.kind).toBe('untrusted');
   });
+
+  it('the same alert received again in the owner’s chat with their own number (not "from me") is Pavise’s too, read by the gateway or not', async () => {
+    home = await openMemoryHome();
+    const { core, provider } = home;
+    core.channels.touchConversation('imessage', CHAT, false, 'Robin', Date.now());
+    const entry = core.outbox.enqueue({ channel: 'imessage', conversationId: CHAT, text: ALERT, idempotencyKey: 'job:1:1:2', provenance: STRANGER });
+    core.outbox.claim(entry.id);
+    core.outbox.markSent(entry.id, Date.now(), ['1']);
+    // Received from the owner's own handle: what roleOf calls the owner. Not yet read by any gateway.
+    core.channels.storeInbound(
+      { channel: 'imessage', externalId: 'ECHO-2', conversationId: CHAT, isGroup: false, sender: '+15550001111', text: ALERT, sentAt: Date.now(), isFromMe: false, kind: 'message', attachments: [], addressesAssistant: true },
+      '1',
+    );
+    provider.replies.push(
+      () => ({ content: [{ type: 'toolCall', id: 'r2', name: 'read_messages', input: { channel: 'imessage', conversation: CHAT } }] }),
+      () => ({ content: [{ type: 'text', text: 'ok' }] }),
+    );
+    const session = core.sessions.current('local');
+    await ask(core, session, 'What is in my own chat?');
+    const result = core.sessions.messages(session).find((message) => message.role === 'toolResult');
+    expect(result?.content).toContain('collector.evil.test');
+    expect(result?.content).not.toMatch(/\] you: Alert/);
+    expect(result?.content).toMatch(/\] Pavise \[sent from your account/);
+    expect(result?.provenance.kind).toBe('untrusted');
+  });
 });
