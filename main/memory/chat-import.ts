@@ -50,9 +50,10 @@ export interface ImportOptions {
    */
   readonly redact?: ((text: string) => string) | undefined;
   /**
-   * Whether a message "from me" echoes one of Pavise's own sends: Pavise sends from this Mac's account, so chat.db
-   * shows what it sent as the owner's. The gateway remembers such an echo as Pavise's words when it reads it; an
-   * import that reaches it first must not remember it as the owner's.
+   * Whether a message echoes one of Pavise's own sends: Pavise sends from this Mac's account, so chat.db shows what it
+   * sent as "from me", and a send to the owner's own number comes back once more as received from them. The gateway
+   * remembers such an echo as Pavise's words when it reads it; an import that reaches it first must not remember it as
+   * the owner's.
    */
   readonly sentByPavise?: ((message: ImportableMessage) => boolean) | undefined;
   readonly batchSize?: number;
@@ -119,7 +120,8 @@ async function importAll(source: MessageSource, store: MemoryStore, options: Imp
     for (const message of messages) {
       if (message.text.trim() === '' || message.itemType !== 0 || message.kind === 'reaction') continue;
       if (options.since !== undefined && message.date < options.since) continue;
-      const own = message.isFromMe && options.sentByPavise?.(message) === true;
+      // Only the owner's own account or handle can carry Pavise's echo (one lookup a row would slow an import of 1M).
+      const own = (message.isFromMe || roleOf(message.sender) === 'owner') && options.sentByPavise?.(message) === true;
       const item = own ? paviseItem(toItem(message, 'owner', options.nameOf, labelFor)) : toItem(message, message.isFromMe ? 'owner' : roleOf(message.sender), options.nameOf, labelFor);
       items.push(options.redact ? { ...item, text: options.redact(item.text) } : item);
     }

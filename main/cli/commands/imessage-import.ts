@@ -72,8 +72,10 @@ export function runImport(
     nameOf: (sender) => names.get(sender) ?? undefined,
     signal: options.signal,
     redact: options.redact,
-    // An echo of Pavise's send, matched as the gateway matches one (the outbox, within ten minutes).
-    sentByPavise: (message) => message.chatId !== null && storage.outbox.sentRecently('imessage', message.chatId, message.text, message.date - 10 * 60_000),
+    // An echo of Pavise's send, matched as the gateway matches one in the outbox: "from me" within ten minutes, the
+    // self-chat's received copy within a minute.
+    sentByPavise: (message) =>
+      message.chatId !== null && storage.outbox.sentRecently('imessage', message.chatId, message.text, message.date - (message.isFromMe ? 10 : 1) * 60_000),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     ...(options.batchSize ? { batchSize: options.batchSize } : {}),
   });
