@@ -72,8 +72,13 @@ const PAUSED_TURN = 'Pavise was paused while a tool ran; the tool was stopped an
 const NOT_RUN_PAUSED = 'Not run: Pavise was paused.';
 /** The turn's last word when the pause cut off the model's answer: what it had written is not the reply. */
 export const PAUSED_MID_ANSWER =
-  'Pavise was paused while the model was answering; its answer was cut off, is not sent, and nothing it asked for was done. Run `pavise resume` and ask again.';
-const PAUSED_BEFORE_ANSWER = 'Pavise was paused while the model was being asked; nothing was done. Run `pavise resume` and ask again.';
+  'Pavise was paused while the model was answering; its answer was cut off, is not sent, and nothing it asked for then was done. ' +
+  'Anything done earlier in this request stands (`pavise activity` lists it). Run `pavise resume`, then ask for what is left.';
+// Not "nothing was done": earlier steps of the same request may have sent or changed something, and asking for all of
+// it again would do that twice.
+const PAUSED_BEFORE_ANSWER =
+  'Pavise was paused while the model was being asked; nothing more was done. Anything done earlier in this request stands ' +
+  '(`pavise activity` lists it). Run `pavise resume`, then ask for what is left.';
 /**
  * How long a tool call the pause stopped may take to wind down (its process group killed, its request cancelled)
  * before the turn stops waiting for it: a tool that ignores its signal must not keep a paused turn running.
