@@ -1,7 +1,9 @@
 import type { Config } from '../common/config-schema.js';
 import { loadConfig } from '../config/config.js';
-import { homePaths, paviseHome, type HomePaths } from '../config/paths.js';
+import { defaultPaviseHome, homePaths, paviseHome, type HomePaths } from '../config/paths.js';
+import { SecretBroker } from '../permissions/secret-broker.js';
 import { effectTarget } from '../permissions/policy.js';
+import { KeychainSecretStore, keychainServiceFor } from '../secrets/keychain-secret-store.js';
 import { openStorage, type Storage } from '../storage/storage.js';
 
 /**
@@ -13,4 +15,15 @@ export function openMemoryHome(env: NodeJS.ProcessEnv): { paths: HomePaths; conf
   const config = loadConfig(paths.config);
   const storage = openStorage(paths.database, { grantTargetOf: effectTarget });
   return { paths, config, storage };
+}
+
+/**
+ * Every secret Pavise holds (the Keychain's, and an API key in the environment, as the app loads them), so that what
+ * a memory command stores (an import, a memory the owner adds) holds none of them. Without a Keychain there is
+ * nothing stored to scrub; the environment's keys still are.
+ */
+export async function secretScrubber(env: NodeJS.ProcessEnv): Promise<SecretBroker> {
+  const broker = new SecretBroker(new KeychainSecretStore(keychainServiceFor(paviseHome(env), defaultPaviseHome(env))));
+  await broker.load({ 'env:ANTHROPIC_API_KEY': env.ANTHROPIC_API_KEY, 'env:OPENAI_API_KEY': env.OPENAI_API_KEY });
+  return broker;
 }

@@ -87,6 +87,22 @@ describe('pavise memory list | show | forget | export | add', () => {
     expect(md.stdout).toContain('## Replaced');
   });
 
+  it('a memory the owner adds is stored without a secret Pavise holds (here the API key in the environment)', async () => {
+    const key = 'sk-ant-api03-memoryAddKeyValue0123456789';
+    const env = { ...home.env, ANTHROPIC_API_KEY: key };
+    const run = async (...argv: string[]) => {
+      const stdout = new PassThrough();
+      let out = '';
+      stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      const code = await main(argv, { stdin: new PassThrough(), stdout, stderr: new PassThrough(), env });
+      return { code, out };
+    };
+    expect((await run('memory', 'add', `My Anthropic key is ${key}`)).code).toBe(0);
+    const listed = (await run('memory', 'list', '--json')).out;
+    expect(listed).toContain('My Anthropic key is');
+    expect(listed).not.toContain(key);
+  });
+
   it('adds the owner’s own memory, and refuses bad input with the fix', async () => {
     const add = await pavise('memory', 'add', 'Prefers', 'window', 'seats');
     expect(add.stdout).toMatch(/^Remembered as #\d+\.\n$/);

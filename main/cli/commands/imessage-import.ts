@@ -2,15 +2,12 @@ import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { ChatDbReader, classifyChatDbError } from '../../channels/imessage/chat-db-reader.js';
 import type { Config } from '../../common/config-schema.js';
-import { defaultPaviseHome } from '../../config/paths.js';
 import { roleOf } from '../../identity/roles.js';
 import { importMessages, type ImportOutcome, type ImportProgress } from '../../memory/chat-import.js';
-import { SecretBroker } from '../../permissions/secret-broker.js';
-import { KeychainSecretStore, keychainServiceFor } from '../../secrets/keychain-secret-store.js';
 import type { Storage } from '../../storage/storage.js';
 import { parseCommandArgs } from '../args.js';
 import { EXIT, UsageError, type CliIO } from '../io.js';
-import { openMemoryHome } from '../memory-home.js';
+import { openMemoryHome, secretScrubber } from '../memory-home.js';
 
 export const IMPORT_USAGE = 'import [--db PATH] [--since DATE]';
 
@@ -31,7 +28,7 @@ export async function imessageImportCommand(args: string[], io: CliIO, chatDbPat
   try {
     reader = ChatDbReader.open(path, { home: io.env.HOME || homedir() });
     home = openMemoryHome(io.env);
-    const broker = await secretScrubber(home.paths.home, io.env);
+    const broker = await secretScrubber(io.env);
     const outcome = await runImport(reader, home.storage, home.config, { since, signal: controller.signal, onProgress: progressPrinter(io), redact: (text) => broker.redact(text) });
     io.stderr.write(summary(outcome, path));
     return outcome.interrupted ? 130 : EXIT.ok;
@@ -79,16 +76,6 @@ export function runImport(
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     ...(options.batchSize ? { batchSize: options.batchSize } : {}),
   });
-}
-
-/**
- * Every secret Pavise holds (the Keychain's, and an API key in the environment, as the app loads them), so the import
- * stores none of them. Without a Keychain there is nothing stored to scrub; the environment's keys still are.
- */
-async function secretScrubber(home: string, env: NodeJS.ProcessEnv): Promise<SecretBroker> {
-  const broker = new SecretBroker(new KeychainSecretStore(keychainServiceFor(home, defaultPaviseHome(env))));
-  await broker.load({ 'env:ANTHROPIC_API_KEY': env.ANTHROPIC_API_KEY, 'env:OPENAI_API_KEY': env.OPENAI_API_KEY });
-  return broker;
 }
 
 function parseSince(text: string): number {

@@ -7,7 +7,7 @@ import { toMemoryView } from '../../memory/view.js';
 import type { Memory } from '../../storage/memories-store.js';
 import { parseCommandArgs } from '../args.js';
 import { EXIT, UsageError, type CliIO } from '../io.js';
-import { openMemoryHome } from '../memory-home.js';
+import { openMemoryHome, secretScrubber } from '../memory-home.js';
 
 /** `pavise memory list | show | forget | export | add`: the owner's long-term memories, read and changed directly. */
 
@@ -117,8 +117,10 @@ export async function memoryForgetCommand(args: string[], io: CliIO): Promise<nu
 export async function memoryAddCommand(args: string[], io: CliIO): Promise<number> {
   const usage = 'add TEXT';
   const { positionals } = parseCommandArgs('memory', args, {}, { min: 1, max: Number.MAX_SAFE_INTEGER, usage });
+  // Scrubbed of known secrets like every other memory write (LongTermMemories' redact).
+  const broker = await secretScrubber(io.env);
   return withHome(io, (home) => {
-    const memories = new LongTermMemories(home.storage.memories, (work) => home.storage.transaction(work));
+    const memories = new LongTermMemories(home.storage.memories, (work) => home.storage.transaction(work), (text) => broker.redact(text));
     let outcome;
     try {
       outcome = memories.remember({ text: positionals.join(' '), provenance: OWNER, origin: 'owner' });
