@@ -88,7 +88,7 @@ describe('pavise memory list | show | forget | export | add', () => {
   });
 
   it('a memory the owner adds is stored without a secret Pavise holds (here the API key in the environment)', async () => {
-    const key = 'sk-ant-api03-memoryAddKeyValue0123456789';
+    const key = 'fake-anthropic-key-for-the-memory-add-test';
     const env = { ...home.env, ANTHROPIC_API_KEY: key };
     const run = async (...argv: string[]) => {
       const stdout = new PassThrough();
