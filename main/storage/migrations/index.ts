@@ -12,6 +12,7 @@ import { migration0014 } from './0014-sent-labels.js';
 import { migration0015 } from './0015-notices.js';
 import { migration0016 } from './0016-echoes-from-others.js';
 import { migration0017 } from './0017-forward-labels.js';
+import { migration0018 } from './0018-reindex-relabelled.js';
 import { migration0008 } from './0008-skills.js';
 import { migration0006 } from './0006-memory.js';
 import { migration0007 } from './0007-memories.js';
@@ -20,7 +21,7 @@ import type { Migration } from './migration.js';
 export type { Migration } from './migration.js';
 
 /** Ordered by version, contiguous from 1. */
-export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006, migration0007, migration0008, ...reservedFrom(9, 11), migration0011, migration0012, migration0013, migration0014, migration0015, migration0016, migration0017];
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006, migration0007, migration0008, ...reservedFrom(9, 11), migration0011, migration0012, migration0013, migration0014, migration0015, migration0016, migration0017, migration0018];
 
 /**
  * Numbers handed to work merged separately keep the list contiguous until their migrations land; the merge replaces
